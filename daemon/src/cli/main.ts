@@ -1,0 +1,77 @@
+/**
+ * `keel`: the command line. A thin client of the daemon protocol; every command takes
+ * `--json` and starts the daemon when it is not running.
+ */
+import { parseArgs } from 'node:util';
+import { KEEL_VERSION } from '../version.ts';
+import { PROTOCOL_VERSION, RpcError } from '../protocol/index.ts';
+import { UsageError, type CommandContext } from './command.ts';
+import { daemonCommand } from './commands/daemon.ts';
+import { statusCommand } from './commands/status.ts';
+import { initCommand, projectsCommand } from './commands/projects.ts';
+
+type Command = { run: (ctx: CommandContext) => Promise<number>; usage: string; options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> };
+
+const commands: Record<string, Command> = {
+  daemon: { run: daemonCommand, usage: 'daemon [start|stop]     run the daemon (foreground), start it in the background, or stop it', options: { background: { type: 'boolean' } } },
+  status: { run: statusCommand, usage: 'status                  show the daemon and where its state lives' },
+  init: { run: initCommand, usage: 'init [DIR] [--name N]   write a commented keel.yaml (if none) and register the project', options: { name: { type: 'string' } } },
+  projects: { run: projectsCommand, usage: 'projects                list registered projects' },
+};
+
+function help(): string {
+  return [
+    `keel ${KEEL_VERSION} — track, launch and compare LLM fine-tunes`,
+    '',
+    'Usage: keel <command> [options] [--json]',
+    '',
+    ...Object.values(commands).map((c) => `  keel ${c.usage}`),
+    '',
+    'Every command accepts --json for machine-readable output.',
+    'State lives in $KEEL_HOME (default ~/.keel).',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const name = argv[0];
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    if (argv.includes('--json')) process.stdout.write(JSON.stringify({ version: KEEL_VERSION, protocolVersion: PROTOCOL_VERSION }) + '\n');
+    else process.stdout.write(`keel ${KEEL_VERSION} (protocol ${PROTOCOL_VERSION})\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}". Run \`keel --help\` for the list.`);
+  const { values, positionals } = parseArgs({
+    args: argv.slice(1),
+    allowPositionals: true,
+    strict: true,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...(command.options ?? {}) },
+  });
+  if (values.help) {
+    process.stdout.write(`Usage: keel ${command.usage}\n`);
+    return 0;
+  }
+  return command.run({ positionals, options: values as CommandContext['options'], json: values.json === true, cwd: process.cwd() });
+}
+
+function report(err: unknown, json: boolean): number {
+  const e = err as { code?: string; message?: string; data?: unknown };
+  const usage = err instanceof UsageError || (e.code ?? '').startsWith('ERR_PARSE_ARGS');
+  const code = usage ? 2 : 1;
+  const errorCode = usage ? 'E_USAGE' : e.code ?? 'E_INTERNAL';
+  if (json) process.stdout.write(JSON.stringify({ error: { code: errorCode, message: e.message ?? String(err), data: err instanceof RpcError ? err.data : undefined } }) + '\n');
+  process.stderr.write(`keel: ${e.message ?? String(err)}\n`);
+  return code;
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    process.exitCode = report(err, argv.includes("--json"));
+  },
+);

@@ -1,0 +1,65 @@
+/**
+ * Where the daemon keeps its state: `$KEEL_HOME` (default `~/.keel`), created 0700 so
+ * only its user can reach the socket inside it.
+ */
+import { chmodSync, mkdirSync, statSync, accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface KeelPaths {
+  home: string;
+  db: string;
+  socket: string;
+  log: string;
+  lock: string;
+  /** ControlMaster sockets for SSH (kept short: Unix socket paths are limited). */
+  controlDir: string;
+}
+
+/** Unix socket paths longer than this fail to bind on Linux (108 bytes incl. NUL) and macOS (104). */
+export const MAX_SOCKET_PATH = 103;
+
+export function keelPaths(env: NodeJS.ProcessEnv = process.env): KeelPaths {
+  const home = resolve(env.KEEL_HOME && env.KEEL_HOME.length > 0 ? env.KEEL_HOME : join(homedir(), '.keel'));
+  return {
+    home,
+    db: join(home, 'keel.db'),
+    socket: join(home, 'daemon.sock'),
+    log: join(home, 'daemon.log'),
+    lock: join(home, 'daemon.lock'),
+    controlDir: join(home, 'cm'),
+  };
+}
+
+/** A problem with `$KEEL_HOME` that the user must fix; the message says how. */
+export class HomeError extends Error {
+  readonly code = 'E_HOME';
+  constructor(message: string) {
+    super(message);
+    this.name = 'HomeError';
+  }
+}
+
+/** Creates `$KEEL_HOME` (0700) if needed and checks it is a writable, private directory. */
+export function ensureHome(paths: KeelPaths): void {
+  if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
+    throw new HomeError(`KEEL_HOME is too long for a Unix socket path (${paths.socket}); choose a shorter KEEL_HOME.`);
+  }
+  try {
+    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new HomeError(`cannot create KEEL_HOME ${paths.home}: ${(err as Error).message}. Set KEEL_HOME to a writable folder.`);
+  }
+  const st = statSync(paths.home);
+  if (!st.isDirectory()) throw new HomeError(`KEEL_HOME ${paths.home} is not a directory.`);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new HomeError(`KEEL_HOME ${paths.home} belongs to another user (uid ${st.uid}); Keel keeps one home per user.`);
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(paths.home, 0o700);
+  try {
+    accessSync(paths.home, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new HomeError(`KEEL_HOME ${paths.home} is not writable. Fix its permissions or set KEEL_HOME to a writable folder.`);
+  }
+  mkdirSync(paths.controlDir, { recursive: true, mode: 0o700 });
+}

@@ -1,0 +1,45 @@
+/** Protocol methods for projects: register, list, get, remove. */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ErrorCode, RpcError, type Project } from '../protocol/index.ts';
+import type { DaemonContext } from '../server/daemon.ts';
+import type { Handlers } from '../server/handlers.ts';
+import { PROJECT_FILE, readProjectFile } from './project-file.ts';
+
+function resolveRoot(root: string): string {
+  if (!isAbsolute(root)) throw new RpcError(ErrorCode.InvalidParams, `project root must be an absolute path, got "${root}"`);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new RpcError(ErrorCode.NotFound, `no such folder: ${root}`);
+  }
+  return realpathSync(root);
+}
+
+function findProject(ctx: DaemonContext, ref: string): Project {
+  const found = ctx.store.projects.find(ref) ?? (isAbsolute(ref) && existsSync(ref) ? ctx.store.projects.byRoot(realpathSync(ref)) : undefined);
+  if (!found) throw new RpcError(ErrorCode.NotFound, `no project "${ref}"; \`keel projects\` lists them, \`keel init\` registers one`);
+  return found;
+}
+
+export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
+  return {
+    'projects/register': ({ root }) => {
+      const dir = resolveRoot(root);
+      if (!existsSync(join(dir, PROJECT_FILE))) {
+        throw new RpcError(ErrorCode.NotFound, `no ${PROJECT_FILE} in ${dir}; run \`keel init\` there to create one`);
+      }
+      const read = readProjectFile(dir);
+      const { project, created } = ctx.store.projects.upsert(dir, read.name, read.config, read.errors);
+      ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
+      ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
+      return { project, created, warnings: read.warnings };
+    },
+    'projects/list': () => ({ projects: ctx.store.projects.list() }),
+    'projects/get': ({ project }) => ({ project: findProject(ctx, project) }),
+    'projects/remove': ({ project }) => {
+      const p = findProject(ctx, project);
+      ctx.store.projects.remove(p.id);
+      ctx.server.publish('projects', { projectId: p.id, change: 'removed' });
+      return { ok: true };
+    },
+  };
+}

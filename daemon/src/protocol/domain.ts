@@ -1,0 +1,185 @@
+/**
+ * The records Keel keeps, as they travel over the wire. The store's schema
+ * (daemon/src/store/SCHEMA.md) holds the same things; these are the shapes clients see.
+ * Times are milliseconds since the Unix epoch. Hashes are `<algo>:<hex>`.
+ */
+
+/** Where a run is in its life. Terminal: succeeded, failed, cancelled, lost. */
+export const RunStatuses = ['queued', 'syncing', 'starting', 'running', 'succeeded', 'failed', 'cancelled', 'lost'] as const;
+export type RunStatus = (typeof RunStatuses)[number];
+export const TerminalRunStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'lost'];
+
+/** Allowed status changes. `unreachable` is not a status: it is a condition beside one. */
+export const RunTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
+  queued: ['syncing', 'starting', 'running', 'cancelled', 'failed', 'lost'],
+  syncing: ['starting', 'queued', 'failed', 'cancelled', 'lost'],
+  starting: ['running', 'succeeded', 'failed', 'cancelled', 'lost', 'queued'],
+  running: ['succeeded', 'failed', 'cancelled', 'lost'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+  lost: [],
+};
+
+export function isTerminal(status: RunStatus): boolean {
+  return TerminalRunStatuses.includes(status);
+}
+
+export interface DaemonStatus {
+  pid: number;
+  version: string;
+  protocolVersion: number;
+  home: string;
+  db: string;
+  socket: string;
+  uptimeMs: number;
+  startedAt: number;
+  node: string;
+  napi: string;
+  execPath: string;
+  clients: number;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  root: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Problems found in keel.yaml at the last read (empty when it is valid). */
+  configErrors: string[];
+}
+
+export interface Dataset {
+  id: string;
+  projectId: string;
+  /** Path relative to the project root (POSIX separators). */
+  path: string;
+  kind: 'file' | 'folder';
+  latestVersionId: string | null;
+  versions: number;
+  createdAt: number;
+}
+
+export interface DatasetVersion {
+  id: string;
+  datasetId: string;
+  hash: string;
+  sizeBytes: number;
+  fileCount: number;
+  profile: unknown;
+  createdAt: number;
+}
+
+export interface ConfigRecord {
+  id: string;
+  hash: string;
+  format: 'yaml' | 'json';
+  flavor: string;
+  paths: string[];
+  createdAt: number;
+}
+
+export interface CodeVersion {
+  id: string;
+  projectId: string;
+  commit: string | null;
+  branch: string | null;
+  remote: string | null;
+  dirty: boolean;
+  patchHash: string | null;
+  createdAt: number;
+}
+
+export interface Run {
+  id: string;
+  projectId: string | null;
+  name: string;
+  status: RunStatus;
+  statusReason: string | null;
+  exitCode: number | null;
+  /** Set while the run's host cannot be reached (ms since epoch of the first failure). */
+  unreachableSince: number | null;
+  source: 'launch' | 'import' | 'watch';
+  configId: string | null;
+  codeVersionId: string | null;
+  hostName: string | null;
+  sweepId: string | null;
+  outputDir: string | null;
+  priority: number;
+  gpus: number;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  updatedAt: number;
+}
+
+/** One metric value. `value` is null for NaN on the wire (JSON has no NaN); see `special`. */
+export interface MetricPoint {
+  step: number;
+  value: number | null;
+  special?: 'nan' | 'inf' | '-inf';
+  wallTime: number | null;
+}
+
+export interface Checkpoint {
+  id: string;
+  runId: string | null;
+  step: number | null;
+  /** A local absolute path, or `host:path` for one that stays on a GPU host. */
+  location: string;
+  hash: string | null;
+  sizeBytes: number | null;
+  kind: 'full' | 'adapter' | 'unknown';
+  createdAt: number;
+}
+
+export interface EvalResult {
+  id: string;
+  subjectKind: 'checkpoint' | 'run' | 'model';
+  subjectId: string | null;
+  task: string;
+  metric: string;
+  filter: string;
+  value: number | null;
+  /** null means unknown (lm-eval writes "N/A"). */
+  stderr: number | null;
+  nShot: number | null;
+  higherIsBetter: boolean | null;
+  sourcePath: string | null;
+  createdAt: number;
+}
+
+export const RecordKinds = ['project', 'dataset', 'dataset_version', 'config', 'code_version', 'run', 'checkpoint', 'eval', 'model', 'host', 'sweep'] as const;
+export type RecordKind = (typeof RecordKinds)[number];
+
+/** A typed edge: `from` produced, fed or described `to`. */
+export interface LineageEdge {
+  fromKind: RecordKind;
+  fromId: string;
+  toKind: RecordKind;
+  toId: string;
+  type: string;
+}
+
+export interface Host {
+  name: string;
+  backend: 'local' | 'ssh' | 'slurm';
+  sshTarget: string | null;
+  workdir: string;
+  costPerHour: number | null;
+  labels: string[];
+  reachable: boolean | null;
+  checkedAt: number | null;
+  gpus: { index: number; uuid: string; name: string; memoryTotalMiB: number }[];
+}
+
+export interface KeelEvent {
+  id: number;
+  at: number;
+  kind: string;
+  severity: 'info' | 'warning' | 'error';
+  runId: string | null;
+  hostName: string | null;
+  message: string;
+}

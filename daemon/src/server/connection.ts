@@ -1,0 +1,113 @@
+/**
+ * One client connection: validates every inbound frame, enforces `initialize` first,
+ * dispatches requests to handlers, and tracks the client's notification subscriptions.
+ */
+import type { WebSocket } from 'ws';
+import {
+  ErrorCode, PROTOCOL_VERSION, RpcError, errorText, isMethod, notificationText, paramsOf, parseFrame, responseText, validate,
+  type Method, type RequestFrame, type Topic,
+} from '../protocol/index.ts';
+import type { Logger } from '../log/logger.ts';
+import type { HandlerContext, Handlers } from './handlers.ts';
+
+export class Connection {
+  readonly id: number;
+  readonly topics = new Set<Topic>();
+  /** When set, run-scoped notifications are sent only for these runs. */
+  runFilter: Set<string> | null = null;
+  client: { name: string; version: string } | null = null;
+  private readonly socket: WebSocket;
+  private readonly handlers: Handlers;
+  private readonly log: Logger;
+  private readonly track: (p: Promise<unknown>) => void;
+
+  constructor(id: number, socket: WebSocket, handlers: Handlers, log: Logger, track: (p: Promise<unknown>) => void) {
+    this.id = id;
+    this.socket = socket;
+    this.handlers = handlers;
+    this.log = log;
+    this.track = track;
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  send(text: string): void {
+    if (this.open) this.socket.send(text);
+  }
+
+  notify(method: string, params: unknown): void {
+    this.send(notificationText(method, params));
+  }
+
+  close(code = 1001, reason = 'daemon shutting down'): void {
+    if (this.open) this.socket.close(code, reason);
+  }
+
+  onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean, shuttingDown: boolean): void {
+    if (isBinary) {
+      this.send(errorText(null, { code: ErrorCode.InvalidRequest, message: 'binary frames are not accepted; send JSON text' }));
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const parsed = parseFrame(text);
+    if (!parsed.ok) {
+      this.send(errorText(parsed.id, parsed.error));
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.kind !== 'request') return; // clients send no notifications or responses we act on
+    if (shuttingDown) {
+      this.send(errorText(frame.id, { code: ErrorCode.ShuttingDown, message: 'the daemon is shutting down; retry in a moment' }));
+      return;
+    }
+    this.track(this.handle(frame));
+  }
+
+  private async handle(frame: RequestFrame): Promise<void> {
+    const started = performance.now();
+    try {
+      const result = await this.dispatch(frame);
+      this.send(responseText(frame.id, result));
+    } catch (err) {
+      const body = err instanceof RpcError ? err.toBody() : { code: ErrorCode.Internal, message: `internal error: ${(err as Error).message}` };
+      if (!(err instanceof RpcError)) this.log.error('request failed', { method: frame.method, error: (err as Error).stack });
+      this.send(errorText(frame.id, body));
+    } finally {
+      this.log.debug('request', { method: frame.method, ms: +(performance.now() - started).toFixed(2), conn: this.id });
+    }
+  }
+
+  private async dispatch(frame: RequestFrame): Promise<unknown> {
+    const { method } = frame;
+    if (!isMethod(method)) throw new RpcError(ErrorCode.MethodNotFound, `unknown method "${method}"`);
+    if (method !== 'initialize' && !this.client) {
+      throw new RpcError(ErrorCode.NotInitialized, 'send "initialize" first');
+    }
+    const checked = validate(paramsOf[method], frame.params);
+    if (!checked.ok) {
+      const summary = checked.issues.map((i) => `${i.path} ${i.message}`).join('; ');
+      throw new RpcError(ErrorCode.InvalidParams, `invalid params for ${method}: ${summary}`, { issues: checked.issues });
+    }
+    if (method === 'initialize') return this.initialize(checked.value as never);
+    const handler = this.handlers[method] as ((p: unknown, ctx: HandlerContext) => unknown) | undefined;
+    if (!handler) throw new RpcError(ErrorCode.MethodNotFound, `method "${method}" is not available in this daemon`);
+    return handler(checked.value, { connection: this });
+  }
+
+  private initialize(params: { protocolVersion: number; client: { name: string; version: string } }): unknown {
+    if (params.protocolVersion !== PROTOCOL_VERSION) {
+      throw new RpcError(
+        ErrorCode.ProtocolMismatch,
+        `protocol version mismatch: the client speaks ${params.protocolVersion}, the daemon speaks ${PROTOCOL_VERSION}. ` +
+          'Restart the daemon (`keel daemon stop`, then any keel command) so both come from the same Keel.',
+        { daemon: PROTOCOL_VERSION, client: params.protocolVersion },
+      );
+    }
+    this.client = params.client;
+    return this.handlers.initialize();
+  }
+}
+
+export type { Method };

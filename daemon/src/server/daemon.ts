@@ -1,0 +1,110 @@
+/**
+ * The daemon process: takes the per-user lock, opens the store, serves the socket, and
+ * shuts down cleanly on SIGTERM/SIGINT or `daemon/shutdown` (in-flight requests finish,
+ * the database is checkpointed and closed, the socket and lock are removed).
+ */
+import { existsSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import { ensureHome, keelPaths, type KeelPaths } from '../home/paths.ts';
+import { acquireLock } from '../home/lock.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { PROTOCOL_VERSION, type DaemonStatus } from '../protocol/index.ts';
+import { Store } from '../store/index.ts';
+import { RpcServer } from './server.ts';
+import { buildHandlers } from './methods.ts';
+import { KEEL_VERSION } from '../version.ts';
+
+/** Exit codes of `keel daemon`: 0 clean stop, 3 already running, 4 unusable home or database. */
+export const DaemonExit = { Ok: 0, AlreadyRunning: 3, Unusable: 4 } as const;
+
+export interface DaemonContext {
+  paths: KeelPaths;
+  store: Store;
+  log: Logger;
+  server: RpcServer;
+  startedAt: number;
+  status(): DaemonStatus;
+  shutdown(reason: string): Promise<void>;
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function runDaemon(opts: { foreground: boolean }): Promise<number> {
+  // A background daemon's stderr is a pipe its starter closes once it is ready: never die of EPIPE.
+  process.stderr.on('error', () => {});
+  process.stdout.on('error', () => {});
+  const paths = keelPaths();
+  try {
+    ensureHome(paths);
+  } catch (err) {
+    process.stderr.write(`keel daemon: ${(err as Error).message}\n`);
+    return DaemonExit.Unusable;
+  }
+  const log = createLogger(paths.log, { stderr: opts.foreground, level: process.env.KEEL_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  const lock = acquireLock(paths.lock, (holder) => log.warn('taking over a stale daemon lock', { stalePid: holder?.pid ?? null }));
+  if (!lock.acquired) {
+    process.stderr.write(`keel daemon: already running (pid ${lock.holder.pid}, socket ${paths.socket})\n`);
+    return DaemonExit.AlreadyRunning;
+  }
+  if (existsSync(paths.socket)) {
+    if (await socketAnswers(paths.socket)) {
+      lock.release();
+      process.stderr.write(`keel daemon: another daemon answers on ${paths.socket}\n`);
+      return DaemonExit.AlreadyRunning;
+    }
+    log.warn('removing a stale socket', { socket: paths.socket });
+    unlinkSync(paths.socket);
+  }
+  let store: Store;
+  try {
+    store = new Store(paths.db);
+  } catch (err) {
+    log.error('cannot open the database', { db: paths.db, error: (err as Error).message });
+    process.stderr.write(`keel daemon: ${(err as Error).message}\n`);
+    lock.release();
+    return DaemonExit.Unusable;
+  }
+  return serve(paths, store, log, lock.release);
+}
+
+async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: () => void): Promise<number> {
+  const startedAt = Date.now();
+  let stopping: Promise<void> | null = null;
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((r) => (resolveDone = r));
+  const ctx = { paths, store, log, startedAt } as DaemonContext;
+  ctx.status = () => ({
+    pid: process.pid, version: KEEL_VERSION, protocolVersion: PROTOCOL_VERSION, home: paths.home, db: paths.db,
+    socket: paths.socket, uptimeMs: Date.now() - startedAt, startedAt, node: process.version,
+    napi: process.versions.napi ?? 'unknown', execPath: process.execPath, clients: ctx.server.clientCount,
+  });
+  ctx.shutdown = (reason: string) => {
+    stopping ??= (async () => {
+      log.info('shutting down', { reason });
+      await ctx.server.close();
+      store.meta.set('last_clean_shutdown', new Date().toISOString());
+      store.close();
+      releaseLock();
+      log.info('stopped');
+      resolveDone(DaemonExit.Ok);
+    })();
+    return stopping;
+  };
+  ctx.server = new RpcServer(buildHandlers(ctx), log);
+  await ctx.server.listen(paths.socket);
+  process.title = 'keel-daemon';
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void ctx.shutdown(sig));
+  log.info('daemon ready', {
+    pid: process.pid, version: KEEL_VERSION, protocolVersion: PROTOCOL_VERSION, node: process.version,
+    napi: process.versions.napi, execPath: process.execPath, electron: process.versions.electron ?? null,
+    db: paths.db, schemaVersion: store.schemaVersion(), socket: paths.socket,
+    lastCleanShutdown: store.meta.get('last_clean_shutdown') ?? null,
+  });
+  return done;
+}

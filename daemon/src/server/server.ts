@@ -1,0 +1,95 @@
+/**
+ * The daemon's only door: a WebSocket server on a Unix socket (mode 0600, inside the 0700
+ * `$KEEL_HOME`). Frames over MAX_FRAME_BYTES close the connection (1009); everything else
+ * is handled per connection. `close()` stops new work, lets in-flight requests finish,
+ * then closes every client.
+ */
+import { createServer, type Server } from 'node:http';
+import { chmodSync, unlinkSync } from 'node:fs';
+import { WebSocketServer } from 'ws';
+import { MAX_FRAME_BYTES, type NotificationOf, type Topic } from '../protocol/index.ts';
+import type { Logger } from '../log/logger.ts';
+import { Connection } from './connection.ts';
+import type { Handlers } from './handlers.ts';
+
+export class RpcServer {
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly log: Logger;
+  private nextId = 1;
+  private shuttingDown = false;
+  private socketPath: string | null = null;
+
+  constructor(handlers: Handlers, log: Logger) {
+    this.log = log;
+    this.http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('Keel daemon: connect with a WebSocket\n');
+    });
+    this.wss = new WebSocketServer({ server: this.http, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.wss.on('connection', (socket) => {
+      const conn = new Connection(this.nextId++, socket, handlers, log, (p) => this.track(p));
+      this.connections.add(conn);
+      socket.on('message', (data, isBinary) => conn.onMessage(data, isBinary, this.shuttingDown));
+      socket.on('close', () => this.connections.delete(conn));
+      socket.on('error', (err) => log.warn('client socket error', { conn: conn.id, error: err.message }));
+    });
+    this.wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
+  }
+
+  get clientCount(): number {
+    return this.connections.size;
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  listen(socketPath: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.http.once('error', onError);
+      // Owner-only from the moment it exists: the directory is 0700 and the umask covers the gap.
+      const oldMask = process.umask(0o177);
+      this.http.listen(socketPath, () => {
+        process.umask(oldMask);
+        this.http.off('error', onError);
+        chmodSync(socketPath, 0o600);
+        this.socketPath = socketPath;
+        resolve();
+      });
+    });
+  }
+
+  /** Sends a notification to every client subscribed to `topic` (and to `runId`, if it filters runs). */
+  publish<T extends Topic>(topic: T, params: NotificationOf[T], runId?: string): void {
+    for (const conn of this.connections) {
+      if (!conn.topics.has(topic)) continue;
+      if (runId && conn.runFilter && !conn.runFilter.has(runId)) continue;
+      conn.notify(`notify/${topic}`, params);
+    }
+  }
+
+  /** Stops taking requests, waits for in-flight ones (up to `graceMs`), closes clients and the socket. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.shuttingDown = true;
+    const deadline = new Promise((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    for (const conn of this.connections) conn.close();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+    const closed = new Promise<void>((r) => this.http.close(() => r()));
+    // WebSocket connections are upgraded sockets the HTTP server no longer tracks; end them all.
+    for (const ws of this.wss.clients) ws.terminate();
+    this.http.closeAllConnections();
+    await closed;
+    if (this.socketPath) {
+      try {
+        unlinkSync(this.socketPath);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}

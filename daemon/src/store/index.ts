@@ -1,0 +1,57 @@
+/**
+ * The store: the only module that touches SQL. Each area of the domain has its own
+ * small class over one shared connection; see SCHEMA.md for the tables.
+ */
+import { openDb, type Db, type OpenOptions } from './db.ts';
+import { MetaStore } from './meta.ts';
+import { MetricStore } from './metrics.ts';
+import { ProjectStore } from './projects.ts';
+import { RunStore } from './runs.ts';
+
+export { StoreOpenError } from './db.ts';
+export type { MetricInput, SeriesSummary } from './metrics.ts';
+export type { NewRun } from './runs.ts';
+
+export class Store {
+  readonly file: string;
+  readonly projects: ProjectStore;
+  readonly runs: RunStore;
+  readonly metrics: MetricStore;
+  readonly meta: MetaStore;
+  private readonly db: Db;
+  private closed = false;
+
+  constructor(file: string, opts: OpenOptions = {}) {
+    this.file = file;
+    this.db = openDb(file, opts);
+    this.projects = new ProjectStore(this.db);
+    this.runs = new RunStore(this.db);
+    this.metrics = new MetricStore(this.db);
+    this.meta = new MetaStore(this.db);
+  }
+
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** `PRAGMA integrity_check`: 'ok' or the problems found. */
+  integrityCheck(): string {
+    return String(this.db.pragma('integrity_check', { simple: true }));
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** Checkpoints the WAL into the main file and closes. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+}

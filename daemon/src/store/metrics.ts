@@ -1,0 +1,145 @@
+/**
+ * Metrics: one series per (run, key), points keyed by (series, step) in a WITHOUT ROWID
+ * table so millions of points per run stay compact and range scans stay cheap.
+ * NaN is stored as NULL (SQLite's own rule); ±Infinity are stored as REAL infinities.
+ */
+import type { MetricPoint } from '../protocol/index.ts';
+import type { Db } from './db.ts';
+
+/** A value to record. `wallTime` is seconds since the epoch (as the tools write it) or null. */
+export interface MetricInput {
+  key: string;
+  step: number;
+  value: number;
+  wallTime?: number | null;
+}
+
+export interface SeriesSummary {
+  key: string;
+  points: number;
+  firstStep: number | null;
+  lastStep: number | null;
+  lastValue: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+interface SeriesRow {
+  id: number;
+  key: string;
+  points: number;
+  first_step: number | null;
+  last_step: number | null;
+  last_value: number | null;
+  min_value: number | null;
+  max_value: number | null;
+}
+
+export function toWirePoint(step: number, value: number | null, wallTime: number | null): MetricPoint {
+  if (value === null) return { step, value: null, special: 'nan', wallTime };
+  if (value === Infinity) return { step, value: null, special: 'inf', wallTime };
+  if (value === -Infinity) return { step, value: null, special: '-inf', wallTime };
+  return { step, value, wallTime };
+}
+
+export class MetricStore {
+  private readonly db: Db;
+  private readonly seriesIds = new Map<string, number>();
+  private readonly stmts;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.stmts = {
+      findSeries: db.prepare('SELECT id FROM metric_series WHERE run_id = ? AND key = ?'),
+      addSeries: db.prepare('INSERT INTO metric_series (run_id, key, updated_at) VALUES (?, ?, ?)'),
+      insert: db.prepare('INSERT OR IGNORE INTO metrics (series_id, step, value, wall_time) VALUES (?, ?, ?, ?)'),
+      update: db.prepare('UPDATE metrics SET value = ?3, wall_time = ?4 WHERE series_id = ?1 AND step = ?2'),
+      summarise: db.prepare(`UPDATE metric_series SET
+          points = points + ?2,
+          first_step = min(coalesce(first_step, ?3), ?3),
+          last_step = max(coalesce(last_step, ?4), ?4),
+          min_value = CASE WHEN ?5 IS NULL THEN min_value ELSE min(coalesce(min_value, ?5), ?5) END,
+          max_value = CASE WHEN ?6 IS NULL THEN max_value ELSE max(coalesce(max_value, ?6), ?6) END,
+          updated_at = ?7
+        WHERE id = ?1`),
+      setLast: db.prepare('UPDATE metric_series SET last_value = (SELECT value FROM metrics WHERE series_id = ?1 AND step = last_step) WHERE id = ?1'),
+    };
+  }
+
+  private seriesId(runId: string, key: string): number {
+    const cacheKey = `${runId}\u0000${key}`;
+    const cached = this.seriesIds.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const row = this.stmts.findSeries.get(runId, key) as { id: number } | undefined;
+    const id = row ? row.id : Number(this.stmts.addSeries.run(runId, key, Date.now()).lastInsertRowid);
+    this.seriesIds.set(cacheKey, id);
+    return id;
+  }
+
+  /**
+   * Upserts points on (run, key, step) — re-ingesting a file is harmless — in one
+   * transaction, keeping each series' summary (count, step range, min/max, last value)
+   * up to date incrementally. min/max are over every value recorded (NaN ignored).
+   */
+  record(runId: string, points: readonly MetricInput[]): number {
+    if (points.length === 0) return 0;
+    const touched = new Map<number, { added: number; first: number; last: number; min: number | null; max: number | null }>();
+    this.db.transaction(() => {
+      for (const p of points) {
+        const id = this.seriesId(runId, p.key);
+        const step = Math.trunc(p.step);
+        const value = Number.isNaN(p.value) ? null : p.value;
+        const wall = p.wallTime ?? null;
+        const added = this.stmts.insert.run(id, step, value, wall).changes;
+        if (added === 0) this.stmts.update.run(id, step, value, wall);
+        let t = touched.get(id);
+        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null }));
+        t.added += added;
+        if (step < t.first) t.first = step;
+        if (step > t.last) t.last = step;
+        if (value !== null) {
+          if (t.min === null || value < t.min) t.min = value;
+          if (t.max === null || value > t.max) t.max = value;
+        }
+      }
+      const now = Date.now();
+      for (const [id, t] of touched) {
+        this.stmts.summarise.run(id, t.added, t.first, t.last, t.min, t.max, now);
+        this.stmts.setLast.run(id);
+      }
+    })();
+    return points.length;
+  }
+
+  /** Summaries of every series of a run, by key. */
+  series(runId: string): SeriesSummary[] {
+    const rows = this.db
+      .prepare('SELECT id, key, points, first_step, last_step, last_value, min_value, max_value FROM metric_series WHERE run_id = ? ORDER BY key')
+      .all(runId) as SeriesRow[];
+    return rows.map((r) => ({
+      key: r.key,
+      points: r.points,
+      firstStep: r.first_step,
+      lastStep: r.last_step,
+      lastValue: r.last_value,
+      min: r.min_value,
+      max: r.max_value,
+    }));
+  }
+
+  /** All points of one series in step order (callers downsample for display). */
+  points(runId: string, key: string, range: { fromStep?: number; toStep?: number } = {}): MetricPoint[] {
+    const row = this.stmts.findSeries.get(runId, key) as { id: number } | undefined;
+    if (!row) return [];
+    const rows = this.db
+      .prepare('SELECT step, value, wall_time FROM metrics WHERE series_id = ? AND step >= ? AND step <= ? ORDER BY step')
+      .raw()
+      .all(row.id, range.fromStep ?? Number.MIN_SAFE_INTEGER, range.toStep ?? Number.MAX_SAFE_INTEGER) as [number, number | null, number | null][];
+    return rows.map(([step, value, wall]) => toWirePoint(step, value, wall));
+  }
+
+  /** Forgets cached series ids (after a run is deleted). */
+  clearCache(): void {
+    this.seriesIds.clear();
+  }
+}

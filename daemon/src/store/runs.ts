@@ -1,0 +1,165 @@
+/** Runs: the status machine lives here, so no caller can make an illegal transition. */
+import { RunTransitions, type Run, type RunStatus } from '../protocol/index.ts';
+import type { Db } from './db.ts';
+import { newId } from './ids.ts';
+
+export interface NewRun {
+  projectId: string | null;
+  name?: string;
+  status?: RunStatus;
+  source: Run['source'];
+  kind?: 'train' | 'eval';
+  configId?: string | null;
+  codeVersionId?: string | null;
+  hostId?: string | null;
+  sweepId?: string | null;
+  parentRunId?: string | null;
+  outputDir?: string | null;
+  priority?: number;
+  gpus?: number;
+  maxRetries?: number;
+  launch?: unknown;
+}
+
+interface RunRow {
+  id: string;
+  project_id: string | null;
+  name: string;
+  status: RunStatus;
+  status_reason: string | null;
+  exit_code: number | null;
+  unreachable_since: number | null;
+  source: Run['source'];
+  config_id: string | null;
+  code_version_id: string | null;
+  host_name: string | null;
+  sweep_id: string | null;
+  output_dir: string | null;
+  priority: number;
+  gpus: number;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  updated_at: number;
+}
+
+const selectRun = 'SELECT runs.*, hosts.name AS host_name FROM runs LEFT JOIN hosts ON hosts.id = runs.host_id';
+
+function toRun(r: RunRow): Run {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    name: r.name,
+    status: r.status,
+    statusReason: r.status_reason,
+    exitCode: r.exit_code,
+    unreachableSince: r.unreachable_since,
+    source: r.source,
+    configId: r.config_id,
+    codeVersionId: r.code_version_id,
+    hostName: r.host_name,
+    sweepId: r.sweep_id,
+    outputDir: r.output_dir,
+    priority: r.priority,
+    gpus: r.gpus,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Raised on a status change the machine does not allow. */
+export class IllegalTransitionError extends Error {
+  constructor(runId: string, from: RunStatus, to: RunStatus) {
+    super(`run ${runId} cannot go from ${from} to ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export class RunStore {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  create(input: NewRun): Run {
+    const id = newId('run');
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, project_id, name, status, source, kind, config_id, code_version_id, host_id, sweep_id,
+           parent_run_id, output_dir, priority, gpus, max_retries, launch_json, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id, input.projectId, input.name ?? id, input.status ?? 'queued', input.source, input.kind ?? 'train',
+        input.configId ?? null, input.codeVersionId ?? null, input.hostId ?? null, input.sweepId ?? null,
+        input.parentRunId ?? null, input.outputDir ?? null, input.priority ?? 0, input.gpus ?? 0, input.maxRetries ?? 0,
+        input.launch === undefined ? null : JSON.stringify(input.launch), now, now,
+      );
+    return this.get(id) as Run;
+  }
+
+  get(id: string): Run | undefined {
+    const row = this.db.prepare(`${selectRun} WHERE runs.id = ?`).get(id) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  /** Finds a run by id, unique id prefix or unique name. */
+  find(ref: string): Run | undefined {
+    const exact = this.get(ref);
+    if (exact) return exact;
+    const rows = this.db
+      .prepare(`${selectRun} WHERE runs.id LIKE ? ESCAPE '\\' OR runs.name = ? LIMIT 2`)
+      .all(`${ref.replace(/[\\%_]/g, '\\$&')}%`, ref) as RunRow[];
+    return rows.length === 1 ? toRun(rows[0] as RunRow) : undefined;
+  }
+
+  list(filter: { projectId?: string; statuses?: RunStatus[]; limit?: number } = {}): Run[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.projectId) {
+      where.push('runs.project_id = ?');
+      args.push(filter.projectId);
+    }
+    if (filter.statuses?.length) {
+      where.push(`runs.status IN (${filter.statuses.map(() => '?').join(',')})`);
+      args.push(...filter.statuses);
+    }
+    const sql = `${selectRun} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY runs.created_at DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RunRow[]).map(toRun);
+  }
+
+  /**
+   * Moves a run to `to` if the status machine allows it; a no-op when it is already there.
+   * Terminal states set `ended_at`; `running` sets `started_at` once.
+   */
+  setStatus(id: string, to: RunStatus, detail: { reason?: string | null; exitCode?: number | null } = {}): Run {
+    return this.db.transaction(() => {
+      const run = this.get(id);
+      if (!run) throw new Error(`no run ${id}`);
+      if (run.status === to) return run;
+      if (!RunTransitions[run.status].includes(to)) throw new IllegalTransitionError(id, run.status, to);
+      const now = Date.now();
+      const terminal = to === 'succeeded' || to === 'failed' || to === 'cancelled' || to === 'lost';
+      this.db
+        .prepare(
+          `UPDATE runs SET status = ?, status_reason = ?, exit_code = coalesce(?, exit_code), updated_at = ?,
+             started_at = CASE WHEN ? = 'running' THEN coalesce(started_at, ?) ELSE started_at END,
+             ended_at = CASE WHEN ? THEN ? ELSE ended_at END,
+             unreachable_since = CASE WHEN ? THEN NULL ELSE unreachable_since END
+           WHERE id = ?`,
+        )
+        .run(to, detail.reason ?? null, detail.exitCode ?? null, now, to, now, terminal ? 1 : 0, now, terminal ? 1 : 0, id);
+      return this.get(id) as Run;
+    })();
+  }
+
+  /** Marks the run's host unreachable since `since`, or reachable again when null. */
+  setUnreachable(id: string, since: number | null): void {
+    this.db
+      .prepare('UPDATE runs SET unreachable_since = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(unreachable_since, ?) END, updated_at = ? WHERE id = ?')
+      .run(since, since, Date.now(), id);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Turning a config tree into the forms the store keeps: dotted params for comparison tables,
+ * and one canonical text whose hash is the same for equal configs whatever their key order.
+ */
+import { createHash } from 'node:crypto';
+import { isConfigObject, type ParamValue } from './types.ts';
+
+/**
+ * Leaves of a config tree by dotted key: `{a: {b: [{c: 1}]}}` gives `{'a.b.0.c': 1}`.
+ * Empty objects and arrays have no leaves, so they add no key (the content hash still sees them).
+ */
+export function flattenParams(data: unknown): Record<string, ParamValue> {
+  const params: Record<string, ParamValue> = {};
+  const visit = (value: unknown, key: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, key === '' ? String(index) : `${key}.${index}`));
+    } else if (isConfigObject(value)) {
+      for (const [child, item] of Object.entries(value)) visit(item, key === '' ? child : `${key}.${child}`);
+    } else if (key !== '') {
+      params[key] = toParamValue(value);
+    }
+  };
+  visit(data, '');
+  return params;
+}
+
+function toParamValue(value: unknown): ParamValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number(value);
+  // Parsed configs hold only JSON-like values; anything else is recorded as its text.
+  return String(value);
+}
+
+/**
+ * JSON text with object keys sorted at every level, so equal configs give equal text.
+ * Non-finite numbers (YAML `.nan`, `.inf`) are written as bare `NaN`/`Infinity`/`-Infinity` so
+ * they stay distinct from `null`; the text is for hashing, not for JSON readers.
+ */
+export function stableStringify(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map((item) => stableStringify(item)).join(',')}]`;
+  if (isConfigObject(value)) {
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${stableStringify(value[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(String(value));
+}
+
+/** Content hash of a config tree: `sha256:<hex>` of its {@link stableStringify} text. */
+export function configContentHash(data: unknown): string {
+  return `sha256:${createHash('sha256').update(stableStringify(data)).digest('hex')}`;
+}

@@ -1,0 +1,180 @@
+/**
+ * OmegaConf-style `${…}` interpolation, as torchtune configs use it (`output_dir: ${output_dir}`,
+ * `log_dir: ${output_dir}/logs`, `batch_size_val: ${batch_size}`). Resolved before a config is
+ * hashed or flattened, so two configs that mean the same run look the same.
+ *
+ * Supported: absolute keys (`${a.b}`, `${a[0]}`, `${a.0}`), relative keys (`${.sibling}`,
+ * `${..uncle}`), nesting through other interpolations, and `\${` for a literal `${`.
+ * Not evaluated: resolvers (`${oc.env:HOME}`) and nested `${a.${b}}`: they stay as written
+ * and are reported, because their value depends on the machine or is too dynamic to record.
+ */
+import { isConfigObject, type ConfigIssue } from './types.ts';
+
+/** Finds where a key sits in the source file, for issue positions. */
+export type LocateKey = (segments: readonly string[]) => { line: number; column: number } | undefined;
+
+/** A config tree with interpolations resolved, and what could not be resolved. */
+export interface Interpolated {
+  data: unknown;
+  issues: ConfigIssue[];
+}
+
+const MISSING = Symbol('missing');
+
+/** Resolves every `${…}` in `data`; unresolvable ones stay as written and become issues. */
+export function resolveInterpolations(data: unknown, locate?: LocateKey): Interpolated {
+  const issues: ConfigIssue[] = [];
+  const resolved = new Map<string, unknown>();
+  const failed = new Set<string>();
+  const stack: string[][] = [];
+
+  const report = (segments: readonly string[], message: string): void => {
+    const issue: ConfigIssue = { message, path: segments.join('.') };
+    const at = locate?.(segments);
+    if (at) Object.assign(issue, at);
+    issues.push(issue);
+  };
+
+  /** The resolved value at `segments`, or MISSING when no such key exists. */
+  const resolveAt = (segments: readonly string[]): unknown => {
+    const id = JSON.stringify(segments);
+    if (resolved.has(id)) return resolved.get(id);
+    const raw = lookup(data, segments);
+    if (raw === MISSING) return MISSING;
+    if (stack.some((entry) => JSON.stringify(entry) === id)) {
+      const cycle = [...stack.slice(stack.findIndex((entry) => JSON.stringify(entry) === id)), segments];
+      report(segments, `interpolation cycle: ${cycle.map((s) => s.join('.')).join(' → ')}`);
+      failed.add(id);
+      return raw;
+    }
+    stack.push([...segments]);
+    const value = resolveValue(raw, segments);
+    stack.pop();
+    resolved.set(id, value);
+    return value;
+  };
+
+  const resolveValue = (raw: unknown, segments: readonly string[]): unknown => {
+    if (Array.isArray(raw)) return raw.map((_, index) => resolveAt([...segments, String(index)]));
+    if (isConfigObject(raw)) {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(raw)) out[key] = resolveAt([...segments, key]);
+      return out;
+    }
+    if (typeof raw === 'string' && raw.includes('${')) return interpolateString(raw, segments);
+    return raw;
+  };
+
+  const interpolateString = (text: string, segments: readonly string[]): unknown => {
+    const id = JSON.stringify(segments);
+    const parts = splitInterpolations(text);
+    if ('error' in parts) {
+      report(segments, `${parts.error} in "${text}"`);
+      failed.add(id);
+      return text;
+    }
+    const values: unknown[] = [];
+    for (const part of parts) {
+      if (part.kind === 'text') {
+        values.push(part.text);
+        continue;
+      }
+      const target = targetPath(part.expr, segments);
+      if ('error' in target) {
+        report(segments, `${target.error}: \${${part.expr}} is left as written`);
+        failed.add(id);
+        return text;
+      }
+      const value = resolveAt(target.segments);
+      if (value === MISSING) {
+        report(segments, `\${${part.expr}} refers to "${target.segments.join('.')}", which is not in the config`);
+        failed.add(id);
+        return text;
+      }
+      if (failed.has(JSON.stringify(target.segments))) {
+        // The root cause was already reported where it happened.
+        failed.add(id);
+        return text;
+      }
+      values.push(value);
+    }
+    if (parts.length === 1 && parts[0]?.kind === 'ref') return values[0];
+    return values.map((value) => pythonStr(value)).join('');
+  };
+
+  return { data: resolveAt([]), issues };
+}
+
+type Part = { kind: 'text'; text: string } | { kind: 'ref'; expr: string };
+
+/** Splits `a${b}c` into text and reference parts; `\${` is a literal `${`. */
+function splitInterpolations(text: string): Part[] | { error: string } {
+  const parts: Part[] = [];
+  let buffer = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text.startsWith('\\${', i)) {
+      buffer += '${';
+      i += 3;
+    } else if (text.startsWith('${', i)) {
+      const end = text.indexOf('}', i + 2);
+      if (end < 0) return { error: 'unclosed "${"' };
+      const expr = text.slice(i + 2, end).trim();
+      if (expr.includes('${')) return { error: 'nested interpolation is not supported' };
+      if (buffer !== '') parts.push({ kind: 'text', text: buffer });
+      buffer = '';
+      parts.push({ kind: 'ref', expr });
+      i = end + 1;
+    } else {
+      buffer += text[i];
+      i += 1;
+    }
+  }
+  if (buffer !== '') parts.push({ kind: 'text', text: buffer });
+  return parts;
+}
+
+/** The key path an interpolation expression points at, from the node at `from`. */
+function targetPath(expr: string, from: readonly string[]): { segments: string[] } | { error: string } {
+  if (expr === '') return { error: 'empty interpolation' };
+  if (/^[\w.-]+:/.test(expr)) return { error: 'resolvers are not evaluated' };
+  let rest = expr;
+  let base: string[] = [];
+  if (rest.startsWith('.')) {
+    // `${.x}` is a sibling of the node being resolved; each further dot goes one level up.
+    const dots = /^\.+/.exec(rest)?.[0].length ?? 0;
+    base = from.slice(0, Math.max(0, from.length - dots));
+    rest = rest.slice(dots);
+  }
+  const segments = rest
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter((segment) => segment !== '');
+  return { segments: [...base, ...segments] };
+}
+
+function lookup(data: unknown, segments: readonly string[]): unknown {
+  let node: unknown = data;
+  for (const segment of segments) {
+    if (Array.isArray(node)) {
+      const index = Number(segment);
+      if (!Number.isInteger(index) || index < 0 || index >= node.length) return MISSING;
+      node = node[index];
+    } else if (isConfigObject(node) && Object.hasOwn(node, segment)) {
+      node = node[segment];
+    } else {
+      return MISSING;
+    }
+  }
+  return node;
+}
+
+/** How Python's `str()` writes a value, which is what OmegaConf puts inside a longer string. */
+function pythonStr(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? 'inf' : value < 0 ? '-inf' : 'nan';
+  return JSON.stringify(value);
+}

@@ -1,0 +1,194 @@
+/**
+ * A small pool of worker threads that hash files, so reading and digesting gigabytes never
+ * blocks the daemon's event loop. Workers start on first use, and an idle pool does not keep
+ * the process alive.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { HASH_ALGO, READ_CHUNK_BYTES, formatHash } from './algorithm.ts';
+import { FileReadError, OPEN_FLAGS } from './file-hash.ts';
+import type { FileHash, HashFileOptions } from './file-hash.ts';
+import { HASH_WORKER_SOURCE } from './worker-source.ts';
+
+/** Anything that can hash a file: the pool, or a wrapper around it (tests count reads). */
+export interface FileHasher {
+  hashFile(path: string, opts?: HashFileOptions): Promise<FileHash>;
+}
+
+/** A pool of hash workers. */
+export interface HashPool extends FileHasher {
+  /** Number of worker threads the pool may run at once. */
+  readonly size: number;
+  /** Total bytes the workers have read since the pool was created (cache hits read none). */
+  readonly bytesRead: number;
+  /** Stops all workers; queued and running jobs reject. Calling it twice is harmless. */
+  close(): Promise<void>;
+}
+
+/** Pool options. */
+export interface HashPoolOptions {
+  /** Worker threads; default min(2, CPUs), so hashing leaves a core for everything else. */
+  size?: number;
+}
+
+interface Job {
+  id: number;
+  path: string;
+  opts: HashFileOptions;
+  bytesSeen: number;
+  resolve: (result: FileHash) => void;
+  reject: (err: unknown) => void;
+  onAbort?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | undefined;
+}
+
+type WorkerMessage =
+  | { type: 'progress'; id: number; bytes: number }
+  | { type: 'done'; id: number; hex: string; size: number }
+  | { type: 'error'; id: number; code: string; message: string };
+
+/** Creates a hash pool; `close()` it when the daemon stops. */
+export function createHashPool(options: HashPoolOptions = {}): HashPool {
+  const size = Math.max(1, Math.floor(options.size ?? Math.min(2, availableParallelism())));
+  return new WorkerHashPool(size);
+}
+
+class WorkerHashPool implements HashPool {
+  readonly size: number;
+  #bytesRead = 0;
+  #nextId = 1;
+  #closed = false;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  hashFile(path: string, opts: HashFileOptions = {}): Promise<FileHash> {
+    if (this.#closed) return Promise.reject(new Error('hash pool closed'));
+    if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
+    return new Promise<FileHash>((resolve, reject) => {
+      const job: Job = { id: this.#nextId++, path, opts, bytesSeen: 0, resolve, reject };
+      if (opts.signal) {
+        job.onAbort = () => this.#abortJob(job);
+        opts.signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) {
+      settle(job);
+      job.reject(new Error('hash pool closed'));
+    }
+    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
+  }
+
+  #startWorker(): Slot {
+    const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, name: 'keel-hash' });
+    const slot: Slot = { worker, job: undefined };
+    worker.on('message', (raw: unknown) => this.#onMessage(slot, raw));
+    worker.on('error', (err) => this.#dropWorker(slot, err));
+    worker.on('exit', (code) => this.#dropWorker(slot, new Error(`hash worker exited with code ${code}`)));
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  /** A crashed worker fails only its own job; the next job gets a fresh worker. */
+  #dropWorker(slot: Slot, err: unknown): void {
+    const index = this.#slots.indexOf(slot);
+    if (index < 0) return;
+    this.#slots.splice(index, 1);
+    const job = slot.job;
+    slot.job = undefined;
+    if (job) {
+      settle(job);
+      job.reject(this.#closed ? new Error('hash pool closed') : err);
+    }
+    if (!this.#closed) this.#dispatch();
+  }
+
+  #onMessage(slot: Slot, raw: unknown): void {
+    const msg = parseWorkerMessage(raw);
+    const job = slot.job;
+    if (!msg || !job || msg.id !== job.id) return;
+    if (msg.type === 'progress') {
+      this.#bytesRead += msg.bytes - job.bytesSeen;
+      job.bytesSeen = msg.bytes;
+      if (!job.opts.signal?.aborted) job.opts.onProgress?.(msg.bytes);
+      return;
+    }
+    slot.job = undefined;
+    slot.worker.unref();
+    settle(job);
+    if (msg.type === 'done') job.resolve({ hash: formatHash(msg.hex), size: msg.size });
+    else job.reject(new FileReadError(job.path, msg.code, msg.message));
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    while (!this.#closed && this.#queue.length > 0) {
+      const slot = this.#slots.find((s) => s.job === undefined)
+        ?? (this.#slots.length < this.size ? this.#startWorker() : undefined);
+      const job = slot && this.#queue.shift();
+      if (!slot || !job) return;
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage({
+        type: 'hash', id: job.id, path: job.path, algo: HASH_ALGO,
+        chunkBytes: READ_CHUNK_BYTES, openFlags: OPEN_FLAGS,
+      });
+    }
+  }
+
+  /** A queued job leaves the queue; a running one is told to stop and rejects at once. */
+  #abortJob(job: Job): void {
+    settle(job);
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+    const slot = this.#slots.find((s) => s.job === job);
+    // The worker stays busy until it replies; that late reply lands on a settled promise.
+    slot?.worker.postMessage({ type: 'cancel', id: job.id });
+    job.reject(abortReason(job.opts.signal));
+  }
+}
+
+/** The signal's own reason when it is an Error (the usual AbortError), else a fresh one. */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new DOMException('hashing was aborted', 'AbortError');
+}
+
+function settle(job: Job): void {
+  if (job.onAbort) job.opts.signal?.removeEventListener('abort', job.onAbort);
+}
+
+/** Checks a worker reply's shape before trusting it. */
+function parseWorkerMessage(raw: unknown): WorkerMessage | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  if (typeof m.id !== 'number') return undefined;
+  if (m.type === 'progress' && typeof m.bytes === 'number') {
+    return { type: 'progress', id: m.id, bytes: m.bytes };
+  }
+  if (m.type === 'done' && typeof m.hex === 'string' && typeof m.size === 'number') {
+    return { type: 'done', id: m.id, hex: m.hex, size: m.size };
+  }
+  if (m.type === 'error' && typeof m.code === 'string' && typeof m.message === 'string') {
+    return { type: 'error', id: m.id, code: m.code, message: m.message };
+  }
+  return undefined;
+}

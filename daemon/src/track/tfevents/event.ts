@@ -1,0 +1,163 @@
+/**
+ * Decodes the scalars in one serialized `Event` (tensorflow/core/util/event.proto) in place.
+ * Only the fields scalars need are read; everything else is skipped by wire type.
+ */
+import { ProtoReader, WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from './proto.ts';
+import { tensorScalar } from './tensor.ts';
+import type { ScalarPoint } from './types.ts';
+
+/** Field keys ((field << 3) | wire type) compared as single numbers in the hot loops. */
+const EVENT_WALL_TIME = (1 << 3) | WIRE_FIXED64;
+const EVENT_STEP = (2 << 3) | WIRE_VARINT;
+const EVENT_SUMMARY = (5 << 3) | WIRE_BYTES;
+const SUMMARY_VALUE = (1 << 3) | WIRE_BYTES;
+const VALUE_TAG = (1 << 3) | WIRE_BYTES;
+const VALUE_SIMPLE = (2 << 3) | WIRE_FIXED32;
+const VALUE_TENSOR = (8 << 3) | WIRE_BYTES;
+const VALUE_METADATA = (9 << 3) | WIRE_BYTES;
+const METADATA_PLUGIN_DATA = (1 << 3) | WIRE_BYTES;
+const PLUGIN_DATA_NAME = (1 << 3) | WIRE_BYTES;
+
+/** The plugin TensorBoard files scalars under. */
+export const SCALARS_PLUGIN = 'scalars';
+
+/**
+ * Appends the scalars of the `Event` in `r.buf[start, end)` to `out`, updating `pluginByTag`
+ * (a null-prototype object) from any value metadata. Throws `ProtoError` on malformed bytes.
+ */
+export function decodeEvent(
+  r: ProtoReader,
+  start: number,
+  end: number,
+  pluginByTag: Record<string, string>,
+  out: ScalarPoint[],
+): void {
+  r.reset(start, end);
+  let wallTime = 0;
+  let step = 0;
+  let summaryStart = -1;
+  let summaryEnd = -1;
+  // Fields may come in any order: find the summary first, decode it once wall_time and step
+  // are known.
+  while (r.pos < end) {
+    const key = r.uint32();
+    if (key === EVENT_WALL_TIME) wallTime = r.double();
+    else if (key === EVENT_STEP) step = r.int64();
+    else if (key === EVENT_SUMMARY) {
+      summaryEnd = r.bytesEnd();
+      summaryStart = r.pos;
+      r.pos = summaryEnd;
+    } else r.skip(key & 7);
+  }
+  if (summaryStart < 0) return;
+  r.pos = summaryStart;
+  while (r.pos < summaryEnd) {
+    const key = r.uint32();
+    if (key === SUMMARY_VALUE) {
+      const valueEnd = r.bytesEnd();
+      decodeValue(r, valueEnd, wallTime, step, pluginByTag, out);
+      r.pos = valueEnd;
+    } else r.skip(key & 7);
+  }
+}
+
+/** One `Summary.Value` from `r.pos` to `end`: pushes a point if it holds a scalar. */
+function decodeValue(
+  r: ProtoReader,
+  end: number,
+  wallTime: number,
+  step: number,
+  pluginByTag: Record<string, string>,
+  out: ScalarPoint[],
+): void {
+  let tagStart = -1;
+  let tagEnd = -1;
+  let simple = 0;
+  let hasSimple = false;
+  let tensorStart = -1;
+  let tensorEnd = -1;
+  let plugin = '';
+  while (r.pos < end) {
+    const key = r.uint32();
+    if (key === VALUE_TAG) {
+      tagEnd = r.bytesEnd();
+      tagStart = r.pos;
+      r.pos = tagEnd;
+    } else if (key === VALUE_SIMPLE) {
+      simple = r.float();
+      hasSimple = true;
+    } else if (key === VALUE_TENSOR) {
+      tensorEnd = r.bytesEnd();
+      tensorStart = r.pos;
+      r.pos = tensorEnd;
+    } else if (key === VALUE_METADATA) {
+      const metadataEnd = r.bytesEnd();
+      plugin = pluginName(r, metadataEnd);
+      r.pos = metadataEnd;
+    } else r.skip(key & 7);
+  }
+  const tag = tagStart < 0 ? '' : internString(r.buf, tagStart, tagEnd);
+  if (plugin !== '' && pluginByTag[tag] !== plugin) pluginByTag[tag] = plugin;
+  if (hasSimple) {
+    out.push({ tag, step, value: simple, wallTime });
+    return;
+  }
+  if (tensorStart < 0) return;
+  const known = plugin !== '' ? plugin : pluginByTag[tag];
+  // `scalars` is what TF2 and torch new_style write. A tensor whose plugin was never seen is
+  // also tried (e.g. a cursor whose plugin memory was lost): only one-element numeric
+  // tensors qualify, so images, histograms and text are still skipped.
+  if (known !== undefined && known !== SCALARS_PLUGIN) return;
+  const value = tensorScalar(r, tensorStart, tensorEnd);
+  if (value !== undefined) out.push({ tag, step, value, wallTime });
+}
+
+/** `SummaryMetadata.plugin_data.plugin_name` from `r.pos` to `end`, or '' if absent. */
+function pluginName(r: ProtoReader, end: number): string {
+  let name = '';
+  while (r.pos < end) {
+    const key = r.uint32();
+    if (key !== METADATA_PLUGIN_DATA) {
+      r.skip(key & 7);
+      continue;
+    }
+    const dataEnd = r.bytesEnd();
+    while (r.pos < dataEnd) {
+      const k = r.uint32();
+      if (k === PLUGIN_DATA_NAME) {
+        const nameEnd = r.bytesEnd();
+        name = internString(r.buf, r.pos, nameEnd);
+        r.pos = nameEnd;
+      } else r.skip(k & 7);
+    }
+  }
+  return name;
+}
+
+interface Interned {
+  bytes: Uint8Array;
+  text: string;
+}
+
+/** Interned tags and plugin names by FNV-1a hash: a run has few distinct tags, read millions of times. */
+const interned = new Map<number, Interned>();
+const MAX_INTERNED = 10_000;
+const utf8 = new TextDecoder('utf-8');
+
+/** UTF-8 `buf[start, end)` as a string, reusing the string for bytes seen before. */
+export function internString(buf: Uint8Array, start: number, end: number): string {
+  let hash = 0x811c9dc5 ^ (end - start);
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+  const hit = interned.get(hash);
+  if (hit !== undefined && sameBytes(hit.bytes, buf, start, end)) return hit.text;
+  const text = utf8.decode(buf.subarray(start, end));
+  if (interned.size >= MAX_INTERNED) interned.clear(); // bound memory on tag-per-step writers
+  interned.set(hash, { bytes: buf.slice(start, end), text });
+  return text;
+}
+
+function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
+}

@@ -1,0 +1,51 @@
+// Builds the three bundles: the extension (CommonJS, `vscode` external), the daemon + CLI
+// (Node, better-sqlite3 external) and the webview (browser). `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
+const watch = process.argv.includes('--watch');
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalComments: 'none', logOverride: { 'empty-import-meta': 'silent' } };
+mkdirSync('dist', { recursive: true });
+
+const builds = [
+  {
+    ...common,
+    entryPoints: { keel: 'daemon/src/cli/main.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    external: ['better-sqlite3'],
+    define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version) },
+  },
+];
+if (existsSync('extension/src/extension.ts')) {
+  builds.push({
+    ...common,
+    entryPoints: { extension: 'extension/src/extension.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    external: ['vscode', 'better-sqlite3'],
+  });
+}
+if (existsSync('webview/src/main.ts')) {
+  builds.push({
+    ...common,
+    entryPoints: { webview: 'webview/src/main.ts' },
+    outdir: 'dist',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    loader: { '.css': 'css' },
+  });
+}
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}
