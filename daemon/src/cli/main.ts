@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Usage: keel ${command.usage}\n`);
     return 0;
   }
-  return command.run({ positionals, options: values as CommandContext['options'], json: values.json === true, cwd: process.cwd() });
+  return command.run({ positionals, options: values, json: values.json === true, cwd: process.cwd() });
 }
 
 function report(err: unknown, json: boolean): number {

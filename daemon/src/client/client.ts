@@ -61,7 +61,7 @@ export class KeelClient {
       client.initializeResult = await client.call('initialize', {
         protocolVersion: opts.protocolVersion ?? PROTOCOL_VERSION,
         client: opts.client,
-      } as ParamsOf<'initialize'>);
+      });
     } catch (err) {
       client.close();
       throw err;

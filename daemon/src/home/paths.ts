@@ -2,9 +2,9 @@
  * Where the daemon keeps its state: `$KEEL_HOME` (default `~/.keel`), created 0700 so
  * only its user can reach the socket inside it.
  */
-import { chmodSync, mkdirSync, statSync, accessSync, constants } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface KeelPaths {
   home: string;
@@ -40,13 +40,29 @@ export class HomeError extends Error {
   }
 }
 
+/**
+ * mkdir -p with 0700 for each created level. Node's own `recursive: true` spins forever on
+ * some pseudo filesystems (e.g. under /proc), so walk up to an existing ancestor ourselves.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let current = dir;
+  while (!existsSync(current)) {
+    missing.unshift(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const d of missing) mkdirSync(d, { mode: 0o700 });
+}
+
 /** Creates `$KEEL_HOME` (0700) if needed and checks it is a writable, private directory. */
 export function ensureHome(paths: KeelPaths): void {
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
     throw new HomeError(`KEEL_HOME is too long for a Unix socket path (${paths.socket}); choose a shorter KEEL_HOME.`);
   }
   try {
-    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+    makeDirs(paths.home);
   } catch (err) {
     throw new HomeError(`cannot create KEEL_HOME ${paths.home}: ${(err as Error).message}. Set KEEL_HOME to a writable folder.`);
   }
@@ -61,5 +77,5 @@ export function ensureHome(paths: KeelPaths): void {
   } catch {
     throw new HomeError(`KEEL_HOME ${paths.home} is not writable. Fix its permissions or set KEEL_HOME to a writable folder.`);
   }
-  mkdirSync(paths.controlDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(paths.controlDir)) mkdirSync(paths.controlDir, { mode: 0o700 });
 }

@@ -68,7 +68,7 @@ export class Connection {
   private async handle(frame: RequestFrame): Promise<void> {
     const started = performance.now();
     try {
-      const result = await this.dispatch(frame);
+      const result: unknown = await this.dispatch(frame);
       this.send(responseText(frame.id, result));
     } catch (err) {
       const body = err instanceof RpcError ? err.toBody() : { code: ErrorCode.Internal, message: `internal error: ${(err as Error).message}` };
@@ -79,7 +79,7 @@ export class Connection {
     }
   }
 
-  private async dispatch(frame: RequestFrame): Promise<unknown> {
+  private dispatch(frame: RequestFrame): unknown {
     const { method } = frame;
     if (!isMethod(method)) throw new RpcError(ErrorCode.MethodNotFound, `unknown method "${method}"`);
     if (method !== 'initialize' && !this.client) {

@@ -75,15 +75,19 @@ export class RpcServer {
   /** Stops taking requests, waits for in-flight ones (up to `graceMs`), closes clients and the socket. */
   async close(graceMs = 10_000): Promise<void> {
     this.shuttingDown = true;
+    this.log.info('closing the socket', { inFlight: this.inFlight.size, clients: this.connections.size });
     const deadline = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    // Polite close first; clients that do not answer the close handshake are cut off.
     for (const conn of this.connections) conn.close();
-    await new Promise<void>((r) => this.wss.close(() => r()));
-    const closed = new Promise<void>((r) => this.http.close(() => r()));
-    // WebSocket connections are upgraded sockets the HTTP server no longer tracks; end them all.
+    const politeDeadline = Date.now() + 500;
+    while (this.connections.size > 0 && Date.now() < politeDeadline) await new Promise((r) => setTimeout(r, 10));
     for (const ws of this.wss.clients) ws.terminate();
+    const closed = new Promise<void>((r) => this.http.close(() => r()));
     this.http.closeAllConnections();
+    await new Promise<void>((r) => this.wss.close(() => r()));
     await closed;
+    this.log.info('socket closed');
     if (this.socketPath) {
       try {
         unlinkSync(this.socketPath);

@@ -28,8 +28,8 @@ function toParamValue(value: unknown): ParamValue {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'bigint') return Number(value);
-  // Parsed configs hold only JSON-like values; anything else is recorded as its text.
-  return String(value);
+  // Parsed configs hold only JSON-like values; anything else is recorded as its JSON text.
+  return JSON.stringify(value) ?? null;
 }
 
 /**
@@ -47,7 +47,7 @@ export function stableStringify(value: unknown): string {
     const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
     return `{${keys.map((key) => `${JSON.stringify(key)}:${stableStringify(value[key])}`).join(',')}}`;
   }
-  return JSON.stringify(String(value));
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** Content hash of a config tree: `sha256:<hex>` of its {@link stableStringify} text. */

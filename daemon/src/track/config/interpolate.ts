@@ -23,56 +23,59 @@ const MISSING = Symbol('missing');
 
 /** Resolves every `${…}` in `data`; unresolvable ones stay as written and become issues. */
 export function resolveInterpolations(data: unknown, locate?: LocateKey): Interpolated {
-  const issues: ConfigIssue[] = [];
-  const resolved = new Map<string, unknown>();
-  const failed = new Set<string>();
-  const stack: string[][] = [];
+  const resolver = new Resolver(data, locate);
+  return { data: resolver.resolveAt([]), issues: resolver.issues };
+}
 
-  const report = (segments: readonly string[], message: string): void => {
-    const issue: ConfigIssue = { message, path: segments.join('.') };
-    const at = locate?.(segments);
-    if (at) Object.assign(issue, at);
-    issues.push(issue);
-  };
+/** One resolution pass over a tree: memoised per key path, with a stack to catch cycles. */
+class Resolver {
+  readonly issues: ConfigIssue[] = [];
+  private readonly data: unknown;
+  private readonly locate: LocateKey | undefined;
+  private readonly resolved = new Map<string, unknown>();
+  /** Key paths whose value could not be resolved (their text is kept). */
+  private readonly failed = new Set<string>();
+  private readonly stack: string[] = [];
+
+  constructor(data: unknown, locate: LocateKey | undefined) {
+    this.data = data;
+    this.locate = locate;
+  }
 
   /** The resolved value at `segments`, or MISSING when no such key exists. */
-  const resolveAt = (segments: readonly string[]): unknown => {
+  resolveAt(segments: readonly string[]): unknown {
     const id = JSON.stringify(segments);
-    if (resolved.has(id)) return resolved.get(id);
-    const raw = lookup(data, segments);
+    if (this.resolved.has(id)) return this.resolved.get(id);
+    const raw = lookup(this.data, segments);
     if (raw === MISSING) return MISSING;
-    if (stack.some((entry) => JSON.stringify(entry) === id)) {
-      const cycle = [...stack.slice(stack.findIndex((entry) => JSON.stringify(entry) === id)), segments];
-      report(segments, `interpolation cycle: ${cycle.map((s) => s.join('.')).join(' → ')}`);
-      failed.add(id);
+    const onStack = this.stack.indexOf(id);
+    if (onStack >= 0) {
+      const cycle = [...this.stack.slice(onStack), id].map((entry) => (JSON.parse(entry) as string[]).join('.'));
+      this.report(segments, `interpolation cycle: ${cycle.join(' → ')}`);
+      this.failed.add(id);
       return raw;
     }
-    stack.push([...segments]);
-    const value = resolveValue(raw, segments);
-    stack.pop();
-    resolved.set(id, value);
+    this.stack.push(id);
+    const value = this.resolveValue(raw, segments);
+    this.stack.pop();
+    this.resolved.set(id, value);
     return value;
-  };
+  }
 
-  const resolveValue = (raw: unknown, segments: readonly string[]): unknown => {
-    if (Array.isArray(raw)) return raw.map((_, index) => resolveAt([...segments, String(index)]));
+  private resolveValue(raw: unknown, segments: readonly string[]): unknown {
+    if (Array.isArray(raw)) return raw.map((_, index) => this.resolveAt([...segments, String(index)]));
     if (isConfigObject(raw)) {
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(raw)) out[key] = resolveAt([...segments, key]);
+      for (const key of Object.keys(raw)) out[key] = this.resolveAt([...segments, key]);
       return out;
     }
-    if (typeof raw === 'string' && raw.includes('${')) return interpolateString(raw, segments);
+    if (typeof raw === 'string' && raw.includes('${')) return this.interpolateString(raw, segments);
     return raw;
-  };
+  }
 
-  const interpolateString = (text: string, segments: readonly string[]): unknown => {
-    const id = JSON.stringify(segments);
+  private interpolateString(text: string, segments: readonly string[]): unknown {
     const parts = splitInterpolations(text);
-    if ('error' in parts) {
-      report(segments, `${parts.error} in "${text}"`);
-      failed.add(id);
-      return text;
-    }
+    if ('error' in parts) return this.keep(text, segments, `${parts.error} in "${text}"`);
     const values: unknown[] = [];
     for (const part of parts) {
       if (part.kind === 'text') {
@@ -80,29 +83,32 @@ export function resolveInterpolations(data: unknown, locate?: LocateKey): Interp
         continue;
       }
       const target = targetPath(part.expr, segments);
-      if ('error' in target) {
-        report(segments, `${target.error}: \${${part.expr}} is left as written`);
-        failed.add(id);
-        return text;
-      }
-      const value = resolveAt(target.segments);
+      if ('error' in target) return this.keep(text, segments, `${target.error}: \${${part.expr}} is left as written`);
+      const value = this.resolveAt(target.segments);
       if (value === MISSING) {
-        report(segments, `\${${part.expr}} refers to "${target.segments.join('.')}", which is not in the config`);
-        failed.add(id);
-        return text;
+        return this.keep(text, segments, `\${${part.expr}} refers to "${target.segments.join('.')}", which is not in the config`);
       }
-      if (failed.has(JSON.stringify(target.segments))) {
-        // The root cause was already reported where it happened.
-        failed.add(id);
-        return text;
-      }
+      // A failed target was already reported where it failed; just keep this text too.
+      if (this.failed.has(JSON.stringify(target.segments))) return this.keep(text, segments);
       values.push(value);
     }
     if (parts.length === 1 && parts[0]?.kind === 'ref') return values[0];
     return values.map((value) => pythonStr(value)).join('');
-  };
+  }
 
-  return { data: resolveAt([]), issues };
+  /** Leaves `text` unresolved, reporting why when this is where it went wrong. */
+  private keep(text: string, segments: readonly string[], message?: string): string {
+    if (message !== undefined) this.report(segments, message);
+    this.failed.add(JSON.stringify(segments));
+    return text;
+  }
+
+  private report(segments: readonly string[], message: string): void {
+    const issue: ConfigIssue = { message, path: segments.join('.') };
+    const at = this.locate?.(segments);
+    if (at) Object.assign(issue, at);
+    this.issues.push(issue);
+  }
 }
 
 type Part = { kind: 'text'; text: string } | { kind: 'ref'; expr: string };

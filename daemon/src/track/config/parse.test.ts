@@ -17,7 +17,7 @@ function parseFixture(...parts: string[]): TrainingConfig {
   return parseTrainingConfig(readFileSync(file, 'utf8'), path.basename(file));
 }
 
-test('axolotl fft-8b: learning_rate 2e-5 is a number (YAML 1.2), base model, dataset and output', () => {
+void test('axolotl fft-8b: learning_rate 2e-5 is a number (YAML 1.2), base model, dataset and output', () => {
   const config = parseFixture('axolotl', 'llama-3_fft-8b.yaml');
   assert.equal(config.format, 'yaml');
   assert.equal(config.flavor, 'axolotl');
@@ -36,7 +36,7 @@ test('axolotl fft-8b: learning_rate 2e-5 is a number (YAML 1.2), base model, dat
   assert.deepEqual(config.issues, []);
 });
 
-test('axolotl lora-1b: relative output_dir, and empty keys parse as null and give no refs', () => {
+void test('axolotl lora-1b: relative output_dir, and empty keys parse as null and give no refs', () => {
   const config = parseFixture('axolotl', 'llama-3_lora-1b.yml');
   assert.equal(config.flavor, 'axolotl');
   assert.equal(config.refs.outputDir, './outputs/lora-out');
@@ -54,7 +54,7 @@ test('axolotl lora-1b: relative output_dir, and empty keys parse as null and giv
   assert.equal(config.refs.resumeFrom, undefined);
 });
 
-test('axolotl instruct-dpo-lora-8b: nested dataset keys flatten with list indexes', () => {
+void test('axolotl instruct-dpo-lora-8b: nested dataset keys flatten with list indexes', () => {
   const config = parseFixture('axolotl', 'llama-3_instruct-dpo-lora-8b.yml');
   assert.equal(config.flavor, 'axolotl');
   assert.equal(config.params.rl, 'dpo');
@@ -69,7 +69,7 @@ test('axolotl instruct-dpo-lora-8b: nested dataset keys flatten with list indexe
   assert.equal(config.refs.outputDir, './outputs/lora-out');
 });
 
-test('torchtune lora: output_dir with trailing comment, ${output_dir}/logs resolved, base = checkpoint_dir + files', () => {
+void test('torchtune lora: output_dir with trailing comment, ${output_dir}/logs resolved, base = checkpoint_dir + files', () => {
   const config = parseFixture('torchtune', 'llama3_2_1B_lora_single_device.yaml');
   const outputDir = '/tmp/torchtune/llama3_2_1B/lora_single_device';
   assert.equal(config.flavor, 'torchtune');
@@ -92,7 +92,7 @@ test('torchtune lora: output_dir with trailing comment, ${output_dir}/logs resol
   assert.equal(data.metric_logger.log_dir, `${outputDir}/logs`);
 });
 
-test('torchtune 1B_full: ${batch_size} keeps its number type, train and val splits', () => {
+void test('torchtune 1B_full: ${batch_size} keeps its number type, train and val splits', () => {
   const config = parseFixture('torchtune', 'llama3_2_1B_full.yaml');
   assert.equal(config.params.batch_size_val, 4);
   assert.equal(config.params['optimizer.lr'], 2e-5);
@@ -106,7 +106,7 @@ test('torchtune 1B_full: ${batch_size} keeps its number type, train and val spli
   assert.equal(config.refs.outputDir, '/tmp/torchtune/llama3_2_1B/full');
 });
 
-test('torchtune KD: two base models, the teacher sharded into 4 files', () => {
+void test('torchtune KD: two base models, the teacher sharded into 4 files', () => {
   const config = parseFixture('torchtune', 'llama3_2_8B_to_1B_KD_lora_single_device.yaml');
   assert.equal(config.refs.baseModels.length, 2);
   assert.deepEqual(config.refs.baseModels[0], { role: 'base', ref: '/tmp/Llama-3.2-1B-Instruct/', files: ['model.safetensors'] });
@@ -124,7 +124,7 @@ test('torchtune KD: two base models, the teacher sharded into 4 files', () => {
   assert.equal(config.params['teacher_checkpointer.output_dir'], '/tmp/torchtune/llama3_2_8B_to_1B/KD_lora_single_device');
 });
 
-test('malformed YAML: E_CONFIG_INVALID with file, 1-based line and column, and the reason', () => {
+void test('malformed YAML: E_CONFIG_INVALID with file, 1-based line and column, and the reason', () => {
   const text = readFileSync(fixturePath('axolotl', 'llama-3_lora-1b.yml'), 'utf8').replace('    type: alpaca', '   type: alpaca');
   const badLine = text.split('\n').indexOf('   type: alpaca') + 1;
   assert.equal(badLine, 7);
@@ -145,7 +145,7 @@ test('malformed YAML: E_CONFIG_INVALID with file, 1-based line and column, and t
   assert.throws(() => parseTrainingConfig('a: 1\n\tb: 2\n', 'x.yaml'), { code: 'E_CONFIG_INVALID', line: 2, column: 1 });
 });
 
-test('malformed JSON: a trailing comma is found at its line and column', () => {
+void test('malformed JSON: a trailing comma is found at its line and column', () => {
   const text = '{\n  "output_dir": "out",\n  "learning_rate": 1e-4,\n}\n';
   assert.throws(() => parseTrainingConfig(text, 'args.json'), (error: unknown) => {
     assert.ok(error instanceof ConfigInvalidError);
@@ -157,7 +157,7 @@ test('malformed JSON: a trailing comma is found at its line and column', () => {
   assert.throws(() => parseTrainingConfig('{"a": }', 'a.json'), { line: 1, column: 7 });
 });
 
-test('HF TrainingArguments JSON: model, files, resume checkpoint and output', () => {
+void test('HF TrainingArguments JSON: model, files, resume checkpoint and output', () => {
   const text = JSON.stringify({
     model_name_or_path: 'gpt2',
     train_file: 'data/train.jsonl',
@@ -185,7 +185,7 @@ test('HF TrainingArguments JSON: model, files, resume checkpoint and output', ()
   });
 });
 
-test('axolotl local json dataset gives its data_files; output_dir defaults to ./model-out', () => {
+void test('axolotl local json dataset gives its data_files; output_dir defaults to ./model-out', () => {
   const yaml = 'base_model: gpt2\ndatasets:\n  - path: json\n    data_files: [data/a.jsonl, data/b.jsonl]\n    type: alpaca\nlora_model_dir: adapters/v1\nadapter: lora\n';
   const config = parseTrainingConfig(yaml, 'a.yml');
   assert.deepEqual(config.refs.datasets, [
@@ -199,26 +199,26 @@ test('axolotl local json dataset gives its data_files; output_dir defaults to ./
   assert.equal(config.refs.outputDir, './model-out');
 });
 
-test('torchtune compact checkpoint_files form expands to every shard', () => {
+void test('torchtune compact checkpoint_files form expands to every shard', () => {
   const yaml = 'output_dir: /o\ncheckpointer:\n  _component_: x\n  checkpoint_dir: /m\n  checkpoint_files:\n    filename_format: model-{}-of-{}.safetensors\n    max_filename: "00003"\n';
   const config = parseTrainingConfig(yaml, 'c.yaml');
   assert.deepEqual(config.refs.baseModels[0]?.files, ['model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors']);
 });
 
-test('a duplicate key is an issue with its line; the last value wins, as in PyYAML', () => {
+void test('a duplicate key is an issue with its line; the last value wins, as in PyYAML', () => {
   const config = parseTrainingConfig('base_model: a\nlearning_rate: 1\nlearning_rate: 2\n', 'd.yml');
   assert.equal(config.params.learning_rate, 2);
   assert.deepEqual(config.issues, [{ message: '"learning_rate" is set twice; the last value is used', path: 'learning_rate', line: 3, column: 1 }]);
 });
 
-test('an empty file is an issue, not a crash', () => {
+void test('an empty file is an issue, not a crash', () => {
   const config = parseTrainingConfig('# nothing yet\n', 'e.yaml');
   assert.equal(config.data, null);
   assert.deepEqual(config.params, {});
   assert.equal(config.issues[0]?.message, 'the config is empty');
 });
 
-test('equal configs hash equal whatever their key order; interpolation is resolved first', () => {
+void test('equal configs hash equal whatever their key order; interpolation is resolved first', () => {
   const a = parseTrainingConfig('out: /x\nlog: ${out}/logs\nopt: {lr: 1e-4, fused: true}\n', 'a.yaml');
   const b = parseTrainingConfig('opt:\n  fused: true\n  lr: 0.0001\nlog: /x/logs\nout: /x\n', 'b.yaml');
   assert.equal(stableStringify(a.data), '{"log":"/x/logs","opt":{"fused":true,"lr":0.0001},"out":"/x"}');
@@ -227,4 +227,38 @@ test('equal configs hash equal whatever their key order; interpolation is resolv
   const c = parseTrainingConfig('out: /y\nlog: ${out}/logs\nopt: {lr: 1e-4, fused: true}\n', 'c.yaml');
   assert.notEqual(configContentHash(a.data), configContentHash(c.data));
   assert.equal(stableStringify({ x: Number.NaN, y: null }), '{"x":NaN,"y":null}');
+});
+
+void test('an unquoted value starting with * is an alias error at its position, not a crash', () => {
+  assert.throws(() => parseTrainingConfig('base_model: m\nlora_target_modules:\n  - *_proj\n', 'a.yml'), (error: unknown) => {
+    assert.ok(error instanceof ConfigInvalidError);
+    assert.equal(error.line, 3);
+    assert.equal(error.column, 5);
+    assert.match(error.reason, /"\*_proj" is read as an alias .* quote values that start with \*/);
+    return true;
+  });
+});
+
+void test('torchtune local data: source json + data_files give the files; a list of datasets gives each', () => {
+  const yaml = [
+    'output_dir: /o',
+    'checkpointer: {_component_: c, checkpoint_dir: /m, checkpoint_files: [a.safetensors]}',
+    'dataset:',
+    '  - _component_: torchtune.datasets.instruct_dataset',
+    '    source: json',
+    '    data_files: data/train.jsonl',
+    '    split: train',
+    '  - _component_: torchtune.datasets.chat_dataset',
+    '    source: my-org/chats',
+    'dataset_val:',
+    '  _component_: torchtune.datasets.instruct_dataset',
+    '  source: csv',
+    '  data_files: {validation: data/val.csv}',
+  ].join('\n');
+  const config = parseTrainingConfig(yaml, 'local.yaml');
+  assert.deepEqual(config.refs.datasets, [
+    { path: 'data/train.jsonl', role: 'train', split: 'train' },
+    { path: 'my-org/chats', role: 'train' },
+    { path: 'data/val.csv', role: 'val' },
+  ]);
 });

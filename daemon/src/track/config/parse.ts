@@ -5,7 +5,7 @@
  * YAML is read as YAML 1.2 (core schema) with the `yaml` package, so `learning_rate: 2e-5` is the
  * number 2e-5, as Python's trainers see it once they cast it (PyYAML's 1.1 reading gives a string).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ErrorCode, RpcError } from '../../protocol/errors.ts';
 import { detectFlavor } from './flavor.ts';
 import { applyOverrides } from './overrides.ts';
@@ -103,7 +103,30 @@ function readYaml(text: string, file: string): SourceTree {
     return { message: warning.message, line: at.line, column: at.col };
   });
   issues.push(...duplicateKeys(doc, lineCounter));
-  return { data: doc.toJS(), issues, locate };
+  return { data: toData(doc, lineCounter, file), issues, locate };
+}
+
+/** The document as plain values; an alias with no anchor (`- *.jsonl`) is a syntax error here. */
+function toData(doc: Document, lineCounter: LineCounter, file: string): unknown {
+  let badAlias: { source: string; start: number } | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return undefined;
+      badAlias = { source: alias.source, start: alias.range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  if (badAlias) {
+    const at = lineCounter.linePos(badAlias.start);
+    const reason = `"*${badAlias.source}" is read as an alias to an anchor that does not exist; quote values that start with *`;
+    throw new ConfigInvalidError({ file, line: at.line, column: at.col, reason });
+  }
+  try {
+    return doc.toJS();
+  } catch (error) {
+    // e.g. "Excessive alias count" from a billion-laughs document.
+    throw new ConfigInvalidError({ file, line: 1, column: 1, reason: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 function readJson(text: string, file: string): SourceTree {

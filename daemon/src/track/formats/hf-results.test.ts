@@ -18,7 +18,7 @@ function load(...parts: string[]): HfResults {
 const WHISPER = 'old-schema-foreign-best-path_whisper-large-v2-ja';
 const BART = 'oldest-schema-sagemaker_bart-large-cnn-samsum';
 
-test('whisper all/train/eval results (4-space indent, rounded epoch, sample counts)', () => {
+void test('whisper all/train/eval results (4-space indent, rounded epoch, sample counts)', () => {
   const all = load(WHISPER, 'all_results.json');
   assert.equal(all.kind, 'all');
   assert.deepEqual(all.issues, []);
@@ -44,7 +44,7 @@ test('whisper all/train/eval results (4-space indent, rounded epoch, sample coun
   assert.equal(Object.keys(evalRes.metrics).length, 7);
 });
 
-test('bart results: test_ prefix, memory deltas, rouge and gen_len', () => {
+void test('bart results: test_ prefix, memory deltas, rouge and gen_len', () => {
   const all = load(BART, 'all_results.json');
   assert.equal(all.kind, 'all');
   assert.equal(Object.keys(all.metrics).length, 38);
@@ -66,7 +66,7 @@ test('bart results: test_ prefix, memory deltas, rouge and gen_len', () => {
   assert.equal(train.metrics.train_loss, undefined, 'this 2021 run wrote no train_loss');
 });
 
-test('NaN kept, non-numbers reported, bad names and shapes refused', () => {
+void test('NaN kept, non-numbers reported, bad names and shapes refused', () => {
   const r = parseHfResults('{"eval_loss": NaN, "eval_acc": Infinity, "note": "x", "n": null}', '/o/eval_results.json');
   assert.ok(Number.isNaN(r.metrics.eval_loss));
   assert.equal(r.metrics.eval_acc, Infinity);
@@ -77,7 +77,7 @@ test('NaN kept, non-numbers reported, bad names and shapes refused', () => {
   assert.throws(() => parseHfResults('{"epoch": 3.0,\n', 'all_results.json'), (e: unknown) => e instanceof FormatError && e.code === 'E_TRUNCATED');
 });
 
-test('hfResultsKind recognises names and paths only', () => {
+void test('hfResultsKind recognises names and paths only', () => {
   assert.equal(hfResultsKind('C:\\out\\train_results.json'), 'train');
   assert.equal(hfResultsKind('/out/all_results.json'), 'all');
   assert.equal(hfResultsKind('/out/my_all_results.json'), undefined);

@@ -5,6 +5,7 @@
  * read in bounded chunks so a multi-GB log never sits in memory whole.
  */
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { ParseIssue, ParsedPoint } from './types.ts';
 
 /** Where the next read of a growing file starts. Start with {@link startCursor}. */
@@ -97,47 +98,15 @@ export function forEachCompleteLine(
  * `maxBytes`. Rejects only when the file cannot be opened or read (e.g. ENOENT).
  */
 export async function readLinesFromFile(path: string, cursor: ByteCursor, parse: LineTextParser, options: ReadOptions = {}): Promise<FileReadResult> {
-  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
-  const chunkBytes = options.chunkBytes ?? 1024 * 1024;
-  const maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
   const file = await open(path, 'r');
   try {
     const size = (await file.stat()).size;
     const restarted = size < cursor.offset;
-    const state = restarted ? { offset: 0, line: 0, discarding: false } : { offset: cursor.offset, line: cursor.line, discarding: cursor.discardingLongLine === true };
+    const state: ReadState = restarted
+      ? { offset: 0, line: 0, discarding: false }
+      : { offset: cursor.offset, line: cursor.line, discarding: cursor.discardingLongLine === true };
     const out: FileReadResult = { points: [], issues: [], cursor, more: false, restarted };
-    const startOffset = state.offset;
-    let readPos = state.offset;
-    let pending = Buffer.alloc(0);
-    // Keep going past the budget until at least one line is taken, so a long line cannot stall.
-    while (readPos < size && (readPos - startOffset < maxBytes || state.offset === startOffset)) {
-      const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, size - readPos));
-      const { bytesRead } = await file.read(chunk, 0, chunk.length, readPos);
-      if (bytesRead === 0) break;
-      readPos += bytesRead;
-      let data = pending.length > 0 ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      pending = Buffer.alloc(0);
-      if (state.discarding) {
-        const nl = data.indexOf(0x0a);
-        state.offset += nl < 0 ? data.length : nl + 1;
-        if (nl < 0) continue;
-        state.line++;
-        state.discarding = false;
-        data = data.subarray(nl + 1);
-      }
-      const lastNl = data.lastIndexOf(0x0a);
-      if (lastNl >= 0) {
-        // Splitting at a newline byte never cuts a UTF-8 character in two.
-        take(out, state, parse(data.subarray(0, lastNl + 1).toString('utf8'), state.line + 1), lastNl + 1);
-      }
-      pending = data.subarray(lastNl + 1);
-      if (pending.length > maxLineBytes) {
-        out.issues.push({ line: state.line + 1, message: `line longer than ${maxLineBytes} bytes; skipped` });
-        state.offset += pending.length;
-        state.discarding = true;
-        pending = Buffer.alloc(0);
-      }
-    }
+    const { readPos, pending } = await consumeLines(file, size, state, out, parse, options);
     if (options.flushTail === true && readPos >= size && pending.length > 0 && !state.discarding) {
       const result = parse(pending.toString('utf8'), state.line + 1, { flushTail: true });
       take(out, state, result, result.consumedBytes);
@@ -148,6 +117,62 @@ export async function readLinesFromFile(path: string, cursor: ByteCursor, parse:
   } finally {
     await file.close();
   }
+}
+
+interface ReadState {
+  offset: number;
+  line: number;
+  discarding: boolean;
+}
+
+/** The chunk loop: parses every complete line it reaches and returns how far it read and the unfinished tail. */
+async function consumeLines(
+  file: FileHandle,
+  size: number,
+  state: ReadState,
+  out: FileReadResult,
+  parse: LineTextParser,
+  options: ReadOptions,
+): Promise<{ readPos: number; pending: Buffer }> {
+  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  const chunkBytes = options.chunkBytes ?? 1024 * 1024;
+  const maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
+  const startOffset = state.offset;
+  let readPos = state.offset;
+  let pending: Buffer = Buffer.alloc(0);
+  // Keep going past the budget until at least one line is taken, so a long line cannot stall.
+  while (readPos < size && (readPos - startOffset < maxBytes || state.offset === startOffset)) {
+    const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, size - readPos));
+    const { bytesRead } = await file.read(chunk, 0, chunk.length, readPos);
+    if (bytesRead === 0) break;
+    readPos += bytesRead;
+    const data = skipRestOfLongLine(pending.length > 0 ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead), state);
+    const lastNl = data.lastIndexOf(0x0a);
+    // Splitting at a newline byte never cuts a UTF-8 character in two.
+    if (lastNl >= 0) take(out, state, parse(data.subarray(0, lastNl + 1).toString('utf8'), state.line + 1), lastNl + 1);
+    pending = data.subarray(lastNl + 1);
+    if (pending.length > maxLineBytes) {
+      out.issues.push({ line: state.line + 1, message: `line longer than ${maxLineBytes} bytes; skipped` });
+      state.offset += pending.length;
+      state.discarding = true;
+      pending = Buffer.alloc(0);
+    }
+  }
+  return { readPos, pending };
+}
+
+/** While skipping an over-long line, drops bytes up to and including its newline. */
+function skipRestOfLongLine(data: Buffer, state: ReadState): Buffer {
+  if (!state.discarding) return data;
+  const nl = data.indexOf(0x0a);
+  if (nl < 0) {
+    state.offset += data.length;
+    return Buffer.alloc(0);
+  }
+  state.offset += nl + 1;
+  state.line++;
+  state.discarding = false;
+  return data.subarray(nl + 1);
 }
 
 function take(out: FileReadResult, state: { offset: number; line: number }, result: LineParseResult, bytes: number): void {

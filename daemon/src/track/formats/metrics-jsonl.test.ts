@@ -23,7 +23,7 @@ function at(points: ParsedPoint[], step: number, key: string): ParsedPoint | und
   return points.find((p) => p.step === step && p.key === key);
 }
 
-test('complete lines become points; the partial last line is left for later', () => {
+void test('complete lines become points; the partial last line is left for later', () => {
   const done = '{"step": 1, "loss": 2.5, "lr": 1e-4}\n{"step": 2, "loss": NaN, "grad_norm": Infinity}\n';
   const text = done + '{"step": 3, "lo';
   const r = parseMetricsJsonl(text, 1);
@@ -38,14 +38,14 @@ test('complete lines become points; the partial last line is left for later', ()
   assert.deepEqual(r.issues, []);
 });
 
-test('flushTail takes a finished last line without a newline', () => {
+void test('flushTail takes a finished last line without a newline', () => {
   const r = parseMetricsJsonl('{"step": 1, "loss": 1}\n{"step": 2, "loss": 0.5}', 10, { flushTail: true });
   assert.equal(r.consumedLines, 2);
   assert.equal(r.consumedBytes, 47);
   assert.equal(at(r.points, 2, 'loss')?.value, 0.5);
 });
 
-test('wall time, nested keys, non-numbers, bad lines and line numbers', () => {
+void test('wall time, nested keys, non-numbers, bad lines and line numbers', () => {
   const text = [
     '{"step": 5, "time": 1718000000.5, "loss": 1.0, "name": "NaN", "ok": true, "eval": {"loss": 0.7, "acc": {"top1": 0.9}}}',
     '',
@@ -78,7 +78,7 @@ test('wall time, nested keys, non-numbers, bad lines and line numbers', () => {
   ]);
 });
 
-test(
+void test(
   'a growing file is read from a byte cursor, across chunk boundaries and multi-byte keys',
   withTempDir(async (dir) => {
     const file = path.join(dir, 'metrics.jsonl');
@@ -100,7 +100,7 @@ test(
   }),
 );
 
-test(
+void test(
   'a rewritten (shrunk) file is read again from the start',
   withTempDir(async (dir) => {
     const file = path.join(dir, 'metrics.jsonl');
@@ -114,7 +114,7 @@ test(
   }),
 );
 
-test(
+void test(
   'an over-long line is skipped, even while its end is still being written',
   withTempDir(async (dir) => {
     const file = path.join(dir, 'metrics.jsonl');
@@ -131,7 +131,7 @@ test(
   }),
 );
 
-test(
+void test(
   'a large file is read in bounded batches (maxBytes) with the same result as one pass',
   withTempDir(async (dir) => {
     const file = path.join(dir, 'metrics.jsonl');

@@ -13,26 +13,26 @@ function failure(text: string, source?: string): FormatError {
   assert.fail(`expected ${JSON.stringify(text)} to be refused`);
 }
 
-test('plain JSON goes through unchanged', () => {
+void test('plain JSON goes through unchanged', () => {
   assert.deepEqual(parseTolerantJson('{"a": [1, 2.5, "x"], "b": null, "c": true}'), { a: [1, 2.5, 'x'], b: null, c: true });
 });
 
-test('bare NaN / Infinity / -Infinity become numbers, in objects and nested arrays', () => {
+void test('bare NaN / Infinity / -Infinity become numbers, in objects and nested arrays', () => {
   const value = parseTolerantJson('{"loss": NaN, "grad_norm": Infinity, "m": [[1, -Infinity], [NaN, {"x": Infinity}]]}');
   assert.deepEqual(value, { loss: NaN, grad_norm: Infinity, m: [[1, -Infinity], [NaN, { x: Infinity }]] });
 });
 
-test('"NaN" inside strings stays a string, even next to a bare NaN', () => {
+void test('"NaN" inside strings stays a string, even next to a bare NaN', () => {
   const value = parseTolerantJson('{"name": "NaN", "note": "Infinity and -Infinity", "v": NaN, "esc": "say \\"NaN\\"\\n"}');
   assert.deepEqual(value, { name: 'NaN', note: 'Infinity and -Infinity', v: NaN, esc: 'say "NaN"\n' });
 });
 
-test('huge exponents overflow to Infinity like Python floats', () => {
+void test('huge exponents overflow to Infinity like Python floats', () => {
   assert.deepEqual(parseTolerantJson('[1e309, -1e309, 1e-400, NaN]'), [Infinity, -Infinity, 0, NaN]);
   assert.deepEqual(parseTolerantJson('{"big": 1e309}'), { big: Infinity });
 });
 
-test('top-level scalars, unicode escapes, BOM and __proto__ keys', () => {
+void test('top-level scalars, unicode escapes, BOM and __proto__ keys', () => {
   assert.ok(Number.isNaN(parseTolerantJson('NaN')));
   assert.equal(parseTolerantJson('-Infinity'), -Infinity);
   assert.deepEqual(parseTolerantJson('\ufeff{"k": "\\u00e9", "v": NaN}'), { k: 'é', v: NaN });
@@ -41,7 +41,7 @@ test('top-level scalars, unicode escapes, BOM and __proto__ keys', () => {
   assert.deepEqual(Object.keys(obj), ['__proto__', 'v']);
 });
 
-test('text that stops early is E_TRUNCATED with a line and column', () => {
+void test('text that stops early is E_TRUNCATED with a line and column', () => {
   const cut = '{\n  "log_history": [\n    {"loss": NaN, "step": 1},\n    {"loss": 0.5, "st';
   const err = failure(cut, 'trainer_state.json');
   assert.equal(err.code, 'E_TRUNCATED');
@@ -54,7 +54,7 @@ test('text that stops early is E_TRUNCATED with a line and column', () => {
   }
 });
 
-test('broken text before the end is E_MALFORMED at the right place', () => {
+void test('broken text before the end is E_MALFORMED at the right place', () => {
   const err = failure('{\n  "a": 1,\n  "b": nope\n}', '/x/all_results.json');
   assert.equal(err.code, 'E_MALFORMED');
   assert.equal(err.retryLater, false);
@@ -66,17 +66,17 @@ test('broken text before the end is E_MALFORMED at the right place', () => {
   }
 });
 
-test('very deep nesting is refused, not a stack overflow', () => {
+void test('very deep nesting is refused, not a stack overflow', () => {
   const deep = '['.repeat(5000) + 'NaN' + ']'.repeat(5000);
   assert.equal(failure(deep).code, 'E_MALFORMED');
 });
 
-test('lineAndColumn counts from 1', () => {
+void test('lineAndColumn counts from 1', () => {
   assert.deepEqual(lineAndColumn('ab\ncd', 0), { line: 1, column: 1 });
   assert.deepEqual(lineAndColumn('ab\ncd', 4), { line: 2, column: 2 });
 });
 
-test('multi-MB files with NaN parse quickly and identically to the plain form', () => {
+void test('multi-MB files with NaN parse quickly and identically to the plain form', () => {
   const entries: string[] = [];
   for (let i = 0; i < 40_000; i++) {
     const loss = i % 97 === 0 ? 'NaN' : String(1 / (i + 1));

@@ -155,32 +155,39 @@ class PythonJsonReader {
   }
 
   private number(): number {
+    const t = this.text;
     const start = this.pos;
-    if (this.text.charCodeAt(start) === 0x2d && this.text.charCodeAt(start + 1) === 0x49) {
+    if (t.charCodeAt(start) === 0x2d && t.charCodeAt(start + 1) === 0x49) {
       this.pos++;
       return -this.literal('Infinity', Infinity);
     }
-    NUMBER.lastIndex = start;
-    const m = NUMBER.exec(this.text);
-    // A number cut by the end of the text ("-", "1.", "1e") is unfinished, not wrong.
-    if (m === null) {
-      if (start + 1 >= this.text.length) throw this.endsInsideNumber();
-      throw this.fail(`bad number at ${this.describeHere()}`, 'E_MALFORMED');
+    let i = t.charCodeAt(start) === 0x2d ? start + 1 : start;
+    const intStart = i;
+    if (t.charCodeAt(i) === 0x30) i++;
+    else i = skipDigits(t, i);
+    if (i === intStart) return this.badNumber(i);
+    if (t.charCodeAt(i) === 0x2e) {
+      const fraction = ++i;
+      i = skipDigits(t, i);
+      if (i === fraction) return this.badNumber(i);
     }
-    const end = start + m[0].length;
-    const next = this.text.charCodeAt(end);
-    if (next === 0x2e || next === 0x65 || next === 0x45) {
-      if (/^[.eE][+-]?$/.test(this.text.slice(end, end + 3)) && end + 3 >= this.text.length) throw this.endsInsideNumber();
-      this.pos = end;
-      throw this.fail('bad number', 'E_MALFORMED');
+    const e = t.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      i++;
+      const sign = t.charCodeAt(i);
+      if (sign === 0x2b || sign === 0x2d) i++;
+      const exponent = i;
+      i = skipDigits(t, i);
+      if (i === exponent) return this.badNumber(i);
     }
-    this.pos = end;
-    return Number(m[0]);
+    this.pos = i;
+    return Number(t.slice(start, i));
   }
 
-  private endsInsideNumber(): FormatError {
-    this.pos = this.text.length;
-    return this.fail('the text ends inside a number');
+  /** A number cut by the end of the text ("-", "1.", "1e+") is unfinished; anything else is wrong. */
+  private badNumber(at: number): never {
+    this.pos = at;
+    throw this.fail(at >= this.text.length ? 'the text ends inside a number' : `bad number at ${this.describeHere()}`);
   }
 
   private literal<T>(word: string, value: T): T {
@@ -235,7 +242,11 @@ class PythonJsonReader {
   }
 }
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+function skipDigits(text: string, from: number): number {
+  let i = from;
+  for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i));
+  return i;
+}
 
 /** Assigns without letting a `"__proto__"` key change the object's prototype (as JSON.parse does). */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {

@@ -7,12 +7,19 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { HASH_ALGO, formatHash } from './algorithm.ts';
+import type { FileIdentity } from './cache.ts';
 
 /** Content hash of one file and the number of bytes that were hashed. */
 export interface FileHash {
   /** `'sha256:<hex>'` */
   hash: string;
   size: number;
+  /**
+   * The path's identity taken right after reading (null: the path was gone by then), so a
+   * caller can tell whether the file changed meanwhile. The pool fills it in; undefined means
+   * the hasher did not look, and the caller must stat the file itself.
+   */
+  identityAfter?: FileIdentity | null;
 }
 
 /** Options for hashing one file. */

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { FileReadError, hashFile } from './file-hash.ts';
+import type { FileHash } from './file-hash.ts';
+import { fileIdentity } from './cache.ts';
 import { createHashPool } from './pool.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..', '..');
@@ -15,6 +17,12 @@ function fixturePath(...parts: string[]): string {
 const TFEVENTS_94B = fixturePath('tfevents', 'r-tfevents-minimal-plugin-metadata_tfevents-js', 'events.out.tfevents.1687811641.v2');
 
 let dir = '';
+
+/** The content part of a result, without the identity the pool adds. */
+async function content(result: Promise<FileHash>): Promise<{ hash: string; size: number }> {
+  const { hash, size } = await result;
+  return { hash, size };
+}
 before(() => { dir = mkdtempSync(path.join(tmpdir(), 'keel-hash-pool-')); });
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
@@ -31,13 +39,15 @@ void test('pool and in-thread hashFile agree with known answers and with sha256s
   writeFileSync(big, randomBytes(9 * 1024 * 1024 + 7)); // several 4 MiB chunks plus a tail
   const pool = createHashPool({ size: 2 });
   try {
-    assert.deepEqual(await pool.hashFile(abc), { hash: 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', size: 3 });
-    assert.deepEqual(await pool.hashFile(empty), { hash: 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', size: 0 });
+    assert.deepEqual(await content(pool.hashFile(abc)), { hash: 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', size: 3 });
+    assert.deepEqual(await content(pool.hashFile(empty)), { hash: 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', size: 0 });
     const fixture = { hash: 'sha256:da11b689db0945c126e0a1dda2dbc67036042a892af599c63110aaca2d389751', size: 94 };
-    assert.deepEqual(await pool.hashFile(TFEVENTS_94B), fixture);
+    assert.deepEqual(await content(pool.hashFile(TFEVENTS_94B)), fixture);
     assert.deepEqual(await hashFile(TFEVENTS_94B), fixture);
     const bigHash = { hash: sha256sum(big), size: 9 * 1024 * 1024 + 7 };
-    assert.deepEqual(await pool.hashFile(big), bigHash);
+    const fromPool = await pool.hashFile(big);
+    assert.deepEqual(await content(Promise.resolve(fromPool)), bigHash);
+    assert.deepEqual(fromPool.identityAfter, fileIdentity(statSync(big, { bigint: true })));
     assert.deepEqual(await hashFile(big), bigHash);
     assert.equal(pool.bytesRead, 3 + 0 + 94 + bigHash.size);
   } finally {

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HASH_ALGO, READ_CHUNK_BYTES, formatHash } from './algorithm.ts';
+import type { FileIdentity } from './cache.ts';
 import { FileReadError, OPEN_FLAGS } from './file-hash.ts';
 import type { FileHash, HashFileOptions } from './file-hash.ts';
 import { HASH_WORKER_SOURCE } from './worker-source.ts';
@@ -44,11 +45,13 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | undefined;
+  /** Shared with the worker: the id of the job it should stop. */
+  cancelFlag: Int32Array;
 }
 
 type WorkerMessage =
   | { type: 'progress'; id: number; bytes: number }
-  | { type: 'done'; id: number; hex: string; size: number }
+  | { type: 'done'; id: number; hex: string; size: number; after: FileIdentity | null }
   | { type: 'error'; id: number; code: string; message: string };
 
 /** Creates a hash pool; `close()` it when the daemon stops. */
@@ -98,8 +101,11 @@ class WorkerHashPool implements HashPool {
   }
 
   #startWorker(): Slot {
-    const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, name: 'keel-hash' });
-    const slot: Slot = { worker, job: undefined };
+    const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(HASH_WORKER_SOURCE, {
+      eval: true, name: 'keel-hash', workerData: { cancelFlag: cancelFlag.buffer },
+    });
+    const slot: Slot = { worker, job: undefined, cancelFlag };
     worker.on('message', (raw: unknown) => this.#onMessage(slot, raw));
     worker.on('error', (err) => this.#dropWorker(slot, err));
     worker.on('exit', (code) => this.#dropWorker(slot, new Error(`hash worker exited with code ${code}`)));
@@ -134,7 +140,7 @@ class WorkerHashPool implements HashPool {
     slot.job = undefined;
     slot.worker.unref();
     settle(job);
-    if (msg.type === 'done') job.resolve({ hash: formatHash(msg.hex), size: msg.size });
+    if (msg.type === 'done') job.resolve({ hash: formatHash(msg.hex), size: msg.size, identityAfter: msg.after });
     else job.reject(new FileReadError(job.path, msg.code, msg.message));
     this.#dispatch();
   }
@@ -161,7 +167,7 @@ class WorkerHashPool implements HashPool {
     if (queued >= 0) this.#queue.splice(queued, 1);
     const slot = this.#slots.find((s) => s.job === job);
     // The worker stays busy until it replies; that late reply lands on a settled promise.
-    slot?.worker.postMessage({ type: 'cancel', id: job.id });
+    if (slot) Atomics.store(slot.cancelFlag, 0, job.id);
     job.reject(abortReason(job.opts.signal));
   }
 }
@@ -185,10 +191,20 @@ function parseWorkerMessage(raw: unknown): WorkerMessage | undefined {
     return { type: 'progress', id: m.id, bytes: m.bytes };
   }
   if (m.type === 'done' && typeof m.hex === 'string' && typeof m.size === 'number') {
-    return { type: 'done', id: m.id, hex: m.hex, size: m.size };
+    const after = m.after === null ? null : parseIdentity(m.after);
+    if (after !== undefined) return { type: 'done', id: m.id, hex: m.hex, size: m.size, after };
   }
   if (m.type === 'error' && typeof m.code === 'string' && typeof m.message === 'string') {
     return { type: 'error', id: m.id, code: m.code, message: m.message };
   }
   return undefined;
+}
+
+function parseIdentity(raw: unknown): FileIdentity | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.dev !== 'string' || typeof r.ino !== 'string' || typeof r.size !== 'number' || typeof r.mtimeNs !== 'string') {
+    return undefined;
+  }
+  return { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtimeNs };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { hashBytes } from './algorithm.ts';
 import { createMemoryHashCache } from './cache.ts';
+import { hashFile } from './file-hash.ts';
 import type { FileHash, HashFileOptions } from './file-hash.ts';
 import { manifestText } from './manifest.ts';
 import { createHashPool } from './pool.ts';
@@ -48,13 +49,11 @@ function backdate(root: string, secondsAgo = 3600): void {
 }
 
 /** A pool wrapper that records which files were actually read. */
-function recordingPool(paths: string[], hook?: (file: string) => void): FileHasher {
+function recordingPool(paths: string[]): FileHasher {
   return {
-    async hashFile(file: string, opts?: HashFileOptions): Promise<FileHash> {
+    hashFile(file: string, opts?: HashFileOptions): Promise<FileHash> {
       paths.push(file);
-      const result = await pool.hashFile(file, opts);
-      hook?.(file);
-      return result;
+      return pool.hashFile(file, opts);
     },
   };
 }
@@ -76,6 +75,9 @@ void test('real fixture folder: the manifest hash equals the one computed with s
     hash: 'sha256:f648e032cde620bec7d3226c020249528205ec777500f7e74fd47867bfbf45a8',
   });
   assert.deepEqual(tree.skipped, []);
+  // A hasher that does not report the identity after reading (the in-thread one) agrees.
+  const inThread = await hashTree(root, { pool: { hashFile }, cache: createMemoryHashCache() });
+  assert.equal(inThread.hash, tree.hash);
 });
 
 void test('a single file: its version id is its content hash, with one manifest entry', async () => {
@@ -175,18 +177,20 @@ void test('a file written moments ago is hashed but not cached (racy-write guard
 });
 
 void test('a file that changes while being read is re-read and its final content hashed', async () => {
-  const root = makeTree('changing', { 'grows.log': 'line 1\n' });
-  let appended = false;
+  // 64 MiB takes the worker tens of milliseconds, so the append lands while it is still reading.
+  const root = makeTree('changing', { 'grows.log': 'x'.repeat(64 * 1024 * 1024) });
   const reads: string[] = [];
   const tree = await hashTree(root, {
     cache: createMemoryHashCache(),
-    pool: recordingPool(reads, (file) => {
-      if (!appended) appendFileSync(file, 'line 2\n');
-      appended = true;
-    }),
+    pool: recordingPool(reads),
+    onProgress: () => {
+      if (reads.length === 1 && statSync(path.join(root, 'grows.log')).size === 64 * 1024 * 1024) {
+        appendFileSync(path.join(root, 'grows.log'), 'tail');
+      }
+    },
   });
   assert.equal(reads.length, 2);
-  assert.deepEqual(tree.files, [{ path: 'grows.log', size: 14, hash: hashBytes('line 1\nline 2\n') }]);
+  assert.deepEqual(tree.files, [{ path: 'grows.log', size: 64 * 1024 * 1024 + 4, hash: hashBytes(`${'x'.repeat(64 * 1024 * 1024)}tail`) }]);
 });
 
 void test('FIFOs are skipped without blocking, ignored folders are not entered', async () => {

@@ -84,8 +84,8 @@ export async function hashTree(root: string, opts: HashTreeOptions): Promise<Tre
   if (!rootStats.isDirectory()) throw new Error(`cannot hash ${root}: not a regular file or folder`);
   const walked = await walkFolder(root, rootStats, { ignore: opts.ignore, signal: opts.signal });
   const { files, skipped } = await hashFiles(walked.files, opts);
-  const all = [...walked.skipped, ...skipped];
-  return summarize(manifestHash(files), files, sortEntries(all));
+  const sorted = sortEntries(files);
+  return summarize(manifestHash(sorted), sorted, sortEntries([...walked.skipped, ...skipped]));
 }
 
 async function hashSingleFile(root: string, rootStats: BigIntStats, opts: HashTreeOptions): Promise<TreeHash> {
@@ -96,9 +96,10 @@ async function hashSingleFile(root: string, rootStats: BigIntStats, opts: HashTr
   return summarize(entry.hash, files, []);
 }
 
+/** `files` and `skipped` must already be in manifest order. */
 function summarize(hash: string, files: ManifestEntry[], skipped: SkippedPath[]): TreeHash {
   const size = files.reduce((sum, f) => sum + f.size, 0);
-  return { hash, algo: HASH_ALGO, size, fileCount: files.length, files: sortEntries(files), skipped };
+  return { hash, algo: HASH_ALGO, size, fileCount: files.length, files, skipped };
 }
 
 /** Hashes walked files with bounded concurrency, reporting progress as bytes flow. */
@@ -147,7 +148,9 @@ async function hashOneFile(
       if (err instanceof FileReadError) return readFailure(file.relPath, err);
       throw err;
     }
-    const after = await stat(file.absPath, { bigint: true }).then(fileIdentity, () => undefined);
+    const after = result.identityAfter !== undefined
+      ? result.identityAfter
+      : await stat(file.absPath, { bigint: true }).then(fileIdentity, () => null);
     if (!after) return { path: file.relPath, kind: 'deleted', reason: 'deleted while hashing' };
     if (sameIdentity(identity, after) && result.size === identity.size) {
       if (!isRacy(identity, startedNs, opts.racyWindowMs ?? 2000)) opts.cache.put(identity, result.hash, file.absPath);

@@ -10,6 +10,7 @@ import { fileIdentity } from './cache.ts';
 import type { FileIdentity } from './cache.ts';
 import { forEachLimited } from './concurrency.ts';
 import { errorCode } from './file-hash.ts';
+import { sortEntries } from './manifest.ts';
 
 /** Why a path is not part of a hashed folder. */
 export type SkipKind =
@@ -78,9 +79,9 @@ function dirKey(stats: BigIntStats): string {
 
 /** One folder level: stat the entries in parallel, then enter sub-folders in name order. */
 async function walkEntries(
-  state: WalkState, absDir: string, relDir: string, entries: Dirent[], ancestors: Set<string>,
+  state: WalkState, absDir: string, relDir: string, unsorted: Dirent[], ancestors: Set<string>,
 ): Promise<void> {
-  entries.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const entries = sortEntries(unsorted.map((entry) => ({ entry, path: entry.name }))).map((e) => e.entry);
   const stats = new Array<BigIntStats | Error>(entries.length);
   await forEachLimited(entries, STAT_CONCURRENCY, async (entry, i) => {
     state.signal?.throwIfAborted();

@@ -44,6 +44,8 @@ export function newTfeventsCursor(): TfeventsCursor {
  * Decodes every complete record of `buf` starting at file offset `cursor.offset`, where
  * `buf[0]` is the byte at file offset `baseOffset`. Never throws on bad data: CRC failures
  * and malformed events are returned in `corrupt`. The input cursor is not modified.
+ * A cursor with `halted` set re-checks that header: if it is still bad it is not reported
+ * again; if it has become valid, decoding carries on.
  */
 export function decodeTfeventsBuffer(buf: Uint8Array, baseOffset: number, cursor: TfeventsCursor): DecodeResult {
   const pluginByTag = copyPlugins(cursor.pluginByTag);
@@ -56,7 +58,11 @@ export function decodeTfeventsBuffer(buf: Uint8Array, baseOffset: number, cursor
   }
   const scan = decodeRecords(buf, start, baseOffset, pluginByTag, points, corrupt);
   const next: TfeventsCursor = { offset: baseOffset + scan.pos, pluginByTag };
-  if (scan.stop === 'halted') next.halted = corrupt[corrupt.length - 1]?.reason ?? 'corrupt record header';
+  if (scan.stop === 'halted') {
+    next.halted = corrupt[corrupt.length - 1]?.reason ?? 'corrupt record header';
+    // Still stuck on the header the cursor already halted at: it was reported then.
+    if (cursor.halted !== undefined && scan.pos === start) corrupt.pop();
+  }
   return { points, cursor: next, corrupt, stop: scan.stop, needBytes: scan.needBytes };
 }
 

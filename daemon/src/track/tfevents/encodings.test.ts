@@ -22,7 +22,7 @@ function values(points: ScalarPoint[], tag: string): number[] {
   return points.filter((p) => p.tag === tag).map((p) => p.value);
 }
 
-test('TF2 tensor_content scalars: float32, float64, half, bfloat16, int32, int64', () => {
+void test('TF2 tensor_content scalars: float32, float64, half, bfloat16, int32, int64', () => {
   const records = [
     fileVersionRecord(T0),
     tensorContentRecord('f32', 0, 0.1, T0, 'float32'),
@@ -48,7 +48,7 @@ test('TF2 tensor_content scalars: float32, float64, half, bfloat16, int32, int64
   assert.equal(cursor.pluginByTag.f32, 'scalars');
 });
 
-test('NaN and infinities survive every encoding', () => {
+void test('NaN and infinities survive every encoding', () => {
   const specials = [NaN, Infinity, -Infinity];
   const records = specials.flatMap((v, i) => [
     simpleValueRecord('simple', i, v, T0),
@@ -65,7 +65,7 @@ test('NaN and infinities survive every encoding', () => {
   assert.ok(Object.is(values(decodeAll([simpleValueRecord('z', 0, -0, T0)]).points, 'z')[0], -0));
 });
 
-test('torch new_style: float_val packed and unpacked, double_val, metadata on every value', () => {
+void test('torch new_style: float_val packed and unpacked, double_val, metadata on every value', () => {
   const records = [
     fileVersionRecord(T0),
     newStyleScalarRecord('loss', 10, 2.345678, T0),
@@ -83,7 +83,7 @@ test('torch new_style: float_val packed and unpacked, double_val, metadata on ev
   assert.deepEqual({ ...cursor.pluginByTag }, { loss: 'scalars', lr: 'scalars' });
 });
 
-test('typed half_val and int_val / int64_val fields, and several values in one event', () => {
+void test('typed half_val and int_val / int64_val fields, and several values in one event', () => {
   const record = frameRecord(encodeEvent({
     wallTime: T0, step: 3, values: [
       { tag: 'h', pluginName: 'scalars', tensor: { dtype: 19, halfVal: [numberToHalfBits(-0.375)] } },
@@ -97,7 +97,7 @@ test('typed half_val and int_val / int64_val fields, and several values in one e
   assert.deepEqual(points.map((p) => [p.tag, p.value, p.step]), [['h', -0.375, 3], ['b', 1.5, 3], ['i', -123, 3], ['l', -(2 ** 50), 3], ['s', 0.5, 3]]);
 });
 
-test('non-scalar tensors and non-scalars plugins are skipped, also when metadata came earlier', () => {
+void test('non-scalar tensors and non-scalars plugins are skipped, also when metadata came earlier', () => {
   const histogram = new Uint8Array(72); // [3, 3] float64 buckets
   const records = [
     frameRecord(encodeEvent({ wallTime: T0, step: 1, values: [
@@ -121,7 +121,7 @@ test('non-scalar tensors and non-scalars plugins are skipped, also when metadata
   assert.equal(cursor.pluginByTag.hist, 'histograms');
 });
 
-test('plugin memory carries across calls through the cursor (and survives JSON)', () => {
+void test('plugin memory carries across calls through the cursor (and survives JSON)', () => {
   const first = tfeventsFile([fileVersionRecord(T0), tensorContentRecord('acc', 1, 0.5, T0, 'float32'),
     frameRecord(encodeEvent({ wallTime: T0, step: 1, values: [{ tag: 'pr', pluginName: 'pr_curves', tensor: { dtype: 1, floatVal: [1] } }] }))]);
   const r1 = decodeTfeventsBuffer(first, 0, newTfeventsCursor());
@@ -138,7 +138,7 @@ test('plugin memory carries across calls through the cursor (and survives JSON)'
   assert.deepEqual({ ...r1.cursor.pluginByTag }, { acc: 'scalars', pr: 'pr_curves' }, 'input cursor untouched');
 });
 
-test('steps: absent is 0, large and negative int64 steps keep their value', () => {
+void test('steps: absent is 0, large and negative int64 steps keep their value', () => {
   const { points } = decodeAll([
     simpleValueRecord('s', 0, 1, T0),
     simpleValueRecord('s', 2 ** 40 + 3, 2, T0),
@@ -150,14 +150,14 @@ test('steps: absent is 0, large and negative int64 steps keep their value', () =
   assert.equal(points[4]?.wallTime, 0);
 });
 
-test('a tag named __proto__ is plain data', () => {
+void test('a tag named __proto__ is plain data', () => {
   const { points, cursor } = decodeAll([newStyleScalarRecord('__proto__', 1, 2, T0)]);
   assert.deepEqual(points.map((p) => [p.tag, p.value]), [['__proto__', 2]]);
   assert.equal(Object.getOwnPropertyDescriptor(cursor.pluginByTag, '__proto__')?.value, 'scalars');
   assert.equal(JSON.stringify(cursor.pluginByTag), '{"__proto__":"scalars"}');
 });
 
-test('half and bfloat16 bit conversions are exact', () => {
+void test('half and bfloat16 bit conversions are exact', () => {
   assert.equal(halfToNumber(0x3c00), 1);
   assert.equal(halfToNumber(0xc000), -2);
   assert.equal(halfToNumber(0x7bff), 65504);
@@ -169,7 +169,7 @@ test('half and bfloat16 bit conversions are exact', () => {
   assert.equal(bfloat16ToNumber(0xff80), -Infinity);
 });
 
-test('mergeScalarPoints: a resumed run, later wall_time wins, ties go to the later point', () => {
+void test('mergeScalarPoints: a resumed run, later wall_time wins, ties go to the later point', () => {
   const a = [0, 1, 2, 3].map((s) => ({ tag: 'loss', step: s, value: 10 + s, wallTime: 100 + s }));
   const b = [2, 3, 4].map((s) => ({ tag: 'loss', step: s, value: 20 + s, wallTime: 200 + s }));
   const tie = [{ tag: 'acc', step: 1, value: 1, wallTime: 5 }, { tag: 'acc', step: 1, value: 2, wallTime: 5 }];

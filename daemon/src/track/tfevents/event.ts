@@ -134,30 +134,31 @@ function pluginName(r: ProtoReader, end: number): string {
   return name;
 }
 
-interface Interned {
-  bytes: Uint8Array;
-  text: string;
-}
-
-/** Interned tags and plugin names by FNV-1a hash: a run has few distinct tags, read millions of times. */
-const interned = new Map<number, Interned>();
-const MAX_INTERNED = 10_000;
+/**
+ * Interned tags and plugin names: a run has few distinct tags, each read up to millions of
+ * times. A direct-mapped table keyed on (length, first, middle, last byte) finds the one
+ * candidate in O(1); a single compare confirms it. Collisions just replace the slot.
+ */
+const SLOTS = 1024;
+const slotBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOTS).fill(undefined);
+const slotText: string[] = new Array<string>(SLOTS).fill('');
 const utf8 = new TextDecoder('utf-8');
 
 /** UTF-8 `buf[start, end)` as a string, reusing the string for bytes seen before. */
 export function internString(buf: Uint8Array, start: number, end: number): string {
-  let hash = 0x811c9dc5 ^ (end - start);
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
-  const hit = interned.get(hash);
-  if (hit !== undefined && sameBytes(hit.bytes, buf, start, end)) return hit.text;
+  const len = end - start;
+  if (len === 0) return '';
+  const slot = (len * 31 + buf[start]! * 7 + buf[start + (len >> 1)]! * 131 + buf[end - 1]! * 17) & (SLOTS - 1);
+  const known = slotBytes[slot];
+  if (known !== undefined && sameBytes(known, buf, start, end)) return slotText[slot]!;
   const text = utf8.decode(buf.subarray(start, end));
-  if (interned.size >= MAX_INTERNED) interned.clear(); // bound memory on tag-per-step writers
-  interned.set(hash, { bytes: buf.slice(start, end), text });
+  slotBytes[slot] = buf.slice(start, end);
+  slotText[slot] = text;
   return text;
 }
 
 function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
   if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== buf[start + i]) return false;
   return true;
 }

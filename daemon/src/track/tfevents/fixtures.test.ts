@@ -37,7 +37,7 @@ function countByTag(points: ScalarPoint[]): Record<string, number> {
   return counts;
 }
 
-test('strict: 101 records = file_version + strict/foo at steps 0, 5, ..., 495', async () => {
+void test('strict: 101 records = file_version + strict/foo at steps 0, 5, ..., 495', async () => {
   const points = await readAll(STRICT);
   assert.equal(points.length, 100);
   assert.ok(points.every((p) => p.tag === 'strict/foo'));
@@ -52,7 +52,7 @@ test('strict: 101 records = file_version + strict/foo at steps 0, 5, ..., 495', 
   assert.ok(points.every((p) => p.value === Math.fround(p.value)), 'simple_value is float32');
 });
 
-test('lax: three tags, one event per value, 110 steps each', async () => {
+void test('lax: three tags, one event per value, 110 steps each', async () => {
   const points = await readAll(LAX);
   assert.equal(points.length, 330);
   assert.deepEqual(countByTag(points), { 'lax/foo': 110, 'lax/bar_1': 110, 'lax/bar_2': 110 });
@@ -62,7 +62,7 @@ test('lax: three tags, one event per value, 110 steps each', async () => {
   assert.equal(find(points, 'lax/bar_2', 109)[0]?.wallTime, 1622543341.817664);
 });
 
-test('duplicate_steps: steps 90-99 twice per tag; the merge keeps the later wall_time', async () => {
+void test('duplicate_steps: steps 90-99 twice per tag; the merge keeps the later wall_time', async () => {
   const points = await readAll(DUPLICATE);
   assert.equal(points.length, 420);
   assert.deepEqual(countByTag(points), { 'dup_steps/foo': 210, 'dup_steps/bar': 210 });
@@ -87,7 +87,7 @@ test('duplicate_steps: steps 90-99 twice per tag; the merge keeps the later wall
   assert.deepEqual(merged.slice(0, 2).map((p) => [p.tag, p.step]), [['dup_steps/bar', 0], ['dup_steps/bar', 1]]);
 });
 
-test('lingvo TF1 FileWriter: 360 events with 7 values each', async () => {
+void test('lingvo TF1 FileWriter: 360 events with 7 values each', async () => {
   const points = await readAll(LINGVO);
   assert.equal(points.length, 2520);
   const tags = ['bleu/dev', 'brevity_penalty/dev', 'bleu/split:dev', 'brevity_penalty/split:dev',
@@ -110,7 +110,7 @@ test('lingvo TF1 FileWriter: 360 events with 7 values each', async () => {
   assert.ok(perplexity.every((p) => Object.is(p.value, 0)), 'log_perplexity is exactly +0.0');
 });
 
-test('tfevents-js .v2: one simple_value with scalars metadata, step omitted', async () => {
+void test('tfevents-js .v2: one simple_value with scalars metadata, step omitted', async () => {
   const r = await readTfeventsFile(TFEVENTS_JS, newTfeventsCursor());
   assert.deepEqual(r.points, [{ tag: 'hello', step: 0, value: 1, wallTime: 1687811641 }]);
   assert.deepEqual({ ...r.cursor.pluginByTag }, { hello: 'scalars' });
@@ -118,7 +118,7 @@ test('tfevents-js .v2: one simple_value with scalars metadata, step omitted', as
   assert.equal(r.eof, true);
 });
 
-test('tiny chunks and byte budgets give the same points as one read, for every fixture', async () => {
+void test('tiny chunks and byte budgets give the same points as one read, for every fixture', async () => {
   for (const file of ALL) {
     const whole = await readAll(file);
     for (const chunkBytes of [12, 97, 1000]) {

@@ -25,7 +25,7 @@ const starts = records.map((_, i) => records.slice(0, i).reduce((n, r) => n + r.
 const whole = tfeventsFile(records);
 const steps = (points: ScalarPoint[]): number[] => points.map((p) => p.step);
 
-test('a truncated tail waits at the partial record, then yields it exactly once', async () => {
+void test('a truncated tail waits at the partial record, then yields it exactly once', async () => {
   const last = starts[4]!;
   const recordLength = records[4]!.length;
   // Cut inside the length header, inside the data, and inside the data CRC.
@@ -49,8 +49,8 @@ test('a truncated tail waits at the partial record, then yields it exactly once'
   }
 });
 
-test('the sync core reports how many bytes the partial record needs', () => {
-  const r = decodeTfeventsBuffer(whole.subarray(starts[2]!, starts[4]! + 20), starts[2]!, { offset: starts[2]!, pluginByTag: {} });
+void test('the sync core reports how many bytes the partial record needs', () => {
+  const r = decodeTfeventsBuffer(whole.subarray(starts[2], starts[4]! + 20), starts[2]!, { offset: starts[2]!, pluginByTag: {} });
   assert.deepEqual(steps(r.points), [2, 3]);
   assert.equal(r.stop, 'partial');
   assert.equal(r.needBytes, records[4]!.length);
@@ -62,7 +62,7 @@ test('the sync core reports how many bytes the partial record needs', () => {
   assert.equal(outside.corrupt.length, 1);
 });
 
-test('a bad data CRC skips that record only and reports its offset', async () => {
+void test('a bad data CRC skips that record only and reports its offset', async () => {
   const bytes = Buffer.from(whole);
   bytes[starts[2]! + 12 + 3]! ^= 0x40; // a data byte of the step-2 record
   bytes[starts[3]! + records[3]!.length - 1]! ^= 0x01; // the stored data CRC of step 3
@@ -74,7 +74,7 @@ test('a bad data CRC skips that record only and reports its offset', async () =>
   assert.equal(r.eof, true);
 });
 
-test('a bad length CRC halts at that record, is reported once, and reading resumes if it heals', async () => {
+void test('a bad length CRC halts at that record, is reported once, and reading resumes if it heals', async () => {
   const bytes = Buffer.from(whole);
   bytes[starts[3]!]! ^= 0x02; // the length of the step-3 record
   const file = writeFile(bytes);
@@ -98,7 +98,19 @@ test('a bad length CRC halts at that record, is reported once, and reading resum
   assert.equal(r3.cursor.offset, whole.length);
 });
 
-test('zero-filled tail (crash on a preallocating filesystem) halts instead of looping', async () => {
+void test('the sync core halts on a bad length header and does not re-report it from a halted cursor', () => {
+  const bytes = Buffer.from(whole);
+  bytes[starts[2]! + 8]! ^= 0x10; // the stored length CRC of the step-2 record
+  const r1 = decodeTfeventsBuffer(bytes, 0, newTfeventsCursor());
+  assert.deepEqual([steps(r1.points), r1.stop, r1.cursor.offset], [[1], 'halted', starts[2]]);
+  assert.deepEqual(r1.corrupt.map((c) => c.offset), [starts[2]]);
+  const r2 = decodeTfeventsBuffer(bytes, 0, r1.cursor);
+  assert.deepEqual([r2.points, r2.corrupt, r2.stop, r2.cursor.offset], [[], [], 'halted', starts[2]]);
+  const healed = decodeTfeventsBuffer(whole, 0, r1.cursor);
+  assert.deepEqual([steps(healed.points), healed.stop, healed.cursor.halted], [[2, 3, 4], 'end', undefined]);
+});
+
+void test('zero-filled tail (crash on a preallocating filesystem) halts instead of looping', async () => {
   const file = writeFile(Buffer.concat([whole, Buffer.alloc(64)]));
   const r = await readTfeventsFile(file, newTfeventsCursor());
   assert.deepEqual(steps(r.points), [1, 2, 3, 4]);
@@ -106,7 +118,7 @@ test('zero-filled tail (crash on a preallocating filesystem) halts instead of lo
   assert.equal(r.cursor.offset, whole.length);
 });
 
-test('a CRC-valid record holding a malformed Event is skipped and reported', async () => {
+void test('a CRC-valid record holding a malformed Event is skipped and reported', async () => {
   const garbage = frameRecord(Uint8Array.from([0x2a, 0x7f, 0x01])); // summary length runs past the end
   const file = writeFile(tfeventsFile([records[1]!, garbage, records[2]!]));
   const r = await readTfeventsFile(file, newTfeventsCursor());
@@ -116,7 +128,7 @@ test('a CRC-valid record holding a malformed Event is skipped and reported', asy
   assert.match(r.corrupt[0]!.reason, /malformed Event protobuf: length 127 runs past the message end at file byte \d+/);
 });
 
-test('records over maxRecordBytes are skipped unread; later records still come', async () => {
+void test('records over maxRecordBytes are skipped unread; later records still come', async () => {
   const big = frameRecord(encodeEvent({ wallTime: T0, step: 9, values: [{ tag: 'big', simpleValue: 1 }], fileVersion: 'x'.repeat(500) }));
   const file = writeFile(tfeventsFile([records[1]!, big, records[2]!]));
   const r = await readTfeventsFile(file, newTfeventsCursor(), { maxRecordBytes: 100, chunkBytes: 64 });
@@ -127,7 +139,7 @@ test('records over maxRecordBytes are skipped unread; later records still come',
   assert.deepEqual(steps(roomy.points), [1, 9, 2], 'records larger than a chunk are read whole');
 });
 
-test('maxBytes bounds one call; eof is false while more remains', async () => {
+void test('maxBytes bounds one call; eof is false while more remains', async () => {
   const file = writeFile(whole);
   const r1 = await readTfeventsFile(file, newTfeventsCursor(), { maxBytes: starts[2]! });
   assert.equal(r1.eof, false);
@@ -140,7 +152,7 @@ test('maxBytes bounds one call; eof is false while more remains', async () => {
   assert.equal(r2.eof, true);
 });
 
-test('I/O problems come back as data: missing file, file shorter than the cursor', async () => {
+void test('I/O problems come back as data: missing file, file shorter than the cursor', async () => {
   const missing = await readTfeventsFile(path.join(dir, 'nope'), { offset: 5, pluginByTag: {} });
   assert.match(missing.error ?? '', /cannot read .*nope: ENOENT/);
   assert.deepEqual([missing.cursor.offset, missing.eof, missing.points], [5, true, []]);

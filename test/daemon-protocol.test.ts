@@ -1,0 +1,124 @@
+/**
+ * The wire protocol against a real daemon: bad frames get clear errors, the daemon stays
+ * up, 50 clients at once are served, and the database stays intact.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RawClient, TestHome } from './support/keel-home.ts';
+import { KeelClient } from '../daemon/src/client/client.ts';
+import { RpcError } from '../daemon/src/protocol/index.ts';
+
+describe('daemon protocol', () => {
+  const h = new TestHome();
+  before(() => { h.keelJson(['daemon', 'start']); });
+  after(() => {
+    const t0 = Date.now();
+    assert.equal(h.integrity(), 'ok');
+    h.cleanup();
+    console.error('after took', Date.now() - t0);
+  });
+
+  const alive = async (): Promise<void> => {
+    const c = await KeelClient.connect({ socketPath: h.socket, client: { name: 't', version: '0' } });
+    const s = await c.call('daemon/status', {});
+    assert.ok(s.pid > 0);
+    c.close();
+  };
+
+  it('answers malformed JSON with E_PARSE and keeps the connection', async () => {
+    const c = await RawClient.open(h.socket);
+    c.send('{"id": 1, "method": ');
+    const err = await c.next();
+    assert.equal((err.error as { code: string }).code, 'E_PARSE');
+    assert.equal(err.id, null);
+    c.send('[1,2,3]');
+    assert.equal(((await c.next()).error as { code: string }).code, 'E_INVALID_REQUEST');
+    const init = await c.initialize();
+    assert.equal((init.result as { protocolVersion: number }).protocolVersion, 1);
+    c.close();
+    await alive();
+  });
+
+  it('requires initialize first, and rejects a protocol mismatch with a next step', async () => {
+    const c = await RawClient.open(h.socket);
+    c.request(1, 'daemon/status', {});
+    assert.equal(((await c.next()).error as { code: string }).code, 'E_NOT_INITIALIZED');
+    c.close();
+    await assert.rejects(
+      KeelClient.connect({ socketPath: h.socket, client: { name: 't', version: '0' }, protocolVersion: 99 }),
+      (e: unknown) => e instanceof RpcError && e.code === 'E_PROTOCOL_MISMATCH' && /Restart the daemon/.test(e.message),
+    );
+  });
+
+  it('rejects unknown methods and wrong param types, naming the field', async () => {
+    const c = await RawClient.open(h.socket);
+    await c.initialize();
+    c.request(2, 'runs/explode', {});
+    const unknown = await c.next();
+    assert.equal((unknown.error as { code: string }).code, 'E_METHOD_NOT_FOUND');
+    assert.equal(unknown.id, 2);
+    c.request(3, 'projects/register', { root: 42 });
+    const bad = await c.next();
+    const e = bad.error as { code: string; message: string; data: { issues: { path: string }[] } };
+    assert.equal(e.code, 'E_INVALID_PARAMS');
+    assert.deepEqual(e.data.issues.map((i) => i.path), ['params.root']);
+    c.request(4, 'projects/list', { extra: true });
+    assert.equal(((await c.next()).error as { code: string }).code, 'E_INVALID_PARAMS');
+    c.request(5, 'subscriptions/add', { topics: ['runs', 'weather'] });
+    assert.match(((await c.next()).error as { message: string }).message, /params\.topics\[1\]/);
+    c.close();
+  });
+
+  it('closes a connection that sends a frame over 16 MiB, and stays up', async () => {
+    const c = await RawClient.open(h.socket);
+    await c.initialize();
+    c.send(JSON.stringify({ id: 9, method: 'projects/list', params: { pad: 'x'.repeat(17 * 1024 * 1024) } }));
+    await assert.rejects(c.next(15_000), /connection closed \(1009\)/);
+    await alive();
+  });
+
+  it('survives a client that disconnects mid-request', async () => {
+    const dir = join(h.dir, 'mid');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'keel.yaml'), 'name: mid\n');
+    for (let i = 0; i < 20; i++) {
+      const c = await RawClient.open(h.socket);
+      c.request(0, 'initialize', { protocolVersion: 1, client: { name: 't', version: '0' } });
+      c.request(1, 'projects/register', { root: dir });
+      c.ws.terminate();
+    }
+    await alive();
+  });
+
+  it('serves 50 concurrent clients', async () => {
+    const clients = await Promise.all(
+      Array.from({ length: 50 }, () => KeelClient.connect({ socketPath: h.socket, client: { name: 'many', version: '0' } })),
+    );
+    const statuses = await Promise.all(clients.map((c) => c.call('daemon/status', {})));
+    assert.equal(new Set(statuses.map((s) => s.pid)).size, 1);
+    assert.ok(statuses.every((s) => s.clients >= 50));
+    clients.forEach((c) => c.close());
+  });
+
+  it('pushes notifications only to subscribers', async () => {
+    const sub = await KeelClient.connect({ socketPath: h.socket, client: { name: 'sub', version: '0' } });
+    const other = await KeelClient.connect({ socketPath: h.socket, client: { name: 'other', version: '0' } });
+    await sub.call('subscriptions/add', { topics: ['projects'] });
+    const got: string[] = [];
+    const otherGot: string[] = [];
+    sub.on('projects', (p) => got.push(p.change));
+    other.on('projects', (p) => otherGot.push(p.change));
+    const dir = join(h.dir, 'notify');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'keel.yaml'), 'name: notify\n');
+    await other.call('projects/register', { root: dir });
+    await other.call('projects/register', { root: dir });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(got, ['registered', 'updated']);
+    assert.deepEqual(otherGot, []);
+    sub.close();
+    other.close();
+  });
+});
