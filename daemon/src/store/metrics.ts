@@ -53,16 +53,16 @@ export class MetricStore {
       findSeries: db.prepare('SELECT id FROM metric_series WHERE run_id = ? AND key = ?'),
       addSeries: db.prepare('INSERT INTO metric_series (run_id, key, updated_at) VALUES (?, ?, ?)'),
       insert: db.prepare('INSERT OR IGNORE INTO metrics (series_id, step, value, wall_time) VALUES (?, ?, ?, ?)'),
-      update: db.prepare('UPDATE metrics SET value = ?3, wall_time = ?4 WHERE series_id = ?1 AND step = ?2'),
+      update: db.prepare('UPDATE metrics SET value = ?, wall_time = ? WHERE series_id = ? AND step = ?'),
       summarise: db.prepare(`UPDATE metric_series SET
-          points = points + ?2,
-          first_step = min(coalesce(first_step, ?3), ?3),
-          last_step = max(coalesce(last_step, ?4), ?4),
-          min_value = CASE WHEN ?5 IS NULL THEN min_value ELSE min(coalesce(min_value, ?5), ?5) END,
-          max_value = CASE WHEN ?6 IS NULL THEN max_value ELSE max(coalesce(max_value, ?6), ?6) END,
-          updated_at = ?7
-        WHERE id = ?1`),
-      setLast: db.prepare('UPDATE metric_series SET last_value = (SELECT value FROM metrics WHERE series_id = ?1 AND step = last_step) WHERE id = ?1'),
+          points = points + @added,
+          first_step = min(coalesce(first_step, @first), @first),
+          last_step = max(coalesce(last_step, @last), @last),
+          min_value = CASE WHEN @min IS NULL THEN min_value ELSE min(coalesce(min_value, @min), @min) END,
+          max_value = CASE WHEN @max IS NULL THEN max_value ELSE max(coalesce(max_value, @max), @max) END,
+          updated_at = @now
+        WHERE id = @id`),
+      setLast: db.prepare('UPDATE metric_series SET last_value = (SELECT value FROM metrics WHERE series_id = @id AND step = last_step) WHERE id = @id'),
     };
   }
 
@@ -91,7 +91,7 @@ export class MetricStore {
         const value = Number.isNaN(p.value) ? null : p.value;
         const wall = p.wallTime ?? null;
         const added = this.stmts.insert.run(id, step, value, wall).changes;
-        if (added === 0) this.stmts.update.run(id, step, value, wall);
+        if (added === 0) this.stmts.update.run(value, wall, id, step);
         let t = touched.get(id);
         if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null }));
         t.added += added;
@@ -104,8 +104,8 @@ export class MetricStore {
       }
       const now = Date.now();
       for (const [id, t] of touched) {
-        this.stmts.summarise.run(id, t.added, t.first, t.last, t.min, t.max, now);
-        this.stmts.setLast.run(id);
+        this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, now });
+        this.stmts.setLast.run({ id });
       }
     })();
     return points.length;

@@ -61,8 +61,8 @@ export class ProjectStore {
   /** Finds a project by id, root path or (unique) name. */
   find(ref: string): Project | undefined {
     const row = this.db
-      .prepare('SELECT * FROM projects WHERE id = ?1 OR root = ?1 OR name = ?1 ORDER BY (id = ?1) DESC, (root = ?1) DESC LIMIT 2')
-      .all(ref) as ProjectRow[];
+      .prepare('SELECT * FROM projects WHERE id = @ref OR root = @ref OR name = @ref ORDER BY (id = @ref) DESC, (root = @ref) DESC LIMIT 2')
+      .all({ ref }) as ProjectRow[];
     if (row.length === 0) return undefined;
     const first = row[0] as ProjectRow;
     if (row.length > 1 && first.id !== ref && first.root !== ref) return undefined;

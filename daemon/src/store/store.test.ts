@@ -1,0 +1,100 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Store, StoreOpenError } from './index.ts';
+import { migrations } from './migrations.ts';
+import { IllegalTransitionError } from './runs.ts';
+
+describe('store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-store-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const open = (name: string): Store => new Store(join(dir, name));
+
+  it('migrates a new file to the latest schema with WAL and foreign keys on', () => {
+    const s = open('new.db');
+    assert.equal(s.schemaVersion(), migrations.length);
+    s.close();
+    const raw = new Database(join(dir, 'new.db'));
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).sort();
+    for (const t of ['projects', 'datasets', 'dataset_versions', 'configs', 'code_versions', 'runs', 'metrics', 'metric_series', 'checkpoints', 'evals', 'lineage_edges', 'model_aliases', 'alias_history', 'hosts', 'jobs', 'cursors', 'events', 'sweeps']) {
+      assert.ok(tables.includes(t), `table ${t}`);
+    }
+    raw.close();
+  });
+
+  it('reopening applies no migration twice and keeps data', () => {
+    const s = open('reopen.db');
+    s.projects.upsert('/p', 'p', { name: 'p' }, []);
+    s.close();
+    const again = open('reopen.db');
+    assert.equal(again.projects.list().length, 1);
+    assert.equal(again.integrityCheck(), 'ok');
+    again.close();
+    again.close(); // closing twice is harmless
+  });
+
+  it('refuses a file that is not a database and leaves it untouched', () => {
+    const file = join(dir, 'garbage.db');
+    writeFileSync(file, 'hello, not sqlite'.repeat(100));
+    assert.throws(() => new Store(file), (e: unknown) => e instanceof StoreOpenError && e.code === 'E_STORE_CORRUPT');
+  });
+
+  it('refuses a database from a newer Keel', () => {
+    const file = join(dir, 'newer.db');
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${migrations.length + 5}`);
+    raw.close();
+    assert.throws(() => new Store(file), (e: unknown) => e instanceof StoreOpenError && e.code === 'E_STORE_TOO_NEW');
+  });
+
+  it('keeps NaN and ±Infinity in metrics, upserts on (step, key), and summarises', () => {
+    const s = open('metrics.db');
+    const run = s.runs.create({ projectId: null, source: 'import' });
+    s.metrics.record(run.id, [
+      { key: 'loss', step: 1, value: 2.5 },
+      { key: 'loss', step: 2, value: Number.NaN },
+      { key: 'loss', step: 3, value: Infinity },
+      { key: 'loss', step: 4, value: -Infinity },
+      { key: 'loss', step: 5, value: 1.25, wallTime: 1700000000.5 },
+    ]);
+    s.metrics.record(run.id, [{ key: 'loss', step: 1, value: 2.0 }]);
+    const pts = s.metrics.points(run.id, 'loss');
+    assert.deepEqual(pts.map((p) => [p.step, p.value, p.special ?? null]), [
+      [1, 2.0, null], [2, null, 'nan'], [3, null, 'inf'], [4, null, '-inf'], [5, 1.25, null],
+    ]);
+    assert.equal(pts[4]?.wallTime, 1700000000.5);
+    const [series] = s.metrics.series(run.id);
+    assert.equal(series?.points, 5, 'the re-recorded step is not counted twice');
+    assert.equal(series?.firstStep, 1);
+    assert.equal(series?.lastStep, 5);
+    assert.equal(series?.lastValue, 1.25);
+    assert.equal(series?.min, -Infinity);
+    assert.equal(series?.max, Infinity);
+    s.close();
+  });
+
+  it('enforces the run status machine', () => {
+    const s = open('runs.db');
+    const run = s.runs.create({ projectId: null, source: 'launch' });
+    assert.equal(run.status, 'queued');
+    s.runs.setStatus(run.id, 'syncing');
+    s.runs.setStatus(run.id, 'starting');
+    const running = s.runs.setStatus(run.id, 'running');
+    assert.ok(running.startedAt);
+    s.runs.setUnreachable(run.id, 1000);
+    assert.equal(s.runs.get(run.id)?.unreachableSince, 1000);
+    s.runs.setUnreachable(run.id, 2000);
+    assert.equal(s.runs.get(run.id)?.unreachableSince, 1000, 'the first failure time is kept');
+    const failed = s.runs.setStatus(run.id, 'failed', { exitCode: 3, reason: 'exit 3' });
+    assert.equal(failed.exitCode, 3);
+    assert.ok(failed.endedAt);
+    assert.equal(failed.unreachableSince, null);
+    assert.throws(() => s.runs.setStatus(run.id, 'running'), IllegalTransitionError);
+    assert.equal(s.runs.find(run.id.slice(0, 8))?.id, run.id, 'unique id prefix resolves');
+    s.close();
+  });
+});
