@@ -5,6 +5,17 @@ import { ErrorCode, RpcError, type Project } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { PROJECT_FILE, readProjectFile } from './project-file.ts';
+import type { KeelProject } from '../track/project/project-file.ts';
+
+/**
+ * The project as stored: `train.env`/`eval.env` values are dropped (names kept), because
+ * they may hold tokens; the daemon re-reads keel.yaml when it needs them.
+ */
+function withoutSecrets(project: KeelProject): KeelProject {
+  const strip = (job: KeelProject['train']): KeelProject['train'] =>
+    job && { ...job, ...(job.env ? { env: Object.fromEntries(Object.keys(job.env).map((k) => [k, '[not stored]'])) } : {}) };
+  return { ...project, train: strip(project.train), eval: strip(project.eval) };
+}
 
 function resolveRoot(root: string): string {
   if (!isAbsolute(root)) throw new RpcError(ErrorCode.InvalidParams, `project root must be an absolute path, got "${root}"`);
@@ -28,10 +39,11 @@ export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
         throw new RpcError(ErrorCode.NotFound, `no ${PROJECT_FILE} in ${dir}; run \`keel init\` there to create one`);
       }
       const read = readProjectFile(dir);
-      const { project, created } = ctx.store.projects.upsert(dir, read.name, read.config, read.errors);
+      const { project, created } = ctx.store.projects.upsert(dir, read.name, read.project && withoutSecrets(read.project), read.errors);
       ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
       ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
-      return { project, created, warnings: read.warnings };
+      const diagnostics = read.diagnostics.map(({ message, path, line, column, severity }) => ({ message, path, line, column, severity }));
+      return { project, created, warnings: read.warnings, diagnostics };
     },
     'projects/list': () => ({ projects: ctx.store.projects.list() }),
     'projects/get': ({ project }) => ({ project: findProject(ctx, project) }),

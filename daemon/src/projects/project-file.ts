@@ -1,15 +1,17 @@
-/** Reads a project's keel.yaml into a name, the parsed config, and readable problems. */
+/** Reads a project's keel.yaml into a name, the validated project, and readable problems. */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parse } from 'yaml';
+import { formatDiagnostic, parseProjectFile, type Diagnostic, type KeelProject } from '../track/project/project-file.ts';
 
 export const PROJECT_FILE = 'keel.yaml';
 
 export interface ProjectFileRead {
   name: string;
-  config: unknown;
+  /** The validated project; undefined when keel.yaml is missing or has errors. */
+  project: KeelProject | undefined;
   errors: string[];
   warnings: string[];
+  diagnostics: (Diagnostic & { severity: 'error' | 'warning' })[];
 }
 
 export function readProjectFile(root: string): ProjectFileRead {
@@ -18,15 +20,18 @@ export function readProjectFile(root: string): ProjectFileRead {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { name: basename(root), config: undefined, errors: [`${file}: ${(err as Error).message}`], warnings: [] };
+    return { name: basename(root), project: undefined, errors: [`${file}: ${(err as Error).message}`], warnings: [], diagnostics: [] };
   }
-  try {
-    const data = parse(text) as unknown;
-    const name = typeof data === 'object' && data !== null && typeof (data as { name?: unknown }).name === 'string'
-      ? (data as { name: string }).name
-      : basename(root);
-    return { name, config: data, errors: [], warnings: [] };
-  } catch (err) {
-    return { name: basename(root), config: undefined, errors: [`${file}: ${(err as Error).message}`], warnings: [] };
-  }
+  const parsed = parseProjectFile(text, file);
+  const errors = parsed.errors.map(formatDiagnostic);
+  return {
+    name: parsed.project.name || basename(root),
+    project: errors.length === 0 ? parsed.project : undefined,
+    errors,
+    warnings: parsed.warnings.map(formatDiagnostic),
+    diagnostics: [
+      ...parsed.errors.map((d) => ({ ...d, severity: 'error' as const })),
+      ...parsed.warnings.map((d) => ({ ...d, severity: 'warning' as const })),
+    ],
+  };
 }

@@ -46,6 +46,15 @@ export const paramsOf = {
   'projects/remove': v.object({ project: projectRef }),
 } satisfies Record<string, Validator<unknown>>;
 
+/** A problem in keel.yaml, positioned for an editor diagnostic (1-based line and column). */
+export interface ProjectDiagnostic {
+  message: string;
+  path: string;
+  line: number;
+  column: number;
+  severity: 'error' | 'warning';
+}
+
 export interface InitializeResult {
   protocolVersion: number;
   daemon: { version: string; pid: number };
@@ -58,7 +67,7 @@ export interface ResultOf {
   'daemon/shutdown': { ok: true };
   'subscriptions/add': { topics: Topic[] };
   'subscriptions/remove': { topics: Topic[] };
-  'projects/register': { project: Project; created: boolean; warnings: string[] };
+  'projects/register': { project: Project; created: boolean; warnings: string[]; diagnostics: ProjectDiagnostic[] };
   'projects/list': { projects: Project[] };
   'projects/get': { project: Project };
   'projects/remove': { ok: true };

@@ -5,10 +5,13 @@
 import { openDb, type Db, type OpenOptions } from './db.ts';
 import { MetaStore } from './meta.ts';
 import { MetricStore } from './metrics.ts';
+import { ModelStore } from './models.ts';
+import { LineageStore } from './lineage.ts';
 import { ProjectStore } from './projects.ts';
 import { RunStore } from './runs.ts';
 
 export { StoreOpenError } from './db.ts';
+export { EdgeTypes, type RecordRef } from './lineage.ts';
 export type { MetricInput, SeriesSummary } from './metrics.ts';
 export type { NewRun } from './runs.ts';
 
@@ -18,6 +21,8 @@ export class Store {
   readonly runs: RunStore;
   readonly metrics: MetricStore;
   readonly meta: MetaStore;
+  readonly lineage: LineageStore;
+  readonly models: ModelStore;
   private readonly db: Db;
   private closed = false;
 
@@ -28,6 +33,8 @@ export class Store {
     this.runs = new RunStore(this.db);
     this.metrics = new MetricStore(this.db);
     this.meta = new MetaStore(this.db);
+    this.lineage = new LineageStore(this.db);
+    this.models = new ModelStore(this.db);
   }
 
   /** Runs `fn` in one transaction (nested calls join the outer one). */

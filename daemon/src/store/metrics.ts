@@ -138,6 +138,48 @@ export class MetricStore {
     return rows.map(([step, value, wall]) => toWirePoint(step, value, wall));
   }
 
+  /**
+   * At most about `maxPoints` points of a series for drawing: the step range is cut into
+   * maxPoints/2 buckets and each bucket keeps its minimum and its maximum (so spikes and
+   * dips survive), plus the first and last point and every NaN/±Inf point (capped), so a
+   * diverging run still shows where it diverged. Returns every point when there are few.
+   */
+  downsample(runId: string, key: string, maxPoints: number, range: { fromStep?: number; toStep?: number } = {}): { points: MetricPoint[]; total: number; downsampled: boolean } {
+    const row = this.db
+      .prepare('SELECT id, points, first_step, last_step FROM metric_series WHERE run_id = ? AND key = ?')
+      .get(runId, key) as { id: number; points: number; first_step: number | null; last_step: number | null } | undefined;
+    if (!row || row.first_step === null || row.last_step === null) return { points: [], total: 0, downsampled: false };
+    const lo = Math.max(range.fromStep ?? row.first_step, row.first_step);
+    const hi = Math.min(range.toStep ?? row.last_step, row.last_step);
+    if (row.points <= maxPoints && range.fromStep === undefined && range.toStep === undefined) {
+      return { points: this.points(runId, key), total: row.points, downsampled: false };
+    }
+    const buckets = Math.max(1, Math.floor(maxPoints / 2));
+    const span = Math.max(1, hi - lo + 1);
+    const args = { id: row.id, lo, hi, buckets, span };
+    // SQLite returns the other columns of the row that holds min()/max() (a documented "bare column" rule).
+    const pick = (agg: 'min' | 'max'): [number, number | null, number | null][] =>
+      this.db
+        .prepare(`SELECT step, ${agg}(value) AS v, wall_time FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi AND value IS NOT NULL
+                  GROUP BY CAST(((step - @lo) * @buckets) / @span AS INTEGER)`)
+        .raw()
+        .all(args) as [number, number | null, number | null][];
+    const special = this.db
+      .prepare(`SELECT step, value, wall_time FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi
+                AND (value IS NULL OR value IN (9e999, -9e999)) ORDER BY step LIMIT @cap`)
+      .raw()
+      .all({ ...args, cap: buckets }) as [number, number | null, number | null][];
+    const ends = this.db
+      .prepare(`SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step LIMIT 1)
+                UNION ALL SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step DESC LIMIT 1)`)
+      .raw()
+      .all(args) as [number, number | null, number | null][];
+    const byStep = new Map<number, MetricPoint>();
+    for (const [step, value, wall] of [...pick('min'), ...pick('max'), ...special, ...ends]) byStep.set(step, toWirePoint(step, value, wall));
+    const points = [...byStep.values()].sort((a, b) => a.step - b.step);
+    return { points, total: row.points, downsampled: true };
+  }
+
   /** Forgets cached series ids (after a run is deleted). */
   clearCache(): void {
     this.seriesIds.clear();

@@ -98,3 +98,32 @@ describe('store', () => {
     s.close();
   });
 });
+
+describe('metric downsampling', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-ds-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps min and max per bucket, the ends, and NaN/Inf points', () => {
+    const s = new Store(join(dir, 'ds.db'));
+    const run = s.runs.create({ projectId: null, source: 'import' });
+    const pts = [];
+    for (let i = 0; i < 100_000; i++) pts.push({ key: 'loss', step: i, value: 1 + Math.sin(i / 100) });
+    pts[50_000] = { key: 'loss', step: 50_000, value: 1000 };
+    pts[70_000] = { key: 'loss', step: 70_000, value: Number.NaN };
+    pts[80_000] = { key: 'loss', step: 80_000, value: Infinity };
+    s.metrics.record(run.id, pts);
+    const { points, total, downsampled } = s.metrics.downsample(run.id, 'loss', 1000);
+    assert.equal(total, 100_000);
+    assert.ok(downsampled);
+    assert.ok(points.length <= 1000 + 4, `got ${points.length}`);
+    assert.equal(points[0]?.step, 0);
+    assert.equal(points.at(-1)?.step, 99_999);
+    assert.ok(points.some((p) => p.step === 50_000 && p.value === 1000), 'the spike survives');
+    assert.ok(points.some((p) => p.step === 70_000 && p.special === 'nan'), 'the NaN survives');
+    assert.ok(points.some((p) => p.step === 80_000 && p.special === 'inf'), 'the Inf survives');
+    for (let i = 1; i < points.length; i++) assert.ok((points[i]?.step ?? 0) > (points[i - 1]?.step ?? 0));
+    const small = s.metrics.downsample(run.id, 'loss', 1000, { fromStep: 10, toStep: 20 });
+    assert.deepEqual(small.points.map((p) => p.step), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    s.close();
+  });
+});

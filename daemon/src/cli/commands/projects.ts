@@ -2,7 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { PROJECT_FILE } from '../../projects/project-file.ts';
-import { projectFileTemplate } from '../../projects/template.ts';
+import { projectFileTemplate } from '../../track/project/template.ts';
 import { ago, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, type CommandContext } from '../command.ts';

@@ -1,0 +1,105 @@
+/** Lineage edges: typed, between any two records, indexed both ways. */
+import type { LineageEdge, RecordKind } from '../protocol/index.ts';
+import type { Db } from './db.ts';
+
+/** The edge types Keel writes. `from` fed, produced or described `to`. */
+export const EdgeTypes = {
+  /** dataset_version → run: the run trained (or evaluated) on this data. */
+  UsedData: 'used_data',
+  /** config → run: the run's config. */
+  UsedConfig: 'used_config',
+  /** code_version → run: the code the run ran. */
+  UsedCode: 'used_code',
+  /** checkpoint → run: the run started from (or fine-tuned) this checkpoint. */
+  BaseModel: 'base_model',
+  /** run → checkpoint: the run wrote this checkpoint. */
+  Produced: 'produced',
+  /** checkpoint → eval (or run → eval): the eval measured this. */
+  Evaluated: 'evaluated',
+  /** config → dataset_version / checkpoint: the config names it (before any run). */
+  References: 'references',
+  /** run → run: a rerun or a retry attempt. */
+  Reran: 'reran',
+} as const;
+
+export interface RecordRef {
+  kind: RecordKind;
+  id: string;
+}
+
+interface EdgeRow {
+  from_kind: RecordKind;
+  from_id: string;
+  to_kind: RecordKind;
+  to_id: string;
+  type: string;
+}
+
+const toEdge = (r: EdgeRow): LineageEdge => ({ fromKind: r.from_kind, fromId: r.from_id, toKind: r.to_kind, toId: r.to_id, type: r.type });
+
+export class LineageStore {
+  private readonly db: Db;
+  private readonly insert;
+  constructor(db: Db) {
+    this.db = db;
+    this.insert = db.prepare(
+      'INSERT OR IGNORE INTO lineage_edges (from_kind, from_id, to_kind, to_id, type, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  /** Adds an edge; adding the same edge twice is a no-op. Returns true when it was new. */
+  addEdge(from: RecordRef, to: RecordRef, type: string): boolean {
+    return this.insert.run(from.kind, from.id, to.kind, to.id, type, Date.now()).changes > 0;
+  }
+
+  /** Edges arriving at `ref` (its direct ancestors). */
+  incoming(ref: RecordRef): LineageEdge[] {
+    return (this.db.prepare('SELECT * FROM lineage_edges WHERE to_kind = ? AND to_id = ? ORDER BY id').all(ref.kind, ref.id) as EdgeRow[]).map(toEdge);
+  }
+
+  /** Edges leaving `ref` (its direct descendants). */
+  outgoing(ref: RecordRef): LineageEdge[] {
+    return (this.db.prepare('SELECT * FROM lineage_edges WHERE from_kind = ? AND from_id = ? ORDER BY id').all(ref.kind, ref.id) as EdgeRow[]).map(toEdge);
+  }
+
+  /**
+   * Walks edges breadth-first from `ref` — `up` to ancestors (what it came from), `down` to
+   * descendants (what came of it) — up to `maxDepth` hops and `maxNodes` records.
+   * Returns the records reached (with their distance) and the edges walked.
+   */
+  walk(ref: RecordRef, direction: 'up' | 'down', maxDepth = 10, maxNodes = 500): { nodes: (RecordRef & { depth: number })[]; edges: LineageEdge[]; truncated: boolean } {
+    const seen = new Set<string>([`${ref.kind}:${ref.id}`]);
+    const nodes: (RecordRef & { depth: number })[] = [];
+    const edges: LineageEdge[] = [];
+    let frontier: RecordRef[] = [ref];
+    let truncated = false;
+    for (let depth = 1; depth <= maxDepth && frontier.length > 0; depth++) {
+      const next: RecordRef[] = [];
+      for (const node of frontier) {
+        for (const e of direction === 'up' ? this.incoming(node) : this.outgoing(node)) {
+          edges.push(e);
+          const other = direction === 'up' ? { kind: e.fromKind, id: e.fromId } : { kind: e.toKind, id: e.toId };
+          const key = `${other.kind}:${other.id}`;
+          if (seen.has(key)) continue;
+          if (seen.size > maxNodes) {
+            truncated = true;
+            continue;
+          }
+          seen.add(key);
+          nodes.push({ ...other, depth });
+          next.push(other);
+        }
+      }
+      frontier = next;
+    }
+    if (frontier.length > 0 && maxDepth > 0) truncated = truncated || frontier.some((n) => (direction === 'up' ? this.incoming(n) : this.outgoing(n)).length > 0);
+    return { nodes, edges, truncated };
+  }
+
+  /** Removes every edge touching a record (when the record is deleted). */
+  removeAll(ref: RecordRef): void {
+    this.db
+      .prepare('DELETE FROM lineage_edges WHERE (from_kind = @kind AND from_id = @id) OR (to_kind = @kind AND to_id = @id)')
+      .run({ kind: ref.kind, id: ref.id });
+  }
+}
