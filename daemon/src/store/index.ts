@@ -3,6 +3,11 @@
  * small class over one shared connection; see SCHEMA.md for the tables.
  */
 import { openDb, type Db, type OpenOptions } from './db.ts';
+import { BlobStore } from './blobs.ts';
+import { CodeVersionStore } from './code-versions.ts';
+import { ConfigStore } from './configs.ts';
+import { DatasetStore } from './datasets.ts';
+import { FileHashStore } from './file-hashes.ts';
 import { MetaStore } from './meta.ts';
 import { MetricStore } from './metrics.ts';
 import { ModelStore } from './models.ts';
@@ -13,6 +18,10 @@ import { RunStore } from './runs.ts';
 export { StoreOpenError } from './db.ts';
 export { EdgeTypes, type RecordRef } from './lineage.ts';
 export type { MetricInput, SeriesSummary } from './metrics.ts';
+export type { AddedVersion, DatasetFile, DatasetFileMatch, DatasetInput, NewDatasetVersion } from './datasets.ts';
+export type { NewConfig } from './configs.ts';
+export type { NewCodeVersion } from './code-versions.ts';
+export type { KnownFile } from './file-hashes.ts';
 export type { NewRun } from './runs.ts';
 
 export class Store {
@@ -22,6 +31,11 @@ export class Store {
   readonly metrics: MetricStore;
   readonly meta: MetaStore;
   readonly lineage: LineageStore;
+  readonly blobs: BlobStore;
+  readonly fileHashes: FileHashStore;
+  readonly datasets: DatasetStore;
+  readonly configs: ConfigStore;
+  readonly codeVersions: CodeVersionStore;
   readonly models: ModelStore;
   private readonly db: Db;
   private closed = false;
@@ -34,6 +48,11 @@ export class Store {
     this.metrics = new MetricStore(this.db);
     this.meta = new MetaStore(this.db);
     this.lineage = new LineageStore(this.db);
+    this.blobs = new BlobStore(this.db);
+    this.fileHashes = new FileHashStore(this.db);
+    this.datasets = new DatasetStore(this.db);
+    this.configs = new ConfigStore(this.db);
+    this.codeVersions = new CodeVersionStore(this.db);
     this.models = new ModelStore(this.db);
   }
 

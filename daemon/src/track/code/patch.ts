@@ -1,0 +1,121 @@
+/**
+ * The dirty patch of a working tree: one `git apply`-able patch from the commit to the
+ * working tree, holding tracked changes (staged or not, deletions included) and the untracked
+ * files git does not ignore, as new-file diffs (binary ones in git's base85 form).
+ *
+ * How, without touching the user's repository: git stages everything into a COPY of the
+ * index (GIT_INDEX_FILE), with new objects written to a temporary object folder that borrows
+ * the repository's objects as an alternate (GIT_OBJECT_DIRECTORY + GIT_ALTERNATE_OBJECT_DIRECTORIES),
+ * then `git diff --cached` against the commit writes the patch. The real index, the
+ * working tree and .git/objects are left as they were.
+ *
+ * Deterministic: git sorts the diff by path, and every option that shapes the output is fixed
+ * (STABLE_DIFF_OPTIONS), so an unchanged tree gives byte-equal patches and one code version.
+ */
+import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { SimpleGit } from 'simple-git';
+import { comparePaths } from '../hash/manifest.ts';
+import { gitLine, openGit, STABLE_DIFF_OPTIONS } from './git.ts';
+
+/** Untracked bytes a patch holds by default: enough for scripts and small files, not for outputs. */
+export const DEFAULT_MAX_UNTRACKED_BYTES = 20 * 1024 * 1024;
+
+/** An untracked file and its size. */
+export interface UntrackedFile {
+  path: string;
+  size: number;
+}
+
+/** A working tree's changes against its commit. */
+export interface DirtyPatch {
+  /** The patch; empty for a clean tree. */
+  patch: Buffer;
+  /** Untracked files in the patch, by path (relative to the repository top, `/`-separated). */
+  untracked: string[];
+  /** Untracked files left out because the size cap was reached. */
+  leftOut: UntrackedFile[];
+}
+
+/** Options of buildDirtyPatch. */
+export interface DirtyPatchOptions {
+  binary?: string;
+  maxUntrackedBytes?: number;
+}
+
+/** Builds the patch from `commit` (null: a repository with no commits) to the working tree at `top`. */
+export async function buildDirtyPatch(top: string, commit: string | null, opts: DirtyPatchOptions = {}): Promise<DirtyPatch> {
+  const git = openGit(top, { binary: opts.binary });
+  const tmp = await mkdtemp(join(tmpdir(), 'keel-code-'));
+  try {
+    const indexFile = join(tmp, 'index');
+    await copyFile(await gitPath(git, top, 'index'), indexFile).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err; // no index yet: nothing was ever staged
+    });
+    await mkdir(join(tmp, 'objects'));
+    const staging = openGit(top, {
+      binary: opts.binary,
+      env: {
+        GIT_INDEX_FILE: indexFile,
+        GIT_OBJECT_DIRECTORY: join(tmp, 'objects'),
+        GIT_ALTERNATE_OBJECT_DIRECTORIES: quoteAlternate(await gitPath(git, top, 'objects')),
+        GIT_LITERAL_PATHSPECS: '1',
+      },
+    });
+    await staging.raw(['add', '--update']);
+    const { chosen, leftOut } = chooseUntracked(await listUntracked(git, top), opts.maxUntrackedBytes ?? DEFAULT_MAX_UNTRACKED_BYTES);
+    if (chosen.length > 0) {
+      const pathspec = join(tmp, 'untracked');
+      await writeFile(pathspec, chosen.map((f) => `${f.path}\0`).join(''));
+      await staging.raw(['add', `--pathspec-from-file=${pathspec}`, '--pathspec-file-nul']);
+    }
+    const patchFile = join(tmp, 'patch');
+    // --output writes the bytes as git made them (stdout would be decoded as UTF-8 on the way).
+    await staging.raw(['diff', '--cached', ...STABLE_DIFF_OPTIONS, `--output=${patchFile}`, ...(commit ? [commit] : []), '--']);
+    return { patch: await readFile(patchFile), untracked: chosen.map((f) => f.path), leftOut };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** An absolute path inside the git dir (worktrees share objects but not the index). */
+async function gitPath(git: SimpleGit, top: string, name: string): Promise<string> {
+  return resolve(top, await gitLine(git, ['rev-parse', '--git-path', name]));
+}
+
+/** C-quoted, so a path with ':' (the alternates separator) or quotes is read as one path. */
+function quoteAlternate(path: string): string {
+  return `"${path.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * Untracked files git does not ignore (.gitignore, .git/info/exclude, core.excludesFile),
+ * with their sizes. A nested repository is listed as `dir/` and left out (it has its own history).
+ */
+async function listUntracked(git: SimpleGit, top: string): Promise<UntrackedFile[]> {
+  const listed = (await git.raw(['ls-files', '--others', '--exclude-standard', '-z'])).split('\0');
+  const files: UntrackedFile[] = [];
+  for (const path of listed) {
+    if (path === '' || path.endsWith('/')) continue;
+    const stats = await lstat(join(top, path)).catch(() => undefined);
+    if (stats && (stats.isFile() || stats.isSymbolicLink())) files.push({ path, size: stats.size });
+  }
+  return files;
+}
+
+/** In path order, every file that still fits under the cap; the rest are left out. */
+export function chooseUntracked(files: readonly UntrackedFile[], maxBytes: number): { chosen: UntrackedFile[]; leftOut: UntrackedFile[] } {
+  const chosen: UntrackedFile[] = [];
+  const leftOut: UntrackedFile[] = [];
+  let total = 0;
+  for (const file of [...files].sort((a, b) => comparePaths(a.path, b.path))) {
+    if (total + file.size <= maxBytes) {
+      chosen.push(file);
+      total += file.size;
+    } else {
+      leftOut.push(file);
+    }
+  }
+  return { chosen, leftOut };
+}

@@ -1,0 +1,202 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../store/index.ts';
+import { snapshotCode } from './snapshot.ts';
+
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Keel Test', GIT_AUTHOR_EMAIL: 'test@keel.invalid', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z',
+  GIT_COMMITTER_NAME: 'Keel Test', GIT_COMMITTER_EMAIL: 'test@keel.invalid', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z',
+};
+const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' });
+
+/** Every file under `dir` except .git: path → content hash (or link target) and the exec bit. */
+function tree(dir: string, rel = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    if (path === '.git') continue;
+    const abs = join(dir, path);
+    if (entry.isDirectory()) for (const [k, v] of tree(dir, path)) out.set(k, v);
+    else if (entry.isSymbolicLink()) out.set(path, `link:${readlinkSync(abs)}`);
+    else out.set(path, `${createHash('sha256').update(readFileSync(abs)).digest('hex')} ${(lstatSync(abs).mode & 0o100) !== 0 ? 'x' : '-'}`);
+  }
+  return out;
+}
+
+/** Checks the code version out into a fresh clone and applies its patch: the tree must match `expected`. */
+function reapply(store: Store, source: string, codeVersionId: string, into: string): Map<string, string> {
+  const cv = store.codeVersions.get(codeVersionId);
+  if (cv?.commit) {
+    git(tmpdir(), 'clone', '--quiet', '--no-checkout', source, into);
+    git(into, 'checkout', '--quiet', '--detach', cv.commit);
+  } else {
+    git(tmpdir(), 'init', '--quiet', into);
+  }
+  const patch = store.codeVersions.patch(codeVersionId);
+  if (patch) execFileSync('git', ['apply', '--whitespace=nowarn', '-'], { cwd: into, input: patch, env: gitEnv });
+  return tree(into);
+}
+
+describe('snapshotCode', () => {
+  let dir: string;
+  let store: Store;
+  let projectId: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keel-code-'));
+    store = new Store(join(dir, 'keel.db'));
+    projectId = store.projects.upsert(join(dir, 'p'), 'p', {}, []).project.id;
+  });
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a clean repo once, with branch and a credential-free remote', async () => {
+    const repo = join(dir, 'clean repo');
+    mkdirSync(repo);
+    git(repo, 'init', '--quiet', '-b', 'main');
+    writeFileSync(join(repo, 'train.py'), 'print("train")\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'first');
+    git(repo, 'remote', 'add', 'backup', 'https://other.invalid/x.git');
+    git(repo, 'remote', 'add', 'origin', 'https://alice:s3cr3t-token@git.example.com/team/llm.git');
+    const sha = git(repo, 'rev-parse', 'HEAD').trim();
+    const first = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(first.warning, undefined);
+    assert.equal(first.created, true);
+    assert.equal(first.codeVersion?.commit, sha);
+    assert.equal(first.codeVersion?.branch, 'main');
+    assert.equal(first.codeVersion?.remote, 'https://git.example.com/team/llm.git');
+    assert.equal(first.codeVersion?.dirty, false);
+    assert.equal(first.codeVersion?.patchHash, null);
+    const second = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(second.created, false);
+    assert.equal(second.codeVersion?.id, first.codeVersion?.id);
+
+    // The same commit and changes are the same code version, whatever the branch; a new
+    // commit made on a detached HEAD records no branch.
+    git(repo, 'checkout', '--quiet', '--detach');
+    assert.equal((await snapshotCode({ store }, { id: projectId, root: repo })).codeVersion?.id, first.codeVersion?.id);
+    writeFileSync(join(repo, 'eval.py'), 'print("eval")\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'detached work');
+    const detached = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(detached.codeVersion?.branch, null);
+    assert.equal(detached.codeVersion?.commit, git(repo, 'rev-parse', 'HEAD').trim());
+    assert.notEqual(detached.codeVersion?.commit, sha);
+  });
+
+  it('captures tracked and untracked changes, never ignored files, and the patch re-applies to the same tree', async () => {
+    const repo = join(dir, 'repo ü $(touch pwned) "q"');
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    git(repo, 'init', '--quiet', '-b', 'dev');
+    writeFileSync(join(repo, '.gitignore'), 'outputs/\n*.log\n');
+    writeFileSync(join(repo, 'src', 'model.py'), 'import torch\n\nLR = 3e-4\n');
+    writeFileSync(join(repo, 'src', 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])); // "café" in Latin-1
+    writeFileSync(join(repo, 'run.sh'), 'python src/model.py\n');
+    writeFileSync(join(repo, 'old.txt'), 'remove me\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'base');
+    const sha = git(repo, 'rev-parse', 'HEAD').trim();
+
+    writeFileSync(join(repo, 'src', 'model.py'), 'import torch\n\nLR = 1e-4\n'); // unstaged edit
+    writeFileSync(join(repo, 'src', 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x21, 0x0a]));
+    git(repo, 'add', 'src/latin1.txt'); // staged edit
+    chmodSync(join(repo, 'run.sh'), 0o755);
+    unlinkSync(join(repo, 'old.txt'));
+    writeFileSync(join(repo, 'notes with spaces & "quotes" $(x).md'), '# notes\n');
+    writeFileSync(join(repo, 'données-日本.txt'), 'unicode\n');
+    writeFileSync(join(repo, 'src', 'table.bin'), Buffer.from([0, 255, 1, 254, 0, 0, 7]));
+    symlinkSync('src/model.py', join(repo, 'model-link.py'));
+    mkdirSync(join(repo, 'outputs'));
+    writeFileSync(join(repo, 'outputs', 'adapter.safetensors'), 'IGNORED-WEIGHTS');
+    writeFileSync(join(repo, 'train.log'), 'IGNORED-LOG');
+
+    const indexBefore = readFileSync(join(repo, '.git', 'index'));
+    const statusBefore = git(repo, 'status', '--porcelain');
+    const objectsBefore = git(repo, 'count-objects');
+    const snap = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(snap.warning, undefined);
+    assert.equal(snap.codeVersion?.commit, sha);
+    assert.equal(snap.codeVersion?.branch, 'dev');
+    assert.equal(snap.codeVersion?.dirty, true);
+    assert.match(snap.codeVersion?.patchHash ?? '', /^sha256:[0-9a-f]{64}$/);
+    // The user's repository is untouched: same index bytes, same status, no new objects.
+    assert.deepEqual(readFileSync(join(repo, '.git', 'index')), indexBefore);
+    assert.equal(git(repo, 'status', '--porcelain'), statusBefore);
+    assert.equal(git(repo, 'count-objects'), objectsBefore);
+
+    const patch = store.codeVersions.patch(snap.codeVersion?.id ?? '') ?? Buffer.alloc(0);
+    assert.equal(patch.includes('IGNORED'), false);
+    assert.equal(patch.includes('deleted file mode 100644'), true);
+    assert.equal(patch.includes('new mode 100755'), true);
+    assert.equal(patch.includes('GIT binary patch'), true);
+    assert.equal(patch.includes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x21])), true); // raw Latin-1 bytes kept
+
+    const again = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(again.codeVersion?.id, snap.codeVersion?.id);
+    assert.equal(again.created, false);
+
+    const expected = tree(repo);
+    for (const ignored of ['outputs/adapter.safetensors', 'train.log']) expected.delete(ignored);
+    assert.equal(expected.size, 8);
+    assert.deepEqual(reapply(store, repo, snap.codeVersion?.id ?? '', join(dir, 'clone-dirty')), expected);
+
+    writeFileSync(join(repo, 'src', 'model.py'), 'import torch\n\nLR = 2e-4\n');
+    const edited = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(edited.created, true);
+    assert.notEqual(edited.codeVersion?.patchHash, snap.codeVersion?.patchHash);
+  });
+
+  it('leaves big untracked files out with a warning', async () => {
+    const repo = join(dir, 'capped');
+    mkdirSync(repo);
+    git(repo, 'init', '--quiet', '-b', 'main');
+    writeFileSync(join(repo, 'a.py'), 'a = 1\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'a');
+    writeFileSync(join(repo, 'b.py'), 'b = 2\n');
+    writeFileSync(join(repo, 'big.ckpt'), Buffer.alloc(4096, 1));
+    const snap = await snapshotCode({ store, maxUntrackedBytes: 1024 }, { id: projectId, root: repo });
+    assert.deepEqual(snap.leftOut, ['big.ckpt']);
+    assert.match(snap.warning ?? '', /left out 1 untracked file\(s\) \(0\.0 MiB\) over the 0\.0 MiB limit.*big\.ckpt/);
+    const patch = store.codeVersions.patch(snap.codeVersion?.id ?? '')?.toString('utf8') ?? '';
+    assert.match(patch, /^diff --git a\/b\.py b\/b\.py$/m);
+    assert.doesNotMatch(patch, /big\.ckpt/);
+  });
+
+  it('snapshots a repository with no commits yet, and a project in a sub-folder of a repository', async () => {
+    const repo = join(dir, 'unborn');
+    mkdirSync(join(repo, 'pkg'), { recursive: true });
+    git(repo, 'init', '--quiet', '-b', 'main');
+    writeFileSync(join(repo, 'staged.py'), 'x = 1\n');
+    git(repo, 'add', 'staged.py');
+    writeFileSync(join(repo, 'pkg', 'untracked.py'), 'y = 2\n');
+    const snap = await snapshotCode({ store }, { id: projectId, root: join(repo, 'pkg') });
+    assert.equal(snap.codeVersion?.commit, null);
+    assert.equal(snap.codeVersion?.branch, 'main');
+    assert.match(snap.warning ?? '', /no commits yet/);
+    assert.deepEqual(reapply(store, repo, snap.codeVersion?.id ?? '', join(dir, 'clone-unborn')), tree(repo));
+    const again = await snapshotCode({ store }, { id: projectId, root: join(repo, 'pkg') });
+    assert.equal(again.codeVersion?.id, snap.codeVersion?.id);
+  });
+
+  it('warns instead of failing without a repository or without git', async () => {
+    const plain = join(dir, 'not a repo');
+    mkdirSync(plain);
+    const none = await snapshotCode({ store }, { id: projectId, root: plain });
+    assert.equal(none.codeVersion, null);
+    assert.match(none.warning ?? '', /^not a git repository/);
+    const noGit = await snapshotCode({ store, gitBinary: '/nonexistent/bin/git' }, { id: projectId, root: plain });
+    assert.equal(noGit.codeVersion, null);
+    assert.match(noGit.warning ?? '', /^git is not installed/);
+    const gone = await snapshotCode({ store }, { id: projectId, root: join(dir, 'missing') });
+    assert.match(gone.warning ?? '', /does not exist/);
+  });
+});
