@@ -9,6 +9,8 @@ import { UsageError, type CommandContext } from './command.ts';
 import { daemonCommand } from './commands/daemon.ts';
 import { statusCommand } from './commands/status.ts';
 import { initCommand, projectsCommand } from './commands/projects.ts';
+import { compareCommand, evalsCommand, importCommand, metricsCommand, runCommand, runsCommand } from './commands/runs.ts';
+import { datasetCommand, datasetsCommand, lineageCommand, modelsCommand, tagCommand } from './commands/lineage.ts';
 
 type Command = { run: (ctx: CommandContext) => Promise<number>; usage: string; options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> };
 
@@ -17,6 +19,17 @@ const commands: Record<string, Command> = {
   status: { run: statusCommand, usage: 'status                  show the daemon and where its state lives' },
   init: { run: initCommand, usage: 'init [DIR] [--name N]   write a commented keel.yaml (if none) and register the project', options: { name: { type: 'string' } } },
   projects: { run: projectsCommand, usage: 'projects                list registered projects' },
+  datasets: { run: datasetsCommand, usage: 'datasets                tracked datasets and their versions' },
+  dataset: { run: datasetCommand, usage: 'dataset show PATH       a dataset\'s versions and data profile (rows, duplicates, PII…)' },
+  runs: { run: runsCommand, usage: 'runs [--project P]      runs, newest first', options: { project: { type: 'string' } } },
+  run: { run: runCommand, usage: 'run show RUN            a run: config, code, data, metrics, checkpoints, evals' },
+  metrics: { run: metricsCommand, usage: 'metrics RUN KEY [--max-points N]  one metric series (downsampled min/max per bucket)', options: { 'max-points': { type: 'string' } } },
+  compare: { run: compareCommand, usage: 'compare RUN RUN [RUN…]  params that differ, metric summaries, eval table' },
+  lineage: { run: lineageCommand, usage: 'lineage PATH|ID [--depth N]  where a file or record came from and what came of it', options: { depth: { type: 'string' } } },
+  evals: { run: evalsCommand, usage: 'evals [--task T] [--run R]  eval results', options: { task: { type: 'string' }, run: { type: 'string' } } },
+  import: { run: importCommand, usage: 'import DIR [--name N]   record a training output folder as a run', options: { name: { type: 'string' }, project: { type: 'string' } } },
+  tag: { run: tagCommand, usage: 'tag CHECKPOINT ALIAS    point an alias (prod, candidate) at a checkpoint; re-tag to roll back', options: { note: { type: 'string' } } },
+  models: { run: modelsCommand, usage: 'models                  aliases and their checkpoints' },
 };
 
 function help(): string {

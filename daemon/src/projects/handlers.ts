@@ -42,13 +42,15 @@ export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
       const { project, created } = ctx.store.projects.upsert(dir, read.name, read.project && withoutSecrets(read.project), read.errors);
       ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
       ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
+      void ctx.tracker.watchProject(project).catch((err: Error) => ctx.log.error('cannot watch project', { project: project.id, error: err.message }));
       const diagnostics = read.diagnostics.map(({ message, path, line, column, severity }) => ({ message, path, line, column, severity }));
       return { project, created, warnings: read.warnings, diagnostics };
     },
     'projects/list': () => ({ projects: ctx.store.projects.list() }),
     'projects/get': ({ project }) => ({ project: findProject(ctx, project) }),
-    'projects/remove': ({ project }) => {
+    'projects/remove': async ({ project }) => {
       const p = findProject(ctx, project);
+      await ctx.tracker.unwatchProject(p.id);
       ctx.store.projects.remove(p.id);
       ctx.server.publish('projects', { projectId: p.id, change: 'removed' });
       return { ok: true };

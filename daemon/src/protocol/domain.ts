@@ -131,6 +131,8 @@ export interface Checkpoint {
   hash: string | null;
   sizeBytes: number | null;
   kind: 'full' | 'adapter' | 'unknown';
+  /** The model it was trained from: a checkpoint location or a reference (hub id, foreign path). */
+  baseModel: string | null;
   createdAt: number;
 }
 
@@ -138,6 +140,12 @@ export interface EvalResult {
   id: string;
   subjectKind: 'checkpoint' | 'run' | 'model';
   subjectId: string | null;
+  /** What the eval named as its model (`pretrained=` / `peft=`), kept when it matched no checkpoint or run. */
+  subjectRef: string | null;
+  /** The results file's lineage node (kind `eval`): every row of one file shares it. */
+  groupId: string;
+  /** A group aggregate (lm-eval `groups`) rather than a single task. */
+  isGroup: boolean;
   task: string;
   metric: string;
   filter: string;
@@ -182,4 +190,79 @@ export interface KeelEvent {
   runId: string | null;
   hostName: string | null;
   message: string;
+}
+
+/** A run in a list: the run plus what a table needs at a glance. */
+export interface RunSummary extends Run {
+  /** Last value of the run's loss (`loss`, else `train_loss`, else the first key with "loss"). */
+  lastLoss: number | null;
+  lastStep: number | null;
+  alerts: number;
+}
+
+export interface SeriesInfo {
+  key: string;
+  points: number;
+  firstStep: number | null;
+  lastStep: number | null;
+  lastValue: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface RunDetail {
+  run: Run;
+  params: Record<string, unknown>;
+  metrics: SeriesInfo[];
+  checkpoints: Checkpoint[];
+  evals: EvalResult[];
+  config: ConfigRecord | null;
+  codeVersion: CodeVersion | null;
+  datasets: DatasetVersion[];
+}
+
+/** How runs differ: params, metric summaries and the eval table. */
+export interface RunComparison {
+  runs: Run[];
+  params: { differ: { key: string; values: Record<string, unknown> }[]; equal: number; equalParams: Record<string, unknown> };
+  metrics: {
+    key: string;
+    /** 'min' when lower is better (loss, perplexity, error rates), 'max' otherwise. */
+    goal: 'min' | 'max';
+    perRun: Record<string, { last: number | null; min: number | null; max: number | null; best: number | null; bestStep: number | null; lastStep: number | null; points: number } | null>;
+  }[];
+  evals: {
+    task: string;
+    metric: string;
+    filter: string;
+    higherIsBetter: boolean | null;
+    perRun: Record<string, { value: number | null; stderr: number | null; subject: string | null } | null>;
+    bestRunId: string | null;
+  }[];
+}
+
+/** One record in a lineage graph, described for people. */
+export interface LineageNode {
+  kind: RecordKind;
+  id: string;
+  /** Short human label: a path, a run name, `task/metric`, a commit. */
+  label: string;
+  /** Kind-specific facts (hash, size, status, host, value…). */
+  details: Record<string, string | number | boolean | null>;
+}
+
+export interface LineageGraph {
+  root: LineageNode;
+  ancestors: (LineageNode & { depth: number })[];
+  descendants: (LineageNode & { depth: number })[];
+  edges: LineageEdge[];
+  truncated: boolean;
+}
+
+export interface ModelAliasInfo {
+  alias: string;
+  projectId: string | null;
+  checkpoint: Checkpoint | null;
+  updatedAt: number;
+  history: { checkpointId: string; previousCheckpointId: string | null; at: number; note: string | null }[];
 }

@@ -3,7 +3,11 @@
  * The params validator is the single source of the params type; the result type is
  * declared beside it. Client and server helpers are typed from this map.
  */
-import type { DaemonStatus, Project, RunStatus } from './domain.ts';
+import { RunStatuses } from './domain.ts';
+import type {
+  Checkpoint, DaemonStatus, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
+  Project, RunComparison, RunDetail, RunStatus, RunSummary,
+} from './domain.ts';
 import { v, type Infer, type Validator } from './validate.ts';
 
 /** Bumped on any incompatible change to a method, a notification or a record shape. */
@@ -44,6 +48,49 @@ export const paramsOf = {
   'projects/get': v.object({ project: projectRef }),
   /** Client → daemon: forget a project (its runs and history stay). */
   'projects/remove': v.object({ project: projectRef }),
+  /** Client → daemon: datasets (optionally of one project) with their latest version. */
+  'datasets/list': v.object({ project: v.optional(projectRef) }),
+  /** Client → daemon: one dataset by path (absolute, or relative to `cwd`) or id, with its versions and profiles. */
+  'datasets/show': v.object({ ref: v.string({ minLength: 1, maxLength: 4096 }), cwd: v.optional(v.string({ maxLength: 4096 })) }),
+  /** Client → daemon: runs, newest first. */
+  'runs/list': v.object({
+    project: v.optional(projectRef),
+    statuses: v.optional(v.array(v.literal(...RunStatuses), { maxItems: RunStatuses.length })),
+    limit: v.optional(v.number({ integer: true, min: 1, max: 10_000 })),
+  }),
+  /** Client → daemon: one run (id, id prefix or name) with params, metric summaries, checkpoints and evals. */
+  'runs/get': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /** Client → daemon: compare runs: params that differ, metric summaries, the eval table. */
+  'runs/compare': v.object({ runs: v.array(v.string({ minLength: 1, maxLength: 200 }), { maxItems: 50 }) }),
+  /** Client → daemon: ingest a folder a training tool wrote (trainer_state.json, event files, checkpoints…) as a run. */
+  'runs/import': v.object({ dir: v.string({ minLength: 1, maxLength: 4096 }), project: v.optional(projectRef), name: v.optional(v.string({ maxLength: 200 })) }),
+  /** Client → daemon: one metric series, downsampled (min/max per bucket) to at most `maxPoints`. */
+  'metrics/get': v.object({
+    run: v.string({ minLength: 1, maxLength: 200 }),
+    key: v.string({ minLength: 1, maxLength: 500 }),
+    maxPoints: v.optional(v.number({ integer: true, min: 2, max: 1_000_000 })),
+    fromStep: v.optional(v.number({ integer: true })),
+    toStep: v.optional(v.number({ integer: true })),
+  }),
+  /** Client → daemon: eval results, optionally for one task or one subject. */
+  'evals/list': v.object({ project: v.optional(projectRef), task: v.optional(v.string({ maxLength: 500 })), run: v.optional(v.string({ maxLength: 200 })) }),
+  /** Client → daemon: a record (path, `host:path`, or id) with its ancestors, descendants and edges. */
+  'lineage/get': v.object({
+    ref: v.string({ minLength: 1, maxLength: 4096 }),
+    cwd: v.optional(v.string({ maxLength: 4096 })),
+    depth: v.optional(v.number({ integer: true, min: 0, max: 50 })),
+  }),
+  /** Client → daemon: which record (if any) a path or id names — cheap, for hovers. */
+  'lineage/resolve': v.object({ ref: v.string({ minLength: 1, maxLength: 4096 }), cwd: v.optional(v.string({ maxLength: 4096 })) }),
+  /** Client → daemon: point an alias (`prod`, `candidate`) at a checkpoint; history is kept (rollback = tag again). */
+  'models/tag': v.object({
+    checkpoint: v.string({ minLength: 1, maxLength: 4096 }),
+    alias: v.string({ minLength: 1, maxLength: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }),
+    cwd: v.optional(v.string({ maxLength: 4096 })),
+    note: v.optional(v.string({ maxLength: 1000 })),
+  }),
+  /** Client → daemon: aliases, their checkpoints and history. */
+  'models/list': v.object({ project: v.optional(projectRef) }),
 } satisfies Record<string, Validator<unknown>>;
 
 /** A problem in keel.yaml, positioned for an editor diagnostic (1-based line and column). */
@@ -71,6 +118,18 @@ export interface ResultOf {
   'projects/list': { projects: Project[] };
   'projects/get': { project: Project };
   'projects/remove': { ok: true };
+  'datasets/list': { datasets: Dataset[] };
+  'datasets/show': { dataset: Dataset; versions: DatasetVersion[] };
+  'runs/list': { runs: RunSummary[] };
+  'runs/get': RunDetail;
+  'runs/compare': RunComparison;
+  'runs/import': { runId: string; created: boolean; points: number; checkpoints: number; evals: number; issues: string[] };
+  'metrics/get': { runId: string; key: string; points: MetricPoint[]; total: number; downsampled: boolean };
+  'evals/list': { evals: EvalResult[] };
+  'lineage/get': LineageGraph;
+  'lineage/resolve': { node: LineageNode | null };
+  'models/tag': { alias: string; checkpoint: Checkpoint; changed: boolean; previous: Checkpoint | null };
+  'models/list': { models: ModelAliasInfo[] };
 }
 
 export type Method = keyof typeof paramsOf & keyof ResultOf;

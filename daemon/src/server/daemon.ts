@@ -13,6 +13,8 @@ import { Store } from '../store/index.ts';
 import { RpcServer } from './server.ts';
 import { buildHandlers } from './methods.ts';
 import { KEEL_VERSION } from '../version.ts';
+import { Tracker } from '../track/tracker.ts';
+import { createHashPool } from '../track/hash/index.ts';
 
 /** Exit codes of `keel daemon`: 0 clean stop, 3 already running, 4 unusable home or database. */
 export const DaemonExit = { Ok: 0, AlreadyRunning: 3, Unusable: 4 } as const;
@@ -22,6 +24,7 @@ export interface DaemonContext {
   store: Store;
   log: Logger;
   server: RpcServer;
+  tracker: Tracker;
   startedAt: number;
   status(): DaemonStatus;
   shutdown(reason: string): Promise<void>;
@@ -88,6 +91,8 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     stopping ??= (async () => {
       log.info('shutting down', { reason });
       await ctx.server.close();
+      await ctx.tracker.close();
+      await pool.close();
       store.meta.set('last_clean_shutdown', new Date().toISOString());
       store.close();
       releaseLock();
@@ -96,7 +101,12 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     })();
     return stopping;
   };
+  const pool = createHashPool();
   ctx.server = new RpcServer(buildHandlers(ctx), log);
+  ctx.tracker = new Tracker({
+    store, log, pool, hashCache: store.fileHashes, exclude: [paths.home],
+    publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
+  });
   await ctx.server.listen(paths.socket);
   process.title = 'keel-daemon';
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void ctx.shutdown(sig));
@@ -106,5 +116,9 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     db: paths.db, schemaVersion: store.schemaVersion(), socket: paths.socket,
     lastCleanShutdown: store.meta.get('last_clean_shutdown') ?? null,
   });
+  // Watching starts after the socket answers: a large project must not delay `keel status`.
+  for (const project of store.projects.list()) {
+    void ctx.tracker.watchProject(project).catch((err: Error) => log.error('cannot watch project', { project: project.id, error: err.message }));
+  }
   return done;
 }

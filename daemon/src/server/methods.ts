@@ -6,6 +6,8 @@ import { PROTOCOL_VERSION } from '../protocol/index.ts';
 import type { DaemonContext } from './daemon.ts';
 import type { Handlers } from './handlers.ts';
 import { projectHandlers } from '../projects/handlers.ts';
+import { runHandlers } from '../runs/handlers.ts';
+import { lineageHandlers } from '../lineage/handlers.ts';
 
 export function buildHandlers(ctx: DaemonContext): Handlers {
   return {
@@ -26,5 +28,7 @@ export function buildHandlers(ctx: DaemonContext): Handlers {
       return { topics: [...connection.topics] };
     },
     ...projectHandlers(ctx),
+    ...runHandlers(ctx),
+    ...lineageHandlers(ctx),
   };
 }

@@ -180,6 +180,14 @@ export class MetricStore {
     return { points, total: row.points, downsampled: true };
   }
 
+  /** The first step at which a series took `value` (used for "best at step N"). */
+  stepOfValue(runId: string, key: string, value: number): number | null {
+    const row = this.stmts.findSeries.get(runId, key) as { id: number } | undefined;
+    if (!row) return null;
+    const step = this.db.prepare('SELECT step FROM metrics WHERE series_id = ? AND value = ? ORDER BY step LIMIT 1').pluck().get(row.id, value) as number | undefined;
+    return step ?? null;
+  }
+
   /** Forgets cached series ids (after a run is deleted). */
   clearCache(): void {
     this.seriesIds.clear();

@@ -1,0 +1,113 @@
+/** `keel lineage`, `keel datasets`, `keel dataset show`, `keel tag`, `keel models`. */
+import type { LineageGraph, LineageNode } from '../../protocol/index.ts';
+import { ago, keyValues, printJson, table } from '../output.ts';
+import { withDaemon } from '../session.ts';
+import { stringOption, UsageError, type CommandContext } from '../command.ts';
+
+const kindLabel: Record<string, string> = {
+  dataset_version: 'dataset', config: 'config', code_version: 'code', run: 'run', checkpoint: 'checkpoint', eval: 'eval',
+};
+
+function nodeLine(n: LineageNode): string {
+  const facts = Object.entries(n.details)
+    .filter(([, v]) => v !== null && v !== '' && v !== undefined)
+    .slice(0, 4)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+  return `${kindLabel[n.kind] ?? n.kind} ${n.label}  [${n.id}]${facts ? `  ${facts}` : ''}`;
+}
+
+function printGraph(g: LineageGraph): void {
+  process.stdout.write(`${nodeLine(g.root)}\n`);
+  const section = (title: string, nodes: (LineageNode & { depth: number })[]): void => {
+    process.stdout.write(`\n${title}\n`);
+    if (nodes.length === 0) process.stdout.write('  (none)\n');
+    for (const n of nodes) process.stdout.write(`${'  '.repeat(n.depth)}${title.startsWith('Came') ? '←' : '→'} ${nodeLine(n)}\n`);
+  };
+  section('Came from', g.ancestors);
+  section('Came of it', g.descendants);
+  if (g.truncated) process.stdout.write('\n(truncated: use --depth to see further)\n');
+}
+
+export async function lineageCommand(ctx: CommandContext): Promise<number> {
+  const ref = ctx.positionals[0];
+  if (!ref) throw new UsageError('usage: keel lineage PATH|ID [--depth N]');
+  const depthOpt = stringOption(ctx, 'depth');
+  return withDaemon(async (client) => {
+    const g = await client.call('lineage/get', { ref, cwd: ctx.cwd, ...(depthOpt ? { depth: Number(depthOpt) } : {}) });
+    if (ctx.json) printJson(g);
+    else printGraph(g);
+    return 0;
+  });
+}
+
+export async function datasetsCommand(ctx: CommandContext): Promise<number> {
+  return withDaemon(async (client) => {
+    const { datasets } = await client.call('datasets/list', {});
+    if (ctx.json) return (printJson({ datasets }), 0);
+    if (datasets.length === 0) {
+      process.stdout.write('No datasets yet. List them under `datasets:` in keel.yaml.\n');
+      return 0;
+    }
+    process.stdout.write(table(datasets, [
+      { header: 'DATASET', value: (d) => d.path },
+      { header: 'KIND', value: (d) => d.kind },
+      { header: 'VERSIONS', value: (d) => d.versions, align: 'right' },
+      { header: 'LATEST', value: (d) => d.latestVersionId },
+      { header: 'SINCE', value: (d) => ago(d.createdAt) },
+    ]) + '\n');
+    return 0;
+  });
+}
+
+export async function datasetCommand(ctx: CommandContext): Promise<number> {
+  const [sub, ref] = ctx.positionals;
+  if (sub !== 'show' || !ref) throw new UsageError('usage: keel dataset show PATH');
+  return withDaemon(async (client) => {
+    const r = await client.call('datasets/show', { ref, cwd: ctx.cwd });
+    if (ctx.json) return (printJson(r), 0);
+    process.stdout.write(keyValues([['Dataset', r.dataset.path], ['Kind', r.dataset.kind], ['Versions', r.versions.length]]) + '\n\n');
+    process.stdout.write(table(r.versions, [
+      { header: 'VERSION', value: (v) => v.id },
+      { header: 'HASH', value: (v) => v.hash.slice(0, 23) },
+      { header: 'FILES', value: (v) => v.fileCount, align: 'right' },
+      { header: 'BYTES', value: (v) => v.sizeBytes, align: 'right' },
+      { header: 'SEEN', value: (v) => ago(v.createdAt) },
+    ]) + '\n');
+    const latest = r.versions[0];
+    if (latest?.profile) process.stdout.write(`\nProfile of the latest version:\n${JSON.stringify(latest.profile, null, 2)}\n`);
+    return 0;
+  });
+}
+
+export async function tagCommand(ctx: CommandContext): Promise<number> {
+  const [checkpoint, alias] = ctx.positionals;
+  if (!checkpoint || !alias) throw new UsageError('usage: keel tag CHECKPOINT ALIAS [--note TEXT]');
+  const note = stringOption(ctx, 'note');
+  return withDaemon(async (client) => {
+    const r = await client.call('models/tag', { checkpoint, alias, cwd: ctx.cwd, ...(note ? { note } : {}) });
+    if (ctx.json) return (printJson(r), 0);
+    if (!r.changed) process.stdout.write(`${alias} already points at ${r.checkpoint.location}\n`);
+    else process.stdout.write(`${alias} → ${r.checkpoint.location}${r.previous ? ` (was ${r.previous.location}; \`keel tag ${r.previous.id} ${alias}\` rolls back)` : ''}\n`);
+    return 0;
+  });
+}
+
+export async function modelsCommand(ctx: CommandContext): Promise<number> {
+  return withDaemon(async (client) => {
+    const { models } = await client.call('models/list', {});
+    if (ctx.json) return (printJson({ models }), 0);
+    if (models.length === 0) {
+      process.stdout.write('No aliases yet. `keel tag CHECKPOINT prod` names one.\n');
+      return 0;
+    }
+    process.stdout.write(table(models, [
+      { header: 'ALIAS', value: (m) => m.alias },
+      { header: 'CHECKPOINT', value: (m) => m.checkpoint?.location ?? '(deleted)' },
+      { header: 'STEP', value: (m) => m.checkpoint?.step, align: 'right' },
+      { header: 'TAGGED', value: (m) => ago(m.updatedAt) },
+      { header: 'HISTORY', value: (m) => m.history.length, align: 'right' },
+    ]) + '\n');
+    return 0;
+  });
+}

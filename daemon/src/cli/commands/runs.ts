@@ -1,0 +1,195 @@
+/** `keel runs`, `keel run show`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
+import { resolve } from 'node:path';
+import type { MetricPoint, RunComparison, RunDetail } from '../../protocol/index.ts';
+import { ago, duration, keyValues, printJson, table } from '../output.ts';
+import { withDaemon } from '../session.ts';
+import { stringOption, UsageError, type CommandContext } from '../command.ts';
+
+export function num(v: number | null | undefined, digits = 4): string {
+  if (v === null || v === undefined) return '-';
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(3) : Number(v.toPrecision(digits)).toString();
+}
+
+function point(p: MetricPoint): string {
+  return p.special ? (p.special === 'nan' ? 'NaN' : p.special === 'inf' ? 'Infinity' : '-Infinity') : num(p.value, 6);
+}
+
+export async function runsCommand(ctx: CommandContext): Promise<number> {
+  return withDaemon(async (client) => {
+    const project = stringOption(ctx, 'project');
+    const { runs } = await client.call('runs/list', { ...(project ? { project } : {}) });
+    if (ctx.json) return (printJson({ runs }), 0);
+    if (runs.length === 0) {
+      process.stdout.write('No runs yet. Launch one, or point `outputs:` in keel.yaml at your training output folders, or `keel import DIR`.\n');
+      return 0;
+    }
+    process.stdout.write(table(runs, [
+      { header: 'RUN', value: (r) => r.id },
+      { header: 'NAME', value: (r) => r.name },
+      { header: 'STATUS', value: (r) => r.status + (r.unreachableSince ? ' (unreachable)' : '') + (r.exitCode !== null && r.status === 'failed' ? ` (exit ${r.exitCode})` : '') },
+      { header: 'HOST', value: (r) => r.hostName },
+      { header: 'STEP', value: (r) => r.lastStep, align: 'right' },
+      { header: 'LOSS', value: (r) => num(r.lastLoss), align: 'right' },
+      { header: 'ALERTS', value: (r) => r.alerts || '', align: 'right' },
+      { header: 'CREATED', value: (r) => ago(r.createdAt) },
+    ]) + '\n');
+    return 0;
+  });
+}
+
+function printRun(d: RunDetail): void {
+  const r = d.run;
+  process.stdout.write(keyValues([
+    ['Run', `${r.name} (${r.id})`],
+    ['Status', `${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null ? `, exit ${r.exitCode}` : ''}`],
+    ['Source', r.source],
+    ['Host', r.hostName],
+    ['Output', r.outputDir],
+    ['Config', d.config ? `${d.config.paths[0] ?? ''} (${d.config.hash.slice(0, 19)}, ${d.config.flavor})` : null],
+    ['Code', d.codeVersion ? `${d.codeVersion.commit?.slice(0, 10) ?? 'no commit'}${d.codeVersion.dirty ? ' + uncommitted changes' : ''}${d.codeVersion.branch ? ` on ${d.codeVersion.branch}` : ''}` : null],
+    ['Data', d.datasets.map((v) => v.hash.slice(0, 19)).join(', ') || null],
+    ['Created', `${new Date(r.createdAt).toISOString()} (${ago(r.createdAt)})`],
+    ['Duration', r.startedAt ? duration((r.endedAt ?? Date.now()) - r.startedAt) : null],
+  ]) + '\n');
+  if (d.metrics.length) {
+    process.stdout.write('\nMetrics\n' + table(d.metrics, [
+      { header: 'KEY', value: (m) => m.key },
+      { header: 'POINTS', value: (m) => m.points, align: 'right' },
+      { header: 'LAST STEP', value: (m) => m.lastStep, align: 'right' },
+      { header: 'LAST', value: (m) => num(m.lastValue), align: 'right' },
+      { header: 'MIN', value: (m) => num(m.min), align: 'right' },
+      { header: 'MAX', value: (m) => num(m.max), align: 'right' },
+    ]) + '\n');
+  }
+  if (d.checkpoints.length) {
+    process.stdout.write('\nCheckpoints\n' + table(d.checkpoints, [
+      { header: 'STEP', value: (c) => c.step, align: 'right' },
+      { header: 'KIND', value: (c) => c.kind },
+      { header: 'SIZE', value: (c) => (c.sizeBytes === null ? null : `${(c.sizeBytes / 1e6).toFixed(1)} MB`), align: 'right' },
+      { header: 'HASH', value: (c) => c.hash?.slice(0, 19) },
+      { header: 'LOCATION', value: (c) => c.location },
+    ]) + '\n');
+  }
+  if (d.evals.length) {
+    process.stdout.write('\nEvals\n' + table(d.evals, [
+      { header: 'TASK', value: (e) => e.task },
+      { header: 'METRIC', value: (e) => `${e.metric}${e.filter !== 'none' ? ` (${e.filter})` : ''}` },
+      { header: 'VALUE', value: (e) => num(e.value), align: 'right' },
+      { header: '± STDERR', value: (e) => (e.stderr === null ? 'n/a' : num(e.stderr)), align: 'right' },
+    ]) + '\n');
+  }
+}
+
+export async function runCommand(ctx: CommandContext): Promise<number> {
+  const [sub, ref] = ctx.positionals;
+  if (sub !== 'show' || !ref) throw new UsageError('usage: keel run show RUN');
+  return withDaemon(async (client) => {
+    const detail = await client.call('runs/get', { run: ref });
+    if (ctx.json) printJson(detail);
+    else printRun(detail);
+    return 0;
+  });
+}
+
+export async function metricsCommand(ctx: CommandContext): Promise<number> {
+  const [run, key] = ctx.positionals;
+  if (!run || !key) throw new UsageError('usage: keel metrics RUN KEY [--max-points N]');
+  const maxPoints = stringOption(ctx, 'max-points');
+  const n = maxPoints === undefined ? undefined : Number(maxPoints);
+  if (n !== undefined && (!Number.isInteger(n) || n < 2)) throw new UsageError('--max-points must be an integer >= 2');
+  return withDaemon(async (client) => {
+    const r = await client.call('metrics/get', { run, key, ...(n ? { maxPoints: n } : { maxPoints: 1_000_000 }) });
+    if (ctx.json) return (printJson(r), 0);
+    process.stdout.write(table(r.points, [{ header: 'STEP', value: (p) => p.step, align: 'right' }, { header: key.toUpperCase(), value: point, align: 'right' }]) + '\n');
+    if (r.downsampled) process.stdout.write(`(${r.points.length} of ${r.total} points: min and max per bucket)\n`);
+    return 0;
+  });
+}
+
+function printComparison(c: RunComparison): void {
+  const names = c.runs.map((r) => r.name);
+  const w = (s: string): string => s;
+  process.stdout.write(`Comparing ${c.runs.length} runs: ${names.join(', ')}\n`);
+  process.stdout.write(`\nParams: ${c.params.differ.length} differ, ${c.params.equal} equal\n`);
+  if (c.params.differ.length) {
+    process.stdout.write(table(c.params.differ, [
+      { header: 'PARAM', value: (p) => p.key },
+      ...c.runs.map((r) => ({ header: w(r.name), value: (p: RunComparison['params']['differ'][number]) => JSON.stringify(p.values[r.id] ?? null) })),
+    ]) + '\n');
+  }
+  if (c.metrics.length) {
+    process.stdout.write('\nMetrics (last / best @ step)\n');
+    process.stdout.write(table(c.metrics, [
+      { header: 'METRIC', value: (m) => `${m.key} (${m.goal})` },
+      ...c.runs.map((r) => ({
+        header: r.name,
+        value: (m: RunComparison['metrics'][number]) => {
+          const x = m.perRun[r.id];
+          return x ? `${num(x.last)} / ${num(x.best)} @ ${x.bestStep ?? '-'}` : '-';
+        },
+      })),
+    ]) + '\n');
+  }
+  if (c.evals.length) {
+    process.stdout.write('\nEvals (* best)\n');
+    process.stdout.write(table(c.evals, [
+      { header: 'TASK', value: (e) => `${e.task} ${e.metric}${e.filter !== 'none' ? `,${e.filter}` : ''}` },
+      ...c.runs.map((r) => ({
+        header: r.name,
+        value: (e: RunComparison['evals'][number]) => {
+          const x = e.perRun[r.id];
+          if (!x) return '-';
+          return `${num(x.value)}${x.stderr === null ? '' : ` ± ${num(x.stderr, 2)}`}${e.bestRunId === r.id && c.runs.length > 1 ? ' *' : ''}`;
+        },
+      })),
+    ]) + '\n');
+  }
+}
+
+export async function compareCommand(ctx: CommandContext): Promise<number> {
+  if (ctx.positionals.length < 2) throw new UsageError('usage: keel compare RUN RUN [RUN…]');
+  return withDaemon(async (client) => {
+    const c = await client.call('runs/compare', { runs: ctx.positionals });
+    if (ctx.json) printJson(c);
+    else printComparison(c);
+    return 0;
+  });
+}
+
+export async function importCommand(ctx: CommandContext): Promise<number> {
+  const dir = ctx.positionals[0];
+  if (!dir) throw new UsageError('usage: keel import DIR [--name NAME] [--project P]');
+  const project = stringOption(ctx, 'project');
+  const name = stringOption(ctx, 'name');
+  return withDaemon(async (client) => {
+    const r = await client.call('runs/import', { dir: resolve(ctx.cwd, dir), ...(project ? { project } : {}), ...(name ? { name } : {}) }, { timeoutMs: 0 });
+    if (ctx.json) return (printJson(r), 0);
+    process.stdout.write(`${r.created ? 'Imported' : 'Updated'} run ${r.runId}: ${r.points} metric points, ${r.checkpoints} checkpoints, ${r.evals} eval results\n`);
+    for (const i of r.issues) process.stdout.write(`warning: ${i}\n`);
+    return 0;
+  });
+}
+
+export async function evalsCommand(ctx: CommandContext): Promise<number> {
+  const task = stringOption(ctx, 'task');
+  const run = stringOption(ctx, 'run');
+  return withDaemon(async (client) => {
+    const { evals } = await client.call('evals/list', { ...(task ? { task } : {}), ...(run ? { run } : {}) });
+    if (ctx.json) return (printJson({ evals }), 0);
+    if (evals.length === 0) {
+      process.stdout.write('No eval results yet. Point `evals:` in keel.yaml at lm-eval results files.\n');
+      return 0;
+    }
+    process.stdout.write(table(evals, [
+      { header: 'TASK', value: (e) => e.task },
+      { header: 'METRIC', value: (e) => `${e.metric}${e.filter !== 'none' ? ` (${e.filter})` : ''}` },
+      { header: 'VALUE', value: (e) => num(e.value), align: 'right' },
+      { header: '± STDERR', value: (e) => (e.stderr === null ? 'n/a' : num(e.stderr)), align: 'right' },
+      { header: 'SHOTS', value: (e) => e.nShot, align: 'right' },
+      { header: 'OF', value: (e) => `${e.subjectKind} ${e.subjectId ?? ''}` },
+    ]) + '\n');
+    return 0;
+  });
+}

@@ -1,0 +1,50 @@
+/** Describes any record as a lineage node: a short label and the facts a person wants. */
+import { basename } from 'node:path';
+import type { LineageNode, RecordKind } from '../protocol/index.ts';
+import type { Store } from '../store/index.ts';
+
+function short(hash: string | null | undefined): string | null {
+  return hash ? hash.replace(/^(\w+:)?(.{12}).*$/, '$1$2') : null;
+}
+
+/** The node for `kind:id`, or undefined when the record no longer exists. */
+export function describeNode(store: Store, kind: RecordKind, id: string): LineageNode | undefined {
+  switch (kind) {
+    case 'run': {
+      const r = store.runs.get(id);
+      if (!r) return undefined;
+      return { kind, id, label: r.name, details: { status: r.status, host: r.hostName, outputDir: r.outputDir, exitCode: r.exitCode, createdAt: r.createdAt } };
+    }
+    case 'checkpoint': {
+      const c = store.checkpoints.get(id);
+      if (!c) return undefined;
+      return { kind, id, label: c.location, details: { step: c.step, kind: c.kind, hash: short(c.hash), sizeBytes: c.sizeBytes, runId: c.runId, aliases: store.models.aliasesOf(id).join(', ') || null } };
+    }
+    case 'dataset_version': {
+      const v = store.datasets.version(id);
+      if (!v) return undefined;
+      const d = store.datasets.get(v.datasetId);
+      const latest = d ? store.datasets.latestVersion(d.id) : undefined;
+      return { kind, id, label: d?.path ?? v.hash, details: { hash: short(v.hash), sizeBytes: v.sizeBytes, files: v.fileCount, latest: latest?.id === v.id, createdAt: v.createdAt } };
+    }
+    case 'config': {
+      const c = store.configs.get(id);
+      if (!c) return undefined;
+      return { kind, id, label: c.paths[0] ? basename(c.paths[0]) : c.hash, details: { path: c.paths[0] ?? null, hash: short(c.hash), flavor: c.flavor } };
+    }
+    case 'code_version': {
+      const c = store.codeVersions.get(id);
+      if (!c) return undefined;
+      return { kind, id, label: c.commit ? `${c.commit.slice(0, 10)}${c.dirty ? '+dirty' : ''}` : 'no git', details: { commit: c.commit, branch: c.branch, remote: c.remote, dirty: c.dirty } };
+    }
+    case 'eval': {
+      const rows = store.evals.group(id);
+      const first = rows[0];
+      if (!first) return undefined;
+      const main = rows.find((r) => !r.stderr || r.metric.startsWith('acc')) ?? first;
+      return { kind, id, label: first.sourcePath ? basename(first.sourcePath) : first.task, details: { results: rows.length, tasks: new Set(rows.map((r) => r.task)).size, example: `${main.task} ${main.metric}=${main.value ?? 'NaN'}` } };
+    }
+    default:
+      return { kind, id, label: id, details: {} };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Compares runs: which params differ (and how many are equal), each metric's last/min/max
+ * and best value with its step, and the eval table with the best run per row.
+ */
+import type { EvalResult, Run, RunComparison } from '../protocol/index.ts';
+import type { Store } from '../store/index.ts';
+
+/** Lower is better for losses, perplexities and error rates; higher for everything else. */
+export function metricGoal(key: string): 'min' | 'max' {
+  return /loss|perplexity|ppl|\bwer\b|_wer|\bcer\b|_cer|error|runtime|mse|mae|rmse|bpb|bits_per/i.test(key) ? 'min' : 'max';
+}
+
+function compareParams(store: Store, runs: Run[]): RunComparison['params'] {
+  const all = runs.map((r) => store.runLinks.params(r.id));
+  const keys = new Set(all.flatMap((p) => Object.keys(p)));
+  const differ: RunComparison['params']['differ'] = [];
+  const equalParams: Record<string, unknown> = {};
+  for (const key of [...keys].sort()) {
+    const values = Object.fromEntries(runs.map((r, i) => [r.id, all[i]?.[key] ?? null]));
+    const distinct = new Set(Object.values(values).map((v) => JSON.stringify(v)));
+    if (distinct.size > 1) differ.push({ key, values });
+    else equalParams[key] = Object.values(values)[0];
+  }
+  return { differ, equal: Object.keys(equalParams).length, equalParams };
+}
+
+function compareMetrics(store: Store, runs: Run[]): RunComparison['metrics'] {
+  const series = new Map(runs.map((r) => [r.id, store.metrics.series(r.id)]));
+  const keys = new Set([...series.values()].flatMap((s) => s.map((x) => x.key)));
+  return [...keys].sort().map((key) => {
+    const goal = metricGoal(key);
+    const perRun: RunComparison['metrics'][number]['perRun'] = {};
+    for (const r of runs) {
+      const s = series.get(r.id)?.find((x) => x.key === key);
+      if (!s) {
+        perRun[r.id] = null;
+        continue;
+      }
+      const best = goal === 'min' ? s.min : s.max;
+      perRun[r.id] = { last: s.lastValue, min: s.min, max: s.max, best, bestStep: best === null ? null : store.metrics.stepOfValue(r.id, key, best), lastStep: s.lastStep, points: s.points };
+    }
+    return { key, goal, perRun };
+  });
+}
+
+/** Evals of a run: those measuring its checkpoints, and those measuring the run itself. */
+export function evalsOfRun(store: Store, runId: string): EvalResult[] {
+  const out = store.evals.bySubject('run', runId);
+  for (const c of store.checkpoints.byRun(runId)) out.push(...store.evals.bySubject('checkpoint', c.id));
+  return out;
+}
+
+function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
+  const rows = new Map<string, RunComparison['evals'][number]>();
+  for (const r of runs) {
+    for (const e of evalsOfRun(store, r.id)) {
+      const key = `${e.task}\u0000${e.metric}\u0000${e.filter}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = { task: e.task, metric: e.metric, filter: e.filter, higherIsBetter: e.higherIsBetter, perRun: Object.fromEntries(runs.map((x) => [x.id, null])), bestRunId: null };
+        rows.set(key, row);
+      }
+      // The latest result for a run wins (a re-evaluated checkpoint).
+      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId };
+    }
+  }
+  for (const row of rows.values()) {
+    const higher = row.higherIsBetter ?? !/perplexity|loss|error|wer|cer/i.test(row.metric);
+    let best: [string, number] | null = null;
+    for (const [runId, cell] of Object.entries(row.perRun)) {
+      if (cell?.value === null || cell?.value === undefined || Number.isNaN(cell.value)) continue;
+      if (!best || (higher ? cell.value > best[1] : cell.value < best[1])) best = [runId, cell.value];
+    }
+    row.bestRunId = best?.[0] ?? null;
+  }
+  return [...rows.values()].sort((a, b) => a.task.localeCompare(b.task) || a.metric.localeCompare(b.metric));
+}
+
+export function compareRuns(store: Store, runs: Run[]): RunComparison {
+  return { runs, params: compareParams(store, runs), metrics: compareMetrics(store, runs), evals: compareEvals(store, runs) };
+}

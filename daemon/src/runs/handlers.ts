@@ -1,0 +1,81 @@
+/** Protocol methods for runs: list, show, compare, import, metrics, evals. */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { ErrorCode, RpcError, type Run, type RunSummary } from '../protocol/index.ts';
+import type { DaemonContext } from '../server/daemon.ts';
+import type { Handlers } from '../server/handlers.ts';
+import { compareRuns, evalsOfRun } from './compare.ts';
+
+export function findRun(ctx: DaemonContext, ref: string): Run {
+  const run = ctx.store.runs.find(ref);
+  if (!run) throw new RpcError(ErrorCode.NotFound, `no run "${ref}"; \`keel runs\` lists them (an id prefix or a unique name works)`);
+  return run;
+}
+
+function summarise(ctx: DaemonContext, run: Run): RunSummary {
+  const series = ctx.store.metrics.series(run.id);
+  const loss = series.find((s) => s.key === 'loss') ?? series.find((s) => s.key === 'train_loss') ?? series.find((s) => /loss/.test(s.key));
+  const lastStep = series.reduce<number | null>((m, s) => (s.lastStep !== null && (m === null || s.lastStep > m) ? s.lastStep : m), null);
+  return { ...run, lastLoss: loss?.lastValue ?? null, lastStep, alerts: ctx.store.events.countAlerts(run.id) };
+}
+
+export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
+  const { store } = ctx;
+  const projectId = (ref: string | undefined): string | undefined => {
+    if (!ref) return undefined;
+    const p = store.projects.find(ref);
+    if (!p) throw new RpcError(ErrorCode.NotFound, `no project "${ref}"`);
+    return p.id;
+  };
+  return {
+    'runs/list': ({ project, statuses, limit }) => {
+      const pid = projectId(project);
+      const runs = store.runs.list({ ...(pid ? { projectId: pid } : {}), ...(statuses ? { statuses } : {}), limit: limit ?? 200 });
+      return { runs: runs.map((r) => summarise(ctx, r)) };
+    },
+    'runs/get': ({ run: ref }) => {
+      const run = findRun(ctx, ref);
+      const datasets = store.lineage
+        .incoming({ kind: 'run', id: run.id })
+        .filter((e) => e.fromKind === 'dataset_version')
+        .flatMap((e) => store.datasets.version(e.fromId) ?? []);
+      return {
+        run,
+        params: store.runLinks.params(run.id),
+        metrics: store.metrics.series(run.id),
+        checkpoints: store.checkpoints.byRun(run.id),
+        evals: evalsOfRun(store, run.id),
+        config: run.configId ? store.configs.get(run.configId) ?? null : null,
+        codeVersion: run.codeVersionId ? store.codeVersions.get(run.codeVersionId) ?? null : null,
+        datasets,
+      };
+    },
+    'runs/compare': ({ runs }) => {
+      if (runs.length < 1) throw new RpcError(ErrorCode.InvalidParams, 'name at least one run to compare');
+      const found = [...new Map(runs.map((r) => findRun(ctx, r)).map((r) => [r.id, r])).values()];
+      return compareRuns(store, found);
+    },
+    'runs/import': async ({ dir, project, name }) => {
+      if (!isAbsolute(dir)) throw new RpcError(ErrorCode.InvalidParams, `give an absolute folder path, got "${dir}"`);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RpcError(ErrorCode.NotFound, `no such folder: ${dir}`);
+      const pid = projectId(project) ?? ctx.tracker.projectFor(dir)?.id ?? null;
+      const report = await ctx.tracker.ingestRun(pid, dir, 'import', undefined, name);
+      return report;
+    },
+    'metrics/get': ({ run: ref, key, maxPoints, fromStep, toStep }) => {
+      const run = findRun(ctx, ref);
+      const range = { ...(fromStep !== undefined ? { fromStep } : {}), ...(toStep !== undefined ? { toStep } : {}) };
+      const r = store.metrics.downsample(run.id, key, maxPoints ?? 2000, range);
+      if (r.total === 0 && !store.metrics.series(run.id).some((s) => s.key === key)) {
+        const keys = store.metrics.series(run.id).map((s) => s.key);
+        throw new RpcError(ErrorCode.NotFound, `run ${run.name} has no metric "${key}"${keys.length ? `; it has: ${keys.slice(0, 20).join(', ')}` : ''}`);
+      }
+      return { runId: run.id, key, ...r };
+    },
+    'evals/list': ({ project, task, run }) => {
+      if (run) return { evals: evalsOfRun(store, findRun(ctx, run).id).filter((e) => !task || e.task === task) };
+      const pid = projectId(project);
+      return { evals: store.evals.list({ ...(task ? { task } : {}), ...(pid ? { projectId: pid } : {}) }) };
+    },
+  };
+}
