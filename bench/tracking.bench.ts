@@ -1,0 +1,189 @@
+/**
+ * Tracking figures, each as a ratio to a baseline measured in the same run:
+ * - hash throughput on a 1 GiB file vs `sha256sum` and `b3sum` on the same file;
+ * - re-scan of an unchanged 10,000-file dataset vs its first full hash and vs a bare stat walk;
+ * - ingest rate of a 100,000-step × 8-key trainer_state.json and of a 1M-scalar event file
+ *   vs a bare better-sqlite3 insert of the same points;
+ * - `runs/compare` over 20 runs × 100,000 steps × 5 keys, and `metrics/get --max-points 1000`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createHashPool, createMemoryHashCache, hashTree } from '../daemon/src/track/hash/index.ts';
+import { Store } from '../daemon/src/store/index.ts';
+import { RunIngester } from '../daemon/src/track/ingest/index.ts';
+import { fileVersionRecord, simpleValueRecord, tfeventsFile } from '../daemon/src/track/tfevents/write-tfevents.ts';
+import { compareRuns } from '../daemon/src/runs/compare.ts';
+import { fmt, median } from './support.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'keel-bench-track-'));
+const ms = (t0: number): number => performance.now() - t0;
+
+function timeCommand(cmd: string, args: string[]): number | null {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return r.status === 0 ? ms(t0) : null;
+}
+
+async function hashThroughput(): Promise<void> {
+  const file = join(dir, 'one-gib.bin');
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.alloc(16 * 1024 * 1024);
+  for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
+  for (let i = 0; i < 64; i++) writeSync(fd, chunk);
+  closeSync(fd);
+  const pool = createHashPool();
+  const keel: number[] = [];
+  const sha: number[] = [];
+  const b3: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await pool.hashFile(file);
+    keel.push(ms(t0));
+    const s = timeCommand('sha256sum', [file]);
+    if (s !== null) sha.push(s);
+    const b = timeCommand('b3sum', [file]);
+    if (b !== null) b3.push(b);
+  }
+  await pool.close();
+  rmSync(file);
+  const gib = 1024;
+  const k = median(keel);
+  let line = `hash 1 GiB (median of 3): keel ${fmt(gib / (k / 1000), 0)} MiB/s`;
+  if (sha.length) line += `; sha256sum ${fmt(gib / (median(sha) / 1000), 0)} MiB/s (keel is ${fmt(median(sha) / k)}x its speed)`;
+  if (b3.length) line += `; b3sum ${fmt(gib / (median(b3) / 1000), 0)} MiB/s (keel is ${fmt(median(b3) / k)}x its speed)`;
+  else line += '; b3sum not installed (apt-get install b3sum)';
+  console.log(line);
+}
+
+function statWalk(root: string): number {
+  let n = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else { statSync(p, { bigint: true }); n++; }
+    }
+  };
+  walk(root);
+  return n;
+}
+
+async function rescan(): Promise<void> {
+  const root = join(dir, 'ten-thousand');
+  for (let d = 0; d < 100; d++) {
+    mkdirSync(join(root, `shard-${d}`), { recursive: true });
+    for (let f = 0; f < 100; f++) writeFileSync(join(root, `shard-${d}`, `row-${f}.jsonl`), `{"d":${d},"f":${f},"text":"${'x'.repeat(200 + f)}"}\n`);
+  }
+  // Backdate the files: hashes of files written in the last 2 s are not cached (racy-write guard).
+  const old = new Date(Date.now() - 60_000);
+  execFileSync('find', [root, '-type', 'f', '-exec', 'touch', '-d', old.toISOString(), '{}', '+']);
+  const pool = createHashPool();
+  const cache = createMemoryHashCache();
+  const t0 = performance.now();
+  await hashTree(root, { pool, cache });
+  const first = ms(t0);
+  const again: number[] = [];
+  const walks: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const before = pool.bytesRead;
+    const t1 = performance.now();
+    await hashTree(root, { pool, cache });
+    again.push(ms(t1));
+    if (pool.bytesRead !== before) console.log('  (warning: the re-scan read bytes)');
+    const t2 = performance.now();
+    statWalk(root);
+    walks.push(ms(t2));
+  }
+  await pool.close();
+  const r = median(again);
+  console.log(`re-scan of an unchanged 10,000-file dataset: ${fmt(r)} ms (0 bytes read) vs first full hash ${fmt(first)} ms (${fmt(first / r)}x faster) vs bare stat walk ${fmt(median(walks))} ms (${fmt(r / median(walks))}x the floor)`);
+}
+
+function bareInsert(points: number): number {
+  const db = new Database(join(dir, `bare-${points}.db`));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE m (series INTEGER, step INTEGER, value REAL, PRIMARY KEY (series, step)) WITHOUT ROWID');
+  const ins = db.prepare('INSERT INTO m VALUES (?, ?, ?)');
+  const t0 = performance.now();
+  db.transaction(() => { for (let i = 0; i < points; i++) ins.run(i % 8, Math.floor(i / 8), i * 0.5); })();
+  const t = ms(t0);
+  db.close();
+  return points / (t / 1000);
+}
+
+async function ingestRates(): Promise<void> {
+  const keys = ['loss', 'learning_rate', 'grad_norm', 'epoch', 'eval_loss', 'eval_accuracy', 'eval_runtime', 'tokens'];
+  const hf = join(dir, 'hf-run');
+  mkdirSync(hf, { recursive: true });
+  const history: string[] = [];
+  for (let s = 1; s <= 100_000; s++) history.push(`{${keys.map((k, i) => `"${k}": ${(s * (i + 1)) % 997 / 97}`).join(', ')}, "step": ${s}}`);
+  writeFileSync(join(hf, 'trainer_state.json'), `{"global_step": 100000, "max_steps": 100000, "log_history": [${history.join(',\n')}]}`);
+  const tb = join(dir, 'tb-run', 'runs', 'x');
+  mkdirSync(tb, { recursive: true });
+  const recs = [fileVersionRecord(1.7e9)];
+  for (let i = 0; i < 1_000_000; i++) recs.push(simpleValueRecord(`train/k${i % 5}`, Math.floor(i / 5), i * 0.001, 1.7e9 + i));
+  writeFileSync(join(tb, 'events.out.tfevents.1700000000.host.1.0'), tfeventsFile(recs));
+
+  const store = new Store(join(dir, 'ingest.db'));
+  const pool = createHashPool();
+  const ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
+  const t0 = performance.now();
+  const a = await ingester.ingestRunDir(hf, { projectId: null, source: 'import' });
+  const hfRate = a.points / (ms(t0) / 1000);
+  const t1 = performance.now();
+  const b = await ingester.ingestRunDir(join(dir, 'tb-run'), { projectId: null, source: 'import' });
+  const tbRate = b.points / (ms(t1) / 1000);
+  await pool.close();
+  store.close();
+  const bare = bareInsert(800_000);
+  console.log(`ingest trainer_state.json 100,000 steps x 8 keys: ${fmt(a.points, 0)} points at ${fmt(hfRate, 0)} points/s (${fmt(hfRate / bare)}x a bare insert of the same count, ${fmt(bare, 0)}/s)`);
+  console.log(`ingest TensorBoard file with 1M scalars: ${fmt(b.points, 0)} points at ${fmt(tbRate, 0)} points/s (${fmt(tbRate / bare)}x the bare insert)`);
+}
+
+function compareBench(): void {
+  const store = new Store(join(dir, 'compare.db'));
+  const runs = [];
+  for (let r = 0; r < 20; r++) {
+    const run = store.runs.create({ projectId: null, source: 'import', name: `run-${r}` });
+    store.runLinks.setParams(run.id, { learning_rate: 1e-4 * (r + 1), seed: 42, model: 'x' });
+    for (const key of ['loss', 'eval_loss', 'learning_rate', 'grad_norm', 'accuracy']) {
+      const pts = [];
+      for (let s = 0; s < 100_000; s++) pts.push({ key, step: s, value: Math.exp(-s / 20_000) + r * 0.01 + ((s * 7919) % 100) / 1e4 });
+      store.metrics.record(run.id, pts);
+    }
+    runs.push(run);
+  }
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    compareRuns(store, runs);
+    times.push(ms(t0));
+  }
+  const ds: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    store.metrics.downsample(runs[0]!.id, 'loss', 1000);
+    ds.push(ms(t0));
+  }
+  const full: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    store.metrics.points(runs[0]!.id, 'loss');
+    full.push(ms(t0));
+  }
+  store.close();
+  console.log(`compare 20 runs x 100,000 steps x 5 keys: ${fmt(median(times))} ms (median of 3)`);
+  console.log(`metrics --max-points 1000 on one 100,000-point series: ${fmt(median(ds))} ms vs reading every point ${fmt(median(full))} ms (${fmt(median(full) / median(ds))}x faster)`);
+}
+
+try {
+  await hashThroughput();
+  await rescan();
+  await ingestRates();
+  compareBench();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
