@@ -3,6 +3,9 @@
  * small class over one shared connection; see SCHEMA.md for the tables.
  */
 import { openDb, type Db, type OpenOptions } from './db.ts';
+import { CheckpointStore } from './checkpoints.ts';
+import { CursorStore } from './cursors.ts';
+import { EvalStore } from './evals.ts';
 import { BlobStore } from './blobs.ts';
 import { CodeVersionStore } from './code-versions.ts';
 import { ConfigStore } from './configs.ts';
@@ -23,6 +26,9 @@ export type { NewConfig } from './configs.ts';
 export type { NewCodeVersion } from './code-versions.ts';
 export type { KnownFile } from './file-hashes.ts';
 export type { NewRun } from './runs.ts';
+export { BEST_CHECKPOINT_EDGE, type CheckpointInput } from './checkpoints.ts';
+export { evalGroupId, type EvalInput } from './evals.ts';
+export type { FileCursor, FileCursorInput } from './cursors.ts';
 
 export class Store {
   readonly file: string;
@@ -31,6 +37,9 @@ export class Store {
   readonly metrics: MetricStore;
   readonly meta: MetaStore;
   readonly lineage: LineageStore;
+  readonly checkpoints: CheckpointStore;
+  readonly evals: EvalStore;
+  readonly cursors: CursorStore;
   readonly blobs: BlobStore;
   readonly fileHashes: FileHashStore;
   readonly datasets: DatasetStore;
@@ -48,6 +57,9 @@ export class Store {
     this.metrics = new MetricStore(this.db);
     this.meta = new MetaStore(this.db);
     this.lineage = new LineageStore(this.db);
+    this.checkpoints = new CheckpointStore(this.db);
+    this.evals = new EvalStore(this.db);
+    this.cursors = new CursorStore(this.db);
     this.blobs = new BlobStore(this.db);
     this.fileHashes = new FileHashStore(this.db);
     this.datasets = new DatasetStore(this.db);

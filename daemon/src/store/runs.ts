@@ -156,6 +156,40 @@ export class RunStore {
     })();
   }
 
+  /** The run whose output folder is `dir` (an absolute real path), if any. */
+  findByOutputDir(dir: string): Run | undefined {
+    const row = this.db.prepare(`${selectRun} WHERE runs.output_dir = ?`).get(dir) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  /**
+   * The run that owns output folder `input.outputDir`, created from `input` when there is none —
+   * atomically, so two ingests of one folder never make two runs.
+   */
+  ensureForOutputDir(input: NewRun & { outputDir: string }): { run: Run; created: boolean } {
+    return this.db.transaction(() => {
+      const existing = this.findByOutputDir(input.outputDir);
+      if (existing) return { run: existing, created: false };
+      const run = this.create(input);
+      // A run first seen already running started, as far as Keel can tell, when it was seen.
+      if (run.status === 'running') this.db.prepare('UPDATE runs SET started_at = created_at WHERE id = ?').run(run.id);
+      return { run: this.get(run.id) as Run, created: true };
+    })();
+  }
+
+  /**
+   * Points a run at its output folder (e.g. a launched run once its folder is known). Returns
+   * false, changing nothing, when another run already owns that folder.
+   */
+  setOutputDir(id: string, dir: string | null): boolean {
+    return this.db.transaction(() => {
+      const owner = dir === null ? undefined : this.findByOutputDir(dir);
+      if (owner && owner.id !== id) return false;
+      this.db.prepare('UPDATE runs SET output_dir = ?, updated_at = ? WHERE id = ?').run(dir, Date.now(), id);
+      return true;
+    })();
+  }
+
   /** Marks the run's host unreachable since `since`, or reachable again when null. */
   setUnreachable(id: string, since: number | null): void {
     this.db

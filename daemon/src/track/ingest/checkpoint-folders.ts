@@ -1,0 +1,184 @@
+/**
+ * Checkpoint folders of a run → checkpoint records: step, size, manifest hash, kind, base
+ * model, and the edges run → checkpoint (produced) and base → run (base_model).
+ *
+ * A folder still being written is never registered half-done. It is registered only when
+ * (1) its files are the same (path, size, mtime) before and after hashing, and
+ * (2) it is known to be complete:
+ *   - HF `checkpoint-N/` and `last-checkpoint/`: `trainer_state.json` is in it and written to
+ *     its closing `}` (the Trainer writes it after the weights, optimizer and scheduler);
+ *   - other folders (`epoch_N/`, the output folder's final weights, `final/`…): the same files
+ *     were seen by an earlier look of this ingester, or nothing in it changed for `quietMs`;
+ *   - any folder: the run looks finished, or the folder is being imported (nothing writes it).
+ * Otherwise it is reported as pending and looked at again on the next ingest.
+ */
+import { open, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { EdgeTypes } from '../../store/index.ts';
+import { hashTree } from '../hash/index.ts';
+import type { FileHasher, HashCache } from '../hash/index.ts';
+import { addErrorIssue, addIssue } from './context.ts';
+import type { IngestContext } from './context.ts';
+import { lookAtFolder } from './folder-look.ts';
+import type { FolderLook } from './folder-look.ts';
+import { isInside, readBaseModelRef, resolveModelRef } from './model-refs.ts';
+import type { CheckpointFolder } from './scan.ts';
+import { checkpointKind, holdsWeights, isRunRecordFile } from './weights.ts';
+
+/** What the checkpoint pass needs beyond the context; `pending` lives as long as the ingester. */
+export interface CheckpointRules {
+  hasher: FileHasher;
+  hashCache: HashCache;
+  /** Folder path → fingerprint seen at its last look while it was pending. */
+  pending: Map<string, string>;
+  quietMs: number;
+  now: () => number;
+}
+
+/** Facts about the run for this pass. */
+export interface RunFacts {
+  finished: boolean;
+  imported: boolean;
+  /** The run's final (or latest) global step, when known. */
+  finalStep: number | undefined;
+}
+
+/** Registers every complete, changed checkpoint folder; one bad folder never stops the others. */
+export async function ingestCheckpointFolders(
+  ctx: IngestContext, folders: readonly CheckpointFolder[], rules: CheckpointRules, run: RunFacts,
+): Promise<void> {
+  for (const folder of folders) {
+    try {
+      await ingestCheckpointFolder(ctx, folder, rules, run);
+    } catch (err) {
+      addErrorIssue(ctx, folder.path, err);
+    }
+  }
+}
+
+async function ingestCheckpointFolder(ctx: IngestContext, folder: CheckpointFolder, rules: CheckpointRules, run: RunFacts): Promise<void> {
+  const topOnly = folder.kind === 'root';
+  const look = await lookAtFolder(folder.path, topOnly);
+  if (look.files.length === 0) return;
+  if ((folder.kind === 'root' || folder.kind === 'other') && !holdsWeights(look.files)) return;
+  const existing = ctx.store.checkpoints.byLocation(folder.path);
+  if (existing?.runId === ctx.runId && storedFingerprint(ctx, folder.path) === look.fingerprint) {
+    rules.pending.delete(folder.path);
+    return;
+  }
+  if (!(await isComplete(folder, look, rules, run))) {
+    markPending(ctx, rules, folder.path, look.fingerprint);
+    return;
+  }
+  const tree = await hashTree(folder.path, {
+    cache: rules.hashCache,
+    pool: rules.hasher,
+    ...(topOnly ? { ignore: (rel: string, isDir: boolean) => isDir || isRunRecordFile(rel) } : {}),
+  });
+  const again = await lookAtFolder(folder.path, topOnly);
+  if (again.fingerprint !== look.fingerprint || tree.skipped.length > 0) {
+    markPending(ctx, rules, folder.path, again.fingerprint);
+    return;
+  }
+  const step = await checkpointStep(folder, look, run);
+  const base = await baseModelLocation(ctx, folder, look);
+  const changed = ctx.store.transaction(() => {
+    const result = ctx.store.checkpoints.upsert({
+      location: folder.path, runId: ctx.runId, step: step ?? null, hash: tree.hash, sizeBytes: tree.size,
+      kind: checkpointKind(look.files), baseModel: base ?? null, manifest: { files: tree.files },
+    });
+    const runRef = { kind: 'run' as const, id: ctx.runId };
+    ctx.store.lineage.addEdge(runRef, { kind: 'checkpoint', id: result.checkpoint.id }, EdgeTypes.Produced);
+    if (base !== undefined) {
+      const baseCheckpoint = ctx.store.checkpoints.ensureReference(base);
+      ctx.store.lineage.addEdge({ kind: 'checkpoint', id: baseCheckpoint.id }, runRef, EdgeTypes.BaseModel);
+    }
+    ctx.store.cursors.put(ctx.owner, folder.path, { byteOffset: 0, state: { fingerprint: look.fingerprint } });
+    return result.changed;
+  });
+  rules.pending.delete(folder.path);
+  if (changed) ctx.report.checkpoints++;
+}
+
+/** The completeness rule of the module comment. */
+async function isComplete(folder: CheckpointFolder, look: FolderLook, rules: CheckpointRules, run: RunFacts): Promise<boolean> {
+  if (run.imported || run.finished) return true;
+  if (folder.kind === 'hf' || folder.kind === 'hf-last') {
+    return look.files.includes('trainer_state.json') && (await endsLikeJsonObject(join(folder.path, 'trainer_state.json')));
+  }
+  if (rules.now() - look.newestMtimeMs >= rules.quietMs) return true;
+  return rules.pending.get(folder.path) === look.fingerprint;
+}
+
+/** True when the file's last non-blank character is `}`: a JSON object written to its end (cheap: reads the tail only). */
+async function endsLikeJsonObject(file: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+    const size = (await fh.stat()).size;
+    const tail = Buffer.alloc(Math.min(size, 64));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    return tail.toString('latin1').trimEnd().endsWith('}');
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
+function markPending(ctx: IngestContext, rules: CheckpointRules, path: string, fingerprint: string): void {
+  rules.pending.set(path, fingerprint);
+  ctx.report.pending.push(path);
+}
+
+function storedFingerprint(ctx: IngestContext, path: string): string | undefined {
+  const state = ctx.store.cursors.get(ctx.owner, path)?.state;
+  if (typeof state !== 'object' || state === null) return undefined;
+  const fp = (state as Record<string, unknown>).fingerprint;
+  return typeof fp === 'string' ? fp : undefined;
+}
+
+/**
+ * `checkpoint-N` → N; torchtune `epoch_N` → N (an epoch number, not a global step: torchtune
+ * names its folders by epoch); `last-checkpoint/` and other folders → their trainer_state's
+ * global_step; the output folder's final weights → the run's final step.
+ */
+async function checkpointStep(folder: CheckpointFolder, look: FolderLook, run: RunFacts): Promise<number | undefined> {
+  if (folder.step !== undefined) return folder.step;
+  if (look.files.includes('trainer_state.json')) {
+    const step = await readGlobalStep(join(folder.path, 'trainer_state.json'));
+    if (step !== undefined) return step;
+  }
+  return folder.kind === 'root' || folder.kind === 'hf-last' ? run.finalStep : undefined;
+}
+
+/** `global_step` of a trainer_state.json without parsing all of log_history (only the top level has that key). */
+async function readGlobalStep(file: string): Promise<number | undefined> {
+  try {
+    const m = /"global_step"\s*:\s*(\d+)/.exec(await readFile(file, 'utf8'));
+    return m?.[1] === undefined ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The folder's base model as a location, unless it points back into this run's own folder. */
+async function baseModelLocation(ctx: IngestContext, folder: CheckpointFolder, look: FolderLook): Promise<string | undefined> {
+  const ref = await readBaseModelRef(folder.path, look.files, (file, message) => addIssue(ctx, file, `${message}; base model not read`));
+  if (ref === undefined) return undefined;
+  const location = resolveModelRef(ref, ctx.projectRoot === null ? [] : [ctx.projectRoot]);
+  return isInside(location, ctx.dir) ? undefined : location;
+}
+
+/**
+ * Marks the run's best checkpoint: Trainer's `best_model_checkpoint` is a path on the training
+ * host, so it is matched by folder name only (`…/checkpoint-3000` → this run's `checkpoint-3000`).
+ * Returns the checkpoint id, or undefined when no checkpoint of this run has that name.
+ */
+export function markBestCheckpoint(ctx: IngestContext, bestName: string | undefined): string | undefined {
+  if (bestName === undefined) return undefined;
+  const best = ctx.store.checkpoints.byRun(ctx.runId).find((c) => basename(c.location) === bestName);
+  if (best === undefined) return undefined;
+  ctx.store.checkpoints.setBest(ctx.runId, best.id);
+  return best.id;
+}

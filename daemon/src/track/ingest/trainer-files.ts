@@ -1,0 +1,120 @@
+/**
+ * Hugging Face Trainer files: `trainer_state.json` (the whole log_history, rewritten at each
+ * save) and the `*_results.json` summaries. Both are read whole and upserted on (step, key);
+ * a file whose identity, size and mtime are unchanged since its last full read is skipped.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FormatError, parseHfResults, parseTrainerState } from '../formats/index.ts';
+import type { TrainerState } from '../formats/index.ts';
+import { addErrorIssue, addParseIssues, fileStamp, stampFrom, sameVersion, writePoints } from './context.ts';
+import type { FileStamp, IngestContext } from './context.ts';
+import type { RunDirLayout } from './scan.ts';
+
+/** What the run's trainer_state.json says about the run as a whole. */
+export interface TrainerFacts {
+  file: string;
+  globalStep?: number;
+  maxSteps?: number;
+  shouldTrainingStop?: boolean;
+  /** Folder name of `best_model_checkpoint` (a path on the training host: matched by name only). */
+  bestCheckpointName?: string;
+}
+
+/**
+ * The trainer_state.json that describes the run best: the root one (written at the end), else
+ * the one in the highest `checkpoint-N/`, else `last-checkpoint/`'s.
+ */
+export function chooseTrainerState(layout: RunDirLayout): string | undefined {
+  if (layout.rootTrainerState !== undefined) return layout.rootTrainerState;
+  const hf = layout.checkpoints
+    .filter((c) => c.kind === 'hf' && existsSync(join(c.path, 'trainer_state.json')))
+    .sort((a, b) => (b.step ?? 0) - (a.step ?? 0));
+  const last = layout.checkpoints.find((c) => c.kind === 'hf-last' && existsSync(join(c.path, 'trainer_state.json')));
+  const chosen = hf[0] ?? last;
+  return chosen === undefined ? undefined : join(chosen.path, 'trainer_state.json');
+}
+
+/**
+ * Reads `file` and upserts every log_history point plus the end-of-training summary (at the
+ * final global step). A file that does not parse (truncated while being rewritten, or broken)
+ * is an issue and is retried next time: nothing of it is kept. Returns the run facts (from the
+ * last good read when the file is unchanged or unreadable) and whether it was read now.
+ */
+export async function ingestTrainerState(ctx: IngestContext, file: string): Promise<{ facts: TrainerFacts | undefined; read: boolean }> {
+  const cursor = ctx.store.cursors.get(ctx.owner, file);
+  const previous = factsFrom(file, cursor?.state);
+  const stamp = await fileStamp(file);
+  if (stamp === undefined) return { facts: previous, read: false };
+  if (sameVersion(stampFrom(cursor?.state), stamp)) return { facts: previous, read: false };
+  let state: TrainerState;
+  try {
+    state = parseTrainerState(await readFile(file, 'utf8'), file);
+  } catch (err) {
+    addErrorIssue(ctx, file, err, err instanceof FormatError && err.retryLater ? '; nothing kept, read again next time' : '');
+    return { facts: previous, read: false };
+  }
+  addParseIssues(ctx, file, state.issues);
+  await writePoints(ctx, state.points);
+  let lastStep = 0;
+  for (const p of state.points) if (p.step > lastStep) lastStep = p.step;
+  const finalStep = state.globalStep ?? lastStep;
+  await writePoints(ctx, Object.entries(state.summary).map(([key, value]) => ({ key, step: finalStep, value })));
+  const facts = toFacts(file, state);
+  ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: { ...stamp, facts: { ...facts, file: undefined } } });
+  return { facts, read: true };
+}
+
+/**
+ * Upserts each numeric value of the HF `*_results.json` files at the run's final global step,
+ * keys as written (`eval_loss`, `train_samples`, `test_rouge1`…). Read in the order all, train,
+ * eval, test, predict, after trainer_state, so on a shared (step, key) the results file wins.
+ * `force` re-reads unchanged files (trainer_state was just re-read and may have overwritten them).
+ */
+export async function ingestHfResults(ctx: IngestContext, files: readonly string[], finalStep: number, force: boolean): Promise<void> {
+  for (const file of files) {
+    const stamp = await fileStamp(file);
+    if (stamp === undefined) continue;
+    const cursor = ctx.store.cursors.get(ctx.owner, file);
+    if (!force && sameVersion(stampFrom(cursor?.state), stamp)) continue;
+    try {
+      const results = parseHfResults(await readFile(file, 'utf8'), file);
+      addParseIssues(ctx, file, results.issues);
+      await writePoints(ctx, Object.entries(results.metrics).map(([key, value]) => ({ key, step: finalStep, value })));
+      ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: stamp satisfies FileStamp });
+    } catch (err) {
+      addErrorIssue(ctx, file, err);
+    }
+  }
+}
+
+function toFacts(file: string, state: TrainerState): TrainerFacts {
+  const facts: TrainerFacts = { file };
+  if (state.globalStep !== undefined) facts.globalStep = state.globalStep;
+  if (state.maxSteps !== undefined) facts.maxSteps = state.maxSteps;
+  if (state.shouldTrainingStop !== undefined) facts.shouldTrainingStop = state.shouldTrainingStop;
+  if (state.bestCheckpointName !== undefined) facts.bestCheckpointName = state.bestCheckpointName;
+  return facts;
+}
+
+/** Facts stored with the cursor of the last good read (untrusted JSON). */
+function factsFrom(file: string, state: unknown): TrainerFacts | undefined {
+  if (typeof state !== 'object' || state === null) return undefined;
+  const raw = (state as Record<string, unknown>).facts;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const f = raw as Record<string, unknown>;
+  const facts: TrainerFacts = { file };
+  if (typeof f.globalStep === 'number') facts.globalStep = f.globalStep;
+  if (typeof f.maxSteps === 'number') facts.maxSteps = f.maxSteps;
+  if (typeof f.shouldTrainingStop === 'boolean') facts.shouldTrainingStop = f.shouldTrainingStop;
+  if (typeof f.bestCheckpointName === 'string') facts.bestCheckpointName = f.bestCheckpointName;
+  return facts;
+}
+
+/** True when the facts say training ended: global_step reached max_steps, or should_training_stop. */
+export function trainingEnded(facts: TrainerFacts | undefined): boolean {
+  if (facts === undefined) return false;
+  if (facts.shouldTrainingStop === true) return true;
+  return facts.globalStep !== undefined && facts.maxSteps !== undefined && facts.maxSteps > 0 && facts.globalStep >= facts.maxSteps;
+}
