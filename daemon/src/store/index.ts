@@ -11,11 +11,14 @@ import { CodeVersionStore } from './code-versions.ts';
 import { ConfigStore } from './configs.ts';
 import { DatasetStore } from './datasets.ts';
 import { FileHashStore } from './file-hashes.ts';
+import { EventStore } from './events.ts';
+import { HostStore } from './hosts.ts';
 import { MetaStore } from './meta.ts';
 import { MetricStore } from './metrics.ts';
 import { ModelStore } from './models.ts';
 import { LineageStore } from './lineage.ts';
 import { ProjectStore } from './projects.ts';
+import { RunLinkStore } from './run-links.ts';
 import { RunStore } from './runs.ts';
 
 export { StoreOpenError } from './db.ts';
@@ -46,6 +49,9 @@ export class Store {
   readonly configs: ConfigStore;
   readonly codeVersions: CodeVersionStore;
   readonly models: ModelStore;
+  readonly runLinks: RunLinkStore;
+  readonly events: EventStore;
+  readonly hosts: HostStore;
   private readonly db: Db;
   private closed = false;
 
@@ -66,6 +72,9 @@ export class Store {
     this.configs = new ConfigStore(this.db);
     this.codeVersions = new CodeVersionStore(this.db);
     this.models = new ModelStore(this.db);
+    this.runLinks = new RunLinkStore(this.db);
+    this.events = new EventStore(this.db);
+    this.hosts = new HostStore(this.db);
   }
 
   /** Runs `fn` in one transaction (nested calls join the outer one). */

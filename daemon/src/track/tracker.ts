@@ -146,10 +146,15 @@ export class Tracker {
         if (!existsSync(abs)) return;
         await trackConfig({ store: this.deps.store }, project, abs);
         return;
-      case 'run':
+      case 'run': {
         if (!existsSync(abs)) return;
-        await this.ingestRun(projectId, abs, 'watch');
+        const report = await this.ingestRun(projectId, abs, 'watch');
+        // Checkpoint folders seen once are registered on a second, unchanged look.
+        if (report.pending.length > 0) {
+          setTimeout(() => this.onChange(projectId, change), this.deps.quietMs ? this.deps.quietMs * 5 : 3_000).unref();
+        }
         return;
+      }
       case 'eval':
         if (!existsSync(abs)) return;
         await this.ingester.ingestEvalFile(abs, { projectId });
