@@ -10,9 +10,15 @@ import { daemonCommand } from './commands/daemon.ts';
 import { statusCommand } from './commands/status.ts';
 import { initCommand, projectsCommand } from './commands/projects.ts';
 import { compareCommand, evalsCommand, importCommand, metricsCommand, runCommand, runsCommand } from './commands/runs.ts';
+import { cancelCommand, eventsCommand, hostsCommand, launchCommand, logsCommand, pullCommand, rerunCommand, sweepCommand, waitCommand } from './commands/dispatch.ts';
 import { datasetCommand, datasetsCommand, lineageCommand, modelsCommand, tagCommand } from './commands/lineage.ts';
 
 type Command = { run: (ctx: CommandContext) => Promise<number>; usage: string; options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> };
+
+const launchOptions: Command['options'] = {
+  host: { type: 'string' }, local: { type: 'boolean' }, gpus: { type: 'string' }, set: { type: 'string', multiple: true },
+  name: { type: 'string' }, retries: { type: 'string' }, priority: { type: 'boolean' },
+};
 
 const commands: Record<string, Command> = {
   daemon: { run: daemonCommand, usage: 'daemon [start|stop]     run the daemon (foreground), start it in the background, or stop it', options: { background: { type: 'boolean' } } },
@@ -30,6 +36,15 @@ const commands: Record<string, Command> = {
   import: { run: importCommand, usage: 'import DIR [--name N]   record a training output folder as a run', options: { name: { type: 'string' }, project: { type: 'string' } } },
   tag: { run: tagCommand, usage: 'tag CHECKPOINT ALIAS    point an alias (prod, candidate) at a checkpoint; re-tag to roll back', options: { note: { type: 'string' } } },
   models: { run: modelsCommand, usage: 'models                  aliases and their checkpoints' },
+  hosts: { run: hostsCommand, usage: 'hosts [add NAME --ssh TARGET | check NAME | remove NAME]  GPU hosts', options: { ssh: { type: 'string' }, workdir: { type: 'string' }, 'cost-per-hour': { type: 'string' }, label: { type: 'string', multiple: true } } },
+  launch: { run: launchCommand, usage: 'launch CONFIG [--host H | --local] [--gpus N] [--set k=v]… [--name N] [--retries N]  start a fine-tune', options: launchOptions },
+  sweep: { run: sweepCommand, usage: 'sweep CONFIG --grid k=v1,v2 [--random N --range k=lo:hi]  one run per point', options: { ...launchOptions, grid: { type: 'string', multiple: true }, random: { type: 'string' }, range: { type: 'string', multiple: true } } },
+  logs: { run: logsCommand, usage: 'logs RUN [-f]           a run\'s output (follow until it ends)', options: { follow: { type: 'boolean', short: 'f' } } },
+  wait: { run: waitCommand, usage: 'wait RUN [--timeout S]  wait for a run; exit 0 succeeded, its exit code failed, 130 cancelled, 75 lost, 124 timeout', options: { timeout: { type: 'string' } } },
+  cancel: { run: cancelCommand, usage: 'cancel RUN              stop a run (TERM, then KILL after a grace period)' },
+  rerun: { run: rerunCommand, usage: 'rerun RUN               run again with the same code, data and config' },
+  pull: { run: pullCommand, usage: 'pull RUN [--step N] [--dest DIR]  copy a checkpoint here (resumable)', options: { step: { type: 'string' }, dest: { type: 'string' } } },
+  events: { run: eventsCommand, usage: 'events [--run R]        alerts and events', options: { run: { type: 'string' } } },
 };
 
 function help(): string {

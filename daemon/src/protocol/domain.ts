@@ -14,7 +14,8 @@ export const RunTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> =
   queued: ['syncing', 'starting', 'running', 'cancelled', 'failed', 'lost'],
   syncing: ['starting', 'queued', 'failed', 'cancelled', 'lost'],
   starting: ['running', 'succeeded', 'failed', 'cancelled', 'lost', 'queued'],
-  running: ['succeeded', 'failed', 'cancelled', 'lost'],
+  // running → queued: an infrastructure failure (lost, GPU taken) with a retry left.
+  running: ['succeeded', 'failed', 'cancelled', 'lost', 'queued'],
   succeeded: [],
   failed: [],
   cancelled: [],
@@ -265,4 +266,24 @@ export interface ModelAliasInfo {
   checkpoint: Checkpoint | null;
   updatedAt: number;
   history: { checkpointId: string; previousCheckpointId: string | null; at: number; note: string | null }[];
+}
+
+/** A host with what a picker needs: GPU use and reachability. */
+export interface HostInfo extends Host {
+  gpusFree: number;
+  gpusTotal: number;
+  runningRuns: number;
+}
+
+/** What `hosts/check` found. */
+export interface HostCheckFacts {
+  os: string;
+  python: string | null;
+  freeDiskBytes: number | null;
+  bootId: string | null;
+  /** null: no nvidia-smi — a CPU-only host. */
+  gpus: { index: number; uuid: string; name: string; memoryTotalMiB: number; memoryUsedMiB: number; utilizationPct: number }[] | null;
+  nvidiaSmiError: string | null;
+  rsync: boolean;
+  flock: boolean;
 }

@@ -5,7 +5,7 @@
  */
 import { RunStatuses } from './domain.ts';
 import type {
-  Checkpoint, DaemonStatus, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
+  Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
   Project, RunComparison, RunDetail, RunStatus, RunSummary,
 } from './domain.ts';
 import { v, type Infer, type Validator } from './validate.ts';
@@ -21,6 +21,18 @@ export const Topics = ['runs', 'metrics', 'logs', 'progress', 'alerts', 'hosts',
 export type Topic = (typeof Topics)[number];
 
 const projectRef = v.string({ minLength: 1, maxLength: 4096 });
+
+const launchShape = {
+  config: v.string({ minLength: 1, maxLength: 4096 }),
+  cwd: v.optional(v.string({ maxLength: 4096 })),
+  host: v.optional(v.string({ minLength: 1, maxLength: 64 })),
+  local: v.optional(v.boolean()),
+  gpus: v.optional(v.number({ integer: true, min: 0, max: 64 })),
+  set: v.optional(v.array(v.string({ minLength: 2, maxLength: 2000 }), { maxItems: 200 })),
+  name: v.optional(v.string({ minLength: 1, maxLength: 200 })),
+  retries: v.optional(v.number({ integer: true, min: 0, max: 20 })),
+  priority: v.optional(v.number({ integer: true, min: -100, max: 100 })),
+};
 
 /** Params validators, one per method. */
 export const paramsOf = {
@@ -91,6 +103,49 @@ export const paramsOf = {
   }),
   /** Client → daemon: aliases, their checkpoints and history. */
   'models/list': v.object({ project: v.optional(projectRef) }),
+  /** Client → daemon: add an SSH host (an alias from ~/.ssh/config, or user@host[:port]). */
+  'hosts/add': v.object({
+    name: v.string({ minLength: 1, maxLength: 64 }),
+    ssh: v.string({ minLength: 1, maxLength: 500 }),
+    workdir: v.optional(v.string({ minLength: 1, maxLength: 1000 })),
+    costPerHour: v.optional(v.number({ min: 0 })),
+    labels: v.optional(v.array(v.string({ maxLength: 100 }), { maxItems: 50 })),
+  }),
+  /** Client → daemon: hosts with GPU use (free/total) and reachability. */
+  'hosts/list': v.object({}),
+  /** Client → daemon: connect to a host and report OS, Python, disk and GPUs. */
+  'hosts/check': v.object({ name: v.string({ minLength: 1, maxLength: 64 }) }),
+  /** Client → daemon: forget a host. */
+  'hosts/remove': v.object({ name: v.string({ minLength: 1, maxLength: 64 }) }),
+  /** Client → daemon: launch a fine-tune; returns as soon as the run is recorded. */
+  'runs/launch': v.object(launchShape),
+  /** Client → daemon: one run per grid point (or random sample), queued across hosts, as one sweep. */
+  'runs/sweep': v.object({
+    ...launchShape,
+    grid: v.optional(v.array(v.string({ minLength: 3, maxLength: 2000 }), { maxItems: 20 })),
+    random: v.optional(v.number({ integer: true, min: 1, max: 1000 })),
+    range: v.optional(v.array(v.string({ minLength: 3, maxLength: 500 }), { maxItems: 20 })),
+    seed: v.optional(v.number({ integer: true })),
+  }),
+  /** Client → daemon: stop a run (TERM to its process group, KILL after the grace period). */
+  'runs/cancel': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /** Client → daemon: run again with the same code, data and config. */
+  'runs/rerun': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /** Client → daemon: a run's log from a byte offset (follow with the `logs` topic). */
+  'runs/logs': v.object({
+    run: v.string({ minLength: 1, maxLength: 200 }),
+    offset: v.optional(v.number({ integer: true, min: 0 })),
+    maxBytes: v.optional(v.number({ integer: true, min: 1, max: 16 * 1024 * 1024 })),
+  }),
+  /** Client → daemon: copy a run's checkpoint to this machine (rsync --partial: resumable). */
+  'runs/pull': v.object({
+    run: v.string({ minLength: 1, maxLength: 200 }),
+    step: v.optional(v.number({ integer: true, min: 0 })),
+    dest: v.optional(v.string({ minLength: 1, maxLength: 4096 })),
+    cwd: v.optional(v.string({ minLength: 1, maxLength: 4096 })),
+  }),
+  /** Client → daemon: recent events and alerts. */
+  'events/list': v.object({ run: v.optional(v.string({ maxLength: 200 })), limit: v.optional(v.number({ integer: true, min: 1, max: 1000 })) }),
 } satisfies Record<string, Validator<unknown>>;
 
 /** A problem in keel.yaml, positioned for an editor diagnostic (1-based line and column). */
@@ -130,6 +185,17 @@ export interface ResultOf {
   'lineage/resolve': { node: LineageNode | null };
   'models/tag': { alias: string; checkpoint: Checkpoint; changed: boolean; previous: Checkpoint | null };
   'models/list': { models: ModelAliasInfo[] };
+  'hosts/add': { host: HostInfo };
+  'hosts/list': { hosts: HostInfo[] };
+  'hosts/check': { host: HostInfo; facts: HostCheckFacts | null; error: string | null };
+  'hosts/remove': { ok: true };
+  'runs/launch': { run: Run };
+  'runs/sweep': { sweepId: string; runs: Run[] };
+  'runs/cancel': { run: Run };
+  'runs/rerun': { run: Run };
+  'runs/logs': { runId: string; text: string; offset: number; size: number; done: boolean };
+  'runs/pull': { path: string; bytes: number; checkpoint: Checkpoint };
+  'events/list': { events: KeelEvent[] };
 }
 
 export type Method = keyof typeof paramsOf & keyof ResultOf;

@@ -59,7 +59,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       if (!isAbsolute(dir)) throw new RpcError(ErrorCode.InvalidParams, `give an absolute folder path, got "${dir}"`);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RpcError(ErrorCode.NotFound, `no such folder: ${dir}`);
       const pid = projectId(project) ?? ctx.tracker.projectFor(dir)?.id ?? null;
-      const report = await ctx.tracker.ingestRun(pid, dir, 'import', undefined, name);
+      const report = await ctx.tracker.ingestRun(pid, dir, 'import', name ? { name } : {});
       return report;
     },
     'metrics/get': ({ run: ref, key, maxPoints, fromStep, toStep }) => {

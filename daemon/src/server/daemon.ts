@@ -15,6 +15,12 @@ import { buildHandlers } from './methods.ts';
 import { KEEL_VERSION } from '../version.ts';
 import { Tracker } from '../track/tracker.ts';
 import { createHashPool } from '../track/hash/index.ts';
+import { Dispatcher } from '../dispatch/dispatcher.ts';
+
+/** `{ key: value * scale }` when value is a finite number, else `{}` (for optional settings from the environment). */
+function optional<K extends string>(key: K, value: number | undefined, scale = 1): { [P in K]?: number } {
+  return value !== undefined && Number.isFinite(value) ? ({ [key]: value * scale } as { [P in K]?: number }) : {};
+}
 
 /** Exit codes of `keel daemon`: 0 clean stop, 3 already running, 4 unusable home or database. */
 export const DaemonExit = { Ok: 0, AlreadyRunning: 3, Unusable: 4 } as const;
@@ -25,6 +31,7 @@ export interface DaemonContext {
   log: Logger;
   server: RpcServer;
   tracker: Tracker;
+  dispatcher: Dispatcher;
   startedAt: number;
   status(): DaemonStatus;
   shutdown(reason: string): Promise<void>;
@@ -91,6 +98,7 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     stopping ??= (async () => {
       log.info('shutting down', { reason });
       await ctx.server.close();
+      await ctx.dispatcher.close();
       await ctx.tracker.close();
       await pool.close();
       store.meta.set('last_clean_shutdown', new Date().toISOString());
@@ -107,7 +115,18 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     store, log, pool, hashCache: store.fileHashes, exclude: [paths.home],
     publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
   });
+  const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
+  ctx.dispatcher = new Dispatcher({
+    store, log, pool, tracker: ctx.tracker, keelHome: paths.home, controlDir: paths.controlDir,
+    publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
+    ...(process.env.KEEL_SSH_CONFIG ? { sshConfig: process.env.KEEL_SSH_CONFIG } : {}),
+    ...optional('pollMs', envNumber('KEEL_POLL_MS')),
+    ...optional('unreachableGraceMs', envNumber('KEEL_UNREACHABLE_GRACE_SECONDS'), 1000),
+    ...optional('heartbeatSeconds', envNumber('KEEL_JOB_HEARTBEAT_SECONDS')),
+    ...optional('killGraceSeconds', envNumber('KEEL_JOB_KILL_GRACE_SECONDS')),
+  });
   await ctx.server.listen(paths.socket);
+  ctx.dispatcher.start();
   process.title = 'keel-daemon';
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void ctx.shutdown(sig));
   log.info('daemon ready', {

@@ -8,6 +8,7 @@ import type { Handlers } from './handlers.ts';
 import { projectHandlers } from '../projects/handlers.ts';
 import { runHandlers } from '../runs/handlers.ts';
 import { lineageHandlers } from '../lineage/handlers.ts';
+import { dispatchHandlers } from '../dispatch/handlers.ts';
 
 export function buildHandlers(ctx: DaemonContext): Handlers {
   return {
@@ -30,5 +31,6 @@ export function buildHandlers(ctx: DaemonContext): Handlers {
     ...projectHandlers(ctx),
     ...runHandlers(ctx),
     ...lineageHandlers(ctx),
+    ...dispatchHandlers(ctx),
   };
 }

@@ -13,6 +13,8 @@ import { DatasetStore } from './datasets.ts';
 import { FileHashStore } from './file-hashes.ts';
 import { EventStore } from './events.ts';
 import { HostStore } from './hosts.ts';
+import { JobStore } from './jobs.ts';
+import { SweepStore } from './sweeps.ts';
 import { MetaStore } from './meta.ts';
 import { MetricStore } from './metrics.ts';
 import { ModelStore } from './models.ts';
@@ -52,6 +54,8 @@ export class Store {
   readonly runLinks: RunLinkStore;
   readonly events: EventStore;
   readonly hosts: HostStore;
+  readonly jobs: JobStore;
+  readonly sweeps: SweepStore;
   private readonly db: Db;
   private closed = false;
 
@@ -75,6 +79,8 @@ export class Store {
     this.runLinks = new RunLinkStore(this.db);
     this.events = new EventStore(this.db);
     this.hosts = new HostStore(this.db);
+    this.jobs = new JobStore(this.db);
+    this.sweeps = new SweepStore(this.db);
   }
 
   /** Runs `fn` in one transaction (nested calls join the outer one). */

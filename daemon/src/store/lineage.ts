@@ -16,7 +16,7 @@ export const EdgeTypes = {
   Produced: 'produced',
   /** checkpoint → eval (or run → eval): the eval measured this. */
   Evaluated: 'evaluated',
-  /** config → dataset_version / checkpoint: the config names it (before any run). */
+  /** dataset_version → config: the config names this data (before any run uses it). */
   References: 'references',
   /** run → run: a rerun or a retry attempt. */
   Reran: 'reran',

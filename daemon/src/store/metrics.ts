@@ -22,6 +22,8 @@ export interface SeriesSummary {
   lastValue: number | null;
   min: number | null;
   max: number | null;
+  /** When a point was last recorded (ms). */
+  updatedAt: number;
 }
 
 interface SeriesRow {
@@ -33,6 +35,7 @@ interface SeriesRow {
   last_value: number | null;
   min_value: number | null;
   max_value: number | null;
+  updated_at: number;
 }
 
 export function toWirePoint(step: number, value: number | null, wallTime: number | null): MetricPoint {
@@ -114,7 +117,7 @@ export class MetricStore {
   /** Summaries of every series of a run, by key. */
   series(runId: string): SeriesSummary[] {
     const rows = this.db
-      .prepare('SELECT id, key, points, first_step, last_step, last_value, min_value, max_value FROM metric_series WHERE run_id = ? ORDER BY key')
+      .prepare('SELECT id, key, points, first_step, last_step, last_value, min_value, max_value, updated_at FROM metric_series WHERE run_id = ? ORDER BY key')
       .all(runId) as SeriesRow[];
     return rows.map((r) => ({
       key: r.key,
@@ -124,6 +127,7 @@ export class MetricStore {
       lastValue: r.last_value,
       min: r.min_value,
       max: r.max_value,
+      updatedAt: r.updated_at,
     }));
   }
 

@@ -190,6 +190,31 @@ export class RunStore {
     })();
   }
 
+  /** The launch request recorded with the run (null for watched or imported runs). */
+  launchSpec(id: string): unknown {
+    const row = this.db.prepare('SELECT launch_json FROM runs WHERE id = ?').get(id) as { launch_json: string | null } | undefined;
+    return row?.launch_json ? (JSON.parse(row.launch_json) as unknown) : null;
+  }
+
+  /** Why a run is where it is (e.g. "waiting for 2 free GPUs"), without a status change. */
+  setStatusReason(id: string, reason: string | null): void {
+    this.db.prepare('UPDATE runs SET status_reason = ?, updated_at = ? WHERE id = ?').run(reason, Date.now(), id);
+  }
+
+  /** Places (or un-places) a run on a host. */
+  setHost(id: string, hostId: string | null): void {
+    this.db.prepare('UPDATE runs SET host_id = ?, updated_at = ? WHERE id = ?').run(hostId, Date.now(), id);
+  }
+
+  /** Queued runs in the order the scheduler serves them: priority first, then first come. */
+  queue(): Run[] {
+    return (this.db.prepare(`${selectRun} WHERE runs.status = 'queued' ORDER BY runs.priority DESC, runs.created_at, runs.rowid`).all() as RunRow[]).map(toRun);
+  }
+
+  maxRetries(id: string): number {
+    return (this.db.prepare('SELECT max_retries FROM runs WHERE id = ?').pluck().get(id) as number | undefined) ?? 0;
+  }
+
   /** Marks the run's host unreachable since `since`, or reachable again when null. */
   setUnreachable(id: string, since: number | null): void {
     this.db

@@ -62,9 +62,9 @@ export async function linkRun(deps: LinkDeps, runId: string, project: { id: stri
 /** Dataset versions the config references, and its base models, become the run's inputs. */
 function linkConfigInputs(deps: LinkDeps, configId: string, runRef: { kind: 'run'; id: string }): void {
   const { store } = deps;
-  for (const e of store.lineage.outgoing({ kind: 'config', id: configId })) {
-    if (e.type === EdgeTypes.References && e.toKind === 'dataset_version') {
-      store.lineage.addEdge({ kind: 'dataset_version', id: e.toId }, runRef, EdgeTypes.UsedData);
+  for (const e of store.lineage.incoming({ kind: 'config', id: configId })) {
+    if (e.type === EdgeTypes.References && e.fromKind === 'dataset_version') {
+      store.lineage.addEdge({ kind: 'dataset_version', id: e.fromId }, runRef, EdgeTypes.UsedData);
     }
   }
   const text = store.configs.content(configId);

@@ -172,9 +172,9 @@ export class Tracker {
   }
 
   /** Ingests a run folder now and links it; used by the watcher, `keel import` and dispatch. */
-  async ingestRun(projectId: string | null, dir: string, source: 'watch' | 'import' | 'launch', runId?: string, name?: string): Promise<IngestReport> {
+  async ingestRun(projectId: string | null, dir: string, source: 'watch' | 'import' | 'launch', extra: { runId?: string; name?: string; checkpoints?: boolean } = {}): Promise<IngestReport> {
     const real = realpathSync(dir);
-    const report = await this.ingester.ingestRunDir(real, { projectId, source, ...(runId ? { runId } : {}), ...(name ? { name } : {}) });
+    const report = await this.ingester.ingestRunDir(real, { projectId, source, ...extra });
     const project = projectId ? this.deps.store.projects.get(projectId) : undefined;
     await linkRun({ store: this.deps.store, log: this.deps.log }, report.runId, project ? { id: project.id, root: project.root } : null);
     if (report.points > 0 || report.created) {

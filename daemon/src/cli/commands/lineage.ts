@@ -17,15 +17,32 @@ function nodeLine(n: LineageNode): string {
   return `${kindLabel[n.kind] ?? n.kind} ${n.label}  [${n.id}]${facts ? `  ${facts}` : ''}`;
 }
 
+/** Prints the graph as two trees (depth-first along the edges), each record once. */
 function printGraph(g: LineageGraph): void {
   process.stdout.write(`${nodeLine(g.root)}\n`);
-  const section = (title: string, nodes: (LineageNode & { depth: number })[]): void => {
+  const nodes = new Map([...g.ancestors, ...g.descendants, g.root].map((n) => [`${n.kind}:${n.id}`, n]));
+  const tree = (title: string, up: boolean): void => {
     process.stdout.write(`\n${title}\n`);
-    if (nodes.length === 0) process.stdout.write('  (none)\n');
-    for (const n of nodes) process.stdout.write(`${'  '.repeat(n.depth)}${title.startsWith('Came') ? '←' : '→'} ${nodeLine(n)}\n`);
+    const seen = new Set<string>([`${g.root.kind}:${g.root.id}`]);
+    let printed = 0;
+    const visit = (key: string, depth: number): void => {
+      const next = g.edges
+        .filter((e) => (up ? `${e.toKind}:${e.toId}` : `${e.fromKind}:${e.fromId}`) === key)
+        .map((e) => (up ? `${e.fromKind}:${e.fromId}` : `${e.toKind}:${e.toId}`));
+      for (const k of next) {
+        const n = nodes.get(k);
+        if (!n || seen.has(k)) continue;
+        seen.add(k);
+        printed++;
+        process.stdout.write(`${'  '.repeat(depth)}${up ? '←' : '→'} ${nodeLine(n)}\n`);
+        visit(k, depth + 1);
+      }
+    };
+    visit(`${g.root.kind}:${g.root.id}`, 1);
+    if (printed === 0) process.stdout.write('  (nothing recorded)\n');
   };
-  section('Came from', g.ancestors);
-  section('Came of it', g.descendants);
+  tree('Came from', true);
+  tree('Came of it', false);
   if (g.truncated) process.stdout.write('\n(truncated: use --depth to see further)\n');
 }
 

@@ -37,6 +37,8 @@ export interface HostConnection {
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Copies a local folder's contents to `remoteDir` (created), skipping nothing; resumable. */
   push(localDir: string, remoteDir: string, opts?: { timeoutMs?: number }): Promise<{ bytes: number }>;
+  /** Copies the listed files (relative to `localRoot`) into `remoteDir`, keeping their paths. */
+  pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts?: { timeoutMs?: number }): Promise<{ bytes: number }>;
   /** Copies remote files into a local folder (rsync semantics: only changes move). */
   pull(remotePath: string, localDir: string, opts?: { excludes?: string[]; timeoutMs?: number; partial?: boolean }): Promise<{ bytes: number }>;
   /** Follows a file from a byte offset; the child's stdout carries the bytes. */

@@ -1,5 +1,6 @@
 /** The local host: the same job-directory protocol on this machine, no SSH. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecOptions, ExecResult, HostConnection } from './connection.ts';
@@ -21,12 +22,21 @@ export class LocalConnection implements HostConnection {
   }
 
   async push(localDir: string, remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
+    mkdirSync(remoteDir, { recursive: true });
     const r = await runProcess('rsync', ['-a', '--stats', `${localDir}/`, `${remoteDir}/`], { timeoutMs: opts.timeoutMs ?? 3_600_000 });
     if (r.code !== 0) throw new Error(`copy to ${remoteDir} failed: ${r.stderr.trim()}`);
     return { bytes: transferred(r.stdout) };
   }
 
+  async pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
+    mkdirSync(remoteDir, { recursive: true });
+    const r = await runProcess('rsync', ['-a', '--stats', '--from0', '--files-from=-', `${localRoot}/`, `${remoteDir}/`], { input: files.join('\0'), timeoutMs: opts.timeoutMs ?? 3_600_000 });
+    if (r.code !== 0) throw new Error(`copy to ${remoteDir} failed: ${r.stderr.trim()}`);
+    return { bytes: transferred(r.stdout) };
+  }
+
   async pull(remotePath: string, localDir: string, opts: { excludes?: string[]; timeoutMs?: number; partial?: boolean } = {}): Promise<{ bytes: number }> {
+    mkdirSync(localDir, { recursive: true });
     const args = ['-a', '--stats', ...(opts.partial ? ['--partial'] : []), ...(opts.excludes ?? []).flatMap((e) => ['--exclude', e]), remotePath, `${localDir}/`];
     const r = await runProcess('rsync', args, { timeoutMs: opts.timeoutMs ?? 3_600_000 });
     if (r.code !== 0 && r.code !== 24) throw new Error(`copy from ${remotePath} failed: ${r.stderr.trim()}`);

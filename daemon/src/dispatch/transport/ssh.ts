@@ -5,6 +5,7 @@
  * StrictHostKeyChecking=no). Every remote command is one quoted string built from argv.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import type { ExecOptions, ExecResult, HostConnection } from './connection.ts';
 import { HostUnreachableError } from './connection.ts';
 import { runProcess } from './run-process.ts';
@@ -84,7 +85,18 @@ export class SshConnection implements HostConnection {
     return { bytes: transferred(r.stdout) };
   }
 
+  async pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
+    await this.exec(['mkdir', '-p', remoteDir]);
+    const r = await runProcess('rsync', ['-a', '-s', '--partial', '--stats', '--from0', '--files-from=-', '-e', this.rsyncShell(), '--', `${localRoot}/`, `${this.host()}:${rsyncPath(remoteDir)}/`], {
+      input: files.join('\0'), timeoutMs: opts.timeoutMs ?? 3_600_000,
+    });
+    if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, lastLine(r.stderr));
+    if (r.code !== 0) throw new Error(`rsync to ${this.hostName}:${remoteDir} failed (${r.code}): ${lastLine(r.stderr)}`);
+    return { bytes: transferred(r.stdout) };
+  }
+
   async pull(remotePath: string, localDir: string, opts: { excludes?: string[]; timeoutMs?: number; partial?: boolean } = {}): Promise<{ bytes: number }> {
+    mkdirSync(localDir, { recursive: true });
     const args = ['-a', '-s', '--stats', ...(opts.partial ? ['--partial', '--append-verify'] : []), ...(opts.excludes ?? []).flatMap((e) => ['--exclude', e]), '-e', this.rsyncShell(), '--', `${this.host()}:${rsyncPath(remotePath)}`, `${localDir}/`];
     const r = await runProcess('rsync', args, { timeoutMs: opts.timeoutMs ?? 3_600_000 });
     if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, lastLine(r.stderr));

@@ -67,8 +67,8 @@ describe('trackConfig', () => {
     assert.equal(first.linkedDatasets.length, 1);
     assert.equal(first.linkedDatasets[0]?.dataset.path, 'teknium/GPT4-LLM-Cleaned');
     assert.equal(first.linkedDatasets[0]?.version.id, tracked.version?.id);
-    assert.deepEqual(store.lineage.outgoing({ kind: 'config', id: first.config.id }), [
-      { fromKind: 'config', fromId: first.config.id, toKind: 'dataset_version', toId: tracked.version?.id, type: 'references' },
+    assert.deepEqual(store.lineage.incoming({ kind: 'config', id: first.config.id }), [
+      { fromKind: 'dataset_version', fromId: tracked.version?.id, toKind: 'config', toId: first.config.id, type: 'references' },
     ]);
 
     const params = store.configs.params(first.config.id);
@@ -85,7 +85,7 @@ describe('trackConfig', () => {
     const again = await trackConfig({ store }, project, configPath);
     assert.equal(again.created, false);
     assert.equal(again.config.id, first.config.id);
-    assert.equal(store.lineage.outgoing({ kind: 'config', id: first.config.id }).length, 1);
+    assert.equal(store.lineage.incoming({ kind: 'config', id: first.config.id }).length, 1);
   });
 
   it('gives a reformatted or JSON copy the same hash, and a changed learning rate a new one', async () => {
@@ -158,7 +158,7 @@ describe('trackConfig', () => {
       ['data/shards/*.jsonl', shards.version?.id],
     ]);
     assert.deepEqual(tracked.unlinkedDatasets, [{ ref: { path: 'missing/local.jsonl', role: 'train' } }]);
-    assert.equal(store.lineage.outgoing({ kind: 'config', id: tracked.config.id }).length, 2);
+    assert.equal(store.lineage.incoming({ kind: 'config', id: tracked.config.id }).length, 2);
   });
 
   it('refuses malformed YAML with E_CONFIG_INVALID naming the file and line', async () => {

@@ -97,7 +97,7 @@ function linkDataset(store: Store, config: ConfigRecord, ref: DatasetRef, paths:
     const dataset = store.datasets.findContaining(absPath)?.dataset;
     const version = dataset && store.datasets.latestVersion(dataset.id);
     if (!dataset || !version) continue;
-    store.lineage.addEdge({ kind: 'config', id: config.id }, { kind: 'dataset_version', id: version.id }, EdgeTypes.References);
+    store.lineage.addEdge({ kind: 'dataset_version', id: version.id }, { kind: 'config', id: config.id }, EdgeTypes.References);
     return { ref, absPath, dataset, version };
   }
   return undefined;

@@ -53,6 +53,11 @@ export interface IngestRunOptions {
   source: 'watch' | 'import' | 'launch';
   /** Name of a new run; defaults to the folder's name. */
   name?: string;
+  /**
+   * false for a local mirror of a remote job's outputs (weights left on the host): its
+   * checkpoints are registered from the host's own manifest instead, as `host:path`.
+   */
+  checkpoints?: boolean;
 }
 
 export class RunIngester {
@@ -102,7 +107,9 @@ export class RunIngester {
     const facts = await this.ingestMetrics(ctx, layout);
     const finished = layout.finishedMarkers.length > 0 || trainingEnded(facts);
     const rules = { hasher: this.deps.hasher, hashCache: this.deps.hashCache, pending: this.pending, quietMs: this.deps.quietMs ?? 60_000, now: this.deps.now ?? Date.now };
-    await ingestCheckpointFolders(ctx, layout.checkpoints, rules, { finished, imported: opts.source === 'import', finalStep: facts?.globalStep });
+    if (opts.checkpoints !== false) {
+      await ingestCheckpointFolders(ctx, layout.checkpoints, rules, { finished, imported: opts.source === 'import', finalStep: facts?.globalStep });
+    }
     markBestCheckpoint(ctx, facts?.bestCheckpointName);
     await this.ingestEvalsIn(ctx, layout.lmEvalCandidates, projectId);
     this.settleStatus(run.id, finished);

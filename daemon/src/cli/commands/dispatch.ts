@@ -1,0 +1,233 @@
+/** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel logs`, `keel wait`, `keel pull`, `keel rerun`, `keel events`. */
+import type { KeelClient } from '../../client/client.ts';
+import type { HostInfo, Run } from '../../protocol/index.ts';
+import { ago, keyValues, printJson, table } from '../output.ts';
+import { withDaemon } from '../session.ts';
+import { stringOption, UsageError, type CommandContext } from '../command.ts';
+
+function listOption(ctx: CommandContext, name: string): string[] {
+  const v = ctx.options[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+function intOption(ctx: CommandContext, name: string): number | undefined {
+  const v = stringOption(ctx, name);
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${name} must be an integer, got "${v}"`);
+  return Number(v);
+}
+
+function printHosts(hosts: HostInfo[]): void {
+  process.stdout.write(table(hosts, [
+    { header: 'HOST', value: (h) => h.name },
+    { header: 'BACKEND', value: (h) => h.backend },
+    { header: 'TARGET', value: (h) => h.sshTarget ?? 'this machine' },
+    { header: 'GPUS FREE', value: (h) => (h.checkedAt === null ? 'unchecked' : `${h.gpusFree}/${h.gpusTotal}`), align: 'right' },
+    { header: 'RUNNING', value: (h) => h.runningRuns, align: 'right' },
+    { header: 'REACHABLE', value: (h) => (h.reachable === null ? '?' : h.reachable ? 'yes' : 'NO') },
+    { header: 'CHECKED', value: (h) => (h.checkedAt ? ago(h.checkedAt) : '-') },
+    { header: '$/H', value: (h) => h.costPerHour, align: 'right' },
+  ]) + '\n');
+}
+
+export async function hostsCommand(ctx: CommandContext): Promise<number> {
+  const [sub, name] = ctx.positionals;
+  return withDaemon(async (client) => {
+    if (sub === undefined || sub === 'list') {
+      const { hosts } = await client.call('hosts/list', {});
+      if (ctx.json) printJson({ hosts });
+      else printHosts(hosts);
+      return 0;
+    }
+    if (!name) throw new UsageError(`usage: keel hosts ${sub} NAME`);
+    if (sub === 'add') {
+      const ssh = stringOption(ctx, 'ssh');
+      if (!ssh) throw new UsageError('usage: keel hosts add NAME --ssh TARGET [--workdir DIR] [--cost-per-hour X] [--label L]…');
+      const cost = stringOption(ctx, 'cost-per-hour');
+      const workdir = stringOption(ctx, 'workdir');
+      const { host } = await client.call('hosts/add', { name, ssh, ...(workdir ? { workdir } : {}), ...(cost ? { costPerHour: Number(cost) } : {}), labels: listOption(ctx, 'label') });
+      if (ctx.json) printJson({ host });
+      else process.stdout.write(`Added host ${host.name} (${ssh}). Check it with \`keel hosts check ${host.name}\`.\n`);
+      return 0;
+    }
+    if (sub === 'check') {
+      const r = await client.call('hosts/check', { name }, { timeoutMs: 120_000 });
+      if (ctx.json) return (printJson(r), r.error ? 1 : 0);
+      if (r.error) {
+        process.stderr.write(`${name}: unreachable — ${r.error}\nCheck that \`ssh ${r.host.sshTarget ?? name}\` works without a prompt (BatchMode), and that the host key is in known_hosts.\n`);
+        return 1;
+      }
+      const f = r.facts;
+      process.stdout.write(keyValues([
+        ['Host', `${name} (reachable)`], ['OS', f?.os], ['Python', f?.python ?? 'not found'],
+        ['Free disk', f?.freeDiskBytes ? `${(f.freeDiskBytes / 1e9).toFixed(1)} GB under ${r.host.workdir}` : null],
+        ['GPUs', f?.gpus === null ? 'none: no nvidia-smi, a CPU-only host' : `${f?.gpus.length ?? 0}`],
+      ]) + '\n');
+      if (f?.gpus?.length) {
+        process.stdout.write(table(f.gpus, [
+          { header: 'GPU', value: (g) => g.index, align: 'right' }, { header: 'NAME', value: (g) => g.name },
+          { header: 'MEMORY', value: (g) => `${g.memoryUsedMiB}/${g.memoryTotalMiB} MiB`, align: 'right' }, { header: 'UTIL', value: (g) => `${g.utilizationPct}%`, align: 'right' },
+          { header: 'UUID', value: (g) => g.uuid },
+        ]) + '\n');
+      }
+      if (f?.nvidiaSmiError) process.stdout.write(`nvidia-smi failed: ${f.nvidiaSmiError}\n`);
+      return 0;
+    }
+    if (sub === 'remove') {
+      await client.call('hosts/remove', { name });
+      if (ctx.json) printJson({ ok: true });
+      else process.stdout.write(`Removed host ${name}.\n`);
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand "hosts ${sub}"; use add, check, remove or list`);
+  });
+}
+
+function launchParams(ctx: CommandContext, config: string): Record<string, unknown> {
+  const host = stringOption(ctx, 'host');
+  const local = ctx.options.local === true;
+  if (host && local) throw new UsageError('use --host NAME or --local, not both');
+  const gpus = intOption(ctx, 'gpus');
+  const retries = intOption(ctx, 'retries');
+  const name = stringOption(ctx, 'name');
+  return {
+    config, cwd: ctx.cwd, ...(host ? { host } : {}), ...(local ? { local } : {}), ...(gpus !== undefined ? { gpus } : {}),
+    set: listOption(ctx, 'set'), ...(name ? { name } : {}), ...(retries !== undefined ? { retries } : {}),
+    ...(ctx.options.priority === true ? { priority: 10 } : {}),
+  };
+}
+
+export async function launchCommand(ctx: CommandContext): Promise<number> {
+  const config = ctx.positionals[0];
+  if (!config) throw new UsageError('usage: keel launch CONFIG [--host NAME | --local] [--gpus N] [--set key=value]… [--name NAME] [--retries N] [--priority]');
+  return withDaemon(async (client) => {
+    const { run } = await client.call('runs/launch', launchParams(ctx, config) as never);
+    if (ctx.json) printJson({ run });
+    else process.stdout.write(`${run.id}\n`);
+    if (!ctx.json && process.stderr.isTTY) process.stderr.write(`Launched ${run.name}. Follow it with \`keel logs ${run.id} -f\`.\n`);
+    return 0;
+  });
+}
+
+export async function sweepCommand(ctx: CommandContext): Promise<number> {
+  const config = ctx.positionals[0];
+  if (!config) throw new UsageError('usage: keel sweep CONFIG --grid key=v1,v2 [--grid …] [--random N --range key=lo:hi] [--host NAME] [--gpus N]');
+  const random = intOption(ctx, 'random');
+  return withDaemon(async (client) => {
+    const r = await client.call('runs/sweep', { ...launchParams(ctx, config), grid: listOption(ctx, 'grid'), range: listOption(ctx, 'range'), ...(random ? { random } : {}) } as never);
+    if (ctx.json) return (printJson(r), 0);
+    process.stdout.write(`Sweep ${r.sweepId}: ${r.runs.length} runs\n`);
+    process.stdout.write(table(r.runs, [{ header: 'RUN', value: (x: Run) => x.id }, { header: 'NAME', value: (x: Run) => x.name }]) + '\n');
+    process.stdout.write(`Compare them with \`keel compare ${r.runs.map((x) => x.id).join(' ')}\`\n`);
+    return 0;
+  });
+}
+
+export async function cancelCommand(ctx: CommandContext): Promise<number> {
+  const ref = ctx.positionals[0];
+  if (!ref) throw new UsageError('usage: keel cancel RUN');
+  return withDaemon(async (client) => {
+    const { run } = await client.call('runs/cancel', { run: ref });
+    if (ctx.json) printJson({ run });
+    else process.stdout.write(`Cancelling ${run.name} (${run.id}): TERM sent; KILL follows after the grace period.\n`);
+    return 0;
+  });
+}
+
+export async function rerunCommand(ctx: CommandContext): Promise<number> {
+  const ref = ctx.positionals[0];
+  if (!ref) throw new UsageError('usage: keel rerun RUN');
+  return withDaemon(async (client) => {
+    const { run } = await client.call('runs/rerun', { run: ref });
+    if (ctx.json) printJson({ run });
+    else process.stdout.write(`${run.id}\n`);
+    return 0;
+  });
+}
+
+/** Exit status of `keel wait`: 0 succeeded, the run's exit code (1–125) when it failed, 130 cancelled, 75 lost, 124 timed out. */
+export function waitExitCode(run: Run): number {
+  switch (run.status) {
+    case 'succeeded': return 0;
+    case 'failed': return run.exitCode !== null && run.exitCode > 0 && run.exitCode < 126 ? run.exitCode : 1;
+    case 'cancelled': return 130;
+    case 'lost': return 75;
+    default: return 124;
+  }
+}
+
+async function waitFor(client: KeelClient, runId: string, timeoutMs: number | null): Promise<Run> {
+  await client.call('subscriptions/add', { topics: ['runs'], runIds: [runId] });
+  const deadline = timeoutMs === null ? Infinity : Date.now() + timeoutMs;
+  for (;;) {
+    const { run } = await client.call('runs/get', { run: runId });
+    if (['succeeded', 'failed', 'cancelled', 'lost'].includes(run.status) || Date.now() >= deadline) return run;
+    await new Promise<void>((resolve) => {
+      const off = client.on('runs', (n) => { if (n.runId === runId) { off(); resolve(); } });
+      setTimeout(() => { off(); resolve(); }, Math.min(2000, Math.max(0, deadline - Date.now())));
+    });
+  }
+}
+
+export async function waitCommand(ctx: CommandContext): Promise<number> {
+  const ref = ctx.positionals[0];
+  if (!ref) throw new UsageError('usage: keel wait RUN [--timeout SECONDS]');
+  const timeout = stringOption(ctx, 'timeout');
+  return withDaemon(async (client) => {
+    const { run: first } = await client.call('runs/get', { run: ref });
+    const run = await waitFor(client, first.id, timeout ? Number(timeout) * 1000 : null);
+    const code = waitExitCode(run);
+    if (ctx.json) printJson({ run, timedOut: code === 124 });
+    else process.stdout.write(`${run.name} (${run.id}): ${code === 124 && !['succeeded', 'failed', 'cancelled', 'lost'].includes(run.status) ? `still ${run.status} (timed out)` : run.status}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}\n`);
+    return code;
+  });
+}
+
+export async function logsCommand(ctx: CommandContext): Promise<number> {
+  const ref = ctx.positionals[0];
+  if (!ref) throw new UsageError('usage: keel logs RUN [-f]');
+  const follow = ctx.options.follow === true;
+  return withDaemon(async (client) => {
+    const { run } = await client.call('runs/get', { run: ref });
+    if (follow) await client.call('subscriptions/add', { topics: ['logs', 'runs'], runIds: [run.id] });
+    let offset = 0;
+    for (;;) {
+      const r = await client.call('runs/logs', { run: run.id, offset });
+      if (r.text) process.stdout.write(r.text);
+      offset = r.offset;
+      if (!follow || r.done) break;
+      if (r.offset < r.size) continue;
+      await new Promise<void>((resolve) => {
+        const offs = [client.on('logs', () => { offs.forEach((o) => o()); resolve(); }), client.on('runs', () => { offs.forEach((o) => o()); resolve(); })];
+        setTimeout(() => { offs.forEach((o) => o()); resolve(); }, 1000);
+      });
+    }
+    return 0;
+  });
+}
+
+export async function pullCommand(ctx: CommandContext): Promise<number> {
+  const ref = ctx.positionals[0];
+  if (!ref) throw new UsageError('usage: keel pull RUN [--step N] [--dest DIR]');
+  const step = intOption(ctx, 'step');
+  const dest = stringOption(ctx, 'dest');
+  return withDaemon(async (client) => {
+    const r = await client.call('runs/pull', { run: ref, cwd: ctx.cwd, ...(step !== undefined ? { step } : {}), ...(dest ? { dest } : {}) }, { timeoutMs: 0 });
+    if (ctx.json) printJson(r);
+    else process.stdout.write(`Pulled ${r.checkpoint.location} → ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB moved)\n`);
+    return 0;
+  });
+}
+
+export async function eventsCommand(ctx: CommandContext): Promise<number> {
+  const run = stringOption(ctx, 'run');
+  return withDaemon(async (client) => {
+    const { events } = await client.call('events/list', { ...(run ? { run } : {}) });
+    if (ctx.json) return (printJson({ events }), 0);
+    process.stdout.write(table(events, [
+      { header: 'WHEN', value: (e) => ago(e.at) }, { header: 'SEVERITY', value: (e) => e.severity }, { header: 'KIND', value: (e) => e.kind },
+      { header: 'RUN', value: (e) => e.runId }, { header: 'MESSAGE', value: (e) => e.message },
+    ]) + '\n');
+    return 0;
+  });
+}

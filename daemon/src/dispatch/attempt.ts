@@ -1,0 +1,198 @@
+/**
+ * Starts one attempt of a run on a host, as a chain of idempotent "ensure" steps:
+ * snapshot the code → ship it (once per snapshot) → ship the datasets (once per version)
+ * → build the workspace (once per code + data) → write the job directory → start it
+ * detached with start.sh (which never starts a second copy). A retried step re-checks the
+ * host first, so nothing runs twice.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Run } from '../protocol/index.ts';
+import { EdgeTypes } from '../store/index.ts';
+import type { Job } from '../store/jobs.ts';
+import { parseTrainingConfig } from '../track/config/parse.ts';
+import { renderConfig } from '../track/config/overrides.ts';
+import { trackDataset } from '../track/datasets/index.ts';
+import { snapshotCode } from '../track/code/index.ts';
+import { renderJobEnv } from './remote/job-env.ts';
+import { shellQuote } from './remote/quote.ts';
+import { parseStartOutput } from './remote/markers.ts';
+import { snapshotProject, LARGE_SNAPSHOT_BYTES } from './snapshot.ts';
+import { projectSpec, type LaunchSpec } from './launch-request.ts';
+import type { DispatchContext } from './context.ts';
+
+const WORKSPACE_SH = `
+set -eu
+ws=$1; code=$2; shift 2
+[ -e "$ws/.keel-ready" ] && exit 0
+mkdir -p "$(dirname "$ws")"
+exec 9>"$ws.lock"; flock 9
+[ -e "$ws/.keel-ready" ] && exit 0
+rm -rf "$ws.tmp"; mkdir -p "$ws.tmp"
+cp -al "$code/." "$ws.tmp/" 2>/dev/null || cp -a "$code/." "$ws.tmp/"
+while [ $# -ge 2 ]; do
+  mkdir -p "$(dirname "$ws.tmp/$1")"; rm -rf "$ws.tmp/$1"; ln -s "$2" "$ws.tmp/$1"; shift 2
+done
+touch "$ws.tmp/.keel-ready"
+mv "$ws.tmp" "$ws" 2>/dev/null || { [ -e "$ws/.keel-ready" ] && rm -rf "$ws.tmp"; }
+`;
+
+const hex = (hash: string): string => hash.replace(/^\w+:/, '');
+
+/** Substitutes `{placeholder}`s with single-quoted values: user data never becomes shell text. */
+export function renderCommand(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(config|output_dir|run|checkpoint)\}/g, (_m, name: string) => shellQuote(values[name] ?? ''));
+}
+
+/** One transfer per (host, dir) at a time: concurrent launches of the same code wait for the first. */
+const inFlight = new Map<string, Promise<boolean>>();
+
+function ensureRemoteDir(ctx: DispatchContext, host: string, dir: string, push: () => Promise<void>): Promise<boolean> {
+  const key = `${host}\u0000${dir}`;
+  const running = inFlight.get(key);
+  if (running) return running.then(() => false);
+  const p = ensureRemoteDirNow(ctx, host, dir, push).finally(() => inFlight.delete(key));
+  inFlight.set(key, p);
+  return p;
+}
+
+async function ensureRemoteDirNow(ctx: DispatchContext, host: string, dir: string, push: () => Promise<void>): Promise<boolean> {
+  const conn = ctx.hosts.connection(host);
+  const probe = await conn.exec(['test', '-e', `${dir}/.keel-complete`]);
+  if (probe.code === 0) return false;
+  await push();
+  await conn.exec(['touch', `${dir}/.keel-complete`]);
+  return true;
+}
+
+async function shipCode(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec): Promise<string> {
+  const keel = projectSpec(spec.projectRoot);
+  const snap = await snapshotProject(spec.projectRoot, keel, { hasher: ctx.pool, hashCache: ctx.store.fileHashes });
+  if (snap.totalBytes > LARGE_SNAPSHOT_BYTES) {
+    ctx.alert(run.id, 'large_sync', 'warning', `the code snapshot is ${(snap.totalBytes / 1e6).toFixed(0)} MB; add large files to .keelignore or keel.yaml datasets`);
+  }
+  const project = run.projectId ? { id: run.projectId, root: spec.projectRoot } : null;
+  if (project && !run.codeVersionId) {
+    const { codeVersion } = await snapshotCode({ store: ctx.store }, project);
+    if (codeVersion) {
+      ctx.store.runLinks.setRunCodeVersion(run.id, codeVersion.id);
+      ctx.store.codeVersions.setSnapshotHash(codeVersion.id, snap.hash);
+      ctx.store.lineage.addEdge({ kind: 'code_version', id: codeVersion.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedCode);
+    }
+  }
+  const workdir = await ctx.hosts.workdir(host);
+  const codeDir = `${workdir}/code/${snap.id}`;
+  const conn = ctx.hosts.connection(host);
+  await ensureRemoteDir(ctx, host, codeDir, async () => {
+    const r = await conn.pushFiles(spec.projectRoot, snap.files.map((f) => f.path), codeDir);
+    ctx.recordTransfer(job.id, 'code', r.bytes);
+  });
+  return codeDir;
+}
+
+/** Ships each of the project's datasets (current version) and returns workspace links. */
+async function shipData(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec): Promise<{ links: [string, string][]; versions: string[] }> {
+  if (!run.projectId) return { links: [], versions: [] };
+  const project = { id: run.projectId, root: spec.projectRoot };
+  const workdir = await ctx.hosts.workdir(host);
+  const conn = ctx.hosts.connection(host);
+  const links: [string, string][] = [];
+  const versions: string[] = [];
+  for (const dataset of ctx.store.datasets.list({ projectId: run.projectId })) {
+    const abs = ctx.store.datasets.absPath(dataset.id);
+    if (!abs) continue;
+    const tracked = await trackDataset({ store: ctx.store, hasher: ctx.pool, hashCache: ctx.store.fileHashes }, project, abs).catch(() => null);
+    const version = tracked?.version;
+    if (!version || tracked.retry) continue;
+    const dataDir = `${workdir}/data/${hex(version.hash)}`;
+    await ensureRemoteDir(ctx, host, dataDir, async () => {
+      const r = dataset.kind === 'folder'
+        ? await conn.push(abs, dataDir)
+        : await conn.pushFiles(join(abs, '..'), [basename(abs)], dataDir);
+      ctx.recordTransfer(job.id, 'data', r.bytes);
+    });
+    links.push([dataset.path, dataset.kind === 'folder' ? dataDir : `${dataDir}/${basename(abs)}`]);
+    versions.push(version.id);
+  }
+  return { links, versions };
+}
+
+function effectiveConfig(ctx: DispatchContext, spec: LaunchSpec, outputDir: string): string | null {
+  if (!spec.configPath || !spec.effectiveConfigHash) return null;
+  const text = ctx.store.blobs.getText(spec.effectiveConfigHash) ?? '';
+  const parsed = parseTrainingConfig(text, spec.configPath);
+  // The run writes where Keel looks: the config's own output_dir points at the job's outputs.
+  if (parsed.data && typeof parsed.data === 'object' && 'output_dir' in (parsed.data)) {
+    return renderConfig({ ...(parsed.data as Record<string, unknown>), output_dir: outputDir }, parsed.format);
+  }
+  return text;
+}
+
+/** Writes the job directory locally, then copies it to the host. */
+async function writeJobDir(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec, workspace: string, dataVersions: string[]): Promise<void> {
+  const keel = projectSpec(spec.projectRoot);
+  const template = spec.kind === 'eval' ? keel.eval : keel.train;
+  if (!template) throw new Error(`keel.yaml has no ${spec.kind}.command`);
+  const outputDir = `${job.jobDir}/outputs`;
+  const configFile = spec.configPath ? `${job.jobDir}/config.${spec.configFormat === 'json' ? 'json' : 'yaml'}` : '';
+  const values = { config: configFile, output_dir: outputDir, run: run.id, checkpoint: spec.checkpoint ?? '' };
+  const staging = join(ctx.keelHome, 'staging', job.id);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'outputs'), { recursive: true });
+  const config = effectiveConfig(ctx, spec, outputDir);
+  if (config !== null) writeFileSync(join(staging, basename(configFile)), config);
+  writeFileSync(join(staging, 'job.env'), renderJobEnv({
+    runId: run.id,
+    command: renderCommand(template.command, values),
+    gpus: job.gpuIds,
+    outputDir,
+    config: configFile,
+    checkpoint: values.checkpoint,
+    keelRoot: await ctx.hosts.workdir(host),
+    codeDir: workspace,
+    ...(template.setup ? { setupCommand: template.setup } : {}),
+    ...(template.env ? { env: template.env } : {}),
+    heartbeatSeconds: ctx.heartbeatSeconds,
+    killGraceSeconds: ctx.killGraceSeconds,
+  }), { mode: 0o600 });
+  // spec.json is the immutable record: env NAMES only, never values.
+  writeFileSync(join(staging, 'spec.json'), JSON.stringify({
+    runId: run.id, attempt: job.attempt, kind: spec.kind, command: template.command, envNames: Object.keys(template.env ?? {}),
+    config: spec.configPath, overrides: spec.overrides, gpus: job.gpuIds, workspace, dataVersions, checkpoint: spec.checkpoint,
+  }, null, 2));
+  const conn = ctx.hosts.connection(host);
+  await conn.push(staging, job.jobDir);
+  const scripts = await ctx.hosts.scriptsDir(host);
+  await conn.exec(['cp', `${scripts}/run.sh`, `${job.jobDir}/run.sh`]);
+  rmSync(staging, { recursive: true, force: true });
+}
+
+/** Runs the ensure chain for `job` and starts it. Throws on failure (the caller decides: retry or fail). */
+export async function startAttempt(ctx: DispatchContext, run: Run, job: Job, host: string): Promise<void> {
+  const spec = ctx.launchSpec(run.id);
+  ctx.setStatus(run.id, 'syncing');
+  const codeDir = await shipCode(ctx, run, job, host, spec);
+  const { links, versions } = await shipData(ctx, run, job, host, spec);
+  for (const v of versions) ctx.store.lineage.addEdge({ kind: 'dataset_version', id: v }, { kind: 'run', id: run.id }, EdgeTypes.UsedData);
+  const workdir = await ctx.hosts.workdir(host);
+  const wsId = createHash('sha256').update(JSON.stringify([codeDir, links])).digest('hex').slice(0, 32);
+  const workspace = `${workdir}/work/${wsId}`;
+  const ws = await ctx.hosts.connection(host).exec(['bash', '-c', WORKSPACE_SH, 'keel-workspace', workspace, codeDir, ...links.flat()]);
+  if (ws.code !== 0) throw new Error(`cannot build the workspace on ${host}: ${ws.stderr.trim()}`);
+  await writeJobDir(ctx, run, job, host, spec, workspace, versions);
+  ctx.setStatus(run.id, 'starting');
+  ctx.store.jobs.update(job.id, { state: 'starting' });
+  const scripts = await ctx.hosts.scriptsDir(host);
+  const r = await ctx.hosts.connection(host).exec(['bash', `${scripts}/start.sh`, job.jobDir], { timeoutMs: 60_000 });
+  const state = parseStartOutput(r.stdout);
+  if (state.state === 'started' || state.state === 'running') {
+    ctx.store.jobs.update(job.id, { state: 'running', pid: state.pid, started: true });
+    ctx.setStatus(run.id, 'running');
+    ctx.log.info('job started', { run: run.id, attempt: job.attempt, host, pid: state.pid });
+  } else if (state.state === 'finished') {
+    ctx.store.jobs.update(job.id, { state: 'running', started: true }); // the monitor drains and ends it
+  } else {
+    throw new Error(`start.sh on ${host} said ${state.state}${'reason' in state ? `: ${state.reason}` : ''}${r.stderr ? ` (${r.stderr.trim().slice(0, 300)})` : ''}`);
+  }
+}

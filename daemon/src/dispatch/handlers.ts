@@ -1,0 +1,85 @@
+/** Protocol methods for hosts and launching, controlling and following runs. */
+import { mkdirSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { ErrorCode, RpcError, isTerminal, type HostInfo, type Run } from '../protocol/index.ts';
+import type { DaemonContext } from '../server/daemon.ts';
+import type { Handlers } from '../server/handlers.ts';
+import type { HostRecord } from './hosts.ts';
+import { freeGpus } from './placement.ts';
+import { readLocalLog } from './logs.ts';
+import { sweepPoints } from './sweep.ts';
+
+function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
+  const { id: _id, check: _check, ...host } = h;
+  const running = ctx.store.jobs.active(h.id).length;
+  return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running };
+}
+
+export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
+  const d = (): DaemonContext['dispatcher'] => ctx.dispatcher;
+  return {
+    'hosts/add': ({ name, ssh, workdir, costPerHour, labels }) => {
+      const h = d().hosts.add({ name, sshTarget: ssh, ...(workdir ? { workdir } : {}), ...(costPerHour !== undefined ? { costPerHour } : {}), ...(labels ? { labels } : {}) });
+      ctx.server.publish('hosts', { name, reachable: null });
+      return { host: hostInfo(ctx, h) };
+    },
+    'hosts/list': () => ({ hosts: d().hosts.list().map((h) => hostInfo(ctx, h)) }),
+    'hosts/check': async ({ name }) => {
+      const r = await d().hosts.check(name);
+      ctx.server.publish('hosts', { name, reachable: r.error === null });
+      const { reachable: _r, ...facts } = r.facts ?? { reachable: true };
+      return { host: hostInfo(ctx, r.host), facts: r.facts ? (facts as NonNullable<typeof r.facts>) : null, error: r.error };
+    },
+    'hosts/remove': async ({ name }) => {
+      const h = d().hosts.get(name);
+      if (ctx.store.jobs.active(h.id).length > 0) throw new RpcError(ErrorCode.InvalidState, `host ${name} has running jobs; cancel them or wait`);
+      await d().hosts.remove(name);
+      return { ok: true };
+    },
+    'runs/launch': (params) => {
+      const { config, cwd, host, local, gpus, set, name, retries, priority } = params;
+      const run = d().launch({ config, ...(cwd ? { cwd } : {}), ...(host ? { host } : {}), ...(local ? { local } : {}), ...(gpus !== undefined ? { gpus } : {}), ...(set ? { set } : {}), ...(name ? { name } : {}), ...(retries !== undefined ? { retries } : {}), ...(priority !== undefined ? { priority } : {}) });
+      return { run };
+    },
+    'runs/sweep': (params) => {
+      const points = sweepPoints(params);
+      const base = params.name ?? basename(params.config).replace(/\.(ya?ml|json)$/, '');
+      const sweepId = ctx.store.sweeps.create(null, base, { config: params.config, grid: params.grid ?? [], random: params.random ?? null, range: params.range ?? [], set: params.set ?? [] });
+      const runs: Run[] = [];
+      points.forEach((overrides, i) => {
+        const name = `${base}-${i + 1}`;
+        runs.push(d().launch({
+          config: params.config, ...(params.cwd ? { cwd: params.cwd } : {}), ...(params.host ? { host: params.host } : {}), ...(params.local ? { local: true } : {}),
+          gpus: params.gpus ?? 0, set: [...(params.set ?? []), ...overrides], name, retries: params.retries ?? 0, sweepId,
+        }));
+      });
+      return { sweepId, runs };
+    },
+    'runs/cancel': async ({ run }) => ({ run: await d().cancel(run) }),
+    'runs/rerun': ({ run }) => ({ run: d().rerun(run) }),
+    'runs/logs': ({ run: ref, offset, maxBytes }) => {
+      const run = d().findRun(ref);
+      const path = d().logPath(run);
+      const r = path ? readLocalLog(path, offset ?? 0, maxBytes ?? 1024 * 1024) : { text: '', offset: 0, size: 0 };
+      const job = ctx.store.jobs.latest(run.id);
+      const done = isTerminal(run.status) && (!job || !d().logs.isFollowing(job.id)) && r.offset >= r.size;
+      return { runId: run.id, text: r.text, offset: r.offset, size: r.size, done };
+    },
+    'runs/pull': async ({ run: ref, step, dest, cwd }) => {
+      const run = d().findRun(ref);
+      const ckpts = ctx.store.checkpoints.byRun(run.id).filter((c) => step === undefined || c.step === step);
+      const ckpt = step === undefined ? ctx.store.checkpoints.bestOf(run.id) ?? [...ckpts].sort((a, b) => (b.step ?? -1) - (a.step ?? -1))[0] : ckpts[0];
+      if (!ckpt) throw new RpcError(ErrorCode.NotFound, `run ${run.name} has no checkpoint${step !== undefined ? ` at step ${step}` : ''}; \`keel run show ${run.id}\` lists them`);
+      const remote = /^[^/][^:]*:\//.test(ckpt.location);
+      const hostName = remote ? ckpt.location.slice(0, ckpt.location.indexOf(':')) : 'local';
+      const path = remote ? ckpt.location.slice(ckpt.location.indexOf(':') + 1) : ckpt.location;
+      const base = cwd ?? process.cwd();
+      const target = dest ? (isAbsolute(dest) ? dest : resolve(base, dest)) : join(base, `${run.name}-${basename(path)}`);
+      mkdirSync(target, { recursive: true });
+      const conn = remote ? d().hosts.connection(hostName) : d().hosts.connection('local');
+      const r = await conn.pull(`${path}/`, target, { partial: true, timeoutMs: 24 * 3_600_000 });
+      return { path: target, bytes: r.bytes, checkpoint: ckpt };
+    },
+    'events/list': ({ run, limit }) => ({ events: ctx.store.events.list({ ...(run ? { runId: d().findRun(run).id } : {}), limit: limit ?? 100 }) }),
+  };
+}

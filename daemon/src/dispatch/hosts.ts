@@ -1,0 +1,132 @@
+/**
+ * The hosts runs go to: the built-in `local` host (this machine, no SSH, work dir under
+ * $KEEL_HOME/local) and SSH hosts added by the user. Holds one connection per host and
+ * makes sure each host has the current job scripts.
+ */
+import { join } from 'node:path';
+import type { Host } from '../protocol/index.ts';
+import { ErrorCode, RpcError } from '../protocol/index.ts';
+import type { Store } from '../store/index.ts';
+import type { Logger } from '../log/logger.ts';
+import type { HostConnection } from './transport/connection.ts';
+import { LocalConnection } from './transport/local.ts';
+import { SshConnection } from './transport/ssh.ts';
+import { JOB_SCRIPTS, jobScriptsVersion } from './remote/scripts.ts';
+import { checkHost, type HostFacts } from './host-check.ts';
+import { shellQuote } from './remote/quote.ts';
+
+export const LOCAL_HOST = 'local';
+
+export type HostRecord = Host & { id: string; check: unknown };
+
+export interface HostRegistryDeps {
+  store: Store;
+  log: Logger;
+  keelHome: string;
+  controlDir: string;
+  /** An ssh config file to use instead of ~/.ssh/config (KEEL_SSH_CONFIG). */
+  sshConfig?: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export class HostRegistry {
+  private readonly deps: HostRegistryDeps;
+  private readonly connections = new Map<string, HostConnection>();
+  /** Hosts (and work dirs) known to have this daemon's script version. */
+  private readonly scriptsInstalled = new Set<string>();
+  private readonly workdirs = new Map<string, string>();
+
+  constructor(deps: HostRegistryDeps) {
+    this.deps = deps;
+    if (!deps.store.hosts.get(LOCAL_HOST)) {
+      deps.store.hosts.add({ name: LOCAL_HOST, backend: 'local', sshTarget: null, workdir: join(deps.keelHome, 'local') });
+    }
+  }
+
+  get(name: string): HostRecord {
+    const h = this.deps.store.hosts.get(name);
+    if (!h) throw new RpcError(ErrorCode.NotFound, `no host "${name}"; \`keel hosts\` lists them, \`keel hosts add NAME --ssh TARGET\` adds one`);
+    return h;
+  }
+
+  list(): HostRecord[] {
+    return this.deps.store.hosts.list();
+  }
+
+  add(input: { name: string; sshTarget: string; workdir?: string; costPerHour?: number | null; labels?: string[] }): HostRecord {
+    if (!NAME.test(input.name)) throw new RpcError(ErrorCode.InvalidParams, `host names use letters, digits, ".", "_" and "-" (got "${input.name}")`);
+    if (input.name === LOCAL_HOST) throw new RpcError(ErrorCode.Conflict, '"local" is the built-in host for this machine');
+    if (/^-|\s/.test(input.sshTarget)) throw new RpcError(ErrorCode.InvalidParams, `"${input.sshTarget}" is not an ssh target (an alias from ~/.ssh/config or user@host[:port])`);
+    if (this.deps.store.hosts.get(input.name)) throw new RpcError(ErrorCode.Conflict, `a host named "${input.name}" exists; remove it first or pick another name`);
+    this.deps.store.hosts.add({ name: input.name, backend: 'ssh', sshTarget: input.sshTarget, workdir: input.workdir ?? '~/.keel', costPerHour: input.costPerHour ?? null, labels: input.labels ?? [] });
+    return this.get(input.name);
+  }
+
+  async remove(name: string): Promise<void> {
+    if (name === LOCAL_HOST) throw new RpcError(ErrorCode.InvalidParams, 'the local host cannot be removed');
+    const conn = this.connections.get(name);
+    this.connections.delete(name);
+    await conn?.close();
+    this.deps.store.hosts.remove(this.get(name).name);
+  }
+
+  connection(name: string): HostConnection {
+    const existing = this.connections.get(name);
+    if (existing) return existing;
+    const h = this.get(name);
+    const conn = h.backend === 'local'
+      ? new LocalConnection(name)
+      : new SshConnection(name, { target: h.sshTarget ?? name, controlDir: this.deps.controlDir, ...(this.deps.sshConfig ? { configFile: this.deps.sshConfig } : {}) });
+    this.connections.set(name, conn);
+    return conn;
+  }
+
+  /** The host's work dir as an absolute path on that host. */
+  async workdir(name: string): Promise<string> {
+    const cached = this.workdirs.get(name);
+    if (cached) return cached;
+    const abs = await this.connection(name).resolvePath(this.get(name).workdir);
+    this.workdirs.set(name, abs);
+    return abs;
+  }
+
+  /** `<workdir>/bin/<version>`: where this daemon's job scripts live on the host. */
+  async scriptsDir(name: string): Promise<string> {
+    const dir = `${await this.workdir(name)}/bin/${jobScriptsVersion()}`;
+    if (this.scriptsInstalled.has(name)) return dir;
+    // One round trip: write every script (from stdin, as a shell archive of quoted heredocs) if the folder is missing.
+    const files = Object.entries(JOB_SCRIPTS)
+      .map(([file, text]) => `printf '%s' ${shellQuote(text)} > "$d.tmp/${file}" && chmod 755 "$d.tmp/${file}"`)
+      .join(' && ');
+    const script = `d=$1; [ -d "$d" ] && exit 0; mkdir -p "$d.tmp" && ${files} && mv "$d.tmp" "$d" 2>/dev/null || [ -d "$d" ]`;
+    const r = await this.connection(name).exec(['bash', '-s', '--', dir], { input: script, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`cannot install job scripts on ${name}: ${r.stderr.trim()}`);
+    this.scriptsInstalled.add(name);
+    return dir;
+  }
+
+  /** Runs the host check and records reachability, facts and GPUs. */
+  async check(name: string): Promise<{ host: HostRecord; facts: HostFacts | null; error: string | null }> {
+    const h = this.get(name);
+    try {
+      const facts = await checkHost(this.connection(name), h.workdir);
+      this.deps.store.hosts.setCheck(name, {
+        reachable: true,
+        check: facts,
+        gpus: (facts.gpus ?? []).map((g) => ({ index: g.index, uuid: g.uuid, name: g.name, memoryTotalMiB: g.memoryTotalMiB })),
+      });
+      return { host: this.get(name), facts, error: null };
+    } catch (err) {
+      const message = (err as Error).message;
+      this.deps.store.hosts.setCheck(name, { reachable: false, check: { error: message } });
+      this.deps.log.warn('host check failed', { host: name, error: message });
+      return { host: this.get(name), facts: null, error: message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.connections.values()].map((c) => c.close()));
+    this.connections.clear();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Turns "launch this config" into a recorded run: finds the project, parses the config,
+ * applies `--set` overrides to a copy (keys validated), and records the run (intent first)
+ * with everything the later steps need. Nothing remote happens here.
+ */
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { ErrorCode, RpcError, type Run } from '../protocol/index.ts';
+import type { Store } from '../store/index.ts';
+import { parseTrainingConfig } from '../track/config/parse.ts';
+import { applyOverrides, renderConfig } from '../track/config/overrides.ts';
+import { flattenParams } from '../track/config/flatten.ts';
+import { readProjectFile } from '../projects/project-file.ts';
+import type { KeelProject } from '../track/project/project-file.ts';
+
+/** What a launch records in `runs.launch_json`: no env values (they may be secrets). */
+export interface LaunchSpec {
+  kind: 'train' | 'eval';
+  projectRoot: string;
+  /** Config path relative to the project root (POSIX), or null for an eval job. */
+  configPath: string | null;
+  configFormat: 'yaml' | 'json';
+  /** The effective config text (after overrides), also stored in blobs by hash. */
+  effectiveConfigHash: string | null;
+  overrides: string[];
+  host: string | null;
+  gpus: number;
+  /** For eval jobs: the checkpoint location to evaluate. */
+  checkpoint: string | null;
+  evalOf: string | null;
+  sweepId: string | null;
+}
+
+export interface LaunchInput {
+  config: string;
+  cwd?: string;
+  host?: string;
+  local?: boolean;
+  gpus?: number;
+  set?: string[];
+  name?: string;
+  retries?: number;
+  priority?: number;
+  sweepId?: string;
+}
+
+/** The project holding `path`: the nearest registered root above it. */
+function projectFor(store: Store, path: string): { id: string; root: string } {
+  let best: { id: string; root: string } | undefined;
+  for (const p of store.projects.list()) {
+    if ((path === p.root || path.startsWith(p.root + sep)) && (!best || p.root.length > best.root.length)) best = { id: p.id, root: p.root };
+  }
+  if (!best) throw new RpcError(ErrorCode.NotFound, `${path} is not inside a registered project; run \`keel init\` in the project folder first`);
+  return best;
+}
+
+export function projectSpec(root: string): KeelProject {
+  const read = readProjectFile(root);
+  if (!read.project) {
+    throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${root} has errors:\n${read.errors.join('\n')}`, { errors: read.errors });
+  }
+  return read.project;
+}
+
+export function prepareLaunch(store: Store, input: LaunchInput): { run: Run; spec: LaunchSpec; effectiveText: string } {
+  const abs = isAbsolute(input.config) ? input.config : resolve(input.cwd ?? process.cwd(), input.config);
+  if (!existsSync(abs)) throw new RpcError(ErrorCode.NotFound, `no config file at ${abs}`);
+  const real = realpathSync(abs);
+  const project = projectFor(store, real);
+  const keel = projectSpec(project.root);
+  if (!keel.train?.command) {
+    throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${project.root} has no train.command; add one, e.g. train: {command: "python3 train.py --config {config} --output-dir {output_dir}"}`);
+  }
+  const text = readFileSync(real, 'utf8');
+  const parsed = parseTrainingConfig(text, real);
+  const overrides = input.set ?? [];
+  const data = overrides.length ? applyOverrides(parsed.data, overrides, Object.keys(flattenParams(parsed.data))) : parsed.data;
+  const effectiveText = overrides.length ? renderConfig(data, parsed.format) : text;
+  const effectiveConfigHash = store.blobs.put(effectiveText);
+  const gpus = input.local ? Math.max(0, input.gpus ?? 0) : Math.max(0, input.gpus ?? 0);
+  const spec: LaunchSpec = {
+    kind: 'train',
+    projectRoot: project.root,
+    configPath: relative(project.root, real).split(sep).join('/'),
+    configFormat: parsed.format,
+    effectiveConfigHash,
+    overrides,
+    host: input.local ? 'local' : input.host ?? null,
+    gpus,
+    checkpoint: null,
+    evalOf: null,
+    sweepId: input.sweepId ?? null,
+  };
+  const configRecord = store.configs.byPath(real);
+  const run = store.runs.create({
+    projectId: project.id,
+    ...(input.name ? { name: input.name } : {}),
+    source: 'launch',
+    kind: 'train',
+    configId: configRecord?.id ?? null,
+    sweepId: input.sweepId ?? null,
+    priority: input.priority ?? 0,
+    gpus,
+    maxRetries: input.retries ?? 0,
+    launch: spec,
+  });
+  store.runLinks.setParams(run.id, flattenParams(data));
+  return { run, spec, effectiveText };
+}
+
+/** Reads the launch spec back from a run. */
+export function launchSpecOf(store: Store, runId: string): LaunchSpec {
+  const spec = store.runs.launchSpec(runId) as LaunchSpec | null;
+  if (!spec) throw new RpcError(ErrorCode.InvalidState, `run ${runId} was not launched by Keel (it was imported or watched)`);
+  return spec;
+}
+
+export function configDirOf(spec: LaunchSpec): string {
+  return spec.configPath ? dirname(spec.configPath) : '.';
+}

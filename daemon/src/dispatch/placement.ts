@@ -1,0 +1,39 @@
+/**
+ * Where a queued run goes: the requested host, or the first reachable host with enough
+ * free GPUs (cheapest first when costs are known). Free = the host's GPUs (from its last
+ * check) minus those leased by active jobs. The host-side flock on each GPU is the final
+ * guard: if two daemons ever disagreed, the second wrapper exits 75 and the run requeues.
+ */
+import type { Store } from '../store/index.ts';
+import type { HostRecord } from './hosts.ts';
+
+export interface Placement {
+  host: HostRecord;
+  gpuIds: string[];
+}
+
+export function freeGpus(store: Store, host: HostRecord): string[] {
+  const used = store.jobs.gpusInUse(host.id);
+  return host.gpus.map((g) => String(g.index)).filter((id) => !used.has(id));
+}
+
+/** A placement for `gpus` GPUs, or a reason why the run must wait. */
+export function place(store: Store, hosts: HostRecord[], want: { host: string | null; gpus: number }): Placement | { wait: string } {
+  const candidates = want.host ? hosts.filter((h) => h.name === want.host) : hosts;
+  if (want.host && candidates.length === 0) return { wait: `host ${want.host} does not exist` };
+  const ordered = [...candidates].sort((a, b) => (a.costPerHour ?? Infinity) - (b.costPerHour ?? Infinity) || a.name.localeCompare(b.name));
+  let best: string | null = null;
+  for (const host of ordered) {
+    if (host.reachable === false && want.host === null) continue;
+    if (want.gpus === 0) {
+      // CPU jobs: without an explicit host they run locally, never on someone's GPU box by surprise.
+      if (want.host === null && host.backend !== 'local') continue;
+      return { host, gpuIds: [] };
+    }
+    const free = freeGpus(store, host);
+    if (free.length >= want.gpus) return { host, gpuIds: free.slice(0, want.gpus) };
+    if (host.gpus.length >= want.gpus) best ??= `${host.name} has ${free.length} of ${host.gpus.length} GPUs free`;
+  }
+  if (best) return { wait: `waiting for ${want.gpus} free GPU(s): ${best}` };
+  return { wait: want.host ? `host ${want.host} has fewer than ${want.gpus} GPUs (run \`keel hosts check ${want.host}\`)` : `no host has ${want.gpus} GPUs; add one with \`keel hosts add\`` };
+}

@@ -1,0 +1,101 @@
+/**
+ * Jobs: one attempt of a run on a host. The host's job directory is the truth about a
+ * running job; this table keeps where it is, what it was given, and what was last seen.
+ */
+import type { Db } from './db.ts';
+import { newId } from './ids.ts';
+
+export type JobState = 'preparing' | 'starting' | 'running' | 'finished' | 'lost' | 'abandoned';
+
+export interface Job {
+  id: string;
+  runId: string;
+  attempt: number;
+  backend: 'local' | 'ssh' | 'slurm';
+  hostId: string | null;
+  jobDir: string;
+  gpuIds: string[];
+  pid: number | null;
+  state: JobState;
+  exitCode: number | null;
+  lastHeartbeat: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+interface JobRow {
+  id: string; run_id: string; attempt: number; backend: Job['backend']; host_id: string | null; remote_dir: string;
+  gpu_ids_json: string; pid: number | null; state: JobState; exit_code: number | null; last_heartbeat: number | null;
+  created_at: number; started_at: number | null; ended_at: number | null;
+}
+
+const toJob = (r: JobRow): Job => ({
+  id: r.id, runId: r.run_id, attempt: r.attempt, backend: r.backend, hostId: r.host_id, jobDir: r.remote_dir,
+  gpuIds: JSON.parse(r.gpu_ids_json) as string[], pid: r.pid, state: r.state, exitCode: r.exit_code,
+  lastHeartbeat: r.last_heartbeat, createdAt: r.created_at, startedAt: r.started_at, endedAt: r.ended_at,
+});
+
+/** States in which a job holds its GPUs. */
+export const ActiveJobStates: readonly JobState[] = ['preparing', 'starting', 'running'];
+
+export class JobStore {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Records the next attempt of a run (attempt numbers start at 1). */
+  create(input: { runId: string; backend: Job['backend']; hostId: string; jobDirFor: (attempt: number) => string; gpuIds: string[] }): Job {
+    return this.db.transaction(() => {
+      const attempt = ((this.db.prepare('SELECT max(attempt) FROM jobs WHERE run_id = ?').pluck().get(input.runId) as number | null) ?? 0) + 1;
+      const id = newId('job');
+      this.db
+        .prepare(`INSERT INTO jobs (id, run_id, attempt, backend, host_id, remote_dir, gpu_ids_json, state, created_at)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, 'preparing', ?)`)
+        .run(id, input.runId, attempt, input.backend, input.hostId, input.jobDirFor(attempt), JSON.stringify(input.gpuIds), Date.now());
+      return this.get(id) as Job;
+    })();
+  }
+
+  get(id: string): Job | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row ? toJob(row) : undefined;
+  }
+
+  /** The run's newest attempt. */
+  latest(runId: string): Job | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE run_id = ? ORDER BY attempt DESC LIMIT 1').get(runId) as JobRow | undefined;
+    return row ? toJob(row) : undefined;
+  }
+
+  byRun(runId: string): Job[] {
+    return (this.db.prepare('SELECT * FROM jobs WHERE run_id = ? ORDER BY attempt').all(runId) as JobRow[]).map(toJob);
+  }
+
+  /** Jobs that hold (or may hold) resources: preparing, starting, running. */
+  active(hostId?: string): Job[] {
+    const rows = (hostId
+      ? this.db.prepare("SELECT * FROM jobs WHERE state IN ('preparing', 'starting', 'running') AND host_id = ? ORDER BY created_at").all(hostId)
+      : this.db.prepare("SELECT * FROM jobs WHERE state IN ('preparing', 'starting', 'running') ORDER BY created_at").all()) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  /** GPU ids leased on a host by active jobs. */
+  gpusInUse(hostId: string): Set<string> {
+    return new Set(this.active(hostId).flatMap((j) => j.gpuIds));
+  }
+
+  update(id: string, patch: { state?: JobState; pid?: number | null; exitCode?: number | null; lastHeartbeat?: number | null; started?: boolean; ended?: boolean }): void {
+    const j = this.get(id);
+    if (!j) return;
+    const now = Date.now();
+    this.db
+      .prepare('UPDATE jobs SET state = ?, pid = ?, exit_code = ?, last_heartbeat = ?, started_at = ?, ended_at = ? WHERE id = ?')
+      .run(
+        patch.state ?? j.state, patch.pid === undefined ? j.pid : patch.pid, patch.exitCode === undefined ? j.exitCode : patch.exitCode,
+        patch.lastHeartbeat === undefined ? j.lastHeartbeat : patch.lastHeartbeat,
+        patch.started ? j.startedAt ?? now : j.startedAt, patch.ended ? j.endedAt ?? now : j.endedAt, id,
+      );
+  }
+}
