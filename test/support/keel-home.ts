@@ -23,13 +23,17 @@ export class TestHome {
   readonly dir: string;
   readonly home: string;
 
-  constructor(prefix = 'keel-test-') {
+  /** Extra environment for the CLI and the daemon it starts (poll intervals, ssh config…). */
+  readonly extraEnv: NodeJS.ProcessEnv;
+
+  constructor(prefix = 'keel-test-', extraEnv: NodeJS.ProcessEnv = {}) {
     this.dir = mkdtempSync(join(tmpdir(), prefix));
     this.home = join(this.dir, 'home');
+    this.extraEnv = extraEnv;
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { ...process.env, KEEL_HOME: this.home };
+    return { ...process.env, ...this.extraEnv, KEEL_HOME: this.home };
   }
 
   get socket(): string {

@@ -90,17 +90,27 @@ export class Dispatcher {
 
   /** Starts the reconciler: every active job is re-derived from its host now and on a timer. */
   start(): void {
-    const tick = async (): Promise<void> => {
-      if (this.closed) return;
-      try {
-        await this.monitor.tick();
-        await this.pump();
-      } catch (err) {
-        this.deps.log.error('dispatch tick failed', { error: (err as Error).stack });
-      }
-      if (!this.closed) this.timer = setTimeout(() => void tick(), this.monitor.interval());
-    };
-    void tick();
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      await this.monitor.tick();
+      await this.pump();
+    } catch (err) {
+      this.deps.log.error('dispatch tick failed', { error: (err as Error).stack });
+    }
+    if (!this.closed && !this.timer) this.timer = setTimeout(() => void this.tick(), this.monitor.interval());
+  }
+
+  /** Brings the next reconcile forward (a job just started; the idle interval is long). */
+  wake(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), this.deps.pollMs ?? 2000);
   }
 
   setStatus(runId: string, status: RunStatus, detail: { reason?: string | null; exitCode?: number | null } = {}): void {
@@ -168,6 +178,7 @@ export class Dispatcher {
       const job = await this.newAttempt(run, where.host, where.gpuIds);
       this.starting.add(run.id);
       void startAttempt(this.ctx, run, job, where.host.name)
+        .then(() => this.wake())
         .catch((err: Error) => this.attemptFailed(run.id, job, err))
         .finally(() => this.starting.delete(run.id));
     }

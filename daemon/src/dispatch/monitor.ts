@@ -186,6 +186,7 @@ export class Monitor {
   }
 
   private lost(host: HostRecord, run: Run, job: Job, reason: string): void {
+    const canRetry = this.retriesLeft(run) > 0; // counted before this attempt is marked lost
     this.d.store.jobs.update(job.id, { state: 'lost', ended: true });
     this.d.logs.stop(job.id);
     if (this.cancelRequested.has(run.id)) {
@@ -193,7 +194,7 @@ export class Monitor {
       this.d.setStatus(run.id, 'cancelled', { reason: `cancelled (${reason})` });
       return;
     }
-    if (this.retriesLeft(run) > 0) {
+    if (canRetry) {
       this.d.log.warn('attempt lost; retrying', { run: run.id, attempt: job.attempt, reason });
       this.d.setStatus(run.id, 'queued', { reason: `attempt ${job.attempt} lost on ${host.name} (${reason}); retrying` });
       return;

@@ -1,0 +1,148 @@
+/**
+ * Dispatch on the local backend, through the real CLI and daemon, with real processes:
+ * success, failure with its exit code, cancel, shell metacharacters that must reach the
+ * job intact, a killed daemon, a killed wrapper, a reboot (changed boot id), and retries.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestHome, waitFor } from './support/keel-home.ts';
+import { writeProbeProject } from './support/probe-project.ts';
+
+interface RunJson { id: string; name: string; status: string; exitCode: number | null; unreachableSince: number | null; statusReason: string | null }
+interface Detail { run: RunJson; metrics: { key: string; points: number; lastValue: number | null }[]; params: Record<string, unknown> }
+
+describe('dispatch on the local backend', () => {
+  const bootFile = join('/tmp', `keel-boot-${process.pid}`);
+  const h = new TestHome('keel-dispatch-', {
+    KEEL_POLL_MS: '300', KEEL_JOB_HEARTBEAT_SECONDS: '1', KEEL_JOB_KILL_GRACE_SECONDS: '2', KEEL_BOOT_ID_FILE: bootFile,
+  });
+  const root = join(h.dir, `proj "q" $(touch ${h.dir}/pwned) é`);
+  const secret = 'hf_abcdefghijklmnopqrstuvwxyz012345';
+
+  const launch = (args: string[]): string => h.keelJson<{ run: RunJson }>(['launch', ...args], { cwd: root }).run.id;
+  const show = (id: string): Detail => h.keelJson<Detail>(['run', 'show', id]);
+  const jobDir = (id: string, attempt = 1): string => join(h.home, 'local', 'jobs', id, String(attempt));
+  const wait = (id: string): { code: number; run: RunJson } => {
+    const r = h.keel(['wait', id, '--timeout', '120', '--json']);
+    return { code: r.code, run: (JSON.parse(r.stdout) as { run: RunJson }).run };
+  };
+  const statePid = (id: string, attempt = 1): number => Number(readFileSync(join(jobDir(id, attempt), 'state', 'pid'), 'utf8').split(' ')[0]);
+
+  before(() => {
+    writeFileSync(bootFile, 'boot-a\n');
+    writeProbeProject(root, {
+      ok: { steps: 8 },
+      fail: { steps: 2, exit: 3 },
+      slow: { steps: 400, sleep: 0.05 },
+      odd: { steps: 1, note: `it's "quoted" $(touch ${h.dir}/pwned2) \`touch ${h.dir}/pwned3\` ; rm -rf / | é 日本` },
+    }, { env: { HF_TOKEN: secret } });
+    h.keelJson(['init', root]);
+  });
+
+  after(() => {
+    assert.equal(h.integrity(), 'ok');
+    h.cleanup();
+  });
+
+  it('launches, streams logs and metrics, and succeeds', () => {
+    const id = launch(['configs/ok.json', '--local']);
+    const { code, run } = wait(id);
+    assert.equal(code, 0);
+    assert.equal(run.status, 'succeeded');
+    const d = show(id);
+    const loss = d.metrics.find((m) => m.key === 'loss');
+    assert.equal(loss?.points, 8);
+    assert.equal(loss?.lastValue, 1 / 8);
+    const logs = h.keel(['logs', id]).stdout;
+    assert.match(logs, /step 8 loss 0\.125000\ndone\n/);
+    const info = JSON.parse(readFileSync(join(jobDir(id), 'outputs', 'info.json'), 'utf8')) as { argv: string[]; run: string; cuda: string; data: string; secret: string };
+    assert.equal(info.run, id);
+    assert.equal(info.cuda, '', 'a CPU job sees no GPUs');
+    assert.equal(info.data, '{"text": "hello"}\n{"text": "world"}\n', 'the dataset is in the workspace');
+    assert.equal(info.secret, secret, 'env values reach the job');
+  });
+
+  it('never writes env values to the database or the log', () => {
+    const db = readFileSync(h.db);
+    assert.equal(db.includes(Buffer.from(secret)), false, 'not in keel.db');
+    const wal = join(h.home, 'keel.db-wal');
+    if (existsSync(wal)) assert.equal(readFileSync(wal).includes(Buffer.from(secret)), false, 'not in the WAL');
+    assert.equal(readFileSync(join(h.home, 'daemon.log'), 'utf8').includes(secret), false, 'not in daemon.log');
+  });
+
+  it('a failing job ends failed with its exit code, and keel wait exits with it', () => {
+    const id = launch(['configs/fail.json', '--local']);
+    const { code, run } = wait(id);
+    assert.equal(run.status, 'failed');
+    assert.equal(run.exitCode, 3);
+    assert.equal(code, 3);
+    const { events } = h.keelJson<{ events: { kind: string; runId: string }[] }>(['events', '--run', id]);
+    assert.ok(events.some((e) => e.kind === 'run_failed'));
+  });
+
+  it('cancel sends TERM to the process group and records the exit code', async () => {
+    const id = launch(['configs/slow.json', '--local']);
+    await waitFor(() => show(id).run.status === 'running' && (show(id).metrics.find((m) => m.key === 'loss')?.points ?? 0) > 2, 30_000, 'the run to be running');
+    h.keelJson(['cancel', id]);
+    const { code, run } = wait(id);
+    assert.equal(run.status, 'cancelled');
+    assert.equal(run.exitCode, 143);
+    assert.equal(code, 130);
+  });
+
+  it('spaces, quotes, $() and backticks in paths, values and names reach the job intact and never run', () => {
+    const name = `odd run 'x' $(touch ${h.dir}/pwned4)`;
+    const id = launch(['configs/odd.json', '--local', '--name', name, '--set', `note=$(touch ${h.dir}/pwned5) "x" 'y'`]);
+    assert.equal(wait(id).run.status, 'succeeded');
+    const info = JSON.parse(readFileSync(join(jobDir(id), 'outputs', 'info.json'), 'utf8')) as { argv: string[]; cfg: { note: string } };
+    assert.equal(info.cfg.note, `$(touch ${h.dir}/pwned5) "x" 'y'`);
+    assert.deepEqual(info.argv, ['--config', join(jobDir(id), 'config.json'), '--out', join(jobDir(id), 'outputs'), '--name', id]);
+    assert.equal(show(id).run.name, name);
+    assert.equal(show(id).params.note, `$(touch ${h.dir}/pwned5) "x" 'y'`, 'the run records its effective config');
+    for (const f of readdirSync(h.dir)) assert.doesNotMatch(f, /^pwned/, `nothing executed (${f})`);
+  });
+
+  it('survives kill -9 of the daemon mid-run: still tracked, no gap, no duplicate', async () => {
+    const id = launch(['configs/slow.json', '--local', '--set', 'steps=60']);
+    await waitFor(() => (show(id).metrics.find((m) => m.key === 'loss')?.points ?? 0) >= 5, 30_000, 'some metrics');
+    const pid = h.daemonPid();
+    assert.ok(pid);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, 5000, 'the daemon to die');
+    const { run } = wait(id); // auto-starts a new daemon, which reconciles the job
+    assert.equal(run.status, 'succeeded');
+    const loss = show(id).metrics.find((m) => m.key === 'loss');
+    assert.equal(loss?.points, 60);
+    const logs = h.keel(['logs', id]).stdout;
+    for (let s = 1; s <= 60; s++) assert.equal(logs.split(`step ${s} loss`).length - 1, 1, `log line ${s} exactly once`);
+  });
+
+  it('a killed wrapper makes the run lost, not running forever', async () => {
+    const id = launch(['configs/slow.json', '--local']);
+    await waitFor(() => show(id).run.status === 'running' && existsSync(join(jobDir(id), 'state', 'pid')), 30_000, 'running');
+    const jobPid = Number(readFileSync(join(jobDir(id), 'state', 'job_pid'), 'utf8').split(' ')[1]);
+    process.kill(statePid(id), 'SIGKILL');
+    try { process.kill(-jobPid, 'SIGKILL'); } catch { /* already gone */ }
+    const { run, code } = wait(id);
+    assert.equal(run.status, 'lost');
+    assert.equal(code, 75);
+  });
+
+  it('a changed boot id (a reboot) makes the run lost; with --retries it runs again in a new attempt', async () => {
+    const id = launch(['configs/slow.json', '--local', '--retries', '1', '--set', 'steps=40']);
+    await waitFor(() => show(id).run.status === 'running' && existsSync(join(jobDir(id), 'state', 'job_pid')), 30_000, 'running');
+    // After a reboot the recorded pid may be alive again as some other process: the boot id tells.
+    writeFileSync(bootFile, 'boot-b\n');
+    await waitFor(() => existsSync(join(jobDir(id, 2), 'state', 'pid')), 30_000, 'attempt 2');
+    const { events } = h.keelJson<{ events: { kind: string; message: string }[] }>(['events', '--run', id]);
+    const oldGroup = Number(readFileSync(join(jobDir(id), 'state', 'job_pid'), 'utf8').split(' ')[1]);
+    try { process.kill(-oldGroup, 'SIGKILL'); process.kill(statePid(id), 'SIGKILL'); } catch { /* gone */ }
+    assert.ok(!events.some((e) => e.kind === 'run_lost'), 'with a retry left, the run is not lost');
+    const { run } = wait(id);
+    assert.equal(run.status, 'succeeded', 'the retry succeeded');
+    assert.ok(existsSync(join(jobDir(id, 2), 'state', 'exit_code')), 'attempt 2 has its own directory');
+    assert.equal(readFileSync(join(jobDir(id, 2), 'state', 'exit_code'), 'utf8').trim(), '0');
+  });
+});
