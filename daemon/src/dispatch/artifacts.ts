@@ -13,7 +13,7 @@ import type { HostConnection } from './transport/connection.ts';
 
 const ARTIFACTS_SH = `
 set -u
-out=$1; art=$2
+out=$1; art=$2; final=\${3:-0}
 mkdir -p "$art"
 [ -d "$out" ] || { echo KEEL_END; exit 0; }
 for d in "$out" "$out"/*/ "$out"/*/adapter_model/; do
@@ -21,14 +21,17 @@ for d in "$out" "$out"/*/ "$out"/*/adapter_model/; do
   case $(basename "$d") in .*|runs|logs|lm_eval) continue;; esac
   ls "$d" 2>/dev/null | grep -Eq '(\\.safetensors|\\.bin|\\.pt|\\.pth|\\.gguf|adapter_config\\.json)$' || continue
   ls "$d" | grep -Eqv '^training_args\\.bin$' || continue
-  case $(basename "$d") in checkpoint-*|last-checkpoint) [ -f "$d/trainer_state.json" ] || continue;; esac
+  hf=0
+  case $(basename "$d") in checkpoint-*|last-checkpoint) [ -f "$d/trainer_state.json" ] || continue; hf=1;; esac
   listing=$(cd "$d" && find . -maxdepth 1 -type f ! -name '.*' -printf '%P\\t%s\\t%T@\\n' | LC_ALL=C sort)
   key=$(printf '%s' "$listing" | sha256sum | cut -c1-16)
   name=$(printf '%s' "\${d#"$out"}" | tr '/' '_'); [ -n "$name" ] || name=_root
   m="$art/$name.manifest"
   if [ ! -f "$m" ] || [ "$(head -n1 "$m")" != "$key" ]; then
     prev="$art/$name.listing"
-    if [ -f "$prev" ] && [ "$(cat "$prev")" = "$key" ]; then
+    # HF writes trainer_state.json last, so its checkpoints are complete at first sight;
+    # other folders must look the same twice, unless the job has ended.
+    if [ "$hf" = 1 ] || [ "$final" = 1 ] || { [ -f "$prev" ] && [ "$(cat "$prev")" = "$key" ]; }; then
       { echo "$key"; (cd "$d" && find . -maxdepth 1 -type f ! -name '.*' -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 -r sha256sum | while read -r h f; do printf '%s\\t%s\\t%s\\n' "$h" "$(stat -c %s "$f")" "$f"; done); } > "$m.tmp" && mv "$m.tmp" "$m"
     else
       echo "$key" > "$prev"; continue
@@ -67,9 +70,9 @@ function stepOf(dir: string): number | null {
 
 /** Hashes complete checkpoint folders on the host and registers new ones. Returns how many were new. */
 export async function registerRemoteCheckpoints(
-  store: Store, conn: HostConnection, run: { id: string; hostId: string | null }, jobDir: string, finalStep: number | null,
+  store: Store, conn: HostConnection, run: { id: string; hostId: string | null }, jobDir: string, finalStep: number | null, final: boolean,
 ): Promise<Checkpoint[]> {
-  const r = await conn.exec(['bash', '-c', ARTIFACTS_SH, 'keel-artifacts', `${jobDir}/outputs`, `${jobDir}/artifacts`], { timeoutMs: 30 * 60_000 });
+  const r = await conn.exec(['bash', '-c', ARTIFACTS_SH, 'keel-artifacts', `${jobDir}/outputs`, `${jobDir}/artifacts`, final ? '1' : '0'], { timeoutMs: 30 * 60_000 });
   const { checkpoints, complete } = parseArtifacts(r.stdout);
   if (!complete) return [];
   const added: Checkpoint[] = [];

@@ -152,7 +152,7 @@ export class Monitor {
     await conn.pull(`${outputs}/`, join(mirror, 'outputs'), { excludes: HEAVY, partial: false });
     const report = await this.d.tracker.ingestRun(run.projectId, join(mirror, 'outputs'), 'launch', { runId: run.id, checkpoints: false });
     const finalStep = this.d.store.metrics.series(run.id).reduce<number | null>((m, x) => (x.lastStep !== null && (m === null || x.lastStep > m) ? x.lastStep : m), null);
-    const added = await registerRemoteCheckpoints(this.d.store, conn, { id: run.id, hostId: host.id }, job.jobDir, finalStep);
+    const added = await registerRemoteCheckpoints(this.d.store, conn, { id: run.id, hostId: host.id }, job.jobDir, finalStep, final);
     if (added.length > 0 || report.points > 0) this.d.log.debug('synced', { run: run.id, points: report.points, checkpoints: added.length });
   }
 
