@@ -144,6 +144,8 @@ export const paramsOf = {
     dest: v.optional(v.string({ minLength: 1, maxLength: 4096 })),
     cwd: v.optional(v.string({ minLength: 1, maxLength: 4096 })),
   }),
+  /** Client → daemon: a run's effective config text (after overrides), for diffs. */
+  'runs/config': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
   /** Client → daemon: recent events and alerts. */
   'events/list': v.object({ run: v.optional(v.string({ maxLength: 200 })), limit: v.optional(v.number({ integer: true, min: 1, max: 1000 })) }),
 } satisfies Record<string, Validator<unknown>>;
@@ -196,6 +198,7 @@ export interface ResultOf {
   'runs/logs': { runId: string; text: string; offset: number; size: number; done: boolean };
   'runs/pull': { path: string; bytes: number; checkpoint: Checkpoint };
   'events/list': { events: KeelEvent[] };
+  'runs/config': { runId: string; text: string | null; format: 'yaml' | 'json' | null; path: string | null };
 }
 
 export type Method = keyof typeof paramsOf & keyof ResultOf;

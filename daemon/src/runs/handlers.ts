@@ -72,6 +72,15 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       }
       return { runId: run.id, key, ...r };
     },
+    'runs/config': ({ run: ref }) => {
+      const run = findRun(ctx, ref);
+      const spec = store.runs.launchSpec(run.id) as { effectiveConfigHash?: string | null; configFormat?: 'yaml' | 'json'; configPath?: string | null } | null;
+      if (spec?.effectiveConfigHash) {
+        return { runId: run.id, text: store.blobs.getText(spec.effectiveConfigHash) ?? null, format: spec.configFormat ?? null, path: spec.configPath ?? null };
+      }
+      const config = run.configId ? store.configs.get(run.configId) : undefined;
+      return { runId: run.id, text: config ? store.configs.content(config.id) ?? null : null, format: config?.format ?? null, path: config?.paths[0] ?? null };
+    },
     'evals/list': ({ project, task, run }) => {
       if (run) return { evals: evalsOfRun(store, findRun(ctx, run).id).filter((e) => !task || e.task === task) };
       const pid = projectId(project);

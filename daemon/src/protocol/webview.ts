@@ -1,0 +1,63 @@
+/**
+ * Messages between the extension host and the compare panel's webview (postMessage).
+ * Both sides import these types; the webview never talks to the daemon directly.
+ * The webview says `ready` before the host sends anything; after `init` only deltas flow.
+ */
+import type { LineageGraph, MetricPoint, Run, RunComparison } from './domain.ts';
+
+/** What the panel remembers across reloads (VS Code's webview state / serializer). */
+export interface ComparePanelState {
+  runIds: string[];
+  xAxis: 'step' | 'time';
+  /** Exponential moving average weight, 0 (off) … 0.99. */
+  smoothing: number;
+  logScale: boolean;
+  showAllParams: boolean;
+  baselineRunId: string | null;
+  /** Metric keys whose charts are shown (empty = all). */
+  selectedKeys: string[];
+}
+
+export const defaultPanelState = (runIds: string[]): ComparePanelState => ({
+  runIds, xAxis: 'step', smoothing: 0, logScale: false, showAllParams: false, baselineRunId: runIds[0] ?? null, selectedKeys: [],
+});
+
+/** One curve: a run's series for one key (downsampled by the daemon to min/max per bucket). */
+export interface SeriesPayload {
+  runId: string;
+  key: string;
+  points: MetricPoint[];
+  total: number;
+  downsampled: boolean;
+}
+
+/** Extension host → webview. */
+export type HostToWebview =
+  | { type: 'init'; state: ComparePanelState; comparison: RunComparison; series: SeriesPayload[] }
+  /** New points of a running run's series (append; replaces points at equal steps). */
+  | { type: 'seriesAppend'; runId: string; key: string; points: MetricPoint[] }
+  /** A whole series again (after a zoom or a resync). */
+  | { type: 'series'; series: SeriesPayload }
+  | { type: 'runUpdate'; run: Run }
+  | { type: 'comparison'; comparison: RunComparison }
+  | { type: 'lineage'; runId: string; graph: LineageGraph | null }
+  | { type: 'runRemoved'; runId: string }
+  | { type: 'error'; message: string };
+
+/** Webview → extension host. */
+export type WebviewToHost =
+  | { type: 'ready' }
+  /** Re-fetch a series at a finer resolution for a step range (zoom). */
+  | { type: 'requestSeries'; runId: string; key: string; maxPoints: number; fromStep?: number; toStep?: number }
+  /** Open VS Code's diff editor between two runs' effective configs, at `key`. */
+  | { type: 'openConfigDiff'; key: string; leftRunId: string; rightRunId: string }
+  | { type: 'openRun'; runId: string }
+  | { type: 'requestLineage'; runId: string }
+  | { type: 'stateChanged'; state: ComparePanelState };
+
+/** Narrow an unknown postMessage payload to a WebviewToHost (the host validates before use). */
+export function isWebviewToHost(x: unknown): x is WebviewToHost {
+  if (typeof x !== 'object' || x === null) return false;
+  const t = (x as { type?: unknown }).type;
+  return typeof t === 'string' && ['ready', 'requestSeries', 'openConfigDiff', 'openRun', 'requestLineage', 'stateChanged'].includes(t);
+}
