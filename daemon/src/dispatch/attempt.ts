@@ -181,6 +181,8 @@ export async function startAttempt(ctx: DispatchContext, run: Run, job: Job, hos
   const ws = await ctx.hosts.connection(host).exec(['bash', '-c', WORKSPACE_SH, 'keel-workspace', workspace, codeDir, ...links.flat()]);
   if (ws.code !== 0) throw new Error(`cannot build the workspace on ${host}: ${ws.stderr.trim()}`);
   await writeJobDir(ctx, run, job, host, spec, workspace, versions);
+  const moved = ctx.transfers(job.id);
+  ctx.log.info('job directory ready', { run: run.id, attempt: job.attempt, host, codeBytes: moved.code, dataBytes: moved.data });
   ctx.setStatus(run.id, 'starting');
   ctx.store.jobs.update(job.id, { state: 'starting' });
   const scripts = await ctx.hosts.scriptsDir(host);

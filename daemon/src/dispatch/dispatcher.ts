@@ -67,6 +67,7 @@ export class Dispatcher {
         t[what] += bytes;
         this.transfers.set(jobId, t);
       },
+      transfers: (jobId) => this.transfers.get(jobId) ?? { code: 0, data: 0 },
     };
     this.logs = new LogFollower(deps.store, deps.keelHome, (runId, lines, offset) => deps.publish('logs', { runId, lines, offset }, runId));
     this.monitor = new Monitor(this, { pollMs: deps.pollMs ?? 2000, unreachableGraceMs: deps.unreachableGraceMs ?? 30 * 60_000 });
