@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesRoot, TestHome, waitFor } from './support/keel-home.ts';
 
@@ -127,6 +127,27 @@ describe('tracking a project end to end', () => {
     assert.deepEqual(p?.invalidLines.map((l) => l.line), [5]);
     appendFileSync(join(root, 'data', 'train.jsonl'), JSON.stringify({ instruction: 'new', output: 'row' }) + '\n');
     await waitFor(() => h.keelJson<{ versions: unknown[] }>(['dataset', 'show', join(root, 'data', 'train.jsonl')]).versions.length === 2, 30_000, 'a second dataset version');
+  });
+
+  it('follows editors that save by rename, and folders deleted and made again', async () => {
+    const config = join(root, 'configs', 'lora.yml');
+    const before = h.keelJson<Graph>(['lineage', config]).root.details.hash;
+    // Save-by-rename, as vim and many editors do: write a temp file, rename it over the config.
+    writeFileSync(`${config}.swp`, readFileSync(config, 'utf8').replace('learning_rate: 0.0002', 'learning_rate: 0.0003'));
+    renameSync(`${config}.swp`, config);
+    await waitFor(() => h.keelJson<Graph>(['lineage', config]).root.details.hash !== before, 30_000, 'the edited config to be recorded');
+    // A data folder removed and created again with new content becomes a new version.
+    const extra = join(root, 'data', 'extra.jsonl');
+    writeFileSync(extra, '{"a": 1}\n');
+    await waitFor(() => h.keel(['dataset', 'show', extra, '--json']).code === 0, 30_000, 'the new dataset');
+    rmSync(join(root, 'data'), { recursive: true });
+    mkdirSync(join(root, 'data'));
+    writeFileSync(extra, '{"a": 2}\n');
+    writeFileSync(join(root, 'data', 'train.jsonl'), '{"instruction": "x", "output": "y"}\n');
+    await waitFor(() => {
+      const r = h.keel(['dataset', 'show', extra, '--json']);
+      return r.code === 0 && (JSON.parse(r.stdout) as { versions: unknown[] }).versions.length === 2;
+    }, 30_000, 'a second version after the folder came back');
   });
 
   it('tags checkpoints and rolls back by re-tagging', () => {

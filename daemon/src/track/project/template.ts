@@ -45,14 +45,16 @@ ignore:
   - "**/.cache/**"
   - "**/wandb/**"
 
-# How to start a training run. Keel fills in these placeholders:
+# How to start a training run, from the root of the code snapshot on the host.
+# Keel fills in these placeholders, each as one single-quoted argument (so write them
+# bare, not inside quotes):
 #   {config}      the run's config file, with any --set overrides applied
 #   {output_dir}  the folder the run writes to
-#   {run}         the run's name
+#   {run}         the run's id
 #   {checkpoint}  the checkpoint to start from, when there is one
 # \${NAME} is left to the shell. Uncomment one command:
 # train:
-#   setup: source .venv/bin/activate       # runs first, in the same shell
+#   setup: pip install -r requirements.txt # once per code version on each host
 #   command: axolotl train {config}
 #   # command: tune run lora_finetune_single_device --config {config} output_dir={output_dir}
 #   # command: python train.py --config {config} --output_dir {output_dir}
