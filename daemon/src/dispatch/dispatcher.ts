@@ -91,7 +91,22 @@ export class Dispatcher {
 
   /** Starts the reconciler: every active job is re-derived from its host now and on a timer. */
   start(): void {
+    this.recoverInterruptedStarts();
     void this.tick();
+  }
+
+  /**
+   * An attempt still 'preparing' when the daemon died never reached start.sh (the job is
+   * marked 'starting' before that call), so nothing runs on the host: requeue it. Attempts
+   * in 'starting' or 'running' are left to the reconciler, which asks the host.
+   */
+  private recoverInterruptedStarts(): void {
+    for (const job of this.store.jobs.active()) {
+      if (job.state !== 'preparing') continue;
+      this.store.jobs.update(job.id, { state: 'abandoned', ended: true });
+      const run = this.store.runs.get(job.runId);
+      if (run && !isTerminal(run.status)) this.setStatus(run.id, 'queued', { reason: 'the daemon stopped while preparing this run; requeued' });
+    }
   }
 
   private async tick(): Promise<void> {
@@ -185,10 +200,15 @@ export class Dispatcher {
     }
   }
 
-  /** Hosts are checked (GPU inventory) before their first placement. */
+  /**
+   * Hosts are checked (GPU inventory) before their first placement; an unreachable host is
+   * checked again at most once a minute, so a queued run waits instead of hammering it.
+   */
   private async ensureChecked(hostName: string | null): Promise<void> {
     for (const h of this.hosts.list()) {
-      if ((hostName === null || h.name === hostName) && h.checkedAt === null) await this.hosts.check(h.name);
+      if (hostName !== null && h.name !== hostName) continue;
+      const stale = h.reachable === false && Date.now() - (h.checkedAt ?? 0) > 60_000;
+      if (h.checkedAt === null || stale) await this.hosts.check(h.name);
     }
   }
 

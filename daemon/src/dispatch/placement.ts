@@ -24,7 +24,10 @@ export function place(store: Store, hosts: HostRecord[], want: { host: string | 
   const ordered = [...candidates].sort((a, b) => (a.costPerHour ?? Infinity) - (b.costPerHour ?? Infinity) || a.name.localeCompare(b.name));
   let best: string | null = null;
   for (const host of ordered) {
-    if (host.reachable === false && want.host === null) continue;
+    if (host.reachable === false) {
+      if (want.host !== null) return { wait: `host ${host.name} is unreachable; Keel checks it again every minute` };
+      continue;
+    }
     if (want.gpus === 0) {
       // CPU jobs: without an explicit host they run locally, never on someone's GPU box by surprise.
       if (want.host === null && host.backend !== 'local') continue;
