@@ -68,6 +68,8 @@ export const paramsOf = {
   'runs/list': v.object({
     project: v.optional(projectRef),
     statuses: v.optional(v.array(v.literal(...RunStatuses), { maxItems: RunStatuses.length })),
+    /** Only runs whose config was read from this file (absolute path; any version of it). */
+    config: v.optional(v.string({ minLength: 1, maxLength: 4096 })),
     limit: v.optional(v.number({ integer: true, min: 1, max: 10_000 })),
   }),
   /** Client → daemon: one run (id, id prefix or name) with params, metric summaries, checkpoints and evals. */
@@ -207,7 +209,7 @@ export type ParamsOf<M extends Method> = Infer<(typeof paramsOf)[M]>;
 /** Notifications the daemon pushes, by topic: `{method: 'notify/<topic>', params}`. */
 export interface NotificationOf {
   runs: { runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null };
-  metrics: { runId: string; key: string; points: { step: number; value: number | null; special?: 'nan' | 'inf' | '-inf' }[] };
+  metrics: { runId: string; key: string; points: { step: number; value: number | null; special?: 'nan' | 'inf' | '-inf'; wallTime?: number | null }[] };
   logs: { runId: string; lines: string[]; offset: number };
   progress: { task: string; id: string; done: number; total: number | null; unit: 'bytes' | 'files' | 'items'; message?: string; finished?: boolean };
   alerts: { id: number; kind: string; severity: 'info' | 'warning' | 'error'; runId: string | null; message: string };

@@ -1,6 +1,6 @@
 /** Protocol methods for runs: list, show, compare, import, metrics, evals. */
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { ErrorCode, RpcError, type Run, type RunSummary } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
@@ -10,6 +10,19 @@ export function findRun(ctx: DaemonContext, ref: string): Run {
   const run = ctx.store.runs.find(ref);
   if (!run) throw new RpcError(ErrorCode.NotFound, `no run "${ref}"; \`keel runs\` lists them (an id prefix or a unique name works)`);
   return run;
+}
+
+/** The paths a config file may be recorded under: as given and with symlinks resolved. */
+function configPathsOf(path: string): string[] {
+  if (!isAbsolute(path)) throw new RpcError(ErrorCode.InvalidParams, `give the config as an absolute path, got "${path}"`);
+  const abs = resolve(path);
+  let real = abs;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    /* a deleted config still has its runs */
+  }
+  return [...new Set([abs, real])];
 }
 
 function summarise(ctx: DaemonContext, run: Run): RunSummary {
@@ -28,9 +41,10 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
     return p.id;
   };
   return {
-    'runs/list': ({ project, statuses, limit }) => {
+    'runs/list': ({ project, statuses, config, limit }) => {
       const pid = projectId(project);
-      const runs = store.runs.list({ ...(pid ? { projectId: pid } : {}), ...(statuses ? { statuses } : {}), limit: limit ?? 200 });
+      const configPaths = config === undefined ? undefined : configPathsOf(config);
+      const runs = store.runs.list({ ...(pid ? { projectId: pid } : {}), ...(statuses ? { statuses } : {}), ...(configPaths ? { configPaths } : {}), limit: limit ?? 200 });
       return { runs: runs.map((r) => summarise(ctx, r)) };
     },
     'runs/get': ({ run: ref }) => {

@@ -116,9 +116,14 @@ export class RunStore {
     return rows.length === 1 ? toRun(rows[0] as RunRow) : undefined;
   }
 
-  list(filter: { projectId?: string; statuses?: RunStatus[]; limit?: number } = {}): Run[] {
+  list(filter: { projectId?: string; statuses?: RunStatus[]; configPaths?: string[]; limit?: number } = {}): Run[] {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (filter.configPaths) {
+      // Every version of the file counts: each edit is a new config record at the same path.
+      where.push(`runs.config_id IN (SELECT config_id FROM config_paths WHERE abs_path IN (${filter.configPaths.map(() => '?').join(',') || 'NULL'}))`);
+      args.push(...filter.configPaths);
+    }
     if (filter.projectId) {
       where.push('runs.project_id = ?');
       args.push(filter.projectId);

@@ -19,7 +19,7 @@ import { compileProjectGlobs, ProjectWatcher, type ProjectGlobs, type TrackedCha
 import { expandGlob } from './watch/expand.ts';
 import { compileGlob } from './watch/glob.ts';
 import { WorkQueue } from './watch/work-queue.ts';
-import type { Publish } from './publish.ts';
+import { publishPoints, type Publish } from './publish.ts';
 
 export interface TrackerDeps {
   store: Store;
@@ -52,7 +52,10 @@ export class Tracker {
       maxWaitMs: 5_000,
       onError: (key, err) => deps.log.error('tracking failed', { key, error: (err as Error).message, stack: (err as Error).stack }),
     });
-    this.ingester = new RunIngester({ store: deps.store, hasher: deps.pool, hashCache: deps.hashCache, log: deps.log });
+    this.ingester = new RunIngester({
+      store: deps.store, hasher: deps.pool, hashCache: deps.hashCache, log: deps.log,
+      onNewPoints: (runId, points) => publishPoints(deps.publish, runId, points),
+    });
   }
 
   /** Starts (or restarts, after keel.yaml changed) watching a project, and scans it once. */

@@ -49,6 +49,8 @@ export interface IngestContext {
   report: IngestReport;
   log: Logger | undefined;
   batchSize: number;
+  /** Hears points past each series' last step (live charts); absent where nobody listens. */
+  onNewPoints?: (runId: string, points: readonly MetricInput[]) => void;
 }
 
 /** At most this many parse issues are reported per file; the rest are counted. */
@@ -127,10 +129,16 @@ export function unchangedSinceLastRead(ctx: IngestContext, file: string, now: Fi
  * the event loop between batches so a million-point file never stalls the daemon.
  */
 export async function writePoints(ctx: IngestContext, points: readonly MetricInput[]): Promise<void> {
+  // A rewritten trainer_state.json re-upserts its whole history: tell listeners only what is new.
+  const lastStep = ctx.onNewPoints && points.length > 0 ? new Map(ctx.store.metrics.series(ctx.runId).map((s) => [s.key, s.lastStep ?? -Infinity])) : undefined;
   for (let i = 0; i < points.length; i += ctx.batchSize) {
     const batch = points.slice(i, i + ctx.batchSize);
     ctx.store.metrics.record(ctx.runId, batch);
     ctx.report.points += batch.length;
+    if (lastStep) {
+      const fresh = batch.filter((p) => Math.trunc(p.step) > (lastStep.get(p.key) ?? -Infinity));
+      if (fresh.length > 0) ctx.onNewPoints?.(ctx.runId, fresh);
+    }
     if (i + ctx.batchSize < points.length) await setImmediate();
   }
 }

@@ -15,7 +15,7 @@ import { basename } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import { RunTransitions, isTerminal } from '../../protocol/index.ts';
 import type { Run } from '../../protocol/index.ts';
-import type { Store } from '../../store/index.ts';
+import type { MetricInput, Store } from '../../store/index.ts';
 import { readMetricsJsonlFile, readTorchtuneLogFile, torchtuneLogStartTime } from '../formats/index.ts';
 import type { FileHasher, HashCache } from '../hash/index.ts';
 import { ingestCheckpointFolders, markBestCheckpoint } from './checkpoint-folders.ts';
@@ -43,6 +43,8 @@ export interface RunIngesterDeps {
   batchSize?: number;
   /** Clock (ms since epoch), for tests. */
   now?: () => number;
+  /** Hears new metric points (see IngestContext.onNewPoints). */
+  onNewPoints?: (runId: string, points: readonly MetricInput[]) => void;
 }
 
 /** How a folder is being ingested. */
@@ -102,6 +104,7 @@ export class RunIngester {
     const projectId = run.projectId ?? opts.projectId;
     const ctx: IngestContext = {
       store, runId: run.id, owner: `run:${run.id}`, dir, report, log: this.deps.log, batchSize: this.deps.batchSize ?? 5_000,
+      ...(this.deps.onNewPoints ? { onNewPoints: this.deps.onNewPoints } : {}),
       projectRoot: projectId === null ? null : (store.projects.get(projectId)?.root ?? null),
     };
     const facts = await this.ingestMetrics(ctx, layout);
