@@ -44,6 +44,8 @@ export async function startDaemon(launcher: DaemonLauncher, connect: ConnectOpti
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
   child.once('exit', (code) => { exited = { code, stderr }; });
+  // A runtime that cannot be spawned (missing, not executable) is a failed start, not a crash.
+  child.once('error', (err) => { exited = { code: null, stderr: err.message }; });
   const deadline = Date.now() + (launcher.startTimeoutMs ?? 15_000);
   try {
     for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {

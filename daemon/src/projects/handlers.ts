@@ -1,11 +1,12 @@
-/** Protocol methods for projects: register, list, get, remove. */
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { ErrorCode, RpcError, type Project } from '../protocol/index.ts';
+/** Protocol methods for projects: register, init, list, get, remove. */
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import { ErrorCode, RpcError, type Project, type ResultOf } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { PROJECT_FILE, readProjectFile } from './project-file.ts';
 import type { KeelProject } from '../track/project/project-file.ts';
+import { projectFileTemplate } from '../track/project/template.ts';
 
 /**
  * The project as stored: `train.env`/`eval.env` values are dropped (names kept), because
@@ -31,6 +32,17 @@ function findProject(ctx: DaemonContext, ref: string): Project {
   return found;
 }
 
+/** Reads `dir`'s keel.yaml into the store and starts watching the project. */
+function register(ctx: DaemonContext, dir: string): ResultOf['projects/register'] {
+  const read = readProjectFile(dir);
+  const { project, created } = ctx.store.projects.upsert(dir, read.name, read.project && withoutSecrets(read.project), read.errors);
+  ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
+  ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
+  void ctx.tracker.watchProject(project).catch((err: Error) => ctx.log.error('cannot watch project', { project: project.id, error: err.message }));
+  const diagnostics = read.diagnostics.map(({ message, path, line, column, severity }) => ({ message, path, line, column, severity }));
+  return { project, created, warnings: read.warnings, diagnostics };
+}
+
 export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
   return {
     'projects/register': ({ root }) => {
@@ -38,13 +50,21 @@ export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
       if (!existsSync(join(dir, PROJECT_FILE))) {
         throw new RpcError(ErrorCode.NotFound, `no ${PROJECT_FILE} in ${dir}; run \`keel init\` there to create one`);
       }
-      const read = readProjectFile(dir);
-      const { project, created } = ctx.store.projects.upsert(dir, read.name, read.project && withoutSecrets(read.project), read.errors);
-      ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
-      ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
-      void ctx.tracker.watchProject(project).catch((err: Error) => ctx.log.error('cannot watch project', { project: project.id, error: err.message }));
-      const diagnostics = read.diagnostics.map(({ message, path, line, column, severity }) => ({ message, path, line, column, severity }));
-      return { project, created, warnings: read.warnings, diagnostics };
+      return register(ctx, dir);
+    },
+    'projects/init': ({ root, name }) => {
+      const dir = resolveRoot(root);
+      const file = join(dir, PROJECT_FILE);
+      const wroteProjectFile = !existsSync(file);
+      // 'wx': never overwrite a keel.yaml that appeared since the check.
+      if (wroteProjectFile) {
+        try {
+          writeFileSync(file, projectFileTemplate(name ?? basename(dir)), { flag: 'wx' });
+        } catch (err) {
+          throw new RpcError(ErrorCode.Io, `cannot write ${file}: ${(err as Error).message}`, { path: file });
+        }
+      }
+      return { ...register(ctx, dir), file, wroteProjectFile };
     },
     'projects/list': () => ({ projects: ctx.store.projects.list() }),
     'projects/get': ({ project }) => ({ project: findProject(ctx, project) }),

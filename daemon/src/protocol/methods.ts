@@ -54,6 +54,8 @@ export const paramsOf = {
   'subscriptions/remove': v.object({ topics: v.array(v.literal(...Topics), { maxItems: Topics.length }) }),
   /** Client → daemon: register (or re-read) the project whose root folder holds keel.yaml. */
   'projects/register': v.object({ root: v.string({ minLength: 1, maxLength: 4096 }) }),
+  /** Client → daemon: `keel init` for editors: write a commented keel.yaml in `root` unless one exists, then register it. */
+  'projects/init': v.object({ root: v.string({ minLength: 1, maxLength: 4096 }), name: v.optional(v.string({ minLength: 1, maxLength: 200 })) }),
   /** Client → daemon: all registered projects. */
   'projects/list': v.object({}),
   /** Client → daemon: one project by id, name or root path. */
@@ -174,6 +176,7 @@ export interface ResultOf {
   'subscriptions/add': { topics: Topic[] };
   'subscriptions/remove': { topics: Topic[] };
   'projects/register': { project: Project; created: boolean; warnings: string[]; diagnostics: ProjectDiagnostic[] };
+  'projects/init': ResultOf['projects/register'] & { file: string; wroteProjectFile: boolean };
   'projects/list': { projects: Project[] };
   'projects/get': { project: Project };
   'projects/remove': { ok: true };
