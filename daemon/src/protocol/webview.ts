@@ -16,6 +16,8 @@ export interface ComparePanelState {
   baselineRunId: string | null;
   /** Metric keys whose charts are shown (empty = all). */
   selectedKeys: string[];
+  /** The section (tab) on show; absent = metric curves. */
+  section?: 'metrics' | 'config' | 'evals' | 'lineage';
 }
 
 export const defaultPanelState = (runIds: string[]): ComparePanelState => ({

@@ -1,0 +1,174 @@
+/**
+ * Compare-panel payloads built the way the daemon builds them: the real fixture files are
+ * parsed by the daemon's own parsers, recorded in a real (temporary) store, and the
+ * `init` message is made from `compareRuns`, `metrics.downsample` and `lineageGraph` —
+ * so the webview is tested against what the host will actually send.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { LineageGraph, Run } from '../../daemon/src/protocol/index.ts';
+import { defaultPanelState, type HostToWebview, type SeriesPayload } from '../../daemon/src/protocol/webview.ts';
+import { lineageGraph } from '../../daemon/src/lineage/graph.ts';
+import { compareRuns } from '../../daemon/src/runs/compare.ts';
+import { EdgeTypes, Store, evalGroupId, type MetricInput } from '../../daemon/src/store/index.ts';
+import { configContentHash } from '../../daemon/src/track/config/flatten.ts';
+import { parseTrainingConfig } from '../../daemon/src/track/config/parse.ts';
+import { parseLmEvalResults, parseTrainerState } from '../../daemon/src/track/formats/index.ts';
+
+export type InitMessage = Extract<HostToWebview, { type: 'init' }>;
+
+/** /work/shared/fixtures/real: `shared/` sits beside the repo root. */
+export const fixturesRoot = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'real');
+export const fixturePath = (...parts: string[]): string => path.join(fixturesRoot, ...parts);
+
+export const files = {
+  loraConfig: fixturePath('axolotl', 'llama-3_lora-1b.yml'),
+  fftConfig: fixturePath('axolotl', 'llama-3_fft-8b.yaml'),
+  /** TRL SFT + PEFT, interrupted at step 200: loss every 10 steps (10.9959 at 10 … 0.6604 at 200). */
+  sftState: fixturePath('trainer_state', 'interrupted-trl-sft-peft_fine-tune-ai-model', 'fine_tuned_model', 'checkpoint-200', 'trainer_state.json'),
+  /** TRL SFT logging every step to 60 (loss 0.7447 at 1 … 0.0822 at 60). */
+  grpoSftState: fixturePath('trainer_state', 'modern-trl-unsloth_grpo-verified-reasoner', 'outputs', 'checkpoint-60', 'trainer_state.json'),
+  /** lm-eval 0.4.13 with "N/A" stderr (negotiationtom_belief acc 0.45 ± 0.1141…). */
+  qwenEval: fixturePath('lm_eval', 'groups-na-stderr-dict-model-args_qwen3-8b', 'Qwen__Qwen3-8B', 'results_2026-07-08T16-04-34.219874.json'),
+  /** Pre-0.4 lm-eval: arc_challenge acc 0.2449 ± 0.0126. */
+  arcEval: fixturePath('lm_eval', 'legacy-v0-no-filter-suffix', 'arc_challenge-v0-res.json'),
+};
+
+/** A temporary store; `close()` deletes it. */
+export function tempStore(): { store: Store; dir: string; close: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'keel-webview-'));
+  const store = new Store(path.join(dir, 'keel.db'));
+  return { store, dir, close: () => { store.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+function recordConfig(store: Store, projectId: string, file: string): { id: string; params: Record<string, unknown> } {
+  const text = readFileSync(file, 'utf8');
+  const parsed = parseTrainingConfig(text, path.basename(file));
+  const { config } = store.configs.record({ hash: configContentHash(parsed.data), format: parsed.format, flavor: parsed.flavor, text, params: parsed.params, projectId, absPath: file });
+  return { id: config.id, params: parsed.params };
+}
+
+function recordTrainerState(store: Store, runId: string, file: string): void {
+  const state = parseTrainerState(readFileSync(file, 'utf8'), file);
+  store.metrics.record(runId, state.points.map((p): MetricInput => ({ key: p.key, step: p.step, value: p.value, wallTime: p.wallTime ?? null })));
+}
+
+/** Records an lm-eval file as an eval of `checkpointId`; returns its eval group (lineage node) id. */
+function recordEval(store: Store, checkpointId: string, file: string, text = readFileSync(file, 'utf8')): string {
+  const parsed = parseLmEvalResults(text, file);
+  store.evals.upsertMany(parsed.results.map((r) => ({
+    subjectKind: 'checkpoint' as const, subjectId: checkpointId, sourcePath: file, task: r.task, metric: r.metric, filter: r.filter,
+    value: r.value, stderr: r.stderr, higherIsBetter: r.higherIsBetter ?? null, isGroup: r.isGroup,
+  })));
+  const group = evalGroupId(file);
+  store.lineage.addEdge({ kind: 'checkpoint', id: checkpointId }, { kind: 'eval', id: group }, EdgeTypes.Evaluated);
+  return group;
+}
+
+/**
+ * The qwen3 results re-scored for a second checkpoint: the real file with two values
+ * changed (belief acc 0.45 → 0.55, desire acc 0.6 → 0.5), so rows have a winner each way.
+ */
+export function rescoredQwenText(): string {
+  const doc = JSON.parse(readFileSync(files.qwenEval, 'utf8')) as { results: Record<string, Record<string, unknown>> };
+  const belief = doc.results.negotiationtom_belief;
+  const desire = doc.results.negotiationtom_desire;
+  if (!belief || !desire) throw new Error(`${files.qwenEval}: the fixture no longer has the belief/desire tasks`);
+  belief['acc,none'] = 0.55;
+  desire['acc,none'] = 0.5;
+  return JSON.stringify(doc, null, 2);
+}
+
+/** Series payloads as the host sends them: the daemon's min/max downsampling to `maxPoints`. */
+export function seriesOf(store: Store, runs: readonly Run[], maxPoints = 2000): SeriesPayload[] {
+  return runs.flatMap((r) => store.metrics.series(r.id).map((s) => ({ runId: r.id, key: s.key, ...store.metrics.downsample(r.id, s.key, maxPoints) })));
+}
+
+export interface TwoRuns {
+  init: InitMessage;
+  lineage: { runId: string; graph: LineageGraph | null }[];
+  lora: Run;
+  fft: Run;
+  close: () => void;
+}
+
+/**
+ * Two runs: "lora-1b" (Axolotl LoRA config, the interrupted SFT trainer_state, still
+ * running; its checkpoint-200 evaluated by the qwen3 lm-eval file) and "fft-8b" (Axolotl
+ * full fine-tune config, the per-step SFT trainer_state, succeeded; its checkpoint-60
+ * evaluated by the re-scored qwen3 file and the legacy arc_challenge file).
+ */
+export function twoRuns(): TwoRuns {
+  const t = tempStore();
+  const { store } = t;
+  const { project } = store.projects.upsert(t.dir, 'webview-fixture', {}, []);
+  const dataset = store.datasets.ensure({ projectId: project.id, path: 'data/train.jsonl', absPath: path.join(t.dir, 'data', 'train.jsonl'), kind: 'file' });
+  const { version } = store.datasets.addVersion(dataset.id, { hash: 'sha256:1f0c5e0a9b7d', sizeBytes: 2048, fileCount: 1, profile: null, files: [{ path: 'train.jsonl', size: 2048, hash: 'sha256:1f0c5e0a9b7d' }] });
+  const loraCfg = recordConfig(store, project.id, files.loraConfig);
+  const fftCfg = recordConfig(store, project.id, files.fftConfig);
+  const lora = store.runs.create({ projectId: project.id, name: 'lora-1b', status: 'running', source: 'watch', configId: loraCfg.id, outputDir: path.join(t.dir, 'outputs', 'lora-out') });
+  const fft = store.runs.create({ projectId: project.id, name: 'fft-8b', status: 'succeeded', source: 'watch', configId: fftCfg.id, outputDir: path.join(t.dir, 'outputs', 'out') });
+  store.runLinks.setParams(lora.id, loraCfg.params);
+  store.runLinks.setParams(fft.id, fftCfg.params);
+  recordTrainerState(store, lora.id, files.sftState);
+  recordTrainerState(store, fft.id, files.grpoSftState);
+  for (const [run, cfg] of [[lora, loraCfg], [fft, fftCfg]] as const) {
+    store.lineage.addEdge({ kind: 'dataset_version', id: version.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedData);
+    store.lineage.addEdge({ kind: 'config', id: cfg.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedConfig);
+  }
+  const ckptA = store.checkpoints.upsert({ location: path.join(t.dir, 'outputs', 'lora-out', 'checkpoint-200'), kind: 'adapter', runId: lora.id, step: 200 }).checkpoint;
+  const ckptB = store.checkpoints.upsert({ location: path.join(t.dir, 'outputs', 'out', 'checkpoint-60'), kind: 'full', runId: fft.id, step: 60 }).checkpoint;
+  store.lineage.addEdge({ kind: 'run', id: lora.id }, { kind: 'checkpoint', id: ckptA.id }, EdgeTypes.Produced);
+  store.lineage.addEdge({ kind: 'run', id: fft.id }, { kind: 'checkpoint', id: ckptB.id }, EdgeTypes.Produced);
+  recordEval(store, ckptA.id, files.qwenEval);
+  recordEval(store, ckptB.id, path.join(t.dir, 'rescored', 'results_qwen.json'), rescoredQwenText());
+  recordEval(store, ckptB.id, files.arcEval);
+  const runs = [store.runs.get(lora.id) as Run, store.runs.get(fft.id) as Run];
+  const init: InitMessage = { type: 'init', state: defaultPanelState(runs.map((r) => r.id)), comparison: compareRuns(store, runs), series: seriesOf(store, runs) };
+  const lineage = runs.map((r) => ({ runId: r.id, graph: lineageGraph(store, 'run', r.id) ?? null }));
+  return { init, lineage, lora: runs[0] as Run, fft: runs[1] as Run, close: t.close };
+}
+
+/** A deterministic pseudo-random source (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `runs` synthetic runs of `points` steps of `loss` each (a decaying noisy curve, one
+ * NaN at 3/4 of the way), recorded in a real store; series downsampled by the daemon to
+ * `maxPoints` (or sent raw when `maxPoints` is Infinity). `refetch` answers a zoom as the
+ * host would (`metrics.downsample` over a step range).
+ */
+export function bigComparison(runs: number, points: number, maxPoints: number): { init: InitMessage; refetch: (runId: string, key: string, maxPoints: number, fromStep: number, toStep: number) => SeriesPayload; close: () => void } {
+  const t = tempStore();
+  const { store } = t;
+  const created: Run[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = store.runs.create({ projectId: null, name: `sweep-${String(i + 1).padStart(2, '0')}`, status: 'succeeded', source: 'import' });
+    const rnd = random(i + 1);
+    const start = 1_760_000_000 + i * 3600;
+    const batch: MetricInput[] = [];
+    for (let s = 1; s <= points; s++) {
+      const value = s === Math.floor(points * 0.75) ? NaN : (2.2 + 0.1 * i) * Math.exp(-s / (points / 4)) + 0.3 + 0.08 * (rnd() - 0.5);
+      batch.push({ key: 'loss', step: s, value, wallTime: start + s * 0.5 });
+    }
+    store.metrics.record(run.id, batch);
+    created.push(store.runs.get(run.id) as Run);
+  }
+  const init: InitMessage = {
+    type: 'init', state: defaultPanelState(created.map((r) => r.id)), comparison: compareRuns(store, created),
+    series: seriesOf(store, created, Number.isFinite(maxPoints) ? maxPoints : Number.MAX_SAFE_INTEGER),
+  };
+  const refetch = (runId: string, key: string, max: number, fromStep: number, toStep: number): SeriesPayload =>
+    ({ runId, key, ...store.metrics.downsample(runId, key, max, { fromStep, toStep }) });
+  return { init, refetch, close: t.close };
+}

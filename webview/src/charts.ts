@@ -1,0 +1,250 @@
+/**
+ * One uPlot chart per metric key: every run overlaid in its colour (a faint raw line
+ * behind the smoothed one when smoothing is on), NaN/±Inf as markers over gaps, a hover
+ * readout, drag-to-zoom (reported so a finer series can be fetched) and double-click to reset.
+ */
+import uPlot from 'uplot';
+import { h } from './dom.ts';
+import { formatDuration, formatNumber, formatTick, runStyle } from './format.ts';
+import { nearestIndex, type ChartData } from './series.ts';
+import { withAlpha, type ChartTheme } from './theme.ts';
+
+export interface ChartRun {
+  id: string;
+  name: string;
+  /** Place in the comparison (its colour). */
+  index: number;
+}
+
+export interface ChartSettings {
+  xAxis: 'step' | 'time';
+  logScale: boolean;
+  smoothing: number;
+}
+
+export interface ChartHandlers {
+  /** The user dragged out an x range (in axis units). */
+  onZoom(key: string, min: number, max: number): void;
+  /** The chart drew for the first time. */
+  onFirstDraw(key: string): void;
+}
+
+const HEIGHT = 200;
+
+function seriesOpts(runs: readonly ChartRun[], s: ChartSettings, theme: ChartTheme): uPlot.Series[] {
+  const out: uPlot.Series[] = [{ label: s.xAxis === 'step' ? 'step' : 'time' }];
+  for (const r of runs) {
+    const st = runStyle(r.index);
+    const color = theme.series[st.colorIndex] ?? theme.foreground;
+    const dash = st.dashed ? [6, 4] : undefined;
+    if (s.smoothing > 0) out.push({ label: `${r.name} (raw)`, stroke: withAlpha(color, 0.25), width: 1, dash, points: { show: false } });
+    out.push({ label: r.name, stroke: color, width: 1.5, dash, points: { show: false } });
+  }
+  return out;
+}
+
+function axisOpts(s: ChartSettings, theme: ChartTheme): uPlot.Axis[] {
+  const common = { stroke: theme.muted, font: theme.font, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid, width: 1 } };
+  const xValues = s.xAxis === 'time' ? (_u: uPlot, splits: (number | null)[]): string[] => splits.map((v) => (v === null || v === undefined ? '' : formatDuration(v))) : undefined;
+  return [
+    { ...common, ...(xValues ? { values: xValues, incrs: timeSteps, space: 80 } : {}) },
+    { ...common, size: yAxisSize, values: (_u: uPlot, splits: (number | null)[]) => splits.map((v) => (v === null || v === undefined ? '' : formatTick(v))) },
+  ];
+}
+
+/** Tick spacings for a time axis, in seconds: whole seconds, minutes, hours and days. */
+const timeSteps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+
+/** Room for the longest y tick label (about 7 px a character at VS Code's 13 px font). */
+function yAxisSize(_u: uPlot, values: string[] | null): number {
+  const longest = Math.max(1, ...(values ?? []).map((v) => v.length));
+  return Math.ceil(longest * 7.2 + 18);
+}
+
+/** The columns uPlot gets: x, then per run (raw when smoothing, then smoothed/plain). */
+function columns(d: ChartData, s: ChartSettings): uPlot.AlignedData {
+  const ys: (number | null | undefined)[][] = [];
+  d.raw.forEach((raw, i) => {
+    if (s.smoothing > 0) ys.push(raw, d.smooth[i] ?? raw);
+    else ys.push(raw);
+  });
+  return [d.x, ...ys];
+}
+
+/** ▲ +Inf at the top, ▼ −Inf at the bottom, ✕ NaN at the top, in the run's colour. */
+function drawSpecials(u: uPlot, d: ChartData, runs: readonly ChartRun[], theme: ChartTheme): void {
+  if (d.specials.length === 0) return;
+  const ctx = u.ctx;
+  const r = 4 * uPlot.pxRatio;
+  const { left, top, width, height } = u.bbox;
+  ctx.save();
+  ctx.lineWidth = 1.5 * uPlot.pxRatio;
+  for (const m of d.specials) {
+    const x = u.valToPos(m.x, 'x', true);
+    if (x < left || x > left + width) continue;
+    const color = theme.series[runStyle(runs[m.runIndex]?.index ?? 0).colorIndex] ?? theme.error;
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    if (m.kind === 'nan') {
+      const y = top + r + 1;
+      ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r);
+      ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r);
+      ctx.stroke();
+    } else {
+      const y = m.kind === 'inf' ? top + r + 1 : top + height - r - 1;
+      const dir = m.kind === 'inf' ? -1 : 1;
+      ctx.moveTo(x, y + dir * r); ctx.lineTo(x - r, y - dir * r); ctx.lineTo(x + r, y - dir * r);
+      ctx.closePath();
+      ctx.fill();
+    }
+  }
+  ctx.restore();
+}
+
+/** One metric's chart and its readout. */
+export class MetricChart {
+  readonly key: string;
+  readonly root: HTMLElement;
+  private readonly plotEl: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly handlers: ChartHandlers;
+  private runs: readonly ChartRun[];
+  private settings: ChartSettings;
+  private theme: ChartTheme;
+  private data: ChartData;
+  private plot: uPlot | null = null;
+  private quiet = false;
+  private zoom: { min: number; max: number } | null = null;
+  private readonly resize: ResizeObserver;
+  /** performance.now() of the first draw. */
+  firstDrawAt: number | null = null;
+
+  constructor(key: string, root: HTMLElement, runs: readonly ChartRun[], data: ChartData, settings: ChartSettings, theme: ChartTheme, handlers: ChartHandlers) {
+    this.key = key;
+    this.root = root;
+    this.runs = runs;
+    this.data = data;
+    this.settings = settings;
+    this.theme = theme;
+    this.handlers = handlers;
+    this.plotEl = h('div', { class: 'plot' });
+    this.readout = h('div', { class: 'readout', attrs: { 'aria-live': 'off' } });
+    root.append(this.plotEl, this.readout);
+    this.build();
+    this.resize = new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: HEIGHT }));
+    this.resize.observe(root);
+  }
+
+  private width(): number {
+    return Math.max(240, Math.floor(this.root.clientWidth));
+  }
+
+  private build(): void {
+    this.plot?.destroy();
+    const opts: uPlot.Options = {
+      width: this.width(),
+      height: HEIGHT,
+      legend: { show: false },
+      cursor: { drag: { x: true, y: false, setScale: true }, sync: { key: 'keel-metrics' } },
+      scales: { x: { time: false }, y: this.settings.logScale ? { distr: 3 } : {} },
+      series: seriesOpts(this.runs, this.settings, this.theme),
+      axes: axisOpts(this.settings, this.theme),
+      hooks: {
+        draw: [(u) => this.onDraw(u)],
+        setCursor: [(u) => this.renderReadout(u.cursor.idx ?? null)],
+        setScale: [(u, key) => this.onScale(u, key)],
+      },
+    };
+    this.quiet = true;
+    this.plot = new uPlot(opts, columns(this.data, this.settings), this.plotEl);
+    this.quiet = false;
+    if (this.zoom) this.applyZoom(this.zoom);
+    this.renderReadout(null);
+  }
+
+  private onDraw(u: uPlot): void {
+    drawSpecials(u, this.data, this.runs, this.theme);
+    if (this.firstDrawAt === null) {
+      this.firstDrawAt = performance.now();
+      this.handlers.onFirstDraw(this.key);
+    }
+  }
+
+  private onScale(u: uPlot, key: string): void {
+    if (key !== 'x' || this.quiet) return;
+    const { min, max } = u.scales.x ?? {};
+    if (min === undefined || max === undefined || min === null || max === null) return;
+    const x = this.data.x;
+    const full = x.length === 0 || (min <= (x[0] as number) && max >= (x[x.length - 1] as number));
+    this.zoom = full ? null : { min, max };
+    if (!full) this.handlers.onZoom(this.key, min, max);
+  }
+
+  private applyZoom(z: { min: number; max: number }): void {
+    this.quiet = true;
+    this.plot?.setScale('x', z);
+    this.quiet = false;
+  }
+
+  /** New data (live points, a refetch): redrawn in place, keeping the user's zoom. */
+  update(data: ChartData): void {
+    this.data = data;
+    if (!this.plot) return this.build();
+    this.quiet = true;
+    this.plot.setData(columns(data, this.settings), true);
+    this.quiet = false;
+    if (this.zoom) this.applyZoom(this.zoom);
+    this.renderReadout(this.plot.cursor.idx ?? null);
+  }
+
+  /** New runs, settings or theme: the chart is built again. */
+  rebuild(runs: readonly ChartRun[], data: ChartData, settings: ChartSettings, theme: ChartTheme): void {
+    if (settings.xAxis !== this.settings.xAxis) this.zoom = null;
+    this.runs = runs;
+    this.data = data;
+    this.settings = settings;
+    this.theme = theme;
+    this.build();
+  }
+
+  /** Whether the chart was built for these runs (a run that starts logging a key needs a rebuild). */
+  drawsRuns(runs: readonly ChartRun[]): boolean {
+    return runs.length === this.runs.length && runs.every((r, i) => r.id === this.runs[i]?.id && r.name === this.runs[i]?.name);
+  }
+
+  /** Points each run has in the chart (for tests and the debug hook). */
+  pointsPerRun(): number[] {
+    return this.data.runs.map((r) => r.xs.length);
+  }
+
+  /** Length of the shared x column. */
+  length(): number {
+    return this.data.x.length;
+  }
+
+  /** The run values nearest to the hovered x (or the last values when not hovering). */
+  private renderReadout(idx: number | null): void {
+    const x = idx === null ? null : this.data.x[idx];
+    const rows: HTMLElement[] = [];
+    this.data.runs.forEach((curve, i) => {
+      const run = this.runs[i];
+      if (!run || curve.xs.length === 0) return;
+      const j = x === null || x === undefined ? curve.xs.length - 1 : nearestIndex(curve.xs, x);
+      const special = curve.specials[j];
+      const raw = special ? special.replace('inf', 'Inf').replace('nan', 'NaN') : formatNumber(curve.raw[j]);
+      const shown = this.settings.smoothing > 0 && !special ? `${formatNumber(curve.smooth[j])} (raw ${raw})` : raw;
+      const st = runStyle(run.index);
+      rows.push(h('span', { class: 'readout-item' }, h('span', { class: `swatch c${st.colorIndex}${st.dashed ? ' dashed' : ''}` }),
+        `${run.name}: `, h('b', { text: shown }), h('span', { class: 'muted', text: ` @ step ${curve.steps[j] ?? '?'}` })));
+    });
+    const where = x === null || x === undefined ? 'latest' : this.settings.xAxis === 'time' ? formatDuration(x) : `step ${formatNumber(x)}`;
+    this.readout.replaceChildren(h('span', { class: 'readout-x muted', text: `${where}:` }), ...rows);
+  }
+
+  destroy(): void {
+    this.resize.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+}

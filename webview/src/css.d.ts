@@ -1,0 +1,2 @@
+// Stylesheets imported for their side effect; esbuild emits them as dist/webview.css.
+declare module '*.css';

@@ -1,0 +1,59 @@
+/** Text for numbers, params and times, the same way in every section. */
+
+/** A metric or eval value: 4 significant digits, integers as they are, exponents for the very small/large. */
+export function formatNumber(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
+  return v.toPrecision(4);
+}
+
+/** An axis tick: as short as it can be (`2e-4`, `1.5`, `12k` stays `12000`). */
+export function formatTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e6) return v.toExponential(2).replace(/\.?0+e/, 'e').replace('e+', 'e');
+  return String(Number(v.toPrecision(4)));
+}
+
+/** A count with thousands separators: `1,000,000`. */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A signed difference, e.g. `+0.1000` / `-2.000`. */
+export function formatDelta(d: number): string {
+  return (d > 0 ? '+' : d < 0 ? '−' : '±') + formatNumber(Math.abs(d));
+}
+
+/** A param value as a config would show it; `—` when the run has no such param. */
+export function formatParam(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'string') return v === '' ? '""' : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+/** Seconds as `h:mm:ss` (or `m:ss`). */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return String(seconds);
+  const s = Math.round(Math.abs(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  const sign = seconds < 0 ? '-' : '';
+  return h > 0 ? `${sign}${h}:${String(m).padStart(2, '0')}:${sec}` : `${sign}${m}:${sec}`;
+}
+
+/** Series colours, in the order runs get them (VS Code's chart palette). */
+export const ChartColors = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'] as const;
+
+/** A run's place in the palette; runs past the sixth reuse colours with a dashed line. */
+export function runStyle(index: number): { color: (typeof ChartColors)[number]; colorIndex: number; dashed: boolean } {
+  const colorIndex = index % ChartColors.length;
+  return { color: ChartColors[colorIndex] as (typeof ChartColors)[number], colorIndex, dashed: index >= ChartColors.length };
+}

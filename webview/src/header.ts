@@ -1,0 +1,51 @@
+/**
+ * The panel header: the runs compared, each with its colour, status and whether it is the
+ * baseline (deltas and config diffs are against it).
+ */
+import type { Run } from '../../daemon/src/protocol/domain.ts';
+import { badge, linkButton } from './controls.ts';
+import { clear, h } from './dom.ts';
+import { runStyle } from './format.ts';
+
+export interface HeaderView {
+  runs: readonly Run[];
+  runIndex(runId: string): number;
+  baselineRunId: string | null;
+  /** Runs deleted while the panel was open. */
+  removed: readonly string[];
+  onBaseline(runId: string): void;
+  onOpenRun(runId: string): void;
+}
+
+const statusClass = (s: Run['status']): string =>
+  s === 'running' || s === 'starting' || s === 'syncing' ? 'status-live' : s === 'failed' || s === 'lost' ? 'status-bad' : s === 'succeeded' ? 'status-ok' : 'status-idle';
+
+const keyed = <E extends Element>(el: E, key: string): E => {
+  el.setAttribute('data-key', key);
+  return el;
+};
+
+/** After "set baseline", its button is gone: focus goes to the run's name. */
+export const headerFocusFallback = (key: string): string | null => (key.startsWith('baseline:') ? `run:${key.slice('baseline:'.length)}` : null);
+
+/** Renders the header into `root`. */
+export function renderHeader(root: HTMLElement, v: HeaderView): void {
+  clear(root);
+  const list = h('ul', { class: 'run-list', attrs: { 'aria-label': 'Runs compared' } });
+  for (const run of v.runs) {
+    const st = runStyle(v.runIndex(run.id));
+    const isBase = run.id === v.baselineRunId;
+    const reason = run.statusReason ? ` — ${run.statusReason}` : '';
+    list.append(h('li', { class: `run${isBase ? ' baseline' : ''}`, attrs: { 'data-run': run.id } },
+      h('span', { class: `swatch c${st.colorIndex}${st.dashed ? ' dashed' : ''}`, attrs: { 'aria-hidden': 'true' } }),
+      keyed(linkButton(run.name, `Open run ${run.name} (${run.id})`, () => v.onOpenRun(run.id), 'link-button run-name'), `run:${run.id}`),
+      badge(run.status, `status ${statusClass(run.status)}`),
+      isBase ? badge('baseline', 'baseline-badge') : keyed(linkButton('set baseline', `Compare the other runs against ${run.name}`, () => v.onBaseline(run.id), 'link-button subtle'), `baseline:${run.id}`),
+      run.unreachableSince !== null ? h('span', { class: 'warning-text', text: 'host unreachable' }) : null,
+      reason ? h('span', { class: 'muted', text: reason }) : null));
+  }
+  root.append(list);
+  if (v.removed.length > 0) {
+    root.append(h('p', { class: 'notice', attrs: { role: 'status' }, text: `${v.removed.length === 1 ? 'A run was' : `${v.removed.length} runs were`} deleted while this panel was open; it is no longer shown.` }));
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The compare panel's webview: says `ready`, renders on `init`, then applies deltas.
+ * Sections are tabs (Metric curves, Config diff, Evals, Lineage); the view state lives in
+ * VS Code's webview state and changes the user makes are posted as `stateChanged`.
+ */
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import type { LineageGraph, RunComparison } from '../../daemon/src/protocol/domain.ts';
+import type { ComparePanelState, HostToWebview } from '../../daemon/src/protocol/webview.ts';
+import { renderConfigDiff } from './config-diff.ts';
+import { h, keepFocus } from './dom.ts';
+import { renderEvals } from './evals.ts';
+import { headerFocusFallback, renderHeader } from './header.ts';
+import { layoutLineage, mergeGraphs, renderLineage } from './lineage-graph.ts';
+import { parseHostMessage } from './messages.ts';
+import { MetricsView } from './metrics-view.ts';
+import { SeriesStore } from './series-store.ts';
+import { initialState, PanelState, parsePanelState, Sections, type Section } from './state.ts';
+import { readTheme, watchTheme } from './theme.ts';
+import { vscode } from './vscode-api.ts';
+
+const api = vscode();
+const saved = parsePanelState(api.getState());
+const store = new SeriesStore();
+const graphs = new Map<string, LineageGraph | null>();
+const lineageAsked = new Set<string>();
+const colorSlots = new Map<string, number>();
+const removed: string[] = [];
+let comparison: RunComparison | null = null;
+let state: PanelState | null = null;
+let theme = readTheme();
+let initAt = 0;
+let firstChartMs: number | null = null;
+
+const sectionTitles: Record<Section, string> = { metrics: 'Metric curves', config: 'Config diff', evals: 'Evals', lineage: 'Lineage' };
+const header = h('header', { class: 'runs-header' });
+const errorBar = h('div', { class: 'error-bar', attrs: { role: 'alert' } });
+const waiting = h('p', { class: 'empty', text: 'Loading the comparison…' });
+const panels = Object.fromEntries(Sections.map((s) => [s, h('section', { class: `section section-${s}`, attrs: { 'aria-label': sectionTitles[s] } })])) as Record<Section, HTMLElement>;
+const tabs = h('vscode-tabs', { class: 'sections' },
+  ...Sections.map((s) => h('vscode-tab-header', { attrs: { slot: 'header', 'data-section': s }, text: sectionTitles[s] })),
+  ...Sections.map((s) => h('vscode-tab-panel', {}, panels[s])));
+tabs.hidden = true;
+errorBar.hidden = true;
+(document.getElementById('app') ?? document.body).append(header, errorBar, waiting, tabs);
+
+const noComparison: RunComparison = { runs: [], params: { differ: [], equal: 0, equalParams: {} }, metrics: [], evals: [] };
+const current = (): ComparePanelState => {
+  if (!state) throw new Error('the panel has no state before init');
+  return state.value;
+};
+const runIndex = (runId: string): number => {
+  if (!colorSlots.has(runId)) colorSlots.set(runId, colorSlots.size);
+  return colorSlots.get(runId) ?? 0;
+};
+
+const metrics = new MetricsView(panels.metrics, {
+  state: current,
+  change: (patch) => state?.update(patch, true),
+  comparison: () => comparison ?? noComparison,
+  runIndex,
+  store,
+  theme: () => theme,
+  post: (m) => api.postMessage(m),
+  onFirstDraw: () => {
+    firstChartMs ??= performance.now() - initAt;
+  },
+});
+
+function renderHeaderSection(): void {
+  if (!comparison || !state) return;
+  const runs = comparison.runs;
+  const baselineRunId = state.value.baselineRunId;
+  keepFocus(() => renderHeader(header, {
+    runs, runIndex, baselineRunId, removed,
+    onBaseline: (runId) => state?.update({ baselineRunId: runId }, true),
+    onOpenRun: (runId) => api.postMessage({ type: 'openRun', runId }),
+  }), headerFocusFallback);
+}
+
+function renderConfig(): void {
+  if (!comparison || !state) return;
+  const c = comparison;
+  const s = state.value;
+  keepFocus(() => renderConfigDiff(panels.config, {
+    comparison: c, baselineRunId: s.baselineRunId, showAll: s.showAllParams,
+    onShowAll: (showAll) => state?.update({ showAllParams: showAll }, true),
+    onOpenDiff: (t) => api.postMessage({ type: 'openConfigDiff', ...t }),
+  }));
+}
+
+function renderLineageSection(): void {
+  if (!comparison) return;
+  const ids = comparison.runs.map((r) => r.id);
+  for (const id of ids) {
+    if (graphs.has(id) || lineageAsked.has(id)) continue;
+    lineageAsked.add(id);
+    api.postMessage({ type: 'requestLineage', runId: id });
+  }
+  const known = ids.map((id) => graphs.get(id)).filter((g): g is LineageGraph => !!g);
+  if (known.length === 0 && ids.some((id) => !graphs.has(id))) {
+    panels.lineage.replaceChildren(h('p', { class: 'empty', text: 'Loading lineage…' }));
+    return;
+  }
+  const { nodes, edges } = mergeGraphs(known);
+  renderLineage(panels.lineage, layoutLineage(nodes, edges), (runId) => api.postMessage({ type: 'openRun', runId }));
+}
+
+function showSection(section: Section): void {
+  (tabs as HTMLElement & { selectedIndex: number }).selectedIndex = Sections.indexOf(section);
+  if (section === 'lineage') renderLineageSection();
+}
+
+function renderAll(): void {
+  if (!comparison || !state) return;
+  waiting.hidden = true;
+  tabs.hidden = false;
+  renderHeaderSection();
+  renderConfig();
+  renderEvals(panels.evals, comparison, state.value.baselineRunId);
+  metrics.render();
+  showSection(state.value.section ?? 'metrics');
+}
+
+function onStateChange(s: ComparePanelState, changed: (keyof ComparePanelState)[], previousSmoothing: number): void {
+  if (changed.includes('baselineRunId')) {
+    renderHeaderSection();
+    if (comparison) renderEvals(panels.evals, comparison, s.baselineRunId);
+  }
+  if (changed.includes('baselineRunId') || changed.includes('showAllParams')) renderConfig();
+  metrics.stateChanged(changed, previousSmoothing);
+}
+
+function init(msg: Extract<HostToWebview, { type: 'init' }>): void {
+  initAt = performance.now();
+  firstChartMs = null;
+  errorBar.hidden = true;
+  comparison = msg.comparison;
+  comparison.runs.forEach((r) => runIndex(r.id));
+  store.load(msg.series);
+  const ids = comparison.runs.map((r) => r.id);
+  const sink = { setState: (s: unknown) => api.setState(s), postMessage: (m: Parameters<typeof api.postMessage>[0]) => api.postMessage(m) };
+  state = new PanelState(sink, initialState(saved, msg.state, ids));
+  state.reset(state.value);
+  let smoothing = state.value.smoothing;
+  state.onChange((s, changed) => {
+    onStateChange(s, changed, smoothing);
+    smoothing = s.smoothing;
+  });
+  renderAll();
+}
+
+function onRunRemoved(runId: string): void {
+  if (!comparison || !state) return;
+  comparison = { ...comparison, runs: comparison.runs.filter((r) => r.id !== runId) };
+  store.removeRun(runId);
+  graphs.delete(runId);
+  removed.push(runId);
+  const runIds = comparison.runs.map((r) => r.id);
+  const baselineRunId = state.value.baselineRunId === runId ? (runIds[0] ?? null) : state.value.baselineRunId;
+  state.update({ runIds, baselineRunId }, false);
+  renderAll();
+}
+
+function handle(msg: HostToWebview): void {
+  if (msg.type === 'init') return init(msg);
+  if (msg.type === 'error') {
+    errorBar.textContent = msg.message;
+    errorBar.hidden = false;
+    return;
+  }
+  if (!comparison || !state) return; // deltas before init mean nothing
+  switch (msg.type) {
+    case 'seriesAppend':
+      store.append(msg.runId, msg.key, msg.points);
+      return metrics.changed(msg.key);
+    case 'series':
+      store.replace(msg.series);
+      return metrics.changed(msg.series.key);
+    case 'runUpdate':
+      comparison = { ...comparison, runs: comparison.runs.map((r) => (r.id === msg.run.id ? msg.run : r)) };
+      return renderHeaderSection();
+    case 'comparison':
+      comparison = msg.comparison;
+      return renderAll();
+    case 'lineage':
+      graphs.set(msg.runId, msg.graph);
+      if (current().section === 'lineage') renderLineageSection();
+      return;
+    case 'runRemoved':
+      return onRunRemoved(msg.runId);
+  }
+}
+
+window.addEventListener('message', (ev: MessageEvent<unknown>) => {
+  const parsed = parseHostMessage(ev.data);
+  if ('message' in parsed) handle(parsed.message);
+  else console.warn(`keel: ignored a message: ${parsed.error}`);
+});
+tabs.addEventListener('vsc-tabs-select', (ev) => {
+  const section = Sections[(ev as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex];
+  if (!section || !state) return;
+  state.update({ section }, true);
+  if (section === 'lineage') renderLineageSection();
+});
+watchTheme(() => {
+  theme = readTheme();
+  metrics.redrawAll(true);
+});
+
+if (new URLSearchParams(location.search).has('test')) {
+  Object.assign(window, { __keelDebug: { charts: () => metrics.debug(), firstChartMs: () => firstChartMs, state: () => state?.value ?? null } });
+}
+api.postMessage({ type: 'ready' });
