@@ -1,0 +1,64 @@
+/**
+ * Which metric keys the panel loads, in what order. A TRL run logs dozens of keys; fetching
+ * every series of every run before drawing would make the first chart wait for the last.
+ * So: the user's own selection when the panel was restored, else the keys most useful
+ * first — losses, then eval metrics, then training signals, then bookkeeping — curves
+ * before single summary values. `init` carries the first key; the rest stream after it,
+ * up to `limit` keys; beyond that a key loads when the webview asks (`requestSeries`).
+ */
+import type { RunComparison } from '../../../daemon/src/protocol/index.ts';
+
+/** Keys whose curves `init` carries (the first chart draws from these). */
+export const INIT_KEYS = 1;
+/** Keys loaded without being asked for (init plus the stream after it). */
+export const LOADED_KEY_LIMIT = 64;
+
+type MetricRow = RunComparison['metrics'][number];
+
+/** Throughput and bookkeeping keys: rarely what a person compares runs by. */
+const BOOKKEEPING = /(^|[/_])(runtime|samples_per_second|steps_per_second|total_flos|flos|epoch|step|num_tokens|samples|mem_.*delta)$/;
+
+/** Ranks a key: lower comes first. */
+export function keyRank(key: string): number {
+  if (/^(train_)?loss$/.test(key)) return 0;
+  if (/^eval_loss$/.test(key)) return 1;
+  if (/loss/i.test(key) && !BOOKKEEPING.test(key)) return 2;
+  if (/^(eval|test|validation|val)[_/]/.test(key) && !BOOKKEEPING.test(key)) return 3;
+  if (/accuracy|acc\b|reward|perplexity|ppl|bleu|rouge|f1|wer|cer/i.test(key)) return 4;
+  if (/learning_rate|^lr$|grad_norm/.test(key)) return 5;
+  if (BOOKKEEPING.test(key)) return 7;
+  return 6;
+}
+
+/** How many of the compared runs have more than one point of this key (a curve, not a summary). */
+function runsWithCurve(row: MetricRow): number {
+  return Object.values(row.perRun).filter((s) => s !== null && s.points > 1).length;
+}
+
+/** The keys to load, most useful first. */
+export function initialKeys(comparison: RunComparison, selectedKeys: readonly string[], limit = LOADED_KEY_LIMIT): string[] {
+  const known = new Set(comparison.metrics.map((m) => m.key));
+  const chosen = selectedKeys.filter((k) => known.has(k));
+  if (chosen.length > 0) return chosen;
+  return [...comparison.metrics]
+    .filter((m) => Object.values(m.perRun).some((s) => s !== null && s.points > 0))
+    .sort((a, b) => {
+      const curves = Math.min(runsWithCurve(b), 1) - Math.min(runsWithCurve(a), 1);
+      if (curves !== 0) return curves;
+      const rank = keyRank(a.key) - keyRank(b.key);
+      if (rank !== 0) return rank;
+      return runsWithCurve(b) - runsWithCurve(a) || a.key.localeCompare(b.key);
+    })
+    .slice(0, limit)
+    .map((m) => m.key);
+}
+
+/** (run, key) pairs to fetch for these keys: only runs that have the key. */
+export function seriesToFetch(comparison: RunComparison, keys: readonly string[]): { runId: string; key: string }[] {
+  const rows = new Map(comparison.metrics.map((m) => [m.key, m]));
+  return keys.flatMap((key) => {
+    const row = rows.get(key);
+    if (!row) return [];
+    return comparison.runs.filter((r) => (row.perRun[r.id]?.points ?? 0) > 0).map((r) => ({ runId: r.id, key }));
+  });
+}

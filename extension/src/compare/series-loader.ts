@@ -1,0 +1,107 @@
+/**
+ * Loads the panel's curves and keeps them live. The first key goes out with `init` so the
+ * first chart draws as soon as possible; the other keys follow as `series`, most relevant
+ * first, one key at a time (every run's curve of that key at once) so the daemon stays free
+ * for hovers. A live point that arrives while its curve is being fetched is held and sent
+ * after the curve (the webview merges by step, so a repeat is harmless), never lost.
+ * No vscode here: the panel gives it a fetch and a post.
+ */
+import type { HostToWebview, NotificationOf, SeriesPayload } from '../../../daemon/src/protocol/index.ts';
+import { DisplayedSeries, seriesAppendFor, shouldStartSeries } from './deltas.ts';
+
+type MetricsNote = NotificationOf['metrics'];
+
+/** Fetches one (possibly zoomed) curve from the daemon. */
+export type FetchSeries = (runId: string, key: string, maxPoints: number, range?: { fromStep?: number; toStep?: number }) => Promise<SeriesPayload>;
+
+const pairKey = (runId: string, key: string): string => `${runId}\u0000${key}`;
+
+export class SeriesLoader {
+  private readonly fetch: FetchSeries;
+  private readonly post: (m: HostToWebview) => void;
+  private readonly onError: (message: string) => void;
+  /** `keel.compare.maxPoints`, read when a curve is fetched. */
+  private readonly maxPoints: () => number;
+  private displayed = new DisplayedSeries([]);
+  /** Curves being fetched, with the live notes that arrived meanwhile. */
+  private readonly loading = new Map<string, MetricsNote[]>();
+  /** Bumped by reset(): a stream from an older init stops. */
+  private generation = 0;
+
+  constructor(opts: { fetch: FetchSeries; post: (m: HostToWebview) => void; onError: (message: string) => void; maxPoints: () => number }) {
+    this.fetch = opts.fetch;
+    this.post = opts.post;
+    this.onError = opts.onError;
+    this.maxPoints = opts.maxPoints;
+  }
+
+  get shown(): DisplayedSeries {
+    return this.displayed;
+  }
+
+  /** Starts over for these runs (a new init). */
+  reset(runIds: readonly string[]): void {
+    this.generation++;
+    this.displayed = new DisplayedSeries(runIds);
+    this.loading.clear();
+  }
+
+  /** Curves for `init`, fetched concurrently; one that fails is left out (and logged), not the panel. */
+  async fetchForInit(pairs: readonly { runId: string; key: string }[]): Promise<SeriesPayload[]> {
+    const maxPoints = this.maxPoints();
+    const got = await Promise.all(pairs.map(async ({ runId, key }) => {
+      try {
+        const s = await this.fetch(runId, key, maxPoints);
+        this.displayed.add(runId, key);
+        return s;
+      } catch (err) {
+        this.onError(`${key} of ${runId}: ${(err as Error).message}`);
+        return null;
+      }
+    }));
+    return got.filter((s): s is SeriesPayload => s !== null);
+  }
+
+  /** Sends the remaining curves key by key; stops early when a newer init started. */
+  async stream(pairs: readonly { runId: string; key: string }[]): Promise<void> {
+    const maxPoints = this.maxPoints();
+    const generation = this.generation;
+    const keys = [...new Set(pairs.map((p) => p.key))];
+    for (const key of keys) {
+      if (generation !== this.generation) return;
+      await Promise.all(pairs.filter((p) => p.key === key).map((p) => this.load(p.runId, p.key, maxPoints)));
+    }
+  }
+
+  /** Fetches one curve and posts it as `series` (a zoom when `range` is given). */
+  async load(runId: string, key: string, maxPoints: number, range?: { fromStep?: number; toStep?: number }): Promise<void> {
+    if (!this.displayed.hasRun(runId)) return;
+    const generation = this.generation;
+    const id = pairKey(runId, key);
+    const held = this.loading.get(id) ?? [];
+    this.loading.set(id, held);
+    try {
+      const series = await this.fetch(runId, key, maxPoints, range);
+      if (generation !== this.generation) return;
+      this.displayed.add(runId, key);
+      this.post({ type: 'series', series });
+    } catch (err) {
+      this.onError(`${key} of ${runId}: ${(err as Error).message}`);
+    } finally {
+      if (this.loading.get(id) === held) this.loading.delete(id);
+    }
+    for (const note of held) this.onMetrics(note);
+  }
+
+  /** A live `metrics` notification: a delta for a curve on screen, held while it loads, or the start of a new curve. */
+  onMetrics(note: MetricsNote): void {
+    const held = this.loading.get(pairKey(note.runId, note.key));
+    if (held) {
+      held.push(note);
+      return;
+    }
+    const append = seriesAppendFor(this.displayed, note);
+    if (append) this.post(append);
+    else if (shouldStartSeries(this.displayed, note)) void this.load(note.runId, note.key, this.maxPoints());
+  }
+}

@@ -1,0 +1,26 @@
+/** Runs `fn` once, `ms` after the last `schedule()`: bursts of notifications cost one refresh. */
+import type * as vscode from 'vscode';
+
+export class Debouncer implements vscode.Disposable {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly ms: number;
+  private readonly fn: () => void;
+
+  constructor(ms: number, fn: () => void) {
+    this.ms = ms;
+    this.fn = fn;
+  }
+
+  schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.fn();
+    }, this.ms);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * `Keel: Launch Fine-tune` and `Keel: Launch Sweep`: pick the config (the active editor's
+ * first, then those keel.yaml's `configs` globs match), the host (free/total GPUs and
+ * reachability, plus Local), the GPU count, `key=value` overrides (or a sweep grid),
+ * confirm a one-line summary, launch, and follow the log in a terminal. Callers (the
+ * explorer menu, CodeLens, tests) may pass a config Uri or a LaunchRequest to skip steps.
+ */
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import type { Run } from '../../../daemon/src/protocol/index.ts';
+import { NoProjectError } from '../errors.ts';
+import { readKeelYaml } from '../project/keel-yaml.ts';
+import type { WorkspaceProjects } from '../project/workspace-projects.ts';
+import { announceRun } from '../runs/run-commands.ts';
+import type { RunLogTerminals } from '../runs/log-terminal.ts';
+import type { RunsModel } from '../runs/runs-model.ts';
+import type { KeelServices } from '../services.ts';
+import { registerKeelCommand } from '../show-error.ts';
+import {
+  gpuCounts, hostChoices, hostLabel, hostParams, launchSummary, looksLikeConfig, orderConfigs, parseGrid, parseLaunchRequest, parseOverrides,
+  type HostChoice, type HostTarget, type LaunchRequest, type Parsed,
+} from './launch-input.ts';
+
+export interface LaunchDeps {
+  services: KeelServices;
+  projects: WorkspaceProjects;
+  model: RunsModel;
+  terminals: RunLogTerminals;
+}
+
+interface ConfigChoice {
+  path: string;
+  root: string;
+}
+
+/** Files keel.yaml's `configs` globs match in each project root (VS Code's search, so it respects files.exclude). */
+async function configCandidates(roots: readonly string[]): Promise<ConfigChoice[]> {
+  const found: ConfigChoice[] = [];
+  for (const root of roots) {
+    for (const glob of readKeelYaml(root).configs) {
+      const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(root, glob), '**/node_modules/**', 500);
+      for (const u of uris) if (looksLikeConfig(u.fsPath)) found.push({ path: u.fsPath, root });
+    }
+  }
+  return found;
+}
+
+function rootOf(path: string, roots: readonly string[]): string | undefined {
+  return roots.filter((r) => path === r || path.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
+}
+
+/** The config in a request (absolute, or relative to the first project root) with its root. */
+function requestedConfig(config: string, roots: readonly string[]): ConfigChoice {
+  const path = isAbsolute(config) ? config : resolve(roots[0] ?? '', config);
+  const root = rootOf(path, roots);
+  if (!root) throw new Error(`${path} is not inside a Keel project of this workspace (a folder with keel.yaml)`);
+  return { path, root };
+}
+
+async function pickConfig(roots: readonly string[], title: string): Promise<ConfigChoice | undefined> {
+  const candidates = await configCandidates(roots);
+  const activeUri = vscode.window.activeTextEditor?.document.uri;
+  const active = activeUri?.scheme === 'file' && rootOf(activeUri.fsPath, roots) ? activeUri.fsPath : undefined;
+  const ordered = orderConfigs(candidates.map((c) => c.path).concat(active ? [active] : []), active);
+  if (ordered.length === 0) {
+    const choice = await vscode.window.showWarningMessage('Keel: no training configs match the `configs` globs in keel.yaml.', 'Open keel.yaml');
+    if (choice && roots[0]) await vscode.window.showTextDocument(vscode.Uri.file(join(roots[0], 'keel.yaml')));
+    return undefined;
+  }
+  const items = ordered.map((path) => {
+    const root = rootOf(path, roots) ?? roots[0] ?? '';
+    return { label: relative(root, path), description: path === active ? 'active editor' : roots.length > 1 ? root : '', path, root };
+  });
+  const picked = await vscode.window.showQuickPick(items, { title: `${title}: config`, placeHolder: 'Which training config?', matchOnDescription: true });
+  return picked ? { path: picked.path, root: picked.root } : undefined;
+}
+
+async function pickHost(services: KeelServices, title: string, target: HostTarget | undefined): Promise<HostChoice | undefined> {
+  const client = await services.client();
+  const choices = hostChoices((await client.call('hosts/list', {})).hosts);
+  if (target) {
+    const found = choices.find((c) => c.target.kind === target.kind && (target.kind !== 'host' || (c.target.kind === 'host' && c.target.name === target.name)));
+    if (!found) throw new Error(`there is no host "${hostLabel(target)}"; Keel: Add Host adds one`);
+    return found;
+  }
+  const picked = await vscode.window.showQuickPick(choices.map((c) => ({ ...c, choice: c })), { title: `${title}: host`, placeHolder: 'Where should it run?' });
+  return picked?.choice;
+}
+
+async function pickGpus(host: HostChoice, title: string): Promise<number | undefined> {
+  const counts = gpuCounts(host);
+  // A host without GPUs has one answer; asking would only slow the user down.
+  if (counts.length === 1) return 0;
+  const items = counts.map((n) => ({
+    label: n === 0 ? '0 (CPU only)' : String(n),
+    description: n > host.gpusFree ? `waits until ${n} are free (${host.gpusFree} now)` : '',
+    n,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: `${title}: GPUs`, placeHolder: `How many GPUs? (${host.gpusFree} of ${host.gpusTotal} free)` });
+  return picked?.n;
+}
+
+async function askOverrides(title: string): Promise<string[] | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: `${title}: overrides`,
+    prompt: 'Optional config overrides as key=value, separated by spaces (Enter for none)',
+    placeHolder: 'learning_rate=0.1 num_train_epochs=2',
+    validateInput: (v) => { const r = parseOverrides(v); return r.ok ? undefined : r.error; },
+  });
+  if (text === undefined) return undefined;
+  const r = parseOverrides(text);
+  return r.ok ? r.value : undefined;
+}
+
+async function askGrid(title: string): Promise<{ grid: string[]; points: number } | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: `${title}: grid`,
+    prompt: 'Values to sweep: key=v1,v2 for each key, separated by spaces (one run per combination)',
+    placeHolder: 'learning_rate=0.05,0.1,0.2 warmup_steps=0,20',
+    validateInput: (v) => {
+      const r = parseGrid(v);
+      return r.ok ? { message: `${r.value.points} run${r.value.points === 1 ? '' : 's'}`, severity: vscode.InputBoxValidationSeverity.Info } : r.error;
+    },
+  });
+  if (text === undefined) return undefined;
+  const r = parseGrid(text);
+  return r.ok ? r.value : undefined;
+}
+
+async function confirm(summary: string, title: string): Promise<boolean> {
+  const picked = await vscode.window.showQuickPick([{ label: '$(rocket) Launch', go: true }, { label: '$(close) Cancel', go: false }], { title, placeHolder: summary });
+  return picked?.go === true;
+}
+
+/** What the command was called with: a config file (explorer, CodeLens) or a LaunchRequest. */
+function requestOf(arg: unknown): LaunchRequest {
+  if (arg instanceof vscode.Uri) return arg.scheme === 'file' ? { config: arg.fsPath } : {};
+  const r = parseLaunchRequest(arg);
+  if (!r.ok) throw new Error(`invalid launch request: ${r.error}`);
+  return r.value;
+}
+
+async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<Run | Run[] | undefined> {
+  const title = sweep ? 'Keel: Launch Sweep' : 'Keel: Launch Fine-tune';
+  const req = requestOf(arg);
+  const roots = deps.projects.roots();
+  if (roots.length === 0) throw new NoProjectError();
+  const client = await deps.services.client();
+  const config = req.config ? requestedConfig(req.config, roots) : await pickConfig(roots, title);
+  if (!config) return undefined;
+  const host = await pickHost(deps.services, title, req.target);
+  if (!host) return undefined;
+  const gpus = req.gpus ?? await pickGpus(host, title);
+  if (gpus === undefined) return undefined;
+  const grid = !sweep ? undefined : req.grid ? checked(parseGrid(req.grid.join(' '))) : await askGrid(title);
+  if (sweep && !grid) return undefined;
+  const set = req.set ?? await askOverrides(title);
+  if (!set) return undefined;
+  const summary = launchSummary({ config: relative(config.root, config.path), target: host.target, gpus, set, ...(grid ? { sweepRuns: grid.points } : {}) });
+  const answered = req.config && req.target && req.gpus !== undefined && req.set && (!sweep || req.grid);
+  if (!answered && !(await confirm(summary, title))) return undefined;
+  const params = { config: config.path, cwd: config.root, ...hostParams(host.target), gpus, ...(set.length ? { set } : {}) };
+  deps.services.log.info(`launch: ${summary}`);
+  if (!grid) {
+    const { run } = await client.call('runs/launch', params);
+    announceRun(deps, run, 'launched');
+    return run;
+  }
+  const { runs } = await client.call('runs/sweep', { ...params, grid: grid.grid });
+  deps.model.refreshSoon();
+  void vscode.window.showInformationMessage(`Keel: sweep of ${runs.length} runs queued.`, 'Compare', 'Show Runs').then((choice) => {
+    if (choice === 'Compare') void vscode.commands.executeCommand('keel.compareRuns', ...runs.map((r) => r.id));
+    if (choice === 'Show Runs') void vscode.commands.executeCommand('keel.runs.focus');
+  });
+  return runs;
+}
+
+function checked<T>(r: Parsed<T>): T {
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+
+export function registerLaunchCommands(deps: LaunchDeps): vscode.Disposable[] {
+  return [
+    registerKeelCommand('keel.launchRun', (arg) => launch(deps, arg, false), deps.services.log, 'Launch failed'),
+    registerKeelCommand('keel.launchSweep', (arg) => launch(deps, arg, true), deps.services.log, 'Sweep failed'),
+  ];
+}

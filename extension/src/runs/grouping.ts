@@ -1,0 +1,58 @@
+/**
+ * How the Runs view and the status bar see the run list: grouped into running, queued and
+ * recent, and counted. Pure (no vscode), so it is unit-tested.
+ */
+import type { RunStatus, RunSummary } from '../../../daemon/src/protocol/index.ts';
+
+export type RunGroupKind = 'running' | 'queued' | 'recent';
+
+export interface RunGroup {
+  kind: RunGroupKind;
+  label: string;
+  runs: RunSummary[];
+}
+
+/** Statuses shown under "Running": the run is on its way or going. */
+export const ActiveStatuses: readonly RunStatus[] = ['syncing', 'starting', 'running'];
+
+export function groupOf(status: RunStatus): RunGroupKind {
+  if (status === 'queued') return 'queued';
+  return ActiveStatuses.includes(status) ? 'running' : 'recent';
+}
+
+const byNewest = (a: RunSummary, b: RunSummary): number => (b.startedAt ?? b.createdAt) - (a.startedAt ?? a.createdAt);
+const byEnded = (a: RunSummary, b: RunSummary): number => (b.endedAt ?? b.updatedAt) - (a.endedAt ?? a.updatedAt);
+// Queue order: higher priority first, then first come first served (as the daemon places them).
+const byQueue = (a: RunSummary, b: RunSummary): number => b.priority - a.priority || a.createdAt - b.createdAt;
+
+/**
+ * Running (newest first), Queued (in queue order) and Recent (latest ended first, at most
+ * `recentLimit`). Empty running/queued groups are left out; no runs at all gives [] so the
+ * view shows its welcome text.
+ */
+export function groupRuns(runs: readonly RunSummary[], recentLimit = 50): RunGroup[] {
+  if (runs.length === 0) return [];
+  const unique = [...new Map(runs.map((r) => [r.id, r])).values()];
+  const pick = (kind: RunGroupKind): RunSummary[] => unique.filter((r) => groupOf(r.status) === kind);
+  const groups: RunGroup[] = [];
+  const running = pick('running').sort(byNewest);
+  const queued = pick('queued').sort(byQueue);
+  const recent = pick('recent').sort(byEnded).slice(0, recentLimit);
+  if (running.length) groups.push({ kind: 'running', label: 'Running', runs: running });
+  if (queued.length) groups.push({ kind: 'queued', label: 'Queued', runs: queued });
+  groups.push({ kind: 'recent', label: 'Recent', runs: recent });
+  return groups;
+}
+
+export interface RunCounts {
+  running: number;
+  queued: number;
+}
+
+export function countRuns(runs: readonly RunSummary[]): RunCounts {
+  const unique = [...new Map(runs.map((r) => [r.id, r])).values()];
+  return {
+    running: unique.filter((r) => groupOf(r.status) === 'running').length,
+    queued: unique.filter((r) => r.status === 'queued').length,
+  };
+}

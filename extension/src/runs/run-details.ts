@@ -1,0 +1,111 @@
+/**
+ * What a run expands to in the Runs view, from `runs/get`: its config, datasets, code
+ * version, checkpoints and evals. Pure rows (labels, codicons, what a click opens); the
+ * view turns them into TreeItems.
+ */
+import type { Checkpoint, EvalResult, RunDetail } from '../../../daemon/src/protocol/index.ts';
+import { formatBytes, formatValue, shortHash } from '../format.ts';
+
+export interface DetailRow {
+  /** Unique among its siblings (tree item ids are built from it); defaults to the label. */
+  key?: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  icon: string;
+  /** A file to open on click (absolute path). */
+  open?: string;
+  /** Menus key on this (e.g. `keel.checkpoint` for Pull/Tag). */
+  contextValue?: string;
+  checkpoint?: Checkpoint;
+  /** Rows shown when this one expands. */
+  children?: DetailRow[];
+}
+
+/** How an absolute path is shown (the view passes a workspace-relative form). */
+export type PathDisplay = (absPath: string) => string;
+
+function configRow(d: RunDetail, display: PathDisplay): DetailRow {
+  const c = d.config;
+  if (!c) return { label: 'Config', description: 'not recorded', icon: 'settings-gear' };
+  const path = c.paths[0];
+  return {
+    label: 'Config',
+    description: [path ? display(path) : '', c.flavor, shortHash(c.hash)].filter(Boolean).join(' · '),
+    tooltip: c.paths.join('\n'),
+    icon: 'settings-gear',
+    ...(path && path.startsWith('/') ? { open: path } : {}),
+  };
+}
+
+function codeRow(d: RunDetail): DetailRow {
+  const v = d.codeVersion;
+  if (!v) return { label: 'Code', description: 'not recorded', icon: 'git-commit' };
+  const where = [v.branch, v.commit ? v.commit.slice(0, 7) : 'no commit'].filter(Boolean).join(' @ ');
+  return { label: 'Code', description: `${where}${v.dirty ? ' (dirty)' : ''}`, tooltip: v.remote ?? undefined, icon: 'git-commit' };
+}
+
+function datasetRows(d: RunDetail, datasetPaths: ReadonlyMap<string, string>): DetailRow[] {
+  return d.datasets.map((v) => ({
+    key: v.id,
+    label: datasetPaths.get(v.datasetId) ?? `dataset ${shortHash(v.hash)}`,
+    description: `${shortHash(v.hash)} · ${formatBytes(v.sizeBytes)}${v.fileCount > 1 ? ` · ${v.fileCount} files` : ''}`,
+    icon: 'database',
+  }));
+}
+
+/** "step 250", or "step 250 (outputs)" for final weights saved outside a `checkpoint-N` folder. */
+export function checkpointLabel(c: Checkpoint): string {
+  const folder = c.location.replace(/\/+$/, '').split('/').pop() ?? c.location;
+  if (c.step === null) return folder;
+  return folder === `checkpoint-${c.step}` ? `step ${c.step}` : `step ${c.step} (${folder})`;
+}
+
+function checkpointRows(d: RunDetail): DetailRow[] {
+  const sorted = [...d.checkpoints].sort((a, b) => (a.step ?? -1) - (b.step ?? -1));
+  return sorted.map((c) => ({
+    key: c.id,
+    label: checkpointLabel(c),
+    description: [c.kind !== 'unknown' ? c.kind : '', formatBytes(c.sizeBytes), shortHash(c.hash)].filter(Boolean).join(' · '),
+    tooltip: c.location,
+    icon: 'package',
+    contextValue: 'keel.checkpoint',
+    checkpoint: c,
+  }));
+}
+
+/** "acc 0.8123 ± 0.0100" with the filter when it is not the default. */
+export function evalValue(e: EvalResult): string {
+  const filter = e.filter && e.filter !== 'none' ? ` (${e.filter})` : '';
+  const stderr = e.stderr !== null ? ` ± ${formatValue(e.stderr)}` : '';
+  return `${e.metric}${filter} ${formatValue(e.value)}${stderr}`;
+}
+
+function evalRows(d: RunDetail): DetailRow[] {
+  const sorted = [...d.evals].sort((a, b) => Number(b.isGroup) - Number(a.isGroup) || a.task.localeCompare(b.task) || a.metric.localeCompare(b.metric));
+  return sorted.map((e) => ({
+    key: e.id,
+    label: e.task,
+    description: evalValue(e),
+    tooltip: e.sourcePath ?? undefined,
+    icon: e.isGroup ? 'list-tree' : 'beaker',
+    ...(e.sourcePath ? { open: e.sourcePath } : {}),
+  }));
+}
+
+function section(label: string, icon: string, rows: DetailRow[]): DetailRow {
+  return rows.length
+    ? { label, description: String(rows.length), icon, children: rows }
+    : { label, description: 'none', icon };
+}
+
+/** The rows under a run, in the order people look for them. */
+export function runDetailRows(d: RunDetail, datasetPaths: ReadonlyMap<string, string> = new Map(), display: PathDisplay = (p) => p): DetailRow[] {
+  return [
+    configRow(d, display),
+    section('Datasets', 'database', datasetRows(d, datasetPaths)),
+    codeRow(d),
+    section('Checkpoints', 'package', checkpointRows(d)),
+    section('Evals', 'beaker', evalRows(d)),
+  ];
+}

@@ -1,0 +1,77 @@
+/**
+ * Shows the notices notify-policy.ts decides on, with their actions, and remembers each
+ * run's last status (from `runs` notifications and the run list) to see transitions.
+ */
+import * as vscode from 'vscode';
+import type { RunStatus } from '../../../daemon/src/protocol/index.ts';
+import { Disposables } from '../disposables.ts';
+import type { KeelServices } from '../services.ts';
+import { alertNotice, NoticeLimiter, runEndNotice, type Notice, type NotifySettings } from './notify-policy.ts';
+import type { RunsModel } from './runs-model.ts';
+
+const ACTION_COMMANDS: Record<Notice['actions'][number], string> = {
+  'Show Logs': 'keel.showLogs',
+  Compare: 'keel.compareRuns',
+  'Open Run': 'keel.openRun',
+};
+
+function settings(): NotifySettings {
+  const c = vscode.workspace.getConfiguration('keel.notifications');
+  return { onSuccess: c.get<boolean>('onSuccess', false), onFailure: c.get<boolean>('onFailure', true), onAlert: c.get<boolean>('onAlert', true) };
+}
+
+export class RunNotifications extends Disposables {
+  private readonly model: RunsModel;
+  private readonly statuses = new Map<string, RunStatus>();
+  private readonly names = new Map<string, string>();
+  private readonly seenAlerts = new Set<number>();
+  private readonly limiter = new NoticeLimiter();
+  private summaryTimer: NodeJS.Timeout | undefined;
+
+  constructor(services: KeelServices, model: RunsModel) {
+    super();
+    this.model = model;
+    this.register(model.onDidChange(() => {
+      for (const r of model.runs) {
+        if (!this.statuses.has(r.id)) this.statuses.set(r.id, r.status);
+        this.names.set(r.id, r.name);
+      }
+    }));
+    this.register(services.onNotification('runs', (p) => {
+      const previous = this.statuses.get(p.runId);
+      this.statuses.set(p.runId, p.status);
+      this.show(runEndNotice(previous, p, this.nameOf(p.runId), settings()));
+    }));
+    this.register(services.onNotification('alerts', (a) => {
+      if (this.seenAlerts.has(a.id)) return;
+      this.seenAlerts.add(a.id);
+      this.show(alertNotice(a, a.runId ? this.nameOf(a.runId) : undefined, settings()));
+    }));
+    this.register({ dispose: () => clearTimeout(this.summaryTimer) });
+  }
+
+  private nameOf(runId: string): string {
+    return this.names.get(runId) ?? this.model.find(runId)?.name ?? runId.slice(0, 8);
+  }
+
+  private show(notice: Notice | null): void {
+    if (!notice) return;
+    if (!this.limiter.admit(Date.now())) {
+      this.summaryTimer ??= setTimeout(() => this.showSummary(), 10_000);
+      return;
+    }
+    const show = notice.severity === 'error' ? vscode.window.showErrorMessage : notice.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show(`Keel: ${notice.message}`, ...notice.actions).then((choice) => {
+      if (choice) void vscode.commands.executeCommand(ACTION_COMMANDS[choice], notice.runId);
+    });
+  }
+
+  private showSummary(): void {
+    this.summaryTimer = undefined;
+    const n = this.limiter.takeHeld();
+    if (n === 0) return;
+    void vscode.window.showWarningMessage(`Keel: ${n} more run${n === 1 ? '' : 's'} ended or raised alerts; see the Runs view.`, 'Open Runs').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('keel.runs.focus');
+    });
+  }
+}

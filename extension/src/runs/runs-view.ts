@@ -1,0 +1,178 @@
+/**
+ * The Runs view: Running / Queued / Recent, live from the RunsModel; each run expands to
+ * its config, datasets, code version, checkpoints and evals (from `runs/get`, cached until
+ * the run changes). Alerts show as a badge through a file decoration on the run's node.
+ */
+import * as vscode from 'vscode';
+import type { RunDetail, RunSummary } from '../../../daemon/src/protocol/index.ts';
+import { Disposables } from '../disposables.ts';
+import type { KeelServices } from '../services.ts';
+import type { RunGroup } from './grouping.ts';
+import { alertBadge, runContextValue, runDescription, runIcon, runTooltip, type IconSpec } from './run-labels.ts';
+import { runDetailRows, type DetailRow } from './run-details.ts';
+import type { RunsModel } from './runs-model.ts';
+
+export type RunsNode =
+  | { type: 'group'; group: RunGroup }
+  | { type: 'run'; runId: string; run: RunSummary }
+  | { type: 'detail'; runId: string; row: DetailRow; path: string; checkpoint?: DetailRow['checkpoint'] }
+  | { type: 'message'; text: string };
+
+const RUN_SCHEME = 'keel-run';
+
+export function themeIcon(spec: IconSpec): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
+}
+
+export class RunsView extends Disposables implements vscode.TreeDataProvider<RunsNode>, vscode.FileDecorationProvider {
+  private readonly services: KeelServices;
+  private readonly model: RunsModel;
+  private readonly details = new Map<string, { updatedAt: number; detail: Promise<RunDetail> }>();
+  private datasetPaths: Promise<Map<string, string>> | null = null;
+  private readonly treeEmitter = this.register(new vscode.EventEmitter<RunsNode | undefined>());
+  private readonly decorationEmitter = this.register(new vscode.EventEmitter<vscode.Uri[] | undefined>());
+  readonly onDidChangeTreeData = this.treeEmitter.event;
+  readonly onDidChangeFileDecorations = this.decorationEmitter.event;
+  readonly view: vscode.TreeView<RunsNode>;
+
+  constructor(services: KeelServices, model: RunsModel) {
+    super();
+    this.services = services;
+    this.model = model;
+    this.view = this.register(vscode.window.createTreeView('keel.runs', { treeDataProvider: this, canSelectMany: true, showCollapseAll: true }));
+    this.register(vscode.window.registerFileDecorationProvider(this));
+    this.register(model.onDidChange(() => this.changed()));
+    this.register(services.onDidConnect(() => { this.datasetPaths = null; }));
+  }
+
+  /** Selected run ids (for "Compare" from the view title). */
+  selectedRunIds(): string[] {
+    return [...new Set(this.view.selection.flatMap((n) => (n.type === 'run' || n.type === 'detail' ? [n.runId] : [])))];
+  }
+
+  /** Shows a run in the view, expanded and selected. */
+  async reveal(runId: string): Promise<boolean> {
+    if (!this.model.find(runId)) await this.model.refresh();
+    const run = this.model.find(runId);
+    if (!run) return false;
+    await this.view.reveal({ type: 'run', runId, run }, { select: true, focus: true, expand: true });
+    return true;
+  }
+
+  /** What the view shows at the top two levels, as text (for the test-electron suite and logs). */
+  snapshot(): { group: string; runs: { id: string; label: string; description: string }[] }[] {
+    return this.model.groups().map((g) => ({
+      group: g.label,
+      runs: g.runs.map((run) => {
+        const item = this.runItem(run);
+        return { id: run.id, label: typeof item.label === 'string' ? item.label : run.name, description: typeof item.description === 'string' ? item.description : '' };
+      }),
+    }));
+  }
+
+  private changed(): void {
+    this.datasetPaths = null;
+    for (const [id, cached] of this.details) {
+      if (this.model.find(id)?.updatedAt !== cached.updatedAt) this.details.delete(id);
+    }
+    this.treeEmitter.fire(undefined);
+    this.decorationEmitter.fire(undefined);
+    const { running } = this.model.counts();
+    this.view.badge = running > 0 ? { value: running, tooltip: `${running} running` } : undefined;
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] | Promise<RunsNode[]> {
+    if (!node) return this.model.groups().map((group) => ({ type: 'group', group }));
+    if (node.type === 'group') return node.group.runs.map((run) => ({ type: 'run', runId: run.id, run }));
+    if (node.type === 'run') return this.detailNodes(node.run);
+    if (node.type === 'detail') return (node.row.children ?? []).map((row) => this.detailNode(node.runId, row, node.path));
+    return [];
+  }
+
+  getParent(node: RunsNode): RunsNode | undefined {
+    if (node.type !== 'run') return undefined;
+    return this.model.groups().map((group): RunsNode => ({ type: 'group', group })).find((g) => g.type === 'group' && g.group.runs.some((r) => r.id === node.runId));
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'group': {
+        const item = new vscode.TreeItem(node.group.label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `group:${node.group.kind}`;
+        item.description = String(node.group.runs.length);
+        item.contextValue = `keel.group.${node.group.kind}`;
+        return item;
+      }
+      case 'run': return this.runItem(node.run);
+      case 'detail': return this.detailItem(node);
+      case 'message': {
+        const item = new vscode.TreeItem(node.text);
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+    }
+  }
+
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    if (uri.scheme !== RUN_SCHEME) return undefined;
+    const run = this.model.find(uri.path.slice(1));
+    const badge = run ? alertBadge(run.alerts) : undefined;
+    if (!run || !badge) return undefined;
+    return new vscode.FileDecoration(badge, `${run.alerts} alert${run.alerts === 1 ? '' : 's'}`, new vscode.ThemeColor('list.warningForeground'));
+  }
+
+  private runItem(run: RunSummary): vscode.TreeItem {
+    const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `run:${run.id}`;
+    item.resourceUri = vscode.Uri.from({ scheme: RUN_SCHEME, path: `/${run.id}` });
+    item.description = runDescription(run);
+    item.tooltip = new vscode.MarkdownString(runTooltip(run));
+    item.iconPath = themeIcon(runIcon(run));
+    item.contextValue = runContextValue(run);
+    return item;
+  }
+
+  private detailItem(node: Extract<RunsNode, { type: 'detail' }>): vscode.TreeItem {
+    const { row } = node;
+    const item = new vscode.TreeItem(row.label, row.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = `detail:${node.runId}:${node.path}`;
+    if (row.description !== undefined) item.description = row.description;
+    if (row.tooltip !== undefined) item.tooltip = row.tooltip;
+    item.iconPath = new vscode.ThemeIcon(row.icon);
+    if (row.contextValue) item.contextValue = row.contextValue;
+    if (row.open) item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(row.open)] };
+    return item;
+  }
+
+  private detailNode(runId: string, row: DetailRow, parentPath: string): RunsNode {
+    const path = `${parentPath}/${row.key ?? row.label}`;
+    return { type: 'detail', runId, row, path, ...(row.checkpoint ? { checkpoint: row.checkpoint } : {}) };
+  }
+
+  private async detailNodes(run: RunSummary): Promise<RunsNode[]> {
+    const client = this.services.connected;
+    if (!client) return [{ type: 'message', text: 'Not connected to the Keel daemon' }];
+    let cached = this.details.get(run.id);
+    if (!cached || cached.updatedAt !== run.updatedAt) {
+      cached = { updatedAt: run.updatedAt, detail: client.call('runs/get', { run: run.id }) };
+      this.details.set(run.id, cached);
+    }
+    try {
+      const [detail, paths] = await Promise.all([cached.detail, this.loadDatasetPaths()]);
+      return runDetailRows(detail, paths, (p) => vscode.workspace.asRelativePath(p)).map((row) => this.detailNode(run.id, row, ''));
+    } catch (err) {
+      this.details.delete(run.id);
+      return [{ type: 'message', text: `Could not load the run: ${(err as Error).message}` }];
+    }
+  }
+
+  private loadDatasetPaths(): Promise<Map<string, string>> {
+    const client = this.services.connected;
+    if (!client) return Promise.resolve(new Map<string, string>());
+    this.datasetPaths ??= client.call('datasets/list', {}).then(
+      (r) => new Map(r.datasets.map((d): [string, string] => [d.id, d.path])),
+      () => new Map<string, string>(),
+    );
+    return this.datasetPaths;
+  }
+}

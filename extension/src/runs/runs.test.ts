@@ -1,0 +1,182 @@
+/**
+ * The Runs view's pure logic: grouping, counts, labels, the rows a run expands to, command
+ * arguments, and when a notification is worth showing.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Checkpoint, EvalResult, RunDetail, RunStatus, RunSummary } from '../../../daemon/src/protocol/index.ts';
+import { countRuns, groupRuns } from './grouping.ts';
+import { alertBadge, runContextValue, runDescription, runIcon } from './run-labels.ts';
+import { checkpointLabel, evalValue, runDetailRows } from './run-details.ts';
+import { checkpointRefOf, runIdOf, runIdsFromArgs } from './run-args.ts';
+import { alertNotice, NoticeLimiter, runEndNotice, type NotifySettings } from './notify-policy.ts';
+
+const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+function run(id: string, status: RunStatus, over: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id, projectId: 'prj_1', name: id.replace('run_', ''), status, statusReason: null, exitCode: null, unreachableSince: null,
+    source: 'launch', configId: null, codeVersionId: null, hostName: 'local', sweepId: null, outputDir: null, priority: 0, gpus: 0,
+    createdAt: T0, startedAt: null, endedAt: null, updatedAt: T0, lastLoss: null, lastStep: null, alerts: 0, ...over,
+  };
+}
+
+describe('groupRuns', () => {
+  const runs = [
+    run('run_old', 'succeeded', { endedAt: T0 - 3_600_000 }),
+    run('run_q1', 'queued', { createdAt: T0 - 20 }),
+    run('run_go', 'running', { startedAt: T0 - 5000 }),
+    run('run_q2', 'queued', { createdAt: T0 - 10, priority: 5 }),
+    run('run_sync', 'syncing', { startedAt: T0 - 1000 }),
+    run('run_new', 'failed', { endedAt: T0 - 60_000 }),
+    run('run_q3', 'queued', { createdAt: T0 - 30 }),
+    run('run_go', 'running', { startedAt: T0 - 5000 }),
+  ];
+
+  it('puts running (newest first), queued (queue order) and recent (latest ended first) in that order', () => {
+    const groups = groupRuns(runs);
+    assert.deepEqual(groups.map((g) => [g.label, g.runs.map((r) => r.id)]), [
+      ['Running', ['run_sync', 'run_go']],
+      ['Queued', ['run_q2', 'run_q3', 'run_q1']],
+      ['Recent', ['run_new', 'run_old']],
+    ]);
+  });
+
+  it('leaves out empty running/queued groups, caps recent, and gives nothing for no runs', () => {
+    assert.deepEqual(groupRuns([run('run_a', 'cancelled'), run('run_b', 'lost')], 1).map((g) => [g.kind, g.runs.length]), [['recent', 1]]);
+    assert.deepEqual(groupRuns([]), []);
+  });
+
+  it('counts running (incl. syncing/starting) and queued, each run once', () => {
+    assert.deepEqual(countRuns(runs), { running: 2, queued: 3 });
+    assert.deepEqual(countRuns([run('run_s', 'starting'), run('run_x', 'succeeded')]), { running: 1, queued: 0 });
+  });
+});
+
+describe('run labels', () => {
+  it('describes a running run with host, step and loss', () => {
+    assert.equal(runDescription(run('run_a', 'running', { lastStep: 120, lastLoss: 0.43121 }), T0), 'running · local · step 120 · loss 0.4312');
+    assert.equal(runDescription(run('run_b', 'queued', { hostName: null }), T0), 'queued');
+  });
+
+  it('says when a run ended and why it failed', () => {
+    const failed = run('run_f', 'failed', { endedAt: T0 - 5 * 60_000, exitCode: 3, lastStep: 40, lastLoss: null });
+    assert.equal(runDescription(failed, T0), 'failed 5 min ago · local · step 40 · loss NaN · exit 3');
+    assert.equal(runDescription(run('run_u', 'running', { hostName: 'gpu1', unreachableSince: T0 - 90_000 }), T0), 'running · gpu1 · host unreachable for 1 min 30 s');
+  });
+
+  it('picks icons and context values by status', () => {
+    assert.deepEqual(runIcon(run('a', 'succeeded')), { id: 'pass', color: 'testing.iconPassed' });
+    assert.deepEqual(runIcon(run('a', 'failed')), { id: 'error', color: 'testing.iconFailed' });
+    assert.deepEqual(runIcon(run('a', 'running', { unreachableSince: T0 })), { id: 'debug-disconnect', color: 'list.warningForeground' });
+    assert.deepEqual(['queued', 'starting', 'running', 'lost'].map((s) => runContextValue(run('a', s as RunStatus))), ['keel.run.queued', 'keel.run.active', 'keel.run.active', 'keel.run.ended']);
+    assert.deepEqual([0, 1, 9, 10, 120].map(alertBadge), [undefined, '1', '9', '9+', '9+']);
+  });
+});
+
+describe('run details', () => {
+  const ckpt = (id: string, step: number | null, location: string): Checkpoint => ({
+    id, runId: 'run_a', step, location, hash: 'sha256:5d41402abc4b2a76b9719d911017c592', sizeBytes: 47948, kind: 'full', baseModel: 'tiny-char-lm', createdAt: T0,
+  });
+  const ev = (id: string, task: string, metric: string, value: number | null, stderr: number | null): EvalResult => ({
+    id, subjectKind: 'checkpoint', subjectId: 'ckpt_250', subjectRef: null, groupId: 'evg_1', isGroup: false, task, metric, filter: 'none',
+    value, stderr, nShot: 0, higherIsBetter: true, sourcePath: '/p/outputs/evals/results.json', createdAt: T0,
+  });
+  const detail: RunDetail = {
+    run: run('run_a', 'succeeded'),
+    params: { learning_rate: 0.05 },
+    metrics: [],
+    checkpoints: [ckpt('ckpt_final', 250, '/h/jobs/run_a/1/outputs'), ckpt('ckpt_50', 50, '/h/jobs/run_a/1/outputs/checkpoint-50'), ckpt('ckpt_250', 250, '/h/jobs/run_a/1/outputs/checkpoint-250')],
+    evals: [ev('eval_2', 'tiny_reverse_hard', 'acc', 0.975, 0.013363062095621218), ev('eval_1', 'tiny_reverse', 'exact_match', 0.9428571428571428, null)],
+    config: { id: 'cfg_1', hash: 'sha256:aa11bb22cc33', format: 'yaml', flavor: 'hf_trainer', paths: ['/p/configs/baseline.yaml'], createdAt: T0 },
+    codeVersion: { id: 'code_1', projectId: 'prj_1', commit: '1a2b3c4d5e6f', branch: 'main', remote: null, dirty: true, patchHash: 'sha256:ff', createdAt: T0 },
+    datasets: [{ id: 'dsv_1', datasetId: 'ds_train', hash: 'sha256:d83fdc86f1aff00', sizeBytes: 17693, fileCount: 1, profile: null, createdAt: T0 }],
+  };
+
+  it('lists config, datasets, code, checkpoints and evals in that order', () => {
+    const rows = runDetailRows(detail, new Map([['ds_train', 'data/train.jsonl']]), (p) => p.replace('/p/', ''));
+    assert.deepEqual(rows.map((r) => [r.label, r.description]), [
+      ['Config', 'configs/baseline.yaml · hf_trainer · aa11bb22'],
+      ['Datasets', '1'],
+      ['Code', 'main @ 1a2b3c4 (dirty)'],
+      ['Checkpoints', '3'],
+      ['Evals', '2'],
+    ]);
+    assert.equal(rows[0]?.open, '/p/configs/baseline.yaml');
+    assert.deepEqual(rows[1]?.children?.map((r) => [r.label, r.description]), [['data/train.jsonl', 'd83fdc86 · 17.7 KB']]);
+  });
+
+  it('orders checkpoints by step, keeps final weights apart from checkpoint-250, and gives unique keys', () => {
+    const rows = runDetailRows(detail)[3]?.children ?? [];
+    assert.deepEqual(rows.map((r) => r.label), ['step 50', 'step 250 (outputs)', 'step 250']);
+    assert.deepEqual(rows.map((r) => r.key), ['ckpt_50', 'ckpt_final', 'ckpt_250']);
+    assert.ok(rows.every((r) => r.contextValue === 'keel.checkpoint' && r.checkpoint !== undefined));
+    assert.equal(checkpointLabel(ckpt('x', null, '/m/adapter/')), 'adapter');
+  });
+
+  it('shows eval values with stderr when known', () => {
+    const rows = runDetailRows(detail)[4]?.children ?? [];
+    assert.deepEqual(rows.map((r) => [r.label, r.description]), [['tiny_reverse', 'exact_match 0.9429'], ['tiny_reverse_hard', 'acc 0.975 ± 0.01336']]);
+    assert.equal(evalValue({ ...ev('e', 't', 'acc', 0.5, null), filter: 'strict-match' }), 'acc (strict-match) 0.5');
+  });
+
+  it('says "not recorded" instead of leaving gaps', () => {
+    const rows = runDetailRows({ ...detail, config: null, codeVersion: null, datasets: [], checkpoints: [], evals: [] });
+    assert.deepEqual(rows.map((r) => r.description), ['not recorded', 'none', 'not recorded', 'none', 'none']);
+  });
+});
+
+describe('command arguments', () => {
+  it('finds run ids in ids, tree nodes and multi-selections', () => {
+    assert.equal(runIdOf('run_a'), 'run_a');
+    assert.equal(runIdOf({ type: 'run', runId: 'run_b' }), 'run_b');
+    assert.equal(runIdOf({ run: { id: 'run_c' } }), 'run_c');
+    assert.equal(runIdOf({ type: 'group' }), undefined);
+    assert.equal(runIdOf(''), undefined);
+    const clicked = { runId: 'run_b' };
+    assert.deepEqual(runIdsFromArgs([clicked, [{ runId: 'run_a' }, clicked, { type: 'group' }]]), ['run_b', 'run_a']);
+    assert.deepEqual(runIdsFromArgs(['run_x', 'run_y']), ['run_x', 'run_y']);
+  });
+
+  it('finds checkpoints in tree nodes and hover links', () => {
+    assert.deepEqual(checkpointRefOf('ckpt_9'), { ref: 'ckpt_9' });
+    assert.deepEqual(checkpointRefOf({ runId: 'run_a', checkpoint: { id: 'ckpt_250', runId: 'run_a', step: 250 } }), { ref: 'ckpt_250', runId: 'run_a', step: 250 });
+    assert.equal(checkpointRefOf({ runId: 'run_a' }), undefined);
+  });
+});
+
+describe('notifications', () => {
+  const defaults: NotifySettings = { onSuccess: false, onFailure: true, onAlert: true };
+  const change = (status: RunStatus, statusReason: string | null = null) => ({ runId: 'run_a', status, unreachableSince: null, statusReason });
+
+  it('speaks only on a watched transition into failed or lost by default', () => {
+    assert.deepEqual(runEndNotice('running', change('failed', 'exit code 3'), 'baseline', defaults), {
+      severity: 'error', message: 'Run baseline failed: exit code 3.', runId: 'run_a', actions: ['Show Logs', 'Open Run'],
+    });
+    assert.equal(runEndNotice('running', change('lost', 'host gpu1 gone'), 'b', defaults)?.message, 'Run b was lost: host gpu1 gone.');
+    assert.equal(runEndNotice('running', change('succeeded'), 'b', defaults), null, 'success is quiet by default');
+    assert.equal(runEndNotice('running', change('cancelled'), 'b', defaults), null, 'the user cancelled it');
+    assert.equal(runEndNotice(undefined, change('failed'), 'b', defaults), null, 'never seen running: an import or an old run');
+    assert.equal(runEndNotice('failed', change('failed'), 'b', defaults), null, 'a repeat');
+    assert.equal(runEndNotice('queued', change('running'), 'b', defaults), null);
+    assert.deepEqual(runEndNotice('running', change('succeeded'), 'b', { ...defaults, onSuccess: true })?.actions, ['Compare', 'Show Logs']);
+    assert.equal(runEndNotice('running', change('failed'), 'b', { ...defaults, onFailure: false }), null);
+  });
+
+  it('turns warning and error alerts into notices, not info ones', () => {
+    const nan = { id: 7, kind: 'loss_nan', severity: 'error' as const, runId: 'run_a', message: 'loss became NaN at step 40' };
+    assert.deepEqual(alertNotice(nan, 'baseline', defaults), { severity: 'error', message: 'Run baseline loss is NaN: loss became NaN at step 40', runId: 'run_a', actions: ['Show Logs', 'Open Run'] });
+    assert.equal(alertNotice({ ...nan, kind: 'stalled', severity: 'warning', message: 'no new log line or metric for 15 min' }, 'b', defaults)?.message, 'Run b stalled: no new log line or metric for 15 min');
+    assert.equal(alertNotice({ ...nan, severity: 'info' }, 'b', defaults), null);
+    assert.equal(alertNotice({ ...nan, runId: null }, 'b', defaults), null);
+    assert.equal(alertNotice(nan, 'b', { ...defaults, onAlert: false }), null);
+  });
+
+  it('shows at most 3 notices per 10 s and counts the rest for one summary', () => {
+    const limiter = new NoticeLimiter(3, 10_000);
+    const admitted = [0, 1, 2, 3, 4, 9_999, 10_000, 10_001].map((t) => limiter.admit(T0 + t));
+    assert.deepEqual(admitted, [true, true, true, false, false, false, true, true]);
+    assert.equal(limiter.takeHeld(), 3);
+    assert.equal(limiter.takeHeld(), 0);
+  });
+});
