@@ -30,6 +30,8 @@ if (existsSync('extension/src/extension.ts')) {
     format: 'cjs',
     target: 'node22',
     external: ['vscode', 'better-sqlite3'],
+    // ws probes optional native add-ons (bufferutil, utf-8-validate): never in the extension host.
+    define: { 'process.env.WS_NO_BUFFER_UTIL': '"1"', 'process.env.WS_NO_UTF_8_VALIDATE': '"1"' },
   });
 }
 if (existsSync('webview/src/main.ts')) {

@@ -14,7 +14,7 @@ import type { Tracker } from '../track/tracker.ts';
 import type { Publish } from '../track/publish.ts';
 import type { Job } from '../store/jobs.ts';
 import { HostRegistry, type HostRecord } from './hosts.ts';
-import { launchSpecOf, prepareLaunch, type LaunchInput, type LaunchSpec } from './launch-request.ts';
+import { launchSpecOf, prepareLaunch, recordConfig, type LaunchInput, type LaunchSpec } from './launch-request.ts';
 import { startAttempt } from './attempt.ts';
 import { place } from './placement.ts';
 import { LogFollower } from './logs.ts';
@@ -155,8 +155,11 @@ export class Dispatcher {
   }
 
   /** Records the run and returns at once; placement and start happen in the background. */
-  launch(input: LaunchInput): Run {
+  async launch(input: LaunchInput): Promise<Run> {
     if (input.host && !input.local) this.hosts.get(input.host);
+    // Record the config as it is now, so the run links to exactly the version it launched
+    // (the watcher may not have seen an edit made a moment ago).
+    await recordConfig(this.store, input).catch((err: Error) => this.deps.log.warn('config not recorded before launch', { config: input.config, error: err.message }));
     const { run } = prepareLaunch(this.store, input);
     this.deps.log.info('run launched', { run: run.id, config: input.config, host: input.host ?? (input.local ? 'local' : 'any'), gpus: input.gpus ?? 0 });
     this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: null, statusReason: null }, run.id);

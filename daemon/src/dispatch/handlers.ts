@@ -36,23 +36,23 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
       await d().hosts.remove(name);
       return { ok: true };
     },
-    'runs/launch': (params) => {
+    'runs/launch': async (params) => {
       const { config, cwd, host, local, gpus, set, name, retries, priority } = params;
-      const run = d().launch({ config, ...(cwd ? { cwd } : {}), ...(host ? { host } : {}), ...(local ? { local } : {}), ...(gpus !== undefined ? { gpus } : {}), ...(set ? { set } : {}), ...(name ? { name } : {}), ...(retries !== undefined ? { retries } : {}), ...(priority !== undefined ? { priority } : {}) });
+      const run = await d().launch({ config, ...(cwd ? { cwd } : {}), ...(host ? { host } : {}), ...(local ? { local } : {}), ...(gpus !== undefined ? { gpus } : {}), ...(set ? { set } : {}), ...(name ? { name } : {}), ...(retries !== undefined ? { retries } : {}), ...(priority !== undefined ? { priority } : {}) });
       return { run };
     },
-    'runs/sweep': (params) => {
+    'runs/sweep': async (params) => {
       const points = sweepPoints(params);
       const base = params.name ?? basename(params.config).replace(/\.(ya?ml|json)$/, '');
       const sweepId = ctx.store.sweeps.create(null, base, { config: params.config, grid: params.grid ?? [], random: params.random ?? null, range: params.range ?? [], set: params.set ?? [] });
       const runs: Run[] = [];
-      points.forEach((overrides, i) => {
+      for (const [i, overrides] of points.entries()) {
         const name = `${base}-${i + 1}`;
-        runs.push(d().launch({
+        runs.push(await d().launch({
           config: params.config, ...(params.cwd ? { cwd: params.cwd } : {}), ...(params.host ? { host: params.host } : {}), ...(params.local ? { local: true } : {}),
           gpus: params.gpus ?? 0, set: [...(params.set ?? []), ...overrides], name, retries: params.retries ?? 0, sweepId,
         }));
-      });
+      }
       return { sweepId, runs };
     },
     'runs/cancel': async ({ run }) => ({ run: await d().cancel(run) }),

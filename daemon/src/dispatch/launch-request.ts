@@ -12,6 +12,7 @@ import { applyOverrides, renderConfig } from '../track/config/overrides.ts';
 import { flattenParams } from '../track/config/flatten.ts';
 import { readProjectFile } from '../projects/project-file.ts';
 import type { KeelProject } from '../track/project/project-file.ts';
+import { trackConfig } from '../track/configs/index.ts';
 
 /** What a launch records in `runs.launch_json`: no env values (they may be secrets). */
 export interface LaunchSpec {
@@ -60,6 +61,14 @@ export function projectSpec(root: string): KeelProject {
     throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${root} has errors:\n${read.errors.join('\n')}`, { errors: read.errors });
   }
   return read.project;
+}
+
+/** Tracks the config file (content-addressed) before a launch names it. */
+export async function recordConfig(store: Store, input: LaunchInput): Promise<void> {
+  const abs = isAbsolute(input.config) ? input.config : resolve(input.cwd ?? process.cwd(), input.config);
+  if (!existsSync(abs)) return;
+  const real = realpathSync(abs);
+  await trackConfig({ store }, projectFor(store, real), real);
 }
 
 export function prepareLaunch(store: Store, input: LaunchInput): { run: Run; spec: LaunchSpec; effectiveText: string } {
