@@ -1,0 +1,142 @@
+/**
+ * The extension in a real VS Code (code-server + chromium, as test/e2e): activation time;
+ * the compare panel for 10 runs × 100,000 steps, from accepting the run pick to the first
+ * chart drawn, against VS Code's own Markdown preview opened the same way (a ratio, since
+ * this machine is shared and noisy); and hover latency on 40 tracked checkpoint paths, cold
+ * then cached, beside VS Code's configured hover delay (the floor any hover pays).
+ * Prints figures, asserts none. Needs `npm run build` and test/e2e/setup-code-server.sh.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EdgeTypes, Store } from '../daemon/src/store/index.ts';
+import { CodeServer } from '../test/e2e/support/code-server.ts';
+import { commandTitled, readManifest } from '../test/e2e/support/manifest.ts';
+import { checkpointCard, copyExample } from '../test/e2e/support/project.ts';
+import { Workbench, paintedPixels } from '../test/e2e/support/workbench.ts';
+import { fmt, keelBin, median, percentile, repoRoot } from './support.ts';
+
+const RUNS = 10;
+const STEPS = 100_000;
+const KEYS = ['loss', 'eval_loss', 'learning_rate'];
+const HOVER_DELAY_MS = 300; // code-server.ts SETTINGS 'editor.hover.delay'
+const REPEAT = 3;
+
+const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ext-'));
+const home = join(dir, 'home');
+const ws = join(dir, 'tiny-finetune');
+
+/** 10 finished runs of 100,000 steps × 3 keys, each with 4 checkpoint folders. */
+function seed(): string[] {
+  mkdirSync(home, { mode: 0o700 });
+  const store = new Store(join(home, 'keel.db'));
+  const paths: string[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const run = store.runs.create({ projectId: null, source: 'import', name: `bench-${String(r).padStart(2, '0')}`, status: 'succeeded' });
+    store.runLinks.setParams(run.id, { learning_rate: 1e-4 * (r + 1), seed: 42 });
+    for (const key of KEYS) {
+      const pts = [];
+      for (let s = 0; s < STEPS; s++) pts.push({ key, step: s, value: Math.exp(-s / 20_000) + r * 0.01 + ((s * 7919) % 100) / 1e4 });
+      store.metrics.record(run.id, pts);
+    }
+    for (const step of [25_000, 50_000, 75_000, 100_000]) {
+      const location = join(dir, 'outputs', run.name, `checkpoint-${step}`);
+      mkdirSync(location, { recursive: true });
+      const { checkpoint } = store.checkpoints.upsert({ location, kind: 'full', runId: run.id, step });
+      store.lineage.addEdge({ kind: 'run', id: run.id }, { kind: 'checkpoint', id: checkpoint.id }, EdgeTypes.Produced);
+      paths.push(location);
+    }
+  }
+  store.close();
+  return paths;
+}
+
+async function closeEditors(wb: Workbench): Promise<void> {
+  await wb.runCommand('View: Close All Editors');
+  await wb.page.waitForTimeout(300);
+}
+
+/** Accepting the compare pick → the first painted canvas in the panel. */
+async function compareFirstChart(wb: Workbench): Promise<number> {
+  await wb.runCommand(commandTitled(readManifest(), /compare runs/i).label);
+  await wb.waitQuickInput();
+  await wb.page.keyboard.type('bench-');
+  await wb.page.waitForTimeout(300);
+  await wb.tickAll();
+  const t0 = performance.now();
+  await wb.accept();
+  const frame = await wb.webviewFrame('canvas', 60_000);
+  while ((await paintedPixels(frame, 0)).painted < 500) await wb.page.waitForTimeout(5);
+  return performance.now() - t0;
+}
+
+/** The same path through VS Code's own webview: Markdown preview of a file → its heading rendered. */
+async function markdownPreview(wb: Workbench): Promise<number> {
+  await wb.openFile('BASELINE.md');
+  await wb.runCommand('Markdown: Open Preview to the Side');
+  const t0 = performance.now();
+  await wb.webviewFrame('h1#baseline-heading, h1', 60_000);
+  return performance.now() - t0;
+}
+
+async function hovers(wb: Workbench, paths: string[]): Promise<{ cold: number[]; cached: number[] }> {
+  await wb.openFile('HOVER.md');
+  const cold: number[] = [];
+  const cached: number[] = [];
+  for (const round of [cold, cached]) {
+    for (const p of paths) round.push((await wb.hoverUntil(wb.lineEnd(`- ${p}`), checkpointCard(p), 20_000)).ms);
+  }
+  return { cold, cached };
+}
+
+const benchStart = performance.now();
+const since = (): string => `[${fmt((performance.now() - benchStart) / 1000, 0)} s]`;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+try {
+  const t0 = performance.now();
+  const paths = seed();
+  console.log(`seeded ${RUNS} runs × ${fmt(STEPS, 0)} steps × ${KEYS.length} keys in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  copyExample(ws);
+  writeFileSync(join(ws, 'HOVER.md'), ['# Checkpoints', '', ...paths.map((p) => `- ${p}`), ''].join('\n'));
+  writeFileSync(join(ws, 'BASELINE.md'), '# Baseline heading\n\nVS Code renders this with its own Markdown preview webview.\n');
+  const vsix = join(dir, 'keel.vsix');
+  const pkg = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs'), '--no-build', '--no-check', '--out', vsix], { encoding: 'utf8' });
+  if (pkg.status !== 0) throw new Error(`packaging failed: ${pkg.stderr}`);
+
+  const started = await CodeServer.start({ root: join(dir, 'cs'), vsix, logFile: join(dir, 'code-server.log'), env: { KEEL_HOME: home, KEEL_POLL_MS: '300' } });
+  server = started.server;
+  wb = (await Workbench.open(server.folderUrl(ws), join(repoRoot, '.bench', 'extension'))).wb;
+  let activate = '';
+  for (let i = 0; i < 600 && !activate; i++) {
+    activate = /activate took (\d+(?:\.\d+)?) ?ms/.exec(server.logs(/^Keel\.log$/)[0]?.text ?? '')?.[1] ?? '';
+    await wb.page.waitForTimeout(100);
+  }
+  console.log(`${since()} activation: ${activate || '?'} ms (activate() in the extension host, from the "Keel" log)`);
+  await wb.page.waitForTimeout(2000);
+
+  const keel: number[] = [];
+  const md: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    md.push(await markdownPreview(wb));
+    await closeEditors(wb);
+    keel.push(await compareFirstChart(wb));
+    if (i === 0) await wb.shot('compare-10-runs');
+    await closeEditors(wb);
+  }
+  console.log(`${since()} compare panel, ${RUNS} runs × ${fmt(STEPS, 0)} steps: first chart in ${fmt(median(keel), 0)} ms (median of ${REPEAT}: ${keel.map((x) => fmt(x, 0)).join(', ')})`);
+  console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md), 0)} ms → ${fmt(median(keel) / median(md))}x`);
+
+  const h = await hovers(wb, paths);
+  console.log(`${since()} hovers done`);
+  const line = (name: string, xs: number[]): string =>
+    `${name}: p50 ${fmt(percentile(xs, 50), 0)} ms, p99 ${fmt(percentile(xs, 99), 0)} ms (n=${xs.length}; minus the ${HOVER_DELAY_MS} ms hover delay: p50 ${fmt(percentile(xs, 50) - HOVER_DELAY_MS, 0)} ms)`;
+  console.log(line('hover on a tracked checkpoint path, cold', h.cold));
+  console.log(line('hover on a tracked checkpoint path, cached', h.cached));
+} finally {
+  await wb?.close().catch(() => undefined);
+  await server?.stop();
+  spawnSync(process.execPath, [keelBin, 'daemon', 'stop'], { env: { ...process.env, KEEL_HOME: home } });
+  rmSync(dir, { recursive: true, force: true });
+}
