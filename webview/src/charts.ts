@@ -38,9 +38,17 @@ function seriesOpts(runs: readonly ChartRun[], s: ChartSettings, theme: ChartThe
     const color = theme.series[st.colorIndex] ?? theme.foreground;
     const dash = st.dashed ? [6, 4] : undefined;
     if (s.smoothing > 0) out.push({ label: `${r.name} (raw)`, stroke: withAlpha(color, 0.25), width: 1, dash, points: { show: false } });
-    out.push({ label: r.name, stroke: color, width: 1.5, dash, points: { show: false } });
+    out.push({ label: r.name, stroke: color, width: 1.5, dash, points: { show: sparse, size: 7, stroke: color, fill: color } });
   }
   return out;
+}
+
+/** A series with only a few points (a final summary value, a handful of evals) is drawn as dots: one point makes no line. */
+function sparse(u: uPlot, seriesIdx: number): boolean {
+  const ys = u.data[seriesIdx] ?? [];
+  let n = 0;
+  for (const y of ys) if (y !== null && y !== undefined && ++n > 20) return false;
+  return true;
 }
 
 function axisOpts(s: ChartSettings, theme: ChartTheme): uPlot.Axis[] {
