@@ -64,6 +64,17 @@ describe('dispatch on the local backend', () => {
     assert.equal(info.secret, secret, 'env values reach the job');
   });
 
+  it('rerun runs the same code, data and config again, and records where it came from', () => {
+    const { runs } = h.keelJson<{ runs: RunJson[] }>(['runs']);
+    const original = runs.find((r) => r.status === 'succeeded');
+    assert.ok(original);
+    const again = h.keelJson<{ run: RunJson }>(['rerun', original.id]).run;
+    assert.equal(wait(again.id).run.status, 'succeeded');
+    assert.deepEqual(show(again.id).params, show(original.id).params);
+    const g = h.keelJson<{ ancestors: { id: string }[] }>(['lineage', again.id]);
+    assert.ok(g.ancestors.some((n) => n.id === original.id), 'the rerun descends from the original');
+  });
+
   it('never writes env values to the database or the log', () => {
     const db = readFileSync(h.db);
     assert.equal(db.includes(Buffer.from(secret)), false, 'not in keel.db');

@@ -17,7 +17,10 @@ interface Detail { run: RunJson; metrics: { key: string; points: number }[]; che
 interface Info { cuda: string; host: string; start: number; end: number; run: string }
 
 describe('dispatch over SSH to two GPU hosts', () => {
-  const h = new TestHome('keel-ssh-', { KEEL_POLL_MS: '300', KEEL_JOB_HEARTBEAT_SECONDS: '1', KEEL_JOB_KILL_GRACE_SECONDS: '2' });
+  const h = new TestHome('keel-ssh-', {
+    KEEL_POLL_MS: '300', KEEL_JOB_HEARTBEAT_SECONDS: '1', KEEL_JOB_KILL_GRACE_SECONDS: '2',
+    KEEL_GPU_SAMPLE_SECONDS: '0.5', KEEL_ALERT_GPU_IDLE_SAMPLES: '3',
+  });
   const a = new SshHost({ alias: 'gpu-a', dir: join(h.dir, 'host-a'), gpus: 2 });
   const b = new SshHost({ alias: 'gpu-b', dir: join(h.dir, 'host-b'), gpus: 2 });
   const root = join(h.dir, "my proj 'x'");
@@ -81,6 +84,18 @@ describe('dispatch over SSH to two GPU hosts', () => {
     assert.equal(info.cuda.split(',').length, 1);
     const lineage = h.keelJson<{ root: { kind: string } }>(['lineage', ckpt.location]);
     assert.equal(lineage.root.kind, 'checkpoint');
+    // keel pull brings the checkpoint home (rsync --partial), byte for byte.
+    const dest = join(h.dir, 'pulled');
+    const pulled = h.keelJson<{ path: string; bytes: number }>(['pull', id, '--step', '6', '--dest', dest]);
+    assert.equal(pulled.path, dest);
+    assert.deepEqual(readFileSync(join(dest, 'model.safetensors')), readFileSync(join(remoteJobDir(a, id), 'outputs', 'checkpoint-6', 'model.safetensors')));
+  });
+
+  it('raises "GPU idle" when a running job\'s GPU stays at 0% (nvidia-smi samples)', async () => {
+    const id = launch(['configs/long.json', '--host', 'gpu-a', '--gpus', '1', '--set', 'steps=30', '--set', 'sleep=0.2']);
+    await waitFor(() => h.keelJson<{ events: { kind: string }[] }>(['events', '--run', id]).events.some((e) => e.kind === 'gpu_idle'), 60_000, 'the gpu_idle alert');
+    h.keelJson(['cancel', id]);
+    assert.equal(wait(id).status, 'cancelled');
   });
 
   it('a second launch with unchanged code and data ships nothing new', () => {

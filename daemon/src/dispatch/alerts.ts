@@ -12,7 +12,35 @@ export const AlertSettings = {
   divergenceFactor: Number(process.env.KEEL_ALERT_DIVERGENCE_FACTOR ?? 3),
   stalledMs: Number(process.env.KEEL_ALERT_STALLED_SECONDS ?? 15 * 60) * 1000,
   heartbeatStaleSeconds: Number(process.env.KEEL_ALERT_HEARTBEAT_SECONDS ?? 120),
+  /** How often GPU utilization is sampled on hosts with running GPU jobs. */
+  gpuSampleMs: Number(process.env.KEEL_GPU_SAMPLE_SECONDS ?? 60) * 1000,
+  /** Consecutive samples at 0% on all of a job's GPUs before "GPU idle" fires. */
+  gpuIdleSamples: Number(process.env.KEEL_ALERT_GPU_IDLE_SAMPLES ?? 5),
 };
+
+/** Tracks GPU utilization samples per job and raises "GPU idle" when a job's GPUs stay at 0%. */
+export class GpuIdleWatch {
+  private readonly lastSample = new Map<string, number>();
+  private readonly idleCount = new Map<string, number>();
+
+  due(hostName: string): boolean {
+    return Date.now() - (this.lastSample.get(hostName) ?? 0) >= AlertSettings.gpuSampleMs;
+  }
+
+  /** `utilization`: GPU index (as a string) → percent, from nvidia-smi. */
+  record(d: Dispatcher, hostName: string, jobs: Job[], utilization: Map<string, number>): void {
+    this.lastSample.set(hostName, Date.now());
+    for (const job of jobs) {
+      if (job.state !== 'running' || job.gpuIds.length === 0) continue;
+      const idle = job.gpuIds.every((g) => (utilization.get(g) ?? 0) === 0);
+      const n = idle ? (this.idleCount.get(job.id) ?? 0) + 1 : 0;
+      this.idleCount.set(job.id, n);
+      if (n >= AlertSettings.gpuIdleSamples) {
+        d.alert(job.runId, 'gpu_idle', 'warning', `GPU ${job.gpuIds.join(',')} on ${hostName} at 0% for ${n} samples in a row while the run is running`);
+      }
+    }
+  }
+}
 
 const LOSS_KEYS = /^(loss|train_loss|train\/loss|eval_loss|eval\/loss)$/;
 

@@ -13,7 +13,7 @@ import { parseCancelOutput, parseProbeOutput } from './remote/markers.ts';
 import { registerRemoteCheckpoints } from './artifacts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { HostRecord } from './hosts.ts';
-import { checkAlerts } from './alerts.ts';
+import { checkAlerts, GpuIdleWatch } from './alerts.ts';
 import { readProjectFile } from '../projects/project-file.ts';
 
 /** Exit code run.sh uses when a GPU was leased to another job: nothing ran, requeue. */
@@ -27,6 +27,7 @@ export class Monitor {
   readonly cancelRequested = new Set<string>();
   private running: Promise<void> | null = null;
   private readonly lastSync = new Map<string, number>();
+  private readonly gpuIdle = new GpuIdleWatch();
 
   constructor(d: Dispatcher, opts: { pollMs: number; unreachableGraceMs: number }) {
     this.d = d;
@@ -77,6 +78,7 @@ export class Monitor {
       throw err;
     }
     if (host.reachable === false) this.d.store.hosts.setReachable(host.name, true);
+    await this.sampleGpus(host, jobs);
     for (const job of jobs) {
       const p = probed.find((x) => x.jobDir === job.jobDir);
       if (!p) continue;
@@ -87,6 +89,21 @@ export class Monitor {
         this.d.log.error('reconcile failed', { run: job.runId, error: (err as Error).stack });
       }
     }
+  }
+
+  /** nvidia-smi utilization on hosts running GPU jobs, for the "GPU idle" alert. */
+  private async sampleGpus(host: HostRecord, jobs: Job[]): Promise<void> {
+    if (!jobs.some((j) => j.state === 'running' && j.gpuIds.length > 0) || !this.gpuIdle.due(host.name)) return;
+    const r = await this.d.hosts.connection(host.name).exec(['nvidia-smi', '--query-gpu=index,utilization.gpu', '--format=csv,noheader,nounits'], { timeoutMs: 30_000 }).catch(() => null);
+    if (!r || r.code !== 0) return;
+    const util = new Map<string, number>();
+    for (const line of r.stdout.split('\n')) {
+      const fields = line.split(',').map((x) => x.trim());
+      const idx = fields[0];
+      const pct = fields.at(-1);
+      if (idx && pct && fields.length >= 2 && /^\d+$/.test(idx)) util.set(idx, Number(pct) || 0);
+    }
+    this.gpuIdle.record(this.d, host.name, jobs, util);
   }
 
   private unreachable(host: HostRecord, jobs: Job[], why: string): void {
