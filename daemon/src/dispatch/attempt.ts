@@ -168,18 +168,43 @@ async function writeJobDir(ctx: DispatchContext, run: Run, job: Job, host: strin
   rmSync(staging, { recursive: true, force: true });
 }
 
+/**
+ * A rerun reuses its parent's workspace (the same code snapshot and dataset versions) when
+ * it is still on the host, so it runs exactly what the parent ran even if the working tree
+ * or the data changed since.
+ */
+async function parentWorkspace(ctx: DispatchContext, run: Run, host: string): Promise<{ workspace: string; versions: string[] } | null> {
+  const parentId = ctx.store.runs.parentOf(run.id);
+  const parentJob = parentId ? ctx.store.jobs.latest(parentId) : undefined;
+  if (!parentJob || parentJob.hostId !== ctx.hosts.get(host).id) return null;
+  const r = await ctx.hosts.connection(host).exec(['cat', `${parentJob.jobDir}/spec.json`]);
+  if (r.code !== 0) return null;
+  const spec = JSON.parse(r.stdout) as { workspace?: string; dataVersions?: string[] };
+  if (!spec.workspace) return null;
+  const ready = await ctx.hosts.connection(host).exec(['test', '-e', `${spec.workspace}/.keel-ready`]);
+  return ready.code === 0 ? { workspace: spec.workspace, versions: spec.dataVersions ?? [] } : null;
+}
+
 /** Runs the ensure chain for `job` and starts it. Throws on failure (the caller decides: retry or fail). */
 export async function startAttempt(ctx: DispatchContext, run: Run, job: Job, host: string): Promise<void> {
   const spec = ctx.launchSpec(run.id);
   ctx.setStatus(run.id, 'syncing');
-  const codeDir = await shipCode(ctx, run, job, host, spec);
-  const { links, versions } = await shipData(ctx, run, job, host, spec);
+  let prepared = await parentWorkspace(ctx, run, host);
+  if (!prepared) {
+    if (ctx.store.runs.parentOf(run.id) && spec.kind === 'train') {
+      ctx.alert(run.id, 'rerun_rebuilt', 'info', 'the original workspace is not on this host: the rerun ships the current code and data (see its code version and dataset edges)');
+    }
+    const codeDir = await shipCode(ctx, run, job, host, spec);
+    const { links, versions } = await shipData(ctx, run, job, host, spec);
+    const workdir = await ctx.hosts.workdir(host);
+    const wsId = createHash('sha256').update(JSON.stringify([codeDir, links])).digest('hex').slice(0, 32);
+    const workspace = `${workdir}/work/${wsId}`;
+    const ws = await ctx.hosts.connection(host).exec(['bash', '-c', WORKSPACE_SH, 'keel-workspace', workspace, codeDir, ...links.flat()]);
+    if (ws.code !== 0) throw new Error(`cannot build the workspace on ${host}: ${ws.stderr.trim()}`);
+    prepared = { workspace, versions };
+  }
+  const { workspace, versions } = prepared;
   for (const v of versions) ctx.store.lineage.addEdge({ kind: 'dataset_version', id: v }, { kind: 'run', id: run.id }, EdgeTypes.UsedData);
-  const workdir = await ctx.hosts.workdir(host);
-  const wsId = createHash('sha256').update(JSON.stringify([codeDir, links])).digest('hex').slice(0, 32);
-  const workspace = `${workdir}/work/${wsId}`;
-  const ws = await ctx.hosts.connection(host).exec(['bash', '-c', WORKSPACE_SH, 'keel-workspace', workspace, codeDir, ...links.flat()]);
-  if (ws.code !== 0) throw new Error(`cannot build the workspace on ${host}: ${ws.stderr.trim()}`);
   await writeJobDir(ctx, run, job, host, spec, workspace, versions);
   const moved = ctx.transfers(job.id);
   ctx.log.info('job directory ready', { run: run.id, attempt: job.attempt, host, codeBytes: moved.code, dataBytes: moved.data });

@@ -206,6 +206,11 @@ export class RunStore {
     this.db.prepare('UPDATE runs SET status_reason = ?, updated_at = ? WHERE id = ?').run(reason, Date.now(), id);
   }
 
+  /** The run this one re-runs (or retries), if any. */
+  parentOf(id: string): string | null {
+    return (this.db.prepare('SELECT parent_run_id FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+  }
+
   /** Places (or un-places) a run on a host. */
   setHost(id: string, hostId: string | null): void {
     this.db.prepare('UPDATE runs SET host_id = ?, updated_at = ? WHERE id = ?').run(hostId, Date.now(), id);
