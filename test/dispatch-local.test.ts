@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
@@ -82,7 +82,11 @@ describe('dispatch on the local backend', () => {
     assert.ok(g.ancestors.some((n) => n.id === original.id), 'the rerun descends from the original');
   });
 
-  it('never writes env values to the database or the log', () => {
+  it('never writes env values to the database or the log, also after keel.yaml is re-read', async () => {
+    const updatedAt = (): number => h.keelJson<{ projects: { updatedAt: number }[] }>(['projects']).projects[0]?.updatedAt ?? 0;
+    const before = updatedAt();
+    appendFileSync(join(root, 'keel.yaml'), '# edited\n');
+    await waitFor(() => updatedAt() > before, 30_000, 'the daemon to re-read keel.yaml');
     const db = readFileSync(h.db);
     assert.equal(db.includes(Buffer.from(secret)), false, 'not in keel.db');
     const wal = join(h.home, 'keel.db-wal');

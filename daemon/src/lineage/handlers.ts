@@ -5,6 +5,7 @@ import type { Handlers } from '../server/handlers.ts';
 import { describeNode } from './describe.ts';
 import { lineageGraph } from './graph.ts';
 import { resolveRef } from './resolve.ts';
+import { findProject } from '../projects/handlers.ts';
 
 function notTracked(ref: string): RpcError {
   return new RpcError(ErrorCode.NotFound, `Keel tracks nothing at "${ref}". Paths must match a keel.yaml glob (datasets, configs, outputs, evals) or be imported with \`keel import\`.`);
@@ -12,7 +13,7 @@ function notTracked(ref: string): RpcError {
 
 export function lineageHandlers(ctx: DaemonContext): Partial<Handlers> {
   const { store } = ctx;
-  const projectId = (ref: string | undefined): string | undefined => (ref ? store.projects.find(ref)?.id : undefined);
+  const projectId = (ref: string | undefined): string | undefined => (ref ? findProject(ctx, ref).id : undefined);
   return {
     'lineage/get': async ({ ref, cwd, depth }) => {
       const found = await resolveRef(store, ref, cwd);
@@ -24,7 +25,7 @@ export function lineageHandlers(ctx: DaemonContext): Partial<Handlers> {
       const found = await resolveRef(store, ref, cwd);
       return { node: found ? describeNode(store, found.kind, found.id) ?? null : null };
     },
-    'datasets/list': ({ project }) => ({ datasets: store.datasets.list(project ? { projectId: projectId(project) ?? '-' } : {}) }),
+    'datasets/list': ({ project }) => ({ datasets: store.datasets.list(project ? { projectId: findProject(ctx, project).id } : {}) }),
     'datasets/show': async ({ ref, cwd }) => {
       const found = await resolveRef(store, ref, cwd);
       const version = found?.kind === 'dataset_version' ? store.datasets.version(found.id) : undefined;
@@ -43,7 +44,7 @@ export function lineageHandlers(ctx: DaemonContext): Partial<Handlers> {
       return { alias, checkpoint: ckpt, changed, previous: previousCheckpointId && previousCheckpointId !== ckpt.id ? store.checkpoints.get(previousCheckpointId) ?? null : null };
     },
     'models/list': ({ project }) => {
-      const pid = project ? projectId(project) ?? '-' : undefined;
+      const pid = projectId(project);
       const models: ModelAliasInfo[] = store.models.list(pid).map((m) => ({
         alias: m.alias,
         projectId: m.projectId,

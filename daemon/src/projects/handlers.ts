@@ -4,19 +4,8 @@ import { basename, isAbsolute, join } from 'node:path';
 import { ErrorCode, RpcError, type Project, type ResultOf } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
-import { PROJECT_FILE, readProjectFile } from './project-file.ts';
-import type { KeelProject } from '../track/project/project-file.ts';
+import { PROJECT_FILE, storeProjectFile } from './project-file.ts';
 import { projectFileTemplate } from '../track/project/template.ts';
-
-/**
- * The project as stored: `train.env`/`eval.env` values are dropped (names kept), because
- * they may hold tokens; the daemon re-reads keel.yaml when it needs them.
- */
-function withoutSecrets(project: KeelProject): KeelProject {
-  const strip = (job: KeelProject['train']): KeelProject['train'] =>
-    job && { ...job, ...(job.env ? { env: Object.fromEntries(Object.keys(job.env).map((k) => [k, '[not stored]'])) } : {}) };
-  return { ...project, train: strip(project.train), eval: strip(project.eval) };
-}
 
 function resolveRoot(root: string): string {
   if (!isAbsolute(root)) throw new RpcError(ErrorCode.InvalidParams, `project root must be an absolute path, got "${root}"`);
@@ -26,7 +15,8 @@ function resolveRoot(root: string): string {
   return realpathSync(root);
 }
 
-function findProject(ctx: DaemonContext, ref: string): Project {
+/** A project by id, root path or unique name; E_NOT_FOUND with a next step otherwise. */
+export function findProject(ctx: DaemonContext, ref: string): Project {
   const found = ctx.store.projects.find(ref) ?? (isAbsolute(ref) && existsSync(ref) ? ctx.store.projects.byRoot(realpathSync(ref)) : undefined);
   if (!found) throw new RpcError(ErrorCode.NotFound, `no project "${ref}"; \`keel projects\` lists them, \`keel init\` registers one`);
   return found;
@@ -34,8 +24,7 @@ function findProject(ctx: DaemonContext, ref: string): Project {
 
 /** Reads `dir`'s keel.yaml into the store and starts watching the project. */
 function register(ctx: DaemonContext, dir: string): ResultOf['projects/register'] {
-  const read = readProjectFile(dir);
-  const { project, created } = ctx.store.projects.upsert(dir, read.name, read.project && withoutSecrets(read.project), read.errors);
+  const { project, created, read } = storeProjectFile(ctx.store, dir);
   ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
   ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
   void ctx.tracker.watchProject(project).catch((err: Error) => ctx.log.error('cannot watch project', { project: project.id, error: err.message }));

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatDiagnostic, parseProjectFile, type Diagnostic, type KeelProject } from '../track/project/project-file.ts';
+import type { Project } from '../protocol/index.ts';
+import type { Store } from '../store/index.ts';
 
 export const PROJECT_FILE = 'keel.yaml';
 
@@ -34,4 +36,21 @@ export function readProjectFile(root: string): ProjectFileRead {
       ...parsed.warnings.map((d) => ({ ...d, severity: 'warning' as const })),
     ],
   };
+}
+
+/**
+ * The project as stored: `train.env`/`eval.env` values are dropped (names kept), because
+ * they may hold tokens; the daemon re-reads keel.yaml when it needs them.
+ */
+function withoutSecrets(project: KeelProject): KeelProject {
+  const strip = (job: KeelProject['train']): KeelProject['train'] =>
+    job && { ...job, ...(job.env ? { env: Object.fromEntries(Object.keys(job.env).map((k) => [k, '[not stored]'])) } : {}) };
+  return { ...project, train: strip(project.train), eval: strip(project.eval) };
+}
+
+/** Reads `root`'s keel.yaml and records it (without env values) — the one way a project is stored. */
+export function storeProjectFile(store: Store, root: string): { project: Project; created: boolean; read: ProjectFileRead } {
+  const read = readProjectFile(root);
+  const { project, created } = store.projects.upsert(root, read.name, read.project && withoutSecrets(read.project), read.errors);
+  return { project, created, read };
 }

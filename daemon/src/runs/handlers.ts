@@ -5,6 +5,7 @@ import { ErrorCode, RpcError, type Run, type RunSummary } from '../protocol/inde
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
+import { findProject } from '../projects/handlers.ts';
 
 export function findRun(ctx: DaemonContext, ref: string): Run {
   const run = ctx.store.runs.find(ref);
@@ -34,12 +35,7 @@ function summarise(ctx: DaemonContext, run: Run): RunSummary {
 
 export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
   const { store } = ctx;
-  const projectId = (ref: string | undefined): string | undefined => {
-    if (!ref) return undefined;
-    const p = store.projects.find(ref);
-    if (!p) throw new RpcError(ErrorCode.NotFound, `no project "${ref}"`);
-    return p.id;
-  };
+  const projectId = (ref: string | undefined): string | undefined => (ref ? findProject(ctx, ref).id : undefined);
   return {
     'runs/list': ({ project, statuses, config, limit }) => {
       const pid = projectId(project);
@@ -72,7 +68,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
     'runs/import': async ({ dir, project, name }) => {
       if (!isAbsolute(dir)) throw new RpcError(ErrorCode.InvalidParams, `give an absolute folder path, got "${dir}"`);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RpcError(ErrorCode.NotFound, `no such folder: ${dir}`);
-      const pid = projectId(project) ?? ctx.tracker.projectFor(dir)?.id ?? null;
+      const pid = projectId(project) ?? store.projects.containing(dir)?.id ?? null;
       const report = await ctx.tracker.ingestRun(pid, dir, 'import', name ? { name } : {});
       return report;
     },

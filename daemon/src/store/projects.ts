@@ -75,6 +75,15 @@ export class ProjectStore {
     return row?.config_json ? (JSON.parse(row.config_json) as unknown) : undefined;
   }
 
+  /** The registered project whose root holds `path` (the innermost one), if any. */
+  containing(path: string): Project | undefined {
+    let best: Project | undefined;
+    for (const p of this.list()) {
+      if ((path === p.root || path.startsWith(`${p.root}/`)) && (!best || p.root.length > best.root.length)) best = p;
+    }
+    return best;
+  }
+
   list(): Project[] {
     return (this.db.prepare('SELECT * FROM projects ORDER BY name, root').all() as ProjectRow[]).map(toProject);
   }

@@ -20,6 +20,7 @@ import { expandGlob } from './watch/expand.ts';
 import { compileGlob } from './watch/glob.ts';
 import { WorkQueue } from './watch/work-queue.ts';
 import { publishPoints, type Publish } from './publish.ts';
+import { storeProjectFile } from '../projects/project-file.ts';
 
 export interface TrackerDeps {
   store: Store;
@@ -58,15 +59,15 @@ export class Tracker {
     });
   }
 
-  /** Starts (or restarts, after keel.yaml changed) watching a project, and scans it once. */
+  /**
+   * Starts (or restarts, after keel.yaml changed) watching a project, and scans it once.
+   * A project whose keel.yaml is broken is still watched, for the fix.
+   */
   async watchProject(project: Project): Promise<void> {
     await this.unwatchProject(project.id);
-    const spec = this.deps.store.projects.config(project.id) as KeelProject | undefined;
-    if (!spec) {
-      this.deps.log.warn('project not watched: keel.yaml has errors', { project: project.id, errors: project.configErrors });
-      this.watchProjectFileOnly(project);
-      return;
-    }
+    const stored = this.deps.store.projects.config(project.id) as KeelProject | undefined;
+    if (!stored) this.deps.log.warn('project not watched: keel.yaml has errors', { project: project.id, errors: project.configErrors });
+    const spec: KeelProject = stored ?? { name: project.name, datasets: [], configs: [], outputs: [], evals: [], ignore: [] };
     const globs = compileProjectGlobs(spec);
     const watcher = new ProjectWatcher(project.root, globs, {
       onChange: (c) => this.onChange(project.id, c),
@@ -75,20 +76,7 @@ export class Tracker {
     });
     this.projects.set(project.id, { project, spec, globs, watcher });
     await watcher.start();
-    this.scan(project.id);
-  }
-
-  /** A project whose keel.yaml is broken is still watched for the fix. */
-  private watchProjectFileOnly(project: Project): void {
-    const spec: KeelProject = { name: project.name, datasets: [], configs: [], outputs: [], evals: [], ignore: [] };
-    const globs = compileProjectGlobs(spec);
-    const watcher = new ProjectWatcher(project.root, globs, {
-      onChange: (c) => this.onChange(project.id, c),
-      onError: (err) => this.deps.log.warn('watcher error', { project: project.id, error: err.message }),
-      exclude: this.deps.exclude,
-    });
-    this.projects.set(project.id, { project, spec, globs, watcher });
-    void watcher.start();
+    if (stored) this.scan(project.id);
   }
 
   async unwatchProject(projectId: string): Promise<void> {
@@ -168,9 +156,7 @@ export class Tracker {
   private async reloadProject(projectId: string): Promise<void> {
     const w = this.projects.get(projectId);
     if (!w) return;
-    const { readProjectFile } = await import('../projects/project-file.ts');
-    const read = readProjectFile(w.project.root);
-    const { project } = this.deps.store.projects.upsert(w.project.root, read.name, read.project, read.errors);
+    const { project } = storeProjectFile(this.deps.store, w.project.root);
     await this.watchProject(project);
   }
 
@@ -185,15 +171,6 @@ export class Tracker {
       if (run) this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: run.unreachableSince, statusReason: run.statusReason }, run.id);
     }
     return report;
-  }
-
-  /** The project whose root holds `path`, if any. */
-  projectFor(path: string): Project | undefined {
-    let best: Project | undefined;
-    for (const { project } of this.projects.values()) {
-      if ((path === project.root || path.startsWith(`${project.root}/`)) && (!best || project.root.length > best.root.length)) best = project;
-    }
-    return best;
   }
 
   idle(): Promise<void> {
