@@ -79,8 +79,8 @@ const cmp = keel(['compare', ...runs.map((r) => r.id)], { json: true });
 const evalLoss = cmp.metrics.find((m) => m.key === 'eval_loss');
 const bestRun = runs.reduce((best, r) => ((evalLoss?.perRun[r.id]?.best ?? Infinity) < (evalLoss?.perRun[best.id]?.best ?? Infinity) ? r : best), runs[0]);
 const detail = keel(['run', 'show', bestRun.id], { json: true });
-const bestCheckpoint = detail.checkpoints.find((c) => c.id === detail.run.bestCheckpointId)
-  ?? [...detail.checkpoints].filter((c) => /checkpoint-\d+$/.test(c.location)).sort((a, b) => b.step - a.step)[0];
+// The run's last checkpoint-N (its final weights are also registered, as the output folder itself).
+const bestCheckpoint = [...detail.checkpoints].filter((c) => /checkpoint-\d+$/.test(c.location)).sort((a, b) => b.step - a.step)[0];
 
 say(`Lineage of the best checkpoint (${bestRun.name}, lowest eval_loss)`);
 process.stdout.write(keel(['lineage', bestCheckpoint.location]));

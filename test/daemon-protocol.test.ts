@@ -14,10 +14,8 @@ describe('daemon protocol', () => {
   const h = new TestHome();
   before(() => { h.keelJson(['daemon', 'start']); });
   after(() => {
-    const t0 = Date.now();
     assert.equal(h.integrity(), 'ok');
     h.cleanup();
-    console.error('after took', Date.now() - t0);
   });
 
   const alive = async (): Promise<void> => {

@@ -150,14 +150,18 @@ describe('tracking a project end to end', () => {
     }, 30_000, 'a second version after the folder came back');
   });
 
-  it('tags checkpoints and rolls back by re-tagging', () => {
+  it('tags a checkpoint by path; tagging it again changes nothing (rollback is covered in the store tests)', () => {
     const d = h.keelJson<Detail>(['run', 'show', runId]);
     const ckpt = d.checkpoints[0];
     assert.ok(ckpt);
-    const tagged = h.keelJson<{ changed: boolean }>(['tag', ckpt.location, 'candidate']);
+    const tagged = h.keelJson<{ changed: boolean; previous: unknown }>(['tag', join(ckpt.location, 'adapter_config.json'), 'candidate']);
     assert.equal(tagged.changed, true);
-    const { models } = h.keelJson<{ models: { alias: string; checkpoint: { id: string } }[] }>(['models']);
-    assert.equal(models.find((m) => m.alias === 'candidate')?.checkpoint.id, ckpt.id);
+    assert.equal(tagged.previous, null);
+    assert.equal(h.keelJson<{ changed: boolean }>(['tag', ckpt.location, 'candidate']).changed, false);
+    const { models } = h.keelJson<{ models: { alias: string; checkpoint: { id: string }; history: unknown[] }[] }>(['models']);
+    const candidate = models.find((m) => m.alias === 'candidate');
+    assert.equal(candidate?.checkpoint.id, ckpt.id);
+    assert.equal(candidate?.history.length, 1);
   });
 
   it('imports any folder on demand, including TensorBoard event files', () => {

@@ -98,7 +98,6 @@ export class TestHome {
         /* gone */
       }
     }
-    if (process.env.KEEL_TEST_KEEP) console.error(readFileSync(join(this.home, 'daemon.log'), 'utf8'));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,7 @@ import type { LineageGraph, Run } from '../../daemon/src/protocol/index.ts';
 import { defaultPanelState, type HostToWebview, type SeriesPayload } from '../../daemon/src/protocol/webview.ts';
 import { lineageGraph } from '../../daemon/src/lineage/graph.ts';
 import { compareRuns } from '../../daemon/src/runs/compare.ts';
+import { seededRandom as random } from '../../daemon/src/dispatch/sweep.ts';
 import { EdgeTypes, Store, evalGroupId, type MetricInput } from '../../daemon/src/store/index.ts';
 import { configContentHash } from '../../daemon/src/track/config/flatten.ts';
 import { parseTrainingConfig } from '../../daemon/src/track/config/parse.ts';
@@ -128,18 +129,6 @@ export function twoRuns(): TwoRuns {
   const init: InitMessage = { type: 'init', state: defaultPanelState(runs.map((r) => r.id)), comparison: compareRuns(store, runs), series: seriesOf(store, runs) };
   const lineage = runs.map((r) => ({ runId: r.id, graph: lineageGraph(store, 'run', r.id) ?? null }));
   return { init, lineage, lora: runs[0] as Run, fft: runs[1] as Run, close: t.close };
-}
-
-/** A deterministic pseudo-random source (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

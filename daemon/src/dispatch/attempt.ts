@@ -206,7 +206,7 @@ export async function startAttempt(ctx: DispatchContext, run: Run, job: Job, hos
   const { workspace, versions } = prepared;
   for (const v of versions) ctx.store.lineage.addEdge({ kind: 'dataset_version', id: v }, { kind: 'run', id: run.id }, EdgeTypes.UsedData);
   await writeJobDir(ctx, run, job, host, spec, workspace, versions);
-  const moved = ctx.transfers(job.id);
+  const moved = ctx.takeTransfers(job.id);
   ctx.log.info('job directory ready', { run: run.id, attempt: job.attempt, host, codeBytes: moved.code, dataBytes: moved.data });
   ctx.setStatus(run.id, 'starting');
   ctx.store.jobs.update(job.id, { state: 'starting' });

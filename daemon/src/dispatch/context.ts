@@ -20,6 +20,6 @@ export interface DispatchContext {
   /** Records an alert once per run and kind, and tells subscribers. */
   alert(runId: string, kind: string, severity: 'info' | 'warning' | 'error', message: string): void;
   recordTransfer(jobId: string, what: 'code' | 'data', bytes: number): void;
-  /** Bytes shipped for a job so far (0 when everything was already on the host). */
-  transfers(jobId: string): { code: number; data: number };
+  /** Bytes shipped for a job (0 when everything was already on the host), forgotten once read. */
+  takeTransfers(jobId: string): { code: number; data: number };
 }

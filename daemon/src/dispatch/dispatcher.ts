@@ -8,13 +8,13 @@
 import { join } from 'node:path';
 import { ErrorCode, RpcError, isTerminal, type Run, type RunStatus } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Store } from '../store/index.ts';
+import { EdgeTypes, type Store } from '../store/index.ts';
 import type { HashPool } from '../track/hash/index.ts';
 import type { Tracker } from '../track/tracker.ts';
 import type { Publish } from '../track/publish.ts';
 import type { Job } from '../store/jobs.ts';
-import { HostRegistry, type HostRecord } from './hosts.ts';
-import { launchSpecOf, prepareLaunch, recordConfig, type LaunchInput, type LaunchSpec } from './launch-request.ts';
+import { HostRegistry, splitLocation, type HostRecord } from './hosts.ts';
+import { launchSpecOf, prepareLaunch, type LaunchInput, type LaunchSpec } from './launch-request.ts';
 import { startAttempt } from './attempt.ts';
 import { place } from './placement.ts';
 import { LogFollower } from './logs.ts';
@@ -50,8 +50,8 @@ export class Dispatcher {
   private readonly starting = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Bytes moved per job, for the "second launch moves nothing" check. */
-  readonly transfers = new Map<string, { code: number; data: number }>();
+  /** Bytes moved per job while its attempt is prepared (logged, then dropped). */
+  private readonly transfers = new Map<string, { code: number; data: number }>();
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
@@ -67,7 +67,11 @@ export class Dispatcher {
         t[what] += bytes;
         this.transfers.set(jobId, t);
       },
-      transfers: (jobId) => this.transfers.get(jobId) ?? { code: 0, data: 0 },
+      takeTransfers: (jobId) => {
+        const t = this.transfers.get(jobId) ?? { code: 0, data: 0 };
+        this.transfers.delete(jobId);
+        return t;
+      },
     };
     this.logs = new LogFollower(deps.store, deps.keelHome, (runId, lines, offset) => deps.publish('logs', { runId, lines, offset }, runId));
     this.monitor = new Monitor(this, { pollMs: deps.pollMs ?? 2000, unreachableGraceMs: deps.unreachableGraceMs ?? 30 * 60_000 });
@@ -157,10 +161,7 @@ export class Dispatcher {
   /** Records the run and returns at once; placement and start happen in the background. */
   async launch(input: LaunchInput): Promise<Run> {
     if (input.host && !input.local) this.hosts.get(input.host);
-    // Record the config as it is now, so the run links to exactly the version it launched
-    // (the watcher may not have seen an edit made a moment ago).
-    await recordConfig(this.store, input).catch((err: Error) => this.deps.log.warn('config not recorded before launch', { config: input.config, error: err.message }));
-    const { run } = prepareLaunch(this.store, input);
+    const run = await prepareLaunch(this.store, input);
     this.deps.log.info('run launched', { run: run.id, config: input.config, host: input.host ?? (input.local ? 'local' : 'any'), gpus: input.gpus ?? 0 });
     this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: null, statusReason: null }, run.id);
     void this.pump();
@@ -264,20 +265,20 @@ export class Dispatcher {
       maxRetries: this.store.runs.maxRetries(run.id), launch: spec,
     });
     this.store.runLinks.setParams(next.id, this.store.runLinks.params(run.id));
-    this.store.lineage.addEdge({ kind: 'run', id: run.id }, { kind: 'run', id: next.id }, 'reran');
+    this.store.lineage.addEdge({ kind: 'run', id: run.id }, { kind: 'run', id: next.id }, EdgeTypes.Reran);
     void this.pump();
     return next;
   }
 
   /** Launches an eval job for a checkpoint (after a train run succeeds, or on request). */
   launchEval(parent: Run, checkpoint: { id: string; location: string }, spec: LaunchSpec, hostName: string): Run {
-    const path = checkpoint.location.includes(':') && !checkpoint.location.startsWith('/') ? checkpoint.location.slice(checkpoint.location.indexOf(':') + 1) : checkpoint.location;
+    const { path } = splitLocation(checkpoint.location);
     const evalSpec: LaunchSpec = { ...spec, kind: 'eval', configPath: null, effectiveConfigHash: null, overrides: [], host: hostName, checkpoint: path, evalOf: checkpoint.id };
     const run = this.store.runs.create({
       projectId: parent.projectId, name: `${parent.name}-eval`, source: 'launch', kind: 'eval', parentRunId: parent.id,
       codeVersionId: parent.codeVersionId, gpus: spec.gpus, priority: parent.priority + 1, launch: evalSpec,
     });
-    this.store.lineage.addEdge({ kind: 'checkpoint', id: checkpoint.id }, { kind: 'run', id: run.id }, 'evaluated_by');
+    this.store.lineage.addEdge({ kind: 'checkpoint', id: checkpoint.id }, { kind: 'run', id: run.id }, EdgeTypes.EvaluatedBy);
     this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: null, statusReason: null }, run.id);
     void this.pump();
     return run;

@@ -4,7 +4,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, RpcError, isTerminal, type HostInfo, type Run } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
-import type { HostRecord } from './hosts.ts';
+import { LOCAL_HOST, splitLocation, type HostRecord } from './hosts.ts';
 import { freeGpus } from './placement.ts';
 import { readLocalLog } from './logs.ts';
 import { sweepPoints } from './sweep.ts';
@@ -67,16 +67,13 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
     },
     'runs/pull': async ({ run: ref, step, dest, cwd }) => {
       const run = d().findRun(ref);
-      const ckpts = ctx.store.checkpoints.byRun(run.id).filter((c) => step === undefined || c.step === step);
-      const ckpt = step === undefined ? ctx.store.checkpoints.bestOf(run.id) ?? [...ckpts].sort((a, b) => (b.step ?? -1) - (a.step ?? -1))[0] : ckpts[0];
+      const ckpt = step === undefined ? ctx.store.checkpoints.bestOrLatest(run.id) : ctx.store.checkpoints.byRun(run.id).find((c) => c.step === step);
       if (!ckpt) throw new RpcError(ErrorCode.NotFound, `run ${run.name} has no checkpoint${step !== undefined ? ` at step ${step}` : ''}; \`keel run show ${run.id}\` lists them`);
-      const remote = /^[^/][^:]*:\//.test(ckpt.location);
-      const hostName = remote ? ckpt.location.slice(0, ckpt.location.indexOf(':')) : 'local';
-      const path = remote ? ckpt.location.slice(ckpt.location.indexOf(':') + 1) : ckpt.location;
+      const { host, path } = splitLocation(ckpt.location);
       const base = cwd ?? process.cwd();
       const target = dest ? (isAbsolute(dest) ? dest : resolve(base, dest)) : join(base, `${run.name}-${basename(path)}`);
       mkdirSync(target, { recursive: true });
-      const conn = remote ? d().hosts.connection(hostName) : d().hosts.connection('local');
+      const conn = d().hosts.connection(host ?? LOCAL_HOST);
       const r = await conn.pull(`${path}/`, target, { partial: true, timeoutMs: 24 * 3_600_000 });
       return { path: target, bytes: r.bytes, checkpoint: ckpt };
     },

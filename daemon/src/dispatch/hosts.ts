@@ -19,6 +19,12 @@ export const LOCAL_HOST = 'local';
 
 export type HostRecord = Host & { id: string; check: unknown };
 
+/** Splits a checkpoint location: `host:/abs/path` (on a host) or a local absolute path (host null). */
+export function splitLocation(location: string): { host: string | null; path: string } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*):(\/.*)$/.exec(location);
+  return m ? { host: m[1] as string, path: m[2] as string } : { host: null, path: location };
+}
+
 export interface HostRegistryDeps {
   store: Store;
   log: Logger;

@@ -4,7 +4,7 @@
  * with everything the later steps need. Nothing remote happens here.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ErrorCode, RpcError, type Run } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
 import { parseTrainingConfig } from '../track/config/parse.ts';
@@ -45,14 +45,11 @@ export interface LaunchInput {
   sweepId?: string;
 }
 
-/** The project holding `path`: the nearest registered root above it. */
+/** The project holding `path`: the innermost registered root above it. */
 function projectFor(store: Store, path: string): { id: string; root: string } {
-  let best: { id: string; root: string } | undefined;
-  for (const p of store.projects.list()) {
-    if ((path === p.root || path.startsWith(p.root + sep)) && (!best || p.root.length > best.root.length)) best = { id: p.id, root: p.root };
-  }
-  if (!best) throw new RpcError(ErrorCode.NotFound, `${path} is not inside a registered project; run \`keel init\` in the project folder first`);
-  return best;
+  const p = store.projects.containing(path);
+  if (!p) throw new RpcError(ErrorCode.NotFound, `${path} is not inside a registered project; run \`keel init\` in the project folder first`);
+  return { id: p.id, root: p.root };
 }
 
 export function projectSpec(root: string): KeelProject {
@@ -63,15 +60,11 @@ export function projectSpec(root: string): KeelProject {
   return read.project;
 }
 
-/** Tracks the config file (content-addressed) before a launch names it. */
-export async function recordConfig(store: Store, input: LaunchInput): Promise<void> {
-  const abs = isAbsolute(input.config) ? input.config : resolve(input.cwd ?? process.cwd(), input.config);
-  if (!existsSync(abs)) return;
-  const real = realpathSync(abs);
-  await trackConfig({ store }, projectFor(store, real), real);
-}
-
-export function prepareLaunch(store: Store, input: LaunchInput): { run: Run; spec: LaunchSpec; effectiveText: string } {
+/**
+ * Records the run. The config file is tracked first, as it is now, so the run links to
+ * exactly the version it launched (the watcher may not have seen an edit made a moment ago).
+ */
+export async function prepareLaunch(store: Store, input: LaunchInput): Promise<Run> {
   const abs = isAbsolute(input.config) ? input.config : resolve(input.cwd ?? process.cwd(), input.config);
   if (!existsSync(abs)) throw new RpcError(ErrorCode.NotFound, `no config file at ${abs}`);
   const real = realpathSync(abs);
@@ -80,13 +73,14 @@ export function prepareLaunch(store: Store, input: LaunchInput): { run: Run; spe
   if (!keel.train?.command) {
     throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${project.root} has no train.command; add one, e.g. train: {command: "python3 train.py --config {config} --output-dir {output_dir}"}`);
   }
+  const { config } = await trackConfig({ store }, project, real);
   const text = readFileSync(real, 'utf8');
   const parsed = parseTrainingConfig(text, real);
   const overrides = input.set ?? [];
   const data = overrides.length ? applyOverrides(parsed.data, overrides, Object.keys(flattenParams(parsed.data))) : parsed.data;
   const effectiveText = overrides.length ? renderConfig(data, parsed.format) : text;
   const effectiveConfigHash = store.blobs.put(effectiveText);
-  const gpus = input.local ? Math.max(0, input.gpus ?? 0) : Math.max(0, input.gpus ?? 0);
+  const gpus = Math.max(0, input.gpus ?? 0);
   const spec: LaunchSpec = {
     kind: 'train',
     projectRoot: project.root,
@@ -100,13 +94,12 @@ export function prepareLaunch(store: Store, input: LaunchInput): { run: Run; spe
     evalOf: null,
     sweepId: input.sweepId ?? null,
   };
-  const configRecord = store.configs.byPath(real);
   const run = store.runs.create({
     projectId: project.id,
     ...(input.name ? { name: input.name } : {}),
     source: 'launch',
     kind: 'train',
-    configId: configRecord?.id ?? null,
+    configId: config.id,
     sweepId: input.sweepId ?? null,
     priority: input.priority ?? 0,
     gpus,
@@ -114,7 +107,7 @@ export function prepareLaunch(store: Store, input: LaunchInput): { run: Run; spe
     launch: spec,
   });
   store.runLinks.setParams(run.id, flattenParams(data));
-  return { run, spec, effectiveText };
+  return run;
 }
 
 /** Reads the launch spec back from a run. */
@@ -122,8 +115,4 @@ export function launchSpecOf(store: Store, runId: string): LaunchSpec {
   const spec = store.runs.launchSpec(runId) as LaunchSpec | null;
   if (!spec) throw new RpcError(ErrorCode.InvalidState, `run ${runId} was not launched by Keel (it was imported or watched)`);
   return spec;
-}
-
-export function configDirOf(spec: LaunchSpec): string {
-  return spec.configPath ? dirname(spec.configPath) : '.';
 }

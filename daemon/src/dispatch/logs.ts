@@ -19,7 +19,11 @@ export interface LogSink {
 
 interface Follow {
   child: ChildProcess;
+  runId: string;
+  /** Bytes after the last newline, not yet pushed. */
   pending: Buffer;
+  /** Offset just past the bytes received. */
+  offset: number;
 }
 
 export function localLogPath(keelHome: string, runId: string, attempt: number): string {
@@ -59,13 +63,12 @@ export class LogFollower {
     mkdirSync(dirname(local), { recursive: true });
     const start = this.offset(job);
     const child = conn.follow(`${job.jobDir}/${LOG_FILE}`, start);
-    const f: Follow = { child, pending: Buffer.alloc(0) };
+    const f: Follow = { child, runId: job.runId, pending: Buffer.alloc(0), offset: start };
     this.follows.set(job.id, f);
-    let offset = start;
     child.stdout?.on('data', (chunk: Buffer) => {
       appendFileSync(local, chunk);
-      offset += chunk.length;
-      this.store.cursors.put(this.owner(job), LOG_FILE, { byteOffset: offset });
+      f.offset += chunk.length;
+      this.store.cursors.put(this.owner(job), LOG_FILE, { byteOffset: f.offset });
       this.lastGrowth.set(job.id, Date.now());
       const data = Buffer.concat([f.pending, chunk]);
       const end = data.lastIndexOf(0x0a);
@@ -75,7 +78,7 @@ export class LogFollower {
       }
       f.pending = data.subarray(end + 1);
       const lines = data.subarray(0, end).toString('utf8').split('\n');
-      this.sink(job.runId, lines, offset - f.pending.length);
+      this.sink(job.runId, lines, f.offset - f.pending.length);
     });
     child.once('exit', () => {
       if (this.follows.get(job.id) === f) this.follows.delete(job.id);
@@ -89,6 +92,7 @@ export class LogFollower {
     if (!f) return;
     this.follows.delete(jobId);
     f.child.kill('SIGTERM');
+    if (f.pending.length > 0) this.sink(f.runId, [f.pending.toString('utf8')], f.offset);
   }
 
   stopAll(): void {

@@ -221,14 +221,13 @@ export class Monitor {
 
   /** Eval after train: the best (else the last) checkpoint gets the project's eval command. */
   private afterSuccess(host: HostRecord, run: Run): void {
-    const spec = this.d.store.runs.launchSpec(run.id) as { kind?: string; projectRoot?: string } | null;
-    if (spec?.kind !== 'train' || !spec.projectRoot) return;
+    const spec = this.d.ctx.launchSpec(run.id);
+    if (spec.kind !== 'train') return;
     // keel.yaml is re-read: an eval command added after the launch still counts.
     if (!readProjectFile(spec.projectRoot).project?.eval?.command) return;
-    const ckpts = this.d.store.checkpoints.byRun(run.id);
-    const best = this.d.store.checkpoints.bestOf(run.id) ?? [...ckpts].sort((a, b) => (b.step ?? -1) - (a.step ?? -1))[0];
+    const best = this.d.store.checkpoints.bestOrLatest(run.id);
     if (!best) return;
-    this.d.launchEval(run, best, this.d.ctx.launchSpec(run.id), host.name);
+    this.d.launchEval(run, best, spec, host.name);
   }
 
   async cancelJob(hostName: string, job: Job): Promise<void> {

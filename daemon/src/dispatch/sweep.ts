@@ -12,7 +12,7 @@ function parseAssignment(text: string, what: string): [string, string] {
 }
 
 /** A seeded PRNG (mulberry32) so a sweep can be repeated. */
-function rng(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -32,7 +32,7 @@ export function sweepPoints(spec: { grid?: string[]; random?: number; range?: st
     points = points.flatMap((p) => values.map((val) => [...p, `${key}=${val}`]));
   }
   if (spec.random) {
-    const next = rng(spec.seed ?? 1);
+    const next = seededRandom(spec.seed ?? 1);
     const ranges = (spec.range ?? []).map((r) => {
       const [key, span] = parseAssignment(r, '--range');
       const m = /^\s*(-?[\d.eE+-]+)\s*:\s*(-?[\d.eE+-]+)\s*$/.exec(span);

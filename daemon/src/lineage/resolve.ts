@@ -70,16 +70,21 @@ async function byContent(store: Store, abs: string): Promise<ResolvedRef | undef
     return undefined;
   }
   if (!st.isFile()) return undefined;
-  let hash = store.fileHashes.get(fileIdentity(st));
-  if (!hash && Number(st.size) <= HASH_ON_DEMAND_BYTES) hash = (await hashFile(abs)).hash;
+  const identity = fileIdentity(st);
+  let hash = store.fileHashes.get(identity);
+  if (!hash && Number(st.size) <= HASH_ON_DEMAND_BYTES) {
+    hash = (await hashFile(abs)).hash;
+    // Cached like any other hash, so hovering the same file again reads nothing — unless it was
+    // written in the last 2 s, when a same-size rewrite could keep the same mtime tick.
+    if (Date.now() - Number(st.mtimeMs) > 2000) store.fileHashes.put(identity, hash, abs);
+  }
   if (!hash) return undefined;
   const dv = store.datasets.versionsByHash(hash)[0] ?? store.datasets.versionsWithFileHash(hash)[0]?.version;
   if (dv) return { kind: 'dataset_version', id: dv.id, via: 'hash' };
+  // The same content seen under another path (where it was moved from, or a copy) names the record.
   for (const known of store.fileHashes.findByHash(hash)) {
-    if (known.path === abs || !existsSync(known.path)) {
-      const found = known.path !== abs ? byPath(store, known.path) : undefined;
-      if (found) return { ...found, via: 'hash' };
-    }
+    const found = known.path !== abs ? byPath(store, known.path) : undefined;
+    if (found) return { ...found, via: 'hash' };
   }
   return undefined;
 }

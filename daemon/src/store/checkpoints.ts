@@ -192,6 +192,11 @@ export class CheckpointStore {
       .get(runId, BEST_CHECKPOINT_EDGE) as CheckpointRow | undefined;
     return row ? toCheckpoint(row) : undefined;
   }
+
+  /** The run's best checkpoint (by its trainer's own metric), else its latest by step. */
+  bestOrLatest(runId: string): Checkpoint | undefined {
+    return this.bestOf(runId) ?? [...this.byRun(runId)].sort((a, b) => (b.step ?? -1) - (a.step ?? -1))[0];
+  }
 }
 
 /** The new value when given (null included), else the stored one. */

@@ -4,7 +4,7 @@
  * tree launched twice maps to one row. The patch bytes live in `blobs`.
  */
 import type { CodeVersion } from '../protocol/index.ts';
-import { BlobStore } from './blobs.ts';
+import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 
@@ -52,9 +52,9 @@ export class CodeVersionStore {
   private readonly blobs: BlobStore;
   private readonly stmts;
 
-  constructor(db: Db) {
+  constructor(db: Db, blobs: BlobStore) {
     this.db = db;
-    this.blobs = new BlobStore(db);
+    this.blobs = blobs;
     this.stmts = {
       // `IS`, not `=`: a clean tree has a NULL patch hash (and an unborn repo a NULL commit), and
       // SQLite's UNIQUE treats NULLs as distinct, so the lookup is what keeps rows unique.

@@ -9,7 +9,7 @@
  */
 import type { ConfigRecord } from '../protocol/index.ts';
 import type { ParamValue } from '../track/config/types.ts';
-import { BlobStore } from './blobs.ts';
+import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 
@@ -49,9 +49,9 @@ export class ConfigStore {
   private readonly blobs: BlobStore;
   private readonly stmts;
 
-  constructor(db: Db) {
+  constructor(db: Db, blobs: BlobStore) {
     this.db = db;
-    this.blobs = new BlobStore(db);
+    this.blobs = blobs;
     this.stmts = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO configs (id, hash, format, flavor, content_hash, created_at)

@@ -73,8 +73,8 @@ export class Store {
     this.blobs = new BlobStore(this.db);
     this.fileHashes = new FileHashStore(this.db);
     this.datasets = new DatasetStore(this.db);
-    this.configs = new ConfigStore(this.db);
-    this.codeVersions = new CodeVersionStore(this.db);
+    this.configs = new ConfigStore(this.db, this.blobs);
+    this.codeVersions = new CodeVersionStore(this.db, this.blobs);
     this.models = new ModelStore(this.db);
     this.runLinks = new RunLinkStore(this.db);
     this.events = new EventStore(this.db);

@@ -20,6 +20,8 @@ export const EdgeTypes = {
   References: 'references',
   /** run → run: a rerun or a retry attempt. */
   Reran: 'reran',
+  /** checkpoint → run: an eval job that measures this checkpoint. */
+  EvaluatedBy: 'evaluated_by',
 } as const;
 
 export interface RecordRef {

@@ -3,7 +3,7 @@
  * table so millions of points per run stay compact and range scans stay cheap.
  * NaN is stored as NULL (SQLite's own rule); ±Infinity are stored as REAL infinities.
  */
-import type { MetricPoint } from '../protocol/index.ts';
+import type { MetricPoint, SeriesInfo } from '../protocol/index.ts';
 import type { Db } from './db.ts';
 
 /** A value to record. `wallTime` is seconds since the epoch (as the tools write it) or null. */
@@ -14,17 +14,8 @@ export interface MetricInput {
   wallTime?: number | null;
 }
 
-export interface SeriesSummary {
-  key: string;
-  points: number;
-  firstStep: number | null;
-  lastStep: number | null;
-  lastValue: number | null;
-  min: number | null;
-  max: number | null;
-  /** When a point was last recorded (ms). */
-  updatedAt: number;
-}
+/** A series' summary as clients see it, plus when a point was last recorded (ms). */
+export type SeriesSummary = SeriesInfo & { updatedAt: number };
 
 interface SeriesRow {
   id: number;

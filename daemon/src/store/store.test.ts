@@ -127,3 +127,26 @@ describe('metric downsampling', () => {
     s.close();
   });
 });
+
+describe('model aliases', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-models-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('move with history, and re-tagging an earlier checkpoint rolls back', () => {
+    const s = new Store(join(dir, 'models.db'));
+    const run = s.runs.create({ projectId: null, source: 'import' });
+    const a = s.checkpoints.upsert({ location: '/ckpt/a', kind: 'full', runId: run.id, step: 100 }).checkpoint;
+    const b = s.checkpoints.upsert({ location: '/ckpt/b', kind: 'full', runId: run.id, step: 200 }).checkpoint;
+    assert.deepEqual(s.models.tag(null, 'prod', a.id), { changed: true, previousCheckpointId: null });
+    assert.deepEqual(s.models.tag(null, 'prod', b.id, 'better eval'), { changed: true, previousCheckpointId: a.id });
+    assert.deepEqual(s.models.tag(null, 'prod', b.id), { changed: false, previousCheckpointId: b.id });
+    assert.deepEqual(s.models.tag(null, 'prod', a.id, 'rollback'), { changed: true, previousCheckpointId: b.id });
+    assert.equal(s.models.get(null, 'prod')?.checkpointId, a.id);
+    assert.deepEqual(s.models.aliasesOf(a.id), ['prod']);
+    assert.deepEqual(s.models.aliasesOf(b.id), []);
+    assert.deepEqual(s.models.history(null, 'prod').map((h) => [h.checkpointId, h.previousCheckpointId, h.note]), [
+      [a.id, b.id, 'rollback'], [b.id, a.id, 'better eval'], [a.id, null, null],
+    ]);
+    s.close();
+  });
+});

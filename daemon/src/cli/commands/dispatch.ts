@@ -1,6 +1,6 @@
 /** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel logs`, `keel wait`, `keel pull`, `keel rerun`, `keel events`. */
 import type { KeelClient } from '../../client/client.ts';
-import type { HostInfo, Run } from '../../protocol/index.ts';
+import { isTerminal, type HostInfo, type Run } from '../../protocol/index.ts';
 import { ago, keyValues, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -161,7 +161,7 @@ async function waitFor(client: KeelClient, runId: string, timeoutMs: number | nu
   const deadline = timeoutMs === null ? Infinity : Date.now() + timeoutMs;
   for (;;) {
     const { run } = await client.call('runs/get', { run: runId });
-    if (['succeeded', 'failed', 'cancelled', 'lost'].includes(run.status) || Date.now() >= deadline) return run;
+    if (isTerminal(run.status) || Date.now() >= deadline) return run;
     await new Promise<void>((resolve) => {
       const off = client.on('runs', (n) => { if (n.runId === runId) { off(); resolve(); } });
       setTimeout(() => { off(); resolve(); }, Math.min(2000, Math.max(0, deadline - Date.now())));
@@ -178,7 +178,7 @@ export async function waitCommand(ctx: CommandContext): Promise<number> {
     const run = await waitFor(client, first.id, timeout ? Number(timeout) * 1000 : null);
     const code = waitExitCode(run);
     if (ctx.json) printJson({ run, timedOut: code === 124 });
-    else process.stdout.write(`${run.name} (${run.id}): ${code === 124 && !['succeeded', 'failed', 'cancelled', 'lost'].includes(run.status) ? `still ${run.status} (timed out)` : run.status}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}\n`);
+    else process.stdout.write(`${run.name} (${run.id}): ${isTerminal(run.status) ? run.status : `still ${run.status} (timed out)`}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}\n`);
     return code;
   });
 }
