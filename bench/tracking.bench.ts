@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { createHashPool, createMemoryHashCache, hashTree } from '../daemon/src/track/hash/index.ts';
 import { Store } from '../daemon/src/store/index.ts';
 import { RunIngester } from '../daemon/src/track/ingest/index.ts';
-import { fileVersionRecord, simpleValueRecord, tfeventsFile } from '../daemon/src/track/tfevents/write-tfevents.ts';
+import { fileVersionRecord, simpleValueRecord, tfeventsFile } from '../test/support/write-tfevents.ts';
 import { compareRuns } from '../daemon/src/runs/compare.ts';
 import { fmt, median } from './support.ts';
 

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
+import { REAL_FIXTURES } from './fixtures.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const keelBin = join(repoRoot, 'bin', 'keel.js');
-export const fixturesRoot = resolve(repoRoot, '..', 'shared', 'fixtures', 'real');
+export const fixturesRoot = REAL_FIXTURES;
 
 export interface CliResult {
   code: number;

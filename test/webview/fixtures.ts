@@ -16,11 +16,12 @@ import { EdgeTypes, Store, evalGroupId, type MetricInput } from '../../daemon/sr
 import { configContentHash } from '../../daemon/src/track/config/flatten.ts';
 import { parseTrainingConfig } from '../../daemon/src/track/config/parse.ts';
 import { parseLmEvalResults, parseTrainerState } from '../../daemon/src/track/formats/index.ts';
+import { REAL_FIXTURES } from '../support/fixtures.ts';
 
 export type InitMessage = Extract<HostToWebview, { type: 'init' }>;
 
-/** /work/shared/fixtures/real: `shared/` sits beside the repo root. */
-export const fixturesRoot = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'real');
+/** test/fixtures/real (see test/support/fixtures.ts). */
+export const fixturesRoot = REAL_FIXTURES;
 export const fixturePath = (...parts: string[]): string => path.join(fixturesRoot, ...parts);
 
 export const files = {

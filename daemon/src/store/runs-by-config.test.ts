@@ -2,10 +2,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Store } from './index.ts';
+import { realFixture } from '../../../test/support/fixtures.ts';
 
-const fixturePath = (...parts: string[]): string => resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'real', ...parts);
+const fixturePath = (...parts: string[]): string => realFixture(...parts);
 
 describe('runs of a config file (the CodeLens count: every version of the file)', () => {
   let dir: string;

@@ -1,8 +1,8 @@
 /**
  * The compare panel's pure logic, fed by what a real daemon sent for the tiny-finetune
  * example: runs/compare of demo-baseline, demo-higher-lr and demo-child
- * (fixtures/compare-three.json) and the live `metrics`/`runs` notifications of a run
- * launched while subscribed (fixtures/live-notifications.json).
+ * (test/fixtures/recorded/compare/compare-three.json) and the live `metrics`/`runs` notifications of a run
+ * launched while subscribed (test/fixtures/recorded/compare/live-notifications.json).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,8 +15,9 @@ import { buildPanelHtml, contentSecurityPolicy, makeNonce } from './html.ts';
 import { initialKeys, keyRank, seriesToFetch } from './keys.ts';
 import { parsePanelState } from './state.ts';
 import { compareTitle } from './title.ts';
+import { RECORDED, realFixture } from '../../../test/support/fixtures.ts';
 
-const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as T;
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(RECORDED, 'compare', name), 'utf8')) as T;
 const comparison = fixture<RunComparison>('compare-three.json');
 const live = fixture<{ runId: string; metrics: NotificationOf['metrics'][]; runs: NotificationOf['runs'][] }>('live-notifications.json');
 const [BASE, HIGH, CHILD] = ['run_b3r6s9brn9yw', 'run_fvrdxfhdv3ca', 'run_5gvsyrkuhpem'];
@@ -164,7 +165,7 @@ describe('titles and config documents', () => {
   it('finds the line of a param in the real tiny-finetune config and in nested torchtune YAML', () => {
     const baseline = readFileSync(join(import.meta.dirname, '..', '..', '..', 'examples', 'tiny-finetune', 'configs', 'baseline.yaml'), 'utf8');
     assert.equal(lineOfParam(baseline, 'learning_rate'), 7);
-    const torchtune = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'real', 'torchtune', 'llama3_2_1B_lora_single_device.yaml'), 'utf8');
+    const torchtune = readFileSync(realFixture('torchtune', 'llama3_2_1B_lora_single_device.yaml'), 'utf8');
     const line = lineOfParam(torchtune, 'checkpointer.checkpoint_dir');
     assert.equal(torchtune.split('\n')[line ?? -1], '  checkpoint_dir: /tmp/Llama-3.2-1B-Instruct/');
     assert.equal(lineOfParam(torchtune, 'nope.lr'), undefined);

@@ -1,6 +1,6 @@
 /**
  * The curve loader with a scripted daemon: init carries the first key, the rest stream key
- * by key, and live notifications (the real ones in fixtures/live-notifications.json) become
+ * by key, and live notifications (the real ones in test/fixtures/recorded/compare/live-notifications.json) become
  * seriesAppend only for curves on screen — held, not lost, while their curve loads.
  */
 import { describe, it } from 'node:test';
@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { HostToWebview, NotificationOf, RunComparison, SeriesPayload } from '../../../daemon/src/protocol/index.ts';
 import { INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { SeriesLoader } from './series-loader.ts';
+import { RECORDED } from '../../../test/support/fixtures.ts';
 
-const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as T;
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(RECORDED, 'compare', name), 'utf8')) as T;
 const comparison = fixture<RunComparison>('compare-three.json');
 const live = fixture<{ runId: string; metrics: NotificationOf['metrics'][] }>('live-notifications.json');
 const note = (key: string, runId = live.runId): NotificationOf['metrics'] => ({ ...(live.metrics.find((m) => m.key === key) as NotificationOf['metrics']), runId });

@@ -18,9 +18,10 @@ import { headline } from './hover-card.ts';
 import { candidatesFor, LineageLookup } from './lookup.ts';
 import type { Candidate } from './lookup.ts';
 import { pathTokenAt } from './path-token.ts';
+import { realFixture } from '../../../test/support/fixtures.ts';
 
 const repo = resolve(import.meta.dirname, '..', '..', '..');
-const fixturePath = (...parts: string[]): string => resolve(repo, '..', 'shared', 'fixtures', 'real', ...parts);
+const fixturePath = (...parts: string[]): string => realFixture(...parts);
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 describe('hover lookups against a real daemon', () => {

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import type { LineageGraph, LineageNode } from '../../../daemon/src/protocol/index.ts';
 import { HoverCommands, headline, parentRunOf, renderHoverCard, roundNumbers, runOf, shortLabel } from './hover-card.ts';
 import { commandLink, mdCode, mdText } from './markdown.ts';
+import { RECORDED } from '../../../test/support/fixtures.ts';
 
-const graph = (name: string): LineageGraph => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', `${name}.json`), 'utf8')) as LineageGraph;
+const graph = (name: string): LineageGraph => JSON.parse(readFileSync(join(RECORDED, 'lineage', `${name}.json`), 'utf8')) as LineageGraph;
 const link = (cmd: string, ...args: string[]): string => `command:${cmd}?${encodeURIComponent(JSON.stringify(args))}`;
 
 describe('hover card of a checkpoint (demo-baseline checkpoint-250)', () => {
@@ -84,7 +85,7 @@ describe('hover cards of a dataset and a config', () => {
   });
 
   it('the resolved node alone (lineage/get failed): the headline and links only', () => {
-    const { node } = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'resolve-checkpoint.json'), 'utf8')) as { node: LineageNode };
+    const { node } = JSON.parse(readFileSync(join(RECORDED, 'lineage', 'resolve-checkpoint.json'), 'utf8')) as { node: LineageNode };
     const lines = renderHoverCard(node, null).split('\n\n');
     assert.equal(lines.length, 2);
     assert.equal(lines[0], headline(node));

@@ -1,6 +1,6 @@
 /**
  * CodeLens text, the runs a lineage view loads, the hover cache, and keel.yaml diagnostic
- * placement — pure parts, fed with what a real daemon returned (see fixtures/).
+ * placement — pure parts, fed with what a real daemon returned (test/fixtures/recorded/).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,9 +11,10 @@ import { bestRun, lensTitle } from './config-lens.ts';
 import { placeDiagnostics } from './diagnostic-spots.ts';
 import { runsOfGraph } from './graph-runs.ts';
 import { TtlCache } from './ttl-cache.ts';
+import { RECORDED } from '../../../test/support/fixtures.ts';
 
-const json = <T>(...parts: string[]): T => JSON.parse(readFileSync(join(import.meta.dirname, ...parts), 'utf8')) as T;
-const comparison = json<RunComparison>('..', 'compare', 'fixtures', 'compare-three.json');
+const json = <T>(...parts: string[]): T => JSON.parse(readFileSync(join(RECORDED, ...parts), 'utf8')) as T;
+const comparison = json<RunComparison>('compare', 'compare-three.json');
 
 describe('config CodeLens title', () => {
   it('names the run with the lowest eval_loss (demo-higher-lr, 0.1660 at its best)', () => {
@@ -37,12 +38,12 @@ describe('config CodeLens title', () => {
 
 describe('runs a lineage view loads', () => {
   it('a checkpoint: the run that wrote it first, then the runs that came of it (its eval, the fine-tune of it)', () => {
-    const g = json<LineageGraph>('fixtures', 'lineage-checkpoint.json');
+    const g = json<LineageGraph>('lineage', 'lineage-checkpoint.json');
     assert.deepEqual(runsOfGraph(g), ['run_b3r6s9brn9yw', 'run_t6h79eu35hjf', 'run_5gvsyrkuhpem']);
   });
   it('a run: itself first, then its parent (both two steps away, the parent first); a dataset: at most 8 runs', () => {
-    assert.deepEqual(runsOfGraph(json<LineageGraph>('fixtures', 'lineage-run-child.json')), ['run_5gvsyrkuhpem', 'run_b3r6s9brn9yw', 'run_ah2wwak8gs7h']);
-    assert.equal(runsOfGraph(json<LineageGraph>('fixtures', 'lineage-dataset.json')).length, 8);
+    assert.deepEqual(runsOfGraph(json<LineageGraph>('lineage', 'lineage-run-child.json')), ['run_5gvsyrkuhpem', 'run_b3r6s9brn9yw', 'run_ah2wwak8gs7h']);
+    assert.equal(runsOfGraph(json<LineageGraph>('lineage', 'lineage-dataset.json')).length, 8);
   });
 });
 

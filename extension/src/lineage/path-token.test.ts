@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { pathTokenAt } from './path-token.ts';
+import { realFixture } from '../../../test/support/fixtures.ts';
 
-const fixturePath = (...parts: string[]): string => resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'real', ...parts);
+const fixturePath = (...parts: string[]): string => realFixture(...parts);
 /** Line `n` (1-based) of a real fixture file. */
 const lineOf = (file: string, n: number): string => readFileSync(file, 'utf8').split('\n')[n - 1] ?? '';
 /** The token with the cursor on the first character of `needle` in `line`. */

@@ -6,7 +6,7 @@ import { parseCancelOutput, parseLeasesOutput, parseProbeOutput, parseStartOutpu
 import {
   currentBootId, groupMembers, isAlive, makeHost, makeJob, procStat, processesWith, readState, runScript, waitFor, waitForExit,
   type TestHost,
-} from './test-host.ts';
+} from '../../../../test/support/job-host.ts';
 
 const host = makeHost();
 after(() => host.cleanup());

@@ -8,7 +8,7 @@ import { shellQuote } from './quote.ts';
 import { JOB_SCRIPTS, jobScriptsVersion, writeJobScripts } from './scripts.ts';
 import {
   currentBootId, isAlive, makeHost, makeJob, procStat, processesWith, readState, runScript, runScriptAsync, waitFor, waitForExit,
-} from './test-host.ts';
+} from '../../../../test/support/job-host.ts';
 
 const host = makeHost();
 after(() => host.cleanup());

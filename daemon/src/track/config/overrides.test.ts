@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { applyOverrides, ConfigOverrideError, renderConfig } from './overrides.ts';
 import { parseTrainingConfig } from './parse.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
 function fixturePath(...parts: string[]): string {
-  return path.resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real', ...parts);
+  return realFixture(...parts);
 }
 
 const fft = parseTrainingConfig(readFileSync(fixturePath('axolotl', 'llama-3_fft-8b.yaml'), 'utf8'), 'llama-3_fft-8b.yaml');

@@ -6,10 +6,11 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { configContentHash, stableStringify } from './flatten.ts';
 import { ConfigInvalidError, parseTrainingConfig } from './parse.ts';
 import type { TrainingConfig } from './types.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
-/** A file under /work/shared/fixtures/real (the shared folder sits beside the repo root). */
+/** A file under test/fixtures/real. */
 function fixturePath(...parts: string[]): string {
-  return path.resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real', ...parts);
+  return realFixture(...parts);
 }
 
 function parseFixture(...parts: string[]): TrainingConfig {

@@ -2,15 +2,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { Store } from '../../store/index.ts';
 import { createHashPool, type HashPool } from '../hash/index.ts';
 import { trackDataset } from '../datasets/track-dataset.ts';
 import { trackConfig } from './track-config.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
 const fixturePath = (...parts: string[]): string =>
-  resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real', ...parts);
+  realFixture(...parts);
 
 const AXOLOTL_LORA = fixturePath('axolotl', 'llama-3_lora-1b.yml');
 const TORCHTUNE_LORA = fixturePath('torchtune', 'llama3_2_1B_lora_single_device.yaml');

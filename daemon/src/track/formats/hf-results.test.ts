@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { hfResultsKind, parseHfResults } from './hf-results.ts';
 import type { HfResults } from './hf-results.ts';
 import { FormatError } from './types.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
 function fixturePath(...parts: string[]): string {
-  return path.resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real', ...parts);
+  return realFixture(...parts);
 }
 
 function load(...parts: string[]): HfResults {

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { isLmEvalResultsFile, looksLikeLmEvalResults, parseLmEvalResults, parseModelArgs } from './lm-eval.ts';
 import type { LmEvalResult, LmEvalResults } from './lm-eval.ts';
 import { parseKeyValueList } from './lm-eval-model-args.ts';
 import { parseTolerantJson } from './tolerant-json.ts';
 import { FormatError } from './types.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
 function fixturePath(...parts: string[]): string {
-  return path.resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real', ...parts);
+  return realFixture(...parts);
 }
 
 function load(...parts: string[]): LmEvalResults {

@@ -9,10 +9,11 @@ import { FileReadError, hashFile } from './file-hash.ts';
 import type { FileHash } from './file-hash.ts';
 import { fileIdentity } from './cache.ts';
 import { createHashPool } from './pool.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..', '..');
 function fixturePath(...parts: string[]): string {
-  return path.resolve(repoRoot, '..', 'shared', 'fixtures', 'real', ...parts);
+  return realFixture(...parts);
 }
 const TFEVENTS_94B = fixturePath('tfevents', 'r-tfevents-minimal-plugin-metadata_tfevents-js', 'events.out.tfevents.1687811641.v2');
 

@@ -12,10 +12,10 @@ import { manifestText } from './manifest.ts';
 import { createHashPool } from './pool.ts';
 import type { FileHasher } from './pool.ts';
 import { hashTree } from './tree.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..', '..');
 function fixturePath(...parts: string[]): string {
-  return path.resolve(repoRoot, '..', 'shared', 'fixtures', 'real', ...parts);
+  return realFixture(...parts);
 }
 
 const pool = createHashPool({ size: 2 });

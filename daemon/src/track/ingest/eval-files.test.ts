@@ -2,13 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { EdgeTypes, Store, evalGroupId } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { RunIngester } from './index.ts';
+import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
 
-const fixtureRoot = resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real');
+const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
 const NL2FOAM = fixturePath('lm_eval', 'finetuned-local-path-vllm-empty-model-name_nl2foam', 'results_2025-12-17T20-28-43.535870.json');
 const LLAMA = fixturePath('lm_eval', 'groups-subtask-aliases-local-path_llama-3-8b', 'result-steer.jsonl',

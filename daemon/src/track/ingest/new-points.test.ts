@@ -2,15 +2,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { NotificationOf } from '../../protocol/index.ts';
 import { Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { publishPoints } from '../publish.ts';
 import { RunIngester } from './index.ts';
+import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
 
-const fixtureRoot = resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real');
+const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
 const TRL = fixturePath('trainer_state', 'interrupted-trl-sft-peft_fine-tune-ai-model', 'fine_tuned_model');
 

@@ -2,13 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EdgeTypes, Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { RunIngester } from './index.ts';
+import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
 
-const fixtureRoot = resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real');
+const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
 const WHISPER = fixturePath('trainer_state', 'old-schema-foreign-best-path_whisper-large-v2-ja');
 const TRL = fixturePath('trainer_state', 'interrupted-trl-sft-peft_fine-tune-ai-model', 'fine_tuned_model');

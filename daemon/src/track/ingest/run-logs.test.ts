@@ -2,14 +2,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
-import { fileVersionRecord, simpleValueRecord, tfeventsFile } from '../tfevents/write-tfevents.ts';
+import { fileVersionRecord, simpleValueRecord, tfeventsFile } from '../../../../test/support/write-tfevents.ts';
 import { RunIngester, looksLikeRunDir } from './index.ts';
+import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
 
-const fixtureRoot = resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real');
+const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
 
 const valueAt = (store: Store, runId: string, key: string, step: number): number | null | undefined =>

@@ -2,13 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { RunIngester } from './index.ts';
+import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
 
-const fixtureRoot = resolve(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'real');
+const fixtureRoot = REAL_FIXTURES;
 const TRL_STATE = join(fixtureRoot, 'trainer_state', 'interrupted-trl-sft-peft_fine-tune-ai-model', 'fine_tuned_model', 'checkpoint-200', 'trainer_state.json');
 
 const STEPS = 100_000;

@@ -6,7 +6,7 @@ import type { ScalarPoint, TfeventsCursor } from './index.ts';
 import {
   encodeEvent, fileVersionRecord, frameRecord, newStyleScalarRecord, numberToBfloat16Bits, numberToHalfBits,
   simpleValueRecord, tensorContentRecord, tfeventsFile,
-} from './write-tfevents.ts';
+} from '../../../../test/support/write-tfevents.ts';
 import { bfloat16ToNumber, halfToNumber } from './tensor.ts';
 
 const T0 = 1700000000.25;

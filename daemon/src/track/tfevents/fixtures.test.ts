@@ -1,13 +1,14 @@
-/** The reader against the five real event files in shared/fixtures/real/tfevents. */
+/** The reader against the five real event files in test/fixtures/real/tfevents. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeTfeventsBuffer, mergeScalarPoints, newTfeventsCursor, readTfeventsFile } from './index.ts';
 import type { ScalarPoint } from './index.ts';
+import { realFixture } from '../../../../test/support/fixtures.ts';
 
 function fixturePath(...parts: string[]): string {
-  return path.resolve(import.meta.dirname, '../../../..', '..', 'shared', 'fixtures', 'real', ...parts);
+  return realFixture(...parts);
 }
 
 const REDUCER = ['tfevents', 'torch-summarywriter-simple-value_tensorboard-reducer'];

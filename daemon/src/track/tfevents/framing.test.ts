@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeTfeventsBuffer, newTfeventsCursor, readTfeventsFile } from './index.ts';
 import type { ScalarPoint } from './index.ts';
-import { encodeEvent, fileVersionRecord, frameRecord, simpleValueRecord, tfeventsFile } from './write-tfevents.ts';
+import { encodeEvent, fileVersionRecord, frameRecord, simpleValueRecord, tfeventsFile } from '../../../../test/support/write-tfevents.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-tfevents-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

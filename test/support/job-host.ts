@@ -1,5 +1,5 @@
 /**
- * Test support for this folder's tests (not used by the daemon): a throwaway "host" in a
+ * Test support for the job-script tests in daemon/src/dispatch/remote: a throwaway "host" in a
  * temp dir — a Keel root, a code dir and the job scripts — and ways to run the scripts for
  * real with bash and to look at processes through /proc, as the scripts themselves do.
  */
@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { renderJobEnv, type JobEnvSpec } from './job-env.ts';
-import { writeJobScripts, type JobScriptName } from './scripts.ts';
+import { renderJobEnv, type JobEnvSpec } from '../../daemon/src/dispatch/remote/job-env.ts';
+import { writeJobScripts, type JobScriptName } from '../../daemon/src/dispatch/remote/scripts.ts';
 
 /** A temp-dir stand-in for a GPU host's `~/.keel` and a code snapshot. */
 export interface TestHost {

@@ -3,7 +3,7 @@
  * tensorboardX write, so tests can build the cases no real fixture covers (TF2
  * `tensor_content`, torch `new_style`, truncated tails, bad CRCs, non-scalar tensors).
  */
-import { maskedCrc32c } from './crc32c.ts';
+import { maskedCrc32c } from '../../daemon/src/track/tfevents/crc32c.ts';
 
 /** Raw tensor fields, encoded as given (for building non-scalar tensors too). */
 export interface TensorSpec {
