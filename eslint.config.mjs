@@ -1,9 +1,9 @@
-// Lint rules, including the import boundaries from the design card:
-// daemon/ never imports vscode; daemon/src/protocol/ imports nothing;
-// webview/ imports only protocol types and browser libraries; extension/ loads no native module.
+// Lint rules, including the import boundaries from the design (scripts/lint/boundaries.mjs):
+// protocol imports nothing; the client only the protocol and ws; better-sqlite3 only in the
+// store; the daemon never vscode; the extension only the protocol and the client; the webview
+// only the protocol and browser libraries. Checked on resolved paths, with allow-lists.
 import tseslint from 'typescript-eslint';
-
-const nodeBuiltins = ['node:*', 'fs', 'path', 'child_process', 'net', 'os', 'http', 'crypto', 'worker_threads'];
+import { boundariesPlugin } from './scripts/lint/boundaries.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '**/*.js', '**/*.mjs', '.test-artifacts/**', 'examples/**'] },
@@ -21,38 +21,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['daemon/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'daemon/ never imports vscode' }] }],
-    },
-  },
-  {
-    files: ['daemon/src/protocol/**/*.ts'],
-    ignores: ['daemon/src/protocol/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./).*', message: 'daemon/src/protocol imports nothing but its own files' }] }],
-    },
-  },
-  {
-    files: ['webview/**/*.ts'],
-    ignores: ['webview/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'webview/ runs in a browser' }],
-        patterns: [
-          { group: nodeBuiltins, message: 'webview/ runs in a browser: no Node modules' },
-          { regex: '^\\.\\./\\.\\./(daemon|extension)/(?!src/protocol/)', message: 'webview/ imports only the protocol from daemon/' },
-        ],
-      }],
-    },
-  },
-  {
-    files: ['extension/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'better-sqlite3', message: 'the extension never loads a native module; ask the daemon' }],
-        patterns: [{ regex: '^\\.\\./\\.\\./daemon/src/(?!protocol/|client/)', message: 'extension/ uses only the daemon protocol and client' }],
-      }],
-    },
+    // Boundaries by resolved path with allow-lists (scripts/lint/boundaries.mjs).
+    files: ['daemon/**/*.ts', 'extension/**/*.ts', 'webview/**/*.ts'],
+    plugins: { keel: boundariesPlugin },
+    rules: { 'keel/boundaries': 'error' },
   },
 );

@@ -18,7 +18,7 @@ import { snapshotCode } from '../track/code/index.ts';
 import { renderJobEnv } from './remote/job-env.ts';
 import { shellQuote } from './remote/quote.ts';
 import { parseStartOutput } from './remote/markers.ts';
-import { snapshotProject, LARGE_SNAPSHOT_BYTES } from './snapshot.ts';
+import { shippedCode, LARGE_SNAPSHOT_BYTES } from './shipped-code.ts';
 import { projectSpec, type LaunchSpec } from './launch-request.ts';
 import type { DispatchContext } from './context.ts';
 
@@ -68,7 +68,7 @@ async function ensureRemoteDirNow(ctx: DispatchContext, host: string, dir: strin
 
 async function shipCode(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec): Promise<string> {
   const keel = projectSpec(spec.projectRoot);
-  const snap = await snapshotProject(spec.projectRoot, keel, { hasher: ctx.pool, hashCache: ctx.store.fileHashes });
+  const snap = await shippedCode(spec.projectRoot, keel, { hasher: ctx.pool, hashCache: ctx.store.fileHashes });
   if (snap.totalBytes > LARGE_SNAPSHOT_BYTES) {
     ctx.alert(run.id, 'large_sync', 'warning', `the code snapshot is ${(snap.totalBytes / 1e6).toFixed(0)} MB; add large files to .keelignore or keel.yaml datasets`);
   }

@@ -10,9 +10,9 @@ import type { Store } from '../store/index.ts';
 import { parseTrainingConfig } from '../track/config/parse.ts';
 import { applyOverrides, renderConfig } from '../track/config/overrides.ts';
 import { flattenParams } from '../track/config/flatten.ts';
-import { readProjectFile } from '../projects/project-file.ts';
-import type { KeelProject } from '../track/project/project-file.ts';
-import { trackConfig } from '../track/configs/index.ts';
+import { readProjectFile } from '../projects/record-project.ts';
+import type { KeelProject } from '../track/project/keel-yaml.ts';
+import { trackConfig } from '../track/config/track-config.ts';
 
 /** What a launch records in `runs.launch_json`: no env values (they may be secrets). */
 export interface LaunchSpec {

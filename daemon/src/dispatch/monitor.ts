@@ -14,7 +14,7 @@ import { registerRemoteCheckpoints } from './artifacts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { HostRecord } from './hosts.ts';
 import { checkAlerts, GpuIdleWatch } from './alerts.ts';
-import { readProjectFile } from '../projects/project-file.ts';
+import { readProjectFile } from '../projects/record-project.ts';
 
 /** Exit code run.sh uses when a GPU was leased to another job: nothing ran, requeue. */
 const EXIT_GPU_BUSY = 75;

@@ -4,7 +4,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { ErrorCode, RpcError, type Project, type ResultOf } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
-import { PROJECT_FILE, storeProjectFile } from './project-file.ts';
+import { PROJECT_FILE, storeProjectFile } from './record-project.ts';
 import { projectFileTemplate } from '../track/project/template.ts';
 
 function resolveRoot(root: string): string {

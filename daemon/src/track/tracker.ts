@@ -10,9 +10,9 @@ import type { Project } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/index.ts';
 import type { HashCache, HashPool } from './hash/index.ts';
-import type { KeelProject } from './project/project-file.ts';
+import type { KeelProject } from './project/keel-yaml.ts';
 import { trackDataset } from './datasets/index.ts';
-import { trackConfig } from './configs/index.ts';
+import { trackConfig } from './config/track-config.ts';
 import { RunIngester, type IngestReport } from './ingest/index.ts';
 import { linkRun } from './link-run.ts';
 import { compileProjectGlobs, ProjectWatcher, type ProjectGlobs, type TrackedChange } from './watch/project-watcher.ts';
@@ -20,7 +20,7 @@ import { expandGlob } from './watch/expand.ts';
 import { compileGlob } from './watch/glob.ts';
 import { WorkQueue } from './watch/work-queue.ts';
 import { publishPoints, type Publish } from './publish.ts';
-import { storeProjectFile } from '../projects/project-file.ts';
+import { storeProjectFile } from '../projects/record-project.ts';
 
 export interface TrackerDeps {
   store: Store;

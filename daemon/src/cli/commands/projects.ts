@@ -1,7 +1,7 @@
 /** `keel init` and `keel projects`. */
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { PROJECT_FILE } from '../../projects/project-file.ts';
+import { PROJECT_FILE } from '../../projects/record-project.ts';
 import { projectFileTemplate } from '../../track/project/template.ts';
 import { ago, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';

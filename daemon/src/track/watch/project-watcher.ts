@@ -5,7 +5,7 @@
  */
 import { watch, type FSWatcher } from 'chokidar';
 import { relative, sep } from 'node:path';
-import type { KeelProject } from '../project/project-file.ts';
+import type { KeelProject } from '../project/keel-yaml.ts';
 import { compileGlob, matchesAny, matchingAncestor, type CompiledGlob } from './glob.ts';
 import { isIgnoredPath } from './expand.ts';
 

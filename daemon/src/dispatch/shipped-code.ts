@@ -11,11 +11,11 @@ import { promisify } from 'node:util';
 import { manifestHash, type FileHasher, type HashCache, hashTree } from '../track/hash/index.ts';
 import { compileGlob, matchingAncestor, type CompiledGlob } from '../track/watch/glob.ts';
 import { expandGlob, isIgnoredPath } from '../track/watch/expand.ts';
-import type { KeelProject } from '../track/project/project-file.ts';
+import type { KeelProject } from '../track/project/keel-yaml.ts';
 
 const execFileAsync = promisify(execFile);
 
-export interface CodeSnapshot {
+export interface ShippedCode {
   /** Hex of the manifest hash: the folder name on hosts (`code/<hex>`). */
   id: string;
   hash: string;
@@ -69,7 +69,7 @@ export async function codeFiles(root: string, project: KeelProject): Promise<str
     .sort();
 }
 
-export async function snapshotProject(root: string, project: KeelProject, deps: { hasher: FileHasher; hashCache: HashCache }): Promise<CodeSnapshot> {
+export async function shippedCode(root: string, project: KeelProject, deps: { hasher: FileHasher; hashCache: HashCache }): Promise<ShippedCode> {
   const paths = await codeFiles(root, project);
   const keep = new Set(paths);
   const dirs = new Set<string>();

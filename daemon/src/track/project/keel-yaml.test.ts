@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { findPlaceholders } from './command-template.ts';
-import { formatDiagnostic, parseProjectFile } from './project-file.ts';
+import { formatDiagnostic, parseProjectFile } from './keel-yaml.ts';
 import { projectFileTemplate } from './template.ts';
 
 const FULL = `name: llama-sft

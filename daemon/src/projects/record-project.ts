@@ -1,7 +1,7 @@
 /** Reads a project's keel.yaml into a name, the validated project, and readable problems. */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { formatDiagnostic, parseProjectFile, type Diagnostic, type KeelProject } from '../track/project/project-file.ts';
+import { formatDiagnostic, parseProjectFile, type Diagnostic, type KeelProject } from '../track/project/keel-yaml.ts';
 import type { Project } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
 

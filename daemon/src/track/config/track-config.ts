@@ -11,9 +11,9 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, RpcError, type ConfigRecord, type Dataset, type DatasetVersion } from '../../protocol/index.ts';
 import { EdgeTypes, type Store } from '../../store/index.ts';
-import { configContentHash } from '../config/flatten.ts';
-import { parseTrainingConfig } from '../config/parse.ts';
-import type { ConfigIssue, ConfigRefs, DatasetRef } from '../config/types.ts';
+import { configContentHash } from './flatten.ts';
+import { parseTrainingConfig } from './parse.ts';
+import type { ConfigIssue, ConfigRefs, DatasetRef } from './types.ts';
 
 /** What trackConfig needs. */
 export interface TrackConfigDeps {
