@@ -1,7 +1,10 @@
 // Runs every *.test.ts under daemon/, extension/, webview/ and test/ with node:test.
 // Node >= 22.18 strips TypeScript types natively, so tests run against the sources.
+// Afterwards it looks for Keel daemons that a test started and left running (every process
+// the run starts inherits KEEL_TEST_RUN); any such leak fails the run, and is killed.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots = ['daemon', 'extension', 'webview', 'test'];
@@ -17,5 +20,33 @@ function walk(dir) {
 }
 for (const r of roots) { try { walk(r); } catch { /* root absent */ } }
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', ...selected.sort()], { stdio: 'inherit' });
-process.exit(res.status ?? 1);
+
+const runId = randomUUID();
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', ...selected.sort()], {
+  stdio: 'inherit', env: { ...process.env, KEEL_TEST_RUN: runId },
+});
+
+/** Keel daemons (process title `keel-daemon`) whose environment carries this run's id. */
+function leakedDaemons() {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('keel-daemon')) continue;
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (!env.includes(`KEEL_TEST_RUN=${runId}`)) continue;
+      found.push({ pid: Number(pid), home: env.find((e) => e.startsWith('KEEL_HOME='))?.slice(10) ?? '?' });
+    } catch { /* gone, or not ours to read */ }
+  }
+  return found;
+}
+
+let leaked = [];
+if (process.platform === 'linux') {
+  // A daemon told to stop may take a moment to exit; only one still there after that is a leak.
+  for (let i = 0; i < 50 && (leaked = leakedDaemons()).length > 0; i++) spawnSync('sleep', ['0.1']);
+  for (const d of leaked) {
+    process.stderr.write(`leaked Keel daemon: pid ${d.pid}, KEEL_HOME ${d.home} — a test left it running; killed\n`);
+    try { process.kill(d.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+process.exit(leaked.length > 0 ? 1 : (res.status ?? 1));

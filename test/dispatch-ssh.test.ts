@@ -6,11 +6,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
-import { SshHost } from './support/sshd.ts';
+import { nvidiaSmiStandIn, SshHost } from './support/sshd.ts';
 
 interface RunJson { id: string; name: string; status: string; exitCode: number | null; unreachableSince: number | null; hostName: string | null }
 interface Detail { run: RunJson; metrics: { key: string; points: number }[]; checkpoints: { location: string; hash: string | null; step: number | null; kind: string }[] }
@@ -38,6 +38,12 @@ describe('dispatch over SSH to two GPU hosts', () => {
     const config = join(h.dir, 'ssh_config');
     writeFileSync(config, readFileSync(a.clientConfig, 'utf8') + readFileSync(b.clientConfig, 'utf8'));
     h.extraEnv.KEEL_SSH_CONFIG = config;
+    // This machine's own GPUs (on a GPU box) must not take part: the daemon's local host sees
+    // an nvidia-smi that reports none, so placement has exactly the two test hosts.
+    const localBin = join(h.dir, 'local-bin');
+    mkdirSync(localBin);
+    writeFileSync(join(localBin, 'nvidia-smi'), nvidiaSmiStandIn(0), { mode: 0o755 });
+    h.extraEnv.PATH = `${localBin}:${process.env.PATH ?? ''}`;
     writeProbeProject(root, {
       gpu: { steps: 6, sleep: 0.05, checkpoint: true },
       short: { steps: 5, sleep: 0.1, seed: 0 },
@@ -118,6 +124,7 @@ describe('dispatch over SSH to two GPU hosts', () => {
     for (const run of r.runs) {
       const d = show(run.id);
       assert.equal(d.run.status, 'succeeded', `${run.id} succeeded`);
+      assert.ok(d.run.hostName === 'gpu-a' || d.run.hostName === 'gpu-b', `${run.id} ran on a test host, not ${d.run.hostName}`);
       const host = d.run.hostName === 'gpu-a' ? a : b;
       const info = JSON.parse(readFileSync(join(remoteJobDir(host, run.id), 'outputs', 'info.json'), 'utf8')) as Info;
       const spec = JSON.parse(readFileSync(join(remoteJobDir(host, run.id), 'spec.json'), 'utf8')) as { gpus: string[] };

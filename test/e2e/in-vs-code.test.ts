@@ -118,9 +118,18 @@ describe('Keel in a real VS Code (code-server + chromium)', () => {
       // The extension host started the daemon from the installed VSIX, not from this repo.
       await waitFor(() => daemonPid(h) !== undefined, 30_000, 'the daemon the extension starts');
       // (Its command line is retitled `keel-daemon`; the SQLite binary it mapped says where it came from.)
-      const maps = readFileSync(`/proc/${daemonPid(h)}/maps`, 'utf8').split('\n').filter((l) => l.includes('better-sqlite3'));
+      // The lock (and so the pid) exists before the store opens and maps the binary: wait for it.
+      const sqliteMaps = (): string[] => {
+        try {
+          return readFileSync(`/proc/${daemonPid(h)}/maps`, 'utf8').split('\n').filter((l) => l.includes('better-sqlite3'));
+        } catch {
+          return [];
+        }
+      };
+      await waitFor(() => sqliteMaps().length > 0, 30_000, 'the daemon to map better-sqlite3');
+      const maps = sqliteMaps();
       const installed = join(server.extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
-      assert.ok(maps.length > 0 && maps.every((l) => l.includes(installed)), `the daemon loads better-sqlite3 from ${installed}:\n${maps.join('\n')}`);
+      assert.ok(maps.every((l) => l.includes(installed)), `the daemon loads better-sqlite3 from ${installed}:\n${maps.join('\n')}`);
       await waitFor(async () => /running/.test((await page().statusItem('keel')).text), 30_000, 'the status bar to show the connected daemon');
       await page().shot('01-activated');
     });
@@ -213,6 +222,7 @@ describe('Keel in a real VS Code (code-server + chromium)', () => {
       assert.match(card.text, /baseline\.yaml/, 'the card names the config');
       await page().shot('04-hover');
       note(t, 'hoverFirstMs', card.ms);
+      note(t, 'hoverFirstTries', card.tries);
       await measureHovers(t, page(), others.map((c) => c.location));
     });
   });
@@ -256,9 +266,16 @@ function daemonPid(h: TestHome): number | undefined {
 async function measureHovers(t: TestContext, wb: Workbench, paths: string[]): Promise<void> {
   const cold: number[] = [];
   const cached: number[] = [];
+  let retried = 0;
   for (const round of [cold, cached]) {
-    for (const p of paths) round.push((await wb.hoverUntil(wb.lineEnd(`- ${p}`), checkpointCard(p), 20_000)).ms);
+    for (const p of paths) {
+      const r = await wb.hoverUntil(wb.lineEnd(`- ${p}`), checkpointCard(p), 20_000);
+      round.push(r.ms);
+      if (r.tries > 1) retried++;
+    }
   }
+  // A hover past the 300 ms time box shows nothing and the card comes on the next one.
+  note(t, 'hoverRetried', retried);
   note(t, 'hoverSamples', paths.length);
   note(t, 'hoverColdP50Ms', percentile(cold, 50));
   note(t, 'hoverColdP99Ms', percentile(cold, 99));

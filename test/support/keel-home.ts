@@ -88,18 +88,42 @@ export class TestHome {
     }
   }
 
-  /** Stops the daemon (if any), checks the database, removes the temp dir. */
+  /**
+   * Stops the daemon (if any) and removes the temp dir. A daemon still alive 10 s after
+   * `keel daemon stop` is a leak: it is killed and the suite fails, naming it.
+   */
   cleanup(): void {
-    if (existsSync(this.socket)) this.keel(['daemon', 'stop']);
     const pid = this.daemonPid();
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
+    if (existsSync(this.socket)) this.keel(['daemon', 'stop']);
+    let leaked = false;
+    if (pid && isAlive(pid)) {
+      const deadline = Date.now() + 10_000;
+      while (isAlive(pid) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      if (isAlive(pid)) {
+        leaked = true;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
+    if (leaked) throw new Error(`leaked daemon: pid ${pid} was still running 10 s after \`keel daemon stop\` (KEEL_HOME ${this.home}); killed`);
+  }
+}
+
+/** True while `pid` runs (and is not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 
