@@ -1,5 +1,5 @@
 /** Runs: the status machine lives here, so no caller can make an illegal transition. */
-import { RunTransitions, type Run, type RunStatus } from '../protocol/index.ts';
+import { isTerminal, RunTransitions, type Run, type RunStatus } from '../protocol/index.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 
@@ -147,7 +147,7 @@ export class RunStore {
       if (run.status === to) return run;
       if (!RunTransitions[run.status].includes(to)) throw new IllegalTransitionError(id, run.status, to);
       const now = Date.now();
-      const terminal = to === 'succeeded' || to === 'failed' || to === 'cancelled' || to === 'lost';
+      const terminal = isTerminal(to);
       this.db
         .prepare(
           `UPDATE runs SET status = ?, status_reason = ?, exit_code = coalesce(?, exit_code), updated_at = ?,

@@ -19,6 +19,7 @@ export function runIcon(run: Run): IconSpec {
     case 'syncing':
     case 'starting': return { id: 'loading~spin' };
     case 'running': return { id: 'sync~spin', color: 'charts.blue' };
+    case 'incomplete': return { id: 'warning', color: 'list.warningForeground' };
     case 'succeeded': return { id: 'pass', color: 'testing.iconPassed' };
     case 'failed': return { id: 'error', color: 'testing.iconFailed' };
     case 'cancelled': return { id: 'circle-slash' };
