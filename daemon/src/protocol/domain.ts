@@ -121,6 +121,24 @@ export interface Run {
   updatedAt: number;
 }
 
+/** What `runs/delete` removed, by kind of record. Files on disk (checkpoints, logs, output folders) are untouched. */
+export interface RunRemovalCounts {
+  metricSeries: number;
+  metricPoints: number;
+  params: number;
+  events: number;
+  jobs: number;
+  /** Read positions in the run's files and its jobs' logs. */
+  cursors: number;
+  /** Checkpoint records (the files stay where they are). */
+  checkpoints: number;
+  lineageEdges: number;
+  /** Eval rows whose subject was the run or one of its checkpoints. */
+  evals: number;
+  /** Runs that named this one as their parent (they stay, without a parent). */
+  childrenUnlinked: number;
+}
+
 /** One metric value. `value` is null for NaN on the wire (JSON has no NaN); see `special`. */
 export interface MetricPoint {
   step: number;
