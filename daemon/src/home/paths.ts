@@ -4,7 +4,7 @@
  * folders 0700 (`ensurePrivateDir`), files 0600 — the database holds configs, commands
  * and paths a user may not want to share on a multi-user GPU box.
  */
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -97,8 +97,17 @@ export function withUmask<T>(mask: number, fn: () => T): T {
   }
 }
 
-/** Creates `$KEEL_HOME` (0700) if needed and checks it is a writable, private directory. */
+/** The daemon's umask: whatever it (or a helper or local job it starts) creates is its user's only. */
+export const DAEMON_UMASK = 0o077;
+
+/**
+ * Creates `$KEEL_HOME` (0700) if needed, checks it is a writable, private directory, and
+ * sets the process umask to DAEMON_UMASK. Only the daemon calls this: from here on every
+ * file and folder it creates — and those its helpers (rsync, the job scripts) and local jobs
+ * create in their job folders under KEEL_HOME — is private, not only the ones Keel names.
+ */
 export function ensureHome(paths: KeelPaths): void {
+  if (isMainThread) process.umask(DAEMON_UMASK);
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
     throw new HomeError(`KEEL_HOME is too long for a Unix socket path (${paths.socket}); choose a shorter KEEL_HOME.`);
   }
@@ -119,4 +128,16 @@ export function ensureHome(paths: KeelPaths): void {
     throw new HomeError(`KEEL_HOME ${paths.home} is not writable. Fix its permissions or set KEEL_HOME to a writable folder.`);
   }
   ensurePrivateDir(paths.controlDir);
+  tightenHomeEntries(paths.home);
+}
+
+/**
+ * An older Keel made KEEL_HOME's folders 0755 and its files 0644: tighten what is directly
+ * inside (cheap: a handful of entries). Deeper levels are then out of others' reach.
+ */
+function tightenHomeEntries(home: string): void {
+  for (const entry of readdirSync(home, { withFileTypes: true })) {
+    if (entry.isDirectory()) tightenMode(join(home, entry.name), 0o700);
+    else if (entry.isFile()) tightenMode(join(home, entry.name), 0o600);
+  }
 }
