@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { RunStatuses, type Run, type RunStatus } from '../../daemon/src/protocol/index.ts';
+import { runContextValue } from './runs/run-labels.ts';
 
 /** Registered on purpose without a contribution (not for the palette or menus). Keep explicit. */
 const INTERNAL_COMMANDS: readonly string[] = [];
@@ -23,6 +25,14 @@ interface Contributes {
   viewsContainers?: { activitybar?: { id: string; icon: string }[] };
   viewsWelcome?: { view: string; contents: string }[];
   configuration?: { properties: Record<string, { default?: unknown }> };
+}
+
+/** Evaluates the `viewItem == x` / `viewItem =~ /re/` clause of a menu's `when` for one context value. */
+function whenViewItem(when: string, contextValue: string): boolean {
+  const exact = /viewItem == ([\w.]+)/.exec(when);
+  if (exact) return exact[1] === contextValue;
+  const re = /viewItem =~ \/(.+?)\/(?=\s|\)|$)/.exec(when);
+  return re ? new RegExp(re[1] ?? '$^').test(contextValue) : true;
 }
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { contributes: Contributes; activationEvents?: string[]; main?: string };
@@ -73,7 +83,7 @@ describe('package.json contributions', () => {
   });
 
   it('has the core commands, views and activation', () => {
-    for (const id of ['keel.launchRun', 'keel.launchSweep', 'keel.cancelRun', 'keel.rerun', 'keel.showLogs', 'keel.addHost', 'keel.checkHost',
+    for (const id of ['keel.launchRun', 'keel.launchSweep', 'keel.cancelRun', 'keel.rerun', 'keel.deleteRun', 'keel.showLogs', 'keel.addHost', 'keel.checkHost',
       'keel.pullCheckpoint', 'keel.tagCheckpoint', 'keel.refresh', 'keel.initProject', 'keel.restartDaemon', 'keel.showOutput', 'keel.compareRuns']) {
       assert.ok(contributed.has(id), `${id} is contributed`);
     }
@@ -98,6 +108,15 @@ describe('package.json contributions', () => {
       for (const m of w.contents.matchAll(/command:([\w.]+)/g)) if (!contributed.has(m[1] ?? '')) problems.push(`viewsWelcome: ${m[1]} is not contributed`);
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('offers Delete Run in the Runs view context menu (not inline) exactly for ended and incomplete runs', () => {
+    const items = (contributes.menus?.['view/item/context'] ?? []).filter((m) => m.command === 'keel.deleteRun');
+    assert.equal(items.length, 1);
+    const item = items[0] as { when?: string; group?: string };
+    assert.ok(!(item.group ?? '').startsWith('inline'), 'not an inline button: deleting is one click too easy there');
+    const offered = (status: RunStatus): boolean => whenViewItem(item.when ?? '', runContextValue({ status } as Run));
+    assert.deepEqual(RunStatuses.filter(offered), ['incomplete', 'succeeded', 'failed', 'cancelled', 'lost']);
   });
 
   it('executes only commands that exist (ours, view commands, or VS Code built-ins)', () => {

@@ -1,4 +1,18 @@
 /** Text for numbers, params and times, the same way in every section. */
+import type { RunStatus } from '../../daemon/src/protocol/domain.ts';
+
+/** The badge class of a run status (a Record, so a new status cannot be forgotten). */
+const STATUS_CLASSES: Readonly<Record<RunStatus, string>> = {
+  queued: 'status-idle', syncing: 'status-live', starting: 'status-live', running: 'status-live',
+  // Not finished and not failed: ingestion stopped short; its reason is shown beside it.
+  incomplete: 'status-warn',
+  succeeded: 'status-ok', failed: 'status-bad', cancelled: 'status-idle', lost: 'status-bad',
+};
+
+/** The CSS class of a run's status badge. */
+export function runStatusClass(status: RunStatus): string {
+  return STATUS_CLASSES[status];
+}
 
 /** A metric or eval value: 4 significant digits, integers as they are, exponents for the very small/large. */
 export function formatNumber(v: number | null | undefined): string {

@@ -5,7 +5,7 @@
 import type { Run } from '../../daemon/src/protocol/domain.ts';
 import { badge, linkButton } from './controls.ts';
 import { clear, h } from './dom.ts';
-import { runStyle } from './format.ts';
+import { runStatusClass, runStyle } from './format.ts';
 
 export interface HeaderView {
   runs: readonly Run[];
@@ -16,9 +16,6 @@ export interface HeaderView {
   onBaseline(runId: string): void;
   onOpenRun(runId: string): void;
 }
-
-const statusClass = (s: Run['status']): string =>
-  s === 'running' || s === 'starting' || s === 'syncing' ? 'status-live' : s === 'failed' || s === 'lost' ? 'status-bad' : s === 'succeeded' ? 'status-ok' : 'status-idle';
 
 const keyed = <E extends Element>(el: E, key: string): E => {
   el.setAttribute('data-key', key);
@@ -39,7 +36,7 @@ export function renderHeader(root: HTMLElement, v: HeaderView): void {
     list.append(h('li', { class: `run${isBase ? ' baseline' : ''}`, attrs: { 'data-run': run.id } },
       h('span', { class: `swatch c${st.colorIndex}${st.dashed ? ' dashed' : ''}`, attrs: { 'aria-hidden': 'true' } }),
       keyed(linkButton(run.name, `Open run ${run.name} (${run.id})`, () => v.onOpenRun(run.id), 'link-button run-name'), `run:${run.id}`),
-      badge(run.status, `status ${statusClass(run.status)}`),
+      badge(run.status, `status ${runStatusClass(run.status)}`),
       isBase ? badge('baseline', 'baseline-badge') : keyed(linkButton('set baseline', `Compare the other runs against ${run.name}`, () => v.onBaseline(run.id), 'link-button subtle'), `baseline:${run.id}`),
       run.unreachableSince !== null ? h('span', { class: 'warning-text', text: 'host unreachable' }) : null,
       reason ? h('span', { class: 'muted', text: reason }) : null));

@@ -6,7 +6,7 @@
  * host first, so nothing runs twice.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Run } from '../protocol/index.ts';
 import { EdgeTypes } from '../store/index.ts';
@@ -21,6 +21,7 @@ import { parseStartOutput } from './remote/markers.ts';
 import { shippedCode, LARGE_SNAPSHOT_BYTES } from './shipped-code.ts';
 import { projectSpec, type LaunchSpec } from './launch-request.ts';
 import type { DispatchContext } from './context.ts';
+import { ensurePrivateDir } from '../home/paths.ts';
 
 const WORKSPACE_SH = `
 set -eu
@@ -139,7 +140,7 @@ async function writeJobDir(ctx: DispatchContext, run: Run, job: Job, host: strin
   const values = { config: configFile, output_dir: outputDir, run: run.id, checkpoint: spec.checkpoint ?? '' };
   const staging = join(ctx.keelHome, 'staging', job.id);
   rmSync(staging, { recursive: true, force: true });
-  mkdirSync(join(staging, 'outputs'), { recursive: true });
+  ensurePrivateDir(join(staging, 'outputs'));
   const config = effectiveConfig(ctx, spec, outputDir);
   if (config !== null) writeFileSync(join(staging, basename(configFile)), config);
   writeFileSync(join(staging, 'job.env'), renderJobEnv({

@@ -5,11 +5,12 @@
  * subscribers. A dropped tail is restarted from the cursor: nothing is lost or repeated.
  */
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Store } from '../store/index.ts';
 import type { Job } from '../store/jobs.ts';
 import type { HostConnection } from './transport/connection.ts';
+import { ensurePrivateDir } from '../home/paths.ts';
 
 const LOG_FILE = 'logs/output.log';
 
@@ -60,13 +61,13 @@ export class LogFollower {
   follow(job: Job, conn: HostConnection): void {
     if (this.follows.has(job.id)) return;
     const local = localLogPath(this.keelHome, job.runId, job.attempt);
-    mkdirSync(dirname(local), { recursive: true });
+    ensurePrivateDir(dirname(local));
     const start = this.offset(job);
     const child = conn.follow(`${job.jobDir}/${LOG_FILE}`, start);
     const f: Follow = { child, runId: job.runId, pending: Buffer.alloc(0), offset: start };
     this.follows.set(job.id, f);
     child.stdout?.on('data', (chunk: Buffer) => {
-      appendFileSync(local, chunk);
+      appendFileSync(local, chunk, { mode: 0o600 });
       f.offset += chunk.length;
       this.store.cursors.put(this.owner(job), LOG_FILE, { byteOffset: f.offset });
       this.lastGrowth.set(job.id, Date.now());

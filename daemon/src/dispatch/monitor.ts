@@ -4,7 +4,6 @@
  * when its host says so (exit_code present → drain, then the final status). A failed SSH
  * call marks the host's runs unreachable and judges nothing.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTerminal, type Run } from '../protocol/index.ts';
 import type { Job } from '../store/jobs.ts';
@@ -15,6 +14,7 @@ import type { Dispatcher } from './dispatcher.ts';
 import type { HostRecord } from './hosts.ts';
 import { checkAlerts, GpuIdleWatch } from './alerts.ts';
 import { readProjectFile } from '../projects/record-project.ts';
+import { ensurePrivateDir } from '../home/paths.ts';
 
 /** Exit code run.sh uses when a GPU was leased to another job: nothing ran, requeue. */
 const EXIT_GPU_BUSY = 75;
@@ -159,12 +159,12 @@ export class Monitor {
     this.lastSync.set(job.id, Date.now());
     const outputs = `${job.jobDir}/outputs`;
     if (host.backend === 'local') {
-      mkdirSync(outputs, { recursive: true });
+      ensurePrivateDir(outputs);
       await this.d.tracker.ingestRun(run.projectId, outputs, 'launch', { runId: run.id });
       return;
     }
     const mirror = join(this.d.ctx.keelHome, 'mirror', run.id, String(job.attempt));
-    mkdirSync(mirror, { recursive: true });
+    ensurePrivateDir(mirror);
     const conn = this.d.hosts.connection(host.name);
     await conn.pull(`${outputs}/`, join(mirror, 'outputs'), { excludes: HEAVY, partial: false });
     const report = await this.d.tracker.ingestRun(run.projectId, join(mirror, 'outputs'), 'launch', { runId: run.id, checkpoints: false });

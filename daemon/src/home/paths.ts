@@ -1,10 +1,13 @@
 /**
  * Where the daemon keeps its state: `$KEEL_HOME` (default `~/.keel`), created 0700 so
- * only its user can reach the socket inside it.
+ * only its user can reach the socket inside it. Everything Keel keeps there is private:
+ * folders 0700 (`ensurePrivateDir`), files 0600 — the database holds configs, commands
+ * and paths a user may not want to share on a multi-user GPU box.
  */
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 
 export interface KeelPaths {
   home: string;
@@ -56,8 +59,55 @@ function makeDirs(dir: string): void {
   for (const d of missing) mkdirSync(d, { mode: 0o700 });
 }
 
-/** Creates `$KEEL_HOME` (0700) if needed and checks it is a writable, private directory. */
+/** Group and other permission bits: none of them may be set on anything under KEEL_HOME. */
+const SHARED_BITS = 0o077;
+
+/** chmod `path` to `mode` when it has group/other bits (a file or folder made by an older Keel). */
+export function tightenMode(path: string, mode: 0o600 | 0o700): void {
+  try {
+    if ((statSync(path).mode & SHARED_BITS) !== 0) chmodSync(path, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/**
+ * mkdir -p for a folder the daemon keeps under KEEL_HOME: every level it creates is 0700,
+ * and the folder itself, when it already exists with group/other bits (an older Keel made
+ * it 0755), is tightened to 0700. Returns `dir`.
+ */
+export function ensurePrivateDir(dir: string): string {
+  makeDirs(dir);
+  tightenMode(dir, 0o700);
+  return dir;
+}
+
+/**
+ * Runs `fn` with the process umask at `mask`, then restores it: files a library creates
+ * inside (SQLite's keel.db, -wal and -shm) get no permission bits the mask removes. Worker
+ * threads cannot change the umask; there `fn` just runs (callers chmod afterwards too).
+ */
+export function withUmask<T>(mask: number, fn: () => T): T {
+  if (!isMainThread) return fn();
+  const previous = process.umask(mask);
+  try {
+    return fn();
+  } finally {
+    process.umask(previous);
+  }
+}
+
+/** The daemon's umask: whatever it (or a helper or local job it starts) creates is its user's only. */
+export const DAEMON_UMASK = 0o077;
+
+/**
+ * Creates `$KEEL_HOME` (0700) if needed, checks it is a writable, private directory, and
+ * sets the process umask to DAEMON_UMASK. Only the daemon calls this: from here on every
+ * file and folder it creates — and those its helpers (rsync, the job scripts) and local jobs
+ * create in their job folders under KEEL_HOME — is private, not only the ones Keel names.
+ */
 export function ensureHome(paths: KeelPaths): void {
+  if (isMainThread) process.umask(DAEMON_UMASK);
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
     throw new HomeError(`KEEL_HOME is too long for a Unix socket path (${paths.socket}); choose a shorter KEEL_HOME.`);
   }
@@ -77,5 +127,17 @@ export function ensureHome(paths: KeelPaths): void {
   } catch {
     throw new HomeError(`KEEL_HOME ${paths.home} is not writable. Fix its permissions or set KEEL_HOME to a writable folder.`);
   }
-  if (!existsSync(paths.controlDir)) mkdirSync(paths.controlDir, { mode: 0o700 });
+  ensurePrivateDir(paths.controlDir);
+  tightenHomeEntries(paths.home);
+}
+
+/**
+ * An older Keel made KEEL_HOME's folders 0755 and its files 0644: tighten what is directly
+ * inside (cheap: a handful of entries). Deeper levels are then out of others' reach.
+ */
+function tightenHomeEntries(home: string): void {
+  for (const entry of readdirSync(home, { withFileTypes: true })) {
+    if (entry.isDirectory()) tightenMode(join(home, entry.name), 0o700);
+    else if (entry.isFile()) tightenMode(join(home, entry.name), 0o600);
+  }
 }

@@ -4,8 +4,12 @@
  * Times are milliseconds since the Unix epoch. Hashes are `<algo>:<hex>`.
  */
 
-/** Where a run is in its life. Terminal: succeeded, failed, cancelled, lost. */
-export const RunStatuses = ['queued', 'syncing', 'starting', 'running', 'succeeded', 'failed', 'cancelled', 'lost'] as const;
+/**
+ * Where a run is in its life. Terminal: succeeded, failed, cancelled, lost. `incomplete`
+ * (not terminal): ingestion stopped before the run's record was complete — an import the
+ * daemon did not finish, say; the status reason says why, and ingesting again resumes it.
+ */
+export const RunStatuses = ['queued', 'syncing', 'starting', 'running', 'incomplete', 'succeeded', 'failed', 'cancelled', 'lost'] as const;
 export type RunStatus = (typeof RunStatuses)[number];
 export const TerminalRunStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'lost'];
 
@@ -15,7 +19,9 @@ export const RunTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> =
   syncing: ['starting', 'queued', 'failed', 'cancelled', 'lost'],
   starting: ['running', 'succeeded', 'failed', 'cancelled', 'lost', 'queued'],
   // running → queued: an infrastructure failure (lost, GPU taken) with a retry left.
-  running: ['succeeded', 'failed', 'cancelled', 'lost', 'queued'],
+  running: ['succeeded', 'failed', 'cancelled', 'lost', 'queued', 'incomplete'],
+  // A run may also be created incomplete (an import that has just begun).
+  incomplete: ['running', 'succeeded', 'failed', 'cancelled', 'lost'],
   succeeded: [],
   failed: [],
   cancelled: [],
@@ -113,6 +119,24 @@ export interface Run {
   startedAt: number | null;
   endedAt: number | null;
   updatedAt: number;
+}
+
+/** What `runs/delete` removed, by kind of record. Files on disk (checkpoints, logs, output folders) are untouched. */
+export interface RunRemovalCounts {
+  metricSeries: number;
+  metricPoints: number;
+  params: number;
+  events: number;
+  jobs: number;
+  /** Read positions in the run's files and its jobs' logs. */
+  cursors: number;
+  /** Checkpoint records (the files stay where they are). */
+  checkpoints: number;
+  lineageEdges: number;
+  /** Eval rows whose subject was the run or one of its checkpoints. */
+  evals: number;
+  /** Runs that named this one as their parent (they stay, without a parent). */
+  childrenUnlinked: number;
 }
 
 /** One metric value. `value` is null for NaN on the wire (JSON has no NaN); see `special`. */

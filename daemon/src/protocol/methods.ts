@@ -6,7 +6,7 @@
 import { RunStatuses } from './domain.ts';
 import type {
   Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
-  Project, RunComparison, RunDetail, RunStatus, RunSummary,
+  Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary,
 } from './domain.ts';
 import { v, type Infer, type Validator } from './validate.ts';
 
@@ -135,6 +135,13 @@ export const paramsOf = {
   'runs/cancel': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
   /** Client → daemon: run again with the same code, data and config. */
   'runs/rerun': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /**
+   * Client → daemon: delete a run's record and all that hangs off it (metrics, params, events,
+   * jobs, checkpoint records, evals of them, lineage); files on disk stay. Refused while the
+   * run is active unless `force` (which cancels it first), and while an alias points at one
+   * of its checkpoints.
+   */
+  'runs/delete': v.object({ run: v.string({ minLength: 1, maxLength: 200 }), force: v.optional(v.boolean()) }),
   /** Client → daemon: a run's log from a byte offset (follow with the `logs` topic). */
   'runs/logs': v.object({
     run: v.string({ minLength: 1, maxLength: 200 }),
@@ -200,6 +207,8 @@ export interface ResultOf {
   'runs/sweep': { sweepId: string; runs: Run[] };
   'runs/cancel': { run: Run };
   'runs/rerun': { run: Run };
+  /** `untrackedOutput`: the run's output folder, still on disk, that Keel no longer tracks (until `keel import` of it). */
+  'runs/delete': { run: Run; removed: RunRemovalCounts; untrackedOutput: string | null };
   'runs/logs': { runId: string; text: string; offset: number; size: number; done: boolean };
   'runs/pull': { path: string; bytes: number; checkpoint: Checkpoint };
   'events/list': { events: KeelEvent[] };
@@ -211,7 +220,8 @@ export type ParamsOf<M extends Method> = Infer<(typeof paramsOf)[M]>;
 
 /** Notifications the daemon pushes, by topic: `{method: 'notify/<topic>', params}`. */
 export interface NotificationOf {
-  runs: { runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null };
+  /** A run changed; `deleted: true` when it was deleted (`status` is its last one): views drop it. */
+  runs: { runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null; deleted?: true };
   metrics: { runId: string; key: string; points: { step: number; value: number | null; special?: 'nan' | 'inf' | '-inf'; wallTime?: number | null }[] };
   logs: { runId: string; lines: string[]; offset: number };
   progress: { task: string; id: string; done: number; total: number | null; unit: 'bytes' | 'files' | 'items'; message?: string; finished?: boolean };

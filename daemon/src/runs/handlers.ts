@@ -1,10 +1,11 @@
-/** Protocol methods for runs: list, show, compare, import, metrics, evals. */
+/** Protocol methods for runs: list, show, compare, import, delete, metrics, evals. */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCode, RpcError, type Run, type RunSummary } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
+import { deleteRun } from './delete-run.ts';
 import { findProject } from '../projects/handlers.ts';
 
 export function findRun(ctx: DaemonContext, ref: string): Run {
@@ -72,6 +73,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       const report = await ctx.tracker.ingestRun(pid, dir, 'import', name ? { name } : {});
       return report;
     },
+    'runs/delete': ({ run, force }) => deleteRun(ctx, findRun(ctx, run), force ?? false),
     'metrics/get': ({ run: ref, key, maxPoints, fromStep, toStep }) => {
       const run = findRun(ctx, ref);
       const range = { ...(fromStep !== undefined ? { fromStep } : {}), ...(toStep !== undefined ? { toStep } : {}) };

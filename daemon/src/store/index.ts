@@ -2,7 +2,7 @@
  * The store: the only module that touches SQL. Each area of the domain has its own
  * small class over one shared connection; see SCHEMA.md for the tables.
  */
-import { openDb, type Db, type OpenOptions } from './db.ts';
+import { markShutdownState, openDb, type Db, type OpenOptions, type OpenReport } from './db.ts';
 import { CheckpointStore } from './checkpoints.ts';
 import { CursorStore } from './cursors.ts';
 import { EvalStore } from './evals.ts';
@@ -24,13 +24,16 @@ import { RunLinkStore } from './run-links.ts';
 import { RunStore } from './runs.ts';
 
 export { StoreOpenError } from './db.ts';
+export type { OpenOptions, OpenReport } from './db.ts';
+export type { Migration, MigrationOutcome, MigrationStep } from './migrate.ts';
 export { EdgeTypes, type RecordRef } from './lineage.ts';
 export type { MetricInput, SeriesSummary } from './metrics.ts';
 export type { AddedVersion, DatasetFile, DatasetFileMatch, DatasetInput, NewDatasetVersion } from './datasets.ts';
 export type { NewConfig } from './configs.ts';
 export type { NewCodeVersion } from './code-versions.ts';
 export type { KnownFile } from './file-hashes.ts';
-export type { NewRun } from './runs.ts';
+export { IMPORT_IN_PROGRESS, type DeletedOutput, type NewRun, type RunDeletion } from './runs.ts';
+export { RunNotDeletableError, type BlockingAlias, type RunDeletionCounts } from './run-delete.ts';
 export { BEST_CHECKPOINT_EDGE, type CheckpointInput } from './checkpoints.ts';
 export { evalGroupId, type EvalInput } from './evals.ts';
 export type { FileCursor, FileCursorInput } from './cursors.ts';
@@ -56,12 +59,16 @@ export class Store {
   readonly hosts: HostStore;
   readonly jobs: JobStore;
   readonly sweeps: SweepStore;
+  /** What opening found and did: the check it ran, the last shutdown, the migration and its backup. */
+  readonly opened: OpenReport;
   private readonly db: Db;
+  private readonly readonly: boolean;
   private closed = false;
 
   constructor(file: string, opts: OpenOptions = {}) {
     this.file = file;
-    this.db = openDb(file, opts);
+    this.readonly = opts.readonly ?? false;
+    ({ db: this.db, report: this.opened } = openDb(file, opts));
     this.projects = new ProjectStore(this.db);
     this.runs = new RunStore(this.db);
     this.metrics = new MetricStore(this.db);
@@ -97,11 +104,15 @@ export class Store {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  /** Checkpoints the WAL into the main file and closes. Safe to call twice. */
+  /**
+   * Records a clean shutdown (the next open skips its check), checkpoints the WAL into the
+   * main file and closes. Safe to call twice.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
+      if (!this.readonly) markShutdownState(this.db, 'clean');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();

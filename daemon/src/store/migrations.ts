@@ -1,10 +1,15 @@
 /**
- * Schema migrations, applied in order, each in its own transaction, versioned with
- * `PRAGMA user_version`. Never edit a shipped migration: add the next one.
- * The schema is explained table by table in SCHEMA.md beside this file.
+ * Schema migrations, in order, versioned with `PRAGMA user_version` (migration N brings a
+ * file to version N). migrate.ts applies every pending one in a single transaction after a
+ * backup. Never edit a shipped migration: add the next one. A change ALTER TABLE cannot make
+ * (a CHECK, a column type) is a `rebuildTable` step. The schema is explained table by table
+ * in SCHEMA.md beside this file.
  */
-export const migrations: readonly string[] = [
-  /* 1: the whole domain */ `
+import type { Migration } from './migrate.ts';
+import { rebuildTable } from './table-rebuild.ts';
+
+/** Version 1: the whole domain. */
+const V1_SCHEMA = `
 CREATE TABLE projects (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -309,5 +314,51 @@ CREATE TABLE meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
-`,
+`;
+
+/** `runs` as of version 2: `incomplete` joins the statuses (only the CHECK changes). */
+const runsV2 = (name: string): string => `
+CREATE TABLE ${name} (
+  id TEXT PRIMARY KEY,
+  project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued','syncing','starting','running','incomplete','succeeded','failed','cancelled','lost')),
+  status_reason TEXT,
+  exit_code INTEGER,
+  unreachable_since INTEGER,
+  source TEXT NOT NULL CHECK (source IN ('launch', 'import', 'watch')),
+  kind TEXT NOT NULL DEFAULT 'train' CHECK (kind IN ('train', 'eval')),
+  config_id TEXT REFERENCES configs(id),
+  effective_config_hash TEXT REFERENCES blobs(hash),
+  code_version_id TEXT REFERENCES code_versions(id),
+  host_id TEXT REFERENCES hosts(id) ON DELETE SET NULL,
+  sweep_id TEXT REFERENCES sweeps(id) ON DELETE SET NULL,
+  parent_run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+  output_dir TEXT,
+  priority INTEGER NOT NULL DEFAULT 0,
+  gpus INTEGER NOT NULL DEFAULT 0,
+  max_retries INTEGER NOT NULL DEFAULT 0,
+  launch_json TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  updated_at INTEGER NOT NULL
+)`;
+
+/** Output folders of deleted runs, so the watcher does not bring them back (see RunStore.delete). */
+const DELETED_OUTPUTS = `
+CREATE TABLE deleted_outputs (
+  path TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  run_name TEXT NOT NULL,
+  deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+export const migrations: readonly Migration[] = [
+  { title: 'the whole domain', steps: [V1_SCHEMA] },
+  {
+    title: 'run status "incomplete"; tombstones for deleted runs\' output folders',
+    steps: [(db) => rebuildTable(db, { table: 'runs', create: runsV2 }), DELETED_OUTPUTS],
+  },
 ];

@@ -1,12 +1,39 @@
 /** Runs: the status machine lives here, so no caller can make an illegal transition. */
-import { RunTransitions, type Run, type RunStatus } from '../protocol/index.ts';
+import { isTerminal, RunTransitions, type Run, type RunStatus } from '../protocol/index.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
+import { checkDeletable, deleteRunRows, type RunDeletionCounts } from './run-delete.ts';
+
+/** The status reason of a run an import has begun and not finished (see RunStore.beginImport). */
+export const IMPORT_IN_PROGRESS = 'import in progress';
+
+/** What `RunStore.delete` did. */
+export interface RunDeletion {
+  run: Run;
+  removed: RunDeletionCounts;
+  /** The output folder recorded as deleted (the watcher must not re-create the run), if any. */
+  tombstone: string | null;
+}
+
+/** A deleted run's output folder (see RunStore.isDeletedOutput). */
+export interface DeletedOutput {
+  path: string;
+  runId: string;
+  runName: string;
+  deletedAt: number;
+}
+
+/** A shell word for `path` in a command the user may copy. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
 
 export interface NewRun {
   projectId: string | null;
   name?: string;
   status?: RunStatus;
+  /** Why the run is in `status` (e.g. IMPORT_IN_PROGRESS for a run created `incomplete`). */
+  statusReason?: string | null;
   source: Run['source'];
   kind?: 'train' | 'eval';
   configId?: string | null;
@@ -88,12 +115,12 @@ export class RunStore {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO runs (id, project_id, name, status, source, kind, config_id, code_version_id, host_id, sweep_id,
+        `INSERT INTO runs (id, project_id, name, status, status_reason, source, kind, config_id, code_version_id, host_id, sweep_id,
            parent_run_id, output_dir, priority, gpus, max_retries, launch_json, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        id, input.projectId, input.name ?? id, input.status ?? 'queued', input.source, input.kind ?? 'train',
+        id, input.projectId, input.name ?? id, input.status ?? 'queued', input.statusReason ?? null, input.source, input.kind ?? 'train',
         input.configId ?? null, input.codeVersionId ?? null, input.hostId ?? null, input.sweepId ?? null,
         input.parentRunId ?? null, input.outputDir ?? null, input.priority ?? 0, input.gpus ?? 0, input.maxRetries ?? 0,
         input.launch === undefined ? null : JSON.stringify(input.launch), now, now,
@@ -147,7 +174,7 @@ export class RunStore {
       if (run.status === to) return run;
       if (!RunTransitions[run.status].includes(to)) throw new IllegalTransitionError(id, run.status, to);
       const now = Date.now();
-      const terminal = to === 'succeeded' || to === 'failed' || to === 'cancelled' || to === 'lost';
+      const terminal = isTerminal(to);
       this.db
         .prepare(
           `UPDATE runs SET status = ?, status_reason = ?, exit_code = coalesce(?, exit_code), updated_at = ?,
@@ -169,12 +196,14 @@ export class RunStore {
 
   /**
    * The run that owns output folder `input.outputDir`, created from `input` when there is none —
-   * atomically, so two ingests of one folder never make two runs.
+   * atomically, so two ingests of one folder never make two runs. An import (explicit) clears
+   * the folder's tombstone; the watcher must check `isDeletedOutput` before calling this.
    */
   ensureForOutputDir(input: NewRun & { outputDir: string }): { run: Run; created: boolean } {
     return this.db.transaction(() => {
       const existing = this.findByOutputDir(input.outputDir);
       if (existing) return { run: existing, created: false };
+      if (input.source === 'import') this.clearDeletedOutput(input.outputDir);
       const run = this.create(input);
       // A run first seen already running started, as far as Keel can tell, when it was seen.
       if (run.status === 'running') this.db.prepare('UPDATE runs SET started_at = created_at WHERE id = ?').run(run.id);
@@ -230,5 +259,84 @@ export class RunStore {
     this.db
       .prepare('UPDATE runs SET unreachable_since = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(unreachable_since, ?) END, updated_at = ? WHERE id = ?')
       .run(since, since, Date.now(), id);
+  }
+
+  /**
+   * An import into run `id` begins: a running run becomes `incomplete` with reason
+   * IMPORT_IN_PROGRESS (an interrupted one gets that reason back); a finished run is left as
+   * it is. Call `finishImport` when the import is done; a daemon that stops in between leaves
+   * the run for `interruptedImports` to find.
+   */
+  beginImport(id: string): Run {
+    return this.db.transaction(() => {
+      const run = this.get(id);
+      if (!run) throw new Error(`no run ${id}`);
+      if (run.status === 'incomplete') {
+        this.setStatusReason(id, IMPORT_IN_PROGRESS);
+        return this.get(id) as Run;
+      }
+      return RunTransitions[run.status].includes('incomplete') ? this.setStatus(id, 'incomplete', { reason: IMPORT_IN_PROGRESS }) : run;
+    })();
+  }
+
+  /** The import into run `id` is done: a run `beginImport` made incomplete is `running` again (ingestion then settles it). */
+  finishImport(id: string): Run {
+    return this.db.transaction(() => {
+      const run = this.get(id);
+      if (!run) throw new Error(`no run ${id}`);
+      return run.status === 'incomplete' && run.statusReason === IMPORT_IN_PROGRESS ? this.setStatus(id, 'running') : run;
+    })();
+  }
+
+  /**
+   * At daemon start, before any import begins: the runs an import left `incomplete` (the
+   * daemon stopped mid-import), their reason now "import interrupted; run `keel import DIR`
+   * again". Returns them (each call returns a run once).
+   */
+  interruptedImports(): Run[] {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare(`${selectRun} WHERE runs.status = 'incomplete' AND runs.status_reason = ?`).all(IMPORT_IN_PROGRESS) as RunRow[];
+      for (const r of rows) this.setStatusReason(r.id, `import interrupted; run \`keel import ${shellWord(r.output_dir ?? 'DIR')}\` again`);
+      return rows.map((r) => this.get(r.id) as Run);
+    })();
+  }
+
+  /**
+   * Deletes run `id` and everything that hangs off it, in one transaction (see run-delete.ts).
+   * Refuses with RunNotDeletableError while the run is active (unless `force`) or a model
+   * alias points at one of its checkpoints. With `tombstone`, records the run's output folder
+   * as deleted so the watcher does not re-create the run.
+   */
+  delete(id: string, opts: { force?: boolean; tombstone?: boolean } = {}): RunDeletion {
+    return this.db.transaction(() => {
+      const run = this.get(id);
+      if (!run) throw new Error(`no run ${id}`);
+      checkDeletable(this.db, run, opts.force ?? false);
+      const removed = deleteRunRows(this.db, id);
+      const tombstone = opts.tombstone && run.outputDir !== null ? run.outputDir : null;
+      if (tombstone !== null) {
+        this.db.prepare(`INSERT INTO deleted_outputs (path, run_id, run_name, deleted_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (path) DO UPDATE SET run_id = excluded.run_id, run_name = excluded.run_name, deleted_at = excluded.deleted_at`)
+          .run(tombstone, run.id, run.name, Date.now());
+      }
+      return { run, removed, tombstone };
+    })();
+  }
+
+  /** True when `path` (a real path) is the output folder of a deleted run: the watcher must not make a run of it. */
+  isDeletedOutput(path: string): boolean {
+    return this.deletedOutput(path) !== undefined;
+  }
+
+  /** The tombstone of output folder `path`, if a deleted run left one. */
+  deletedOutput(path: string): DeletedOutput | undefined {
+    const row = this.db.prepare('SELECT path, run_id, run_name, deleted_at FROM deleted_outputs WHERE path = ?').get(path) as
+      { path: string; run_id: string; run_name: string; deleted_at: number } | undefined;
+    return row ? { path: row.path, runId: row.run_id, runName: row.run_name, deletedAt: row.deleted_at } : undefined;
+  }
+
+  /** Forgets the tombstone of `path` (an explicit import of the folder); true when there was one. */
+  clearDeletedOutput(path: string): boolean {
+    return this.db.prepare('DELETE FROM deleted_outputs WHERE path = ?').run(path).changes > 0;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Commands on runs and checkpoints: cancel, rerun, show logs, open (reveal in the Runs
- * view), compare the selection, pull and tag a checkpoint. Each takes a tree node or an id,
+ * Commands on runs and checkpoints: cancel, rerun, delete, show logs, open (reveal in the
+ * Runs view), compare the selection, pull and tag a checkpoint. Each takes a tree node or an id,
  * else asks with a QuickPick.
  */
 import * as vscode from 'vscode';
@@ -13,6 +13,7 @@ import type { RunLogTerminals } from './log-terminal.ts';
 import { pickCheckpoint, resolveRun } from './pick-run.ts';
 import { checkpointRefOf, runIdOf } from './run-args.ts';
 import { checkpointLabel } from './run-details.ts';
+import { deleteConfirmation, deletedMessage, isDeletable } from './run-deletion.ts';
 import type { RunsModel } from './runs-model.ts';
 import type { RunsView } from './runs-view.ts';
 
@@ -50,6 +51,19 @@ async function rerun(deps: RunCommandDeps, arg: unknown): Promise<void> {
   const client = await deps.services.client();
   const { run: again } = await client.call('runs/rerun', { run: run.id });
   announceRun(deps, again, `rerun of ${run.name} started as`);
+}
+
+async function deleteRun(deps: RunCommandDeps, arg: unknown): Promise<void> {
+  const picked = await resolveRun(deps.services, deps.model, arg, 'Delete Run', isDeletable);
+  if (!picked) return;
+  const client = await deps.services.client();
+  const { run } = await client.call('runs/get', { run: picked.id });
+  const { message, detail } = deleteConfirmation(run);
+  const ok = await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Delete Run');
+  if (ok !== 'Delete Run') return;
+  const r = await client.call('runs/delete', { run: run.id });
+  deps.model.refreshSoon();
+  void vscode.window.showInformationMessage(`Keel: ${deletedMessage(r)}`);
 }
 
 async function showLogs(deps: RunCommandDeps, arg: unknown): Promise<void> {
@@ -111,6 +125,7 @@ export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
   return [
     registerKeelCommand('keel.cancelRun', (arg) => cancelRun(deps, arg), log, 'Cancel failed'),
     registerKeelCommand('keel.rerun', (arg) => rerun(deps, arg), log, 'Rerun failed'),
+    registerKeelCommand('keel.deleteRun', (arg) => deleteRun(deps, arg), log, 'Delete failed'),
     registerKeelCommand('keel.showLogs', (arg) => showLogs(deps, arg), log, 'Show Logs failed'),
     registerKeelCommand('keel.openRun', (arg) => openRun(deps, arg), log, 'Open Run failed'),
     registerKeelCommand('keel.pullCheckpoint', (arg) => pullCheckpoint(deps, arg), log, 'Pull failed'),

@@ -19,6 +19,7 @@ export function runIcon(run: Run): IconSpec {
     case 'syncing':
     case 'starting': return { id: 'loading~spin' };
     case 'running': return { id: 'sync~spin', color: 'charts.blue' };
+    case 'incomplete': return { id: 'warning', color: 'list.warningForeground' };
     case 'succeeded': return { id: 'pass', color: 'testing.iconPassed' };
     case 'failed': return { id: 'error', color: 'testing.iconFailed' };
     case 'cancelled': return { id: 'circle-slash' };
@@ -28,9 +29,11 @@ export function runIcon(run: Run): IconSpec {
 
 /**
  * Menus key on this: `keel.run.active` (cancel, logs), `keel.run.queued` (cancel),
- * `keel.run.ended` (rerun, logs, pull). All start with `keel.run` (compare).
+ * `keel.run.ended` (rerun, logs, pull, delete), `keel.run.incomplete` (logs, pull, delete;
+ * `keel import` resumes it). All start with `keel.run` (compare).
  */
 export function runContextValue(run: Run): string {
+  if (run.status === 'incomplete') return 'keel.run.incomplete';
   const g = groupOf(run.status);
   return g === 'running' ? 'keel.run.active' : g === 'queued' ? 'keel.run.queued' : 'keel.run.ended';
 }
@@ -39,7 +42,8 @@ export function runContextValue(run: Run): string {
 export function runDescription(run: RunSummary, now: number = Date.now()): string {
   const parts: string[] = [];
   const g = groupOf(run.status);
-  if (g === 'recent') parts.push(`${run.status} ${ago(run.endedAt ?? run.updatedAt, now)}`);
+  if (run.status === 'incomplete') parts.push(`incomplete${run.statusReason ? `: ${run.statusReason}` : ''}`);
+  else if (g === 'recent') parts.push(`${run.status} ${ago(run.endedAt ?? run.updatedAt, now)}`);
   else parts.push(run.status);
   if (run.hostName) parts.push(run.hostName);
   if (run.unreachableSince !== null && g !== 'recent') parts.push(`host unreachable for ${duration(now - run.unreachableSince)}`);

@@ -38,6 +38,11 @@ export class RunNotifications extends Disposables {
       }
     }));
     this.register(services.onNotification('runs', (p) => {
+      if (p.deleted) {
+        // The user deleted it: nothing ended, nothing to announce.
+        this.statuses.delete(p.runId);
+        return;
+      }
       const previous = this.statuses.get(p.runId);
       this.statuses.set(p.runId, p.status);
       this.show(runEndNotice(previous, p, this.nameOf(p.runId), settings()));

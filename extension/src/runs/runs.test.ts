@@ -10,6 +10,7 @@ import { alertBadge, runContextValue, runDescription, runIcon } from './run-labe
 import { checkpointLabel, evalValue, runDetailRows } from './run-details.ts';
 import { checkpointRefOf, runIdOf, runIdsFromArgs } from './run-args.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type NotifySettings } from './notify-policy.ts';
+import { deleteConfirmation, deletedMessage, isDeletable } from './run-deletion.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -71,6 +72,42 @@ describe('run labels', () => {
     assert.deepEqual(runIcon(run('a', 'running', { unreachableSince: T0 })), { id: 'debug-disconnect', color: 'list.warningForeground' });
     assert.deepEqual(['queued', 'starting', 'running', 'lost'].map((s) => runContextValue(run('a', s as RunStatus))), ['keel.run.queued', 'keel.run.active', 'keel.run.active', 'keel.run.ended']);
     assert.deepEqual([0, 1, 9, 10, 120].map(alertBadge), [undefined, '1', '9', '9+', '9+']);
+  });
+});
+
+describe('incomplete runs', () => {
+  const half = run('run_h', 'incomplete', { source: 'import', statusReason: 'import interrupted; run `keel import /data/h` again', lastStep: 40, lastLoss: 0.5 });
+
+  it('say why in the description, warn with the icon, and get their own context value', () => {
+    assert.equal(runDescription(half, T0), 'incomplete: import interrupted; run `keel import /data/h` again · local · step 40 · loss 0.5');
+    assert.deepEqual(runIcon(half), { id: 'warning', color: 'list.warningForeground' });
+    assert.equal(runContextValue(half), 'keel.run.incomplete');
+  });
+
+  it('are listed under Recent and are not counted as running', () => {
+    assert.deepEqual(groupRuns([half]).map((g) => g.kind), ['recent']);
+    assert.deepEqual(countRuns([half]), { running: 0, queued: 0 });
+  });
+});
+
+describe('deleting a run', () => {
+  it('is offered for ended and incomplete runs only', () => {
+    assert.deepEqual(['queued', 'syncing', 'running', 'incomplete', 'succeeded', 'failed', 'cancelled', 'lost'].filter((s) => isDeletable({ status: s as RunStatus })),
+      ['incomplete', 'succeeded', 'failed', 'cancelled', 'lost']);
+  });
+
+  it('asks naming the run, what goes and what stays', () => {
+    const c = deleteConfirmation(run('run_w', 'succeeded', { source: 'watch', outputDir: '/p/outputs/w' }));
+    assert.equal(c.message, 'Delete run w?');
+    assert.match(c.detail, /removes the run's record \(run_w\): its metrics, params, events, jobs, checkpoint records, the evals of those checkpoints and its lineage/);
+    assert.match(c.detail, /Files on disk — checkpoints, logs, the output folder — are kept\. Keel will no longer track its output folder \/p\/outputs\/w/);
+    assert.doesNotMatch(deleteConfirmation(run('run_l', 'failed')).detail, /no longer track/);
+  });
+
+  it('sums up what went', () => {
+    const removed = { metricSeries: 2, metricPoints: 1200, params: 3, events: 0, jobs: 1, cursors: 2, checkpoints: 1, lineageEdges: 4, evals: 0, childrenUnlinked: 0 };
+    assert.equal(deletedMessage({ run: run('run_w', 'succeeded'), removed, untrackedOutput: '/p/outputs/w' }),
+      'Deleted run w (1,200 metric points, 1 checkpoint record); files on disk are kept. Its output folder is no longer tracked: `keel import /p/outputs/w` brings it back.');
   });
 });
 
@@ -148,6 +185,10 @@ describe('command arguments', () => {
 describe('notifications', () => {
   const defaults: NotifySettings = { onSuccess: false, onFailure: true, onAlert: true };
   const change = (status: RunStatus, statusReason: string | null = null) => ({ runId: 'run_a', status, unreachableSince: null, statusReason });
+
+  it('says nothing when a run becomes incomplete', () => {
+    assert.equal(runEndNotice('running', change('incomplete', 'import in progress'), 'b', { onSuccess: true, onFailure: true, onAlert: true }), null);
+  });
 
   it('speaks only on a watched transition into failed or lost by default', () => {
     assert.deepEqual(runEndNotice('running', change('failed', 'exit code 3'), 'baseline', defaults), {

@@ -1,6 +1,6 @@
-/** `keel runs`, `keel run show`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
+/** `keel runs`, `keel run show`, `keel run delete`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
-import type { MetricPoint, RunComparison, RunDetail } from '../../protocol/index.ts';
+import type { MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary } from '../../protocol/index.ts';
 import { ago, duration, keyValues, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -16,6 +16,12 @@ function point(p: MetricPoint): string {
   return p.special ? (p.special === 'nan' ? 'NaN' : p.special === 'inf' ? 'Infinity' : '-Infinity') : num(p.value, 6);
 }
 
+/** The STATUS cell of `keel runs`: an incomplete run says why (e.g. "import interrupted; run `keel import DIR` again"). */
+export function runStatusCell(r: Pick<RunSummary, 'status' | 'statusReason' | 'unreachableSince' | 'exitCode'>): string {
+  return r.status + (r.unreachableSince ? ' (unreachable)' : '') + (r.exitCode !== null && r.status === 'failed' ? ` (exit ${r.exitCode})` : '') +
+    (r.status === 'incomplete' && r.statusReason ? ` (${r.statusReason})` : '');
+}
+
 export async function runsCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const project = stringOption(ctx, 'project');
@@ -28,7 +34,7 @@ export async function runsCommand(ctx: CommandContext): Promise<number> {
     process.stdout.write(table(runs, [
       { header: 'RUN', value: (r) => r.id },
       { header: 'NAME', value: (r) => r.name },
-      { header: 'STATUS', value: (r) => r.status + (r.unreachableSince ? ' (unreachable)' : '') + (r.exitCode !== null && r.status === 'failed' ? ` (exit ${r.exitCode})` : '') },
+      { header: 'STATUS', value: runStatusCell },
       { header: 'HOST', value: (r) => r.hostName },
       { header: 'STEP', value: (r) => r.lastStep, align: 'right' },
       { header: 'LOSS', value: (r) => num(r.lastLoss), align: 'right' },
@@ -82,9 +88,37 @@ function printRun(d: RunDetail): void {
   }
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** What `keel run delete` says: what went, that files stay, and whether the output folder is left untracked. */
+export function deletionReport(r: ResultOf['runs/delete']): string {
+  const x = r.removed;
+  const parts = [
+    `${plural(x.metricPoints, 'metric point')} in ${plural(x.metricSeries, 'series', 'series')}`,
+    plural(x.checkpoints, 'checkpoint record'), plural(x.evals, 'eval result'), plural(x.params, 'param'),
+    plural(x.lineageEdges, 'lineage edge'), plural(x.jobs, 'job'), plural(x.events, 'event'),
+  ];
+  const lines = [`Deleted run ${r.run.name} (${r.run.id}): ${parts.join(', ')}.`, 'Files on disk (checkpoints, logs, output folders) are untouched.'];
+  if (x.childrenUnlinked > 0) lines.push(`${plural(x.childrenUnlinked, 'run')} that came from it ${x.childrenUnlinked === 1 ? 'stays' : 'stay'}, without a parent.`);
+  if (r.untrackedOutput) lines.push(`Its output folder ${r.untrackedOutput} still exists; Keel will not track it again unless you \`keel import ${r.untrackedOutput}\`.`);
+  return lines.join('\n') + '\n';
+}
+
+async function deleteRunCommand(ctx: CommandContext, ref: string): Promise<number> {
+  return withDaemon(async (client) => {
+    const r = await client.call('runs/delete', { run: ref, ...(ctx.options.force === true ? { force: true } : {}) }, { timeoutMs: 120_000 });
+    if (ctx.json) printJson(r);
+    else process.stdout.write(deletionReport(r));
+    return 0;
+  });
+}
+
 export async function runCommand(ctx: CommandContext): Promise<number> {
   const [sub, ref] = ctx.positionals;
-  if (sub !== 'show' || !ref) throw new UsageError('usage: keel run show RUN');
+  if ((sub !== 'show' && sub !== 'delete') || !ref) throw new UsageError('usage: keel run show RUN | keel run delete RUN [--force]');
+  if (sub === 'delete') return deleteRunCommand(ctx, ref);
   return withDaemon(async (client) => {
     const detail = await client.call('runs/get', { run: ref });
     if (ctx.json) printJson(detail);

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecOptions, ExecResult, HostConnection } from './connection.ts';
 import { runProcess } from './run-process.ts';
+import { ensurePrivateDir } from '../../home/paths.ts';
 
 export class LocalConnection implements HostConnection {
   readonly hostName: string;
@@ -22,14 +23,14 @@ export class LocalConnection implements HostConnection {
   }
 
   async push(localDir: string, remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
-    mkdirSync(remoteDir, { recursive: true });
+    ensurePrivateDir(remoteDir);
     const r = await runProcess('rsync', ['-a', '--stats', `${localDir}/`, `${remoteDir}/`], { timeoutMs: opts.timeoutMs ?? 3_600_000 });
     if (r.code !== 0) throw new Error(`copy to ${remoteDir} failed: ${r.stderr.trim()}`);
     return { bytes: transferred(r.stdout) };
   }
 
   async pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
-    mkdirSync(remoteDir, { recursive: true });
+    ensurePrivateDir(remoteDir);
     const r = await runProcess('rsync', ['-a', '--stats', '--from0', '--files-from=-', `${localRoot}/`, `${remoteDir}/`], { input: files.join('\0'), timeoutMs: opts.timeoutMs ?? 3_600_000 });
     if (r.code !== 0) throw new Error(`copy to ${remoteDir} failed: ${r.stderr.trim()}`);
     return { bytes: transferred(r.stdout) };

@@ -1,0 +1,117 @@
+/**
+ * A keel.db at schema version 1, as a Keel of that version left it: created from the first
+ * migration's SQL and filled through the store classes over that connection, with real rows
+ * in every table that refers to `runs` (and the tables runs refers to), so a migration test
+ * can check that every row and every link survives.
+ */
+import Database from 'better-sqlite3';
+import { migrations } from '../../daemon/src/store/migrations.ts';
+import { BlobStore } from '../../daemon/src/store/blobs.ts';
+import { CheckpointStore } from '../../daemon/src/store/checkpoints.ts';
+import { CodeVersionStore } from '../../daemon/src/store/code-versions.ts';
+import { ConfigStore } from '../../daemon/src/store/configs.ts';
+import { CursorStore } from '../../daemon/src/store/cursors.ts';
+import { EvalStore } from '../../daemon/src/store/evals.ts';
+import { EventStore } from '../../daemon/src/store/events.ts';
+import { HostStore } from '../../daemon/src/store/hosts.ts';
+import { JobStore } from '../../daemon/src/store/jobs.ts';
+import { LineageStore } from '../../daemon/src/store/lineage.ts';
+import { MetricStore } from '../../daemon/src/store/metrics.ts';
+import { ModelStore } from '../../daemon/src/store/models.ts';
+import { ProjectStore } from '../../daemon/src/store/projects.ts';
+import { RunLinkStore } from '../../daemon/src/store/run-links.ts';
+import { RunStore } from '../../daemon/src/store/runs.ts';
+import { SweepStore } from '../../daemon/src/store/sweeps.ts';
+
+/** Ids of what the v1 fixture holds. */
+export interface V1Fixture {
+  runIds: string[];
+  parentRunId: string;
+  childRunId: string;
+  checkpointIds: string[];
+}
+
+/** The SQL of schema version 1 (the first migration). */
+export function v1SchemaSql(): string {
+  const step = migrations[0]?.steps[0];
+  if (typeof step !== 'string') throw new Error('migration 1 is expected to be one SQL string');
+  return step;
+}
+
+function fill(db: Database.Database): V1Fixture {
+  const blobs = new BlobStore(db);
+  const runs = new RunStore(db);
+  const project = new ProjectStore(db).upsert('/work/proj', 'proj', { name: 'proj' }, []).project;
+  const config = new ConfigStore(db, blobs).record({
+    hash: 'sha256:c0', format: 'yaml', flavor: 'axolotl', text: 'lr: 0.1\n', params: { lr: 0.1 }, projectId: project.id, absPath: '/work/proj/c.yaml',
+  }).config;
+  const code = new CodeVersionStore(db, blobs).record({ projectId: project.id, commit: 'a'.repeat(40), branch: 'main', remote: null, dirty: true, patch: Buffer.from('diff\n') }).codeVersion;
+  const host = new HostStore(db).add({ name: 'gpu1', backend: 'ssh', sshTarget: 'gpu1', workdir: '~/.keel' });
+  const sweepId = new SweepStore(db).create(project.id, 'lr-sweep', { grid: ['lr=0.1,0.2'] });
+  const parent = runs.create({
+    projectId: project.id, name: 'parent', source: 'launch', configId: config.id, codeVersionId: code.id, hostId: host.id, sweepId,
+    outputDir: '/work/proj/out/parent', priority: 3, gpus: 2, maxRetries: 1, launch: { config: 'c.yaml' },
+  });
+  db.prepare('UPDATE runs SET effective_config_hash = ? WHERE id = ?').run(blobs.put(Buffer.from('lr: 0.2\n')), parent.id);
+  runs.setStatus(parent.id, 'running');
+  runs.setStatus(parent.id, 'failed', { exitCode: 3, reason: 'exit 3' });
+  const child = runs.create({ projectId: project.id, name: 'child', source: 'launch', parentRunId: parent.id, hostId: host.id, sweepId });
+  const imported = runs.create({ projectId: null, name: 'imported', source: 'import', status: 'running', outputDir: '/data/imported' });
+  const links = new RunLinkStore(db);
+  const metrics = new MetricStore(db);
+  const checkpoints = new CheckpointStore(db);
+  const checkpointIds: string[] = [];
+  for (const run of [parent, child, imported]) {
+    links.setParams(run.id, { lr: 0.1, 'model.name': run.name });
+    metrics.record(run.id, [1, 2, 3].map((step) => ({ key: 'loss', step, value: 1 / step, wallTime: 1.7e9 + step })));
+    metrics.record(run.id, [{ key: 'eval_loss', step: 3, value: Number.NaN }]);
+    const ckpt = checkpoints.upsert({ location: `/ckpt/${run.name}/checkpoint-3`, kind: 'adapter', runId: run.id, step: 3, hostId: host.id, hash: 'sha256:aa', sizeBytes: 10 }).checkpoint;
+    checkpointIds.push(ckpt.id);
+    new LineageStore(db).addEdge({ kind: 'run', id: run.id }, { kind: 'checkpoint', id: ckpt.id }, 'produced');
+    new EventStore(db).add({ kind: 'loss_nan', severity: 'warning', runId: run.id, hostId: host.id, message: 'loss is NaN' });
+    new CursorStore(db).put(`run:${run.id}`, '/x/trainer_state.json', { byteOffset: 10, lineCount: 2, state: { dev: 1 } });
+  }
+  new LineageStore(db).addEdge({ kind: 'run', id: parent.id }, { kind: 'run', id: child.id }, 'reran');
+  const job = new JobStore(db).create({ runId: parent.id, backend: 'ssh', hostId: host.id, jobDirFor: (n) => `~/.keel/jobs/${parent.id}/${n}`, gpuIds: ['0', '1'] });
+  new CursorStore(db).put(`job:${job.id}`, 'logs/run.log', { byteOffset: 99 });
+  new EvalStore(db).upsert({
+    subjectKind: 'checkpoint', subjectId: checkpointIds[0] ?? null, evalRunId: child.id, sourcePath: '/r/results.json', task: 'arc', metric: 'acc', value: 0.5, stderr: 0.01,
+  });
+  new ModelStore(db).tag(project.id, 'prod', checkpointIds[2] ?? '');
+  return { runIds: [parent.id, child.id, imported.id], parentRunId: parent.id, childRunId: child.id, checkpointIds };
+}
+
+/** Writes a version-1 keel.db at `file` (closed, WAL checkpointed) and returns what it holds. */
+export function writeV1Database(file: string, opts: { danglingRow?: boolean } = {}): V1Fixture {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.exec(v1SchemaSql());
+  db.pragma('user_version = 1');
+  const fixture = db.transaction(() => fill(db))();
+  if (opts.danglingRow) {
+    // What an old bug or a hand edit with foreign keys off leaves behind.
+    db.pragma('foreign_keys = OFF');
+    db.prepare("INSERT INTO run_params (run_id, key, value_json) VALUES ('run_gone', 'lr', '1')").run();
+  }
+  db.prepare("INSERT INTO meta (key, value) VALUES ('last_clean_shutdown', '2026-01-01T00:00:00.000Z')").run();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  return fixture;
+}
+
+/** Every row of every table (by primary key/rowid order), to compare before and after a migration. */
+export function snapshotTables(file: string, except: readonly string[] = []): Record<string, unknown[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+    const out: Record<string, unknown[]> = {};
+    for (const t of tables.filter((name) => !except.includes(name))) {
+      const cols = (db.prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => `"${c.name}"`);
+      out[t] = db.prepare(`SELECT * FROM "${t}" ORDER BY ${cols.join(', ')}`).all();
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
