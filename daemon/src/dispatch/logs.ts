@@ -60,13 +60,13 @@ export class LogFollower {
   follow(job: Job, conn: HostConnection): void {
     if (this.follows.has(job.id)) return;
     const local = localLogPath(this.keelHome, job.runId, job.attempt);
-    mkdirSync(dirname(local), { recursive: true });
+    mkdirSync(dirname(local), { recursive: true, mode: 0o700 }); // a job's output is the user's alone
     const start = this.offset(job);
     const child = conn.follow(`${job.jobDir}/${LOG_FILE}`, start);
     const f: Follow = { child, runId: job.runId, pending: Buffer.alloc(0), offset: start };
     this.follows.set(job.id, f);
     child.stdout?.on('data', (chunk: Buffer) => {
-      appendFileSync(local, chunk);
+      appendFileSync(local, chunk, { mode: 0o600 });
       f.offset += chunk.length;
       this.store.cursors.put(this.owner(job), LOG_FILE, { byteOffset: f.offset });
       this.lastGrowth.set(job.id, Date.now());

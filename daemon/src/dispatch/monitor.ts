@@ -159,12 +159,12 @@ export class Monitor {
     this.lastSync.set(job.id, Date.now());
     const outputs = `${job.jobDir}/outputs`;
     if (host.backend === 'local') {
-      mkdirSync(outputs, { recursive: true });
+      mkdirSync(outputs, { recursive: true, mode: 0o700 });
       await this.d.tracker.ingestRun(run.projectId, outputs, 'launch', { runId: run.id });
       return;
     }
     const mirror = join(this.d.ctx.keelHome, 'mirror', run.id, String(job.attempt));
-    mkdirSync(mirror, { recursive: true });
+    mkdirSync(mirror, { recursive: true, mode: 0o700 }); // copies of a job's outputs are as private as the job
     const conn = this.d.hosts.connection(host.name);
     await conn.pull(`${outputs}/`, join(mirror, 'outputs'), { excludes: HEAVY, partial: false });
     const report = await this.d.tracker.ingestRun(run.projectId, join(mirror, 'outputs'), 'launch', { runId: run.id, checkpoints: false });
