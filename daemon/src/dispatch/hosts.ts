@@ -140,6 +140,15 @@ export class HostRegistry {
     }
   }
 
+  /**
+   * Marks a host unreachable after a failed SSH call outside a check (a launch found it
+   * gone): placement waits and the pump checks it again later, instead of retrying at once.
+   */
+  markUnreachable(name: string, error: string): void {
+    if (!this.deps.store.hosts.get(name)) return;
+    this.deps.store.hosts.setCheck(name, { reachable: false, check: { error } });
+  }
+
   /** rsync is missing where a copy to `host` needs it: Keel falls back to tar; say so, with the fix. */
   private noteMissingRsync(host: HostRecord, where: string): void {
     const message = `rsync is not installed on ${where}: Keel copies code and data to ${host.name} with tar over ssh instead ` +
