@@ -42,11 +42,11 @@ export async function changedPaths(area: StagingArea, commit: string | null): Pr
 }
 
 /**
- * Puts every changed path that looks like a secret back to its committed state (or out of
- * the index when the commit lacks it), and returns those paths.
+ * Puts every changed path (from changedPaths) that looks like a secret back to its committed
+ * state (or out of the index when the commit lacks it), and returns those paths.
  */
-export async function unstageSecrets(area: StagingArea, commit: string | null, isSecret: SecretMatcher): Promise<string[]> {
-  const secrets = (await changedPaths(area, commit)).filter((p) => isSecret(p) !== undefined);
+export async function unstageSecrets(area: StagingArea, commit: string | null, changed: readonly string[], isSecret: SecretMatcher): Promise<string[]> {
+  const secrets = changed.filter((p) => isSecret(p) !== undefined);
   if (secrets.length === 0) return [];
   const pathspec = join(area.tmp, 'secret-paths');
   await writeFile(pathspec, secrets.map((p) => `${p}\0`).join(''));
@@ -57,12 +57,12 @@ export async function unstageSecrets(area: StagingArea, commit: string | null, i
 }
 
 /**
- * Redacts the env values of every changed keel.yaml in the staged index and returns what to
- * diff against: `commit` itself, or the id of a tree like it whose keel.yaml files are
- * redacted too (null for an unborn branch).
+ * Redacts the env values of every changed keel.yaml (among `changed`, secrets already put
+ * back) in the staged index and returns what to diff against: `commit` itself, or the id of
+ * a tree like it whose keel.yaml files are redacted too (null for an unborn branch).
  */
-export async function redactProjectFiles(area: StagingArea, commit: string | null): Promise<string | null> {
-  const files = (await changedPaths(area, commit)).filter(isProjectFile);
+export async function redactProjectFiles(area: StagingArea, commit: string | null, changed: readonly string[]): Promise<string | null> {
+  const files = changed.filter(isProjectFile);
   if (files.length === 0) return commit;
   for (const path of files) {
     const entry = await indexEntry(area.git, path);

@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import { comparePaths } from '../hash/manifest.ts';
 import { gitLine, openGit, STABLE_DIFF_OPTIONS, type KeelGitEnv } from './git.ts';
-import { redactProjectFiles, unstageSecrets, type StagingArea } from './patch-filter.ts';
+import { changedPaths, redactProjectFiles, unstageSecrets, type StagingArea } from './patch-filter.ts';
 import { secretFileMatcher, type SecretMatcher } from './secrets.ts';
 
 /**
@@ -87,8 +87,9 @@ export async function buildDirtyPatch(top: string, commit: string | null, opts: 
       await writeFile(pathspec, chosen.map((f) => `${f.path}\0`).join(''));
       await area.git.raw(['add', `--pathspec-from-file=${pathspec}`, '--pathspec-file-nul']);
     }
-    const secretTracked = await unstageSecrets(area, commit, isSecret);
-    const base = await redactProjectFiles(area, commit);
+    const changed = await changedPaths(area, commit);
+    const secretTracked = await unstageSecrets(area, commit, changed, isSecret);
+    const base = await redactProjectFiles(area, commit, changed.filter((p) => !secretTracked.includes(p)));
     const patchFile = join(tmp, 'patch');
     // --output writes the bytes as git made them (stdout would be decoded as UTF-8 on the way).
     await area.git.raw(['diff', '--cached', ...STABLE_DIFF_OPTIONS, `--output=${patchFile}`, ...(base ? [base] : []), '--']);
