@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
@@ -117,6 +117,18 @@ describe('dispatch on the local backend', () => {
     assert.deepEqual(openModes(join(h.home, 'logs', id)), [], 'the local log copy is private');
     const { events } = h.keelJson<{ events: { kind: string; message: string }[] }>(['events', '--run', id]);
     assert.ok(events.some((e) => e.kind === 'secrets_not_shipped' && e.message.includes('.env.local')), 'an event names what was left home');
+  });
+
+  it('a log copy that cannot be written stops that follow, not the daemon', () => {
+    const pid = h.daemonPid();
+    assert.ok(pid);
+    const id = launch(['configs/ok.json', '--local']);
+    // A folder where the local copy of the log goes: every append fails with EISDIR.
+    mkdirSync(join(h.home, 'logs', id, '1.log'), { recursive: true });
+    assert.equal(wait(id).run.status, 'succeeded');
+    assert.equal(h.daemonPid(), pid, 'the same daemon');
+    process.kill(pid, 0);
+    assert.match(readFileSync(join(h.home, 'daemon.log'), 'utf8'), /"msg":"log follow stopped; it resumes from its cursor","run":"[^"]+","error":"EISDIR/);
   });
 
   it('a failing job ends failed with its exit code, and keel wait exits with it', () => {

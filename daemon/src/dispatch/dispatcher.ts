@@ -78,7 +78,10 @@ export class Dispatcher {
         return t;
       },
     };
-    this.logs = new LogFollower(deps.store, deps.keelHome, (runId, lines, offset) => deps.publish('logs', { runId, lines, offset }, runId));
+    this.logs = new LogFollower(
+      deps.store, deps.keelHome, (runId, lines, offset) => deps.publish('logs', { runId, lines, offset }, runId),
+      (runId, err) => deps.log.error('log follow stopped; it resumes from its cursor', { run: runId, error: err.message }),
+    );
     this.monitor = new Monitor(this, { pollMs: deps.pollMs ?? 2000, unreachableGraceMs: deps.unreachableGraceMs ?? 30 * 60_000 });
   }
 
