@@ -36,6 +36,7 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
     writeFileSync(config, readFileSync(flaky.clientConfig, 'utf8') + readFileSync(bare.clientConfig, 'utf8'));
     h.extraEnv.KEEL_SSH_CONFIG = config;
     writeProbeProject(root, { ok: { steps: 4 }, ckpt: { steps: 5, checkpoint: true } });
+    writeFileSync(join(root, `-rf notes 'q' $(touch pwned-tar).md`), 'a name tar must not read as an option\n');
     h.keelJson(['init', root]);
     h.keelJson(['hosts', 'add', 'flaky', '--ssh', 'flaky']);
     h.keelJson(['hosts', 'add', 'bare', '--ssh', 'bare', '--workdir', bareWorkdir]);
@@ -89,7 +90,10 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
     assert.deepEqual(openModes(jobDir), [], 'the job dir is private');
     const codeRoot = join(bare.home, `keel work 'q' $(touch ${h.dir}/pwned)`, 'code');
     for (const snap of readdirSync(codeRoot)) assert.deepEqual(openModes(join(codeRoot, snap)), [], 'tar-shipped code is private');
+    const [snapshot] = readdirSync(codeRoot);
+    assert.equal(readFileSync(join(codeRoot, snapshot ?? '', `-rf notes 'q' $(touch pwned-tar).md`), 'utf8'), 'a name tar must not read as an option\n');
     assert.ok(!existsSync(join(h.dir, 'pwned')), 'the work dir path never ran as shell text');
+    for (const where of [bare.home, root, h.dir, process.cwd()]) assert.ok(!existsSync(join(where, 'pwned-tar')), 'a file name never ran as shell text');
   });
 
   it('this machine without rsync: ssh hosts get tar, the local backend copies with Node', () => {
