@@ -114,6 +114,7 @@ describe('dispatch on the local backend', () => {
     assert.deepEqual(secretsIn(join(local, 'jobs'), [openAiKey]), [], '.env.local reaches no job at all');
     assert.ok(!existsSync(join(h.home, 'staging')) || readdirSync(join(h.home, 'staging')).length === 0, 'staging is cleaned up');
     assert.deepEqual(openModes(jobDir(id)), [], 'the job dir is private');
+    assert.deepEqual(openModes(local), [], "everything of the local backend's is private: code, data, work, jobs, scripts, GPU locks");
     assert.deepEqual(openModes(join(h.home, 'logs', id)), [], 'the local log copy is private');
     const { events } = h.keelJson<{ events: { kind: string; message: string }[] }>(['events', '--run', id]);
     assert.ok(events.some((e) => e.kind === 'secrets_not_shipped' && e.message.includes('.env.local')), 'an event names what was left home');
