@@ -92,8 +92,10 @@ describe('dispatch on the local backend', () => {
     const before = updatedAt();
     // Uncommitted: a new token in keel.yaml and an untracked .env.local.
     const yaml = join(root, 'keel.yaml');
-    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(secret, newSecret) + '# edited\n');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(secret, newSecret) + '# edited\nsecrets:\n  - "!auth/credentials.py"\n');
     writeFileSync(join(root, '.env.local'), `OPENAI_API_KEY=${openAiKey}\n`);
+    mkdirSync(join(root, 'auth'));
+    writeFileSync(join(root, 'auth', 'credentials.py'), 'def login(): ...\n'); // code, shipped on purpose
     await waitFor(() => updatedAt() > before, 30_000, 'the daemon to re-read keel.yaml');
     const id = launch(['configs/ok.json', '--local']);
     assert.equal(wait(id).run.status, 'succeeded');
@@ -117,7 +119,10 @@ describe('dispatch on the local backend', () => {
     assert.deepEqual(openModes(local), [], "everything of the local backend's is private: code, data, work, jobs, scripts, GPU locks");
     assert.deepEqual(openModes(join(h.home, 'logs', id)), [], 'the local log copy is private');
     const { events } = h.keelJson<{ events: { kind: string; message: string }[] }>(['events', '--run', id]);
-    assert.ok(events.some((e) => e.kind === 'secrets_not_shipped' && e.message.includes('.env.local')), 'an event names what was left home');
+    assert.ok(events.some((e) => e.kind === 'secrets_not_shipped' && e.message.includes('.env.local') && !e.message.includes('credentials')), 'an event names what was left home');
+    const ws = (JSON.parse(readFileSync(join(jobDir(id), 'spec.json'), 'utf8')) as { workspace: string }).workspace;
+    assert.equal(readFileSync(join(ws, 'auth', 'credentials.py'), 'utf8'), 'def login(): ...\n', 'a "!" exception in secrets: ships on purpose');
+    assert.ok(!existsSync(join(ws, '.env.local')));
   });
 
   it('a log copy that cannot be written stops that follow, not the daemon', () => {

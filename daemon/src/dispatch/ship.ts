@@ -60,7 +60,7 @@ export async function shipCode(ctx: DispatchContext, run: Run, job: Job, host: s
   if (snap.secrets.length > 0) {
     ctx.alert(run.id, 'secrets_not_shipped', 'info', `not shipped to ${host}, because they look like secrets: ${snap.secrets.slice(0, 10).join(', ')}` +
       `${snap.secrets.length > 10 ? ` and ${snap.secrets.length - 10} more` : ''}. Give the job secret values through keel.yaml train.env ` +
-      '(it reads them from its private job.env); a file that holds no secret ships once it is renamed.');
+      '(it reads them from its private job.env); to ship a file that holds none, add "!<its path>" under keel.yaml `secrets:`, in quotes (YAML reads a bare ! as a tag).');
   }
   await recordCodeVersion(ctx, run, spec, keel, snap);
   const codeDir = `${await ctx.hosts.workdir(host)}/code/${snap.id}`;

@@ -28,6 +28,16 @@ describe('secretFileMatcher', () => {
     assert.equal(m('projects/llm/sub/hf_login.txt'), undefined, 'a leading / anchors at the project folder');
   });
 
+  it('`!glob` ships on purpose what the patterns would keep home', () => {
+    const m = secretFileMatcher(['!auth/credentials.py', '!.env.example', '*.token'], 'p');
+    assert.equal(m('p/auth/credentials.py'), undefined);
+    assert.equal(m('p/other/credentials.py'), '*credentials*', 'only the named exception');
+    assert.equal(m('p/.env.example'), undefined);
+    assert.equal(m('p/sub/.env.example'), undefined, 'a bare name excepts it anywhere');
+    assert.equal(m('p/.env'), '.env');
+    assert.equal(m('p/x.token'), '*.token');
+  });
+
   it('reads `secrets:` from keel.yaml as a list of globs', () => {
     const parsed = parseProjectFile('name: p\nsecrets:\n  - "*.token"\n  - private/\n', 'keel.yaml');
     assert.deepEqual(parsed.errors, []);

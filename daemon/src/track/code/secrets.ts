@@ -7,7 +7,8 @@
  * `deploy/id_ed25519`, `.aws/credentials`), or when it matches one of the project's own
  * `secrets:` globs from keel.yaml. User globs follow .gitignore's habit: a glob without a `/`
  * matches a file or folder name at any depth; one with a `/` is relative to the folder that
- * holds keel.yaml.
+ * holds keel.yaml; one that starts with `!` is an exception, the way to ship on purpose a
+ * file the patterns catch (`!auth/credentials.py`).
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { compileGlob, matchingAncestor, type CompiledGlob } from '../watch/glob.ts';
@@ -35,25 +36,43 @@ const builtIns = BUILT_IN_SECRET_PATTERNS.map((p) => compileGlob(p));
  * `/` apply only below it.
  */
 export function secretFileMatcher(userGlobs: readonly string[] = [], base = ''): SecretMatcher {
-  const byName: CompiledGlob[] = [...builtIns];
-  const anchored: CompiledGlob[] = [];
+  const secrets = new GlobSet(builtIns);
+  const exceptions = new GlobSet([]);
   for (const raw of userGlobs) {
-    const glob = raw.trim().replace(/\/+$/, '');
-    if (glob === '') continue;
-    if (glob.includes('/')) anchored.push(compileGlob(glob.replace(/^\/+/, '')));
-    else byName.push(compileGlob(glob));
+    const glob = raw.trim();
+    if (glob.startsWith('!')) exceptions.add(glob.slice(1));
+    else secrets.add(glob);
   }
   const prefix = base === '' || base === '.' ? '' : `${base.replace(/\/+$/, '')}/`;
-  return (path) => {
+  return (path) => (exceptions.match(path, prefix) === undefined ? secrets.match(path, prefix) : undefined);
+}
+
+/** Globs by name (any path segment) and by path (below the project folder). */
+class GlobSet {
+  private readonly byName: CompiledGlob[];
+  private readonly anchored: CompiledGlob[] = [];
+
+  constructor(byName: readonly CompiledGlob[]) {
+    this.byName = [...byName];
+  }
+
+  add(raw: string): void {
+    const glob = raw.trim().replace(/\/+$/, '');
+    if (glob === '') return;
+    if (glob.includes('/')) this.anchored.push(compileGlob(glob.replace(/^\/+/, '')));
+    else this.byName.push(compileGlob(glob));
+  }
+
+  /** The source of the glob that matches `path`, or undefined. */
+  match(path: string, prefix: string): string | undefined {
     for (const segment of path.split('/')) {
-      const hit = byName.find((g) => g.regex.test(segment));
+      const hit = this.byName.find((g) => g.regex.test(segment));
       if (hit) return hit.source;
     }
-    if (anchored.length === 0 || !path.startsWith(prefix)) return undefined;
-    const inProject = path.slice(prefix.length);
-    const ancestor = matchingAncestor(anchored, inProject);
-    return ancestor === undefined ? undefined : anchored.find((g) => g.regex.test(ancestor))?.source;
-  };
+    if (this.anchored.length === 0 || !path.startsWith(prefix)) return undefined;
+    const ancestor = matchingAncestor(this.anchored, path.slice(prefix.length));
+    return ancestor === undefined ? undefined : this.anchored.find((g) => g.regex.test(ancestor))?.source;
+  }
 }
 
 /** True for a path whose file name is keel.yaml (a project file, at any depth). */

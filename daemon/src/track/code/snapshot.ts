@@ -151,7 +151,8 @@ function secretsWarning(paths: readonly string[]): string {
   const names = paths.slice(0, 5).join(', ');
   const more = paths.length > 5 ? ` and ${paths.length - 5} more` : '';
   return `left out ${paths.length} file(s) that look like secrets: ${names}${more}. They are never recorded or shipped to hosts; ` +
-    'give a job its secrets through keel.yaml train.env (passed in a private job.env), or rename a file that holds none (keel.yaml `secrets:` adds patterns)';
+    'give a job its secrets through keel.yaml train.env (passed in a private job.env); to keep a file that holds none, ' +
+    'add "!<its path>" under keel.yaml `secrets:`, in quotes (YAML reads a bare ! as a tag); `secrets:` also takes patterns of your own';
 }
 
 function tooLargeWarning(bytes: number, maxBytes: number): string {
