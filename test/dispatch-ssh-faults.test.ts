@@ -100,6 +100,9 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
     h.keel(['daemon', 'stop']);
     h.extraEnv.PATH = binWithout(join(h.dir, 'bin-without-rsync'), ['rsync']);
     try {
+      h.keelJson(['hosts', 'check', 'flaky']);
+      const { events } = h.keelJson<{ events: { kind: string; message: string }[] }>(['events']);
+      assert.ok(events.some((e) => e.kind === 'rsync_missing' && /^rsync is not installed on this machine: .*apt-get install rsync/.test(e.message)), 'the check says so, with the fix');
       writeFileSync(join(root, 'extra.py'), 'print("new code to ship")\n');
       const remote = launch(['configs/ok.json', '--host', 'flaky', '--gpus', '1']);
       assert.equal(wait(remote).status, 'succeeded');
