@@ -1,14 +1,17 @@
 /**
  * Dispatch on the local backend, through the real CLI and daemon, with real processes:
  * success, failure with its exit code, cancel, shell metacharacters that must reach the
- * job intact, a killed daemon, a killed wrapper, a reboot (changed boot id), and retries.
+ * job intact, a killed daemon, a killed wrapper, a reboot (changed boot id), and retries;
+ * and no secret at rest: env values and secret-looking files stay out of keel.db, the log
+ * and the shipped code, and job folders are private.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
+import { openModes, secretsIn } from './support/secrets-scan.ts';
 
 interface RunJson { id: string; name: string; status: string; exitCode: number | null; unreachableSince: number | null; statusReason: string | null }
 interface Detail { run: RunJson; metrics: { key: string; points: number; lastValue: number | null }[]; params: Record<string, unknown> }
@@ -20,6 +23,8 @@ describe('dispatch on the local backend', () => {
   });
   const root = join(h.dir, `proj "q" $(touch ${h.dir}/pwned) é`);
   const secret = 'hf_abcdefghijklmnopqrstuvwxyz012345';
+  const newSecret = 'hf_secret_uncommitted_0123456789abcdef';
+  const openAiKey = 'sk-untrackedEnvLocal0123456789abcdefXYZ';
 
   const launch = (args: string[]): string => h.keelJson<{ run: RunJson }>(['launch', ...args], { cwd: root }).run.id;
   const show = (id: string): Detail => h.keelJson<Detail>(['run', 'show', id]);
@@ -82,16 +87,54 @@ describe('dispatch on the local backend', () => {
     assert.ok(g.ancestors.some((n) => n.id === original.id), 'the rerun descends from the original');
   });
 
-  it('never writes env values to the database or the log, also after keel.yaml is re-read', async () => {
+  it('never writes env values or secret files to the database, the log, the code or job folders; job folders are private', async () => {
     const updatedAt = (): number => h.keelJson<{ projects: { updatedAt: number }[] }>(['projects']).projects[0]?.updatedAt ?? 0;
     const before = updatedAt();
-    appendFileSync(join(root, 'keel.yaml'), '# edited\n');
+    // Uncommitted: a new token in keel.yaml and an untracked .env.local.
+    const yaml = join(root, 'keel.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(secret, newSecret) + '# edited\nsecrets:\n  - "!auth/credentials.py"\n');
+    writeFileSync(join(root, '.env.local'), `OPENAI_API_KEY=${openAiKey}\n`);
+    mkdirSync(join(root, 'auth'));
+    writeFileSync(join(root, 'auth', 'credentials.py'), 'def login(): ...\n'); // code, shipped on purpose
     await waitFor(() => updatedAt() > before, 30_000, 'the daemon to re-read keel.yaml');
+    const id = launch(['configs/ok.json', '--local']);
+    assert.equal(wait(id).run.status, 'succeeded');
+    const info = JSON.parse(readFileSync(join(jobDir(id), 'outputs', 'info.json'), 'utf8')) as { secret: string };
+    assert.equal(info.secret, newSecret, 'the job gets the value, through job.env');
+
+    const all = [secret, newSecret, openAiKey];
     const db = readFileSync(h.db);
-    assert.equal(db.includes(Buffer.from(secret)), false, 'not in keel.db');
+    for (const s of all) assert.equal(db.includes(Buffer.from(s)), false, `${s} not in keel.db`);
     const wal = join(h.home, 'keel.db-wal');
-    if (existsSync(wal)) assert.equal(readFileSync(wal).includes(Buffer.from(secret)), false, 'not in the WAL');
-    assert.equal(readFileSync(join(h.home, 'daemon.log'), 'utf8').includes(secret), false, 'not in daemon.log');
+    if (existsSync(wal)) for (const s of all) assert.equal(readFileSync(wal).includes(Buffer.from(s)), false, `${s} not in the WAL`);
+    for (const s of all) assert.equal(readFileSync(join(h.home, 'daemon.log'), 'utf8').includes(s), false, `${s} not in daemon.log`);
+    const local = join(h.home, 'local');
+    // job.env is the one place env values are written (0600); outputs/ is what the job itself wrote.
+    const carriers = (rel: string): boolean => rel.endsWith('/job.env') || rel.includes('/outputs/');
+    for (const tree of ['code', 'work', 'data']) assert.deepEqual(secretsIn(join(local, tree), all), [], `nothing in ${tree}/`);
+    assert.deepEqual(secretsIn(join(local, 'jobs'), all, carriers), [], 'nothing in jobs/ but job.env and outputs');
+    assert.deepEqual(secretsIn(join(local, 'jobs'), [openAiKey]), [], '.env.local reaches no job at all');
+    assert.ok(!existsSync(join(h.home, 'staging')) || readdirSync(join(h.home, 'staging')).length === 0, 'staging is cleaned up');
+    assert.deepEqual(openModes(jobDir(id)), [], 'the job dir is private');
+    assert.deepEqual(openModes(local), [], "everything of the local backend's is private: code, data, work, jobs, scripts, GPU locks");
+    assert.deepEqual(openModes(join(h.home, 'logs', id)), [], 'the local log copy is private');
+    const { events } = h.keelJson<{ events: { kind: string; message: string }[] }>(['events', '--run', id]);
+    assert.ok(events.some((e) => e.kind === 'secrets_not_shipped' && e.message.includes('.env.local') && !e.message.includes('credentials')), 'an event names what was left home');
+    const ws = (JSON.parse(readFileSync(join(jobDir(id), 'spec.json'), 'utf8')) as { workspace: string }).workspace;
+    assert.equal(readFileSync(join(ws, 'auth', 'credentials.py'), 'utf8'), 'def login(): ...\n', 'a "!" exception in secrets: ships on purpose');
+    assert.ok(!existsSync(join(ws, '.env.local')));
+  });
+
+  it('a log copy that cannot be written stops that follow, not the daemon', () => {
+    const pid = h.daemonPid();
+    assert.ok(pid);
+    const id = launch(['configs/ok.json', '--local']);
+    // A folder where the local copy of the log goes: every append fails with EISDIR.
+    mkdirSync(join(h.home, 'logs', id, '1.log'), { recursive: true });
+    assert.equal(wait(id).run.status, 'succeeded');
+    assert.equal(h.daemonPid(), pid, 'the same daemon');
+    process.kill(pid, 0);
+    assert.match(readFileSync(join(h.home, 'daemon.log'), 'utf8'), /"msg":"log follow stopped; it resumes from its cursor","run":"[^"]+","error":"EISDIR/);
   });
 
   it('a failing job ends failed with its exit code, and keel wait exits with it', () => {

@@ -2,15 +2,17 @@
  * Dispatch over real SSH: two sshd "hosts" on loopback, each with its own home and an
  * nvidia-smi stand-in declaring 2 GPUs in the real CSV format. Launch and stream, checkpoints
  * registered as host:path, no second sync of unchanged code and data, 30 concurrent runs on
- * 2 × 2 GPUs without ever sharing a GPU, a 30 s sshd outage mid-run, a killed wrapper.
+ * 2 × 2 GPUs without ever sharing a GPU, a 30 s sshd outage mid-run, a killed wrapper, and
+ * no secret at rest on either machine.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
 import { nvidiaSmiStandIn, SshHost } from './support/sshd.ts';
+import { openModes, secretsIn } from './support/secrets-scan.ts';
 
 interface RunJson { id: string; name: string; status: string; exitCode: number | null; unreachableSince: number | null; hostName: string | null }
 interface Detail { run: RunJson; metrics: { key: string; points: number }[]; checkpoints: { location: string; hash: string | null; step: number | null; kind: string }[] }
@@ -169,5 +171,33 @@ describe('dispatch over SSH to two GPU hosts', () => {
     process.kill(wrapper, 'SIGKILL');
     try { process.kill(-group, 'SIGKILL'); } catch { /* gone */ }
     assert.equal(wait(id).status, 'lost');
+  });
+
+  it('keeps env values and secret files out of keel.db, the log and the host, whose job folders are private', () => {
+    const token = 'hf_secret_sshUncommitted0123456789';
+    const openAiKey = 'sk-sshEnvLocal0123456789abcdefXYZ';
+    const yaml = join(root, 'keel.yaml');
+    // Uncommitted: keel.yaml gains an env block with a token; an untracked .env.local appears.
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/(  command: .*\n)/, `$1  env:\n    HF_TOKEN: "${token}"\n`));
+    writeFileSync(join(root, '.env.local'), `OPENAI_API_KEY=${openAiKey}\n`);
+    const id = launch(['configs/short.json', '--host', 'gpu-a']);
+    assert.equal(wait(id).status, 'succeeded');
+    const info = JSON.parse(readFileSync(join(remoteJobDir(a, id), 'outputs', 'info.json'), 'utf8')) as { secret: string };
+    assert.equal(info.secret, token, 'the job gets the value, through job.env');
+
+    const all = [token, openAiKey];
+    for (const file of [h.db, `${h.db}-wal`, join(h.home, 'daemon.log')]) {
+      if (file.endsWith('-wal') && !existsSync(file)) continue;
+      for (const s of all) assert.equal(readFileSync(file).includes(Buffer.from(s)), false, `${s} not in ${file}`);
+    }
+    const keel = join(a.home, '.keel');
+    for (const tree of ['code', 'work', 'data']) assert.deepEqual(secretsIn(join(keel, tree), all), [], `nothing in the host's ${tree}/`);
+    // job.env is the one place env values are written (0600); outputs/ is what the job itself wrote.
+    assert.deepEqual(secretsIn(join(keel, 'jobs'), all, (rel) => rel.endsWith('/job.env') || rel.includes('/outputs/')), [], "nothing in the host's jobs/");
+    assert.deepEqual(secretsIn(join(keel, 'jobs'), [openAiKey]), [], '.env.local reaches no job at all');
+    assert.deepEqual(openModes(remoteJobDir(a, id)), [], 'the job dir is private');
+    const spec = JSON.parse(readFileSync(join(remoteJobDir(a, id), 'spec.json'), 'utf8')) as { workspace: string };
+    assert.deepEqual(openModes(spec.workspace), [], 'the workspace is private');
+    assert.match(readFileSync(join(spec.workspace, 'keel.yaml'), 'utf8'), /^ {4}HF_TOKEN: '\[redacted\]'$/m, 'keel.yaml ships with names, not values');
   });
 });

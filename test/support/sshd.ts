@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { binWithout } from './path-without.ts';
 
 export interface SshHostOptions {
   /** Alias used in the client config (`Host <alias>`). */
@@ -15,6 +16,8 @@ export interface SshHostOptions {
   dir: string;
   /** GPUs the `nvidia-smi` stand-in declares (0 = no nvidia-smi: a CPU-only host). */
   gpus: number;
+  /** Programs this host lacks (e.g. `rsync`): its sessions' PATH is a folder of links to all others. */
+  without?: string[];
 }
 
 export function freePort(): Promise<number> {
@@ -50,11 +53,13 @@ export class SshHost {
   port = 0;
   private proc: ChildProcess | null = null;
   private readonly gpus: number;
+  private readonly without: string[];
 
   constructor(opts: SshHostOptions) {
     this.alias = opts.alias;
     this.dir = opts.dir;
     this.gpus = opts.gpus;
+    this.without = opts.without ?? [];
     this.home = join(opts.dir, 'home');
     this.clientConfig = join(opts.dir, 'ssh_config');
   }
@@ -78,7 +83,8 @@ export class SshHost {
       chmodSync(join(this.home, 'bin', 'nvidia-smi'), 0o755);
     }
     if (this.port === 0) this.port = await freePort();
-    const path = `${join(this.home, 'bin')}:/usr/local/bin:/usr/bin:/bin`;
+    const system = '/usr/local/bin:/usr/bin:/bin';
+    const path = `${join(this.home, 'bin')}:${this.without.length > 0 ? binWithout(join(this.dir, 'sysbin'), this.without, system) : system}`;
     writeFileSync(this.sshdConfig, [
       `Port ${this.port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`,
       `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`, `PidFile ${join(this.dir, 'sshd.pid')}`,

@@ -13,6 +13,7 @@ import type { HostConnection } from './transport/connection.ts';
 
 const ARTIFACTS_SH = `
 set -u
+umask 077
 out=$1; art=$2; final=\${3:-0}
 mkdir -p "$art"
 [ -d "$out" ] || { echo KEEL_END; exit 0; }

@@ -13,18 +13,17 @@ import { EdgeTypes } from '../store/index.ts';
 import type { Job } from '../store/jobs.ts';
 import { parseTrainingConfig } from '../track/config/parse.ts';
 import { renderConfig } from '../track/config/overrides.ts';
-import { trackDataset } from '../track/datasets/index.ts';
-import { snapshotCode } from '../track/code/index.ts';
 import { renderJobEnv } from './remote/job-env.ts';
 import { shellQuote } from './remote/quote.ts';
 import { parseStartOutput } from './remote/markers.ts';
-import { shippedCode, LARGE_SNAPSHOT_BYTES } from './shipped-code.ts';
 import { projectSpec, type LaunchSpec } from './launch-request.ts';
 import type { DispatchContext } from './context.ts';
 import { ensurePrivateDir } from '../home/paths.ts';
+import { shipCode, shipData, synced } from './ship.ts';
 
 const WORKSPACE_SH = `
 set -eu
+umask 077
 ws=$1; code=$2; shift 2
 [ -e "$ws/.keel-ready" ] && exit 0
 mkdir -p "$(dirname "$ws")"
@@ -39,84 +38,9 @@ touch "$ws.tmp/.keel-ready"
 mv "$ws.tmp" "$ws" 2>/dev/null || { [ -e "$ws/.keel-ready" ] && rm -rf "$ws.tmp"; }
 `;
 
-const hex = (hash: string): string => hash.replace(/^\w+:/, '');
-
 /** Substitutes `{placeholder}`s with single-quoted values: user data never becomes shell text. */
 export function renderCommand(template: string, values: Record<string, string>): string {
   return template.replace(/\{(config|output_dir|run|checkpoint)\}/g, (_m, name: string) => shellQuote(values[name] ?? ''));
-}
-
-/** One transfer per (host, dir) at a time: concurrent launches of the same code wait for the first. */
-const inFlight = new Map<string, Promise<boolean>>();
-
-function ensureRemoteDir(ctx: DispatchContext, host: string, dir: string, push: () => Promise<void>): Promise<boolean> {
-  const key = `${host}\u0000${dir}`;
-  const running = inFlight.get(key);
-  if (running) return running.then(() => false);
-  const p = ensureRemoteDirNow(ctx, host, dir, push).finally(() => inFlight.delete(key));
-  inFlight.set(key, p);
-  return p;
-}
-
-async function ensureRemoteDirNow(ctx: DispatchContext, host: string, dir: string, push: () => Promise<void>): Promise<boolean> {
-  const conn = ctx.hosts.connection(host);
-  const probe = await conn.exec(['test', '-e', `${dir}/.keel-complete`]);
-  if (probe.code === 0) return false;
-  await push();
-  await conn.exec(['touch', `${dir}/.keel-complete`]);
-  return true;
-}
-
-async function shipCode(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec): Promise<string> {
-  const keel = projectSpec(spec.projectRoot);
-  const snap = await shippedCode(spec.projectRoot, keel, { hasher: ctx.pool, hashCache: ctx.store.fileHashes });
-  if (snap.totalBytes > LARGE_SNAPSHOT_BYTES) {
-    ctx.alert(run.id, 'large_sync', 'warning', `the code snapshot is ${(snap.totalBytes / 1e6).toFixed(0)} MB; add large files to .keelignore or keel.yaml datasets`);
-  }
-  const project = run.projectId ? { id: run.projectId, root: spec.projectRoot } : null;
-  if (project && !run.codeVersionId) {
-    const { codeVersion } = await snapshotCode({ store: ctx.store }, project);
-    if (codeVersion) {
-      ctx.store.runLinks.setRunCodeVersion(run.id, codeVersion.id);
-      ctx.store.codeVersions.setSnapshotHash(codeVersion.id, snap.hash);
-      ctx.store.lineage.addEdge({ kind: 'code_version', id: codeVersion.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedCode);
-    }
-  }
-  const workdir = await ctx.hosts.workdir(host);
-  const codeDir = `${workdir}/code/${snap.id}`;
-  const conn = ctx.hosts.connection(host);
-  await ensureRemoteDir(ctx, host, codeDir, async () => {
-    const r = await conn.pushFiles(spec.projectRoot, snap.files.map((f) => f.path), codeDir);
-    ctx.recordTransfer(job.id, 'code', r.bytes);
-  });
-  return codeDir;
-}
-
-/** Ships each of the project's datasets (current version) and returns workspace links. */
-async function shipData(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec): Promise<{ links: [string, string][]; versions: string[] }> {
-  if (!run.projectId) return { links: [], versions: [] };
-  const project = { id: run.projectId, root: spec.projectRoot };
-  const workdir = await ctx.hosts.workdir(host);
-  const conn = ctx.hosts.connection(host);
-  const links: [string, string][] = [];
-  const versions: string[] = [];
-  for (const dataset of ctx.store.datasets.list({ projectId: run.projectId })) {
-    const abs = ctx.store.datasets.absPath(dataset.id);
-    if (!abs) continue;
-    const tracked = await trackDataset({ store: ctx.store, hasher: ctx.pool, hashCache: ctx.store.fileHashes }, project, abs).catch(() => null);
-    const version = tracked?.version;
-    if (!version || tracked.retry) continue;
-    const dataDir = `${workdir}/data/${hex(version.hash)}`;
-    await ensureRemoteDir(ctx, host, dataDir, async () => {
-      const r = dataset.kind === 'folder'
-        ? await conn.push(abs, dataDir)
-        : await conn.pushFiles(join(abs, '..'), [basename(abs)], dataDir);
-      ctx.recordTransfer(job.id, 'data', r.bytes);
-    });
-    links.push([dataset.path, dataset.kind === 'folder' ? dataDir : `${dataDir}/${basename(abs)}`]);
-    versions.push(version.id);
-  }
-  return { links, versions };
 }
 
 function effectiveConfig(ctx: DispatchContext, spec: LaunchSpec, outputDir: string): string | null {
@@ -130,19 +54,35 @@ function effectiveConfig(ctx: DispatchContext, spec: LaunchSpec, outputDir: stri
   return text;
 }
 
-/** Writes the job directory locally, then copies it to the host. */
+/**
+ * Writes the job directory in a private staging folder under KEEL_HOME (0700, files 0600:
+ * job.env holds the job's env values), copies it to the host, and removes it — also when
+ * the copy fails, so no secret is left behind in staging.
+ */
 async function writeJobDir(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec, workspace: string, dataVersions: string[]): Promise<void> {
+  const staging = join(ctx.keelHome, 'staging', job.id);
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    await stageJobDir(ctx, run, job, host, spec, workspace, dataVersions, staging);
+    const conn = ctx.hosts.connection(host);
+    synced(ctx, run, job, host, 'job', await conn.push(staging, job.jobDir));
+    const scripts = await ctx.hosts.scriptsDir(host);
+    await conn.exec(['cp', `${scripts}/run.sh`, `${job.jobDir}/run.sh`]);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function stageJobDir(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec, workspace: string, dataVersions: string[], staging: string): Promise<void> {
   const keel = projectSpec(spec.projectRoot);
   const template = spec.kind === 'eval' ? keel.eval : keel.train;
   if (!template) throw new Error(`keel.yaml has no ${spec.kind}.command`);
   const outputDir = `${job.jobDir}/outputs`;
   const configFile = spec.configPath ? `${job.jobDir}/config.${spec.configFormat === 'json' ? 'json' : 'yaml'}` : '';
   const values = { config: configFile, output_dir: outputDir, run: run.id, checkpoint: spec.checkpoint ?? '' };
-  const staging = join(ctx.keelHome, 'staging', job.id);
-  rmSync(staging, { recursive: true, force: true });
   ensurePrivateDir(join(staging, 'outputs'));
   const config = effectiveConfig(ctx, spec, outputDir);
-  if (config !== null) writeFileSync(join(staging, basename(configFile)), config);
+  if (config !== null) writeFileSync(join(staging, basename(configFile)), config, { mode: 0o600 });
   writeFileSync(join(staging, 'job.env'), renderJobEnv({
     runId: run.id,
     command: renderCommand(template.command, values),
@@ -161,12 +101,7 @@ async function writeJobDir(ctx: DispatchContext, run: Run, job: Job, host: strin
   writeFileSync(join(staging, 'spec.json'), JSON.stringify({
     runId: run.id, attempt: job.attempt, kind: spec.kind, command: template.command, envNames: Object.keys(template.env ?? {}),
     config: spec.configPath, overrides: spec.overrides, gpus: job.gpuIds, workspace, dataVersions, checkpoint: spec.checkpoint,
-  }, null, 2));
-  const conn = ctx.hosts.connection(host);
-  await conn.push(staging, job.jobDir);
-  const scripts = await ctx.hosts.scriptsDir(host);
-  await conn.exec(['cp', `${scripts}/run.sh`, `${job.jobDir}/run.sh`]);
-  rmSync(staging, { recursive: true, force: true });
+  }, null, 2), { mode: 0o600 });
 }
 
 /**

@@ -22,6 +22,11 @@ import { Monitor } from './monitor.ts';
 import type { DispatchContext } from './context.ts';
 import { IllegalTransitionError } from '../store/runs.ts';
 
+/** An SSH failure (not a command's): the host may come back, so nothing is judged. */
+function isUnreachable(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === ErrorCode.HostUnreachable;
+}
+
 export interface DispatcherDeps {
   store: Store;
   log: Logger;
@@ -73,7 +78,10 @@ export class Dispatcher {
         return t;
       },
     };
-    this.logs = new LogFollower(deps.store, deps.keelHome, (runId, lines, offset) => deps.publish('logs', { runId, lines, offset }, runId));
+    this.logs = new LogFollower(
+      deps.store, deps.keelHome, (runId, lines, offset) => deps.publish('logs', { runId, lines, offset }, runId),
+      (runId, err) => deps.log.error('log follow stopped; it resumes from its cursor', { run: runId, error: err.message }),
+    );
     this.monitor = new Monitor(this, { pollMs: deps.pollMs ?? 2000, unreachableGraceMs: deps.unreachableGraceMs ?? 30 * 60_000 });
   }
 
@@ -123,7 +131,17 @@ export class Dispatcher {
     } catch (err) {
       this.deps.log.error('dispatch tick failed', { error: (err as Error).stack });
     }
-    if (!this.closed && !this.timer) this.timer = setTimeout(() => void this.tick(), this.monitor.interval());
+    if (!this.closed && !this.timer) this.timer = setTimeout(() => void this.tick(), this.nextInterval());
+  }
+
+  /** The reconciler must keep ticking even if asking the store how busy it is fails. */
+  private nextInterval(): number {
+    try {
+      return this.monitor.interval();
+    } catch (err) {
+      this.deps.log.error('dispatch interval failed', { error: (err as Error).message });
+      return this.deps.pollMs ?? 2000;
+    }
   }
 
   /** Brings the next reconcile forward (a job just started; the idle interval is long). */
@@ -168,7 +186,11 @@ export class Dispatcher {
     return run;
   }
 
-  /** Places queued runs and starts their attempts. Serialized; a call during a pump reruns it after. */
+  /**
+   * Places queued runs and starts their attempts. Serialized; a call during a pump reruns it
+   * after. Never rejects (callers fire and forget it): a failure is logged, and the run it
+   * concerns is left queued with the reason, or failed with it.
+   */
   pump(): Promise<void> {
     if (this.pumping) {
       this.pumpAgain = true;
@@ -177,7 +199,11 @@ export class Dispatcher {
     this.pumping = (async () => {
       do {
         this.pumpAgain = false;
-        await this.pumpOnce();
+        try {
+          await this.pumpOnce();
+        } catch (err) {
+          this.deps.log.error('dispatch pump failed', { error: (err as Error).stack ?? String(err) });
+        }
       } while (this.pumpAgain && !this.closed);
     })().finally(() => {
       this.pumping = null;
@@ -188,30 +214,72 @@ export class Dispatcher {
   private async pumpOnce(): Promise<void> {
     for (const run of this.store.runs.queue()) {
       if (this.closed || this.starting.has(run.id)) continue;
-      const spec = launchSpecOf(this.store, run.id);
-      await this.ensureChecked(spec.host);
-      const where = place(this.store, this.hosts.list(), { host: spec.host, gpus: spec.gpus });
-      if ('wait' in where) {
-        if (run.statusReason !== where.wait) this.store.runs.setStatusReason(run.id, where.wait);
-        continue;
+      try {
+        await this.placeRun(run);
+      } catch (err) {
+        this.placementFailed(run, err as Error);
       }
-      const job = await this.newAttempt(run, where.host, where.gpuIds);
-      this.starting.add(run.id);
-      void startAttempt(this.ctx, run, job, where.host.name)
-        .then(() => this.wake())
-        .catch((err: Error) => this.attemptFailed(run.id, job, err))
-        .finally(() => this.starting.delete(run.id));
     }
+  }
+
+  private async placeRun(run: Run): Promise<void> {
+    const spec = launchSpecOf(this.store, run.id);
+    await this.ensureChecked(spec.host);
+    const where = place(this.store, this.hosts.list(), { host: spec.host, gpus: spec.gpus });
+    if ('wait' in where) {
+      this.setQueuedReason(run, where.wait);
+      return;
+    }
+    const host = where.host.name;
+    let job: Job;
+    try {
+      job = await this.newAttempt(run, where.host, where.gpuIds); // asks an ssh host for its home: may fail
+    } catch (err) {
+      if (isUnreachable(err)) this.hosts.markUnreachable(host, (err as Error).message);
+      throw err;
+    }
+    this.starting.add(run.id);
+    void startAttempt(this.ctx, run, job, host)
+      .then(() => this.wake())
+      .catch((err: Error) => this.attemptFailed(run.id, job, host, err))
+      .catch((err: unknown) => this.deps.log.error('could not record a failed start', { run: run.id, error: String(err) }))
+      .finally(() => this.starting.delete(run.id));
+  }
+
+  /** Placement failed before any attempt was recorded: nothing runs anywhere. */
+  private placementFailed(run: Run, err: Error): void {
+    if (isUnreachable(err)) {
+      this.deps.log.warn('host unreachable while placing a run; it stays queued', { run: run.id, error: err.message });
+      this.setQueuedReason(run, `host unreachable: ${err.message}, retrying`);
+      return;
+    }
+    this.deps.log.error('cannot place run', { run: run.id, error: err.stack ?? err.message });
+    this.setStatus(run.id, 'failed', { reason: `Keel could not place this run: ${err.message}` });
+  }
+
+  private setQueuedReason(run: Run, reason: string): void {
+    if (run.statusReason === reason) return;
+    this.store.runs.setStatusReason(run.id, reason);
+    this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: run.unreachableSince, statusReason: reason }, run.id);
+  }
+
+  /**
+   * How long an unreachable host is left alone before the pump checks it again: a minute at
+   * the default 2 s poll, so a queued run waits instead of hammering the host (shorter when
+   * the poll is made faster, as tests do).
+   */
+  private recheckMs(): number {
+    return Math.min(60_000, 30 * (this.deps.pollMs ?? 2000));
   }
 
   /**
    * Hosts are checked (GPU inventory) before their first placement; an unreachable host is
-   * checked again at most once a minute, so a queued run waits instead of hammering it.
+   * checked again at most once per recheckMs.
    */
   private async ensureChecked(hostName: string | null): Promise<void> {
     for (const h of this.hosts.list()) {
       if (hostName !== null && h.name !== hostName) continue;
-      const stale = h.reachable === false && Date.now() - (h.checkedAt ?? 0) > 60_000;
+      const stale = h.reachable === false && Date.now() - (h.checkedAt ?? 0) > this.recheckMs();
       if (h.checkedAt === null || stale) await this.hosts.check(h.name);
     }
   }
@@ -226,15 +294,16 @@ export class Dispatcher {
     return job;
   }
 
-  private attemptFailed(runId: string, job: Job, err: Error): void {
-    const unreachable = (err as { code?: string }).code === 'E_HOST_UNREACHABLE';
+  private attemptFailed(runId: string, job: Job, host: string, err: Error): void {
+    const unreachable = isUnreachable(err);
     this.deps.log.error('attempt could not start', { run: runId, attempt: job.attempt, error: err.message });
     this.store.jobs.update(job.id, { state: 'abandoned', ended: true });
+    if (unreachable) this.hosts.markUnreachable(host, err.message);
     const run = this.store.runs.get(runId);
     if (!run || isTerminal(run.status)) return;
     if (unreachable) {
       // Nothing started (start.sh is the only starter and it never ran): wait for the host.
-      this.setStatus(runId, 'queued', { reason: `host unreachable: ${err.message}` });
+      this.setStatus(runId, 'queued', { reason: `host unreachable: ${err.message}, retrying` });
       return;
     }
     this.setStatus(runId, 'failed', { reason: err.message });

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.ts';
 import type { HostConnection } from './transport/connection.ts';
 import { LocalConnection } from './transport/local.ts';
 import { SshConnection } from './transport/ssh.ts';
+import { findProgram, INSTALL_RSYNC } from './transport/tools.ts';
 import { JOB_SCRIPTS, jobScriptsVersion } from './remote/scripts.ts';
 import { checkHost, type HostFacts } from './host-check.ts';
 import { shellQuote } from './remote/quote.ts';
@@ -66,7 +67,9 @@ export class HostRegistry {
     if (/^-|\s/.test(input.sshTarget)) throw new RpcError(ErrorCode.InvalidParams, `"${input.sshTarget}" is not an ssh target (an alias from ~/.ssh/config or user@host[:port])`);
     if (this.deps.store.hosts.get(input.name)) throw new RpcError(ErrorCode.Conflict, `a host named "${input.name}" exists; remove it first or pick another name`);
     this.deps.store.hosts.add({ name: input.name, backend: 'ssh', sshTarget: input.sshTarget, workdir: input.workdir ?? '~/.keel', costPerHour: input.costPerHour ?? null, labels: input.labels ?? [] });
-    return this.get(input.name);
+    const host = this.get(input.name);
+    if (!findProgram('rsync')) this.noteMissingRsync(host, 'this machine');
+    return host;
   }
 
   async remove(name: string): Promise<void> {
@@ -103,7 +106,7 @@ export class HostRegistry {
     if (this.scriptsInstalled.has(name)) return dir;
     // One round trip: write every script (from stdin, as a shell archive of quoted heredocs) if the folder is missing.
     const files = Object.entries(JOB_SCRIPTS)
-      .map(([file, text]) => `printf '%s' ${shellQuote(text)} > "$d.tmp/${file}" && chmod 755 "$d.tmp/${file}"`)
+      .map(([file, text]) => `printf '%s' ${shellQuote(text)} > "$d.tmp/${file}" && chmod 700 "$d.tmp/${file}"`)
       .join(' && ');
     const script = `d=$1; [ -d "$d" ] && exit 0; mkdir -p "$d.tmp" && ${files} && mv "$d.tmp" "$d" 2>/dev/null || [ -d "$d" ]`;
     const r = await this.connection(name).exec(['bash', '-s', '--', dir], { input: script, timeoutMs: 60_000 });
@@ -116,7 +119,13 @@ export class HostRegistry {
   async check(name: string): Promise<{ host: HostRecord; facts: HostFacts | null; error: string | null }> {
     const h = this.get(name);
     try {
-      const facts = await checkHost(this.connection(name), h.workdir);
+      const conn = this.connection(name);
+      const facts = await checkHost(conn, h.workdir);
+      if (conn instanceof SshConnection) {
+        conn.setRemoteRsync(facts.rsync);
+        const missing = [...(findProgram('rsync') ? [] : ['this machine']), ...(facts.rsync ? [] : [name])];
+        if (missing.length > 0) this.noteMissingRsync(h, missing.join(' and '));
+      }
       this.deps.store.hosts.setCheck(name, {
         reachable: true,
         check: facts,
@@ -129,6 +138,23 @@ export class HostRegistry {
       this.deps.log.warn('host check failed', { host: name, error: message });
       return { host: this.get(name), facts: null, error: message };
     }
+  }
+
+  /**
+   * Marks a host unreachable after a failed SSH call outside a check (a launch found it
+   * gone): placement waits and the pump checks it again later, instead of retrying at once.
+   */
+  markUnreachable(name: string, error: string): void {
+    if (!this.deps.store.hosts.get(name)) return;
+    this.deps.store.hosts.setCheck(name, { reachable: false, check: { error } });
+  }
+
+  /** rsync is missing where a copy to `host` needs it: Keel falls back to tar; say so, with the fix. */
+  private noteMissingRsync(host: HostRecord, where: string): void {
+    const message = `rsync is not installed on ${where}: Keel copies code and data to ${host.name} with tar over ssh instead ` +
+      `(whole files every time, no resume); ${INSTALL_RSYNC}`;
+    this.deps.log.warn('rsync missing', { host: host.name, where });
+    this.deps.store.events.add({ kind: 'rsync_missing', severity: 'warning', hostId: host.id, message });
   }
 
   async close(): Promise<void> {

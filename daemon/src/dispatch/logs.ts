@@ -39,10 +39,14 @@ export class LogFollower {
   /** Last time each job's log grew (for "stalled" alerts). */
   readonly lastGrowth = new Map<string, number>();
 
-  constructor(store: Store, keelHome: string, sink: LogSink) {
+  /** Told when a chunk could not be kept (disk full, database busy); the follow stops and the next reconcile resumes it. */
+  private readonly onError: (runId: string, err: Error) => void;
+
+  constructor(store: Store, keelHome: string, sink: LogSink, onError: (runId: string, err: Error) => void = () => {}) {
     this.store = store;
     this.keelHome = keelHome;
     this.sink = sink;
+    this.onError = onError;
   }
 
   isFollowing(jobId: string): boolean {
@@ -67,24 +71,37 @@ export class LogFollower {
     const f: Follow = { child, runId: job.runId, pending: Buffer.alloc(0), offset: start };
     this.follows.set(job.id, f);
     child.stdout?.on('data', (chunk: Buffer) => {
-      appendFileSync(local, chunk, { mode: 0o600 });
-      f.offset += chunk.length;
-      this.store.cursors.put(this.owner(job), LOG_FILE, { byteOffset: f.offset });
-      this.lastGrowth.set(job.id, Date.now());
-      const data = Buffer.concat([f.pending, chunk]);
-      const end = data.lastIndexOf(0x0a);
-      if (end === -1) {
-        f.pending = data;
-        return;
+      // An event handler that throws ends the daemon: a chunk that cannot be kept stops this
+      // follow instead, and the next reconcile starts it again from the stored cursor.
+      try {
+        this.receive(job, f, local, chunk);
+      } catch (err) {
+        if (this.follows.get(job.id) === f) this.follows.delete(job.id);
+        f.child.kill('SIGTERM');
+        this.onError(job.runId, err as Error);
       }
-      f.pending = data.subarray(end + 1);
-      const lines = data.subarray(0, end).toString('utf8').split('\n');
-      this.sink(job.runId, lines, f.offset - f.pending.length);
     });
     child.once('exit', () => {
       if (this.follows.get(job.id) === f) this.follows.delete(job.id);
     });
     child.once('error', () => this.follows.delete(job.id));
+  }
+
+  /** Keeps a received chunk: local copy, cursor, then complete lines to subscribers. */
+  private receive(job: Job, f: Follow, local: string, chunk: Buffer): void {
+    appendFileSync(local, chunk, { mode: 0o600 });
+    f.offset += chunk.length;
+    this.store.cursors.put(this.owner(job), LOG_FILE, { byteOffset: f.offset });
+    this.lastGrowth.set(job.id, Date.now());
+    const data = Buffer.concat([f.pending, chunk]);
+    const end = data.lastIndexOf(0x0a);
+    if (end === -1) {
+      f.pending = data;
+      return;
+    }
+    f.pending = data.subarray(end + 1);
+    const lines = data.subarray(0, end).toString('utf8').split('\n');
+    this.sink(job.runId, lines, f.offset - f.pending.length);
   }
 
   /** Stops following; pushes a final partial line. */

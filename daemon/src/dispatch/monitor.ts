@@ -46,8 +46,9 @@ export class Monitor {
     return this.running;
   }
 
+  /** Waits for a tick in progress; its failure was already reported by the tick's caller. */
   async idle(): Promise<void> {
-    await this.running;
+    await this.running?.catch(() => undefined);
   }
 
   private async tickNow(): Promise<void> {

@@ -17,6 +17,12 @@ export function freeGpus(store: Store, host: HostRecord): string[] {
   return host.gpus.map((g) => String(g.index)).filter((id) => !used.has(id));
 }
 
+/** Why the host's last check failed, if it recorded why. */
+function lastCheckError(host: HostRecord): string | undefined {
+  const check = host.check as { error?: unknown } | null;
+  return typeof check?.error === 'string' ? check.error : undefined;
+}
+
 /** A placement for `gpus` GPUs, or a reason why the run must wait. */
 export function place(store: Store, hosts: HostRecord[], want: { host: string | null; gpus: number }): Placement | { wait: string } {
   const candidates = want.host ? hosts.filter((h) => h.name === want.host) : hosts;
@@ -25,7 +31,7 @@ export function place(store: Store, hosts: HostRecord[], want: { host: string | 
   let best: string | null = null;
   for (const host of ordered) {
     if (host.reachable === false) {
-      if (want.host !== null) return { wait: `host ${host.name} is unreachable; Keel checks it again every minute` };
+      if (want.host !== null) return { wait: `host unreachable: ${lastCheckError(host) ?? `host ${host.name} did not answer its last check`}, retrying` };
       continue;
     }
     if (want.gpus === 0) {

@@ -3,12 +3,20 @@
  * (git's own rules; a folder walk outside git), minus dataset and output paths (datasets
  * travel separately, by content hash) and `.keelignore` patterns. Its id is the hash of
  * the manifest (path, mode, content hash), so an unchanged tree is the same snapshot.
+ *
+ * Secrets stay home: files that look like secrets (track/code/secrets.ts, plus keel.yaml
+ * `secrets:`) are not shipped, even when committed, and every keel.yaml is shipped with its
+ * env values replaced by '[redacted]' (names kept): a job gets the values only from its
+ * private job.env. The manifest hashes what is shipped, so rotating a token alone does not
+ * make a new snapshot.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { manifestHash, type FileHasher, type HashCache, hashTree } from '../track/hash/index.ts';
+import { hashBytes, manifestHash, type FileHasher, type HashCache, hashTree } from '../track/hash/index.ts';
+import { isProjectFile, redactKeelYaml, secretFileMatcher } from '../track/code/index.ts';
 import { compileGlob, matchingAncestor, type CompiledGlob } from '../track/watch/glob.ts';
 import { expandGlob, isIgnoredPath } from '../track/watch/expand.ts';
 import type { KeelProject } from '../track/project/keel-yaml.ts';
@@ -22,6 +30,10 @@ export interface ShippedCode {
   root: string;
   files: { path: string; size: number; hash: string; executable: boolean }[];
   totalBytes: number;
+  /** Files whose shipped content is not the file on disk (keel.yaml without env values), by path. */
+  rewritten: Map<string, Buffer>;
+  /** Files left home because they look like secrets (relative paths). */
+  secrets: string[];
 }
 
 /** A snapshot larger than this is shipped with a warning: usually data or weights in the code tree. */
@@ -69,8 +81,12 @@ export async function codeFiles(root: string, project: KeelProject): Promise<str
     .sort();
 }
 
+/** The code to ship from `root`: its files, their manifest hash, and what is left home or rewritten. */
 export async function shippedCode(root: string, project: KeelProject, deps: { hasher: FileHasher; hashCache: HashCache }): Promise<ShippedCode> {
-  const paths = await codeFiles(root, project);
+  const isSecret = secretFileMatcher(project.secrets ?? []);
+  const listed = await codeFiles(root, project);
+  const secrets = listed.filter((p) => isSecret(p) !== undefined);
+  const paths = listed.filter((p) => isSecret(p) === undefined);
   const keep = new Set(paths);
   const dirs = new Set<string>();
   for (const p of paths) for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) dirs.add(p.slice(0, i));
@@ -79,6 +95,7 @@ export async function shippedCode(root: string, project: KeelProject, deps: { ha
     cache: deps.hashCache,
     ignore: (rel, isDir) => (isDir ? !dirs.has(rel) : !keep.has(rel)),
   });
+  const rewritten = await redactedProjectFiles(root, tree.files.map((f) => f.path));
   const files = tree.files.map((f) => {
     let executable = false;
     try {
@@ -86,9 +103,22 @@ export async function shippedCode(root: string, project: KeelProject, deps: { ha
     } catch {
       /* vanished since */
     }
-    return { ...f, executable };
+    const shipped = rewritten.get(f.path);
+    return shipped ? { path: f.path, size: shipped.length, hash: hashBytes(shipped), executable } : { ...f, executable };
   });
   // Modes matter to a job (`./run.sh`): they are part of the snapshot's identity.
   const hash = manifestHash(files.map((f) => ({ path: f.executable ? `${f.path} +x` : f.path, size: f.size, hash: f.hash })));
-  return { id: hash.replace(/^\w+:/, ''), hash, root, files, totalBytes: files.reduce((a, f) => a + f.size, 0) };
+  return { id: hash.replace(/^\w+:/, ''), hash, root, files, totalBytes: files.reduce((a, f) => a + f.size, 0), rewritten, secrets };
+}
+
+/** Each keel.yaml among `paths` whose env values had to be redacted, as it is shipped. */
+async function redactedProjectFiles(root: string, paths: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const path of paths.filter(isProjectFile)) {
+    const text = await readFile(join(root, path), 'utf8').catch(() => null);
+    if (text === null) continue;
+    const redacted = redactKeelYaml(text);
+    if (redacted !== text) out.set(path, Buffer.from(redacted));
+  }
+  return out;
 }

@@ -18,6 +18,7 @@ export const START_SH = `#!/usr/bin/env bash
 #   KEEL_STATE error WHY   (nothing was started; safe to try again)
 
 set -u
+umask 077  # job folders hold job.env and outputs: private to the user
 ${PROC_SH}${STATE_SH}
 jobdir=\${1:?usage: start.sh JOBDIR}
 if ! cd -- "$jobdir" 2>/dev/null; then say STATE missing; say END; exit 0; fi
@@ -79,6 +80,7 @@ export const PROBE_SH = `#!/usr/bin/env bash
 #   no pid 60 s after launch | unreadable pid file.
 
 set -u
+umask 077  # job folders hold job.env and outputs: private to the user
 ${PROC_SH}${STATE_SH}
 say BOOT_ID "$(boot_id)"
 for jobdir in "$@"; do
@@ -120,6 +122,7 @@ export const CANCEL_SH = `#!/usr/bin/env bash
 #   nothing-running | missing
 
 set -u
+umask 077  # job folders hold job.env and outputs: private to the user
 ${PROC_SH}${STATE_SH}
 jobdir=\${1:?usage: cancel.sh JOBDIR [GRACE_SECONDS]}
 if ! cd -- "$jobdir" 2>/dev/null; then say CANCEL missing; say END; exit 0; fi
@@ -178,6 +181,7 @@ export const GPU_LEASES_SH = `#!/usr/bin/env bash
 # Prints KEEL_GPU GPU free|busy|invalid for each, then KEEL_END.
 
 set -u
+umask 077  # job folders hold job.env and outputs: private to the user
 root=\${1:?usage: leases.sh KEEL_ROOT GPU...}
 shift
 for gpu in "$@"; do

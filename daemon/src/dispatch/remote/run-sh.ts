@@ -38,6 +38,9 @@ export const RUN_SH = `#!/usr/bin/env bash
 
 set -u
 # No \`set -e\`: every path must reach finish() and write exit_code.
+# Private to the user: state/, logs/, and what the job writes (outputs, checkpoints) get no
+# group or other bits; job.env next to them holds the job's secrets.
+umask 077
 
 jobdir=$(cd "\${1:-$(dirname "$0")}" && pwd) || exit 78
 state=$jobdir/state

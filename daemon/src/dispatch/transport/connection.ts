@@ -30,17 +30,35 @@ export class HostUnreachableError extends Error {
   }
 }
 
+/** How files moved: rsync, tar streamed over ssh (no rsync on one side), or a local copy. */
+export type SyncVia = 'rsync' | 'tar' | 'copy';
+
+/** What a copy did. */
+export interface SyncResult {
+  /** Bytes that went over the wire (rsync: literal data; tar: the stream; copy: file bytes). */
+  bytes: number;
+  via: SyncVia;
+  /** Why rsync was not used, when it was not (for the log and the run's events). */
+  fallback?: string;
+}
+
 export interface HostConnection {
   readonly hostName: string;
   readonly kind: 'local' | 'ssh';
   /** Runs argv on the host. Rejects with HostUnreachableError when the host can't be reached. */
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
-  /** Copies a local folder's contents to `remoteDir` (created), skipping nothing; resumable. */
-  push(localDir: string, remoteDir: string, opts?: { timeoutMs?: number }): Promise<{ bytes: number }>;
-  /** Copies the listed files (relative to `localRoot`) into `remoteDir`, keeping their paths. */
-  pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts?: { timeoutMs?: number }): Promise<{ bytes: number }>;
-  /** Copies remote files into a local folder (rsync semantics: only changes move). */
-  pull(remotePath: string, localDir: string, opts?: { excludes?: string[]; timeoutMs?: number; partial?: boolean }): Promise<{ bytes: number }>;
+  /**
+   * Copies a local folder's contents to `remoteDir` (created), skipping nothing. Folders land
+   * 0700 and files without group or other bits.
+   */
+  push(localDir: string, remoteDir: string, opts?: { timeoutMs?: number }): Promise<SyncResult>;
+  /** Copies the listed files (relative to `localRoot`) into `remoteDir`, keeping their paths; modes as push. */
+  pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts?: { timeoutMs?: number }): Promise<SyncResult>;
+  /**
+   * Copies remote files into a local folder (rsync's slash rule: `dir/` copies its contents).
+   * With rsync only changes move and `partial` resumes; the tar fallback copies everything.
+   */
+  pull(remotePath: string, localDir: string, opts?: { excludes?: string[]; timeoutMs?: number; partial?: boolean }): Promise<SyncResult>;
   /** Follows a file from a byte offset; the child's stdout carries the bytes. */
   follow(remoteFile: string, offset: number): ChildProcess;
   /** Expands `~` in a host path to an absolute path on that host. */

@@ -1,11 +1,23 @@
-/** The local host: the same job-directory protocol on this machine, no SSH. */
+/**
+ * The local host: the same job-directory protocol on this machine, no SSH. Files are
+ * copied with Node (local-copy.ts), so the local backend needs no rsync; rsync's delta
+ * transfer buys nothing on one disk, and copyFile clones where the file system can.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import type { ExecOptions, ExecResult, HostConnection } from './connection.ts';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ExecOptions, ExecResult, HostConnection, SyncResult } from './connection.ts';
 import { runProcess } from './run-process.ts';
-import { ensurePrivateDir } from '../../home/paths.ts';
+import { copyInto } from './local-copy.ts';
+import { compileGlob } from '../../track/watch/glob.ts';
+
+/**
+ * Every command runs under umask 077 (a small `sh` in front, the argv passed through as
+ * "$@", never as shell text): what the job scripts create — job folders, logs, GPU lock
+ * files, outputs — is private to the user, whatever the daemon's own umask is.
+ */
+const PRIVATE_EXEC = 'umask 077 && exec "$@"';
 
 export class LocalConnection implements HostConnection {
   readonly hostName: string;
@@ -16,32 +28,28 @@ export class LocalConnection implements HostConnection {
   }
 
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const [cmd, ...args] = argv;
-    if (!cmd) throw new Error('empty command');
-    const r = await runProcess(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? 120_000 });
+    if (argv.length === 0 || argv[0] === '') throw new Error('empty command');
+    const r = await runProcess('sh', ['-c', PRIVATE_EXEC, 'keel-exec', ...argv], { ...opts, timeoutMs: opts.timeoutMs ?? 120_000 });
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
-  async push(localDir: string, remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
-    ensurePrivateDir(remoteDir);
-    const r = await runProcess('rsync', ['-a', '--stats', `${localDir}/`, `${remoteDir}/`], { timeoutMs: opts.timeoutMs ?? 3_600_000 });
-    if (r.code !== 0) throw new Error(`copy to ${remoteDir} failed: ${r.stderr.trim()}`);
-    return { bytes: transferred(r.stdout) };
+  async push(localDir: string, remoteDir: string): Promise<SyncResult> {
+    return { bytes: await copyInto(localDir, null, remoteDir), via: 'copy' };
   }
 
-  async pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
-    ensurePrivateDir(remoteDir);
-    const r = await runProcess('rsync', ['-a', '--stats', '--from0', '--files-from=-', `${localRoot}/`, `${remoteDir}/`], { input: files.join('\0'), timeoutMs: opts.timeoutMs ?? 3_600_000 });
-    if (r.code !== 0) throw new Error(`copy to ${remoteDir} failed: ${r.stderr.trim()}`);
-    return { bytes: transferred(r.stdout) };
+  async pushFiles(localRoot: string, files: readonly string[], remoteDir: string): Promise<SyncResult> {
+    return { bytes: await copyInto(localRoot, files, remoteDir), via: 'copy' };
   }
 
-  async pull(remotePath: string, localDir: string, opts: { excludes?: string[]; timeoutMs?: number; partial?: boolean } = {}): Promise<{ bytes: number }> {
-    mkdirSync(localDir, { recursive: true });
-    const args = ['-a', '--stats', ...(opts.partial ? ['--partial'] : []), ...(opts.excludes ?? []).flatMap((e) => ['--exclude', e]), remotePath, `${localDir}/`];
-    const r = await runProcess('rsync', args, { timeoutMs: opts.timeoutMs ?? 3_600_000 });
-    if (r.code !== 0 && r.code !== 24) throw new Error(`copy from ${remotePath} failed: ${r.stderr.trim()}`);
-    return { bytes: transferred(r.stdout) };
+  async pull(remotePath: string, localDir: string, opts: { excludes?: string[] } = {}): Promise<SyncResult> {
+    const excluded = (opts.excludes ?? []).map((e) => compileGlob(e));
+    const skip = (name: string): boolean => excluded.some((g) => g.regex.test(name));
+    if (remotePath.endsWith('/')) return { bytes: await copyInto(remotePath, null, localDir, skip), via: 'copy' };
+    const name = basename(remotePath);
+    const bytes = (await stat(remotePath)).isDirectory()
+      ? await copyInto(remotePath, null, join(localDir, name), skip)
+      : await copyInto(dirname(remotePath), [name], localDir);
+    return { bytes, via: 'copy' };
   }
 
   follow(file: string, offset: number): ChildProcess {
@@ -57,7 +65,7 @@ export class LocalConnection implements HostConnection {
   }
 }
 
-/** Bytes rsync actually sent ("Total bytes sent"/"Literal data"), from --stats output. */
+/** Bytes rsync actually sent ("Literal data"), from --stats output. */
 export function transferred(stats: string): number {
   const m = /Literal data: ([\d,]+)/.exec(stats);
   return m ? Number((m[1] ?? '0').replace(/,/g, '')) : 0;

@@ -39,3 +39,65 @@ export function runProcess(cmd: string, args: string[], opts: { input?: Buffer |
     else child.stdin?.end();
   });
 }
+
+/** One side of a pipeline. */
+export interface PipelineStep {
+  cmd: string;
+  args: string[];
+  /** Bytes for the step's stdin (the first step only; the second reads the first's stdout). */
+  input?: Buffer | string;
+}
+
+/** How both sides of a pipeline ended, and how many bytes went through the pipe. */
+export interface PipelineResult {
+  codes: [number, number];
+  stderr: [string, string];
+  bytes: number;
+  timedOut: boolean;
+}
+
+/**
+ * `first | second` without a shell (each an argument array), under one kill timer. Rejects
+ * only when a program cannot be started; exit codes are for the caller to judge.
+ */
+export function runPipeline(first: PipelineStep, second: PipelineStep, opts: { timeoutMs: number }): Promise<PipelineResult> {
+  return new Promise((resolve, reject) => {
+    const a = spawn(first.cmd, first.args, { stdio: [first.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const b = spawn(second.cmd, second.args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const codes: [number, number] = [-1, -1];
+    const stderr: [string, string] = ['', ''];
+    let bytes = 0;
+    let open = 2;
+    let timedOut = false;
+    let settled = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      a.kill('SIGKILL');
+      b.kill('SIGKILL');
+    }, opts.timeoutMs);
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      a.kill('SIGKILL');
+      b.kill('SIGKILL');
+      reject(err);
+    };
+    a.stdout?.on('data', (d: Buffer) => { bytes += d.length; });
+    if (a.stdout && b.stdin) a.stdout.pipe(b.stdin);
+    b.stdin?.on('error', () => { /* the reader ended early: its exit code says why */ });
+    a.stdin?.on('error', () => { /* the writer may stop reading its list */ });
+    if (first.input !== undefined) a.stdin?.end(first.input);
+    [a, b].forEach((child, i) => {
+      child.stderr?.on('data', (d: Buffer) => { if (stderr[i as 0 | 1].length < 64 * 1024) stderr[i as 0 | 1] += d.toString('utf8'); });
+      child.once('error', fail);
+      child.once('close', (code, signal) => {
+        codes[i as 0 | 1] = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1);
+        if (--open > 0 || settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ codes, stderr, bytes, timedOut });
+      });
+    });
+  });
+}

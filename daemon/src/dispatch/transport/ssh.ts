@@ -2,15 +2,25 @@
  * A host over the system OpenSSH client, so the user's ~/.ssh/config (Include, ProxyJump,
  * agents, certificates) works unchanged. One ControlMaster per host under $KEEL_HOME/cm,
  * BatchMode, timeouts, keepalives, and the user's known_hosts (never
- * StrictHostKeyChecking=no). Every remote command is one quoted string built from argv.
+ * StrictHostKeyChecking=no). Every remote command is one quoted string built from argv,
+ * run under umask 077 so what Keel creates on the host is private to the user.
+ *
+ * Files move with rsync when both machines have it, else with `tar | ssh` (tar-ssh.ts); the
+ * result says which, and why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { ExecOptions, ExecResult, HostConnection } from './connection.ts';
+import type { ExecOptions, ExecResult, HostConnection, SyncResult } from './connection.ts';
 import { HostUnreachableError } from './connection.ts';
 import { runProcess } from './run-process.ts';
 import { transferred } from './local.ts';
+import { tarPull, tarPush, type SshInvocation } from './tar-ssh.ts';
+import { findProgram } from './tools.ts';
 import { shellCommand, shellQuote } from '../remote/quote.ts';
+
+/** rsync keeps the user's bits and drops group and other, like the umask of remote commands. */
+const RSYNC_PRIVATE = '--chmod=go-rwx';
+const SYNC_TIMEOUT_MS = 3_600_000;
 
 export interface SshOptions {
   /** `~/.ssh/config` alias, `user@host`, or `user@host:port`. */
@@ -32,6 +42,8 @@ export class SshConnection implements HostConnection {
   readonly kind = 'ssh' as const;
   private readonly opts: SshOptions;
   private home: string | null = null;
+  /** Whether the host has rsync; asked once per connection, or told by a host check. */
+  private remoteRsync: boolean | undefined;
 
   constructor(hostName: string, opts: SshOptions) {
     this.hostName = hostName;
@@ -60,7 +72,7 @@ export class SshConnection implements HostConnection {
   }
 
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const command = opts.cwd ? `cd ${shellQuote(opts.cwd)} && ${shellCommand(argv)}` : shellCommand(argv);
+    const command = `umask 077 && ${opts.cwd ? `cd ${shellQuote(opts.cwd)} && ` : ''}${shellCommand(argv)}`;
     const r = await runProcess('ssh', [...this.baseOptions(), this.host(), '--', command], {
       ...(opts.input !== undefined ? { input: opts.input } : {}),
       timeoutMs: opts.timeoutMs ?? 120_000,
@@ -77,31 +89,54 @@ export class SshConnection implements HostConnection {
     return ['ssh', ...this.baseOptions()].map(shellQuote).join(' ');
   }
 
-  async push(localDir: string, remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
-    await this.exec(['mkdir', '-p', remoteDir]);
-    const r = await runProcess('rsync', ['-a', '-s', '--partial', '--stats', '-e', this.rsyncShell(), '--', `${localDir}/`, `${this.host()}:${rsyncPath(remoteDir)}/`], { timeoutMs: opts.timeoutMs ?? 3_600_000 });
-    if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, lastLine(r.stderr));
-    if (r.code !== 0) throw new Error(`rsync to ${this.hostName}:${remoteDir} failed (${r.code}): ${lastLine(r.stderr)}`);
-    return { bytes: transferred(r.stdout) };
+  /** Records what a host check found, so the next copy does not ask again. */
+  setRemoteRsync(has: boolean): void {
+    this.remoteRsync = has;
   }
 
-  async pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
-    await this.exec(['mkdir', '-p', remoteDir]);
-    const r = await runProcess('rsync', ['-a', '-s', '--partial', '--stats', '--from0', '--files-from=-', '-e', this.rsyncShell(), '--', `${localRoot}/`, `${this.host()}:${rsyncPath(remoteDir)}/`], {
-      input: files.join('\0'), timeoutMs: opts.timeoutMs ?? 3_600_000,
-    });
-    if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, lastLine(r.stderr));
-    if (r.code !== 0) throw new Error(`rsync to ${this.hostName}:${remoteDir} failed (${r.code}): ${lastLine(r.stderr)}`);
-    return { bytes: transferred(r.stdout) };
+  /** rsync when both ends have it; otherwise tar, and why. */
+  private async syncMethod(): Promise<{ via: 'rsync' } | { via: 'tar'; fallback: string }> {
+    if (!findProgram('rsync')) return { via: 'tar', fallback: 'rsync is not installed on this machine' };
+    this.remoteRsync ??= (await this.exec(['sh', '-c', 'command -v rsync >/dev/null 2>&1'], { timeoutMs: 30_000 })).code === 0;
+    return this.remoteRsync ? { via: 'rsync' } : { via: 'tar', fallback: `rsync is not installed on ${this.hostName}` };
   }
 
-  async pull(remotePath: string, localDir: string, opts: { excludes?: string[]; timeoutMs?: number; partial?: boolean } = {}): Promise<{ bytes: number }> {
-    mkdirSync(localDir, { recursive: true });
+  private invocation(): SshInvocation {
+    return { hostName: this.hostName, args: (command) => [...this.baseOptions(), this.host(), '--', command] };
+  }
+
+  async push(localDir: string, remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<SyncResult> {
+    const how = await this.syncMethod();
+    const timeoutMs = opts.timeoutMs ?? SYNC_TIMEOUT_MS;
+    if (how.via === 'tar') return { bytes: await tarPush(this.invocation(), localDir, null, remoteDir, timeoutMs), ...how };
+    await this.exec(['mkdir', '-p', remoteDir]);
+    return this.rsync(['-a', '-s', '--partial', RSYNC_PRIVATE, '--stats', '-e', this.rsyncShell(), '--', `${localDir}/`, `${this.host()}:${rsyncPath(remoteDir)}/`], `to ${this.hostName}:${remoteDir}`, { timeoutMs });
+  }
+
+  async pushFiles(localRoot: string, files: readonly string[], remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<SyncResult> {
+    const how = await this.syncMethod();
+    const timeoutMs = opts.timeoutMs ?? SYNC_TIMEOUT_MS;
+    if (how.via === 'tar') return { bytes: await tarPush(this.invocation(), localRoot, files, remoteDir, timeoutMs), ...how };
+    await this.exec(['mkdir', '-p', remoteDir]);
+    const args = ['-a', '-s', '--partial', RSYNC_PRIVATE, '--stats', '--from0', '--files-from=-', '-e', this.rsyncShell(), '--', `${localRoot}/`, `${this.host()}:${rsyncPath(remoteDir)}/`];
+    return this.rsync(args, `to ${this.hostName}:${remoteDir}`, { timeoutMs, input: files.join('\0') });
+  }
+
+  async pull(remotePath: string, localDir: string, opts: { excludes?: string[]; timeoutMs?: number; partial?: boolean } = {}): Promise<SyncResult> {
+    mkdirSync(localDir, { recursive: true, mode: 0o700 });
+    const how = await this.syncMethod();
+    const timeoutMs = opts.timeoutMs ?? SYNC_TIMEOUT_MS;
+    if (how.via === 'tar') return { bytes: await tarPull(this.invocation(), remotePath, localDir, opts.excludes ?? [], timeoutMs), ...how };
     const args = ['-a', '-s', '--stats', ...(opts.partial ? ['--partial', '--append-verify'] : []), ...(opts.excludes ?? []).flatMap((e) => ['--exclude', e]), '-e', this.rsyncShell(), '--', `${this.host()}:${rsyncPath(remotePath)}`, `${localDir}/`];
-    const r = await runProcess('rsync', args, { timeoutMs: opts.timeoutMs ?? 3_600_000 });
-    if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, lastLine(r.stderr));
-    if (r.code !== 0 && r.code !== 24) throw new Error(`rsync from ${this.hostName}:${remotePath} failed (${r.code}): ${lastLine(r.stderr)}`);
-    return { bytes: transferred(r.stdout) };
+    return this.rsync(args, `from ${this.hostName}:${remotePath}`, { timeoutMs, vanishedOk: true });
+  }
+
+  private async rsync(args: string[], what: string, opts: { timeoutMs: number; input?: string; vanishedOk?: boolean }): Promise<SyncResult> {
+    const r = await runProcess('rsync', args, { timeoutMs: opts.timeoutMs, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+    if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, r.timedOut ? `no answer within ${opts.timeoutMs} ms` : lastLine(r.stderr));
+    // 24: some files vanished while rsync read them (a job still writing): fine for a pull.
+    if (r.code !== 0 && !(opts.vanishedOk && r.code === 24)) throw new Error(`rsync ${what} failed (${r.code}): ${lastLine(r.stderr)}`);
+    return { bytes: transferred(r.stdout), via: 'rsync' };
   }
 
   /** A long-lived, read-only tail on its own channel (no -tt, so it never owns a terminal). */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../store/index.ts';
 import { snapshotCode } from './snapshot.ts';
+import { redactKeelYaml } from './secrets.ts';
 
 const gitEnv = {
   ...process.env,
@@ -169,6 +170,108 @@ describe('snapshotCode', () => {
     const patch = store.codeVersions.patch(snap.codeVersion?.id ?? '')?.toString('utf8') ?? '';
     assert.match(patch, /^diff --git a\/b\.py b\/b\.py$/m);
     assert.doesNotMatch(patch, /big\.ckpt/);
+  });
+
+  it('keeps files that look like secrets out of the patch, tracked ones included, and names them', async () => {
+    const repo = join(dir, 'secret files');
+    mkdirSync(join(repo, 'config'), { recursive: true });
+    git(repo, 'init', '--quiet', '-b', 'main');
+    writeFileSync(join(repo, 'keel.yaml'), 'name: s\nsecrets:\n  - private/\n');
+    writeFileSync(join(repo, 'train.py'), 'print(1)\n');
+    writeFileSync(join(repo, 'config', 'service.key'), 'committed-key\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'base');
+    writeFileSync(join(repo, 'train.py'), 'print(2)\n');
+    writeFileSync(join(repo, 'config', 'service.key'), 'KEY_SECRET_CHANGED\n');
+    writeFileSync(join(repo, '.env.local'), 'OPENAI_API_KEY=sk-untracked-secret\n');
+    mkdirSync(join(repo, 'deploy'));
+    writeFileSync(join(repo, 'deploy', 'id_ed25519'), 'PRIVATE KEY STAGED SECRET\n');
+    git(repo, 'add', 'deploy/id_ed25519'); // staged by the user: still left out
+    mkdirSync(join(repo, 'private'));
+    writeFileSync(join(repo, 'private', 'notes.txt'), 'user-glob-secret\n');
+    writeFileSync(join(repo, 'notes.md'), '# kept\n');
+    const statusBefore = git(repo, 'status', '--porcelain');
+
+    const snap = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.deepEqual(snap.secrets, ['.env.local', 'config/service.key', 'deploy/id_ed25519', 'private/notes.txt']);
+    assert.match(snap.warning ?? '', /left out 4 file\(s\) that look like secrets: \.env\.local, config\/service\.key, deploy\/id_ed25519, private\/notes\.txt\. .*train\.env/);
+    const patch = store.codeVersions.patch(snap.codeVersion?.id ?? '') ?? Buffer.alloc(0);
+    for (const secret of ['sk-untracked-secret', 'KEY_SECRET_CHANGED', 'STAGED SECRET', 'user-glob-secret', 'committed-key']) {
+      assert.equal(patch.includes(secret), false, `${secret} is not in the patch`);
+    }
+    assert.equal(git(repo, 'status', '--porcelain'), statusBefore, "the user's index is untouched");
+    const clone = reapply(store, repo, snap.codeVersion?.id ?? '', join(dir, 'clone-secrets'));
+    assert.deepEqual([...clone.keys()].sort(), ['config/service.key', 'keel.yaml', 'notes.md', 'train.py']);
+    assert.equal(readFileSync(join(dir, 'clone-secrets', 'config', 'service.key'), 'utf8'), 'committed-key\n', 'a tracked secret stays as committed');
+    assert.equal(readFileSync(join(dir, 'clone-secrets', 'train.py'), 'utf8'), 'print(2)\n');
+  });
+
+  it('redacts keel.yaml env values on both sides of the patch; it applies to the redacted commit', async () => {
+    const repo = join(dir, 'env values');
+    mkdirSync(repo);
+    git(repo, 'init', '--quiet', '-b', 'main');
+    const yaml = (command: string, env: string[]): string => ['name: e', 'train:', `  command: ${command}`, '  env:', ...env.map((l) => `    ${l}`), ''].join('\n');
+    writeFileSync(join(repo, 'keel.yaml'), yaml('python3 train.py', ['HF_TOKEN: "hf_committed_old"', 'SEED: "1"']));
+    writeFileSync(join(repo, 'train.py'), 'print(1)\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'base');
+    const clean = await snapshotCode({ store }, { id: projectId, root: repo });
+
+    // A new value alone changes nothing that is recorded: the same code version as the commit.
+    writeFileSync(join(repo, 'keel.yaml'), yaml('python3 train.py', ['HF_TOKEN: "hf_rotated_value"', 'SEED: "1"']));
+    const rotated = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(rotated.codeVersion?.id, clean.codeVersion?.id);
+    assert.equal(rotated.codeVersion?.patchHash, null);
+
+    const edited = yaml('python3 train.py --fast', ['HF_TOKEN: "hf_uncommitted_new"', 'SEED: "1"', 'WANDB_API_KEY: wb_new_secret']);
+    writeFileSync(join(repo, 'keel.yaml'), edited);
+    writeFileSync(join(repo, 'train.py'), 'print(2)\n');
+    const snap = await snapshotCode({ store }, { id: projectId, root: repo });
+    const patch = store.codeVersions.patch(snap.codeVersion?.id ?? '') ?? Buffer.alloc(0);
+    for (const secret of ['hf_committed_old', 'hf_uncommitted_new', 'wb_new_secret', 'hf_rotated_value']) assert.equal(patch.includes(secret), false, secret);
+    const text = patch.toString('utf8');
+    assert.match(text, /^-  command: python3 train\.py$/m);
+    assert.match(text, /^\+  command: python3 train\.py --fast$/m);
+    assert.match(text, /^ {5}HF_TOKEN: '\[redacted\]'$/m, 'a context line is redacted too');
+    assert.match(text, /^\+ {4}WANDB_API_KEY: '\[redacted\]'$/m);
+
+    // On the plain commit, keel.yaml's preimage holds the real values: git apply refuses the
+    // patch; --reject applies the rest and leaves keel.yaml.rej.
+    const plain = join(dir, 'clone-env-plain');
+    git(tmpdir(), 'clone', '--quiet', repo, plain);
+    assert.throws(() => execFileSync('git', ['apply', '-'], { cwd: plain, input: patch, env: gitEnv, stdio: 'pipe' }));
+    assert.throws(() => execFileSync('git', ['apply', '--reject', '-'], { cwd: plain, input: patch, env: gitEnv, stdio: 'pipe' }));
+    assert.equal(readFileSync(join(plain, 'train.py'), 'utf8'), 'print(2)\n');
+    assert.ok(readdirSync(plain).includes('keel.yaml.rej'));
+    // With the commit's keel.yaml redacted the same way first, it applies exactly.
+    const redacted = join(dir, 'clone-env-redacted');
+    git(tmpdir(), 'clone', '--quiet', repo, redacted);
+    writeFileSync(join(redacted, 'keel.yaml'), redactKeelYaml(readFileSync(join(redacted, 'keel.yaml'), 'utf8')));
+    execFileSync('git', ['apply', '-'], { cwd: redacted, input: patch, env: gitEnv });
+    assert.equal(readFileSync(join(redacted, 'keel.yaml'), 'utf8'), redactKeelYaml(edited));
+    assert.equal(readFileSync(join(redacted, 'train.py'), 'utf8'), 'print(2)\n');
+  });
+
+  it('does not store a patch over the size limit, and says so', async () => {
+    const repo = join(dir, 'huge change');
+    mkdirSync(repo);
+    git(repo, 'init', '--quiet', '-b', 'main');
+    writeFileSync(join(repo, 'table.csv'), 'a,b\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'base');
+    writeFileSync(join(repo, 'table.csv'), 'a,b\n' + 'TRACKED-ROW,1\n'.repeat(400)); // tracked: no untracked cap applies
+    const snap = await snapshotCode({ store, maxPatchBytes: 1024 }, { id: projectId, root: repo });
+    assert.match(snap.warning ?? '', /patch, over the 0\.0 MiB limit: the patch is not stored.*Commit them/);
+    assert.equal(snap.codeVersion?.dirty, true);
+    const stored = store.codeVersions.patch(snap.codeVersion?.id ?? '') ?? Buffer.alloc(0);
+    assert.ok(stored.length < 1024);
+    assert.match(stored.toString('utf8'), /^# Keel did not store this patch: the uncommitted changes made \d+ bytes, over the 1024-byte limit\.\n# sha256 of the patch that was not stored: [0-9a-f]{64}\n$/);
+    assert.equal(stored.includes('TRACKED-ROW'), false);
+    const again = await snapshotCode({ store, maxPatchBytes: 1024 }, { id: projectId, root: repo });
+    assert.equal(again.codeVersion?.id, snap.codeVersion?.id, 'the same changes are the same code version');
+    writeFileSync(join(repo, 'table.csv'), 'a,b\n' + 'TRACKED-ROW,2\n'.repeat(400));
+    const other = await snapshotCode({ store, maxPatchBytes: 1024 }, { id: projectId, root: repo });
+    assert.notEqual(other.codeVersion?.id, snap.codeVersion?.id, 'other changes are another code version');
   });
 
   it('snapshots a repository with no commits yet, and a project in a sub-folder of a repository', async () => {

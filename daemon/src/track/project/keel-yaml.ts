@@ -31,6 +31,12 @@ export interface KeelProject {
   eval?: JobCommand;
   /** Matches that are never tracked. */
   ignore: string[];
+  /**
+   * The user's own secret-file globs (`secrets:`), on top of Keel's built-in list (`.env*`,
+   * keys, credentials): matching files are never recorded in a code version's patch nor
+   * shipped to a host.
+   */
+  secrets?: string[];
 }
 
 /** One problem in keel.yaml. */
@@ -59,7 +65,7 @@ export function formatDiagnostic(diagnostic: Diagnostic): string {
 }
 
 const GLOB_KEYS = ['datasets', 'configs', 'outputs', 'evals', 'ignore'] as const;
-const PROJECT_KEYS = ['name', ...GLOB_KEYS, 'train', 'eval'];
+const PROJECT_KEYS = ['name', ...GLOB_KEYS, 'secrets', 'train', 'eval'];
 const JOB_KEYS = ['command', 'setup', 'env'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -130,6 +136,7 @@ class ProjectFileReader {
     if (key === 'name') this.readName(value);
     else if (key === 'train' || key === 'eval') this.readJob(key, value);
     else if (isGlobKey(key)) this.project[key] = this.readGlobs(key, value);
+    else if (key === 'secrets') this.project.secrets = this.readGlobs(key, value);
     else this.warning(pair.key, key, `unknown key "${key}"${didYouMean(key, PROJECT_KEYS)}; Keel ignores it`);
   }
 
