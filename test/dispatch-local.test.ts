@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
-import { openModes, secretsIn } from './support/secrets-scan.ts';
+import { jobOwnFiles, openModes, secretsIn } from './support/secrets-scan.ts';
 
 interface RunJson { id: string; name: string; status: string; exitCode: number | null; unreachableSince: number | null; statusReason: string | null }
 interface Detail { run: RunJson; metrics: { key: string; points: number; lastValue: number | null }[]; params: Record<string, unknown> }
@@ -115,8 +115,8 @@ describe('dispatch on the local backend', () => {
     assert.deepEqual(secretsIn(join(local, 'jobs'), all, carriers), [], 'nothing in jobs/ but job.env and outputs');
     assert.deepEqual(secretsIn(join(local, 'jobs'), [openAiKey]), [], '.env.local reaches no job at all');
     assert.ok(!existsSync(join(h.home, 'staging')) || readdirSync(join(h.home, 'staging')).length === 0, 'staging is cleaned up');
-    assert.deepEqual(openModes(jobDir(id)), [], 'the job dir is private');
-    assert.deepEqual(openModes(local), [], "everything of the local backend's is private: code, data, work, jobs, scripts, GPU locks");
+    assert.deepEqual(openModes(jobDir(id), jobOwnFiles), [], 'the job dir is private');
+    assert.deepEqual(openModes(local, jobOwnFiles), [], "everything of the local backend's is private: code, data, work, jobs, scripts, GPU locks");
     assert.deepEqual(openModes(join(h.home, 'logs', id)), [], 'the local log copy is private');
     const { events } = h.keelJson<{ events: { kind: string; message: string }[] }>(['events', '--run', id]);
     assert.ok(events.some((e) => e.kind === 'secrets_not_shipped' && e.message.includes('.env.local') && !e.message.includes('credentials')), 'an event names what was left home');

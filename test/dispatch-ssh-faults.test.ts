@@ -11,7 +11,7 @@ import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
 import { SshHost } from './support/sshd.ts';
 import { binWithout } from './support/path-without.ts';
-import { openModes } from './support/secrets-scan.ts';
+import { jobOwnFiles, openModes } from './support/secrets-scan.ts';
 
 interface RunJson { id: string; status: string; statusReason: string | null; hostName: string | null }
 interface Detail { run: RunJson; metrics: { key: string; points: number }[]; checkpoints: { location: string; step: number | null }[] }
@@ -87,7 +87,7 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
     const dest = join(h.dir, 'pulled');
     h.keelJson(['pull', id, '--step', '5', '--dest', dest]);
     assert.deepEqual(readFileSync(join(dest, 'model.safetensors')), readFileSync(join(jobDir, 'outputs', 'checkpoint-5', 'model.safetensors')));
-    assert.deepEqual(openModes(jobDir), [], 'the job dir is private');
+    assert.deepEqual(openModes(jobDir, jobOwnFiles), [], 'the job dir is private');
     const codeRoot = join(bare.home, `keel work 'q' $(touch ${h.dir}/pwned)`, 'code');
     for (const snap of readdirSync(codeRoot)) assert.deepEqual(openModes(join(codeRoot, snap)), [], 'tar-shipped code is private');
     const [snapshot] = readdirSync(codeRoot);
@@ -113,7 +113,7 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
       assert.equal(wait(local).status, 'succeeded');
       const localMoves = syncs(local);
       for (const what of ['code', 'data', 'job']) assert.ok(localMoves.some((l) => l.what === what && l.via === 'copy'), `${what} copied by Node`);
-      assert.deepEqual(openModes(join(h.home, 'local', 'jobs', local)), [], 'the local job dir is private');
+      assert.deepEqual(openModes(join(h.home, 'local', 'jobs', local), jobOwnFiles), [], 'the local job dir is private');
     } finally {
       h.keel(['daemon', 'stop']);
       delete h.extraEnv.PATH;

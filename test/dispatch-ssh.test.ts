@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
 import { nvidiaSmiStandIn, SshHost } from './support/sshd.ts';
-import { openModes, secretsIn } from './support/secrets-scan.ts';
+import { jobOwnFiles, openModes, secretsIn } from './support/secrets-scan.ts';
 
 interface RunJson { id: string; name: string; status: string; exitCode: number | null; unreachableSince: number | null; hostName: string | null }
 interface Detail { run: RunJson; metrics: { key: string; points: number }[]; checkpoints: { location: string; hash: string | null; step: number | null; kind: string }[] }
@@ -195,7 +195,7 @@ describe('dispatch over SSH to two GPU hosts', () => {
     // job.env is the one place env values are written (0600); outputs/ is what the job itself wrote.
     assert.deepEqual(secretsIn(join(keel, 'jobs'), all, (rel) => rel.endsWith('/job.env') || rel.includes('/outputs/')), [], "nothing in the host's jobs/");
     assert.deepEqual(secretsIn(join(keel, 'jobs'), [openAiKey]), [], '.env.local reaches no job at all');
-    assert.deepEqual(openModes(remoteJobDir(a, id)), [], 'the job dir is private');
+    assert.deepEqual(openModes(remoteJobDir(a, id), jobOwnFiles), [], 'the job dir is private');
     const spec = JSON.parse(readFileSync(join(remoteJobDir(a, id), 'spec.json'), 'utf8')) as { workspace: string };
     assert.deepEqual(openModes(spec.workspace), [], 'the workspace is private');
     assert.match(readFileSync(join(spec.workspace, 'keel.yaml'), 'utf8'), /^ {4}HF_TOKEN: '\[redacted\]'$/m, 'keel.yaml ships with names, not values');

@@ -1,12 +1,13 @@
 /**
  * Everything under KEEL_HOME is private to its user: after a real daemon imported a run
- * and ran a local job to the end, no file or folder there has a group or other permission
- * bit — whatever the umask the daemon was started with. (Tests run as root, which ignores
+ * and ran a local job to the end, no file or folder Keel wrote there has a group or other
+ * permission bit — whatever the umask the daemon was started with — and the job's own
+ * outputs, written with the user's umask, sit in a 0700 job folder. (Tests run as root, which ignores
  * permissions, so the modes are checked rather than tried.)
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesRoot, TestHome } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
@@ -50,7 +51,14 @@ describe('KEEL_HOME is private', () => {
     const waited = h.keel(['wait', run.id, '--timeout', '120', '--json']);
     assert.equal(waited.code, 0, waited.stdout + waited.stderr);
     assert.match(h.keel(['logs', run.id]).stdout, /done\n/);
-    const shared = sharedPaths(h.home);
+    // The job's own files keep the user's umask (022 here), so what a job writes elsewhere (a
+    // shared model cache) is not made private behind the user's back; inside KEEL_HOME they
+    // sit in a 0700 job folder, and nothing Keel itself writes has group or other bits.
+    const jobDir = join(h.home, 'local', 'jobs', run.id, '1');
+    assert.equal(statSync(jobDir).mode & 0o777, 0o700, 'the job folder is private');
+    assert.equal(statSync(join(jobDir, 'outputs', 'info.json')).mode & 0o777, 0o644, "the job's own output has the user's modes");
+    const jobOwn = `/local/jobs/${run.id}/1/outputs/`;
+    const shared = sharedPaths(h.home).filter((line) => !line.slice(line.indexOf(' ') + 1).startsWith(jobOwn));
     assert.deepEqual(shared, [], `group/other bits under KEEL_HOME:\n${shared.join('\n')}`);
   });
 });

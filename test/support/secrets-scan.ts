@@ -33,12 +33,23 @@ export function secretsIn(root: string, needles: readonly string[], skip: (rel: 
   return hits;
 }
 
-/** `path mode` for `root` and everything under it that has group or other permission bits (symlinks aside). */
-export function openModes(root: string, rel = ''): string[] {
+/**
+ * `path mode` for `root` and everything under it that has group or other permission bits
+ * (symlinks aside), except paths `skip` names (and what is under them).
+ */
+export function openModes(root: string, skip: (rel: string) => boolean = () => false, rel = ''): string[] {
+  if (rel !== '' && skip(rel)) return [];
   const abs = join(root, rel);
   const stats = lstatSync(abs);
   if (stats.isSymbolicLink()) return [];
   const out = (stats.mode & 0o077) !== 0 ? [`${rel === '' ? '.' : rel} ${(stats.mode & 0o777).toString(8)}`] : [];
-  if (stats.isDirectory()) for (const name of readdirSync(abs)) out.push(...openModes(root, rel === '' ? name : `${rel}/${name}`));
+  if (stats.isDirectory()) for (const name of readdirSync(abs)) out.push(...openModes(root, skip, rel === '' ? name : `${rel}/${name}`));
   return out;
 }
+
+/**
+ * What a job wrote itself, inside its job folder's outputs/: it keeps the user's umask (the
+ * job folder around it is 0700), so a job's files elsewhere, e.g. a shared cache, are not
+ * made private behind the user's back.
+ */
+export const jobOwnFiles = (rel: string): boolean => /(^|\/)outputs\/./.test(rel);

@@ -24,6 +24,8 @@ export interface HostFacts {
   nvidiaSmiError: string | null;
   rsync: boolean;
   flock: boolean;
+  /** The user's login umask there (`0022`); a job's command runs with it. null: unknown. */
+  loginUmask: string | null;
 }
 
 /** The GPU query Keel runs; its output format is what `parseNvidiaSmi` reads. */
@@ -82,5 +84,6 @@ export async function checkHost(conn: HostConnection, workdir: string): Promise<
     nvidiaSmiError: value('KEEL_GPU_ERROR'),
     rsync: lines.includes('KEEL_HAS rsync'),
     flock: lines.includes('KEEL_HAS flock'),
+    loginUmask: await conn.loginUmask(),
   };
 }

@@ -100,6 +100,22 @@ export function withUmask<T>(mask: number, fn: () => T): T {
 /** The daemon's umask: whatever it (or a helper or local job it starts) creates is its user's only. */
 export const DAEMON_UMASK = 0o077;
 
+let startUmask: number | undefined;
+
+/**
+ * The umask the daemon was started with (the user's own), before ensureHome set
+ * DAEMON_UMASK: a job's own command runs with it, so what the job writes outside its private
+ * job folder (a shared Hugging Face cache) keeps the modes the user expects.
+ */
+export function userUmask(): number {
+  return startUmask ?? process.umask();
+}
+
+/** A umask as the shell prints it (`0022`). */
+export function umaskText(mask: number): string {
+  return mask.toString(8).padStart(4, '0');
+}
+
 /**
  * Creates `$KEEL_HOME` (0700) if needed, checks it is a writable, private directory, and
  * sets the process umask to DAEMON_UMASK. Only the daemon calls this: from here on every
@@ -107,7 +123,7 @@ export const DAEMON_UMASK = 0o077;
  * create in their job folders under KEEL_HOME — is private, not only the ones Keel names.
  */
 export function ensureHome(paths: KeelPaths): void {
-  if (isMainThread) process.umask(DAEMON_UMASK);
+  if (isMainThread) startUmask ??= process.umask(DAEMON_UMASK);
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
     throw new HomeError(`KEEL_HOME is too long for a Unix socket path (${paths.socket}); choose a shorter KEEL_HOME.`);
   }

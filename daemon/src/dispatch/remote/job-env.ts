@@ -44,6 +44,12 @@ export interface JobEnvSpec {
   heartbeatSeconds?: number;
   /** How long a stopped job has between TERM and KILL (default 30). */
   killGraceSeconds?: number;
+  /**
+   * The umask for the setup and the command (the user's login umask on the host, `0022`).
+   * Keel's own files are private (run.sh runs under 077 and the job folder is 0700); what the
+   * job writes elsewhere, say a shared Hugging Face cache, gets the modes the user expects.
+   */
+  userUmask?: string;
 }
 
 /** A job.env that cannot be written as asked. */
@@ -78,6 +84,10 @@ export function renderJobEnv(spec: JobEnvSpec): string {
   if (spec.codeDir !== undefined) lines.push(assign('KEEL_CODE_DIR', spec.codeDir));
   if (spec.heartbeatSeconds !== undefined) lines.push(assign('KEEL_HEARTBEAT_SECONDS', seconds('heartbeatSeconds', spec.heartbeatSeconds)));
   if (spec.killGraceSeconds !== undefined) lines.push(assign('KEEL_KILL_GRACE_SECONDS', seconds('killGraceSeconds', spec.killGraceSeconds)));
+  if (spec.userUmask !== undefined) {
+    if (!/^[0-7]{3,4}$/.test(spec.userUmask)) throw new JobEnvError(`userUmask must be an octal umask like 0022, got "${spec.userUmask}"`);
+    lines.push(assign('KEEL_USER_UMASK', spec.userUmask));
+  }
   lines.push(`KEEL_JOB_ENV=(${userEnvWords(spec.env ?? {}).join(' ')})`);
   return `${lines.join('\n')}\n`;
 }

@@ -152,6 +152,7 @@ heartbeat() {
 # lock fds are inherited on purpose: while any process of the job lives, the GPU is busy.
 run_group() {
   ( cd "$code_dir" || exit 78
+    umask "\${KEEL_USER_UMASK:-0022}"   # the job's own files: the user's modes (its folder stays 0700)
     exec setsid env -- \${KEEL_JOB_ENV[@]+"\${KEEL_JOB_ENV[@]}"} bash -c "$1"
   ) </dev/null >>"$log" 2>&1 &
   group_pid=$!

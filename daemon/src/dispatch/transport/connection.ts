@@ -61,6 +61,11 @@ export interface HostConnection {
   pull(remotePath: string, localDir: string, opts?: { excludes?: string[]; timeoutMs?: number; partial?: boolean }): Promise<SyncResult>;
   /** Follows a file from a byte offset; the child's stdout carries the bytes. */
   follow(remoteFile: string, offset: number): ChildProcess;
+  /**
+   * The umask of the user's login on the host (`0022`), which Keel's own commands override
+   * with 077; a job's command runs with it again. null when it cannot be read.
+   */
+  loginUmask(): Promise<string | null>;
   /** Expands `~` in a host path to an absolute path on that host. */
   resolvePath(path: string): Promise<string>;
   close(): Promise<void>;

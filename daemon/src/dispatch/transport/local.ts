@@ -11,6 +11,7 @@ import type { ExecOptions, ExecResult, HostConnection, SyncResult } from './conn
 import { runProcess } from './run-process.ts';
 import { copyInto } from './local-copy.ts';
 import { compileGlob } from '../../track/watch/glob.ts';
+import { umaskText, userUmask } from '../../home/paths.ts';
 
 /**
  * Every command runs under umask 077 (a small `sh` in front, the argv passed through as
@@ -54,6 +55,11 @@ export class LocalConnection implements HostConnection {
 
   follow(file: string, offset: number): ChildProcess {
     return spawn('tail', ['-c', `+${offset + 1}`, '-F', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+  }
+
+  /** The umask the daemon was started with: the user's on this machine. */
+  loginUmask(): Promise<string | null> {
+    return Promise.resolve(umaskText(userUmask()));
   }
 
   resolvePath(path: string): Promise<string> {

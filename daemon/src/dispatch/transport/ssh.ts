@@ -145,6 +145,17 @@ export class SshConnection implements HostConnection {
     return spawn('ssh', [...this.baseOptions(), this.host(), '--', command], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
+  /**
+   * `umask` as the login shell runs it, without the `umask 077` Keel puts in front of its own
+   * commands (every shell has the builtin; csh prints `22`, sh `0022`).
+   */
+  async loginUmask(): Promise<string | null> {
+    const r = await runProcess('ssh', [...this.baseOptions(), this.host(), '--', 'umask'], { timeoutMs: 30_000 });
+    if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, r.timedOut ? 'no answer within 30000 ms' : lastLine(r.stderr));
+    const mask = r.stdout.trim().split('\n').at(-1)?.trim() ?? '';
+    return r.code === 0 && /^[0-7]{1,4}$/.test(mask) ? mask.padStart(4, '0') : null;
+  }
+
   async resolvePath(path: string): Promise<string> {
     if (path !== '~' && !path.startsWith('~/')) return path;
     if (!this.home) {
