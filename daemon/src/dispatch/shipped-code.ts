@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { manifestHash, type FileHasher, type HashCache, hashTree } from '../track/hash/index.ts';
-import { compileGlob, matchingAncestor, type CompiledGlob } from '../track/watch/glob.ts';
+import { compileGlob, compileGlobs, matchingAncestor, type CompiledGlob } from '../track/watch/glob.ts';
 import { expandGlob, isIgnoredPath } from '../track/watch/expand.ts';
 import type { KeelProject } from '../track/project/keel-yaml.ts';
 
@@ -55,14 +55,15 @@ function keelIgnore(root: string): CompiledGlob[] {
     .filter((l) => l !== '' && !l.startsWith('#'))
     .flatMap((l) => {
       const g = l.replace(/^\//, '').replace(/\/$/, '');
-      return [compileGlob(g), compileGlob(`**/${g}`)];
+      // A line Keel cannot use as a glob (an unclosed "{") ignores nothing rather than failing the launch.
+      return compileGlobs([g, `**/${g}`], () => {});
     });
 }
 
 /** The files that make up the project's code (relative POSIX paths, sorted). */
 export async function codeFiles(root: string, project: KeelProject): Promise<string[]> {
   const listed = (await gitFiles(root)) ?? walkFiles(root);
-  const excluded = [...project.datasets, ...project.outputs, ...project.ignore].map((g) => compileGlob(g));
+  const excluded = compileGlobs([...project.datasets, ...project.outputs, ...project.ignore], () => {});
   const ignore = keelIgnore(root);
   return listed
     .filter((p) => !isIgnoredPath(p) && !matchingAncestor(excluded, p) && !matchingAncestor(ignore, p) && existsSync(join(root, p)))

@@ -28,7 +28,7 @@ export function expandGlob(root: string, glob: CompiledGlob, maxEntries = 100_00
     for (const e of entries) {
       if (IGNORED_DIRS.has(e.name)) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
-      if (glob.regex.test(child)) out.push(child);
+      if (glob.match(child)) out.push(child);
       // A matched folder is one record (a dataset, a run): don't look for matches inside it,
       // unless the glob can reach deeper (`**`, or more segments than this path has).
       const deeper = glob.source.includes('**') || glob.source.split('/').length > child.split('/').length;
