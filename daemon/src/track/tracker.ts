@@ -156,7 +156,7 @@ export class Tracker {
   private async reloadProject(projectId: string): Promise<void> {
     const w = this.projects.get(projectId);
     if (!w) return;
-    const { project } = storeProjectFile(this.deps.store, w.project.root);
+    const { project } = await storeProjectFile(this.deps.store, w.project.root);
     await this.watchProject(project);
   }
 
