@@ -6,15 +6,10 @@
  */
 import { realpathSync } from 'node:fs';
 import { sep } from 'node:path';
+import { isSameOrInside } from '../track/hash/links.ts';
 
 /** Virtual and device file systems: nothing a user trains on or keeps code in. */
 const SYSTEM_FOLDERS = ['/proc', '/sys', '/dev'];
-
-/** True when `path` is `folder` or inside it (both real, absolute paths). */
-export function isSameOrInside(path: string, folder: string): boolean {
-  if (folder === sep) return true;
-  return path === folder || path.startsWith(`${folder}${sep}`);
-}
 
 function realOr(path: string): string {
   try {
