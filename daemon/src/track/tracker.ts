@@ -61,7 +61,8 @@ export class Tracker {
   /** Per project, the number of the latest watch/unwatch request: an older step still queued does nothing. */
   private readonly requests = new Map<string, number>();
   private readonly openWatchers = new Set<ProjectWatcher>();
-  private readonly scans = new Set<Promise<void>>();
+  /** Scans and closing queues in flight. */
+  private readonly background = new Set<Promise<void>>();
   /** Aborted by close(): hashing stops, queued steps do nothing. */
   private readonly stopping = new AbortController();
   /** Non-regular files already reported, so a FIFO is one event, not one per look. */
@@ -102,7 +103,8 @@ export class Tracker {
       await this.stopWatching(projectId);
       const queue = this.queues.get(projectId);
       this.queues.delete(projectId);
-      void queue?.close();
+      // Not awaited (a long hash must not hold up projects/remove), but close() waits for it.
+      if (queue) this.track(queue.close());
     });
   }
 
@@ -149,10 +151,11 @@ export class Tracker {
     this.openWatchers.delete(w.watcher);
   }
 
-  private track(scan: Promise<void>): void {
-    const done = scan.catch((err: unknown) => this.deps.log.error('scan failed', { error: (err as Error).message }));
-    this.scans.add(done);
-    void done.then(() => this.scans.delete(done));
+  /** Keeps background work (a scan, a closing queue) where idle() and close() wait for it. */
+  private track(work: Promise<void>): void {
+    const done = work.catch((err: unknown) => this.deps.log.error('tracking step failed', { error: (err as Error).message }));
+    this.background.add(done);
+    void done.then(() => this.background.delete(done));
   }
 
   /** Schedules every current match of the project's globs (datasets and configs first). */
@@ -297,7 +300,7 @@ export class Tracker {
   async idle(): Promise<void> {
     for (;;) {
       const busy = [...this.queues.values()].filter((q) => !q.isIdle());
-      const waits = [...this.chains.values(), ...this.scans, ...busy.map((q) => q.idle())];
+      const waits = [...this.chains.values(), ...this.background, ...busy.map((q) => q.idle())];
       if (waits.length === 0) return;
       await Promise.all(waits);
     }
@@ -306,7 +309,7 @@ export class Tracker {
   /** Stops hashing, waits for running jobs and watch steps to end, and closes every watcher. */
   async close(): Promise<void> {
     this.stopping.abort();
-    await Promise.all([...this.chains.values(), ...this.scans]);
+    await Promise.all([...this.chains.values(), ...this.background]);
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     await Promise.all([...this.projects.keys()].map((id) => this.stopWatching(id)));
   }
