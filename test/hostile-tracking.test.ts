@@ -2,7 +2,7 @@
  * Hostile inputs against a real daemon: files that are not regular files, links that leave
  * the tree, pathological and invalid globs, and one project whose dataset takes a long time
  * to hash. Throughout each case a real client times `daemon/status` round trips every 20 ms
- * (p99 must stay under 100 ms) and the daemon's VmRSS is sampled (it must stay under
+ * (at least 250 of them; p99 must stay under 100 ms) and the daemon's VmRSS is sampled (it must stay under
  * {@link RSS_BOUND_MIB}); keel.db must pass `PRAGMA integrity_check` after each case; and
  * every error or warning must name the file and say what to do.
  */
@@ -19,6 +19,8 @@ import { DaemonProbe, keelAsync, type ProbeFigures } from './support/daemon-prob
 /** A daemon at rest is ~100 MiB here; /dev/zero as keel.yaml took it to 4 GB, a 50 MB keel.yaml to 2.7 GB. */
 const RSS_BOUND_MIB = 400;
 const P99_BOUND_MS = 100;
+/** Round trips per case: p99 is then the 3rd slowest, not one scheduling hiccup on a shared 2-core machine. */
+const MIN_SAMPLES = 250;
 
 describe('hostile tracking inputs', () => {
   const h = new TestHome('keel-hostile-');
@@ -40,20 +42,21 @@ describe('hostile tracking inputs', () => {
     h.cleanup();
   });
 
-  /** Runs `fn` while probing the daemon (at least `minMs`), then checks latency, memory and the database. */
-  async function probed<T>(name: string, fn: () => Promise<T>, minMs = 3000): Promise<T> {
+  /**
+   * Runs `fn` while probing the daemon, and keeps probing until there are {@link MIN_SAMPLES}
+   * round trips (so p99 is not just the slowest one); then checks latency, memory and the database.
+   */
+  async function probed<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const probe = new DaemonProbe(client, pid).start();
-    const started = Date.now();
     let result: T;
     try {
       result = await fn();
-      const left = minMs - (Date.now() - started);
-      if (left > 0) await new Promise((r) => setTimeout(r, left));
+      await waitFor(() => probe.samples >= MIN_SAMPLES, 60_000, `${MIN_SAMPLES} status samples`);
     } finally {
       figures.push([name, await probe.stop()]);
     }
     const f = figures.at(-1)?.[1];
-    assert.ok(f && f.samples >= 20, `${name}: ${f?.samples} status samples`);
+    assert.ok(f && f.samples >= MIN_SAMPLES, `${name}: ${f?.samples} status samples`);
     assert.ok(f.p99Ms < P99_BOUND_MS, `${name}: daemon/status p99 ${f.p99Ms.toFixed(1)} ms (max ${f.maxMs.toFixed(1)} ms)`);
     assert.ok(f.peakRssMiB < RSS_BOUND_MIB, `${name}: daemon VmRSS peaked at ${f.peakRssMiB.toFixed(0)} MiB`);
     assert.equal(h.integrity(), 'ok');

@@ -65,6 +65,11 @@ export class DaemonProbe {
     }
   }
 
+  /** Round trips timed so far. */
+  get samples(): number {
+    return this.roundTrips.length;
+  }
+
   async stop(): Promise<ProbeFigures> {
     this.stopped = true;
     await this.loop;
