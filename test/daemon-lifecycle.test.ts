@@ -60,7 +60,10 @@ describe('daemon lifecycle', () => {
     const h = home();
     const d = h.spawnDaemon();
     await waitFor(() => existsSync(h.socket), 10_000, 'the socket');
-    h.keelJson(['init', join(h.dir)], {});
+    // A project beside KEEL_HOME, not around it: a folder holding Keel's home is refused as a root.
+    const projectDir = join(h.dir, 'proj');
+    mkdirSync(projectDir);
+    h.keelJson(['init', projectDir], {});
     process.kill(d.pid, 'SIGTERM');
     assert.equal(await d.exited, 0);
     assert.equal(existsSync(h.socket), false);

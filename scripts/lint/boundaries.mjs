@@ -23,7 +23,7 @@ export const ZONES = [
   { name: 'daemon/src/store', prefix: STORE, folders: ['daemon/src/'], packages: (s) => NODE(s) || pkg('better-sqlite3')(s),
     why: 'the store is daemon code, and the only module that touches better-sqlite3' },
   { name: 'daemon/src', prefix: 'daemon/src/', folders: ['daemon/src/'],
-    packages: (s) => NODE(s) || pkg('ws', 'yaml', 'chokidar', 'simple-git', 'hash-wasm', 'picomatch')(s),
+    packages: (s) => NODE(s) || pkg('ws', 'yaml', 'chokidar', 'simple-git', 'hash-wasm', 'picomatch', 'minimatch')(s),
     why: 'the daemon never imports vscode, and only daemon/src/store touches better-sqlite3' },
   { name: 'extension/src', prefix: 'extension/src/', folders: ['extension/src/', PROTOCOL, CLIENT], packages: (s) => s === 'vscode' || NODE(s) || pkg('yaml')(s),
     why: 'the extension is a thin client: the protocol and the client, never the store, chokidar, simple-git or a native module' },

@@ -11,14 +11,17 @@
  * make a new snapshot.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hashBytes, manifestHash, type FileHasher, type HashCache, hashTree } from '../track/hash/index.ts';
 import { isProjectFile, redactKeelYaml, secretFileMatcher } from '../track/code/index.ts';
-import { compileGlob, matchingAncestor, type CompiledGlob } from '../track/watch/glob.ts';
-import { expandGlob, isIgnoredPath } from '../track/watch/expand.ts';
+import { compileGlobs, matchingAncestor, type CompiledGlob } from '../track/watch/glob.ts';
+import { isIgnoredPath, walkTree } from '../track/watch/expand.ts';
+import { targetOutside } from '../track/hash/links.ts';
+import { InputFileError, InputLimits, readInputText } from '../track/input-file.ts';
+import { ErrorCode, RpcError } from '../protocol/index.ts';
 import type { KeelProject } from '../track/project/keel-yaml.ts';
 
 const execFileAsync = promisify(execFile);
@@ -48,37 +51,65 @@ async function gitFiles(root: string): Promise<string[] | null> {
   }
 }
 
-function walkFiles(root: string): string[] {
-  return expandGlob(root, compileGlob('**'), 200_000).filter((p) => {
-    try {
-      return statSync(join(root, p)).isFile();
-    } catch {
-      return false;
-    }
-  });
+/** Entries a walk outside git looks at: past this, the folder holds data, not code. */
+const WALK_MAX_ENTRIES = 200_000;
+
+/**
+ * The files of a project outside git: an asynchronous walk (it never holds up requests) that
+ * leaves out pruned paths, does not enter linked folders, keeps a linked file only when its
+ * target is inside the project, and refuses a tree past {@link WALK_MAX_ENTRIES} rather than
+ * shipping part of it.
+ */
+async function walkFiles(root: string, prune: (relPath: string) => boolean): Promise<string[]> {
+  const files: string[] = [];
+  const links: string[] = [];
+  let limit: string | undefined;
+  await walkTree(root, '', (rel, isDirectory, isSymlink) => {
+    if (prune(rel)) return false;
+    if (isSymlink) links.push(rel);
+    else if (!isDirectory) files.push(rel);
+    return isDirectory;
+  }, { maxEntries: WALK_MAX_ENTRIES, onLimit: (message) => (limit = message) });
+  if (limit !== undefined) {
+    throw new RpcError(ErrorCode.InvalidState, `${limit}. Outside git, Keel ships every file of the project folder that is not a dataset or output: `
+      + 'put the project under git (`git init`), or list the large folders in .keelignore.', { path: root });
+  }
+  const realRoot = await realpath(root);
+  for (const rel of links) {
+    const abs = join(root, rel);
+    const isFile = await stat(abs).then((st) => st.isFile(), () => false);
+    if (isFile && (await targetOutside(abs, realRoot)) === undefined) files.push(rel);
+  }
+  return files;
 }
 
-function keelIgnore(root: string): CompiledGlob[] {
-  const file = join(root, '.keelignore');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
+/** .keelignore patterns, each matched at the root and at any depth. Read like every input: never a FIFO, at most 256 KiB. */
+async function keelIgnore(root: string): Promise<CompiledGlob[]> {
+  let text: string;
+  try {
+    text = await readInputText(join(root, '.keelignore'), { what: '.keelignore', maxBytes: InputLimits.projectFile });
+  } catch (err) {
+    if (err instanceof InputFileError && err.reason === 'missing') return [];
+    throw err;
+  }
+  return text
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'))
     .flatMap((l) => {
       const g = l.replace(/^\//, '').replace(/\/$/, '');
-      return [compileGlob(g), compileGlob(`**/${g}`)];
+      // A line Keel cannot use as a glob (an unclosed "{") ignores nothing rather than failing the launch.
+      return compileGlobs([g, `**/${g}`], () => {});
     });
 }
 
 /** The files that make up the project's code (relative POSIX paths, sorted). */
 export async function codeFiles(root: string, project: KeelProject): Promise<string[]> {
-  const listed = (await gitFiles(root)) ?? walkFiles(root);
-  const excluded = [...project.datasets, ...project.outputs, ...project.ignore].map((g) => compileGlob(g));
-  const ignore = keelIgnore(root);
-  return listed
-    .filter((p) => !isIgnoredPath(p) && !matchingAncestor(excluded, p) && !matchingAncestor(ignore, p) && existsSync(join(root, p)))
-    .sort();
+  const excluded = compileGlobs([...project.datasets, ...project.outputs, ...project.ignore], () => {});
+  const ignore = await keelIgnore(root);
+  const left = (p: string): boolean => isIgnoredPath(p) || matchingAncestor(excluded, p) !== undefined || matchingAncestor(ignore, p) !== undefined;
+  const listed = (await gitFiles(root)) ?? (await walkFiles(root, left));
+  return listed.filter((p) => !left(p) && existsSync(join(root, p))).sort();
 }
 
 /** The code to ship from `root`: its files, their manifest hash, and what is left home or rewritten. */
@@ -93,6 +124,7 @@ export async function shippedCode(root: string, project: KeelProject, deps: { ha
   const tree = await hashTree(root, {
     pool: deps.hasher,
     cache: deps.hashCache,
+    what: 'project folder',
     ignore: (rel, isDir) => (isDir ? !dirs.has(rel) : !keep.has(rel)),
   });
   const rewritten = await redactedProjectFiles(root, tree.files.map((f) => f.path));

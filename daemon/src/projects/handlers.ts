@@ -5,14 +5,18 @@ import { ErrorCode, RpcError, type Project, type ResultOf } from '../protocol/in
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { PROJECT_FILE, storeProjectFile } from './record-project.ts';
+import { refusedFolderReason } from './refused-folders.ts';
 import { projectFileTemplate } from '../track/project/template.ts';
 
-function resolveRoot(root: string): string {
+function resolveRoot(ctx: DaemonContext, root: string): string {
   if (!isAbsolute(root)) throw new RpcError(ErrorCode.InvalidParams, `project root must be an absolute path, got "${root}"`);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new RpcError(ErrorCode.NotFound, `no such folder: ${root}`);
   }
-  return realpathSync(root);
+  const dir = realpathSync(root);
+  const refused = refusedFolderReason(dir, ctx.paths.home, 'a project root');
+  if (refused) throw new RpcError(ErrorCode.InvalidParams, `${refused}. Run \`keel init\` in the folder that holds your training code.`, { path: dir });
+  return dir;
 }
 
 /** A project by id, root path or unique name; E_NOT_FOUND with a next step otherwise. */
@@ -22,9 +26,13 @@ export function findProject(ctx: DaemonContext, ref: string): Project {
   return found;
 }
 
-/** Reads `dir`'s keel.yaml into the store and starts watching the project. */
-function register(ctx: DaemonContext, dir: string): ResultOf['projects/register'] {
-  const { project, created, read } = storeProjectFile(ctx.store, dir);
+/**
+ * Reads `dir`'s keel.yaml into the store and starts watching the project. A keel.yaml with
+ * errors still registers (so the editor can show them and the watcher sees the fix); the
+ * errors come back as diagnostics with line and column.
+ */
+async function register(ctx: DaemonContext, dir: string): Promise<ResultOf['projects/register']> {
+  const { project, created, read } = await storeProjectFile(ctx.store, dir);
   ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
   ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
   void ctx.tracker.watchProject(project).catch((err: Error) => ctx.log.error('cannot watch project', { project: project.id, error: err.message }));
@@ -35,14 +43,14 @@ function register(ctx: DaemonContext, dir: string): ResultOf['projects/register'
 export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
   return {
     'projects/register': ({ root }) => {
-      const dir = resolveRoot(root);
+      const dir = resolveRoot(ctx, root);
       if (!existsSync(join(dir, PROJECT_FILE))) {
         throw new RpcError(ErrorCode.NotFound, `no ${PROJECT_FILE} in ${dir}; run \`keel init\` there to create one`);
       }
       return register(ctx, dir);
     },
-    'projects/init': ({ root, name }) => {
-      const dir = resolveRoot(root);
+    'projects/init': async ({ root, name }) => {
+      const dir = resolveRoot(ctx, root);
       const file = join(dir, PROJECT_FILE);
       const wroteProjectFile = !existsSync(file);
       // 'wx': never overwrite a keel.yaml that appeared since the check.
@@ -53,7 +61,7 @@ export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
           throw new RpcError(ErrorCode.Io, `cannot write ${file}: ${(err as Error).message}`, { path: file });
         }
       }
-      return { ...register(ctx, dir), file, wroteProjectFile };
+      return { ...(await register(ctx, dir)), file, wroteProjectFile };
     },
     'projects/list': () => ({ projects: ctx.store.projects.list() }),
     'projects/get': ({ project }) => ({ project: findProject(ctx, project) }),

@@ -7,6 +7,8 @@ import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
 import { deleteRun } from './delete-run.ts';
 import { findProject } from '../projects/handlers.ts';
+import { refusedFolderReason } from '../projects/refused-folders.ts';
+import { looksLikeRunDir, RUN_DIR_MARKERS } from '../track/ingest/scan.ts';
 
 export function findRun(ctx: DaemonContext, ref: string): Run {
   const run = ctx.store.runs.find(ref);
@@ -32,6 +34,23 @@ function summarise(ctx: DaemonContext, run: Run): RunSummary {
   const loss = series.find((s) => s.key === 'loss') ?? series.find((s) => s.key === 'train_loss') ?? series.find((s) => /loss/.test(s.key));
   const lastStep = series.reduce<number | null>((m, s) => (s.lastStep !== null && (m === null || s.lastStep > m) ? s.lastStep : m), null);
   return { ...run, lastLoss: loss?.lastValue ?? null, lastStep, alerts: ctx.store.events.countAlerts(run.id) };
+}
+
+/**
+ * Refuses a folder `keel import` must not record: a missing one, /, the kernel's folders,
+ * Keel's own home (each would become a run nothing can delete, after a walk of the whole
+ * machine), and a folder with nothing a trainer writes.
+ */
+async function checkImportable(ctx: DaemonContext, dir: string): Promise<void> {
+  if (!isAbsolute(dir)) throw new RpcError(ErrorCode.InvalidParams, `give an absolute folder path, got "${dir}"`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RpcError(ErrorCode.NotFound, `no such folder: ${dir}`);
+  const real = realpathSync(dir);
+  const refused = refusedFolderReason(real, ctx.paths.home, 'a run folder');
+  if (refused) throw new RpcError(ErrorCode.InvalidParams, `${refused}. Import the output folder of one training run (its output_dir).`, { path: dir });
+  if (!(await looksLikeRunDir(real))) {
+    throw new RpcError(ErrorCode.InvalidParams, `${dir} does not look like a training output folder: Keel looks for ${RUN_DIR_MARKERS}. `
+      + 'Point `keel import` at the folder your trainer wrote (its output_dir).', { path: dir });
+  }
 }
 
 export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
@@ -67,8 +86,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       return compareRuns(store, found);
     },
     'runs/import': async ({ dir, project, name }) => {
-      if (!isAbsolute(dir)) throw new RpcError(ErrorCode.InvalidParams, `give an absolute folder path, got "${dir}"`);
-      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RpcError(ErrorCode.NotFound, `no such folder: ${dir}`);
+      await checkImportable(ctx, dir);
       const pid = projectId(project) ?? store.projects.containing(dir)?.id ?? null;
       const report = await ctx.tracker.ingestRun(pid, dir, 'import', name ? { name } : {});
       return report;

@@ -92,9 +92,31 @@ export async function datasetCommand(ctx: CommandContext): Promise<number> {
       { header: 'SEEN', value: (v) => ago(v.createdAt) },
     ]) + '\n');
     const latest = r.versions[0];
-    if (latest?.profile) process.stdout.write(`\nProfile of the latest version:\n${JSON.stringify(latest.profile, null, 2)}\n`);
+    if (latest?.profile) {
+      process.stdout.write(skippedText(latest.profile));
+      process.stdout.write(`\nProfile of the latest version:\n${JSON.stringify(latest.profile, null, 2)}\n`);
+    }
     return 0;
   });
+}
+
+/**
+ * "The latest version left out 2 paths:" and one line per path with its reason, from the
+ * profile's `skipped` summary (`{ count, paths }`; versions recorded before it was added
+ * hold a plain list). The profile is `unknown` on the wire: fields are checked, not trusted.
+ */
+function skippedText(profile: unknown): string {
+  const skipped = typeof profile === 'object' && profile !== null ? (profile as Record<string, unknown>).skipped : undefined;
+  const paths: unknown[] = Array.isArray(skipped) ? skipped : isRecord(skipped) && Array.isArray(skipped.paths) ? skipped.paths : [];
+  const count = isRecord(skipped) && typeof skipped.count === 'number' ? skipped.count : paths.length;
+  if (count === 0) return '';
+  const lines = paths.filter(isRecord).map((p) => `  ${String(p.path)}  ${String(p.reason)}\n`);
+  const more = count > lines.length ? `  … and ${count - lines.length} more\n` : '';
+  return `\nThe latest version left out ${count === 1 ? '1 path' : `${count} paths`} (runs on it train without them):\n${lines.join('')}${more}`;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 export async function tagCommand(ctx: CommandContext): Promise<number> {

@@ -1,7 +1,8 @@
 /** `keel init` and `keel projects`. */
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { PROJECT_FILE } from '../../projects/record-project.ts';
+import type { ProjectDiagnostic } from '../../protocol/index.ts';
+import { isGlobItemError, PROJECT_FILE } from '../../projects/record-project.ts';
 import { projectFileTemplate } from '../../track/project/template.ts';
 import { ago, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
@@ -13,17 +14,38 @@ export async function initCommand(ctx: CommandContext): Promise<number> {
   const wrote = !existsSync(file);
   if (wrote) writeFileSync(file, projectFileTemplate(stringOption(ctx, 'name') ?? basename(root)), { flag: 'wx' });
   return withDaemon(async (client) => {
-    const { project, created, warnings } = await client.call('projects/register', { root });
+    const { project, created, warnings, diagnostics } = await client.call('projects/register', { root });
     if (ctx.json) {
-      printJson({ project, created, wroteProjectFile: wrote, file, warnings });
-      return 0;
+      printJson({ project, created, wroteProjectFile: wrote, file, warnings, diagnostics });
+      return project.configErrors.length > 0 ? 1 : 0;
     }
     process.stdout.write(`${wrote ? `Wrote ${file}\n` : `Kept the existing ${file}\n`}`);
     process.stdout.write(`${created ? 'Registered' : 'Updated'} project "${project.name}" (${project.id})\n`);
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
-    for (const e of project.configErrors) process.stdout.write(`error: ${e}\n`);
-    return project.configErrors.length > 0 ? 1 : 0;
+    return reportErrors(project.configErrors, diagnostics);
   });
+}
+
+/**
+ * Prints keel.yaml's errors and what Keel tracks meanwhile. The exit code is 1 whenever there
+ * is an error, even though the project is registered (and watched, so a fix is picked up
+ * without running this again): a script running `keel init && keel launch` must not go on
+ * as if everything in keel.yaml were tracked.
+ */
+function reportErrors(configErrors: readonly string[], diagnostics: readonly ProjectDiagnostic[]): number {
+  if (configErrors.length === 0) return 0;
+  // stderr: `keel init` output parsed by scripts stays on stdout; problems go where errors go.
+  for (const e of configErrors) process.stderr.write(`error: ${e}\n`);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const onlyGlobs = errors.length > 0 && errors.every((d) => isGlobItemError(d.path));
+  process.stderr.write(onlyGlobs
+    ? `Keel tracks everything else in ${PROJECT_FILE}, without the ${plural(errors.length, 'glob')} above; fix ${errors.length === 1 ? 'it' : 'them'} and Keel picks up the change.\n`
+    : `Keel does not track this project until ${PROJECT_FILE} is fixed; it watches the file and picks up the fix.\n`);
+  return 1;
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${n} ${word}s`;
 }
 
 export async function projectsCommand(ctx: CommandContext): Promise<number> {

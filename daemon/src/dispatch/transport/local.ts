@@ -44,7 +44,7 @@ export class LocalConnection implements HostConnection {
 
   async pull(remotePath: string, localDir: string, opts: { excludes?: string[] } = {}): Promise<SyncResult> {
     const excluded = (opts.excludes ?? []).map((e) => compileGlob(e));
-    const skip = (name: string): boolean => excluded.some((g) => g.regex.test(name));
+    const skip = (name: string): boolean => excluded.some((g) => g.match(name));
     if (remotePath.endsWith('/')) return { bytes: await copyInto(remotePath, null, localDir, skip), via: 'copy' };
     const name = basename(remotePath);
     const bytes = (await stat(remotePath)).isDirectory()

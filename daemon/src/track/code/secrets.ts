@@ -11,7 +11,7 @@
  * file the patterns catch (`!auth/credentials.py`).
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
-import { compileGlob, matchingAncestor, type CompiledGlob } from '../watch/glob.ts';
+import { compileGlob, globProblem, matchingAncestor, type CompiledGlob } from '../watch/glob.ts';
 
 /** File and folder names Keel treats as secrets in every project. */
 export const BUILT_IN_SECRET_PATTERNS: readonly string[] = [
@@ -59,6 +59,9 @@ class GlobSet {
   add(raw: string): void {
     const glob = raw.trim().replace(/\/+$/, '');
     if (glob === '') return;
+    // An invalid glob is reported where keel.yaml is read (a diagnostic that stops tracking);
+    // here it simply matches nothing.
+    if (globProblem(glob) !== undefined) return;
     if (glob.includes('/')) this.anchored.push(compileGlob(glob.replace(/^\/+/, '')));
     else this.byName.push(compileGlob(glob));
   }
@@ -66,12 +69,12 @@ class GlobSet {
   /** The source of the glob that matches `path`, or undefined. */
   match(path: string, prefix: string): string | undefined {
     for (const segment of path.split('/')) {
-      const hit = this.byName.find((g) => g.regex.test(segment));
+      const hit = this.byName.find((g) => g.match(segment));
       if (hit) return hit.source;
     }
     if (this.anchored.length === 0 || !path.startsWith(prefix)) return undefined;
     const ancestor = matchingAncestor(this.anchored, path.slice(prefix.length));
-    return ancestor === undefined ? undefined : this.anchored.find((g) => g.regex.test(ancestor))?.source;
+    return ancestor === undefined ? undefined : this.anchored.find((g) => g.match(ancestor))?.source;
   }
 }
 

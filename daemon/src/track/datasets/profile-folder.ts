@@ -44,8 +44,19 @@ export interface FolderProfile {
   totals: FolderTotals;
   /** Files that could not be profiled, and why. */
   errors: { path: string; message: string }[];
-  /** Paths left out of the version (unreadable, broken links), at most {@link MAX_STORED_SKIPPED}. */
-  skipped: SkippedPath[];
+  /** Paths left out of the version (FIFOs, broken links, links leaving the folder, unreadable files). */
+  skipped: SkippedSummary;
+}
+
+/** What a version left out: how many paths, and the first {@link MAX_STORED_SKIPPED} with their reasons. */
+export interface SkippedSummary {
+  count: number;
+  paths: SkippedPath[];
+}
+
+/** The stored summary of `skipped` (already in manifest order). */
+export function summarizeSkipped(skipped: readonly SkippedPath[]): SkippedSummary {
+  return { count: skipped.length, paths: skipped.slice(0, MAX_STORED_SKIPPED) };
 }
 
 /** The stored profile of a file dataset version: its profile, or why there is none. */
@@ -94,7 +105,7 @@ export async function profileFolder(
   const chosen = profilable.slice(0, MAX_PROFILED_FILES);
   const out: FolderProfile = {
     kind: 'folder', files: {}, profilableFiles: profilable.length, profiledFiles: 0,
-    truncated: profilable.length > chosen.length, totals: emptyTotals(), errors: [], skipped: skipped.slice(0, MAX_STORED_SKIPPED),
+    truncated: profilable.length > chosen.length, totals: emptyTotals(), errors: [], skipped: summarizeSkipped(skipped),
   };
   const bytesTotal = chosen.reduce((sum, f) => sum + f.size, 0);
   let bytesBefore = 0;

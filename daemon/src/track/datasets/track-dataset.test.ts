@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../store/index.ts';
@@ -143,6 +144,34 @@ describe('trackDataset', () => {
     const retried = await trackDataset(deps(), { id: projectId, root }, folder);
     assert.equal(retried.retry, false);
     assert.equal(retried.version?.fileCount, 1);
+  });
+
+  it('records what a version left out (a FIFO, a link out of the folder, a dangling link) and raises one warning event', { timeout: 20_000 }, async () => {
+    const folder = join(root, 'data', 'holey');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'ok.jsonl'), '{"a": 1}\n');
+    execFileSync('mkfifo', [join(folder, 'pipe.jsonl')]);
+    symlinkSync('/', join(folder, 'everything'));
+    symlinkSync('nowhere', join(folder, 'dangling'));
+    const tracked = await trackDataset(deps(), { id: projectId, root }, folder);
+    assert.equal(tracked.created, true);
+    assert.equal(tracked.version?.fileCount, 1);
+    const profile = tracked.version?.profile as FolderProfile;
+    assert.deepEqual(profile.skipped, {
+      count: 3,
+      paths: [
+        { path: 'dangling', kind: 'broken-symlink', reason: 'symlink target does not exist' },
+        { path: 'everything', kind: 'outside-link', reason: 'link leaves the dataset folder: -> /' },
+        { path: 'pipe.jsonl', kind: 'not-regular-file', reason: 'a FIFO (named pipe), not a regular file' },
+      ],
+    });
+    const events = store.events.list().filter((e) => e.kind === 'dataset_incomplete');
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.severity, 'warning');
+    assert.match(events[0]?.message ?? '', /^dataset data\/holey: version sha256:[0-9a-f]{12}… leaves out 3 paths: dangling \(symlink target does not exist\); everything \(link leaves the dataset folder: -> \/\); pipe\.jsonl \(a FIFO \(named pipe\), not a regular file\)\. Replace them with regular files inside the folder or remove them; `keel dataset show .*holey` lists them\.$/);
+    // The same content again is no new version and no second event.
+    await trackDataset(deps(), { id: projectId, root }, folder);
+    assert.equal(store.events.list().filter((e) => e.kind === 'dataset_incomplete').length, 1);
   });
 
   it('reports a missing dataset with E_NOT_FOUND', async () => {

@@ -109,7 +109,27 @@ export async function trackDataset(deps: TrackDatasetDeps, project: DatasetProje
   const added = datasets.addVersion(dataset.id, {
     hash: tree.hash, sizeBytes: tree.size, fileCount: tree.fileCount, profile, files: tree.files,
   });
+  if (added.created && tree.skipped.length > 0) reportIncomplete(deps.store, dataset, added.version, abs, tree.skipped);
   return done(added.version, { created: added.created, reactivated: added.reactivated });
+}
+
+/** Paths named in a `dataset_incomplete` event; the version's profile keeps more. */
+const EVENT_PATHS = 5;
+
+/**
+ * A new version that left paths out (FIFOs, links leaving the folder, unreadable files) is
+ * recorded as it is, and a warning event says so: a run trained on it lacks those files.
+ */
+function reportIncomplete(store: Store, dataset: Dataset, version: DatasetVersion, abs: string, skipped: readonly SkippedPath[]): void {
+  const listed = skipped.slice(0, EVENT_PATHS).map((s) => `${s.path} (${s.reason})`).join('; ');
+  const more = skipped.length > EVENT_PATHS ? `; and ${skipped.length - EVENT_PATHS} more` : '';
+  const count = skipped.length === 1 ? '1 path' : `${skipped.length} paths`;
+  store.events.add({
+    kind: 'dataset_incomplete', severity: 'warning',
+    message: `dataset ${dataset.path}: version ${version.hash.slice(0, 19)}… leaves out ${count}: ${listed}${more}. `
+      + `Replace them with regular files inside the folder or remove them; \`keel dataset show ${abs}\` lists them.`,
+    data: { datasetId: dataset.id, versionId: version.id, skipped: skipped.length },
+  });
 }
 
 async function statDataset(abs: string): Promise<BigIntStats> {
@@ -125,13 +145,13 @@ async function statDataset(abs: string): Promise<BigIntStats> {
 function datasetKind(abs: string, stats: BigIntStats): 'file' | 'folder' {
   if (stats.isFile()) return 'file';
   if (stats.isDirectory()) return 'folder';
-  throw new RpcError(ErrorCode.Io, `dataset ${abs} is not a regular file or folder`, { path: abs });
+  throw new RpcError(ErrorCode.Io, `dataset ${abs} is not a regular file or folder; Keel reads only files and folders. Replace it with one.`, { path: abs });
 }
 
 async function hashDataset(deps: TrackDatasetDeps, abs: string, onProgress: (p: Omit<DatasetProgress, 'phase'>) => void): Promise<TreeHash> {
   try {
     return await hashTree(abs, {
-      cache: deps.hashCache, pool: deps.hasher, ignore: deps.ignore ?? defaultDatasetIgnore,
+      cache: deps.hashCache, pool: deps.hasher, ignore: deps.ignore ?? defaultDatasetIgnore, what: 'dataset folder',
       signal: deps.signal, onProgress, racyWindowMs: deps.racyWindowMs,
     });
   } catch (err) {

@@ -202,7 +202,7 @@ void test('FIFOs are skipped without blocking, ignored folders are not entered',
     ignore: (rel, isDir) => { seen.push(`${rel}${isDir ? '/' : ''}`); return isDir && (rel === '.git' || rel.endsWith('node_modules')); },
   });
   assert.deepEqual(tree.files.map((f) => f.path), ['keep.txt']);
-  assert.deepEqual(tree.skipped, [{ path: 'pipe', kind: 'not-regular-file', reason: 'not a regular file (device, socket or FIFO)' }]);
+  assert.deepEqual(tree.skipped, [{ path: 'pipe', kind: 'not-regular-file', reason: 'a FIFO (named pipe), not a regular file' }]);
   assert.deepEqual(seen.sort(), ['.git/', 'keep.txt', 'node_modules/', 'pipe']);
 });
 

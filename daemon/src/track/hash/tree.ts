@@ -7,8 +7,9 @@
  *   counts as its target's content under the symlink's own path.
  * - A single file's hash is its content hash, so a one-file dataset's version id does not
  *   depend on its name; its manifest has one entry named after the file.
+ * - Symlinks are followed only while their real target stays inside the folder (walk.ts).
  * - Paths that cannot be included (deleted or changed while hashing, unreadable, loops,
- *   FIFOs) are listed in `skipped`; the hash covers `files` only, so a caller should treat a
+ *   FIFOs, links leaving the folder, entries past the walk's limit) are listed in `skipped`; the hash covers `files` only, so a caller should treat a
  *   non-empty `skipped` as an incomplete version.
  */
 import type { BigIntStats } from 'node:fs';
@@ -40,6 +41,10 @@ export interface HashTreeOptions {
   cache: HashCache;
   pool: FileHasher;
   ignore?: IgnoreRule;
+  /** What the folder is, for skip reasons ("dataset folder"); see walk.ts. */
+  what?: string;
+  /** Entries a folder walk looks at before it stops (walk.ts DEFAULT_MAX_ENTRIES). */
+  maxEntries?: number;
   /** Called after every chunk and every file; often, so throttle before sending it anywhere. */
   onProgress?: (progress: TreeProgress) => void;
   signal?: AbortSignal;
@@ -82,7 +87,9 @@ export async function hashTree(root: string, opts: HashTreeOptions): Promise<Tre
   }
   if (rootStats.isFile()) return hashSingleFile(root, rootStats, opts);
   if (!rootStats.isDirectory()) throw new Error(`cannot hash ${root}: not a regular file or folder`);
-  const walked = await walkFolder(root, rootStats, { ignore: opts.ignore, signal: opts.signal });
+  const walked = await walkFolder(root, rootStats, {
+    ignore: opts.ignore, signal: opts.signal, what: opts.what, maxEntries: opts.maxEntries,
+  });
   const { files, skipped } = await hashFiles(walked.files, opts);
   const sorted = sortEntries(files);
   return summarize(manifestHash(sorted), sorted, sortEntries([...walked.skipped, ...skipped]));

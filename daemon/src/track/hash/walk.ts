@@ -1,15 +1,17 @@
 /**
- * Lists the files of a folder for hashing: follows symlinks (to files: their target's
- * content; to folders: each folder once), never loops, and turns every problem with a single
- * entry into a `skipped` record instead of an exception.
+ * Lists the files of a folder for hashing: follows symlinks that stay inside the folder (to
+ * files: their target's content; to folders: each folder once; see links.ts for the rule and
+ * its Hugging Face cache exception), never loops, stops after a number of entries, and turns
+ * every problem with a single entry into a `skipped` record instead of an exception.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileIdentity } from './cache.ts';
 import type { FileIdentity } from './cache.ts';
 import { forEachLimited } from './concurrency.ts';
 import { errorCode } from './file-hash.ts';
+import { linkBoundary, targetOutside } from './links.ts';
 import { sortEntries } from './manifest.ts';
 
 /** Why a path is not part of a hashed folder. */
@@ -20,7 +22,11 @@ export type SkipKind =
   | 'duplicate-dir'
   | 'broken-symlink'
   | 'not-regular-file'
-  | 'changed';
+  | 'changed'
+  /** A symlink whose real target is outside the folder (links.ts). */
+  | 'outside-link'
+  /** The walk stopped at its entry limit; this path and everything after it is left out. */
+  | 'walk-limit';
 
 /** A path left out of a hash, with the reason in words. */
 export interface SkippedPath {
@@ -45,9 +51,25 @@ export interface WalkResult {
   skipped: SkippedPath[];
 }
 
+/** Options of walkFolder. */
+export interface WalkOptions {
+  ignore?: IgnoreRule;
+  signal?: AbortSignal;
+  /** What the folder is, for reasons: "link leaves the dataset folder: -> /". Default "folder". */
+  what?: string;
+  /** Entries (files, folders, links) looked at before the walk stops; default {@link DEFAULT_MAX_ENTRIES}. */
+  maxEntries?: number;
+}
+
 interface WalkState {
   ignore: IgnoreRule | undefined;
   signal: AbortSignal | undefined;
+  what: string;
+  /** Real folder that symlinks must stay in. */
+  boundary: string;
+  /** Entries left before the walk stops. */
+  budget: number;
+  maxEntries: number;
   /** dev:ino of every folder walked so far → its relative path ('' for the root). */
   visited: Map<string, string>;
   result: WalkResult;
@@ -56,15 +78,19 @@ interface WalkState {
 /** Parallel stats per folder: enough to hide latency, few enough to leave file handles free. */
 const STAT_CONCURRENCY = 32;
 
+/** A million entries: far past any dataset folder a profile or a manifest row per file suits. */
+export const DEFAULT_MAX_ENTRIES = 1_000_000;
+
 /** Walks the folder `root`, whose own stat the caller already has. */
-export async function walkFolder(
-  root: string,
-  rootStats: BigIntStats,
-  opts: { ignore?: IgnoreRule; signal?: AbortSignal } = {},
-): Promise<WalkResult> {
+export async function walkFolder(root: string, rootStats: BigIntStats, opts: WalkOptions = {}): Promise<WalkResult> {
+  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const state: WalkState = {
     ignore: opts.ignore,
     signal: opts.signal,
+    what: opts.what ?? 'folder',
+    boundary: linkBoundary(await realpath(root)),
+    budget: maxEntries,
+    maxEntries,
     visited: new Map([[dirKey(rootStats), '']]),
     result: { files: [], skipped: [] },
   };
@@ -81,6 +107,7 @@ function dirKey(stats: BigIntStats): string {
 async function walkEntries(
   state: WalkState, absDir: string, relDir: string, unsorted: Dirent[], ancestors: Set<string>,
 ): Promise<void> {
+  if (!spend(state, relDir, unsorted.length)) return;
   const entries = sortEntries(unsorted.map((entry) => ({ entry, path: entry.name }))).map((e) => e.entry);
   const stats = new Array<BigIntStats | Error>(entries.length);
   await forEachLimited(entries, STAT_CONCURRENCY, async (entry, i) => {
@@ -97,10 +124,39 @@ async function walkEntries(
     if (state.ignore?.(relPath, isDir)) continue;
     const absPath = join(absDir, entry.name);
     if (entryStats instanceof Error) skipUnstattable(state, relPath, entry, entryStats);
+    else if (entry.isSymbolicLink() && (await leavesFolder(state, absPath, relPath))) continue;
     else if (entryStats.isFile()) state.result.files.push({ relPath, absPath, identity: fileIdentity(entryStats) });
     else if (isDir) await enterFolder(state, absPath, relPath, entryStats, ancestors);
-    else skip(state, relPath, 'not-regular-file', 'not a regular file (device, socket or FIFO)');
+    else skip(state, relPath, 'not-regular-file', `${fileType(entryStats)}, not a regular file`);
+    if (state.budget < 0) return;
   }
+}
+
+/** Takes `count` entries from the walk's budget; false (and one `walk-limit` skip) once it is spent. */
+function spend(state: WalkState, relDir: string, count: number): boolean {
+  if (state.budget < 0) return false;
+  state.budget -= count;
+  if (state.budget >= 0) return true;
+  skip(state, relDir === '' ? '.' : relDir, 'walk-limit',
+    `more than ${state.maxEntries} entries: the walk stopped here, and the rest of the ${state.what} is left out`);
+  return false;
+}
+
+/** A link whose real target is outside the boundary is skipped with where it leads. */
+async function leavesFolder(state: WalkState, absPath: string, relPath: string): Promise<boolean> {
+  const target = await targetOutside(absPath, state.boundary);
+  if (target === undefined) return false;
+  skip(state, relPath, 'outside-link', `link leaves the ${state.what}: -> ${target}`);
+  return true;
+}
+
+/** What a stat that is not a file or folder is, in words. */
+function fileType(st: BigIntStats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a file or folder';
 }
 
 /** Enters a folder unless it is an ancestor (a symlink loop) or was already walked. */

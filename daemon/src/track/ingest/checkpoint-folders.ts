@@ -70,16 +70,22 @@ async function ingestCheckpointFolder(ctx: IngestContext, folder: CheckpointFold
     markPending(ctx, rules, folder.path, look.fingerprint);
     return;
   }
+  if (look.limitHit !== undefined) addIssue(ctx, folder.path, look.limitHit);
   const tree = await hashTree(folder.path, {
     cache: rules.hashCache,
     pool: rules.hasher,
+    what: 'checkpoint folder',
     ...(topOnly ? { ignore: (rel: string, isDir: boolean) => isDir || isRunRecordFile(rel) } : {}),
   });
   const again = await lookAtFolder(folder.path, topOnly);
-  if (again.fingerprint !== look.fingerprint || tree.skipped.length > 0) {
+  // Files deleted or changed while hashed: still being written, look again later. Anything
+  // else left out (a link leaving the folder, a FIFO) will not change by waiting: the
+  // checkpoint is registered without it, and the run's issues say what was left out.
+  if (again.fingerprint !== look.fingerprint || tree.skipped.some((s) => s.kind === 'deleted' || s.kind === 'changed')) {
     markPending(ctx, rules, folder.path, again.fingerprint);
     return;
   }
+  for (const s of tree.skipped) addIssue(ctx, join(folder.path, s.path), `left out of the checkpoint: ${s.reason}`);
   const step = await checkpointStep(folder, look, run);
   const base = await baseModelLocation(ctx, folder, look);
   const changed = ctx.store.transaction(() => {

@@ -78,7 +78,7 @@ describe('RunIngester on event files and line logs', () => {
     let text = '';
     for (let step = 1; step <= 10; step++) text += `Step ${step} | loss:${(2.5 - step / 20).toFixed(4)} lr:3e-05 tokens_per_second_per_gpu:1532.${step} \n`;
     writeFileSync(log, `${text}Step 11 | loss:1.9`);
-    assert.equal(looksLikeRunDir(dir), true);
+    assert.equal(await looksLikeRunDir(dir), true);
     const first = await ingester.ingestRunDir(dir, { projectId: null, source: 'watch' });
     assert.deepEqual([first.issues, first.pending], [[], [join(dir, 'epoch_0')]]);
     assert.equal(total(store, first.runId), 30);
@@ -133,15 +133,15 @@ describe('RunIngester on event files and line logs', () => {
     assert.deepEqual([store.runs.get(other.id)?.outputDir, store.runs.findByOutputDir(dir)?.id], [join(tmp, 'elsewhere'), run.id]);
   });
 
-  it('tells run folders from other folders', () => {
+  it('tells run folders from other folders', async () => {
     const data = join(tmp, 'data');
     mkdirSync(data);
     writeFileSync(join(data, 'train.jsonl'), '{"text": "hello"}\n');
-    assert.equal(looksLikeRunDir(data), false);
-    assert.equal(looksLikeRunDir(join(tmp, 'resumed')), true);
-    assert.equal(looksLikeRunDir(join(tmp, 'custom-loop')), true);
+    assert.equal(await looksLikeRunDir(data), false);
+    assert.equal(await looksLikeRunDir(join(tmp, 'resumed')), true);
+    assert.equal(await looksLikeRunDir(join(tmp, 'custom-loop')), true);
     mkdirSync(join(data, 'checkpoint-10'));
-    assert.equal(looksLikeRunDir(data), true);
-    assert.equal(looksLikeRunDir(join(tmp, 'missing')), false);
+    assert.equal(await looksLikeRunDir(data), true);
+    assert.equal(await looksLikeRunDir(join(tmp, 'missing')), false);
   });
 });

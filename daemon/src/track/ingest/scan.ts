@@ -3,7 +3,6 @@
  * checkpoints, and whether the run looks finished. Names and folder listings only; no file
  * content is read here.
  */
-import { readdirSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -133,15 +132,23 @@ function otherWeightsFolder(children: Dirent[]): boolean {
   return holdsWeights(names) || children.some((c) => c.isDirectory() && c.name === 'adapter_model');
 }
 
+/** What {@link looksLikeRunDir} looks for, in words (for messages that refuse a folder). */
+export const RUN_DIR_MARKERS = 'trainer_state.json, checkpoint-N/ (or epoch_N/, last-checkpoint/), metrics.jsonl, '
+  + 'TensorBoard event files (events.out.tfevents.*, up to 4 folders deep), a torchtune log_*.txt or HF *_results.json';
+
+/** Folders {@link looksLikeRunDir} lists at most: it answers a yes/no question, not a scan. */
+const LOOK_MAX_FOLDERS = 2_000;
+
 /**
  * True when `dir` looks like a training output folder: it holds `trainer_state.json`,
  * `checkpoint-N/`, `epoch_N/`, `last-checkpoint/`, `metrics.jsonl`, a torchtune `log_*.txt`,
- * HF `*_results.json`, or TensorBoard event files anywhere below (a few levels deep).
+ * HF `*_results.json`, or TensorBoard event files anywhere below (a few levels deep). It
+ * lists at most {@link LOOK_MAX_FOLDERS} folders, asynchronously, and follows no links.
  */
-export function looksLikeRunDir(dir: string): boolean {
+export async function looksLikeRunDir(dir: string): Promise<boolean> {
   let entries: Dirent[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    entries = await readdir(dir, { withFileTypes: true });
   } catch {
     return false;
   }
@@ -150,21 +157,26 @@ export function looksLikeRunDir(dir: string): boolean {
       || e.name.startsWith('events.out.tfevents.') || hfResultsKind(e.name) !== undefined)) return true;
     if (e.isDirectory() && namedCheckpoint(dir, e.name) !== undefined) return true;
   }
-  return hasEventFileBelow(dir, entries, 1);
+  return hasEventFileBelow(dir, entries);
 }
 
-function hasEventFileBelow(dir: string, entries: Dirent[], depth: number): boolean {
-  if (depth > 4) return false;
-  for (const e of entries) {
-    if (!e.isDirectory() || e.name.startsWith('.') || SKIP_DIRS.has(e.name)) continue;
-    let children: Dirent[];
-    try {
-      children = readdirSync(join(dir, e.name), { withFileTypes: true });
-    } catch {
-      continue;
+/** Breadth-first, so a shallow event file is found before the folder budget is spent. */
+async function hasEventFileBelow(dir: string, entries: Dirent[]): Promise<boolean> {
+  let level: { path: string; entries: Dirent[] }[] = [{ path: dir, entries }];
+  let listed = 0;
+  for (let depth = 1; depth <= 4 && level.length > 0; depth++) {
+    const next: typeof level = [];
+    for (const folder of level) {
+      for (const e of folder.entries) {
+        if (!e.isDirectory() || e.name.startsWith('.') || SKIP_DIRS.has(e.name)) continue;
+        if (++listed > LOOK_MAX_FOLDERS) return false;
+        const path = join(folder.path, e.name);
+        const children = await readdir(path, { withFileTypes: true }).catch(() => [] as Dirent[]);
+        if (children.some((c) => c.isFile() && (c.name.startsWith('events.out.tfevents.') || isTorchtuneLogFile(c.name)))) return true;
+        next.push({ path, entries: children });
+      }
     }
-    if (children.some((c) => c.isFile() && (c.name.startsWith('events.out.tfevents.') || isTorchtuneLogFile(c.name)))) return true;
-    if (hasEventFileBelow(join(dir, e.name), children, depth + 1)) return true;
+    level = next;
   }
   return false;
 }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { InputFileError } from '../input-file.ts';
 import { MAX_JSON_BYTES, profileDataset } from './profile.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-profile-'));
@@ -138,6 +140,15 @@ void test('a folder is refused; abort rejects with the signal reason', async () 
     profileDataset(big, { signal: midway.signal, onProgress: () => midway.abort() }),
     (error: unknown) => error instanceof Error && error.name === 'AbortError',
   );
+});
+
+void test('a FIFO or a device is refused at once, never opened blocking', { timeout: 10_000 }, async () => {
+  const fifo = path.join(dir, 'pipe.jsonl');
+  execFileSync('mkfifo', [fifo]);
+  await assert.rejects(profileDataset(fifo), (e: unknown) => e instanceof InputFileError && e.reason === 'not-regular' && /is a FIFO \(named pipe\)/.test(e.message));
+  const zero = path.join(dir, 'zero.jsonl');
+  symlinkSync('/dev/zero', zero);
+  await assert.rejects(profileDataset(zero), (e: unknown) => e instanceof InputFileError && /is a character device/.test(e.message));
 });
 
 void test('memory stays bounded on a ~50 MB generated JSONL (rss delta reported)', async () => {

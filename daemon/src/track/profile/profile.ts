@@ -5,12 +5,15 @@
  * Line- and record-based formats (JSONL, CSV, TSV, text) are streamed in 1 MiB chunks, so a
  * 2 GB file is profiled in bounded memory. A JSON document has to be parsed whole, so it is
  * only profiled up to {@link MAX_JSON_BYTES}.
+ *
+ * The file is opened once, non-blocking and fstat-checked (input-file.ts), and every read
+ * goes through that handle: a FIFO or device put in a file's place is refused, never waited
+ * on (a blocking open of a FIFO would hold one of libuv's four threads forever).
  */
-import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { createXXHash64 } from 'hash-wasm';
-import { open, stat } from 'node:fs/promises';
-import { ErrorCode, RpcError } from '../../protocol/errors.ts';
 import { findJsonSyntaxError, lineColumnAt } from '../config/json-syntax.ts';
+import { openRegularFile } from '../input-file.ts';
 import { CsvReader, type CsvRecord } from './csv.ts';
 import { detectFormat } from './detect.ts';
 import { LineSplitter, MAX_LINE_BYTES } from './lines.ts';
@@ -25,28 +28,43 @@ const CHUNK_BYTES = 1024 * 1024;
 const HEAD_BYTES = 64 * 1024;
 
 /**
- * Profiles the dataset file at `filePath`. Rejects for a folder (profile its files one by
- * one), for I/O errors, and with `signal.reason` when aborted; bad records never reject.
+ * Profiles the dataset file at `filePath`. Rejects for anything but a regular file (a folder:
+ * profile its files one by one; a FIFO or device: never read), for I/O errors, and with
+ * `signal.reason` when aborted; bad records never reject.
  */
 export async function profileDataset(filePath: string, options: ProfileOptions = {}): Promise<DatasetProfile> {
   options.signal?.throwIfAborted();
-  const info = await stat(filePath);
-  if (info.isDirectory()) throw new RpcError(ErrorCode.Io, `${filePath} is a folder: profile the files in it one by one`);
-  const detected = detectFormat(filePath, await readHead(filePath));
+  const { handle, stats } = await openRegularFile(filePath, 'dataset file');
+  try {
+    return await profileOpenFile(handle, filePath, stats.size, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function profileOpenFile(handle: FileHandle, filePath: string, size: number, options: ProfileOptions): Promise<DatasetProfile> {
+  const detected = detectFormat(filePath, await readHead(handle));
   const builder = new ProfileBuilder(detected.format, await rowHashes());
   if (detected.note !== undefined) builder.addNote(detected.note);
+  const file: OpenFile = { handle, size };
   switch (detected.format) {
     case 'binary':
-      options.onProgress?.(info.size, info.size);
-      return builder.build(info.size);
+      options.onProgress?.(size, size);
+      return builder.build(size);
     case 'json':
-      return profileJsonDocument(filePath, info.size, builder, options);
+      return profileJsonDocument(file, builder, options);
     case 'csv':
     case 'tsv':
-      return builder.build(await profileCsv(filePath, info.size, detected.format === 'csv' ? ',' : '\t', builder, options));
+      return builder.build(await profileCsv(file, detected.format === 'csv' ? ',' : '\t', builder, options));
     default:
-      return builder.build(await profileLines(filePath, info.size, detected.format === 'jsonl', builder, options));
+      return builder.build(await profileLines(file, detected.format === 'jsonl', builder, options));
   }
+}
+
+/** The open dataset file and its size when it was opened. */
+interface OpenFile {
+  handle: FileHandle;
+  size: number;
 }
 
 /** Duplicate detection with xxHash64 (WebAssembly): about 3x faster per row than SHA-1 here. */
@@ -55,36 +73,33 @@ async function rowHashes(): Promise<RowHashes> {
   return new RowHashes((row) => hasher.init().update(row).digest('binary'));
 }
 
-async function readHead(filePath: string): Promise<Buffer> {
-  const handle = await open(filePath, 'r');
-  try {
-    const buffer = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+async function readHead(handle: FileHandle): Promise<Buffer> {
+  const buffer = Buffer.alloc(HEAD_BYTES);
+  const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+  return buffer.subarray(0, bytesRead);
 }
 
-/** Streams the file through `onChunk`; returns the bytes read. */
-async function streamFile(filePath: string, total: number, options: ProfileOptions, onChunk: (chunk: Buffer) => void): Promise<number> {
-  const stream = createReadStream(filePath, { highWaterMark: CHUNK_BYTES, signal: options.signal });
+/** Streams the file from its start through `onChunk` (each chunk a fresh buffer); returns the bytes read. */
+async function streamFile(file: OpenFile, options: ProfileOptions, onChunk: (chunk: Buffer) => void): Promise<number> {
   let bytesRead = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    bytesRead += chunk.length;
-    onChunk(chunk);
-    options.onProgress?.(bytesRead, Math.max(total, bytesRead));
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    const { bytesRead: n } = await file.handle.read(chunk, 0, CHUNK_BYTES, bytesRead);
+    if (n === 0) return bytesRead;
+    bytesRead += n;
+    onChunk(chunk.subarray(0, n));
+    options.onProgress?.(bytesRead, Math.max(file.size, bytesRead));
   }
-  return bytesRead;
 }
 
 /** JSON Lines (one JSON value per line) or plain text (one row per line). */
-function profileLines(filePath: string, total: number, json: boolean, builder: ProfileBuilder, options: ProfileOptions): Promise<number> {
+function profileLines(file: OpenFile, json: boolean, builder: ProfileBuilder, options: ProfileOptions): Promise<number> {
   const splitter = new LineSplitter({
     line: (bytes, lineNumber) => (json ? addJsonLine(builder, bytes, lineNumber) : addTextLine(builder, bytes)),
     tooLong: (lineNumber) => builder.addInvalid(lineNumber, `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB; skipped`),
   });
-  return streamFile(filePath, total, options, (chunk) => splitter.push(chunk)).then((bytes) => {
+  return streamFile(file, options, (chunk) => splitter.push(chunk)).then((bytes) => {
     splitter.end();
     return bytes;
   });
@@ -126,14 +141,15 @@ function topLevelFields(value: unknown): RowField[] {
 }
 
 /** A whole JSON document: an array of records, or one object as a single record. */
-async function profileJsonDocument(filePath: string, size: number, builder: ProfileBuilder, options: ProfileOptions): Promise<DatasetProfile> {
+async function profileJsonDocument(file: OpenFile, builder: ProfileBuilder, options: ProfileOptions): Promise<DatasetProfile> {
+  const size = file.size;
   if (size > MAX_JSON_BYTES) {
     builder.addNote(`too large to profile: a JSON document is parsed whole, and this one is over ${MAX_JSON_BYTES / 1024 / 1024} MiB (JSON Lines has no limit)`);
     options.onProgress?.(size, size);
     return builder.build(size, true);
   }
   const chunks: Buffer[] = [];
-  const bytes = await streamFile(filePath, size, options, (chunk) => {
+  const bytes = await streamFile(file, options, (chunk) => {
     chunks.push(chunk);
   });
   const text = Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
@@ -159,7 +175,7 @@ async function profileJsonDocument(filePath: string, size: number, builder: Prof
 }
 
 /** CSV/TSV with a header row; every later record must have as many fields as the header. */
-async function profileCsv(filePath: string, total: number, delimiter: ',' | '\t', builder: ProfileBuilder, options: ProfileOptions): Promise<number> {
+async function profileCsv(file: OpenFile, delimiter: ',' | '\t', builder: ProfileBuilder, options: ProfileOptions): Promise<number> {
   let header: string[] | undefined;
   const reader = new CsvReader(delimiter, (record) => {
     if (isBlank(record)) builder.addEmpty();
@@ -168,7 +184,7 @@ async function profileCsv(filePath: string, total: number, delimiter: ',' | '\t'
   });
   // Streaming decode keeps a UTF-8 character that straddles two chunks whole; the BOM is dropped.
   const decoder = new TextDecoder('utf-8');
-  const bytes = await streamFile(filePath, total, options, (chunk) => reader.push(decoder.decode(chunk, { stream: true })));
+  const bytes = await streamFile(file, options, (chunk) => reader.push(decoder.decode(chunk, { stream: true })));
   reader.push(decoder.decode());
   reader.end();
   return bytes;

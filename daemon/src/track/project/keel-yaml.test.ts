@@ -160,3 +160,14 @@ void test('the init template parses back cleanly and keeps awkward names intact'
   assert.equal(withJobs.project.train?.command, 'axolotl train {config}');
   assert.deepEqual(withJobs.project.train?.env, { WANDB_MODE: 'offline' });
 });
+
+void test('a glob Keel cannot use is an error at its own line and column; the valid globs are kept', () => {
+  const bomb = `data/${'{a,b}'.repeat(20)}`;
+  const text = `name: p\ndatasets:\n  - data/*.jsonl\n  - data/{a,b\nconfigs:\n  - "${bomb}"\n  - configs/*.yaml\n`;
+  const { errors, project } = parseProjectFile(text, 'keel.yaml');
+  assert.deepEqual(errors.map((e) => [e.path, e.line, e.column]), [['datasets[1]', 4, 5], ['configs[0]', 6, 5]]);
+  assert.match(errors[0]?.message ?? '', /^datasets\[1\] "data\/\{a,b" has a "\{" that is never closed \(character 6\); write \{a,b\} or escape it as \\\{$/);
+  assert.match(errors[1]?.message ?? '', /expands to more than 256 patterns/);
+  assert.deepEqual(project.datasets, ['data/*.jsonl']);
+  assert.deepEqual(project.configs, ['configs/*.yaml']);
+});

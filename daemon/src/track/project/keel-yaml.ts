@@ -6,6 +6,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Pair, type Scalar } from 'yaml';
 import { didYouMean } from '../config/suggest.ts';
 import { COMMAND_PLACEHOLDERS, findPlaceholders, isCommandPlaceholder } from './command-template.ts';
+import { globProblem } from '../watch/glob.ts';
 
 /** How to run one kind of job (`train` or `eval`). */
 export interface JobCommand {
@@ -165,9 +166,16 @@ class ProjectFileReader {
       if (isAlias(item)) this.error(item, path, `"*${item.source}" is read as a YAML alias: quote globs that start with * ("${'*' + item.source}")`);
       else if (glob === undefined) this.error(item, path, `${path} must be a glob string`);
       else if (glob.trim() === '') this.error(item, path, `${path} is empty`);
-      else globs.push(glob.trim());
+      else this.checkGlob(item, path, glob.trim(), globs);
     });
     return globs;
+  }
+
+  /** A glob Keel cannot use (unbalanced braces, a brace bomb, too long) is an error at its own line; the others stay. */
+  private checkGlob(item: unknown, path: string, glob: string, globs: string[]): void {
+    const problem = globProblem(glob);
+    if (problem === undefined) globs.push(glob);
+    else this.error(item, path, `${path} "${glob.length > 80 ? `${glob.slice(0, 80)}…` : glob}" ${problem}`);
   }
 
   private readJob(key: 'train' | 'eval', node: unknown): void {

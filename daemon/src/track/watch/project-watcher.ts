@@ -6,7 +6,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { relative, sep } from 'node:path';
 import type { KeelProject } from '../project/keel-yaml.ts';
-import { compileGlob, matchesAny, matchingAncestor, type CompiledGlob } from './glob.ts';
+import { compileGlobs, matchesAny, matchingAncestor, type CompiledGlob, type GlobError } from './glob.ts';
 import { isIgnoredPath } from './expand.ts';
 
 export type TrackedKind = 'dataset' | 'config' | 'run' | 'eval' | 'project-file';
@@ -25,8 +25,12 @@ export interface ProjectGlobs {
   ignore: CompiledGlob[];
 }
 
-export function compileProjectGlobs(p: KeelProject): ProjectGlobs {
-  const c = (xs: readonly string[]): CompiledGlob[] => xs.map(compileGlob);
+/**
+ * Compiles a project's globs. keel.yaml reading already turned unusable globs into errors; a
+ * project stored by an older daemon may still hold one, which is left out and reported.
+ */
+export function compileProjectGlobs(p: KeelProject, onInvalid: (err: GlobError) => void = () => {}): ProjectGlobs {
+  const c = (xs: readonly string[]): CompiledGlob[] => compileGlobs(xs, onInvalid);
   return { datasets: c(p.datasets), configs: c(p.configs), outputs: c(p.outputs), evals: c(p.evals), ignore: c(p.ignore) };
 }
 
