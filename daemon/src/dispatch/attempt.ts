@@ -74,7 +74,7 @@ async function writeJobDir(ctx: DispatchContext, run: Run, job: Job, host: strin
 }
 
 async function stageJobDir(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec, workspace: string, dataVersions: string[], staging: string): Promise<void> {
-  const keel = projectSpec(spec.projectRoot);
+  const keel = await projectSpec(spec.projectRoot);
   const template = spec.kind === 'eval' ? keel.eval : keel.train;
   if (!template) throw new Error(`keel.yaml has no ${spec.kind}.command`);
   const outputDir = `${job.jobDir}/outputs`;

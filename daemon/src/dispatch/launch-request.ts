@@ -10,7 +10,7 @@ import type { Store } from '../store/index.ts';
 import { parseTrainingConfig } from '../track/config/parse.ts';
 import { applyOverrides, renderConfig } from '../track/config/overrides.ts';
 import { flattenParams } from '../track/config/flatten.ts';
-import { readProjectFile } from '../projects/record-project.ts';
+import { readProjectFileAsync } from '../projects/record-project.ts';
 import type { KeelProject } from '../track/project/keel-yaml.ts';
 import { trackConfig } from '../track/config/track-config.ts';
 
@@ -52,8 +52,9 @@ function projectFor(store: Store, path: string): { id: string; root: string } {
   return { id: p.id, root: p.root };
 }
 
-export function projectSpec(root: string): KeelProject {
-  const read = readProjectFile(root);
+/** The project's keel.yaml, read and parsed off the main path (capped, regular files only). */
+export async function projectSpec(root: string): Promise<KeelProject> {
+  const read = await readProjectFileAsync(root);
   if (!read.project) {
     throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${root} has errors:\n${read.errors.join('\n')}`, { errors: read.errors });
   }
@@ -69,7 +70,7 @@ export async function prepareLaunch(store: Store, input: LaunchInput): Promise<R
   if (!existsSync(abs)) throw new RpcError(ErrorCode.NotFound, `no config file at ${abs}`);
   const real = realpathSync(abs);
   const project = projectFor(store, real);
-  const keel = projectSpec(project.root);
+  const keel = await projectSpec(project.root);
   if (!keel.train?.command) {
     throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${project.root} has no train.command; add one, e.g. train: {command: "python3 train.py --config {config} --output-dir {output_dir}"}`);
   }

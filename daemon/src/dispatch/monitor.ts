@@ -13,7 +13,7 @@ import { registerRemoteCheckpoints } from './artifacts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { HostRecord } from './hosts.ts';
 import { checkAlerts, GpuIdleWatch } from './alerts.ts';
-import { readProjectFile } from '../projects/record-project.ts';
+import { readProjectFileAsync } from '../projects/record-project.ts';
 import { ensurePrivateDir } from '../home/paths.ts';
 
 /** Exit code run.sh uses when a GPU was leased to another job: nothing ran, requeue. */
@@ -190,7 +190,7 @@ export class Monitor {
     }
     if (exitCode === 0) {
       this.d.setStatus(run.id, 'succeeded', { exitCode: 0 });
-      this.afterSuccess(host, run);
+      await this.afterSuccess(host, run);
     } else {
       this.d.setStatus(run.id, 'failed', { exitCode, reason: p.error ?? `exit code ${exitCode}` });
     }
@@ -221,11 +221,11 @@ export class Monitor {
   }
 
   /** Eval after train: the best (else the last) checkpoint gets the project's eval command. */
-  private afterSuccess(host: HostRecord, run: Run): void {
+  private async afterSuccess(host: HostRecord, run: Run): Promise<void> {
     const spec = this.d.ctx.launchSpec(run.id);
     if (spec.kind !== 'train') return;
     // keel.yaml is re-read: an eval command added after the launch still counts.
-    if (!readProjectFile(spec.projectRoot).project?.eval?.command) return;
+    if (!(await readProjectFileAsync(spec.projectRoot)).project?.eval?.command) return;
     const best = this.d.store.checkpoints.bestOrLatest(run.id);
     if (!best) return;
     this.d.launchEval(run, best, spec, host.name);

@@ -52,7 +52,7 @@ export function synced(ctx: DispatchContext, run: Run, job: Job, host: string, w
 
 /** Ships the project's code (once per snapshot) and returns its folder on the host. */
 export async function shipCode(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec): Promise<string> {
-  const keel = projectSpec(spec.projectRoot);
+  const keel = await projectSpec(spec.projectRoot);
   const snap = await shippedCode(spec.projectRoot, keel, { hasher: ctx.pool, hashCache: ctx.store.fileHashes });
   if (snap.totalBytes > LARGE_SNAPSHOT_BYTES) {
     ctx.alert(run.id, 'large_sync', 'warning', `the code snapshot is ${(snap.totalBytes / 1e6).toFixed(0)} MB; add large files to .keelignore or keel.yaml datasets`);
