@@ -1,0 +1,15 @@
+/**
+ * The parse worker's tasks: what each takes, returns and streams. Shared by the pool (types
+ * only) and the worker (implementations in worker-tasks.ts).
+ */
+import type { ParsedConfigFile } from '../track/config/config-file.ts';
+import type { ProjectFileResult } from '../track/project/keel-yaml.ts';
+
+/** Task kind → its argument, result and streamed batch types. */
+// A type alias (not an interface) so it fits WorkerPool's Record<string, TaskSpec> bound.
+export type ParseTasks = {
+  /** Read and parse a training config file. */
+  config: { args: { path: string }; result: ParsedConfigFile; batch: never };
+  /** Parse keel.yaml text (read by the caller). */
+  'project-file': { args: { text: string; fileName: string }; result: ProjectFileResult; batch: never };
+};

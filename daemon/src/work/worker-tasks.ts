@@ -1,0 +1,17 @@
+/** The parse worker's task implementations (run inside the worker only). */
+import { readConfigFile } from '../track/config/config-file.ts';
+import { parseProjectFile } from '../track/project/keel-yaml.ts';
+import type { ParseTasks } from './task-types.ts';
+
+/** Sends one batch to the daemon and resolves once it was handled (backpressure). */
+export type Emit<B> = (batch: B, transfer?: ArrayBuffer[]) => Promise<void>;
+
+type Implementations = {
+  [K in 'config' | 'project-file']: (args: ParseTasks[K]['args'], emit: Emit<ParseTasks[K]['batch']>) => Promise<ParseTasks[K]['result']> | ParseTasks[K]['result'];
+};
+
+/** Every task the worker runs, by kind. */
+export const WORKER_TASKS: Implementations = {
+  config: ({ path }) => readConfigFile(path),
+  'project-file': ({ text, fileName }) => parseProjectFile(text, fileName),
+};
