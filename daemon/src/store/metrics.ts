@@ -60,12 +60,14 @@ export class MetricStore {
     };
   }
 
-  private seriesId(runId: string, key: string): number {
+  /** The series id of (run, key), created when new; `created` collects the cache keys of new ones. */
+  private seriesId(runId: string, key: string, created: string[]): number {
     const cacheKey = `${runId}\u0000${key}`;
     const cached = this.seriesIds.get(cacheKey);
     if (cached !== undefined) return cached;
     const row = this.stmts.findSeries.get(runId, key) as { id: number } | undefined;
     const id = row ? row.id : Number(this.stmts.addSeries.run(runId, key, Date.now()).lastInsertRowid);
+    if (!row) created.push(cacheKey);
     this.seriesIds.set(cacheKey, id);
     return id;
   }
@@ -78,9 +80,10 @@ export class MetricStore {
   record(runId: string, points: readonly MetricInput[]): number {
     if (points.length === 0) return 0;
     const touched = new Map<number, { added: number; first: number; last: number; min: number | null; max: number | null }>();
-    this.db.transaction(() => {
+    const created: string[] = [];
+    const write = this.db.transaction(() => {
       for (const p of points) {
-        const id = this.seriesId(runId, p.key);
+        const id = this.seriesId(runId, p.key, created);
         const step = Math.trunc(p.step);
         const value = Number.isNaN(p.value) ? null : p.value;
         const wall = p.wallTime ?? null;
@@ -101,8 +104,21 @@ export class MetricStore {
         this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, now });
         this.stmts.setLast.run({ id });
       }
-    })();
+    });
+    try {
+      write();
+    } catch (err) {
+      // The transaction rolled back (disk full, I/O error…): series made inside it are gone,
+      // and a cached id of one would send the next points to a series that does not exist.
+      for (const cacheKey of created) this.seriesIds.delete(cacheKey);
+      throw err;
+    }
     return points.length;
+  }
+
+  /** The run's metric keys. */
+  keys(runId: string): string[] {
+    return this.db.prepare('SELECT key FROM metric_series WHERE run_id = ?').pluck().all(runId) as string[];
   }
 
   /** Summaries of every series of a run, by key. */

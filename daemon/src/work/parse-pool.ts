@@ -6,6 +6,7 @@
  * keep a process alive.
  */
 import type { ParsedConfigFile } from '../track/config/config-file.ts';
+import type { PointBatch, TrainerStateRead } from '../track/formats/trainer-state-file.ts';
 import type { ProjectFileResult } from '../track/project/keel-yaml.ts';
 import { WorkerPool } from './pool.ts';
 import type { ParseTasks } from './task-types.ts';
@@ -15,6 +16,10 @@ import { parseWorkerUrl } from './worker-url.ts';
 export const ParseTimeouts = {
   config: 30_000,
   projectFile: 10_000,
+  /** Per batch of trainer_state points (and for the facts after the last one). */
+  trainerStateBatch: 60_000,
+  /** One top-level number: may scan a multi-GB file to its end when the key comes last. */
+  trainerStateNumber: 300_000,
 } as const;
 
 /** Parse pool settings. */
@@ -57,6 +62,21 @@ export class ParsePool {
    */
   parseProjectFile(text: string, fileName: string): Promise<ProjectFileResult> {
     return this.#pool.run('project-file', { text, fileName }, { file: fileName, what: 'keel.yaml', timeoutMs: this.#timeouts.projectFile });
+  }
+
+  /**
+   * Streams a trainer_state.json: `onBatch` gets its points in batches of about `batchPoints`,
+   * in file order, and the worker reads on only once `onBatch` has resolved (a throw stops
+   * it). Resolves with the facts after the last batch; rejects with FormatError
+   * (E_TRUNCATED: read again later), InputFileError or WorkerLimitError.
+   */
+  streamTrainerState(path: string, onBatch: (batch: PointBatch) => Promise<void>, batchPoints = 5_000): Promise<TrainerStateRead> {
+    return this.#pool.run('trainer-state', { path, batchPoints }, { file: path, what: 'trainer_state.json', timeoutMs: this.#timeouts.trainerStateBatch, onBatch });
+  }
+
+  /** A top-level number (`global_step`) of a trainer_state.json, without reading its log_history; undefined when absent. */
+  readTrainerStateNumber(path: string, key: 'global_step' | 'max_steps'): Promise<number | undefined> {
+    return this.#pool.run('trainer-state-number', { path, key }, { file: path, what: 'trainer_state.json', timeoutMs: this.#timeouts.trainerStateNumber });
   }
 
   /** Stops the workers; running and queued tasks reject. Calling it twice is harmless. */

@@ -3,6 +3,7 @@
  * only) and the worker (implementations in worker-tasks.ts).
  */
 import type { ParsedConfigFile } from '../track/config/config-file.ts';
+import type { PointBatch, TrainerStateRead } from '../track/formats/trainer-state-file.ts';
 import type { ProjectFileResult } from '../track/project/keel-yaml.ts';
 
 /** Task kind → its argument, result and streamed batch types. */
@@ -12,4 +13,8 @@ export type ParseTasks = {
   config: { args: { path: string }; result: ParsedConfigFile; batch: never };
   /** Parse keel.yaml text (read by the caller). */
   'project-file': { args: { text: string; fileName: string }; result: ProjectFileResult; batch: never };
+  /** Stream a trainer_state.json's points in batches, then its facts. */
+  'trainer-state': { args: { path: string; batchPoints: number }; result: TrainerStateRead; batch: PointBatch };
+  /** One top-level number of a trainer_state.json, without reading log_history. */
+  'trainer-state-number': { args: { path: string; key: 'global_step' | 'max_steps' }; result: number | undefined; batch: never };
 };

@@ -1,5 +1,6 @@
 /** The parse worker's task implementations (run inside the worker only). */
 import { readConfigFile } from '../track/config/config-file.ts';
+import { readTrainerStateNumber, streamTrainerStateFile } from '../track/formats/trainer-state-file.ts';
 import { parseProjectFile } from '../track/project/keel-yaml.ts';
 import type { ParseTasks } from './task-types.ts';
 
@@ -7,11 +8,14 @@ import type { ParseTasks } from './task-types.ts';
 export type Emit<B> = (batch: B, transfer?: ArrayBuffer[]) => Promise<void>;
 
 type Implementations = {
-  [K in 'config' | 'project-file']: (args: ParseTasks[K]['args'], emit: Emit<ParseTasks[K]['batch']>) => Promise<ParseTasks[K]['result']> | ParseTasks[K]['result'];
+  [K in keyof ParseTasks]: (args: ParseTasks[K]['args'], emit: Emit<ParseTasks[K]['batch']>) => Promise<ParseTasks[K]['result']> | ParseTasks[K]['result'];
 };
 
 /** Every task the worker runs, by kind. */
 export const WORKER_TASKS: Implementations = {
   config: ({ path }) => readConfigFile(path),
   'project-file': ({ text, fileName }) => parseProjectFile(text, fileName),
+  'trainer-state': ({ path, batchPoints }, emit) =>
+    streamTrainerStateFile(path, { batchPoints }, (batch) => emit(batch, [batch.key.buffer, batch.step.buffer, batch.value.buffer] as ArrayBuffer[])),
+  'trainer-state-number': ({ path, key }) => readTrainerStateNumber(path, key),
 };
