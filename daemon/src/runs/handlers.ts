@@ -5,6 +5,7 @@ import { ErrorCode, RpcError, type Run, type RunSummary } from '../protocol/inde
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
+import { metricPoints, metricsPage, shownSeries } from './metric-answers.ts';
 import { findProject } from '../projects/handlers.ts';
 
 export function findRun(ctx: DaemonContext, ref: string): Run {
@@ -52,7 +53,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       return {
         run,
         params: store.runLinks.params(run.id),
-        metrics: store.metrics.series(run.id),
+        ...shownSeries(store, run.id),
         checkpoints: store.checkpoints.byRun(run.id),
         evals: evalsOfRun(store, run.id),
         config: run.configId ? store.configs.get(run.configId) ?? null : null,
@@ -72,16 +73,8 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       const report = await ctx.tracker.ingestRun(pid, dir, 'import', name ? { name } : {});
       return report;
     },
-    'metrics/get': ({ run: ref, key, maxPoints, fromStep, toStep }) => {
-      const run = findRun(ctx, ref);
-      const range = { ...(fromStep !== undefined ? { fromStep } : {}), ...(toStep !== undefined ? { toStep } : {}) };
-      const r = store.metrics.downsample(run.id, key, maxPoints ?? 2000, range);
-      if (r.total === 0 && !store.metrics.series(run.id).some((s) => s.key === key)) {
-        const keys = store.metrics.series(run.id).map((s) => s.key);
-        throw new RpcError(ErrorCode.NotFound, `run ${run.name} has no metric "${key}"${keys.length ? `; it has: ${keys.slice(0, 20).join(', ')}` : ''}`);
-      }
-      return { runId: run.id, key, ...r };
-    },
+    'metrics/get': (params) => metricPoints(store, findRun(ctx, params.run), params),
+    'metrics/list': (params) => metricsPage(store, findRun(ctx, params.run), params),
     'runs/config': ({ run: ref }) => {
       const run = findRun(ctx, ref);
       const spec = store.runs.launchSpec(run.id) as { effectiveConfigHash?: string | null; configFormat?: 'yaml' | 'json'; configPath?: string | null } | null;

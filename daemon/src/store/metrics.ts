@@ -29,6 +29,26 @@ interface SeriesRow {
   updated_at: number;
 }
 
+const SERIES_COLUMNS = 'id, key, points, first_step, last_step, last_value, min_value, max_value, updated_at';
+/** Keys starting with @prefix (NULL: all); substr, not LIKE, so `_` and `%` in a prefix are plain characters. */
+const PREFIX_MATCH = '(@prefix IS NULL OR substr(key, 1, length(@prefix)) = @prefix)';
+/** What people look for first: losses, then eval metrics (see {@link displayRank}). */
+const DISPLAY_ORDER = "CASE WHEN key LIKE '%loss%' THEN 0 WHEN key LIKE 'eval%' OR key LIKE '%/eval%' OR key LIKE 'test%' THEN 1 ELSE 2 END";
+
+/** The display rank of a key as {@link MetricStore.seriesFirst} orders it: 0 losses, 1 eval metrics, 2 the rest. */
+export function displayRank(key: string): number {
+  const k = key.toLowerCase();
+  if (k.includes('loss')) return 0;
+  return k.startsWith('eval') || k.includes('/eval') || k.startsWith('test') ? 1 : 2;
+}
+
+function toSummary(r: SeriesRow): SeriesSummary {
+  return {
+    key: r.key, points: r.points, firstStep: r.first_step, lastStep: r.last_step,
+    lastValue: r.last_value, min: r.min_value, max: r.max_value, updatedAt: r.updated_at,
+  };
+}
+
 export function toWirePoint(step: number, value: number | null, wallTime: number | null): MetricPoint {
   if (value === null) return { step, value: null, special: 'nan', wallTime };
   if (value === Infinity) return { step, value: null, special: 'inf', wallTime };
@@ -121,21 +141,47 @@ export class MetricStore {
     return this.db.prepare('SELECT key FROM metric_series WHERE run_id = ?').pluck().all(runId) as string[];
   }
 
-  /** Summaries of every series of a run, by key. */
+  /** Summaries of every series of a run, by key. For display, prefer {@link seriesFirst} or {@link seriesPage}: a run may have thousands. */
   series(runId: string): SeriesSummary[] {
+    return (this.db.prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = ? ORDER BY key`).all(runId) as SeriesRow[]).map(toSummary);
+  }
+
+  /** How many series the run has (with keys starting with `prefix`, when given). */
+  seriesCount(runId: string, prefix?: string): number {
+    return this.db.prepare(`SELECT count(*) FROM metric_series WHERE run_id = @runId AND ${PREFIX_MATCH}`).pluck().get({ runId, prefix: prefix ?? null }) as number;
+  }
+
+  /** A page of the run's series by key (with keys starting with `prefix`, when given). */
+  seriesPage(runId: string, page: { prefix?: string; offset: number; limit: number }): SeriesSummary[] {
     const rows = this.db
-      .prepare('SELECT id, key, points, first_step, last_step, last_value, min_value, max_value, updated_at FROM metric_series WHERE run_id = ? ORDER BY key')
-      .all(runId) as SeriesRow[];
-    return rows.map((r) => ({
-      key: r.key,
-      points: r.points,
-      firstStep: r.first_step,
-      lastStep: r.last_step,
-      lastValue: r.last_value,
-      min: r.min_value,
-      max: r.max_value,
-      updatedAt: r.updated_at,
-    }));
+      .prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = @runId AND ${PREFIX_MATCH} ORDER BY key LIMIT @limit OFFSET @offset`)
+      .all({ runId, prefix: page.prefix ?? null, limit: page.limit, offset: page.offset }) as SeriesRow[];
+    return rows.map(toSummary);
+  }
+
+  /** The run's first `limit` series in display order: losses, then eval metrics, then the rest, each by key. */
+  seriesFirst(runId: string, limit: number): SeriesSummary[] {
+    const rows = this.db
+      .prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = ? ORDER BY ${DISPLAY_ORDER}, key LIMIT ?`)
+      .all(runId, limit) as SeriesRow[];
+    return rows.map(toSummary);
+  }
+
+  /** One series' summary, or undefined when the run has no such key. */
+  seriesSummary(runId: string, key: string): SeriesSummary | undefined {
+    const row = this.db.prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = ? AND key = ?`).get(runId, key) as SeriesRow | undefined;
+    return row && toSummary(row);
+  }
+
+  /** True when the run has a series `key`. */
+  hasSeries(runId: string, key: string): boolean {
+    return this.stmts.findSeries.get(runId, key) !== undefined;
+  }
+
+  /** Distinct metric keys over several runs. */
+  distinctKeyCount(runIds: readonly string[]): number {
+    if (runIds.length === 0) return 0;
+    return this.db.prepare(`SELECT count(DISTINCT key) FROM metric_series WHERE run_id IN (${runIds.map(() => '?').join(', ')})`).pluck().get(...runIds) as number;
   }
 
   /** All points of one series in step order (callers downsample for display). */
