@@ -17,6 +17,9 @@ export interface MetricInput {
 /** A series' summary as clients see it, plus when a point was last recorded (ms). */
 export type SeriesSummary = SeriesInfo & { updatedAt: number };
 
+/** (step, value, wall time) as SQLite returns them. */
+type Row = [number, number | null, number | null];
+
 interface SeriesRow {
   id: number;
   key: string;
@@ -196,10 +199,11 @@ export class MetricStore {
   }
 
   /**
-   * At most about `maxPoints` points of a series for drawing: the step range is cut into
-   * maxPoints/2 buckets and each bucket keeps its minimum and its maximum (so spikes and
-   * dips survive), plus the first and last point and every NaN/±Inf point (capped), so a
-   * diverging run still shows where it diverged. Returns every point when there are few.
+   * At most `maxPoints` points of a series for drawing (every point when the range holds no
+   * more). Otherwise the range's first and last points are kept, then up to a quarter of the
+   * rest of the budget goes to NaN/±Inf points (so a diverging run still shows where it
+   * diverged), and the remainder is split into buckets over the step range that each keep
+   * their minimum and maximum (so spikes and dips survive). Never more than `maxPoints`.
    */
   downsample(runId: string, key: string, maxPoints: number, range: { fromStep?: number; toStep?: number } = {}): { points: MetricPoint[]; total: number; downsampled: boolean } {
     const row = this.db
@@ -208,33 +212,28 @@ export class MetricStore {
     if (!row || row.first_step === null || row.last_step === null) return { points: [], total: 0, downsampled: false };
     const lo = Math.max(range.fromStep ?? row.first_step, row.first_step);
     const hi = Math.min(range.toStep ?? row.last_step, row.last_step);
-    if (row.points <= maxPoints && range.fromStep === undefined && range.toStep === undefined) {
-      return { points: this.points(runId, key), total: row.points, downsampled: false };
-    }
-    const buckets = Math.max(1, Math.floor(maxPoints / 2));
-    const span = Math.max(1, hi - lo + 1);
-    const args = { id: row.id, lo, hi, buckets, span };
+    const max = Math.max(2, Math.floor(maxPoints));
+    const ranged = range.fromStep !== undefined || range.toStep !== undefined;
+    const inRange = !ranged ? row.points : lo > hi ? 0 : this.db.prepare('SELECT count(*) FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?').pluck().get(row.id, lo, hi) as number;
+    if (inRange <= max) return { points: inRange === 0 ? [] : this.points(runId, key, { fromStep: lo, toStep: hi }), total: row.points, downsampled: false };
+    const ends = this.rows(`SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step LIMIT 1)
+                UNION ALL SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step DESC LIMIT 1)`, { id: row.id, lo, hi });
+    const budget = max - 2;
+    const special = budget < 4 ? [] : this.rows(`SELECT step, value, wall_time FROM metrics WHERE series_id = @id AND step > @lo AND step < @hi
+                AND (value IS NULL OR value IN (9e999, -9e999)) ORDER BY step LIMIT @cap`, { id: row.id, lo, hi, cap: Math.floor(budget / 4) });
+    const buckets = Math.floor((budget - special.length) / 2);
+    const args = { id: row.id, lo, hi, buckets, span: Math.max(1, hi - lo + 1) };
     // SQLite returns the other columns of the row that holds min()/max() (a documented "bare column" rule).
-    const pick = (agg: 'min' | 'max'): [number, number | null, number | null][] =>
-      this.db
-        .prepare(`SELECT step, ${agg}(value) AS v, wall_time FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi AND value IS NOT NULL
-                  GROUP BY CAST(((step - @lo) * @buckets) / @span AS INTEGER)`)
-        .raw()
-        .all(args) as [number, number | null, number | null][];
-    const special = this.db
-      .prepare(`SELECT step, value, wall_time FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi
-                AND (value IS NULL OR value IN (9e999, -9e999)) ORDER BY step LIMIT @cap`)
-      .raw()
-      .all({ ...args, cap: buckets }) as [number, number | null, number | null][];
-    const ends = this.db
-      .prepare(`SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step LIMIT 1)
-                UNION ALL SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step DESC LIMIT 1)`)
-      .raw()
-      .all(args) as [number, number | null, number | null][];
+    const pick = (agg: 'min' | 'max'): Row[] => (buckets === 0 ? [] : this.rows(`SELECT step, ${agg}(value) AS v, wall_time FROM metrics
+                WHERE series_id = @id AND step BETWEEN @lo AND @hi AND value IS NOT NULL GROUP BY CAST(((step - @lo) * @buckets) / @span AS INTEGER)`, args));
     const byStep = new Map<number, MetricPoint>();
-    for (const [step, value, wall] of [...pick('min'), ...pick('max'), ...special, ...ends]) byStep.set(step, toWirePoint(step, value, wall));
+    for (const [step, value, wall] of [...ends, ...special, ...pick('min'), ...pick('max')]) byStep.set(step, toWirePoint(step, value, wall));
     const points = [...byStep.values()].sort((a, b) => a.step - b.step);
     return { points, total: row.points, downsampled: true };
+  }
+
+  private rows(sql: string, args: Record<string, number>): Row[] {
+    return this.db.prepare(sql).raw().all(args) as Row[];
   }
 
   /** The first step at which a series took `value` (used for "best at step N"). */
