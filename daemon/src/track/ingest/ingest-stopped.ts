@@ -5,6 +5,7 @@
  * whole ingest as an {@link IngestStoppedError} (E_IO) that names the cause and the way on:
  * fix the cause, then ingest again — cursors and upserts make that resume where it stopped.
  */
+import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCode, RpcError } from '../../protocol/errors.ts';
 
@@ -46,14 +47,23 @@ export function asIngestStopped(err: unknown, where: { runId: string; dir: strin
   return new IngestStoppedError({ ...where, sqliteCode }, err instanceof Error ? err.message : String(err));
 }
 
+/** The folder that really holds the database (keel.db may be a link to another disk). */
+function dbFolder(db: string): string {
+  try {
+    return dirname(realpathSync(db));
+  } catch {
+    return dirname(db);
+  }
+}
+
 function stopMessage(d: IngestStopDetails, cause: string): string {
   const resume = `then run \`keel import ${d.dir}\` again (a watched or launched run is read again on its own): ingestion resumes where it stopped`;
   const code = d.sqliteCode;
   let fix: string;
-  if (code.startsWith('SQLITE_FULL')) fix = `Free space on the disk holding ${dirname(d.db)}`;
+  if (code.startsWith('SQLITE_FULL')) fix = `Free space on the disk holding ${dbFolder(d.db)}`;
   else if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')) fix = `Make ${d.db} and its folder writable by the daemon`;
   else if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) fix = `The database is damaged: stop the daemon (\`keel daemon stop\`), check ${d.db} with \`sqlite3 ${d.db} 'PRAGMA integrity_check'\` and restore a backup if it fails`;
   else if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) fix = `Another process holds ${d.db}; close it`;
-  else fix = `Check the disk holding ${dirname(d.db)} (the system log may say why)`;
+  else fix = `Check the disk holding ${dbFolder(d.db)} (the system log may say why)`;
   return `recording run ${d.runId} from ${d.dir} stopped: the database could not be written (${cause}); the run was not marked finished. ${fix}, ${resume}.`;
 }
