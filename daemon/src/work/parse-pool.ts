@@ -6,6 +6,8 @@
  * keep a process alive.
  */
 import type { ParsedConfigFile } from '../track/config/config-file.ts';
+import type { HfResults } from '../track/formats/hf-results.ts';
+import type { LmEvalResults } from '../track/formats/lm-eval.ts';
 import type { PointBatch, TrainerStateRead } from '../track/formats/trainer-state-file.ts';
 import type { ProjectFileResult } from '../track/project/keel-yaml.ts';
 import { WorkerPool } from './pool.ts';
@@ -20,6 +22,8 @@ export const ParseTimeouts = {
   trainerStateBatch: 60_000,
   /** One top-level number: may scan a multi-GB file to its end when the key comes last. */
   trainerStateNumber: 300_000,
+  /** A results file of up to InputLimits.resultsFile (64 MiB). */
+  resultsFile: 60_000,
 } as const;
 
 /** Parse pool settings. */
@@ -77,6 +81,16 @@ export class ParsePool {
   /** A top-level number (`global_step`) of a trainer_state.json, without reading its log_history; undefined when absent. */
   readTrainerStateNumber(path: string, key: 'global_step' | 'max_steps'): Promise<number | undefined> {
     return this.#pool.run('trainer-state-number', { path, key }, { file: path, what: 'trainer_state.json', timeoutMs: this.#timeouts.trainerStateNumber });
+  }
+
+  /** Reads and parses an lm-eval results file (track/formats/results-file.ts). */
+  readLmEvalResults(path: string): Promise<LmEvalResults> {
+    return this.#pool.run('lm-eval-results', { path }, { file: path, what: 'lm-eval results file', timeoutMs: this.#timeouts.resultsFile });
+  }
+
+  /** Reads and parses a Trainer `*_results.json` (track/formats/results-file.ts). */
+  readHfResults(path: string): Promise<HfResults> {
+    return this.#pool.run('hf-results', { path }, { file: path, what: 'Trainer results file', timeoutMs: this.#timeouts.resultsFile });
   }
 
   /** Stops the workers; running and queued tasks reject. Calling it twice is harmless. */

@@ -89,6 +89,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
   #nextId = 1;
   #closed = false;
   #started = 0;
+  #tasks = 0;
 
   constructor(opts: WorkerPoolOptions) {
     this.#opts = opts;
@@ -99,6 +100,11 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
   /** Workers started since the pool was created (a replaced worker counts again). */
   get workersStarted(): number {
     return this.#started;
+  }
+
+  /** Tasks handed to a worker since the pool was created. */
+  get tasksStarted(): number {
+    return this.#tasks;
   }
 
   /** Workers alive now. */
@@ -144,6 +150,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
       if (!slot) return;
       const job = this.#queue.shift() as Job;
       slot.job = job;
+      this.#tasks++;
       slot.worker.ref();
       this.#arm(slot, STARTUP_MS);
       this.#post(slot, { type: 'task', id: job.id, kind: job.kind, args: job.args });

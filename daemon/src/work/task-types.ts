@@ -3,6 +3,8 @@
  * only) and the worker (implementations in worker-tasks.ts).
  */
 import type { ParsedConfigFile } from '../track/config/config-file.ts';
+import type { HfResults } from '../track/formats/hf-results.ts';
+import type { LmEvalResults } from '../track/formats/lm-eval.ts';
 import type { PointBatch, TrainerStateRead } from '../track/formats/trainer-state-file.ts';
 import type { ProjectFileResult } from '../track/project/keel-yaml.ts';
 
@@ -17,4 +19,8 @@ export type ParseTasks = {
   'trainer-state': { args: { path: string; batchPoints: number }; result: TrainerStateRead; batch: PointBatch };
   /** One top-level number of a trainer_state.json, without reading log_history. */
   'trainer-state-number': { args: { path: string; key: 'global_step' | 'max_steps' }; result: number | undefined; batch: never };
+  /** Read and parse an lm-eval results file. */
+  'lm-eval-results': { args: { path: string }; result: LmEvalResults; batch: never };
+  /** Read and parse a Trainer `*_results.json`. */
+  'hf-results': { args: { path: string }; result: HfResults; batch: never };
 };

@@ -1,5 +1,6 @@
 /** The parse worker's task implementations (run inside the worker only). */
 import { readConfigFile } from '../track/config/config-file.ts';
+import { readHfResultsFile, readLmEvalResultsFile } from '../track/formats/results-file.ts';
 import { readTrainerStateNumber, streamTrainerStateFile } from '../track/formats/trainer-state-file.ts';
 import { parseProjectFile } from '../track/project/keel-yaml.ts';
 import type { ParseTasks } from './task-types.ts';
@@ -18,4 +19,6 @@ export const WORKER_TASKS: Implementations = {
   'trainer-state': ({ path, batchPoints }, emit) =>
     streamTrainerStateFile(path, { batchPoints }, (batch) => emit(batch, [batch.key.buffer, batch.step.buffer, batch.value.buffer] as ArrayBuffer[])),
   'trainer-state-number': ({ path, key }) => readTrainerStateNumber(path, key),
+  'lm-eval-results': ({ path }) => readLmEvalResultsFile(path),
+  'hf-results': ({ path }) => readHfResultsFile(path),
 };

@@ -104,7 +104,7 @@ export class RunIngester {
 
   /** Ingests one lm-eval results file (see eval-files.ts for the subject matching rules). */
   ingestEvalFile(path: string, opts: EvalFileOptions): Promise<EvalFileReport> {
-    return ingestEvalFile(this.deps.store, path, opts);
+    return ingestEvalFile(this.deps.store, path, { ...(this.deps.parser ? { parser: this.deps.parser } : {}), ...opts });
   }
 
   private async ingestNow(dir: string, opts: IngestRunOptions): Promise<IngestReport> {
@@ -194,7 +194,7 @@ export class RunIngester {
     for (const file of files) {
       const stamp = await fileStamp(file);
       if (stamp === undefined || sameVersion(stampFrom(ctx.store.cursors.get(ctx.owner, file)?.state), stamp)) continue;
-      const result = await ingestEvalFile(ctx.store, file, { projectId }, { notResults: true });
+      const result = await ingestEvalFile(ctx.store, file, { projectId, parser: ctx.parser }, { notResults: true });
       ctx.report.evals += result.evals;
       for (const issue of result.issues) ctx.report.issues.push(issue);
       if (result.issues.length === 0 || result.evals > 0) ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: stamp });

@@ -6,16 +6,17 @@
  * its last full read is skipped.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import type { MetricInput } from '../../store/index.ts';
-import { FormatError, parseHfResults } from '../formats/index.ts';
+import { FormatError } from '../formats/index.ts';
+import { INLINE_PARSE_BYTES, readHfResultsFile } from '../formats/results-file.ts';
 import type { PointBatch, TrainerStateRead } from '../formats/trainer-state-file.ts';
 import type { TrainerStateFacts } from '../formats/trainer-state-stream.ts';
 import { addErrorIssue, addParseIssues, fileStamp, stampFrom, sameVersion } from './context.ts';
 import type { FileStamp, IngestContext } from './context.ts';
 import { writePoints } from './metric-writes.ts';
+import { defaultParsePool, type ParsePool } from '../../work/parse-pool.ts';
 import type { RunDirLayout } from './scan.ts';
 
 /** What the run's trainer_state.json says about the run as a whole. */
@@ -94,7 +95,7 @@ export async function ingestHfResults(ctx: IngestContext, files: readonly string
     const cursor = ctx.store.cursors.get(ctx.owner, file);
     if (!force && sameVersion(stampFrom(cursor?.state), stamp)) continue;
     try {
-      const results = parseHfResults(await readFile(file, 'utf8'), file);
+      const results = stamp.size > INLINE_PARSE_BYTES ? await ctx.parser.readHfResults(file) : await readHfResultsFile(file);
       addParseIssues(ctx, file, results.issues);
       await writePoints(ctx, file, Object.entries(results.metrics).map(([key, value]) => ({ key, step: finalStep, value })));
       ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: stamp satisfies FileStamp });
@@ -102,6 +103,14 @@ export async function ingestHfResults(ctx: IngestContext, files: readonly string
       addErrorIssue(ctx, file, err);
     }
   }
+}
+
+/**
+ * `global_step` of a trainer_state.json, read in a parse worker without reading log_history
+ * (HF writes keys sorted, so it comes first); undefined when absent or unreadable.
+ */
+export async function readGlobalStep(file: string, parser: ParsePool = defaultParsePool()): Promise<number | undefined> {
+  return parser.readTrainerStateNumber(file, 'global_step').catch(() => undefined);
 }
 
 function toFacts(file: string, state: TrainerStateFacts): TrainerFacts {
