@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseTrainingConfig } from '../track/config/parse.ts';
 import { ConfigInvalidError } from '../track/config/parse.ts';
 import { InputFileError } from '../track/input-file.ts';
+import { parseProjectFile } from '../track/project/keel-yaml.ts';
 import { realFixture } from '../../../test/support/fixtures.ts';
 import { createParsePool, WorkerLimitError, type ParsePool } from './index.ts';
 
@@ -41,6 +42,13 @@ describe('the parse pool', () => {
     assert.equal(file.text, readFileSync(TORCHTUNE, 'utf8'));
     assert.match(file.hash, /^sha256:[0-9a-f]{64}$/);
     assert.equal(p.workers.workersStarted, 1);
+  });
+
+  it('parses keel.yaml text in a worker exactly as parseProjectFile does (the async API for the keel.yaml reader)', async () => {
+    const text = 'name: demo\ndatasets: [data/*.jsonl]\nconfigs: [configs/*.yml]\ntrain:\n  command: python train.py --config {config}\n  env: {A: "1"}\nbogus: 1\n';
+    const got = await pool().parseProjectFile(text, '/p/keel.yaml');
+    assert.deepEqual(got, parseProjectFile(text, '/p/keel.yaml'));
+    assert.ok(got.warnings.length + got.errors.length > 0, 'the unknown key is reported');
   });
 
   it('brings a worker\'s errors back as the classes they were thrown as', async () => {
