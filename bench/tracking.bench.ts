@@ -4,10 +4,12 @@
  * - re-scan of an unchanged 10,000-file dataset vs its first full hash and vs a bare stat walk;
  * - ingest rate of a 100,000-step × 8-key trainer_state.json and of a 1M-scalar event file
  *   vs a bare better-sqlite3 insert of the same points;
- * - `runs/compare` over 20 runs × 100,000 steps × 5 keys, and `metrics/get --max-points 1000`.
+ * - `runs/compare` over 20 runs × 100,000 steps × 5 keys, and `metrics/get --max-points 1000`;
+ * - `daemon/status` p99 while a real daemon imports a 2M-entry trainer_state.json through the
+ *   protocol, as a ratio to its idle p99, and the daemon's peak RSS meanwhile.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,7 +18,10 @@ import { Store } from '../daemon/src/store/index.ts';
 import { RunIngester } from '../daemon/src/track/ingest/index.ts';
 import { fileVersionRecord, simpleValueRecord, tfeventsFile } from '../test/support/write-tfevents.ts';
 import { compareRuns } from '../daemon/src/runs/compare.ts';
-import { fmt, median } from './support.ts';
+import { fmt, median, percentile, tempHome } from './support.ts';
+import { KeelClient } from '../daemon/src/client/client.ts';
+import { statusLatencies } from '../test/support/latency.ts';
+import { writeTrainerState } from '../test/support/trainer-state.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-bench-track-'));
 const ms = (t0: number): number => performance.now() - t0;
@@ -179,11 +184,50 @@ function compareBench(): void {
   console.log(`metrics --max-points 1000 on one 100,000-point series: ${fmt(median(ds))} ms vs reading every point ${fmt(median(full))} ms (${fmt(median(full) / median(ds))}x faster)`);
 }
 
+/** Resident memory of a process in MB (Linux /proc): now and its peak so far. */
+function memoryOf(pid: number): { nowMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { nowMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+async function statusWhileImporting(): Promise<void> {
+  const entries = 2_000_000;
+  const run = join(dir, 'import-run');
+  mkdirSync(run, { recursive: true });
+  const bytes = writeTrainerState(join(run, 'trainer_state.json'), { entries, keys: ['grad_norm', 'learning_rate', 'loss'], nanEvery: 1000, finished: true });
+  const t = tempHome();
+  try {
+    t.keel(['daemon', 'start']);
+    const pid = Number((JSON.parse(t.keel(['status', '--json'])) as { daemon: { pid: number } }).daemon.pid);
+    const client = await KeelClient.connect({ socketPath: join(t.home, 'daemon.sock'), client: { name: 'bench', version: '0' }, requestTimeoutMs: 0 });
+    const idleUntil = Date.now() + 10_000;
+    const idle = await statusLatencies(client, () => Date.now() > idleUntil, { timeoutMs: 60_000, what: 'idle samples' });
+    const before = memoryOf(pid);
+    let done = false;
+    const t0 = performance.now();
+    const importing = client.call('runs/import', { dir: run }, { timeoutMs: 0 }).finally(() => (done = true));
+    const busy = await statusLatencies(client, () => done, { timeoutMs: 1_800_000, what: 'the import' });
+    const report = await importing;
+    const seconds = (performance.now() - t0) / 1000;
+    const mem = memoryOf(pid);
+    client.close();
+    const idleP99 = percentile(idle, 99);
+    const busyP99 = percentile(busy, 99);
+    console.log(`status p99 while importing a 2M-entry trainer_state.json (${fmt(bytes / 1e6, 0)} MB, ${fmt(report.points, 0)} points in ${fmt(seconds, 1)} s): ` +
+      `${fmt(busyP99)} ms vs idle ${fmt(idleP99)} ms (${fmt(busyP99 / idleP99, 1)}x idle; max ${fmt(Math.max(...busy), 0)} ms over ${busy.length} calls, one every 10 ms)`);
+    console.log(`daemon RSS during that import: peak ${fmt(mem.peakMb, 0)} MB (${fmt(before.nowMb, 0)} MB before; file ${fmt(bytes / 1e6, 0)} MB)`);
+  } finally {
+    t.cleanup();
+  }
+}
+
 try {
   await hashThroughput();
   await rescan();
   await ingestRates();
   compareBench();
+  await statusWhileImporting();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

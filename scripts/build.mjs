@@ -1,5 +1,6 @@
-// Builds the three bundles: the extension (CommonJS, `vscode` external), the daemon + CLI
-// (Node, better-sqlite3 external) and the webview (browser). `--watch` rebuilds on change.
+// Builds the bundles: the extension (CommonJS, `vscode` external), the daemon + CLI
+// (Node, better-sqlite3 external) with its parse worker beside it, and the webview (browser).
+// `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 
@@ -12,13 +13,15 @@ mkdirSync('dist', { recursive: true });
 const builds = [
   {
     ...common,
-    entryPoints: { keel: 'daemon/src/cli/main.ts' },
+    // dist/keel-worker.js is the parse worker (daemon/src/work/parse-worker.ts): a worker
+    // thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name.
+    entryPoints: { keel: 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
     target: 'node22',
     external: ['better-sqlite3'],
-    define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version) },
+    define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js') },
   },
 ];
 if (existsSync('extension/src/extension.ts')) {

@@ -1,6 +1,7 @@
 // Builds the VSIX: `npm run build`, then `vsce package` with the .vscodeignore allow-list,
 // then checks the result the way a user would meet it — every file the extension needs is
-// inside, nothing else is, and the daemon starts from the unpacked VSIX alone.
+// inside, nothing else is, and the daemon starts from the unpacked VSIX alone and runs a
+// task in its parse worker (dist/keel-worker.js).
 //
 //   node scripts/package.mjs [--no-build] [--no-check] [--out <file.vsix>]
 //
@@ -24,6 +25,7 @@ const REQUIRED = [
   'extension/LICENSE.txt',
   'extension/dist/extension.js',
   'extension/dist/keel.js',
+  'extension/dist/keel-worker.js',
   'extension/dist/webview.js',
   'extension/node_modules/better-sqlite3/package.json',
   'extension/node_modules/better-sqlite3/lib/index.js',
@@ -98,25 +100,36 @@ function checkContents(entries) {
   if (stray.length) fail(`the VSIX holds files outside the allow-list (fix .vscodeignore):\n  ${stray.join('\n  ')}`);
 }
 
-/** Unpacks the VSIX and starts the daemon from it with a private KEEL_HOME. */
+/**
+ * Unpacks the VSIX, starts the daemon from it with a private KEEL_HOME, and imports a small
+ * training output folder: its trainer_state.json is streamed through the parse worker, so
+ * the worker bundle must load from the unpacked VSIX too.
+ */
 function checkDaemonStarts(file) {
   const tmp = mkdtempSync(join(tmpdir(), 'keel-vsix-'));
   try {
     unzip(file, tmp);
     const keel = join(tmp, 'extension', 'dist', 'keel.js');
     const env = { ...process.env, KEEL_HOME: join(tmp, 'home') };
+    const run = join(tmp, 'run');
+    mkdirSync(run);
+    writeFileSync(join(run, 'trainer_state.json'), JSON.stringify({ global_step: 2, max_steps: 2, log_history: [{ loss: 2.5, step: 1 }, { loss: 1.5, step: 2 }] }));
     const status = spawnSync(process.execPath, [keel, 'status', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
+    const imported = spawnSync(process.execPath, [keel, 'import', run, '--json'], { env, encoding: 'utf8', timeout: 60_000 });
     spawnSync(process.execPath, [keel, 'daemon', 'stop'], { env, encoding: 'utf8', timeout: 30_000 });
     if (status.status !== 0) fail(`the daemon did not start from the unpacked VSIX: ${status.stderr}`);
     const daemon = JSON.parse(status.stdout).daemon;
     console.log(`daemon from the unpacked VSIX: pid ${daemon.pid}, version ${daemon.version}, protocol ${daemon.protocolVersion}`);
+    const report = imported.status === 0 ? JSON.parse(imported.stdout) : undefined;
+    if (report?.points !== 2 || report.issues.length > 0) fail(`the parse worker did not run from the unpacked VSIX: ${imported.stdout}${imported.stderr}`);
+    console.log('parse worker from the unpacked VSIX: imported 2 points from trainer_state.json');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 if (!args.includes('--no-build')) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
-for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/webview.js']) {
+for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-worker.js', 'dist/webview.js']) {
   if (!existsSync(join(root, f))) fail(`${f} is missing: the build did not produce it`);
 }
 // --dependencies: vsce lists the production dependencies with `npm list` and the

@@ -29,7 +29,7 @@ const commands: Record<string, Command> = {
   dataset: { run: datasetCommand, usage: 'dataset show PATH       a dataset\'s versions and data profile (rows, duplicates, PII…)' },
   runs: { run: runsCommand, usage: 'runs [--project P]      runs, newest first', options: { project: { type: 'string' } } },
   run: { run: runCommand, usage: 'run show RUN | run delete RUN [--force]  a run: config, code, data, metrics, checkpoints, evals; or delete its record (files stay)', options: { force: { type: 'boolean' } } },
-  metrics: { run: metricsCommand, usage: 'metrics RUN KEY [--max-points N]  one metric series (downsampled min/max per bucket)', options: { 'max-points': { type: 'string' } } },
+  metrics: { run: metricsCommand, usage: 'metrics RUN [KEY] [--max-points N]  one metric series (downsampled min/max per bucket); without KEY, the run\'s metrics [--prefix P] [--offset N] [--limit N]', options: { 'max-points': { type: 'string' }, prefix: { type: 'string' }, offset: { type: 'string' }, limit: { type: 'string' } } },
   compare: { run: compareCommand, usage: 'compare RUN RUN [RUN…]  params that differ, metric summaries, eval table' },
   lineage: { run: lineageCommand, usage: 'lineage PATH|ID [--depth N]  where a file or record came from and what came of it', options: { depth: { type: 'string' } } },
   evals: { run: evalsCommand, usage: 'evals [--task T] [--run R]  eval results', options: { task: { type: 'string' }, run: { type: 'string' } } },

@@ -3,11 +3,10 @@
  * applies `--set` overrides to a copy (keys validated), and records the run (intent first)
  * with everything the later steps need. Nothing remote happens here.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ErrorCode, RpcError, type Run } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
-import { parseTrainingConfig } from '../track/config/parse.ts';
 import { applyOverrides, renderConfig } from '../track/config/overrides.ts';
 import { flattenParams } from '../track/config/flatten.ts';
 import { readProjectFileAsync } from '../projects/record-project.ts';
@@ -74,9 +73,8 @@ export async function prepareLaunch(store: Store, input: LaunchInput): Promise<R
   if (!keel.train?.command) {
     throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${project.root} has no train.command; add one, e.g. train: {command: "python3 train.py --config {config} --output-dir {output_dir}"}`);
   }
-  const { config } = await trackConfig({ store }, project, real);
-  const text = readFileSync(real, 'utf8');
-  const parsed = parseTrainingConfig(text, real);
+  // Read and parsed once, in a parse worker: a config over the size, memory or time limits fails here.
+  const { config, text, parsed } = await trackConfig({ store, warnOnFailure: false }, project, real);
   const overrides = input.set ?? [];
   const data = overrides.length ? applyOverrides(parsed.data, overrides, Object.keys(flattenParams(parsed.data))) : parsed.data;
   const effectiveText = overrides.length ? renderConfig(data, parsed.format) : text;

@@ -15,6 +15,7 @@ import type { HostRecord } from './hosts.ts';
 import { checkAlerts, GpuIdleWatch } from './alerts.ts';
 import { readProjectFileAsync } from '../projects/record-project.ts';
 import { ensurePrivateDir } from '../home/paths.ts';
+import { IngestStoppedError } from '../track/ingest/ingest-stopped.ts';
 
 /** Exit code run.sh uses when a GPU was leased to another job: nothing ran, requeue. */
 const EXIT_GPU_BUSY = 75;
@@ -176,7 +177,14 @@ export class Monitor {
 
   private async finish(host: HostRecord, run: Run, job: Job, exitCode: number, p: ProbedJob): Promise<void> {
     // Drain: outputs and the log to the end, then the final status.
-    await this.syncOutputs(host, run, job, true);
+    try {
+      await this.syncOutputs(host, run, job, true);
+    } catch (err) {
+      // The store could not take the outputs (disk full…): settling now would record a run
+      // with points missing. The job stays unsettled and the next tick drains it again.
+      if (err instanceof IngestStoppedError) this.d.log.error('final ingest stopped; the run is left unsettled', { run: run.id, error: err.message });
+      throw err;
+    }
     await this.drainLog(host, job, p.logBytes);
     this.d.store.jobs.update(job.id, { state: 'finished', exitCode, ended: true });
     if (exitCode === EXIT_GPU_BUSY && !this.cancelRequested.has(run.id)) {

@@ -238,7 +238,10 @@ export interface SeriesInfo {
 export interface RunDetail {
   run: Run;
   params: Record<string, unknown>;
+  /** At most 500 of the run's series: losses first, then eval metrics, then the rest, each by key (`metrics/list` pages through all). */
   metrics: SeriesInfo[];
+  /** How many series the run has in all (absent from daemons that always sent every series). */
+  metricsTotal?: number;
   checkpoints: Checkpoint[];
   evals: EvalResult[];
   config: ConfigRecord | null;
@@ -249,7 +252,13 @@ export interface RunDetail {
 /** How runs differ: params, metric summaries and the eval table. */
 export interface RunComparison {
   runs: Run[];
-  params: { differ: { key: string; values: Record<string, unknown> }[]; equal: number; equalParams: Record<string, unknown> };
+  /**
+   * Params that differ and those that are equal (`equal` counts all of them), each listed up
+   * to 2,000 by key; `differTotal` is set when more than 2,000 differ.
+   */
+  params: { differ: { key: string; values: Record<string, unknown> }[]; equal: number; equalParams: Record<string, unknown>; differTotal?: number };
+  /** How many distinct metric keys the runs have in all; `metrics` holds at most 500 (losses and eval metrics first). Absent from older daemons. */
+  metricsTotal?: number;
   metrics: {
     key: string;
     /** 'min' when lower is better (loss, perplexity, error rates), 'max' otherwise. */

@@ -6,7 +6,7 @@
 import { RunStatuses } from './domain.ts';
 import type {
   Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
-  Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary,
+  Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary, SeriesInfo,
 } from './domain.ts';
 import { v, type Infer, type Validator } from './validate.ts';
 
@@ -87,6 +87,13 @@ export const paramsOf = {
     maxPoints: v.optional(v.number({ integer: true, min: 2, max: 1_000_000 })),
     fromStep: v.optional(v.number({ integer: true })),
     toStep: v.optional(v.number({ integer: true })),
+  }),
+  /** Client → daemon: a page of a run's metric series summaries by key, optionally only keys starting with `prefix` (runs/get shows at most 500). */
+  'metrics/list': v.object({
+    run: v.string({ minLength: 1, maxLength: 200 }),
+    prefix: v.optional(v.string({ minLength: 1, maxLength: 500 })),
+    offset: v.optional(v.number({ integer: true, min: 0 })),
+    limit: v.optional(v.number({ integer: true, min: 1, max: 5_000 })),
   }),
   /** Client → daemon: eval results, optionally for one task or one subject. */
   'evals/list': v.object({ project: v.optional(projectRef), task: v.optional(v.string({ maxLength: 500 })), run: v.optional(v.string({ maxLength: 200 })) }),
@@ -194,6 +201,7 @@ export interface ResultOf {
   'runs/compare': RunComparison;
   'runs/import': { runId: string; created: boolean; points: number; checkpoints: number; evals: number; issues: string[] };
   'metrics/get': { runId: string; key: string; points: MetricPoint[]; total: number; downsampled: boolean };
+  'metrics/list': { runId: string; total: number; offset: number; series: SeriesInfo[] };
   'evals/list': { evals: EvalResult[] };
   'lineage/get': LineageGraph;
   'lineage/resolve': { node: LineageNode | null };

@@ -1,37 +1,54 @@
 /**
  * Compares runs: which params differ (and how many are equal), each metric's last/min/max
- * and best value with its step, and the eval table with the best run per row.
+ * and best value with its step (for at most 500 keys, losses and eval metrics first), and
+ * the eval table with the best run per row.
  */
 import type { EvalResult, Run, RunComparison } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
+import { displayRank } from '../store/metrics.ts';
+import { MAX_SERIES_SHOWN } from './metric-answers.ts';
 
 /** Lower is better for losses, perplexities and error rates; higher for everything else. */
 export function metricGoal(key: string): 'min' | 'max' {
   return /loss|perplexity|ppl|\bwer\b|_wer|\bcer\b|_cer|error|runtime|mse|mae|rmse|bpb|bits_per/i.test(key) ? 'min' : 'max';
 }
 
+/** Params listed per comparison (differing ones, and equal ones): 50 runs × 10,000 generated params would not fit one answer. */
+export const MAX_PARAMS_SHOWN = 2_000;
+
 function compareParams(store: Store, runs: Run[]): RunComparison['params'] {
   const all = runs.map((r) => store.runLinks.params(r.id));
   const keys = new Set(all.flatMap((p) => Object.keys(p)));
   const differ: RunComparison['params']['differ'] = [];
   const equalParams: Record<string, unknown> = {};
+  let equal = 0;
+  let differTotal = 0;
   for (const key of [...keys].sort()) {
     const values = Object.fromEntries(runs.map((r, i) => [r.id, all[i]?.[key] ?? null]));
     const distinct = new Set(Object.values(values).map((v) => JSON.stringify(v)));
-    if (distinct.size > 1) differ.push({ key, values });
-    else equalParams[key] = Object.values(values)[0];
+    if (distinct.size > 1) {
+      if (differTotal++ < MAX_PARAMS_SHOWN) differ.push({ key, values });
+    } else if (equal++ < MAX_PARAMS_SHOWN) {
+      equalParams[key] = Object.values(values)[0];
+    }
   }
-  return { differ, equal: Object.keys(equalParams).length, equalParams };
+  return { differ, equal, equalParams, ...(differTotal > differ.length ? { differTotal } : {}) };
 }
 
+/**
+ * Metric summaries for at most MAX_SERIES_SHOWN keys: each run's first series in display
+ * order (losses, eval metrics, the rest), merged in that order. A key one run shows and
+ * another has further down is looked up for that run, so every row is complete.
+ */
 function compareMetrics(store: Store, runs: Run[]): RunComparison['metrics'] {
-  const series = new Map(runs.map((r) => [r.id, store.metrics.series(r.id)]));
-  const keys = new Set([...series.values()].flatMap((s) => s.map((x) => x.key)));
-  return [...keys].sort().map((key) => {
+  const series = new Map(runs.map((r) => [r.id, new Map(store.metrics.seriesFirst(r.id, MAX_SERIES_SHOWN).map((s) => [s.key, s]))]));
+  const candidates = new Set([...series.values()].flatMap((s) => [...s.keys()]));
+  const keys = [...candidates].sort((a, b) => displayRank(a) - displayRank(b) || (a < b ? -1 : a > b ? 1 : 0)).slice(0, MAX_SERIES_SHOWN);
+  return keys.sort().map((key) => {
     const goal = metricGoal(key);
     const perRun: RunComparison['metrics'][number]['perRun'] = {};
     for (const r of runs) {
-      const s = series.get(r.id)?.find((x) => x.key === key);
+      const s = series.get(r.id)?.get(key) ?? store.metrics.seriesSummary(r.id, key);
       if (!s) {
         perRun[r.id] = null;
         continue;
@@ -77,5 +94,8 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
 }
 
 export function compareRuns(store: Store, runs: Run[]): RunComparison {
-  return { runs, params: compareParams(store, runs), metrics: compareMetrics(store, runs), evals: compareEvals(store, runs) };
+  return {
+    runs, params: compareParams(store, runs), metricsTotal: store.metrics.distinctKeyCount(runs.map((r) => r.id)),
+    metrics: compareMetrics(store, runs), evals: compareEvals(store, runs),
+  };
 }

@@ -6,6 +6,7 @@ import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
 import { deleteRun } from './delete-run.ts';
+import { metricPoints, metricsPage, shownSeries } from './metric-answers.ts';
 import { findProject } from '../projects/handlers.ts';
 import { refusedFolderReason } from '../projects/refused-folders.ts';
 import { looksLikeRunDir, RUN_DIR_MARKERS } from '../track/ingest/scan.ts';
@@ -72,7 +73,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       return {
         run,
         params: store.runLinks.params(run.id),
-        metrics: store.metrics.series(run.id),
+        ...shownSeries(store, run.id),
         checkpoints: store.checkpoints.byRun(run.id),
         evals: evalsOfRun(store, run.id),
         config: run.configId ? store.configs.get(run.configId) ?? null : null,
@@ -92,16 +93,8 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
       return report;
     },
     'runs/delete': ({ run, force }) => deleteRun(ctx, findRun(ctx, run), force ?? false),
-    'metrics/get': ({ run: ref, key, maxPoints, fromStep, toStep }) => {
-      const run = findRun(ctx, ref);
-      const range = { ...(fromStep !== undefined ? { fromStep } : {}), ...(toStep !== undefined ? { toStep } : {}) };
-      const r = store.metrics.downsample(run.id, key, maxPoints ?? 2000, range);
-      if (r.total === 0 && !store.metrics.series(run.id).some((s) => s.key === key)) {
-        const keys = store.metrics.series(run.id).map((s) => s.key);
-        throw new RpcError(ErrorCode.NotFound, `run ${run.name} has no metric "${key}"${keys.length ? `; it has: ${keys.slice(0, 20).join(', ')}` : ''}`);
-      }
-      return { runId: run.id, key, ...r };
-    },
+    'metrics/get': (params) => metricPoints(store, findRun(ctx, params.run), params),
+    'metrics/list': (params) => metricsPage(store, findRun(ctx, params.run), params),
     'runs/config': ({ run: ref }) => {
       const run = findRun(ctx, ref);
       const spec = store.runs.launchSpec(run.id) as { effectiveConfigHash?: string | null; configFormat?: 'yaml' | 'json'; configPath?: string | null } | null;

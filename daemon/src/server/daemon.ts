@@ -15,6 +15,7 @@ import { buildHandlers } from './methods.ts';
 import { KEEL_VERSION } from '../version.ts';
 import { Tracker } from '../track/tracker.ts';
 import { createHashPool } from '../track/hash/index.ts';
+import { createParsePool, installParsePool } from '../work/index.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
 
 /** `{ key: value * scale }` when value is a finite number, else `{}` (for optional settings from the environment). */
@@ -101,6 +102,7 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
       await ctx.dispatcher.close();
       await ctx.tracker.close();
       await pool.close();
+      await parsePool.close();
       store.meta.set('last_clean_shutdown', new Date().toISOString());
       store.close();
       releaseLock();
@@ -110,6 +112,8 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     return stopping;
   };
   const pool = createHashPool();
+  const parsePool = createParsePool();
+  installParsePool(parsePool);
   ctx.server = new RpcServer(buildHandlers(ctx), log);
   ctx.tracker = new Tracker({
     store, log, pool, hashCache: store.fileHashes, exclude: [paths.home],

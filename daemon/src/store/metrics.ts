@@ -17,6 +17,9 @@ export interface MetricInput {
 /** A series' summary as clients see it, plus when a point was last recorded (ms). */
 export type SeriesSummary = SeriesInfo & { updatedAt: number };
 
+/** (step, value, wall time) as SQLite returns them. */
+type Row = [number, number | null, number | null];
+
 interface SeriesRow {
   id: number;
   key: string;
@@ -27,6 +30,26 @@ interface SeriesRow {
   min_value: number | null;
   max_value: number | null;
   updated_at: number;
+}
+
+const SERIES_COLUMNS = 'id, key, points, first_step, last_step, last_value, min_value, max_value, updated_at';
+/** Keys starting with @prefix (NULL: all); substr, not LIKE, so `_` and `%` in a prefix are plain characters. */
+const PREFIX_MATCH = '(@prefix IS NULL OR substr(key, 1, length(@prefix)) = @prefix)';
+/** What people look for first: losses, then eval metrics (see {@link displayRank}). */
+const DISPLAY_ORDER = "CASE WHEN key LIKE '%loss%' THEN 0 WHEN key LIKE 'eval%' OR key LIKE '%/eval%' OR key LIKE 'test%' THEN 1 ELSE 2 END";
+
+/** The display rank of a key as {@link MetricStore.seriesFirst} orders it: 0 losses, 1 eval metrics, 2 the rest. */
+export function displayRank(key: string): number {
+  const k = key.toLowerCase();
+  if (k.includes('loss')) return 0;
+  return k.startsWith('eval') || k.includes('/eval') || k.startsWith('test') ? 1 : 2;
+}
+
+function toSummary(r: SeriesRow): SeriesSummary {
+  return {
+    key: r.key, points: r.points, firstStep: r.first_step, lastStep: r.last_step,
+    lastValue: r.last_value, min: r.min_value, max: r.max_value, updatedAt: r.updated_at,
+  };
 }
 
 export function toWirePoint(step: number, value: number | null, wallTime: number | null): MetricPoint {
@@ -60,12 +83,14 @@ export class MetricStore {
     };
   }
 
-  private seriesId(runId: string, key: string): number {
+  /** The series id of (run, key), created when new; `created` collects the cache keys of new ones. */
+  private seriesId(runId: string, key: string, created: string[]): number {
     const cacheKey = `${runId}\u0000${key}`;
     const cached = this.seriesIds.get(cacheKey);
     if (cached !== undefined) return cached;
     const row = this.stmts.findSeries.get(runId, key) as { id: number } | undefined;
     const id = row ? row.id : Number(this.stmts.addSeries.run(runId, key, Date.now()).lastInsertRowid);
+    if (!row) created.push(cacheKey);
     this.seriesIds.set(cacheKey, id);
     return id;
   }
@@ -78,9 +103,10 @@ export class MetricStore {
   record(runId: string, points: readonly MetricInput[]): number {
     if (points.length === 0) return 0;
     const touched = new Map<number, { added: number; first: number; last: number; min: number | null; max: number | null }>();
-    this.db.transaction(() => {
+    const created: string[] = [];
+    const write = this.db.transaction(() => {
       for (const p of points) {
-        const id = this.seriesId(runId, p.key);
+        const id = this.seriesId(runId, p.key, created);
         const step = Math.trunc(p.step);
         const value = Number.isNaN(p.value) ? null : p.value;
         const wall = p.wallTime ?? null;
@@ -101,25 +127,64 @@ export class MetricStore {
         this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, now });
         this.stmts.setLast.run({ id });
       }
-    })();
+    });
+    try {
+      write();
+    } catch (err) {
+      // The transaction rolled back (disk full, I/O error…): series made inside it are gone,
+      // and a cached id of one would send the next points to a series that does not exist.
+      for (const cacheKey of created) this.seriesIds.delete(cacheKey);
+      throw err;
+    }
     return points.length;
   }
 
-  /** Summaries of every series of a run, by key. */
+  /** The run's metric keys. */
+  keys(runId: string): string[] {
+    return this.db.prepare('SELECT key FROM metric_series WHERE run_id = ?').pluck().all(runId) as string[];
+  }
+
+  /** Summaries of every series of a run, by key. For display, prefer {@link seriesFirst} or {@link seriesPage}: a run may have thousands. */
   series(runId: string): SeriesSummary[] {
+    return (this.db.prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = ? ORDER BY key`).all(runId) as SeriesRow[]).map(toSummary);
+  }
+
+  /** How many series the run has (with keys starting with `prefix`, when given). */
+  seriesCount(runId: string, prefix?: string): number {
+    return this.db.prepare(`SELECT count(*) FROM metric_series WHERE run_id = @runId AND ${PREFIX_MATCH}`).pluck().get({ runId, prefix: prefix ?? null }) as number;
+  }
+
+  /** A page of the run's series by key (with keys starting with `prefix`, when given). */
+  seriesPage(runId: string, page: { prefix?: string; offset: number; limit: number }): SeriesSummary[] {
     const rows = this.db
-      .prepare('SELECT id, key, points, first_step, last_step, last_value, min_value, max_value, updated_at FROM metric_series WHERE run_id = ? ORDER BY key')
-      .all(runId) as SeriesRow[];
-    return rows.map((r) => ({
-      key: r.key,
-      points: r.points,
-      firstStep: r.first_step,
-      lastStep: r.last_step,
-      lastValue: r.last_value,
-      min: r.min_value,
-      max: r.max_value,
-      updatedAt: r.updated_at,
-    }));
+      .prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = @runId AND ${PREFIX_MATCH} ORDER BY key LIMIT @limit OFFSET @offset`)
+      .all({ runId, prefix: page.prefix ?? null, limit: page.limit, offset: page.offset }) as SeriesRow[];
+    return rows.map(toSummary);
+  }
+
+  /** The run's first `limit` series in display order: losses, then eval metrics, then the rest, each by key. */
+  seriesFirst(runId: string, limit: number): SeriesSummary[] {
+    const rows = this.db
+      .prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = ? ORDER BY ${DISPLAY_ORDER}, key LIMIT ?`)
+      .all(runId, limit) as SeriesRow[];
+    return rows.map(toSummary);
+  }
+
+  /** One series' summary, or undefined when the run has no such key. */
+  seriesSummary(runId: string, key: string): SeriesSummary | undefined {
+    const row = this.db.prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = ? AND key = ?`).get(runId, key) as SeriesRow | undefined;
+    return row && toSummary(row);
+  }
+
+  /** True when the run has a series `key`. */
+  hasSeries(runId: string, key: string): boolean {
+    return this.stmts.findSeries.get(runId, key) !== undefined;
+  }
+
+  /** Distinct metric keys over several runs. */
+  distinctKeyCount(runIds: readonly string[]): number {
+    if (runIds.length === 0) return 0;
+    return this.db.prepare(`SELECT count(DISTINCT key) FROM metric_series WHERE run_id IN (${runIds.map(() => '?').join(', ')})`).pluck().get(...runIds) as number;
   }
 
   /** All points of one series in step order (callers downsample for display). */
@@ -134,10 +199,11 @@ export class MetricStore {
   }
 
   /**
-   * At most about `maxPoints` points of a series for drawing: the step range is cut into
-   * maxPoints/2 buckets and each bucket keeps its minimum and its maximum (so spikes and
-   * dips survive), plus the first and last point and every NaN/±Inf point (capped), so a
-   * diverging run still shows where it diverged. Returns every point when there are few.
+   * At most `maxPoints` points of a series for drawing (every point when the range holds no
+   * more). Otherwise the range's first and last points are kept, then up to a quarter of the
+   * rest of the budget goes to NaN/±Inf points (so a diverging run still shows where it
+   * diverged), and the remainder is split into buckets over the step range that each keep
+   * their minimum and maximum (so spikes and dips survive). Never more than `maxPoints`.
    */
   downsample(runId: string, key: string, maxPoints: number, range: { fromStep?: number; toStep?: number } = {}): { points: MetricPoint[]; total: number; downsampled: boolean } {
     const row = this.db
@@ -146,33 +212,28 @@ export class MetricStore {
     if (!row || row.first_step === null || row.last_step === null) return { points: [], total: 0, downsampled: false };
     const lo = Math.max(range.fromStep ?? row.first_step, row.first_step);
     const hi = Math.min(range.toStep ?? row.last_step, row.last_step);
-    if (row.points <= maxPoints && range.fromStep === undefined && range.toStep === undefined) {
-      return { points: this.points(runId, key), total: row.points, downsampled: false };
-    }
-    const buckets = Math.max(1, Math.floor(maxPoints / 2));
-    const span = Math.max(1, hi - lo + 1);
-    const args = { id: row.id, lo, hi, buckets, span };
+    const max = Math.max(2, Math.floor(maxPoints));
+    const ranged = range.fromStep !== undefined || range.toStep !== undefined;
+    const inRange = !ranged ? row.points : lo > hi ? 0 : this.db.prepare('SELECT count(*) FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?').pluck().get(row.id, lo, hi) as number;
+    if (inRange <= max) return { points: inRange === 0 ? [] : this.points(runId, key, { fromStep: lo, toStep: hi }), total: row.points, downsampled: false };
+    const ends = this.rows(`SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step LIMIT 1)
+                UNION ALL SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step DESC LIMIT 1)`, { id: row.id, lo, hi });
+    const budget = max - 2;
+    const special = budget < 4 ? [] : this.rows(`SELECT step, value, wall_time FROM metrics WHERE series_id = @id AND step > @lo AND step < @hi
+                AND (value IS NULL OR value IN (9e999, -9e999)) ORDER BY step LIMIT @cap`, { id: row.id, lo, hi, cap: Math.floor(budget / 4) });
+    const buckets = Math.floor((budget - special.length) / 2);
+    const args = { id: row.id, lo, hi, buckets, span: Math.max(1, hi - lo + 1) };
     // SQLite returns the other columns of the row that holds min()/max() (a documented "bare column" rule).
-    const pick = (agg: 'min' | 'max'): [number, number | null, number | null][] =>
-      this.db
-        .prepare(`SELECT step, ${agg}(value) AS v, wall_time FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi AND value IS NOT NULL
-                  GROUP BY CAST(((step - @lo) * @buckets) / @span AS INTEGER)`)
-        .raw()
-        .all(args) as [number, number | null, number | null][];
-    const special = this.db
-      .prepare(`SELECT step, value, wall_time FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi
-                AND (value IS NULL OR value IN (9e999, -9e999)) ORDER BY step LIMIT @cap`)
-      .raw()
-      .all({ ...args, cap: buckets }) as [number, number | null, number | null][];
-    const ends = this.db
-      .prepare(`SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step LIMIT 1)
-                UNION ALL SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step DESC LIMIT 1)`)
-      .raw()
-      .all(args) as [number, number | null, number | null][];
+    const pick = (agg: 'min' | 'max'): Row[] => (buckets === 0 ? [] : this.rows(`SELECT step, ${agg}(value) AS v, wall_time FROM metrics
+                WHERE series_id = @id AND step BETWEEN @lo AND @hi AND value IS NOT NULL GROUP BY CAST(((step - @lo) * @buckets) / @span AS INTEGER)`, args));
     const byStep = new Map<number, MetricPoint>();
-    for (const [step, value, wall] of [...pick('min'), ...pick('max'), ...special, ...ends]) byStep.set(step, toWirePoint(step, value, wall));
+    for (const [step, value, wall] of [...ends, ...special, ...pick('min'), ...pick('max')]) byStep.set(step, toWirePoint(step, value, wall));
     const points = [...byStep.values()].sort((a, b) => a.step - b.step);
     return { points, total: row.points, downsampled: true };
+  }
+
+  private rows(sql: string, args: Record<string, number>): Row[] {
+    return this.db.prepare(sql).raw().all(args) as Row[];
   }
 
   /** The first step at which a series took `value` (used for "best at step N"). */

@@ -1,6 +1,6 @@
 /** `keel runs`, `keel run show`, `keel run delete`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
-import type { MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary } from '../../protocol/index.ts';
+import type { MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, SeriesInfo } from '../../protocol/index.ts';
 import { ago, duration, keyValues, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -60,14 +60,12 @@ function printRun(d: RunDetail): void {
     ['Duration', r.startedAt ? duration((r.endedAt ?? Date.now()) - r.startedAt) : null],
   ]) + '\n');
   if (d.metrics.length) {
-    process.stdout.write('\nMetrics\n' + table(d.metrics, [
-      { header: 'KEY', value: (m) => m.key },
-      { header: 'POINTS', value: (m) => m.points, align: 'right' },
-      { header: 'LAST STEP', value: (m) => m.lastStep, align: 'right' },
-      { header: 'LAST', value: (m) => num(m.lastValue), align: 'right' },
-      { header: 'MIN', value: (m) => num(m.min), align: 'right' },
-      { header: 'MAX', value: (m) => num(m.max), align: 'right' },
-    ]) + '\n');
+    process.stdout.write('\nMetrics\n' + seriesTable(d.metrics) + '\n');
+    const total = d.metricsTotal ?? d.metrics.length;
+    if (total > d.metrics.length) {
+      process.stdout.write(`(${d.metrics.length} of ${total.toLocaleString('en-US')} metrics shown, losses and eval metrics first; ` +
+        `${(total - d.metrics.length).toLocaleString('en-US')} not shown: list them with \`keel metrics ${r.id}\`, or by prefix with \`keel metrics ${r.id} --prefix eval_\`)\n`);
+    }
   }
   if (d.checkpoints.length) {
     process.stdout.write('\nCheckpoints\n' + table(d.checkpoints, [
@@ -115,6 +113,17 @@ async function deleteRunCommand(ctx: CommandContext, ref: string): Promise<numbe
   });
 }
 
+function seriesTable(series: SeriesInfo[]): string {
+  return table(series, [
+    { header: 'KEY', value: (m) => m.key },
+    { header: 'POINTS', value: (m) => m.points, align: 'right' },
+    { header: 'LAST STEP', value: (m) => m.lastStep, align: 'right' },
+    { header: 'LAST', value: (m) => num(m.lastValue), align: 'right' },
+    { header: 'MIN', value: (m) => num(m.min), align: 'right' },
+    { header: 'MAX', value: (m) => num(m.max), align: 'right' },
+  ]);
+}
+
 export async function runCommand(ctx: CommandContext): Promise<number> {
   const [sub, ref] = ctx.positionals;
   if ((sub !== 'show' && sub !== 'delete') || !ref) throw new UsageError('usage: keel run show RUN | keel run delete RUN [--force]');
@@ -127,17 +136,45 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   });
 }
 
+/** Points `keel metrics RUN KEY` asks for unless --max-points says otherwise (the daemon answers at most 100,000). */
+const DEFAULT_CLI_POINTS = 100_000;
+
 export async function metricsCommand(ctx: CommandContext): Promise<number> {
   const [run, key] = ctx.positionals;
-  if (!run || !key) throw new UsageError('usage: keel metrics RUN KEY [--max-points N]');
+  if (!run) throw new UsageError('usage: keel metrics RUN [KEY] [--max-points N] [--prefix P] [--offset N] [--limit N]');
+  if (key === undefined) return listMetrics(ctx, run);
   const maxPoints = stringOption(ctx, 'max-points');
   const n = maxPoints === undefined ? undefined : Number(maxPoints);
   if (n !== undefined && (!Number.isInteger(n) || n < 2)) throw new UsageError('--max-points must be an integer >= 2');
   return withDaemon(async (client) => {
-    const r = await client.call('metrics/get', { run, key, ...(n ? { maxPoints: n } : { maxPoints: 1_000_000 }) });
+    const r = await client.call('metrics/get', { run, key, maxPoints: Math.min(n ?? DEFAULT_CLI_POINTS, 1_000_000) });
     if (ctx.json) return (printJson(r), 0);
     process.stdout.write(table(r.points, [{ header: 'STEP', value: (p) => p.step, align: 'right' }, { header: key.toUpperCase(), value: point, align: 'right' }]) + '\n');
     if (r.downsampled) process.stdout.write(`(${r.points.length} of ${r.total} points: min and max per bucket)\n`);
+    return 0;
+  });
+}
+
+/** `keel metrics RUN`: the run's series by key, a page at a time. */
+async function listMetrics(ctx: CommandContext, run: string): Promise<number> {
+  const intOption = (name: string, min: number): number | undefined => {
+    const raw = stringOption(ctx, name);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
+    return value;
+  };
+  const prefix = stringOption(ctx, 'prefix');
+  const offset = intOption('offset', 0) ?? 0;
+  const limit = Math.min(intOption('limit', 1) ?? 1_000, 5_000);
+  return withDaemon(async (client) => {
+    const r = await client.call('metrics/list', { run, offset, limit, ...(prefix ? { prefix } : {}) });
+    if (ctx.json) return (printJson(r), 0);
+    if (r.series.length > 0) process.stdout.write(seriesTable(r.series) + '\n');
+    const end = r.offset + r.series.length;
+    const which = prefix ? ` starting with "${prefix}"` : '';
+    process.stdout.write(`(${r.series.length === 0 ? 'no' : `${r.offset + 1}–${end} of`} ${r.total.toLocaleString('en-US')} metrics${which}` +
+      `${end < r.total ? `; next: \`keel metrics ${run}${prefix ? ` --prefix ${prefix}` : ''} --offset ${end}\`` : ''})\n`);
     return 0;
   });
 }
@@ -146,7 +183,8 @@ function printComparison(c: RunComparison): void {
   const names = c.runs.map((r) => r.name);
   const w = (s: string): string => s;
   process.stdout.write(`Comparing ${c.runs.length} runs: ${names.join(', ')}\n`);
-  process.stdout.write(`\nParams: ${c.params.differ.length} differ, ${c.params.equal} equal\n`);
+  const differ = c.params.differTotal ?? c.params.differ.length;
+  process.stdout.write(`\nParams: ${differ} differ${differ > c.params.differ.length ? ` (first ${c.params.differ.length} shown)` : ''}, ${c.params.equal} equal\n`);
   if (c.params.differ.length) {
     process.stdout.write(table(c.params.differ, [
       { header: 'PARAM', value: (p) => p.key },
@@ -154,7 +192,8 @@ function printComparison(c: RunComparison): void {
     ]) + '\n');
   }
   if (c.metrics.length) {
-    process.stdout.write('\nMetrics (last / best @ step)\n');
+    const hidden = (c.metricsTotal ?? c.metrics.length) - c.metrics.length;
+    process.stdout.write(`\nMetrics (last / best @ step)${hidden > 0 ? `: ${c.metrics.length} of ${c.metricsTotal}, losses and eval metrics first (\`keel metrics RUN\` lists the rest)` : ''}\n`);
     process.stdout.write(table(c.metrics, [
       { header: 'METRIC', value: (m) => `${m.key} (${m.goal})` },
       ...c.runs.map((r) => ({

@@ -5,23 +5,56 @@
 import { createHash } from 'node:crypto';
 import { isConfigObject, type ParamValue } from './types.ts';
 
+/** Params Keel records per config; a generated config with more keeps the first ones. */
+export const MAX_PARAMS = 10_000;
+
 /**
  * Leaves of a config tree by dotted key: `{a: {b: [{c: 1}]}}` gives `{'a.b.0.c': 1}`.
  * Empty objects and arrays have no leaves, so they add no key (the content hash still sees them).
+ * At most `max` (default {@link MAX_PARAMS}) are returned, in tree order.
  */
-export function flattenParams(data: unknown): Record<string, ParamValue> {
+export function flattenParams(data: unknown, max = MAX_PARAMS): Record<string, ParamValue> {
+  return flattenParamsCounted(data, max).params;
+}
+
+/** {@link flattenParams} plus how many leaves the tree has in all (shared subtrees counted where each appears). */
+export function flattenParamsCounted(data: unknown, max = MAX_PARAMS): { params: Record<string, ParamValue>; total: number } {
   const params: Record<string, ParamValue> = {};
+  let kept = 0;
+  const leaves = new WeakMap<object, number>();
+  let total = 0;
   const visit = (value: unknown, key: string): void => {
+    if (kept >= max && typeof value === 'object' && value !== null) {
+      // Past the cap only the count is wanted: count leaves without building their keys.
+      total += leafCount(value, leaves);
+      return;
+    }
     if (Array.isArray(value)) {
       value.forEach((item, index) => visit(item, key === '' ? String(index) : `${key}.${index}`));
     } else if (isConfigObject(value)) {
       for (const [child, item] of Object.entries(value)) visit(item, key === '' ? child : `${key}.${child}`);
     } else if (key !== '') {
-      params[key] = toParamValue(value);
+      total++;
+      if (kept < max) {
+        params[key] = toParamValue(value);
+        kept++;
+      }
     }
   };
   visit(data, '');
-  return params;
+  return { params, total };
+}
+
+/** Leaves below a container, remembered per object so shared subtrees cost their distinct nodes. */
+function leafCount(value: object, memo: WeakMap<object, number>): number {
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  let count = 0;
+  for (const child of Array.isArray(value) ? (value as unknown[]) : Object.values(value as Record<string, unknown>)) {
+    count += typeof child === 'object' && child !== null ? leafCount(child, memo) : 1;
+  }
+  memo.set(value, count);
+  return count;
 }
 
 function toParamValue(value: unknown): ParamValue {

@@ -7,8 +7,24 @@
  * `${..uncle}`), nesting through other interpolations, and `\${` for a literal `${`.
  * Not evaluated: resolvers (`${oc.env:HOME}`) and nested `${a.${b}}`: they stay as written
  * and are reported, because their value depends on the machine or is too dynamic to record.
+ *
+ * Bounded: a few lines of `${a}${a}` can double a string per line, and a whole-value `${a}`
+ * copies a subtree, so a 1 KB file can mean gigabytes. A string that would resolve to more
+ * than {@link InterpolationLimits.maxStringChars}, a substitution that would take the whole
+ * resolved config past {@link InterpolationLimits.maxTotalSize}, and a chain of references
+ * deeper than {@link InterpolationLimits.maxChain} stay as written, each with an issue.
  */
 import { isConfigObject, type ConfigIssue } from './types.ts';
+
+/** Caps on what interpolation may produce. */
+export const InterpolationLimits = {
+  /** One resolved string (a path, a prompt): 64 KiB. */
+  maxStringChars: 64 * 1024,
+  /** The resolved config as a whole, in characters of strings plus one per value: 16 Mi (4× the largest config file Keel reads). */
+  maxTotalSize: 16 * 1024 * 1024,
+  /** References followed through other references. */
+  maxChain: 1000,
+} as const;
 
 /** Finds where a key sits in the source file, for issue positions. */
 export type LocateKey = (segments: readonly string[]) => { line: number; column: number } | undefined;
@@ -22,9 +38,31 @@ export interface Interpolated {
 const MISSING = Symbol('missing');
 
 /** Resolves every `${…}` in `data`; unresolvable ones stay as written and become issues. */
-export function resolveInterpolations(data: unknown, locate?: LocateKey): Interpolated {
-  const resolver = new Resolver(data, locate);
+export function resolveInterpolations(data: unknown, locate?: LocateKey, limits: Partial<typeof InterpolationLimits> = {}): Interpolated {
+  const resolver = new Resolver(data, locate, { ...InterpolationLimits, ...limits });
   return { data: resolver.resolveAt([]), issues: resolver.issues };
+}
+
+/**
+ * The size of a value once written out: string characters plus one per value, with shared
+ * subtrees (one resolved `${a}` used twice) counted each time they appear. Stops counting
+ * past `limit` (returns limit + 1), and remembers containers, so a tree of shared parts costs
+ * only its distinct nodes.
+ */
+export function expandedSize(value: unknown, limit: number, memo = new WeakMap<object, number>()): number {
+  if (typeof value === 'string') return 1 + value.length;
+  if (typeof value !== 'object' || value === null) return 1;
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  let size = 1;
+  const children = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  for (const child of children) {
+    size += expandedSize(child, limit, memo);
+    if (size > limit) break;
+  }
+  const result = Math.min(size, limit + 1);
+  memo.set(value, result);
+  return result;
 }
 
 /** One resolution pass over a tree: memoised per key path, with a stack to catch cycles. */
@@ -36,10 +74,15 @@ class Resolver {
   /** Key paths whose value could not be resolved (their text is kept). */
   private readonly failed = new Set<string>();
   private readonly stack: string[] = [];
+  private readonly limits: typeof InterpolationLimits;
+  private readonly sizes = new WeakMap<object, number>();
+  /** Expanded size of everything resolved so far: each key path is counted once, when it resolves. */
+  private spent = 0;
 
-  constructor(data: unknown, locate: LocateKey | undefined) {
+  constructor(data: unknown, locate: LocateKey | undefined, limits: typeof InterpolationLimits) {
     this.data = data;
     this.locate = locate;
+    this.limits = limits;
   }
 
   /** The resolved value at `segments`, or MISSING when no such key exists. */
@@ -55,11 +98,22 @@ class Resolver {
       this.failed.add(id);
       return raw;
     }
+    if (this.stack.length >= this.limits.maxChain) {
+      this.report(segments, `references are chained more than ${this.limits.maxChain} deep here; left as written`);
+      this.failed.add(id);
+      return raw;
+    }
     this.stack.push(id);
     const value = this.resolveValue(raw, segments);
     this.stack.pop();
     this.resolved.set(id, value);
+    // A container counts itself; its children count themselves when they resolve.
+    this.spent += typeof raw === 'object' && raw !== null ? 1 : this.sizeOf(value);
     return value;
+  }
+
+  private sizeOf(value: unknown): number {
+    return expandedSize(value, this.limits.maxTotalSize, this.sizes);
   }
 
   private resolveValue(raw: unknown, segments: readonly string[]): unknown {
@@ -75,7 +129,7 @@ class Resolver {
 
   private interpolateString(text: string, segments: readonly string[]): unknown {
     const parts = splitInterpolations(text);
-    if ('error' in parts) return this.keep(text, segments, `${parts.error} in "${text}"`);
+    if ('error' in parts) return this.keep(text, segments, `${parts.error} in "${preview(text)}"`);
     const values: unknown[] = [];
     for (const part of parts) {
       if (part.kind === 'text') {
@@ -92,8 +146,31 @@ class Resolver {
       if (this.failed.has(JSON.stringify(target.segments))) return this.keep(text, segments);
       values.push(value);
     }
-    if (parts.length === 1 && parts[0]?.kind === 'ref') return values[0];
-    return values.map((value) => pythonStr(value)).join('');
+    if (parts.length === 1 && parts[0]?.kind === 'ref') {
+      const size = this.sizeOf(values[0]);
+      if (this.spent + size > this.limits.maxTotalSize) return this.keep(text, segments, this.overTotal(text));
+      return values[0];
+    }
+    return this.joinStrings(text, segments, values);
+  }
+
+  /** The parts of `text` joined as Python's str() writes them, unless the result would be over the string cap. */
+  private joinStrings(text: string, segments: readonly string[], values: unknown[]): string {
+    const max = this.limits.maxStringChars;
+    let length = 0;
+    for (const value of values) {
+      // Measured before it is written out: JSON text of a shared subtree can be exponential.
+      length += typeof value === 'string' ? value.length : this.sizeOf(value);
+      if (length > max) return this.keep(text, segments, `"${preview(text)}" would resolve to more than ${max / 1024} KiB of text; left as written`);
+    }
+    const joined = values.map((value) => pythonStr(value)).join('');
+    if (joined.length > max) return this.keep(text, segments, `"${preview(text)}" would resolve to more than ${max / 1024} KiB of text; left as written`);
+    if (this.spent + joined.length > this.limits.maxTotalSize) return this.keep(text, segments, this.overTotal(text));
+    return joined;
+  }
+
+  private overTotal(text: string): string {
+    return `resolving "${preview(text)}" would make the config larger than ${this.limits.maxTotalSize / (1024 * 1024)} Mi characters; left as written`;
   }
 
   /** Leaves `text` unresolved, reporting why when this is where it went wrong. */
@@ -173,6 +250,11 @@ function lookup(data: unknown, segments: readonly string[]): unknown {
     }
   }
   return node;
+}
+
+/** The start of a long text, for messages. */
+function preview(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 /** How Python's `str()` writes a value, which is what OmegaConf puts inside a longer string. */

@@ -42,7 +42,11 @@ type Action = { kind: 'set' | 'add'; path: string[]; value: unknown } | { kind: 
  */
 export function applyOverrides(data: unknown, overrides: readonly string[], knownKeys?: Iterable<string>): unknown {
   let tree: unknown = structuredClone(data);
-  const known = knownPaths(tree, knownKeys);
+  const extra = new Set(knownKeys ?? []);
+  // Keys are checked against the tree as given, by walking each path: listing every path of a
+  // large generated config up front would cost far more than the few overrides need.
+  const isKnown = (path: string[]): boolean => extra.has(path.join('.')) || pathExists(data, path);
+  let known: Set<string> | undefined;
   const problems: OverrideProblem[] = [];
   for (const override of overrides) {
     const action = parseOverride(override);
@@ -51,7 +55,8 @@ export function applyOverrides(data: unknown, overrides: readonly string[], know
       continue;
     }
     const key = action.path.join('.');
-    if (action.kind !== 'add' && !known.has(key)) {
+    if (action.kind !== 'add' && !isKnown(action.path)) {
+      known ??= knownPaths(data, extra);
       const suggestions = suggestKeys(key, known);
       const hint = suggestions.length > 0 ? `; close matches: ${suggestions.join(', ')}` : '';
       problems.push({ override, message: `unknown config key "${key}" in "${override}"${hint} (write +${key}=… to add a new key)`, suggestions });
@@ -141,12 +146,33 @@ function child(node: unknown, segment: string): unknown {
   return undefined;
 }
 
-/** Every key path in the tree (leaves, mappings and lists), plus the caller's known keys. */
-function knownPaths(tree: unknown, extra?: Iterable<string>): Set<string> {
-  const known = new Set<string>(extra ?? []);
+/** True when `path` names a key (a leaf, a mapping or a list) of the tree. */
+function pathExists(tree: unknown, path: readonly string[]): boolean {
+  let node = tree;
+  for (const segment of path) {
+    if (Array.isArray(node)) {
+      const index = Number(segment);
+      if (!/^(0|[1-9]\d*)$/.test(segment) || index >= node.length) return false;
+      node = node[index];
+    } else if (isConfigObject(node) && Object.hasOwn(node, segment)) {
+      node = node[segment];
+    } else {
+      return false;
+    }
+  }
+  return path.length > 0;
+}
+
+/** Key paths considered for "close matches": enough for any hand-written config. */
+const MAX_SUGGESTION_PATHS = 50_000;
+
+/** Key paths of the tree (leaves, mappings and lists, up to a cap), plus the caller's known keys. */
+function knownPaths(tree: unknown, extra: Iterable<string>): Set<string> {
+  const known = new Set<string>(extra);
   const visit = (node: unknown, prefix: string): void => {
     const entries = Array.isArray(node) ? node.map((item, index) => [String(index), item] as const) : isConfigObject(node) ? Object.entries(node) : [];
     for (const [key, item] of entries) {
+      if (known.size >= MAX_SUGGESTION_PATHS) return;
       const path = prefix === '' ? key : `${prefix}.${key}`;
       known.add(path);
       visit(item, path);

@@ -9,7 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Documen
 import { ErrorCode, RpcError } from '../../protocol/errors.ts';
 import { detectFlavor } from './flavor.ts';
 import { applyOverrides } from './overrides.ts';
-import { flattenParams } from './flatten.ts';
+import { flattenParamsCounted, MAX_PARAMS } from './flatten.ts';
 import { resolveInterpolations, type LocateKey } from './interpolate.ts';
 import { findJsonSyntaxError, lineColumnAt } from './json-syntax.ts';
 import { extractRefs } from './refs.ts';
@@ -48,6 +48,15 @@ export function configFormatOf(fileName: string): ConfigFormat {
   return /\.json$/i.test(fileName) ? 'json' : 'yaml';
 }
 
+/** Nesting deeper than this is refused: real configs stay under 20 levels, and every later step walks the tree. */
+export const MAX_CONFIG_DEPTH = 256;
+
+/** yaml's own default: how far aliases may expand a document (see toData). */
+const MAX_ALIAS_COUNT = 100;
+
+/** Issues reported per config; more are counted in one last issue. */
+const MAX_ISSUES = 100;
+
 /** Options for {@link parseTrainingConfig}. */
 export interface ParseConfigOptions {
   /** `key=value` overrides applied before interpolation, as `tune run … key=value` does (see `applyOverrides`). */
@@ -62,8 +71,19 @@ export interface ParseConfigOptions {
  * duplicate key, a top level that is not a mapping) is returned in `issues`.
  */
 export function parseTrainingConfig(text: string, fileName: string, options: ParseConfigOptions = {}): TrainingConfig {
+  try {
+    return parseChecked(text, fileName, options);
+  } catch (error) {
+    // A stack overflow anywhere in the parsers: the document is nested too deeply to read.
+    if (error instanceof RangeError) throw new ConfigInvalidError({ file: fileName, line: 1, column: 1, reason: `the config is nested too deeply to read (${error.message})` });
+    throw error;
+  }
+}
+
+function parseChecked(text: string, fileName: string, options: ParseConfigOptions): TrainingConfig {
   const format = configFormatOf(fileName);
   const source = format === 'json' ? readJson(text, fileName) : readYaml(text, fileName);
+  checkDepth(source.data, fileName);
   const issues = [...source.issues];
   const raw = options.overrides?.length ? applyOverrides(source.data, options.overrides, options.knownKeys) : source.data;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -78,7 +98,33 @@ export function parseTrainingConfig(text: string, fileName: string, options: Par
     data = resolved.data;
     issues.push(...resolved.issues);
   }
-  return { format, data, flavor, params: flattenParams(data), refs: extractRefs(data, flavor), issues };
+  const { params, total } = flattenParamsCounted(data, MAX_PARAMS);
+  if (total > MAX_PARAMS) {
+    issues.push({ message: `the config has ${total.toLocaleString('en-US')} values; Keel records the first ${MAX_PARAMS.toLocaleString('en-US')} as params and dropped ${(total - MAX_PARAMS).toLocaleString('en-US')}` });
+  }
+  return { format, data, flavor, params, refs: extractRefs(data, flavor), issues: capIssues(issues) };
+}
+
+/** Refuses a tree nested deeper than {@link MAX_CONFIG_DEPTH}, without recursion (JSON.parse reads 100,000 `[` happily). */
+function checkDepth(data: unknown, file: string): void {
+  // Deepest level each container was entered at: a shared subtree (YAML alias) is walked again only when reached deeper.
+  const seen = new WeakMap<object, number>();
+  const stack: [unknown, number][] = [[data, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_CONFIG_DEPTH) {
+      throw new ConfigInvalidError({ file, line: 1, column: 1, reason: `the config is nested more than ${MAX_CONFIG_DEPTH} levels deep; Keel does not read configs nested that deeply` });
+    }
+    if ((seen.get(node) ?? -1) >= depth) continue;
+    seen.set(node, depth);
+    for (const child of Array.isArray(node) ? (node as unknown[]) : Object.values(node)) stack.push([child, depth + 1]);
+  }
+}
+
+function capIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  if (issues.length <= MAX_ISSUES) return issues;
+  return [...issues.slice(0, MAX_ISSUES), { message: `${issues.length - MAX_ISSUES} more problems not listed` }];
 }
 
 interface SourceTree {
@@ -122,10 +168,15 @@ function toData(doc: Document, lineCounter: LineCounter, file: string): unknown 
     throw new ConfigInvalidError({ file, line: at.line, column: at.col, reason });
   }
   try {
-    return doc.toJS();
+    // yaml counts every alias expansion against maxAliasCount, so a billion-laughs document
+    // ("a: &a [x, x]", "b: &b [*a, *a]" …) is refused here before it is built.
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    // e.g. "Excessive alias count" from a billion-laughs document.
-    throw new ConfigInvalidError({ file, line: 1, column: 1, reason: error instanceof Error ? error.message : String(error) });
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = /alias count/i.test(message)
+      ? `the YAML's aliases (*name) would expand it more than ${MAX_ALIAS_COUNT} times over; Keel does not expand configs that large (${message})`
+      : message;
+    throw new ConfigInvalidError({ file, line: 1, column: 1, reason });
   }
 }
 

@@ -6,18 +6,24 @@
  *
  * Base models are returned in `refs` only; registering them is the checkpoint side's job.
  */
-import { stat, readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, RpcError, type ConfigRecord, type Dataset, type DatasetVersion } from '../../protocol/index.ts';
 import { EdgeTypes, type Store } from '../../store/index.ts';
-import { configContentHash } from './flatten.ts';
-import { parseTrainingConfig } from './parse.ts';
-import type { ConfigIssue, ConfigRefs, DatasetRef } from './types.ts';
+import { defaultParsePool, type ParsePool } from '../../work/parse-pool.ts';
+import type { ConfigIssue, ConfigRefs, DatasetRef, TrainingConfig } from './types.ts';
 
 /** What trackConfig needs. */
 export interface TrackConfigDeps {
   store: Store;
+  /** Where configs are parsed, off the event loop; default: the process's parse pool. */
+  parser?: ParsePool;
+  /**
+   * Raise a warning event naming the file when it cannot be recorded (default true: a watched
+   * config has nobody waiting for the error). `keel launch` passes false: its caller gets the error.
+   */
+  warnOnFailure?: boolean;
 }
 
 /** The project a config belongs to. */
@@ -52,22 +58,34 @@ export interface TrackedConfig {
   issues: ConfigIssue[];
   linkedDatasets: LinkedDataset[];
   unlinkedDatasets: UnlinkedDataset[];
+  /** The file's text as read, and its parse (so a caller never reads or parses it again). */
+  text: string;
+  parsed: TrainingConfig;
 }
 
 /**
- * Reads, parses and records the config at `absPath`. Throws E_CONFIG_INVALID (with file, line
- * and column in `data`) for malformed YAML/JSON, E_NOT_FOUND for a missing file, E_IO otherwise.
+ * Reads, parses and records the config at `absPath`. The file is read (at most
+ * InputLimits.config, regular files only) and parsed in a parse worker. Throws E_CONFIG_INVALID
+ * (with file, line and column in `data`) for malformed YAML/JSON, E_NOT_FOUND for a missing
+ * file, E_INVALID_STATE for a file over a size, memory or time limit, E_IO otherwise; unless
+ * `deps.warnOnFailure` is false, a failure also raises a warning event naming the file.
  * Idempotent: tracking an unchanged file again adds nothing.
  */
 export async function trackConfig(deps: TrackConfigDeps, project: ConfigProject, absPath: string): Promise<TrackedConfig> {
   const abs = resolve(absPath);
-  const text = await readConfigText(abs);
-  const parsed = parseTrainingConfig(text, abs);
-  const located = await Promise.all(parsed.refs.datasets.map(async (ref) => ({ ref, paths: await existingPaths(ref.path, dirname(abs), project.root) })));
   const { store } = deps;
+  let file;
+  try {
+    file = await (deps.parser ?? defaultParsePool()).parseConfigFile(abs);
+  } catch (err) {
+    if (deps.warnOnFailure !== false) warnNotRecorded(store, abs, err);
+    throw err;
+  }
+  const { text, parsed, hash } = file;
+  const located = await Promise.all(parsed.refs.datasets.map(async (ref) => ({ ref, paths: await existingPaths(ref.path, dirname(abs), project.root) })));
   return store.transaction(() => {
     const { config, created } = store.configs.record({
-      hash: configContentHash(parsed.data), format: parsed.format, flavor: parsed.flavor, text,
+      hash, format: parsed.format, flavor: parsed.flavor, text,
       params: parsed.params, projectId: project.id, absPath: abs,
     });
     const linkedDatasets: LinkedDataset[] = [];
@@ -77,18 +95,19 @@ export async function trackConfig(deps: TrackConfigDeps, project: ConfigProject,
       if (link) linkedDatasets.push(link);
       else unlinkedDatasets.push(paths[0] === undefined ? { ref } : { ref, localPath: paths[0] });
     }
-    return { config, created, refs: parsed.refs, issues: parsed.issues, linkedDatasets, unlinkedDatasets };
+    return { config, created, refs: parsed.refs, issues: parsed.issues, linkedDatasets, unlinkedDatasets, text, parsed };
   });
 }
 
-async function readConfigText(abs: string): Promise<string> {
-  try {
-    return await readFile(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new RpcError(ErrorCode.NotFound, `config ${abs} does not exist`, { path: abs });
-    throw new RpcError(ErrorCode.Io, `cannot read config ${abs}: ${(err as Error).message}`, { path: abs });
-  }
+/** A config that could not be recorded, as a warning event (a deleted file is no news). */
+function warnNotRecorded(store: Store, abs: string, err: unknown): void {
+  if (err instanceof RpcError && err.code === ErrorCode.NotFound) return;
+  const reason = (err instanceof Error ? err.message : String(err)).replace(/\.\s*$/, '');
+  store.events.add({
+    kind: 'config_not_recorded', severity: 'warning',
+    message: `config ${abs} was not recorded: ${reason}. Keel reads it again when it changes.`,
+    data: { path: abs },
+  });
 }
 
 /** The first tracked dataset (exactly, or a folder dataset holding it) among a ref's local paths. */

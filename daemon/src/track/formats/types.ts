@@ -37,6 +37,8 @@ export class FormatError extends Error {
   readonly column: number | undefined;
   /** The file name or path the caller passed, if any. */
   readonly source: string | undefined;
+  /** The message without the file and position, so the error can be rebuilt after crossing a thread. */
+  readonly detail: string;
 
   constructor(code: FormatErrorCode, message: string, where: { source?: string; line?: number; column?: number } = {}) {
     const place = where.line === undefined ? '' : ` (line ${where.line}, column ${where.column ?? 1})`;
@@ -46,6 +48,7 @@ export class FormatError extends Error {
     this.line = where.line;
     this.column = where.column;
     this.source = where.source;
+    this.detail = message;
   }
 
   /** True when the file should simply be read again later (it is probably still being written). */

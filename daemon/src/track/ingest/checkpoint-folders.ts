@@ -12,7 +12,7 @@
  *   - any folder: the run looks finished, or the folder is being imported (nothing writes it).
  * Otherwise it is reported as pending and looked at again on the next ingest.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EdgeTypes } from '../../store/index.ts';
 import { hashTree } from '../hash/index.ts';
@@ -22,6 +22,7 @@ import type { IngestContext } from './context.ts';
 import { lookAtFolder } from './folder-look.ts';
 import type { FolderLook } from './folder-look.ts';
 import { isInside, readBaseModelRef, resolveModelRef } from './model-refs.ts';
+import { readGlobalStep } from './trainer-files.ts';
 import type { CheckpointFolder } from './scan.ts';
 import { checkpointKind, holdsWeights, isRunRecordFile } from './weights.ts';
 
@@ -156,16 +157,6 @@ async function checkpointStep(folder: CheckpointFolder, look: FolderLook, run: R
     if (step !== undefined) return step;
   }
   return folder.kind === 'root' || folder.kind === 'hf-last' ? run.finalStep : undefined;
-}
-
-/** `global_step` of a trainer_state.json without parsing all of log_history (only the top level has that key). */
-async function readGlobalStep(file: string): Promise<number | undefined> {
-  try {
-    const m = /"global_step"\s*:\s*(\d+)/.exec(await readFile(file, 'utf8'));
-    return m?.[1] === undefined ? undefined : Number(m[1]);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The folder's base model as a location, unless it points back into this run's own folder. */

@@ -3,12 +3,14 @@
  * small helpers for issues, file identities and batched metric writes.
  */
 import { stat } from 'node:fs/promises';
-import { setImmediate } from 'node:timers/promises';
 import { relative } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import type { MetricInput, Store } from '../../store/index.ts';
+import type { ParsePool } from '../../work/parse-pool.ts';
 import { FormatError } from '../formats/index.ts';
 import type { ParseIssue } from '../formats/index.ts';
+import { asIngestStopped } from './ingest-stopped.ts';
+import type { DroppedPoints } from './metric-writes.ts';
 
 /** The outcome of ingesting one output folder. */
 export interface IngestReport {
@@ -48,9 +50,18 @@ export interface IngestContext {
   projectRoot: string | null;
   report: IngestReport;
   log: Logger | undefined;
+  /** Metric points per store transaction (and per batch streamed from a parse worker). */
   batchSize: number;
   /** Hears points past each series' last step (live charts); absent where nobody listens. */
   onNewPoints?: (runId: string, points: readonly MetricInput[]) => void;
+  /** Parses files off the event loop. */
+  parser: ParsePool;
+  /** The run's metric keys, read on the first write (see metric-writes.ts). */
+  metricKeys?: Set<string>;
+  /** Each series' last step before this ingest, kept up to date as points are written (for onNewPoints). */
+  lastSteps?: Map<string, number>;
+  /** Points dropped by the key cap, by file. */
+  dropped: Map<string, DroppedPoints>;
 }
 
 /** At most this many parse issues are reported per file; the rest are counted. */
@@ -77,8 +88,12 @@ export function addParseIssues(ctx: IngestContext, file: string, issues: readonl
 /**
  * Adds an issue for an error about a whole file. A FormatError's message already names the
  * line and column; its leading file name is replaced by the shorter display path.
+ * A store write error is not the file's problem: it is thrown as an IngestStoppedError,
+ * which stops the whole ingest (see ingest-stopped.ts).
  */
 export function addErrorIssue(ctx: IngestContext, file: string, err: unknown, suffix = ''): void {
+  const stopped = asIngestStopped(err, { runId: ctx.runId, dir: ctx.dir, db: ctx.store.file });
+  if (stopped) throw stopped;
   const text = errorText(err);
   const message = err instanceof FormatError && text.startsWith(`${file}: `) ? text.slice(file.length + 2) : text;
   addIssue(ctx, file, `${message}${suffix}`);
@@ -122,23 +137,4 @@ export function sameVersion(a: FileStamp | undefined, b: FileStamp | undefined):
 export function unchangedSinceLastRead(ctx: IngestContext, file: string, now: FileStamp | undefined): boolean {
   const cursor = ctx.store.cursors.get(ctx.owner, file);
   return sameVersion(stampFrom(cursor?.state), now);
-}
-
-/**
- * Upserts points in batches of `ctx.batchSize`, counting them into the report, and yields to
- * the event loop between batches so a million-point file never stalls the daemon.
- */
-export async function writePoints(ctx: IngestContext, points: readonly MetricInput[]): Promise<void> {
-  // A rewritten trainer_state.json re-upserts its whole history: tell listeners only what is new.
-  const lastStep = ctx.onNewPoints && points.length > 0 ? new Map(ctx.store.metrics.series(ctx.runId).map((s) => [s.key, s.lastStep ?? -Infinity])) : undefined;
-  for (let i = 0; i < points.length; i += ctx.batchSize) {
-    const batch = points.slice(i, i + ctx.batchSize);
-    ctx.store.metrics.record(ctx.runId, batch);
-    ctx.report.points += batch.length;
-    if (lastStep) {
-      const fresh = batch.filter((p) => Math.trunc(p.step) > (lastStep.get(p.key) ?? -Infinity));
-      if (fresh.length > 0) ctx.onNewPoints?.(ctx.runId, fresh);
-    }
-    if (i + ctx.batchSize < points.length) await setImmediate();
-  }
 }

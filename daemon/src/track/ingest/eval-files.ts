@@ -4,12 +4,15 @@
  * `eval` with id `evalGroupId(<real path of the file>)`; edges: checkpoint (or run) → eval
  * (evaluated), and eval run → eval (produced) when the file came from a Keel eval run.
  */
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Store, EvalInput } from '../../store/index.ts';
 import { EdgeTypes, evalGroupId } from '../../store/index.ts';
-import { FormatError, parseLmEvalResults } from '../formats/index.ts';
+import { FormatError } from '../formats/index.ts';
 import type { LmEvalResults } from '../formats/index.ts';
+import { INLINE_PARSE_BYTES, readLmEvalResultsFile } from '../formats/results-file.ts';
+import { InputFileError } from '../input-file.ts';
+import { defaultParsePool, type ParsePool } from '../../work/parse-pool.ts';
 import { errorText } from './context.ts';
 import { matchModelRef } from './match-model.ts';
 import type { EvalSubject } from './match-model.ts';
@@ -20,6 +23,8 @@ export interface EvalFileOptions {
   projectId: string | null;
   /** The Keel run (kind eval) that wrote the file, if any. */
   runId?: string;
+  /** Where large files are parsed; default: the process's parse pool. */
+  parser?: ParsePool;
 }
 
 /** Outcome of one results file. */
@@ -47,11 +52,13 @@ export async function ingestEvalFile(
   }
   let parsed: LmEvalResults;
   try {
-    parsed = parseLmEvalResults(await readFile(source, 'utf8'), source);
+    // Read with the input-file checks (regular file, at most 64 MiB); a large one is parsed in a worker.
+    const size = (await stat(source).catch(() => undefined))?.size ?? 0;
+    parsed = size > INLINE_PARSE_BYTES ? await (opts.parser ?? defaultParsePool()).readLmEvalResults(source) : await readLmEvalResultsFile(source);
   } catch (err) {
     // A JSON file that merely has a results-like name is not a problem when scanning a folder.
     if (quiet.notResults === true && err instanceof FormatError && err.code === 'E_SHAPE') return report;
-    report.issues.push(err instanceof FormatError ? err.message : `${source}: ${errorText(err)}`);
+    report.issues.push(err instanceof FormatError || err instanceof InputFileError ? err.message : `${source}: ${errorText(err)}`);
     return report;
   }
   for (const issue of parsed.issues) report.issues.push(`${source}${issue.line === undefined ? '' : `:${issue.line}`}: ${issue.message}`);

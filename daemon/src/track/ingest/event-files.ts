@@ -7,7 +7,8 @@
 import { basename } from 'node:path';
 import { mergeScalarPoints, newTfeventsCursor, readTfeventsFile } from '../tfevents/index.ts';
 import type { ScalarPoint, TfeventsCursor } from '../tfevents/index.ts';
-import { addErrorIssue, addIssue, fileStamp, sameFile, sameVersion, stampFrom, writePoints } from './context.ts';
+import { addErrorIssue, addIssue, fileStamp, sameFile, sameVersion, stampFrom } from './context.ts';
+import { writePoints } from './metric-writes.ts';
 import type { FileStamp, IngestContext } from './context.ts';
 
 /** Bytes decoded per read call; its points are written before the next call. */
@@ -52,7 +53,7 @@ async function ingestEventFile(ctx: IngestContext, file: string): Promise<void> 
       addIssue(ctx, file, result.error);
       return;
     }
-    await writePoints(ctx, newerOnly(ctx, result.points).map((p) => ({ key: p.tag, step: p.step, value: p.value, wallTime: p.wallTime === 0 ? null : p.wallTime })));
+    await writePoints(ctx, file, newerOnly(ctx, result.points).map((p) => ({ key: p.tag, step: p.step, value: p.value, wallTime: p.wallTime === 0 ? null : p.wallTime })));
     for (const c of result.corrupt) addIssue(ctx, file, `record at byte ${c.offset}: ${c.reason}`);
     cursor = result.cursor;
     const state: EventCursorState = { ...stamp, pluginByTag: { ...cursor.pluginByTag }, ...(cursor.halted !== undefined ? { halted: cursor.halted } : {}) };

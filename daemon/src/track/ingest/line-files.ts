@@ -5,7 +5,8 @@
  */
 import { startCursor } from '../formats/index.ts';
 import type { ByteCursor, FileReadResult, ReadOptions } from '../formats/index.ts';
-import { addErrorIssue, addParseIssues, fileStamp, sameFile, sameVersion, stampFrom, writePoints } from './context.ts';
+import { addErrorIssue, addParseIssues, fileStamp, sameFile, sameVersion, stampFrom } from './context.ts';
+import { writePoints } from './metric-writes.ts';
 import type { FileStamp, IngestContext } from './context.ts';
 
 /** A reader such as `readMetricsJsonlFile` or `readTorchtuneLogFile`. */
@@ -41,7 +42,7 @@ async function ingestLineFile(ctx: IngestContext, file: string, read: LineFileRe
     : startCursor();
   for (;;) {
     const result = await read(file, cursor, { maxBytes: CHUNK_BUDGET_BYTES });
-    await writePoints(ctx, result.points);
+    await writePoints(ctx, file, result.points);
     addParseIssues(ctx, file, result.issues);
     cursor = result.cursor;
     const state: LineCursorState = { ...stamp, ...(cursor.discardingLongLine === true ? { discardingLongLine: true } : {}) };

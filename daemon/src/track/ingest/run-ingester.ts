@@ -30,6 +30,9 @@ import { scanRunDir } from './scan.ts';
 import type { RunDirLayout } from './scan.ts';
 import { chooseTrainerState, ingestHfResults, ingestTrainerState, trainingEnded } from './trainer-files.ts';
 import type { TrainerFacts } from './trainer-files.ts';
+import { asIngestStopped, type IngestStoppedError } from './ingest-stopped.ts';
+import { reportDroppedKeys } from './metric-writes.ts';
+import { defaultParsePool, type ParsePool } from '../../work/parse-pool.ts';
 
 /** What a RunIngester works with. */
 export interface RunIngesterDeps {
@@ -45,6 +48,14 @@ export interface RunIngesterDeps {
   now?: () => number;
   /** Hears new metric points (see IngestContext.onNewPoints). */
   onNewPoints?: (runId: string, points: readonly MetricInput[]) => void;
+  /** Parses files off the event loop; default: the process's parse pool. */
+  parser?: ParsePool;
+  /**
+   * Hears an ingest that stopped on a store write error (disk full, I/O error…) before the
+   * run's status was settled: the run may lack points its files hold. The ingest itself
+   * rejects with the same error. (For a run status such as `incomplete`.)
+   */
+  onIngestStopped?: (runId: string, reason: IngestStoppedError) => void;
 }
 
 /** How a folder is being ingested. */
@@ -74,8 +85,10 @@ export class RunIngester {
   }
 
   /**
-   * Ingests the output folder `dir` (see the module comment). Rejects only when `dir` cannot
-   * be read or `opts.runId` names no run; every problem with a file is an issue in the report.
+   * Ingests the output folder `dir` (see the module comment). Rejects when `dir` cannot be
+   * read, when `opts.runId` names no run, and with an IngestStoppedError (E_IO) when the
+   * store cannot be written — then the run's status is left as it was. Every problem with a
+   * file is an issue in the report.
    */
   async ingestRunDir(dir: string, opts: IngestRunOptions): Promise<IngestReport> {
     const real = await realpath(dir);
@@ -91,23 +104,39 @@ export class RunIngester {
 
   /** Ingests one lm-eval results file (see eval-files.ts for the subject matching rules). */
   ingestEvalFile(path: string, opts: EvalFileOptions): Promise<EvalFileReport> {
-    return ingestEvalFile(this.deps.store, path, opts);
+    return ingestEvalFile(this.deps.store, path, { ...(this.deps.parser ? { parser: this.deps.parser } : {}), ...opts });
   }
 
   private async ingestNow(dir: string, opts: IngestRunOptions): Promise<IngestReport> {
-    const { store } = this.deps;
     const issues: string[] = [];
     const layout = await scanRunDir(dir, (m) => issues.push(m));
     this.forgetVanishedPending(dir, layout);
-    const { run, created } = this.resolveRun(dir, opts, issues);
+    let runId = opts.runId ?? '(new)';
+    try {
+      const resolved = this.resolveRun(dir, opts, issues);
+      runId = resolved.run.id;
+      return await this.ingestInto(resolved.run, resolved.created, dir, opts, layout, issues);
+    } catch (err) {
+      const stopped = asIngestStopped(err, { runId, dir, db: this.deps.store.file });
+      if (stopped === undefined) throw err;
+      this.deps.log?.error('ingest stopped: the store cannot be written', { dir, runId, sqliteCode: stopped.details.sqliteCode, error: stopped.message });
+      if (runId !== '(new)') this.deps.onIngestStopped?.(runId, stopped);
+      throw stopped;
+    }
+  }
+
+  private async ingestInto(run: Run, created: boolean, dir: string, opts: IngestRunOptions, layout: RunDirLayout, issues: string[]): Promise<IngestReport> {
+    const { store } = this.deps;
     const report: IngestReport = { runId: run.id, created, points: 0, checkpoints: 0, evals: 0, issues, pending: [] };
     const projectId = run.projectId ?? opts.projectId;
     const ctx: IngestContext = {
       store, runId: run.id, owner: `run:${run.id}`, dir, report, log: this.deps.log, batchSize: this.deps.batchSize ?? 5_000,
       ...(this.deps.onNewPoints ? { onNewPoints: this.deps.onNewPoints } : {}),
       projectRoot: projectId === null ? null : (store.projects.get(projectId)?.root ?? null),
+      parser: this.deps.parser ?? defaultParsePool(), dropped: new Map(),
     };
     const facts = await this.ingestMetrics(ctx, layout);
+    reportDroppedKeys(ctx);
     const finished = layout.finishedMarkers.length > 0 || trainingEnded(facts);
     const rules = { hasher: this.deps.hasher, hashCache: this.deps.hashCache, pending: this.pending, quietMs: this.deps.quietMs ?? 60_000, now: this.deps.now ?? Date.now };
     if (opts.checkpoints !== false) {
@@ -165,7 +194,7 @@ export class RunIngester {
     for (const file of files) {
       const stamp = await fileStamp(file);
       if (stamp === undefined || sameVersion(stampFrom(ctx.store.cursors.get(ctx.owner, file)?.state), stamp)) continue;
-      const result = await ingestEvalFile(ctx.store, file, { projectId }, { notResults: true });
+      const result = await ingestEvalFile(ctx.store, file, { projectId, parser: ctx.parser }, { notResults: true });
       ctx.report.evals += result.evals;
       for (const issue of result.issues) ctx.report.issues.push(issue);
       if (result.issues.length === 0 || result.evals > 0) ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: stamp });

@@ -1,15 +1,22 @@
 /**
  * Hugging Face Trainer files: `trainer_state.json` (the whole log_history, rewritten at each
- * save) and the `*_results.json` summaries. Both are read whole and upserted on (step, key);
- * a file whose identity, size and mtime are unchanged since its last full read is skipped.
+ * save) and the `*_results.json` summaries. trainer_state.json is streamed through a parse
+ * worker in batches that are upserted on (step, key) as they come, one transaction each;
+ * results files are read whole. A file whose identity, size and mtime are unchanged since
+ * its last full read is skipped.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FormatError, parseHfResults, parseTrainerState } from '../formats/index.ts';
-import type { TrainerState } from '../formats/index.ts';
-import { addErrorIssue, addParseIssues, fileStamp, stampFrom, sameVersion, writePoints } from './context.ts';
+import { setImmediate } from 'node:timers/promises';
+import type { MetricInput } from '../../store/index.ts';
+import { FormatError } from '../formats/index.ts';
+import { INLINE_PARSE_BYTES, readHfResultsFile } from '../formats/results-file.ts';
+import type { PointBatch, TrainerStateRead } from '../formats/trainer-state-file.ts';
+import type { TrainerStateFacts } from '../formats/trainer-state-stream.ts';
+import { addErrorIssue, addParseIssues, fileStamp, stampFrom, sameVersion } from './context.ts';
 import type { FileStamp, IngestContext } from './context.ts';
+import { writePoints } from './metric-writes.ts';
+import { defaultParsePool, type ParsePool } from '../../work/parse-pool.ts';
 import type { RunDirLayout } from './scan.ts';
 
 /** What the run's trainer_state.json says about the run as a whole. */
@@ -37,10 +44,11 @@ export function chooseTrainerState(layout: RunDirLayout): string | undefined {
 }
 
 /**
- * Reads `file` and upserts every log_history point plus the end-of-training summary (at the
- * final global step). A file that does not parse (truncated while being rewritten, or broken)
- * is an issue and is retried next time: nothing of it is kept. Returns the run facts (from the
- * last good read when the file is unchanged or unreadable) and whether it was read now.
+ * Streams `file` and upserts every log_history point as it comes, then the end-of-training
+ * summary (at the final global step). A file that is cut short (being rewritten) or broken is
+ * an issue and is read again next time (its cursor is not moved; points already upserted
+ * from it are re-upserted then). Returns the run facts (from the last good read when the
+ * file is unchanged or unreadable) and whether it was read now.
  */
 export async function ingestTrainerState(ctx: IngestContext, file: string): Promise<{ facts: TrainerFacts | undefined; read: boolean }> {
   const cursor = ctx.store.cursors.get(ctx.owner, file);
@@ -48,22 +56,30 @@ export async function ingestTrainerState(ctx: IngestContext, file: string): Prom
   const stamp = await fileStamp(file);
   if (stamp === undefined) return { facts: previous, read: false };
   if (sameVersion(stampFrom(cursor?.state), stamp)) return { facts: previous, read: false };
-  let state: TrainerState;
+  let state: TrainerStateRead;
   try {
-    state = parseTrainerState(await readFile(file, 'utf8'), file);
+    state = await ctx.parser.streamTrainerState(file, (batch) => writeBatch(ctx, file, batch), ctx.batchSize);
   } catch (err) {
-    addErrorIssue(ctx, file, err, err instanceof FormatError && err.retryLater ? '; nothing kept, read again next time' : '');
+    addErrorIssue(ctx, file, err, err instanceof FormatError && err.retryLater ? '; read again next time' : '');
     return { facts: previous, read: false };
   }
   addParseIssues(ctx, file, state.issues);
-  await writePoints(ctx, state.points);
-  let lastStep = 0;
-  for (const p of state.points) if (p.step > lastStep) lastStep = p.step;
-  const finalStep = state.globalStep ?? lastStep;
-  await writePoints(ctx, Object.entries(state.summary).map(([key, value]) => ({ key, step: finalStep, value })));
+  const finalStep = state.globalStep ?? state.lastStep;
+  await writePoints(ctx, file, Object.entries(state.summary).map(([key, value]) => ({ key, step: finalStep, value })));
   const facts = toFacts(file, state);
+  // The stamp from before the read: a file rewritten meanwhile differs from it, so it is read again.
   ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: { ...stamp, facts: { ...facts, file: undefined } } });
   return { facts, read: true };
+}
+
+/** One batch from the parse worker → one store transaction; then the event loop answers others before the next. */
+async function writeBatch(ctx: IngestContext, file: string, batch: PointBatch): Promise<void> {
+  const points: MetricInput[] = new Array<MetricInput>(batch.key.length);
+  for (let i = 0; i < points.length; i++) {
+    points[i] = { key: batch.keys[batch.key[i] as number] as string, step: batch.step[i] as number, value: batch.value[i] as number };
+  }
+  await writePoints(ctx, file, points);
+  await setImmediate();
 }
 
 /**
@@ -79,9 +95,9 @@ export async function ingestHfResults(ctx: IngestContext, files: readonly string
     const cursor = ctx.store.cursors.get(ctx.owner, file);
     if (!force && sameVersion(stampFrom(cursor?.state), stamp)) continue;
     try {
-      const results = parseHfResults(await readFile(file, 'utf8'), file);
+      const results = stamp.size > INLINE_PARSE_BYTES ? await ctx.parser.readHfResults(file) : await readHfResultsFile(file);
       addParseIssues(ctx, file, results.issues);
-      await writePoints(ctx, Object.entries(results.metrics).map(([key, value]) => ({ key, step: finalStep, value })));
+      await writePoints(ctx, file, Object.entries(results.metrics).map(([key, value]) => ({ key, step: finalStep, value })));
       ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: stamp satisfies FileStamp });
     } catch (err) {
       addErrorIssue(ctx, file, err);
@@ -89,7 +105,15 @@ export async function ingestHfResults(ctx: IngestContext, files: readonly string
   }
 }
 
-function toFacts(file: string, state: TrainerState): TrainerFacts {
+/**
+ * `global_step` of a trainer_state.json, read in a parse worker without reading log_history
+ * (HF writes keys sorted, so it comes first); undefined when absent or unreadable.
+ */
+export async function readGlobalStep(file: string, parser: ParsePool = defaultParsePool()): Promise<number | undefined> {
+  return parser.readTrainerStateNumber(file, 'global_step').catch(() => undefined);
+}
+
+function toFacts(file: string, state: TrainerStateFacts): TrainerFacts {
   const facts: TrainerFacts = { file };
   if (state.globalStep !== undefined) facts.globalStep = state.globalStep;
   if (state.maxSteps !== undefined) facts.maxSteps = state.maxSteps;
