@@ -7,12 +7,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeelClient } from '../daemon/src/client/client.ts';
 import { RpcError, type NotificationOf } from '../daemon/src/protocol/index.ts';
 import { Store } from '../daemon/src/store/index.ts';
 import { fixturesRoot, TestHome, waitFor } from './support/keel-home.ts';
+import { writeProbeProject } from './support/probe-project.ts';
 
 /** A training output folder: TensorBoard events (2,520 points) and, when asked, a finished LoRA checkpoint. */
 function outputFolder(root: string, name: string, opts: { checkpoint?: boolean } = {}): string {
@@ -70,12 +71,10 @@ describe('deleting runs', () => {
     assert.ok(!h.keelJson<{ runs: { id: string }[] }>(['runs']).runs.some((r) => r.id === tagged));
   });
 
-  it('refuses an active run with E_INVALID_STATE and the next step, deletes it with force, and tells subscribers', async () => {
+  it('deletes a watched or imported run that is still running (nothing of Keel\'s runs for it), tells subscribers, and remembers the folder', async () => {
     const running = h.keelJson<{ runId: string }>(['import', outputFolder(h.dir, 'still-running')]).runId;
     assert.equal(h.keelJson<Detail>(['run', 'show', running]).run.status, 'running');
-    await assert.rejects(client.call('runs/delete', { run: running }), (e: unknown) =>
-      e instanceof RpcError && e.code === 'E_INVALID_STATE' && e.message.includes(`keel cancel ${running}`) && e.message.includes('--force'));
-    const r = await client.call('runs/delete', { run: running, force: true });
+    const r = await client.call('runs/delete', { run: running });
     assert.equal(r.run.id, running);
     assert.equal(r.removed.metricPoints, 2520);
     assert.equal(r.untrackedOutput, join(h.dir, 'still-running'));
@@ -84,10 +83,54 @@ describe('deleting runs', () => {
     await assert.rejects(client.call('runs/delete', { run: running }), (e: unknown) => e instanceof RpcError && e.code === 'E_NOT_FOUND');
   });
 
+  it('refuses a launched run that is still queued with E_INVALID_STATE and the next step, and deletes it with force', async () => {
+    const root = join(h.dir, 'proj');
+    writeProbeProject(root, { big: { steps: 1 } });
+    h.keelJson(['init', root]);
+    // This machine has no GPUs, so a 4-GPU run waits in the queue: active, and Keel's to stop.
+    const queued = h.keelJson<{ run: { id: string } }>(['launch', 'configs/big.json', '--local', '--gpus', '4'], { cwd: root }).run.id;
+    await assert.rejects(client.call('runs/delete', { run: queued }), (e: unknown) =>
+      e instanceof RpcError && e.code === 'E_INVALID_STATE' && e.message.includes(`keel cancel ${queued}`) && e.message.includes('--force'));
+    const r = await client.call('runs/delete', { run: queued, force: true });
+    assert.equal(r.run.id, queued);
+    await assert.rejects(client.call('runs/get', { run: queued }), (e: unknown) => e instanceof RpcError && e.code === 'E_NOT_FOUND');
+  });
+
+
   it('an explicit import of a deleted run\'s folder records it again', () => {
     const again = h.keelJson<{ runId: string; created: boolean; points: number }>(['import', join(h.dir, 'still-running')]);
     assert.equal(again.created, true);
     assert.equal(again.points, 2520);
+  });
+});
+
+describe('a deleted watched run stays deleted', () => {
+  const h = new TestHome('keel-run-tombstone-');
+  after(() => h.cleanup());
+
+  it('the watcher does not bring back a run the user deleted while its folder keeps changing; `keel import` does, on purpose', async () => {
+    const root = join(h.dir, 'proj');
+    const out = join(root, 'outputs', 'run1');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(root, 'keel.yaml'), 'name: tomb\noutputs: [outputs/*]\n');
+    writeFileSync(join(out, 'metrics.jsonl'), '{"step": 1, "loss": 1.0}\n');
+    h.keelJson(['init', root]);
+    const real = realpathSync(out);
+    const ofFolder = (): { id: string }[] => h.keelJson<{ runs: { id: string; outputDir: string | null }[] }>(['runs']).runs.filter((r) => r.outputDir === real);
+    await waitFor(() => ofFolder().length === 1, 20_000, 'the watched run');
+    const id = ofFolder()[0]?.id ?? '';
+    const deleted = h.keel(['run', 'delete', id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, /will not track it again unless you `keel import/);
+    for (let step = 2; step <= 4; step++) {
+      appendFileSync(join(out, 'metrics.jsonl'), `{"step": ${step}, "loss": ${1 / step}}\n`);
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.deepEqual(ofFolder(), [], 'no run was re-created for the deleted run\'s folder');
+    const again = h.keelJson<{ created: boolean; points: number }>(['import', out]);
+    assert.equal(again.created, true);
+    assert.equal(again.points, 4);
   });
 });
 
@@ -109,7 +152,8 @@ describe('incomplete runs in the CLI', () => {
   it('`keel runs` shows the status with its reason', () => {
     const out = h.keel(['runs']);
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /half-imported\s+incomplete \(import in progress\)/);
+    // The daemon found it interrupted at start (its folder is gone, so there is nothing to resume).
+    assert.match(out.stdout, /half-imported\s+incomplete \(import interrupted; run `keel import \/data\/half` again\)/);
   });
 
   it('`keel wait` does not treat it as finished', () => {

@@ -1,13 +1,14 @@
 /**
  * Ingestion never claims more than it wrote, through the real daemon and CLI:
  * - keel.db on a full disk (a 3 MiB tmpfs; root mounts it): `keel import` fails with the cause
- *   and the next step, the run is not marked succeeded, and once there is room, importing
- *   again gives exactly the points of a clean import;
- * - a daemon killed with SIGKILL in the middle of an import: importing again gives exactly
- *   the points of a clean import (no gaps, no duplicates);
- * - a launched run whose final ingest cannot be written stays unsettled — also once the disk
- *   has a little room again, enough for a status change but not for the points — and
- *   succeeds with every point once there is room.
+ *   and the next step, the run is `incomplete`, and once there is room, importing again gives
+ *   exactly the points of a clean import;
+ * - a daemon killed with SIGKILL in the middle of an import leaves the run `incomplete`
+ *   ("import in progress", never `running`); the next daemon resumes the import by itself,
+ *   and it ends with exactly the points of a clean import (no gaps, no duplicates);
+ * - a launched run whose final ingest cannot be written is `incomplete` with the reason — also
+ *   once the disk has a little room again, enough for a status change but not for the points
+ *   — and succeeds with every point once there is room.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,8 +104,10 @@ describe('ingestion never claims more than it wrote', () => {
     const r = full.keel(['import', runA]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, new RegExp(`recording run run_\\w+ from ${runA} stopped: the database could not be written \\(database or disk is full\\); the run was not marked finished\\. Free space on the disk holding ${fullFs}, then run \`keel import ${runA}\` again`));
-    const runs = full.keelJson<{ runs: RunRow[] }>(['runs']).runs;
-    assert.deepEqual(runs.map((x) => [x.outputDir, x.status]), [[runA, 'running']]);
+    const runs = full.keelJson<{ runs: (RunRow & { statusReason: string | null })[] }>(['runs']).runs;
+    // Marked incomplete when the import began (the write that would say "stopped" may not fit either).
+    assert.deepEqual(runs.map((x) => [x.outputDir, x.status]), [[runA, 'incomplete']]);
+    assert.match(runs[0]?.statusReason ?? '', /import in progress|ingestion stopped: .*database or disk is full/);
     const partial = pointCount(full.db);
     assert.ok(partial > 0 && partial < 200_004, `${partial} points were written before the disk filled`);
 
@@ -117,7 +120,7 @@ describe('ingestion never claims more than it wrote', () => {
     assert.deepEqual(dumpPoints(full.db, runA), expected);
   });
 
-  it('after the daemon is killed with SIGKILL mid-import, importing again equals a clean import', async () => {
+  it('after the daemon is killed with SIGKILL mid-import, the run is incomplete, and the next daemon resumes the import to a clean import\'s points', async () => {
     killed.keelJson(['status']);
     const pid = killed.daemonPid() ?? 0;
     const cli = spawn(process.execPath, [keelBin, 'import', runB], { env: killed.env, stdio: 'ignore' });
@@ -127,8 +130,15 @@ describe('ingestion never claims more than it wrote', () => {
     assert.notEqual(await cliExit, 0, 'the interrupted import did not claim success');
     const written = pointCount(killed.db);
     assert.ok(written < 800_004, `${written} points before the kill`);
-    const again = killed.keelJson<{ issues: string[] }>(['import', runB]);
-    assert.deepEqual(again.issues, []);
+    const conn = new Database(killed.db, { readonly: true });
+    const left = conn.prepare('SELECT status, status_reason FROM runs WHERE output_dir = ?').get(runB) as { status: string; status_reason: string };
+    conn.close();
+    assert.deepEqual(left, { status: 'incomplete', status_reason: 'import in progress' }, 'a half-imported run is never left "running"');
+    // The next daemon finds it and resumes it from its cursors, without being asked.
+    killed.keelJson(['status']);
+    await waitFor(() => killed.keelJson<{ runs: RunRow[] }>(['runs']).runs.find((x) => x.outputDir === runB)?.status === 'succeeded', 120_000, 'the resumed import');
+    const { events } = killed.keelJson<{ events: { kind: string; message: string }[] }>(['events']);
+    assert.ok(events.some((e) => e.kind === 'import_interrupted' && e.message.includes(runB)), 'an event says the import was interrupted and resumed');
     assert.equal(killed.integrity(), 'ok');
     assert.deepEqual(dumpPoints(killed.db, runB), dumpPoints(clean.db, runB));
   });
@@ -153,8 +163,9 @@ describe('ingestion never claims more than it wrote', () => {
       rmSync(ballast);
       // Several reconcile ticks with a little room: each tried the final drain and failed.
       await new Promise((r) => setTimeout(r, 3_000));
-      const status = h.keelJson<{ run: RunRow }>(['run', 'show', id]).run.status;
-      assert.notEqual(status, 'succeeded', 'a run with points missing is never succeeded');
+      const shown = h.keelJson<{ run: RunRow & { statusReason: string | null } }>(['run', 'show', id]).run;
+      assert.equal(shown.status, 'incomplete', 'a run with points missing is never succeeded: it is incomplete, with the reason');
+      assert.match(shown.statusReason ?? '', /ingestion stopped: .*database or disk is full/);
       assert.match(readFileSync(join(h.home, 'daemon.log'), 'utf8'), /final ingest stopped; the run is left unsettled.*database or disk is full/);
       execFileSync('mount', ['-o', 'remount,size=256m', fs]);
       const done = h.keel(['wait', id, '--timeout', '120', '--json']);

@@ -10,6 +10,7 @@ import { formatDiagnostic, parseProjectFile, type Diagnostic, type KeelProject, 
 import { InputLimits, readInputText, readInputTextSync } from '../track/input-file.ts';
 import type { Project } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
+import { defaultParsePool } from '../work/index.ts';
 
 export const PROJECT_FILE = 'keel.yaml';
 
@@ -38,15 +39,12 @@ export function isGlobItemError(diagnosticPath: string): boolean {
 }
 
 /**
- * Parses keel.yaml text. This is the seam for moving the parse off the main thread: a
- * keel.yaml at the 256 KiB cap takes `yaml` ~90 ms as a list of 10 000 globs and ~2 s as
- * nested maps (measured on the 2-core CI machine), so the daemon calls this, never
- * parseProjectFile directly, and a worker pool can take its place without touching callers.
+ * Parses keel.yaml text in the parse worker (daemon/src/work): a keel.yaml at the 256 KiB cap
+ * takes `yaml` ~90 ms as a list of 10 000 globs and ~2 s as nested maps on the 2-core CI
+ * machine, so the daemon never parses it on its event loop.
  */
 export async function parseProjectFileAsync(text: string, file: string): Promise<ProjectFileResult> {
-  // Yield once, so a burst of re-reads interleaves with requests; the parse itself is synchronous today.
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  return parseProjectFile(text, file);
+  return defaultParsePool().parseProjectFile(text, file);
 }
 
 function fromParsed(root: string, parsed: ProjectFileResult): ProjectFileRead {

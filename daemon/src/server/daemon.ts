@@ -143,5 +143,6 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
   for (const project of store.projects.list()) {
     void ctx.tracker.watchProject(project).catch((err: Error) => log.error('cannot watch project', { project: project.id, error: err.message }));
   }
+  ctx.tracker.resumeInterruptedImports();
   return done;
 }

@@ -36,9 +36,13 @@ export class RunNotDeletableError extends Error {
   }
 }
 
-/** True while a run may still have processes or a place in the queue. */
+/**
+ * True while a launched run may still have processes or a place in the queue. A watched or
+ * imported run has neither (Keel only reads its folder): deleting it needs no cancel, and its
+ * tombstone keeps the watcher from recording it again.
+ */
 export function isActiveRun(run: Run): boolean {
-  return !isTerminal(run.status) && run.status !== 'incomplete';
+  return run.source === 'launch' && !isTerminal(run.status) && run.status !== 'incomplete';
 }
 
 function aliasesOnCheckpoints(db: Db, runId: string): BlockingAlias[] {

@@ -9,10 +9,10 @@
  * the main loop stays free. Watching and unwatching a project are serialized per project:
  * twenty concurrent registrations leave exactly one watcher.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Project } from '../protocol/index.ts';
+import { RunTransitions, type Project } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/index.ts';
 import type { HashCache, HashPool } from './hash/index.ts';
@@ -75,6 +75,7 @@ export class Tracker {
     this.ingester = new RunIngester({
       store: deps.store, hasher: deps.pool, hashCache: deps.hashCache, log: deps.log,
       onNewPoints: (runId, points) => publishPoints(deps.publish, runId, points),
+      onIngestStopped: (runId, err) => this.markIncomplete(runId, `ingestion stopped: ${err.message}`),
     });
   }
 
@@ -221,6 +222,7 @@ export class Tracker {
         return;
       case 'run': {
         if (!(await stat(abs).then((st) => st.isDirectory(), () => false))) return;
+        if (this.deletedRunFolder(abs)) return;
         const report = await this.ingestRun(projectId, abs, 'watch');
         // Checkpoint folders seen once are registered on a second, unchanged look.
         if (report.pending.length > 0) {
@@ -294,6 +296,65 @@ export class Tracker {
       if (run) this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: run.unreachableSince, statusReason: run.statusReason }, run.id);
     }
     return report;
+  }
+
+  /**
+   * A run whose record stops short of its files: `incomplete`, with the reason, told to the
+   * views and as an event. Best effort: on a full disk even this write may fail (the run then
+   * keeps the status it had, which is never `succeeded` for an ingest that stopped).
+   */
+  markIncomplete(runId: string, reason: string): void {
+    const { store } = this.deps;
+    try {
+      const before = store.runs.get(runId);
+      if (!before) return;
+      if (before.status === 'incomplete') store.runs.setStatusReason(runId, reason);
+      else if (RunTransitions[before.status].includes('incomplete')) store.runs.setStatus(runId, 'incomplete', { reason });
+      else return; // a terminal status stays
+      store.events.add({ kind: 'ingest_stopped', severity: 'error', runId, message: reason });
+      const run = store.runs.get(runId);
+      if (run) this.deps.publish('runs', { runId, status: run.status, unreachableSince: run.unreachableSince, statusReason: run.statusReason }, runId);
+    } catch (err) {
+      this.deps.log.error('cannot mark the run incomplete', { run: runId, reason, error: (err as Error).message });
+    }
+  }
+
+  /**
+   * The output folder of a run the user deleted (a tombstone): the watcher leaves it alone;
+   * `keel import` of the folder brings it back on purpose.
+   */
+  private deletedRunFolder(abs: string): boolean {
+    let real: string;
+    try {
+      real = realpathSync(abs);
+    } catch {
+      return false;
+    }
+    const { runs } = this.deps.store;
+    if (runs.findByOutputDir(real) || !runs.isDeletedOutput(real)) return false;
+    this.deps.log.debug('not tracking the output folder of a deleted run', { dir: real });
+    return true;
+  }
+
+  /**
+   * At daemon start: imports a stopped daemon left half done are `incomplete` with the reason
+   * "import interrupted"; each is resumed from its cursors in the background (ingestion is
+   * idempotent), and stays incomplete with the reason if it fails again.
+   */
+  resumeInterruptedImports(): void {
+    for (const run of this.deps.store.runs.interruptedImports()) {
+      const dir = run.outputDir;
+      const resumable = dir !== null && existsSync(dir);
+      this.deps.store.events.add({
+        kind: 'import_interrupted', severity: 'warning', runId: run.id,
+        message: `the daemon stopped during the import of ${dir ?? run.name}; ${resumable ? 'resuming it' : `the folder is gone, so it stays incomplete (${run.statusReason ?? ''})`}`,
+      });
+      if (!resumable) continue;
+      this.track(this.ingestRun(run.projectId, dir, 'import', { runId: run.id }).then(
+        () => this.deps.log.info('interrupted import resumed', { run: run.id, dir }),
+        (err: Error) => this.deps.log.warn('cannot resume an interrupted import', { run: run.id, dir, error: err.message }),
+      ));
+    }
   }
 
   /** Resolves when no project has work pending or running and no scan or watch step is in flight. */

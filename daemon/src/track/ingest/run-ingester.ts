@@ -115,7 +115,10 @@ export class RunIngester {
     try {
       const resolved = this.resolveRun(dir, opts, issues);
       runId = resolved.run.id;
-      return await this.ingestInto(resolved.run, resolved.created, dir, opts, layout, issues);
+      // An import in progress is `incomplete` ("import in progress") until it has read
+      // everything: a daemon killed meanwhile leaves it so, never `running` or `succeeded`.
+      const run = opts.source === 'import' ? this.deps.store.runs.beginImport(runId) : resolved.run;
+      return await this.ingestInto(run, resolved.created, dir, opts, layout, issues);
     } catch (err) {
       const stopped = asIngestStopped(err, { runId, dir, db: this.deps.store.file });
       if (stopped === undefined) throw err;
@@ -144,6 +147,7 @@ export class RunIngester {
     }
     markBestCheckpoint(ctx, facts?.bestCheckpointName);
     await this.ingestEvalsIn(ctx, layout.lmEvalCandidates, projectId);
+    if (opts.source === 'import') store.runs.finishImport(run.id);
     this.settleStatus(run.id, finished);
     const changed = report.created || report.points > 0 || report.checkpoints > 0 || report.evals > 0;
     this.deps.log?.[changed ? 'info' : 'debug']('run folder ingested', {
