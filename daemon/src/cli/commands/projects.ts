@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { PROJECT_FILE } from '../../projects/record-project.ts';
 import { projectFileTemplate } from '../../track/project/template.ts';
-import { ago, printJson, table } from '../output.ts';
+import { ago, print, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, type CommandContext } from '../command.ts';
 
@@ -18,10 +18,10 @@ export async function initCommand(ctx: CommandContext): Promise<number> {
       printJson({ project, created, wroteProjectFile: wrote, file, warnings });
       return 0;
     }
-    process.stdout.write(`${wrote ? `Wrote ${file}\n` : `Kept the existing ${file}\n`}`);
-    process.stdout.write(`${created ? 'Registered' : 'Updated'} project "${project.name}" (${project.id})\n`);
-    for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
-    for (const e of project.configErrors) process.stdout.write(`error: ${e}\n`);
+    print(`${wrote ? `Wrote ${file}\n` : `Kept the existing ${file}\n`}`);
+    print(`${created ? 'Registered' : 'Updated'} project "${project.name}" (${project.id})\n`);
+    for (const w of warnings) print(`warning: ${w}\n`);
+    for (const e of project.configErrors) print(`error: ${e}\n`);
     return project.configErrors.length > 0 ? 1 : 0;
   });
 }
@@ -34,10 +34,10 @@ export async function projectsCommand(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (projects.length === 0) {
-      process.stdout.write('No projects yet. Run `keel init` in a project folder.\n');
+      print('No projects yet. Run `keel init` in a project folder.\n');
       return 0;
     }
-    process.stdout.write(table(projects, [
+    print(table(projects, [
       { header: 'NAME', value: (p) => p.name },
       { header: 'ID', value: (p) => p.id },
       { header: 'ROOT', value: (p) => p.root },

@@ -1,7 +1,7 @@
 /** `keel runs`, `keel run show`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
 import type { MetricPoint, RunComparison, RunDetail } from '../../protocol/index.ts';
-import { ago, duration, keyValues, printJson, table } from '../output.ts';
+import { ago, duration, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
 
@@ -22,10 +22,10 @@ export async function runsCommand(ctx: CommandContext): Promise<number> {
     const { runs } = await client.call('runs/list', { ...(project ? { project } : {}) });
     if (ctx.json) return (printJson({ runs }), 0);
     if (runs.length === 0) {
-      process.stdout.write('No runs yet. Launch one, or point `outputs:` in keel.yaml at your training output folders, or `keel import DIR`.\n');
+      print('No runs yet. Launch one, or point `outputs:` in keel.yaml at your training output folders, or `keel import DIR`.\n');
       return 0;
     }
-    process.stdout.write(table(runs, [
+    print(table(runs, [
       { header: 'RUN', value: (r) => r.id },
       { header: 'NAME', value: (r) => r.name },
       { header: 'STATUS', value: (r) => r.status + (r.unreachableSince ? ' (unreachable)' : '') + (r.exitCode !== null && r.status === 'failed' ? ` (exit ${r.exitCode})` : '') },
@@ -41,7 +41,7 @@ export async function runsCommand(ctx: CommandContext): Promise<number> {
 
 function printRun(d: RunDetail): void {
   const r = d.run;
-  process.stdout.write(keyValues([
+  print(keyValues([
     ['Run', `${r.name} (${r.id})`],
     ['Status', `${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null ? `, exit ${r.exitCode}` : ''}`],
     ['Source', r.source],
@@ -54,7 +54,7 @@ function printRun(d: RunDetail): void {
     ['Duration', r.startedAt ? duration((r.endedAt ?? Date.now()) - r.startedAt) : null],
   ]) + '\n');
   if (d.metrics.length) {
-    process.stdout.write('\nMetrics\n' + table(d.metrics, [
+    print('\nMetrics\n' + table(d.metrics, [
       { header: 'KEY', value: (m) => m.key },
       { header: 'POINTS', value: (m) => m.points, align: 'right' },
       { header: 'LAST STEP', value: (m) => m.lastStep, align: 'right' },
@@ -64,7 +64,7 @@ function printRun(d: RunDetail): void {
     ]) + '\n');
   }
   if (d.checkpoints.length) {
-    process.stdout.write('\nCheckpoints\n' + table(d.checkpoints, [
+    print('\nCheckpoints\n' + table(d.checkpoints, [
       { header: 'STEP', value: (c) => c.step, align: 'right' },
       { header: 'KIND', value: (c) => c.kind },
       { header: 'SIZE', value: (c) => (c.sizeBytes === null ? null : `${(c.sizeBytes / 1e6).toFixed(1)} MB`), align: 'right' },
@@ -73,7 +73,7 @@ function printRun(d: RunDetail): void {
     ]) + '\n');
   }
   if (d.evals.length) {
-    process.stdout.write('\nEvals\n' + table(d.evals, [
+    print('\nEvals\n' + table(d.evals, [
       { header: 'TASK', value: (e) => e.task },
       { header: 'METRIC', value: (e) => `${e.metric}${e.filter !== 'none' ? ` (${e.filter})` : ''}` },
       { header: 'VALUE', value: (e) => num(e.value), align: 'right' },
@@ -102,26 +102,26 @@ export async function metricsCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('metrics/get', { run, key, ...(n ? { maxPoints: n } : { maxPoints: 1_000_000 }) });
     if (ctx.json) return (printJson(r), 0);
-    process.stdout.write(table(r.points, [{ header: 'STEP', value: (p) => p.step, align: 'right' }, { header: key.toUpperCase(), value: point, align: 'right' }]) + '\n');
-    if (r.downsampled) process.stdout.write(`(${r.points.length} of ${r.total} points: min and max per bucket)\n`);
+    print(table(r.points, [{ header: 'STEP', value: (p) => p.step, align: 'right' }, { header: key.toUpperCase(), value: point, align: 'right' }]) + '\n');
+    if (r.downsampled) print(`(${r.points.length} of ${r.total} points: min and max per bucket)\n`);
     return 0;
   });
 }
 
 function printComparison(c: RunComparison): void {
-  const names = c.runs.map((r) => r.name);
+  const names = c.runs.map((r) => visibleInline(r.name));
   const w = (s: string): string => s;
-  process.stdout.write(`Comparing ${c.runs.length} runs: ${names.join(', ')}\n`);
-  process.stdout.write(`\nParams: ${c.params.differ.length} differ, ${c.params.equal} equal\n`);
+  print(`Comparing ${c.runs.length} runs: ${names.join(', ')}\n`);
+  print(`\nParams: ${c.params.differ.length} differ, ${c.params.equal} equal\n`);
   if (c.params.differ.length) {
-    process.stdout.write(table(c.params.differ, [
+    print(table(c.params.differ, [
       { header: 'PARAM', value: (p) => p.key },
       ...c.runs.map((r) => ({ header: w(r.name), value: (p: RunComparison['params']['differ'][number]) => JSON.stringify(p.values[r.id] ?? null) })),
     ]) + '\n');
   }
   if (c.metrics.length) {
-    process.stdout.write('\nMetrics (last / best @ step)\n');
-    process.stdout.write(table(c.metrics, [
+    print('\nMetrics (last / best @ step)\n');
+    print(table(c.metrics, [
       { header: 'METRIC', value: (m) => `${m.key} (${m.goal})` },
       ...c.runs.map((r) => ({
         header: r.name,
@@ -133,8 +133,8 @@ function printComparison(c: RunComparison): void {
     ]) + '\n');
   }
   if (c.evals.length) {
-    process.stdout.write('\nEvals (* best)\n');
-    process.stdout.write(table(c.evals, [
+    print('\nEvals (* best)\n');
+    print(table(c.evals, [
       { header: 'TASK', value: (e) => `${e.task} ${e.metric}${e.filter !== 'none' ? `,${e.filter}` : ''}` },
       ...c.runs.map((r) => ({
         header: r.name,
@@ -166,8 +166,8 @@ export async function importCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('runs/import', { dir: resolve(ctx.cwd, dir), ...(project ? { project } : {}), ...(name ? { name } : {}) }, { timeoutMs: 0 });
     if (ctx.json) return (printJson(r), 0);
-    process.stdout.write(`${r.created ? 'Imported' : 'Updated'} run ${r.runId}: ${r.points} metric points, ${r.checkpoints} checkpoints, ${r.evals} eval results\n`);
-    for (const i of r.issues) process.stdout.write(`warning: ${i}\n`);
+    print(`${r.created ? 'Imported' : 'Updated'} run ${r.runId}: ${r.points} metric points, ${r.checkpoints} checkpoints, ${r.evals} eval results\n`);
+    for (const i of r.issues) print(`warning: ${i}\n`);
     return 0;
   });
 }
@@ -179,10 +179,10 @@ export async function evalsCommand(ctx: CommandContext): Promise<number> {
     const { evals } = await client.call('evals/list', { ...(task ? { task } : {}), ...(run ? { run } : {}) });
     if (ctx.json) return (printJson({ evals }), 0);
     if (evals.length === 0) {
-      process.stdout.write('No eval results yet. Point `evals:` in keel.yaml at lm-eval results files.\n');
+      print('No eval results yet. Point `evals:` in keel.yaml at lm-eval results files.\n');
       return 0;
     }
-    process.stdout.write(table(evals, [
+    print(table(evals, [
       { header: 'TASK', value: (e) => e.task },
       { header: 'METRIC', value: (e) => `${e.metric}${e.filter !== 'none' ? ` (${e.filter})` : ''}` },
       { header: 'VALUE', value: (e) => num(e.value), align: 'right' },
