@@ -11,7 +11,8 @@ import { daemonCommand } from './commands/daemon.ts';
 import { statusCommand } from './commands/status.ts';
 import { initCommand, projectsCommand } from './commands/projects.ts';
 import { compareCommand, evalsCommand, importCommand, metricsCommand, runCommand, runsCommand } from './commands/runs.ts';
-import { cancelCommand, eventsCommand, hostsCommand, launchCommand, logsCommand, pullCommand, rerunCommand, sweepCommand, waitCommand } from './commands/dispatch.ts';
+import { cancelCommand, eventsCommand, hostsCommand, launchCommand, pullCommand, rerunCommand, sweepCommand, waitCommand } from './commands/dispatch.ts';
+import { logsCommand } from './commands/logs.ts';
 import { datasetCommand, datasetsCommand, lineageCommand, modelsCommand, tagCommand } from './commands/lineage.ts';
 
 type Command = { run: (ctx: CommandContext) => Promise<number>; usage: string; options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> };

@@ -16,6 +16,7 @@ import { KEEL_VERSION } from '../version.ts';
 import { Tracker } from '../track/tracker.ts';
 import { createHashPool } from '../track/hash/index.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { DEFAULT_SEND_LIMITS, type SendLimits } from './outbox.ts';
 
 /** `{ key: value * scale }` when value is a finite number, else `{}` (for optional settings from the environment). */
 function optional<K extends string>(key: K, value: number | undefined, scale = 1): { [P in K]?: number } {
@@ -83,6 +84,11 @@ export async function runDaemon(opts: { foreground: boolean }): Promise<number> 
   return serve(paths, store, log, lock.release);
 }
 
+/** Per-client send budgets; KEEL_SLOW_CLIENT_SECONDS shortens how long a client may stay over its soft budget. */
+function sendLimits(slowClientSeconds: number | undefined): SendLimits {
+  return slowClientSeconds !== undefined && slowClientSeconds > 0 ? { ...DEFAULT_SEND_LIMITS, stallMs: slowClientSeconds * 1000 } : DEFAULT_SEND_LIMITS;
+}
+
 async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: () => void): Promise<number> {
   const startedAt = Date.now();
   let stopping: Promise<void> | null = null;
@@ -109,13 +115,13 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     })();
     return stopping;
   };
+  const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
   const pool = createHashPool();
-  ctx.server = new RpcServer(buildHandlers(ctx), log);
+  ctx.server = new RpcServer(buildHandlers(ctx), log, sendLimits(envNumber('KEEL_SLOW_CLIENT_SECONDS')));
   ctx.tracker = new Tracker({
     store, log, pool, hashCache: store.fileHashes, exclude: [paths.home],
     publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
   });
-  const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
   ctx.dispatcher = new Dispatcher({
     store, log, pool, tracker: ctx.tracker, keelHome: paths.home, controlDir: paths.controlDir,
     publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),

@@ -1,4 +1,4 @@
-/** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel logs`, `keel wait`, `keel pull`, `keel rerun`, `keel events`. */
+/** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel wait`, `keel pull`, `keel rerun`, `keel events` (`keel logs`: logs.ts). */
 import type { KeelClient } from '../../client/client.ts';
 import { isTerminal, type HostInfo, type Run } from '../../protocol/index.ts';
 import { ago, keyValues, print, printError, printJson, table } from '../output.ts';
@@ -180,30 +180,6 @@ export async function waitCommand(ctx: CommandContext): Promise<number> {
     if (ctx.json) printJson({ run, timedOut: code === 124 });
     else print(`${run.name} (${run.id}): ${isTerminal(run.status) ? run.status : `still ${run.status} (timed out)`}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}\n`);
     return code;
-  });
-}
-
-export async function logsCommand(ctx: CommandContext): Promise<number> {
-  const ref = ctx.positionals[0];
-  if (!ref) throw new UsageError('usage: keel logs RUN [-f]');
-  const follow = ctx.options.follow === true;
-  return withDaemon(async (client) => {
-    const { run } = await client.call('runs/get', { run: ref });
-    if (follow) await client.call('subscriptions/add', { topics: ['logs', 'runs'], runIds: [run.id] });
-    let offset = 0;
-    for (;;) {
-      const r = await client.call('runs/logs', { run: run.id, offset });
-      // The job's own output, colours included: printed as is (the one exception in output.ts).
-      if (r.text) process.stdout.write(r.text);
-      offset = r.offset;
-      if (!follow || r.done) break;
-      if (r.offset < r.size) continue;
-      await new Promise<void>((resolve) => {
-        const offs = [client.on('logs', () => { offs.forEach((o) => o()); resolve(); }), client.on('runs', () => { offs.forEach((o) => o()); resolve(); })];
-        setTimeout(() => { offs.forEach((o) => o()); resolve(); }, 1000);
-      });
-    }
-    return 0;
   });
 }
 
