@@ -6,7 +6,7 @@ import { runDaemon } from '../../server/daemon.ts';
 import { readShutdownState } from '../../server/shutdown.ts';
 import { ensureDaemon } from '../../client/ensure.ts';
 import { DaemonNotAnsweringError, type KeelClient } from '../../client/client.ts';
-import { connectIfRunning, connectOptions, daemonLauncher } from '../session.ts';
+import { connectIfRunning, connectOptions, connectTimeoutMs, daemonLauncher } from '../session.ts';
 import { duration, print, printError, printJson } from '../output.ts';
 import type { CommandContext } from '../command.ts';
 import { UsageError } from '../command.ts';
@@ -76,7 +76,13 @@ async function stop(ctx: CommandContext): Promise<number> {
   const pid = client.initializeResult?.daemon.pid ?? readLock(paths.lock)?.pid ?? null;
   const deadline = Date.now() + stopTimeoutMs();
   const closed = new Promise<void>((r) => client.onClose(() => r()));
-  await client.call('daemon/shutdown', {});
+  const asked = await client.call('daemon/shutdown', {}, { timeoutMs: connectTimeoutMs() }).then(() => true, () => false);
+  if (!asked && pid !== null) {
+    // Connected, then stuck before answering: a signal still reaches it if it is merely busy.
+    client.close();
+    process.kill(pid, 'SIGTERM');
+    return awaitExit(ctx, paths, pid, deadline, 'did not answer the shutdown request, so it was sent SIGTERM');
+  }
   // The socket closes once in-flight requests are done; the deadline bounds that wait too.
   await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
   client.close();
