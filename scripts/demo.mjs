@@ -2,9 +2,22 @@
 // Starts the daemon, registers examples/tiny-finetune, launches its two configs on the
 // local backend, waits for them and for the evals Keel runs after them, then prints the
 // comparison and the lineage of the best checkpoint.
+//
+// The Node check comes first, before anything else runs: on Node < 22 the daemon's SQLite
+// module crashes, and a newcomer would only see "the daemon exited" without the reason.
+// (The imports below are Node built-ins every Node 18+ has, so they cannot fail first.)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+const MIN_NODE_MAJOR = 22;
+if (!(Number(process.versions.node.split('.')[0]) >= MIN_NODE_MAJOR)) {
+  process.stderr.write(
+    `npm start needs Node.js ${MIN_NODE_MAJOR} or newer; this is Node ${process.versions.node} (${process.execPath}).\n` +
+    `Install a current Node (https://nodejs.org, or \`nvm install ${MIN_NODE_MAJOR}\` then \`nvm use ${MIN_NODE_MAJOR}\`), then run \`npm run setup\` and \`npm start\` again.\n`,
+  );
+  process.exit(1);
+}
 
 const root = resolve(import.meta.dirname, '..');
 const example = join(root, 'examples', 'tiny-finetune');

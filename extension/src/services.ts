@@ -5,7 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import type { KeelClient } from '../../daemon/src/client/client.ts';
-import type { NotificationOf, Topic } from '../../daemon/src/protocol/index.ts';
+import type { NotificationOf, ResyncNotification, Topic } from '../../daemon/src/protocol/index.ts';
 
 export interface KeelServices {
   readonly context: vscode.ExtensionContext;
@@ -24,4 +24,9 @@ export interface KeelServices {
   readonly onDidDisconnect: vscode.Event<string>;
   /** Daemon notifications on a topic; the subscription is renewed after reconnects. */
   onNotification<T extends Topic>(topic: T, listener: (params: NotificationOf[T]) => void): vscode.Disposable;
+  /**
+   * The daemon dropped notifications (logs, metrics, progress) while this window was not
+   * reading fast enough: re-read the runs named from your own cursor (log offset, last step).
+   */
+  onResync(listener: (params: ResyncNotification) => void): vscode.Disposable;
 }

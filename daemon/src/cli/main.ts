@@ -6,11 +6,13 @@ import { parseArgs } from 'node:util';
 import { KEEL_VERSION } from '../version.ts';
 import { PROTOCOL_VERSION, RpcError } from '../protocol/index.ts';
 import { UsageError, type CommandContext } from './command.ts';
+import { printError } from './output.ts';
 import { daemonCommand } from './commands/daemon.ts';
 import { statusCommand } from './commands/status.ts';
 import { initCommand, projectsCommand } from './commands/projects.ts';
 import { compareCommand, evalsCommand, importCommand, metricsCommand, runCommand, runsCommand } from './commands/runs.ts';
-import { cancelCommand, eventsCommand, hostsCommand, launchCommand, logsCommand, pullCommand, rerunCommand, sweepCommand, waitCommand } from './commands/dispatch.ts';
+import { cancelCommand, eventsCommand, hostsCommand, launchCommand, pullCommand, rerunCommand, sweepCommand, waitCommand } from './commands/dispatch.ts';
+import { logsCommand } from './commands/logs.ts';
 import { datasetCommand, datasetsCommand, lineageCommand, modelsCommand, tagCommand } from './commands/lineage.ts';
 
 type Command = { run: (ctx: CommandContext) => Promise<number>; usage: string; options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> };
@@ -92,11 +94,27 @@ function report(err: unknown, json: boolean): number {
   const code = usage ? 2 : 1;
   const errorCode = usage ? 'E_USAGE' : e.code ?? 'E_INTERNAL';
   if (json) process.stdout.write(JSON.stringify({ error: { code: errorCode, message: e.message ?? String(err), data: err instanceof RpcError ? err.data : undefined } }) + '\n');
-  process.stderr.write(`keel: ${e.message ?? String(err)}\n`);
+  printError(`keel: ${e.message ?? String(err)}\n`);
   return code;
 }
 
+/**
+ * `keel runs | head -1`: the reader left, which is not an error of ours. Exit at once, quietly,
+ * with 0 (like ripgrep; a stack trace or a failure status would blame keel for the reader
+ * stopping). Not for the daemon, whose stdio may be closed pipes and which must live on.
+ */
+function exitQuietlyOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+      throw err;
+    });
+  }
+}
+
 const argv = process.argv.slice(2);
+const runsTheDaemon = argv[0] === 'daemon' && argv.slice(1).every((a) => a.startsWith('-'));
+if (!runsTheDaemon) exitQuietlyOnClosedOutput();
 main(argv).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {

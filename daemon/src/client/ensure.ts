@@ -3,9 +3,12 @@
  * running. Used by every CLI command and by the extension (which passes VS Code's own
  * runtime as `execPath`, with ELECTRON_RUN_AS_NODE=1).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { DaemonNotRunningError, KeelClient, type ConnectOptions } from './client.ts';
+
+/** The oldest Node the daemon runs on (better-sqlite3 13 crashes on older ones). */
+export const MIN_NODE_MAJOR = 22;
 
 export interface DaemonLauncher {
   /** The runtime that runs the daemon bundle (Node, or Electron as Node). */
@@ -33,9 +36,33 @@ function lastLogLines(file: string, n: number): string {
   return lines.slice(-n).join('\n');
 }
 
+type Exit = { code: number | null; signal: NodeJS.Signals | null; stderr: string };
+
+/** The Node major version `execPath` runs as (it may be VS Code's runtime), or null if unknown. */
+function nodeMajorOf(launcher: DaemonLauncher): number | null {
+  if (launcher.execPath === process.execPath) return Number(process.versions.node.split('.')[0]);
+  const r = spawnSync(launcher.execPath, ['-p', 'process.versions.node'], {
+    encoding: 'utf8', timeout: 5_000, env: { ...(launcher.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
+  });
+  const major = Number(/^(\d+)\./.exec(r.stdout ?? '')?.[1]);
+  return Number.isInteger(major) ? major : null;
+}
+
+/** Why a started daemon is gone, with its last words and, for an old runtime, the way out. */
+function exitMessage(launcher: DaemonLauncher, ended: Exit): string {
+  const words = ended.stderr.trim() || lastLogLines(launcher.logPath, 5);
+  if (ended.signal === null && ended.code !== null) return `the daemon exited with code ${ended.code}: ${words}`;
+  const how = ended.signal ? `crashed with ${ended.signal}` : 'could not be started';
+  const major = nodeMajorOf(launcher);
+  const hint = major !== null && major < MIN_NODE_MAJOR
+    ? ` It ran on Node ${major} (${launcher.execPath}); Keel needs Node ${MIN_NODE_MAJOR} or newer (better-sqlite3 crashes on older ones): install a current Node (https://nodejs.org, or \`nvm install ${MIN_NODE_MAJOR}\`) and run keel with it.`
+    : '';
+  return `the daemon ${how}.${hint}${words ? ` Its last words:\n${words}` : ` ${launcher.logPath} has nothing more.`}`;
+}
+
 /** Starts the daemon detached and resolves with its pid once the socket answers. */
 export async function startDaemon(launcher: DaemonLauncher, connect: ConnectOptions): Promise<KeelClient> {
-  let exited: { code: number | null; stderr: string } | null = null;
+  let exited: Exit | null = null;
   const child = spawn(launcher.execPath, launcher.args, {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -43,9 +70,9 @@ export async function startDaemon(launcher: DaemonLauncher, connect: ConnectOpti
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-  child.once('exit', (code) => { exited = { code, stderr }; });
+  child.once('exit', (code, signal) => { exited = { code, signal, stderr }; });
   // A runtime that cannot be spawned (missing, not executable) is a failed start, not a crash.
-  child.once('error', (err) => { exited = { code: null, stderr: err.message }; });
+  child.once('error', (err) => { exited = { code: null, signal: null, stderr: err.message }; });
   const deadline = Date.now() + (launcher.startTimeoutMs ?? 15_000);
   try {
     for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
@@ -54,11 +81,11 @@ export async function startDaemon(launcher: DaemonLauncher, connect: ConnectOpti
       } catch (err) {
         if (!(err instanceof DaemonNotRunningError)) throw err;
       }
-      const ended = exited as { code: number | null; stderr: string } | null;
+      const ended = exited as Exit | null;
       if (ended) {
         // Exit code 3: another daemon won a start race — connect to it.
-        if (ended.code === 3) return await KeelClient.connect(connect);
-        throw new DaemonStartError(`the daemon exited with code ${ended.code}: ${ended.stderr.trim() || lastLogLines(launcher.logPath, 5)}`);
+        if (ended.code === 3) return await connectToWinner(connect, ended);
+        throw new DaemonStartError(exitMessage(launcher, ended));
       }
       if (Date.now() > deadline) {
         throw new DaemonStartError(`the daemon did not answer within ${launcher.startTimeoutMs ?? 15_000} ms. Last log lines:\n${lastLogLines(launcher.logPath, 10)}`);
@@ -68,6 +95,23 @@ export async function startDaemon(launcher: DaemonLauncher, connect: ConnectOpti
   } finally {
     child.stderr?.destroy();
     child.unref();
+  }
+}
+
+/**
+ * Another daemon holds the lock: connect to it. If it has no socket, it is on its way out
+ * (or lost its socket): say so, with its pid, rather than "not running".
+ */
+async function connectToWinner(connect: ConnectOptions, ended: Exit): Promise<KeelClient> {
+  try {
+    return await KeelClient.connect(connect);
+  } catch (err) {
+    if (!(err instanceof DaemonNotRunningError)) throw err;
+    const pid = /pid (\d+)/.exec(ended.stderr)?.[1];
+    throw new DaemonStartError(
+      `another Keel daemon${pid ? ` (pid ${pid})` : ''} holds the lock but does not answer on ${connect.socketPath}: it is probably still shutting down. ` +
+        `Wait a moment and retry; if it stays, \`keel daemon stop\`, then \`kill -9 ${pid ?? 'PID'}\`.`,
+    );
   }
 }
 

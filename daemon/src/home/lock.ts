@@ -12,17 +12,38 @@ export interface LockInfo {
 
 export type LockResult = { acquired: true; release: () => void } | { acquired: false; holder: LockInfo };
 
-function isAlive(pid: number): boolean {
+/**
+ * The process state letter from /proc (`R`, `S`, `T` stopped, `Z` zombie…), or null where
+ * there is no /proc or no such process.
+ */
+export function processState(pid: number): string | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3) || null;
+  } catch {
+    return null;
   }
 }
 
+/** A zombie has exited; it only waits to be reaped (where pid 1 does not reap, it waits forever). */
+function isZombie(pid: number): boolean {
+  const state = processState(pid);
+  return state === 'Z' || state === 'X';
+}
+
+/** True while process `pid` exists and has not exited (a zombie counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
 /** True when `pid` runs a Keel daemon (guards against a recycled pid after a reboot). */
-function looksLikeKeel(pid: number): boolean {
+export function looksLikeKeel(pid: number): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return /keel/i.test(cmdline);

@@ -31,6 +31,11 @@ export const ErrorCode = {
   Io: 'E_IO',
   /** A bug or an unexpected failure inside the daemon; see daemon.log. */
   Internal: 'E_INTERNAL',
+  /**
+   * A result too large for one message (over MAX_FRAME_BYTES): it was not sent. The message
+   * names the method and how to ask for less; `data` is `{ method, bytes, limit }`.
+   */
+  ResultTooLarge: 'E_RESULT_TOO_LARGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

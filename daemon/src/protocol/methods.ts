@@ -16,6 +16,13 @@ export const PROTOCOL_VERSION = 1;
 /** Frames larger than this are refused (the socket closes with 1009). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Close code of a connection the daemon cut off because the client stopped reading: its
+ * unread queue passed the hard budget, or stayed over the soft budget too long. The close
+ * reason says which; reconnecting and re-reading from the client's cursors is safe.
+ */
+export const CLOSE_SLOW_CLIENT = 4008;
+
 /** Notification topics a client can subscribe to. */
 export const Topics = ['runs', 'metrics', 'logs', 'progress', 'alerts', 'hosts', 'projects'] as const;
 export type Topic = (typeof Topics)[number];
@@ -237,6 +244,22 @@ export interface NotificationOf {
   hosts: { name: string; reachable: boolean | null };
   projects: { projectId: string; change: 'registered' | 'updated' | 'removed' };
 }
+
+/** Topics whose notifications the daemon drops (never queues) for a client that is not reading. */
+export type DroppableTopic = Extract<Topic, 'logs' | 'metrics' | 'progress'>;
+
+/**
+ * Daemon → client, method `notify/resync`, sent to every client regardless of its
+ * subscriptions: while the client was not reading, notifications on these topics were
+ * dropped. Re-read from your own cursor (runs/logs `offset`, metrics/get `fromStep`) for the
+ * runs named (`runIds` is empty for `progress`, which has no run).
+ */
+export interface ResyncNotification {
+  dropped: { topic: DroppableTopic; runIds: string[] }[];
+}
+
+/** The method name of the resync notification. */
+export const RESYNC_METHOD = 'notify/resync';
 
 export function isMethod(name: string): name is Method {
   return Object.prototype.hasOwnProperty.call(paramsOf, name);

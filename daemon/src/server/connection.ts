@@ -1,14 +1,21 @@
 /**
  * One client connection: validates every inbound frame, enforces `initialize` first,
  * dispatches requests to handlers, and tracks the client's notification subscriptions.
+ * Everything it sends goes through its Outbox (the client's send budget), and no response
+ * larger than one message is sent.
  */
 import type { WebSocket } from 'ws';
 import {
-  ErrorCode, PROTOCOL_VERSION, RpcError, errorText, isMethod, notificationText, paramsOf, parseFrame, responseText, validate,
-  type Method, type RequestFrame, type Topic,
+  ErrorCode, PROTOCOL_VERSION, RpcError, errorText, isMethod, paramsOf, parseFrame, validate,
+  type DroppableTopic, type Method, type RequestFrame, type Topic,
 } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { HandlerContext, Handlers } from './handlers.ts';
+import { DEFAULT_SEND_LIMITS, Outbox, type SendLimits } from './outbox.ts';
+import { boundedResponseText } from './result-size.ts';
+
+/** Registers a request in flight (the server waits for them on shutdown and names them). */
+export type TrackRequest = (p: Promise<unknown>, method: string) => void;
 
 export class Connection {
   readonly id: number;
@@ -19,26 +26,47 @@ export class Connection {
   private readonly socket: WebSocket;
   private readonly handlers: Handlers;
   private readonly log: Logger;
-  private readonly track: (p: Promise<unknown>) => void;
+  private readonly track: TrackRequest;
+  private readonly outbox: Outbox;
 
-  constructor(id: number, socket: WebSocket, handlers: Handlers, log: Logger, track: (p: Promise<unknown>) => void) {
+  constructor(id: number, socket: WebSocket, handlers: Handlers, log: Logger, track: TrackRequest, limits: SendLimits = DEFAULT_SEND_LIMITS) {
     this.id = id;
     this.socket = socket;
     this.handlers = handlers;
     this.log = log;
     this.track = track;
+    this.outbox = new Outbox(socket, limits, (cut) => {
+      log.warn('closing a client that does not read', { conn: this.id, client: this.client?.name ?? null, reason: cut.reason, queuedBytes: cut.queuedBytes });
+    });
+    socket.once('close', () => this.outbox.dispose());
   }
 
   get open(): boolean {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  send(text: string): void {
-    if (this.open) this.socket.send(text);
+  /** Bytes queued for this client that it has not read yet. */
+  get queuedBytes(): number {
+    return this.outbox.queuedBytes;
   }
 
-  notify(method: string, params: unknown): void {
-    this.send(notificationText(method, params));
+  /** Sends a response or error frame (never dropped). */
+  send(text: string): void {
+    this.outbox.response(text);
+  }
+
+  /**
+   * Sends a `notify/<topic>` frame already serialised by the server, within the client's
+   * budget: `key` is what a held state notification is coalesced by, `runId` what a dropped
+   * one was about.
+   */
+  notify(topic: Topic, text: string, key: string, runId: string | null): void {
+    this.outbox.notification(topic, text, key, runId);
+  }
+
+  /** Records a notification this client should have had but did not get (it was too large to send). */
+  missed(topic: DroppableTopic, runId: string | null): void {
+    this.outbox.noteDropped(topic, runId);
   }
 
   close(code = 1001, reason = 'daemon shutting down'): void {
@@ -62,14 +90,16 @@ export class Connection {
       this.send(errorText(frame.id, { code: ErrorCode.ShuttingDown, message: 'the daemon is shutting down; retry in a moment' }));
       return;
     }
-    this.track(this.handle(frame));
+    this.track(this.handle(frame), frame.method);
   }
 
   private async handle(frame: RequestFrame): Promise<void> {
     const started = performance.now();
     try {
       const result: unknown = await this.dispatch(frame);
-      this.send(responseText(frame.id, result));
+      this.send(boundedResponseText(frame.id, frame.method, result, (bytes) => {
+        this.log.warn('result too large to send', { method: frame.method, bytes, conn: this.id });
+      }));
     } catch (err) {
       const body = err instanceof RpcError ? err.toBody() : { code: ErrorCode.Internal, message: `internal error: ${(err as Error).message}` };
       if (!(err instanceof RpcError)) this.log.error('request failed', { method: frame.method, error: (err as Error).stack });

@@ -5,6 +5,7 @@
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
+import { constants } from 'node:os';
 import { ensureHome, keelPaths, type KeelPaths } from '../home/paths.ts';
 import { acquireLock } from '../home/lock.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
@@ -14,17 +15,24 @@ import { RpcServer } from './server.ts';
 import { buildHandlers } from './methods.ts';
 import { KEEL_VERSION } from '../version.ts';
 import { Tracker } from '../track/tracker.ts';
-import { createHashPool } from '../track/hash/index.ts';
-import { createParsePool, installParsePool } from '../work/index.ts';
+import { createHashPool, type HashPool } from '../track/hash/index.ts';
+import { createParsePool, installParsePool, type ParsePool } from '../work/index.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { DEFAULT_SEND_LIMITS, type SendLimits } from './outbox.ts';
+import { exitIfStillAlive, runShutdownSteps, ShutdownReport, type ShutdownStep } from './shutdown.ts';
+import { CRASH_EXIT_CODE, installCrashHandlers } from './crash.ts';
 
 /** `{ key: value * scale }` when value is a finite number, else `{}` (for optional settings from the environment). */
 function optional<K extends string>(key: K, value: number | undefined, scale = 1): { [P in K]?: number } {
   return value !== undefined && Number.isFinite(value) ? ({ [key]: value * scale } as { [P in K]?: number }) : {};
 }
 
-/** Exit codes of `keel daemon`: 0 clean stop, 3 already running, 4 unusable home or database. */
-export const DaemonExit = { Ok: 0, AlreadyRunning: 3, Unusable: 4 } as const;
+/**
+ * Exit codes of `keel daemon`: 0 clean stop, 3 already running, 4 unusable home or database,
+ * 70 stopped after an uncaught exception (crash.ts); a second signal during the shutdown
+ * exits with 128 + the signal number.
+ */
+export const DaemonExit = { Ok: 0, AlreadyRunning: 3, Unusable: 4, Crashed: CRASH_EXIT_CODE } as const;
 
 export interface DaemonContext {
   paths: KeelPaths;
@@ -35,7 +43,8 @@ export interface DaemonContext {
   dispatcher: Dispatcher;
   startedAt: number;
   status(): DaemonStatus;
-  shutdown(reason: string): Promise<void>;
+  /** Stops the daemon (once; later calls return the same promise) and ends the process with `exitCode` (default 0). */
+  shutdown(reason: string, exitCode?: number): Promise<void>;
 }
 
 function socketAnswers(path: string): Promise<boolean> {
@@ -84,9 +93,84 @@ export async function runDaemon(opts: { foreground: boolean }): Promise<number> 
   return serve(paths, store, log, lock.release);
 }
 
+/** Per-client send budgets; KEEL_SLOW_CLIENT_SECONDS shortens how long a client may stay over its soft budget. */
+function sendLimits(slowClientSeconds: number | undefined): SendLimits {
+  return slowClientSeconds !== undefined && slowClientSeconds > 0 ? { ...DEFAULT_SEND_LIMITS, stallMs: slowClientSeconds * 1000 } : DEFAULT_SEND_LIMITS;
+}
+
+/** The shutdown steps, in order, each with its own timeout (the sum stays under `keel daemon stop`'s wait). */
+function shutdownSteps(ctx: DaemonContext, pools: WorkerPools): ShutdownStep[] {
+  return [
+    {
+      name: 'closing the socket and finishing in-flight requests', timeoutMs: 12_000, run: () => ctx.server.close(),
+      detail: () => {
+        const methods = ctx.server.inFlightMethods;
+        return methods.length ? `${methods.length} in-flight request${methods.length > 1 ? 's' : ''}: ${[...new Set(methods)].join(', ')}` : null;
+      },
+    },
+    { name: 'stopping the dispatcher (job followers, SSH connections)', timeoutMs: 5_000, run: () => ctx.dispatcher.close() },
+    { name: 'stopping the tracker (file watchers, ingest queue)', timeoutMs: 5_000, run: () => ctx.tracker.close() },
+    { name: 'stopping the hash workers', timeoutMs: 5_000, run: () => pools.hash.close() },
+    { name: 'stopping the parse workers', timeoutMs: 5_000, run: () => pools.parse.close() },
+    {
+      name: 'checkpointing and closing the database', timeoutMs: 10_000,
+      run: () => {
+        ctx.store.meta.set('last_clean_shutdown', new Date().toISOString());
+        ctx.store.close();
+      },
+    },
+  ];
+}
+
+/** SIGTERM/SIGINT/SIGHUP stop the daemon; a second one during the shutdown forces the exit. */
+function handleSignals(shutdown: (reason: string) => Promise<void>, stopping: () => boolean, forceExit: (signal: NodeJS.Signals) => void): void {
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      if (stopping()) forceExit(sig);
+      else void shutdown(sig);
+    });
+  }
+}
+
+/**
+ * The daemon's one shutdown (later calls get the same promise): the steps, the lock, then an
+ * explicit exit if something still holds the process. Also wires the crash handlers and the
+ * signals (a second signal during the shutdown exits at once).
+ */
+/** The daemon's worker threads, closed at shutdown. */
+interface WorkerPools {
+  hash: HashPool;
+  parse: ParsePool;
+}
+
+function stopper(ctx: DaemonContext, pools: WorkerPools, releaseLock: () => void, done: (code: number) => void): DaemonContext['shutdown'] {
+  const { log, paths } = ctx;
+  let stopping: Promise<void> | null = null;
+  let report: ShutdownReport | null = null;
+  const shutdown = (reason: string, exitCode: number = DaemonExit.Ok): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('shutting down', { reason, exitCode });
+      const r = (report = new ShutdownReport(paths.home, reason));
+      process.once('exit', () => r.remove());
+      await runShutdownSteps(shutdownSteps(ctx, pools), log, r);
+      releaseLock();
+      log.info('stopped', { exitCode });
+      exitIfStillAlive(exitCode, log);
+      done(exitCode);
+    })();
+    return stopping;
+  };
+  installCrashHandlers(log, shutdown);
+  handleSignals(shutdown, () => stopping !== null, (sig) => {
+    log.error('second signal during the shutdown: exiting now', { signal: sig, step: report?.current ?? null });
+    releaseLock();
+    process.exit(128 + (constants.signals[sig] ?? 15));
+  });
+  return shutdown;
+}
+
 async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: () => void): Promise<number> {
   const startedAt = Date.now();
-  let stopping: Promise<void> | null = null;
   let resolveDone: (code: number) => void = () => {};
   const done = new Promise<number>((r) => (resolveDone = r));
   const ctx = { paths, store, log, startedAt } as DaemonContext;
@@ -95,31 +179,16 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     socket: paths.socket, uptimeMs: Date.now() - startedAt, startedAt, node: process.version,
     napi: process.versions.napi ?? 'unknown', execPath: process.execPath, clients: ctx.server.clientCount,
   });
-  ctx.shutdown = (reason: string) => {
-    stopping ??= (async () => {
-      log.info('shutting down', { reason });
-      await ctx.server.close();
-      await ctx.dispatcher.close();
-      await ctx.tracker.close();
-      await pool.close();
-      await parsePool.close();
-      store.meta.set('last_clean_shutdown', new Date().toISOString());
-      store.close();
-      releaseLock();
-      log.info('stopped');
-      resolveDone(DaemonExit.Ok);
-    })();
-    return stopping;
-  };
+  const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
   const pool = createHashPool();
   const parsePool = createParsePool();
   installParsePool(parsePool);
-  ctx.server = new RpcServer(buildHandlers(ctx), log);
+  ctx.shutdown = stopper(ctx, { hash: pool, parse: parsePool }, releaseLock, resolveDone);
+  ctx.server = new RpcServer(buildHandlers(ctx), log, sendLimits(envNumber('KEEL_SLOW_CLIENT_SECONDS')));
   ctx.tracker = new Tracker({
     store, log, pool, hashCache: store.fileHashes, exclude: [paths.home],
     publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
   });
-  const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
   ctx.dispatcher = new Dispatcher({
     store, log, pool, tracker: ctx.tracker, keelHome: paths.home, controlDir: paths.controlDir,
     publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
@@ -132,7 +201,6 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
   await ctx.server.listen(paths.socket);
   ctx.dispatcher.start();
   process.title = 'keel-daemon';
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void ctx.shutdown(sig));
   log.info('daemon ready', {
     pid: process.pid, version: KEEL_VERSION, protocolVersion: PROTOCOL_VERSION, node: process.version,
     napi: process.versions.napi, execPath: process.execPath, electron: process.versions.electron ?? null,

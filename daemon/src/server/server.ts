@@ -1,35 +1,55 @@
 /**
  * The daemon's only door: a WebSocket server on a Unix socket (mode 0600, inside the 0700
  * `$KEEL_HOME`). Frames over MAX_FRAME_BYTES close the connection (1009); everything else
- * is handled per connection. `close()` stops new work, lets in-flight requests finish,
- * then closes every client.
+ * is handled per connection, each within its send budget (outbox.ts). `close()` stops new
+ * work, lets in-flight requests finish, then closes every client.
  */
 import { createServer, type Server } from 'node:http';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, type NotificationOf, type Topic } from '../protocol/index.ts';
+import { MAX_FRAME_BYTES, notificationText, type NotificationOf, type Topic } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { Connection } from './connection.ts';
 import type { Handlers } from './handlers.ts';
+import { DEFAULT_SEND_LIMITS, type SendLimits } from './outbox.ts';
+import { frameTooLarge } from './result-size.ts';
+
+/** What a held state notification is coalesced by: a newer one with the same key replaces it. */
+function coalesceKey<T extends Topic>(topic: T, params: NotificationOf[T]): string {
+  const p = params as Partial<Record<'runId' | 'projectId' | 'name' | 'kind' | 'id', unknown>>;
+  switch (topic) {
+    case 'runs': return String(p.runId);
+    case 'alerts': return `${String(p.runId)}:${String(p.kind)}`;
+    case 'projects': return String(p.projectId);
+    case 'hosts': return String(p.name);
+    default: return '';
+  }
+}
+
+function runIdOf(params: unknown, runId: string | undefined): string | null {
+  if (runId) return runId;
+  const r = (params as { runId?: unknown }).runId;
+  return typeof r === 'string' ? r : null;
+}
 
 export class RpcServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new Map<Promise<unknown>, string>();
   private readonly log: Logger;
   private nextId = 1;
   private shuttingDown = false;
   private socketPath: string | null = null;
 
-  constructor(handlers: Handlers, log: Logger) {
+  constructor(handlers: Handlers, log: Logger, limits: SendLimits = DEFAULT_SEND_LIMITS) {
     this.log = log;
     this.http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('Keel daemon: connect with a WebSocket\n');
     });
     this.wss = new WebSocketServer({ server: this.http, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     this.wss.on('connection', (socket) => {
-      const conn = new Connection(this.nextId++, socket, handlers, log, (p) => this.track(p));
+      const conn = new Connection(this.nextId++, socket, handlers, log, (p, method) => this.track(p, method), limits);
       this.connections.add(conn);
       socket.on('message', (data, isBinary) => conn.onMessage(data, isBinary, this.shuttingDown));
       socket.on('close', () => this.connections.delete(conn));
@@ -42,9 +62,15 @@ export class RpcServer {
     return this.connections.size;
   }
 
-  private track(p: Promise<unknown>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+  /** Methods of the requests still being handled (for the shutdown report). */
+  get inFlightMethods(): string[] {
+    return [...this.inFlight.values()];
+  }
+
+  private track(p: Promise<unknown>, method: string): void {
+    this.inFlight.set(p, method);
+    // handle() never rejects (it answers every error), but a bug there must not become an unhandled rejection.
+    p.catch(() => {}).finally(() => this.inFlight.delete(p));
   }
 
   listen(socketPath: string): Promise<void> {
@@ -63,13 +89,28 @@ export class RpcServer {
     });
   }
 
-  /** Sends a notification to every client subscribed to `topic` (and to `runId`, if it filters runs). */
+  /**
+   * Sends a notification to every client subscribed to `topic` (and to `runId`, if it filters
+   * runs), serialised once, each within its client's budget. One too large for a frame is
+   * not sent: subscribers of a chatty topic are told to re-read (resync).
+   */
   publish<T extends Topic>(topic: T, params: NotificationOf[T], runId?: string): void {
-    for (const conn of this.connections) {
-      if (!conn.topics.has(topic)) continue;
-      if (runId && conn.runFilter && !conn.runFilter.has(runId)) continue;
-      conn.notify(`notify/${topic}`, params);
+    const run = runIdOf(params, runId);
+    const subscribers = [...this.connections].filter((c) => c.topics.has(topic) && !(run && c.runFilter && !c.runFilter.has(run)));
+    if (subscribers.length === 0) return;
+    const text = notificationText(`notify/${topic}`, params);
+    if (frameTooLarge(text)) {
+      this.tooLargeToPublish(topic, run, text, subscribers);
+      return;
     }
+    const key = coalesceKey(topic, params);
+    for (const conn of subscribers) conn.notify(topic, text, key, run);
+  }
+
+  private tooLargeToPublish(topic: Topic, runId: string | null, text: string, subscribers: readonly Connection[]): void {
+    this.log.warn('notification too large to send', { topic, runId, chars: text.length });
+    if (topic !== 'logs' && topic !== 'metrics' && topic !== 'progress') return;
+    for (const conn of subscribers) conn.missed(topic, runId);
   }
 
   /** Stops taking requests, waits for in-flight ones (up to `graceMs`), closes clients and the socket. */
@@ -77,7 +118,7 @@ export class RpcServer {
     this.shuttingDown = true;
     this.log.info('closing the socket', { inFlight: this.inFlight.size, clients: this.connections.size });
     const deadline = new Promise((r) => setTimeout(r, graceMs).unref());
-    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    await Promise.race([Promise.allSettled([...this.inFlight.keys()]), deadline]);
     // Polite close first; clients that do not answer the close handshake are cut off.
     for (const conn of this.connections) conn.close();
     const politeDeadline = Date.now() + 500;

@@ -73,6 +73,11 @@ export class ComparePanel extends Disposables {
     this.register(services.onNotification('metrics', (n) => this.onMetrics(n)));
     this.register(services.onNotification('runs', (n) => this.onRunChange(n)));
     this.register(services.onDidConnect((c) => void this.resync(c)));
+    // Metric points the daemon dropped while this window was slow: fetch those runs' curves again.
+    this.register(services.onResync((n) => {
+      const runs = new Set(n.dropped.filter((d) => d.topic === 'metrics').flatMap((d) => d.runIds));
+      if (runs.size > 0) void this.refetchCurves((runId) => runs.has(runId));
+    }));
     this.register({ dispose: () => clearTimeout(this.comparisonTimer) });
   }
 
@@ -232,8 +237,14 @@ export class ComparePanel extends Disposables {
   private async resync(_client: KeelClient): Promise<void> {
     if (!this.initialized || this.isDisposed) return;
     await this.sendComparison();
+    await this.refetchCurves(() => true);
+  }
+
+  /** Fetches the shown curves of some runs again (each replaces its curve in the webview). */
+  private async refetchCurves(ofRun: (runId: string) => boolean): Promise<void> {
+    if (!this.initialized || this.isDisposed) return;
     const shown = this.series.shown;
-    const pairs = shown.runIds.flatMap((runId) => [...shown.keys()].filter((k) => shown.shows(runId, k)).map((key) => ({ runId, key })));
+    const pairs = shown.runIds.filter(ofRun).flatMap((runId) => [...shown.keys()].filter((k) => shown.shows(runId, k)).map((key) => ({ runId, key })));
     await this.series.stream(pairs);
   }
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NotificationOf, Topic } from '../../../daemon/src/protocol/index.ts';
+import type { NotificationOf, ResyncNotification, Topic } from '../../../daemon/src/protocol/index.ts';
 import { backoffDelay, CONNECT_ONLY_ATTEMPTS, ReconnectBackoff } from './backoff.ts';
 import { daemonPaths } from './home.ts';
 import { daemonLaunchers, daemonLogTail } from './launcher.ts';
@@ -102,6 +102,14 @@ class FakeClient implements SubscribingClient {
     set.add(listener);
     return () => set.delete(listener);
   }
+  private readonly resyncs = new Set<(p: ResyncNotification) => void>();
+  onResync(listener: (p: ResyncNotification) => void): () => void {
+    this.resyncs.add(listener);
+    return () => this.resyncs.delete(listener);
+  }
+  resync(params: ResyncNotification): void {
+    for (const l of this.resyncs) l(params);
+  }
   call(method: 'subscriptions/add' | 'subscriptions/remove', params: { topics: Topic[] }): Promise<unknown> {
     this.calls.push(`${method} ${params.topics.join(',')}`);
     return Promise.resolve({});
@@ -147,6 +155,23 @@ describe('TopicHub', () => {
     b();
     assert.deepEqual(client.calls, ['subscriptions/add metrics', 'subscriptions/remove metrics']);
     assert.deepEqual(hub.activeTopics(), []);
+  });
+
+  it('delivers resyncs to their listeners on the current connection only', async () => {
+    const hub = new TopicHub(() => undefined);
+    const got: ResyncNotification[] = [];
+    const off = hub.addResync((p) => got.push(p));
+    const first = new FakeClient();
+    await hub.attach(first);
+    const dropped: ResyncNotification = { dropped: [{ topic: 'logs', runIds: ['run_a'] }] };
+    first.resync(dropped);
+    const second = new FakeClient();
+    await hub.attach(second);
+    first.resync({ dropped: [{ topic: 'metrics', runIds: ['run_old'] }] });
+    second.resync(dropped);
+    off();
+    second.resync(dropped);
+    assert.deepEqual(got, [dropped, dropped]);
   });
 
   it('keeps delivering to other listeners when one throws, and reports it', async () => {

@@ -9,7 +9,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { KeelClient, type ConnectOptions } from '../../../daemon/src/client/client.ts';
 import { DaemonStartError, ensureDaemon } from '../../../daemon/src/client/ensure.ts';
-import { ErrorCode, RpcError, type NotificationOf, type Topic } from '../../../daemon/src/protocol/index.ts';
+import { ErrorCode, RpcError, type NotificationOf, type ResyncNotification, type Topic } from '../../../daemon/src/protocol/index.ts';
 import { Disposables, toDisposable } from '../disposables.ts';
 import { describeError, ExplainedError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
@@ -87,6 +87,10 @@ export class DaemonConnection extends Disposables implements KeelServices {
     return toDisposable(this.hub.add(topic, listener));
   }
 
+  onResync(listener: (params: ResyncNotification) => void): vscode.Disposable {
+    return toDisposable(this.hub.addResync(listener));
+  }
+
   /** The daemon's folder, socket and log, from `keel.daemon.home`, `$KEEL_HOME` or ~/.keel. */
   paths(): DaemonPaths {
     return daemonPaths(vscode.workspace.getConfiguration('keel').get<string>('daemon.home'));
@@ -146,7 +150,7 @@ export class DaemonConnection extends Disposables implements KeelServices {
 
   private async open(start: boolean): Promise<KeelClient> {
     const paths = this.paths();
-    const options: ConnectOptions = { socketPath: paths.socket, client: this.identity() };
+    const options: ConnectOptions = { socketPath: paths.socket, client: this.identity(), lockPath: paths.lock };
     if (!start) return KeelClient.connect(options);
     const launchers = daemonLaunchers({
       execPath: process.execPath,

@@ -86,6 +86,12 @@ export async function stopDaemon(input: StopDaemonInput): Promise<void> {
       }
     }
   }
-  if (!(await waitGone(paths))) throw new Error(`the daemon did not stop within ${STOP_TIMEOUT_MS / 1000} s (${paths.lock} is still there)`);
+  if (!(await waitGone(paths))) {
+    const pid = lockPid(paths.lock);
+    throw new Error(
+      `the daemon${pid ? ` (pid ${pid})` : ''} did not stop within ${STOP_TIMEOUT_MS / 1000} s (${paths.lock} is still there). ` +
+        `Its log says what it waits for (${paths.log}); end it with \`kill -9 ${pid ?? 'PID'}\`, then restart.`,
+    );
+  }
   log.info('the daemon stopped');
 }

@@ -5,6 +5,7 @@
  * It stops when the daemon says the log is complete (`done`), and says how the run ended.
  */
 import * as vscode from 'vscode';
+import { completeLogText } from '../../../daemon/src/client/log-text.ts';
 import { Disposables } from '../disposables.ts';
 import { toTerminalText } from '../format.ts';
 import type { KeelServices } from '../services.ts';
@@ -36,6 +37,10 @@ class LogPseudoterminal extends Disposables implements vscode.Pseudoterminal {
     const mine = (p: { runId: string }): void => { if (p.runId === this.runId) this.pump(); };
     this.follow.register(this.services.onNotification('logs', mine));
     this.follow.register(this.services.onNotification('runs', mine));
+    // Log lines the daemon dropped while this window was slow: the text is re-read from our offset.
+    this.follow.register(this.services.onResync((p) => {
+      if (p.dropped.some((d) => d.topic === 'logs' && d.runIds.includes(this.runId))) this.pump();
+    }));
     this.follow.register(this.services.onDidConnect(() => this.pump()));
     this.pump();
   }
@@ -82,8 +87,10 @@ class LogPseudoterminal extends Disposables implements vscode.Pseudoterminal {
           this.offset = 0;
           continue;
         }
-        if (r.text) this.write(toTerminalText(r.text));
-        this.offset = r.offset;
+        // A chunk may end inside a multi-byte character: hold it back for the next read.
+        const { text, next } = completeLogText(r, this.offset, r.done);
+        if (text) this.write(toTerminalText(text));
+        this.offset = next;
         if (r.offset < r.size) continue;
         if (r.done) await this.finish();
         return;

@@ -1,7 +1,7 @@
-/** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel logs`, `keel wait`, `keel pull`, `keel rerun`, `keel events`. */
+/** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel wait`, `keel pull`, `keel rerun`, `keel events` (`keel logs`: logs.ts). */
 import type { KeelClient } from '../../client/client.ts';
 import { isTerminal, type HostInfo, type Run } from '../../protocol/index.ts';
-import { ago, keyValues, printJson, table } from '../output.ts';
+import { ago, keyValues, print, printError, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
 
@@ -18,7 +18,7 @@ function intOption(ctx: CommandContext, name: string): number | undefined {
 }
 
 function printHosts(hosts: HostInfo[]): void {
-  process.stdout.write(table(hosts, [
+  print(table(hosts, [
     { header: 'HOST', value: (h) => h.name },
     { header: 'BACKEND', value: (h) => h.backend },
     { header: 'TARGET', value: (h) => h.sshTarget ?? 'this machine' },
@@ -47,36 +47,36 @@ export async function hostsCommand(ctx: CommandContext): Promise<number> {
       const workdir = stringOption(ctx, 'workdir');
       const { host } = await client.call('hosts/add', { name, ssh, ...(workdir ? { workdir } : {}), ...(cost ? { costPerHour: Number(cost) } : {}), labels: listOption(ctx, 'label') });
       if (ctx.json) printJson({ host });
-      else process.stdout.write(`Added host ${host.name} (${ssh}). Check it with \`keel hosts check ${host.name}\`.\n`);
+      else print(`Added host ${host.name} (${ssh}). Check it with \`keel hosts check ${host.name}\`.\n`);
       return 0;
     }
     if (sub === 'check') {
       const r = await client.call('hosts/check', { name }, { timeoutMs: 120_000 });
       if (ctx.json) return (printJson(r), r.error ? 1 : 0);
       if (r.error) {
-        process.stderr.write(`${name}: unreachable — ${r.error}\nCheck that \`ssh ${r.host.sshTarget ?? name}\` works without a prompt (BatchMode), and that the host key is in known_hosts.\n`);
+        printError(`${name}: unreachable — ${r.error}\nCheck that \`ssh ${r.host.sshTarget ?? name}\` works without a prompt (BatchMode), and that the host key is in known_hosts.\n`);
         return 1;
       }
       const f = r.facts;
-      process.stdout.write(keyValues([
+      print(keyValues([
         ['Host', `${name} (reachable)`], ['OS', f?.os], ['Python', f?.python ?? 'not found'],
         ['Free disk', f?.freeDiskBytes ? `${(f.freeDiskBytes / 1e9).toFixed(1)} GB under ${r.host.workdir}` : null],
         ['GPUs', f?.gpus === null ? 'none: no nvidia-smi, a CPU-only host' : `${f?.gpus.length ?? 0}`],
       ]) + '\n');
       if (f?.gpus?.length) {
-        process.stdout.write(table(f.gpus, [
+        print(table(f.gpus, [
           { header: 'GPU', value: (g) => g.index, align: 'right' }, { header: 'NAME', value: (g) => g.name },
           { header: 'MEMORY', value: (g) => `${g.memoryUsedMiB}/${g.memoryTotalMiB} MiB`, align: 'right' }, { header: 'UTIL', value: (g) => `${g.utilizationPct}%`, align: 'right' },
           { header: 'UUID', value: (g) => g.uuid },
         ]) + '\n');
       }
-      if (f?.nvidiaSmiError) process.stdout.write(`nvidia-smi failed: ${f.nvidiaSmiError}\n`);
+      if (f?.nvidiaSmiError) print(`nvidia-smi failed: ${f.nvidiaSmiError}\n`);
       return 0;
     }
     if (sub === 'remove') {
       await client.call('hosts/remove', { name });
       if (ctx.json) printJson({ ok: true });
-      else process.stdout.write(`Removed host ${name}.\n`);
+      else print(`Removed host ${name}.\n`);
       return 0;
     }
     throw new UsageError(`unknown subcommand "hosts ${sub}"; use add, check, remove or list`);
@@ -103,8 +103,8 @@ export async function launchCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const { run } = await client.call('runs/launch', launchParams(ctx, config) as never);
     if (ctx.json) printJson({ run });
-    else process.stdout.write(`${run.id}\n`);
-    if (!ctx.json && process.stderr.isTTY) process.stderr.write(`Launched ${run.name}. Follow it with \`keel logs ${run.id} -f\`.\n`);
+    else print(`${run.id}\n`);
+    if (!ctx.json && process.stderr.isTTY) printError(`Launched ${run.name}. Follow it with \`keel logs ${run.id} -f\`.\n`);
     return 0;
   });
 }
@@ -116,9 +116,9 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('runs/sweep', { ...launchParams(ctx, config), grid: listOption(ctx, 'grid'), range: listOption(ctx, 'range'), ...(random ? { random } : {}) } as never);
     if (ctx.json) return (printJson(r), 0);
-    process.stdout.write(`Sweep ${r.sweepId}: ${r.runs.length} runs\n`);
-    process.stdout.write(table(r.runs, [{ header: 'RUN', value: (x: Run) => x.id }, { header: 'NAME', value: (x: Run) => x.name }]) + '\n');
-    process.stdout.write(`Compare them with \`keel compare ${r.runs.map((x) => x.id).join(' ')}\`\n`);
+    print(`Sweep ${r.sweepId}: ${r.runs.length} runs\n`);
+    print(table(r.runs, [{ header: 'RUN', value: (x: Run) => x.id }, { header: 'NAME', value: (x: Run) => x.name }]) + '\n');
+    print(`Compare them with \`keel compare ${r.runs.map((x) => x.id).join(' ')}\`\n`);
     return 0;
   });
 }
@@ -129,7 +129,7 @@ export async function cancelCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const { run } = await client.call('runs/cancel', { run: ref });
     if (ctx.json) printJson({ run });
-    else process.stdout.write(`Cancelling ${run.name} (${run.id}): TERM sent; KILL follows after the grace period.\n`);
+    else print(`Cancelling ${run.name} (${run.id}): TERM sent; KILL follows after the grace period.\n`);
     return 0;
   });
 }
@@ -140,7 +140,7 @@ export async function rerunCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const { run } = await client.call('runs/rerun', { run: ref });
     if (ctx.json) printJson({ run });
-    else process.stdout.write(`${run.id}\n`);
+    else print(`${run.id}\n`);
     return 0;
   });
 }
@@ -178,31 +178,8 @@ export async function waitCommand(ctx: CommandContext): Promise<number> {
     const run = await waitFor(client, first.id, timeout ? Number(timeout) * 1000 : null);
     const code = waitExitCode(run);
     if (ctx.json) printJson({ run, timedOut: code === 124 });
-    else process.stdout.write(`${run.name} (${run.id}): ${isTerminal(run.status) ? run.status : `still ${run.status} (timed out)`}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}\n`);
+    else print(`${run.name} (${run.id}): ${isTerminal(run.status) ? run.status : `still ${run.status} (timed out)`}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''}\n`);
     return code;
-  });
-}
-
-export async function logsCommand(ctx: CommandContext): Promise<number> {
-  const ref = ctx.positionals[0];
-  if (!ref) throw new UsageError('usage: keel logs RUN [-f]');
-  const follow = ctx.options.follow === true;
-  return withDaemon(async (client) => {
-    const { run } = await client.call('runs/get', { run: ref });
-    if (follow) await client.call('subscriptions/add', { topics: ['logs', 'runs'], runIds: [run.id] });
-    let offset = 0;
-    for (;;) {
-      const r = await client.call('runs/logs', { run: run.id, offset });
-      if (r.text) process.stdout.write(r.text);
-      offset = r.offset;
-      if (!follow || r.done) break;
-      if (r.offset < r.size) continue;
-      await new Promise<void>((resolve) => {
-        const offs = [client.on('logs', () => { offs.forEach((o) => o()); resolve(); }), client.on('runs', () => { offs.forEach((o) => o()); resolve(); })];
-        setTimeout(() => { offs.forEach((o) => o()); resolve(); }, 1000);
-      });
-    }
-    return 0;
   });
 }
 
@@ -214,7 +191,7 @@ export async function pullCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('runs/pull', { run: ref, cwd: ctx.cwd, ...(step !== undefined ? { step } : {}), ...(dest ? { dest } : {}) }, { timeoutMs: 0 });
     if (ctx.json) printJson(r);
-    else process.stdout.write(`Pulled ${r.checkpoint.location} → ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB moved)\n`);
+    else print(`Pulled ${r.checkpoint.location} → ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB moved)\n`);
     return 0;
   });
 }
@@ -224,7 +201,7 @@ export async function eventsCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const { events } = await client.call('events/list', { ...(run ? { run } : {}) });
     if (ctx.json) return (printJson({ events }), 0);
-    process.stdout.write(table(events, [
+    print(table(events, [
       { header: 'WHEN', value: (e) => ago(e.at) }, { header: 'SEVERITY', value: (e) => e.severity }, { header: 'KIND', value: (e) => e.kind },
       { header: 'RUN', value: (e) => e.runId }, { header: 'MESSAGE', value: (e) => e.message },
     ]) + '\n');

@@ -1,6 +1,6 @@
 /** `keel lineage`, `keel datasets`, `keel dataset show`, `keel tag`, `keel models`. */
 import type { LineageGraph, LineageNode } from '../../protocol/index.ts';
-import { ago, keyValues, printJson, table } from '../output.ts';
+import { ago, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
 
@@ -14,15 +14,15 @@ function nodeLine(n: LineageNode): string {
     .slice(0, 4)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
-  return `${kindLabel[n.kind] ?? n.kind} ${n.label}  [${n.id}]${facts ? `  ${facts}` : ''}`;
+  return visibleInline(`${kindLabel[n.kind] ?? n.kind} ${n.label}  [${n.id}]${facts ? `  ${facts}` : ''}`);
 }
 
 /** Prints the graph as two trees (depth-first along the edges), each record once. */
 function printGraph(g: LineageGraph): void {
-  process.stdout.write(`${nodeLine(g.root)}\n`);
+  print(`${nodeLine(g.root)}\n`);
   const nodes = new Map([...g.ancestors, ...g.descendants, g.root].map((n) => [`${n.kind}:${n.id}`, n]));
   const tree = (title: string, up: boolean): void => {
-    process.stdout.write(`\n${title}\n`);
+    print(`\n${title}\n`);
     const seen = new Set<string>([`${g.root.kind}:${g.root.id}`]);
     let printed = 0;
     const visit = (key: string, depth: number): void => {
@@ -34,16 +34,16 @@ function printGraph(g: LineageGraph): void {
         if (!n || seen.has(k)) continue;
         seen.add(k);
         printed++;
-        process.stdout.write(`${'  '.repeat(depth)}${up ? '←' : '→'} ${nodeLine(n)}\n`);
+        print(`${'  '.repeat(depth)}${up ? '←' : '→'} ${nodeLine(n)}\n`);
         visit(k, depth + 1);
       }
     };
     visit(`${g.root.kind}:${g.root.id}`, 1);
-    if (printed === 0) process.stdout.write('  (nothing recorded)\n');
+    if (printed === 0) print('  (nothing recorded)\n');
   };
   tree('Came from', true);
   tree('Came of it', false);
-  if (g.truncated) process.stdout.write('\n(truncated: use --depth to see further)\n');
+  if (g.truncated) print('\n(truncated: use --depth to see further)\n');
 }
 
 export async function lineageCommand(ctx: CommandContext): Promise<number> {
@@ -63,10 +63,10 @@ export async function datasetsCommand(ctx: CommandContext): Promise<number> {
     const { datasets } = await client.call('datasets/list', {});
     if (ctx.json) return (printJson({ datasets }), 0);
     if (datasets.length === 0) {
-      process.stdout.write('No datasets yet. List them under `datasets:` in keel.yaml.\n');
+      print('No datasets yet. List them under `datasets:` in keel.yaml.\n');
       return 0;
     }
-    process.stdout.write(table(datasets, [
+    print(table(datasets, [
       { header: 'DATASET', value: (d) => d.path },
       { header: 'KIND', value: (d) => d.kind },
       { header: 'VERSIONS', value: (d) => d.versions, align: 'right' },
@@ -83,8 +83,8 @@ export async function datasetCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('datasets/show', { ref, cwd: ctx.cwd });
     if (ctx.json) return (printJson(r), 0);
-    process.stdout.write(keyValues([['Dataset', r.dataset.path], ['Kind', r.dataset.kind], ['Versions', r.versions.length]]) + '\n\n');
-    process.stdout.write(table(r.versions, [
+    print(keyValues([['Dataset', r.dataset.path], ['Kind', r.dataset.kind], ['Versions', r.versions.length]]) + '\n\n');
+    print(table(r.versions, [
       { header: 'VERSION', value: (v) => v.id },
       { header: 'HASH', value: (v) => v.hash.slice(0, 23) },
       { header: 'FILES', value: (v) => v.fileCount, align: 'right' },
@@ -93,8 +93,8 @@ export async function datasetCommand(ctx: CommandContext): Promise<number> {
     ]) + '\n');
     const latest = r.versions[0];
     if (latest?.profile) {
-      process.stdout.write(skippedText(latest.profile));
-      process.stdout.write(`\nProfile of the latest version:\n${JSON.stringify(latest.profile, null, 2)}\n`);
+      print(skippedText(latest.profile));
+      print(`\nProfile of the latest version:\n${JSON.stringify(latest.profile, null, 2)}\n`);
     }
     return 0;
   });
@@ -126,8 +126,8 @@ export async function tagCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('models/tag', { checkpoint, alias, cwd: ctx.cwd, ...(note ? { note } : {}) });
     if (ctx.json) return (printJson(r), 0);
-    if (!r.changed) process.stdout.write(`${alias} already points at ${r.checkpoint.location}\n`);
-    else process.stdout.write(`${alias} → ${r.checkpoint.location}${r.previous ? ` (was ${r.previous.location}; \`keel tag ${r.previous.id} ${alias}\` rolls back)` : ''}\n`);
+    if (!r.changed) print(`${alias} already points at ${r.checkpoint.location}\n`);
+    else print(`${alias} → ${r.checkpoint.location}${r.previous ? ` (was ${r.previous.location}; \`keel tag ${r.previous.id} ${alias}\` rolls back)` : ''}\n`);
     return 0;
   });
 }
@@ -137,10 +137,10 @@ export async function modelsCommand(ctx: CommandContext): Promise<number> {
     const { models } = await client.call('models/list', {});
     if (ctx.json) return (printJson({ models }), 0);
     if (models.length === 0) {
-      process.stdout.write('No aliases yet. `keel tag CHECKPOINT prod` names one.\n');
+      print('No aliases yet. `keel tag CHECKPOINT prod` names one.\n');
       return 0;
     }
-    process.stdout.write(table(models, [
+    print(table(models, [
       { header: 'ALIAS', value: (m) => m.alias },
       { header: 'CHECKPOINT', value: (m) => m.checkpoint?.location ?? '(deleted)' },
       { header: 'STEP', value: (m) => m.checkpoint?.step, align: 'right' },

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import type { ProjectDiagnostic } from '../../protocol/index.ts';
 import { isGlobItemError, PROJECT_FILE } from '../../projects/record-project.ts';
 import { projectFileTemplate } from '../../track/project/template.ts';
-import { ago, printJson, table } from '../output.ts';
+import { ago, print, printError, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, type CommandContext } from '../command.ts';
 
@@ -19,9 +19,9 @@ export async function initCommand(ctx: CommandContext): Promise<number> {
       printJson({ project, created, wroteProjectFile: wrote, file, warnings, diagnostics });
       return project.configErrors.length > 0 ? 1 : 0;
     }
-    process.stdout.write(`${wrote ? `Wrote ${file}\n` : `Kept the existing ${file}\n`}`);
-    process.stdout.write(`${created ? 'Registered' : 'Updated'} project "${project.name}" (${project.id})\n`);
-    for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    print(`${wrote ? `Wrote ${file}\n` : `Kept the existing ${file}\n`}`);
+    print(`${created ? 'Registered' : 'Updated'} project "${project.name}" (${project.id})\n`);
+    for (const w of warnings) print(`warning: ${w}\n`);
     return reportErrors(project.configErrors, diagnostics);
   });
 }
@@ -35,10 +35,10 @@ export async function initCommand(ctx: CommandContext): Promise<number> {
 function reportErrors(configErrors: readonly string[], diagnostics: readonly ProjectDiagnostic[]): number {
   if (configErrors.length === 0) return 0;
   // stderr: `keel init` output parsed by scripts stays on stdout; problems go where errors go.
-  for (const e of configErrors) process.stderr.write(`error: ${e}\n`);
+  for (const e of configErrors) printError(`error: ${e}\n`);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const onlyGlobs = errors.length > 0 && errors.every((d) => isGlobItemError(d.path));
-  process.stderr.write(onlyGlobs
+  printError(onlyGlobs
     ? `Keel tracks everything else in ${PROJECT_FILE}, without the ${plural(errors.length, 'glob')} above; fix ${errors.length === 1 ? 'it' : 'them'} and Keel picks up the change.\n`
     : `Keel does not track this project until ${PROJECT_FILE} is fixed; it watches the file and picks up the fix.\n`);
   return 1;
@@ -56,10 +56,10 @@ export async function projectsCommand(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (projects.length === 0) {
-      process.stdout.write('No projects yet. Run `keel init` in a project folder.\n');
+      print('No projects yet. Run `keel init` in a project folder.\n');
       return 0;
     }
-    process.stdout.write(table(projects, [
+    print(table(projects, [
       { header: 'NAME', value: (p) => p.name },
       { header: 'ID', value: (p) => p.id },
       { header: 'ROOT', value: (p) => p.root },

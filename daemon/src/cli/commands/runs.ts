@@ -1,7 +1,7 @@
 /** `keel runs`, `keel run show`, `keel run delete`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
 import type { MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, SeriesInfo } from '../../protocol/index.ts';
-import { ago, duration, keyValues, printJson, table } from '../output.ts';
+import { ago, duration, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
 
@@ -28,10 +28,10 @@ export async function runsCommand(ctx: CommandContext): Promise<number> {
     const { runs } = await client.call('runs/list', { ...(project ? { project } : {}) });
     if (ctx.json) return (printJson({ runs }), 0);
     if (runs.length === 0) {
-      process.stdout.write('No runs yet. Launch one, or point `outputs:` in keel.yaml at your training output folders, or `keel import DIR`.\n');
+      print('No runs yet. Launch one, or point `outputs:` in keel.yaml at your training output folders, or `keel import DIR`.\n');
       return 0;
     }
-    process.stdout.write(table(runs, [
+    print(table(runs, [
       { header: 'RUN', value: (r) => r.id },
       { header: 'NAME', value: (r) => r.name },
       { header: 'STATUS', value: runStatusCell },
@@ -47,7 +47,7 @@ export async function runsCommand(ctx: CommandContext): Promise<number> {
 
 function printRun(d: RunDetail): void {
   const r = d.run;
-  process.stdout.write(keyValues([
+  print(keyValues([
     ['Run', `${r.name} (${r.id})`],
     ['Status', `${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null ? `, exit ${r.exitCode}` : ''}`],
     ['Source', r.source],
@@ -60,15 +60,15 @@ function printRun(d: RunDetail): void {
     ['Duration', r.startedAt ? duration((r.endedAt ?? Date.now()) - r.startedAt) : null],
   ]) + '\n');
   if (d.metrics.length) {
-    process.stdout.write('\nMetrics\n' + seriesTable(d.metrics) + '\n');
+    print('\nMetrics\n' + seriesTable(d.metrics) + '\n');
     const total = d.metricsTotal ?? d.metrics.length;
     if (total > d.metrics.length) {
-      process.stdout.write(`(${d.metrics.length} of ${total.toLocaleString('en-US')} metrics shown, losses and eval metrics first; ` +
+      print(`(${d.metrics.length} of ${total.toLocaleString('en-US')} metrics shown, losses and eval metrics first; ` +
         `${(total - d.metrics.length).toLocaleString('en-US')} not shown: list them with \`keel metrics ${r.id}\`, or by prefix with \`keel metrics ${r.id} --prefix eval_\`)\n`);
     }
   }
   if (d.checkpoints.length) {
-    process.stdout.write('\nCheckpoints\n' + table(d.checkpoints, [
+    print('\nCheckpoints\n' + table(d.checkpoints, [
       { header: 'STEP', value: (c) => c.step, align: 'right' },
       { header: 'KIND', value: (c) => c.kind },
       { header: 'SIZE', value: (c) => (c.sizeBytes === null ? null : `${(c.sizeBytes / 1e6).toFixed(1)} MB`), align: 'right' },
@@ -77,7 +77,7 @@ function printRun(d: RunDetail): void {
     ]) + '\n');
   }
   if (d.evals.length) {
-    process.stdout.write('\nEvals\n' + table(d.evals, [
+    print('\nEvals\n' + table(d.evals, [
       { header: 'TASK', value: (e) => e.task },
       { header: 'METRIC', value: (e) => `${e.metric}${e.filter !== 'none' ? ` (${e.filter})` : ''}` },
       { header: 'VALUE', value: (e) => num(e.value), align: 'right' },
@@ -108,7 +108,7 @@ async function deleteRunCommand(ctx: CommandContext, ref: string): Promise<numbe
   return withDaemon(async (client) => {
     const r = await client.call('runs/delete', { run: ref, ...(ctx.options.force === true ? { force: true } : {}) }, { timeoutMs: 120_000 });
     if (ctx.json) printJson(r);
-    else process.stdout.write(deletionReport(r));
+    else print(deletionReport(r));
     return 0;
   });
 }
@@ -149,8 +149,8 @@ export async function metricsCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('metrics/get', { run, key, maxPoints: Math.min(n ?? DEFAULT_CLI_POINTS, 1_000_000) });
     if (ctx.json) return (printJson(r), 0);
-    process.stdout.write(table(r.points, [{ header: 'STEP', value: (p) => p.step, align: 'right' }, { header: key.toUpperCase(), value: point, align: 'right' }]) + '\n');
-    if (r.downsampled) process.stdout.write(`(${r.points.length} of ${r.total} points: min and max per bucket)\n`);
+    print(table(r.points, [{ header: 'STEP', value: (p) => p.step, align: 'right' }, { header: key.toUpperCase(), value: point, align: 'right' }]) + '\n');
+    if (r.downsampled) print(`(${r.points.length} of ${r.total} points: min and max per bucket)\n`);
     return 0;
   });
 }
@@ -170,31 +170,31 @@ async function listMetrics(ctx: CommandContext, run: string): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('metrics/list', { run, offset, limit, ...(prefix ? { prefix } : {}) });
     if (ctx.json) return (printJson(r), 0);
-    if (r.series.length > 0) process.stdout.write(seriesTable(r.series) + '\n');
+    if (r.series.length > 0) print(seriesTable(r.series) + '\n');
     const end = r.offset + r.series.length;
     const which = prefix ? ` starting with "${prefix}"` : '';
-    process.stdout.write(`(${r.series.length === 0 ? 'no' : `${r.offset + 1}–${end} of`} ${r.total.toLocaleString('en-US')} metrics${which}` +
+    print(`(${r.series.length === 0 ? 'no' : `${r.offset + 1}–${end} of`} ${r.total.toLocaleString('en-US')} metrics${which}` +
       `${end < r.total ? `; next: \`keel metrics ${run}${prefix ? ` --prefix ${prefix}` : ''} --offset ${end}\`` : ''})\n`);
     return 0;
   });
 }
 
 function printComparison(c: RunComparison): void {
-  const names = c.runs.map((r) => r.name);
+  const names = c.runs.map((r) => visibleInline(r.name));
   const w = (s: string): string => s;
-  process.stdout.write(`Comparing ${c.runs.length} runs: ${names.join(', ')}\n`);
+  print(`Comparing ${c.runs.length} runs: ${names.join(', ')}\n`);
   const differ = c.params.differTotal ?? c.params.differ.length;
-  process.stdout.write(`\nParams: ${differ} differ${differ > c.params.differ.length ? ` (first ${c.params.differ.length} shown)` : ''}, ${c.params.equal} equal\n`);
+  print(`\nParams: ${differ} differ${differ > c.params.differ.length ? ` (first ${c.params.differ.length} shown)` : ''}, ${c.params.equal} equal\n`);
   if (c.params.differ.length) {
-    process.stdout.write(table(c.params.differ, [
+    print(table(c.params.differ, [
       { header: 'PARAM', value: (p) => p.key },
       ...c.runs.map((r) => ({ header: w(r.name), value: (p: RunComparison['params']['differ'][number]) => JSON.stringify(p.values[r.id] ?? null) })),
     ]) + '\n');
   }
   if (c.metrics.length) {
     const hidden = (c.metricsTotal ?? c.metrics.length) - c.metrics.length;
-    process.stdout.write(`\nMetrics (last / best @ step)${hidden > 0 ? `: ${c.metrics.length} of ${c.metricsTotal}, losses and eval metrics first (\`keel metrics RUN\` lists the rest)` : ''}\n`);
-    process.stdout.write(table(c.metrics, [
+    print(`\nMetrics (last / best @ step)${hidden > 0 ? `: ${c.metrics.length} of ${c.metricsTotal}, losses and eval metrics first (\`keel metrics RUN\` lists the rest)` : ''}\n`);
+    print(table(c.metrics, [
       { header: 'METRIC', value: (m) => `${m.key} (${m.goal})` },
       ...c.runs.map((r) => ({
         header: r.name,
@@ -206,8 +206,8 @@ function printComparison(c: RunComparison): void {
     ]) + '\n');
   }
   if (c.evals.length) {
-    process.stdout.write('\nEvals (* best)\n');
-    process.stdout.write(table(c.evals, [
+    print('\nEvals (* best)\n');
+    print(table(c.evals, [
       { header: 'TASK', value: (e) => `${e.task} ${e.metric}${e.filter !== 'none' ? `,${e.filter}` : ''}` },
       ...c.runs.map((r) => ({
         header: r.name,
@@ -239,8 +239,8 @@ export async function importCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const r = await client.call('runs/import', { dir: resolve(ctx.cwd, dir), ...(project ? { project } : {}), ...(name ? { name } : {}) }, { timeoutMs: 0 });
     if (ctx.json) return (printJson(r), 0);
-    process.stdout.write(`${r.created ? 'Imported' : 'Updated'} run ${r.runId}: ${r.points} metric points, ${r.checkpoints} checkpoints, ${r.evals} eval results\n`);
-    for (const i of r.issues) process.stdout.write(`warning: ${i}\n`);
+    print(`${r.created ? 'Imported' : 'Updated'} run ${r.runId}: ${r.points} metric points, ${r.checkpoints} checkpoints, ${r.evals} eval results\n`);
+    for (const i of r.issues) print(`warning: ${i}\n`);
     return 0;
   });
 }
@@ -252,10 +252,10 @@ export async function evalsCommand(ctx: CommandContext): Promise<number> {
     const { evals } = await client.call('evals/list', { ...(task ? { task } : {}), ...(run ? { run } : {}) });
     if (ctx.json) return (printJson({ evals }), 0);
     if (evals.length === 0) {
-      process.stdout.write('No eval results yet. Point `evals:` in keel.yaml at lm-eval results files.\n');
+      print('No eval results yet. Point `evals:` in keel.yaml at lm-eval results files.\n');
       return 0;
     }
-    process.stdout.write(table(evals, [
+    print(table(evals, [
       { header: 'TASK', value: (e) => e.task },
       { header: 'METRIC', value: (e) => `${e.metric}${e.filter !== 'none' ? ` (${e.filter})` : ''}` },
       { header: 'VALUE', value: (e) => num(e.value), align: 'right' },

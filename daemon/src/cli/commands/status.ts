@@ -1,5 +1,5 @@
 /** `keel status`: the daemon's identity and where its state lives. */
-import { duration, keyValues, printJson } from '../output.ts';
+import { duration, keyValues, print, printJson } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import type { CommandContext } from '../command.ts';
 
@@ -11,7 +11,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       printJson({ daemon, projects: projects.length });
       return 0;
     }
-    process.stdout.write(keyValues([
+    print(keyValues([
       ['Daemon', `running, pid ${daemon.pid}, up ${duration(daemon.uptimeMs)}`],
       ['Version', `${daemon.version} (protocol ${daemon.protocolVersion})`],
       ['Runtime', `${daemon.execPath} ${daemon.node} (N-API ${daemon.napi})`],
