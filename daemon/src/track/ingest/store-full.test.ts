@@ -60,7 +60,7 @@ describe('a store that cannot be written during an ingest (a real SQLITE_FULL)',
     });
     const run = store.runs.findByOutputDir(dir());
     assert.ok(run);
-    assert.equal(run.status, 'running', 'never succeeded with points missing');
+    assert.equal(run.status, 'incomplete', 'never succeeded with points missing: the import marked it incomplete when it began');
     assert.deepEqual(stopped.map((s) => [s.runId, s.reason.details.sqliteCode]), [[run.id, 'SQLITE_FULL']]);
     assert.equal(store.cursors.get(`run:${run.id}`, join(dir(), 'trainer_state.json')), undefined, 'the file will be read again');
     const written = store.metrics.series(run.id).reduce((n, s) => n + s.points, 0);
