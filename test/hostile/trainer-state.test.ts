@@ -8,10 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeelClient } from '../daemon/src/client/client.ts';
-import { TestHome } from './support/keel-home.ts';
-import { connectClient, percentile, statusLatencies } from './support/latency.ts';
-import { valueAt, writeTrainerState } from './support/trainer-state.ts';
+import type { KeelClient } from '../../daemon/src/client/client.ts';
+import { TestHome } from '../support/keel-home.ts';
+import { connectClient, percentile, statusLatencies } from '../support/latency.ts';
+import { valueAt, writeTrainerState } from '../support/trainer-state.ts';
 
 const ENTRIES = 500_000;
 /** Peak resident memory the daemon may reach during the import (the file is 54 MB; parsing it whole on the daemon thread peaked near 500 MB). */

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { KeelClient } from '../daemon/src/client/client.ts';
-import type { KeelEvent } from '../daemon/src/protocol/index.ts';
-import { TestHome } from './support/keel-home.ts';
-import { connectClient, percentile, statusLatencies } from './support/latency.ts';
+import type { KeelClient } from '../../daemon/src/client/client.ts';
+import type { KeelEvent } from '../../daemon/src/protocol/index.ts';
+import { TestHome } from '../support/keel-home.ts';
+import { connectClient, percentile, statusLatencies } from '../support/latency.ts';
 
 /** 1.4 KB: each `s` line doubles a string, each `o` line doubles a tree (2^40 × 8 values if expanded). */
 function interpolationBomb(): string {

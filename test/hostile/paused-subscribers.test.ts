@@ -10,11 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeelClient } from '../daemon/src/client/client.ts';
-import { CLOSE_SLOW_CLIENT } from '../daemon/src/protocol/index.ts';
-import { keelBin, repoRoot, TestHome, waitFor } from './support/keel-home.ts';
-import { localJobLog, rssMiB, writeChattyProject } from './support/chatty-project.ts';
-import { endAllStarted, sleep, startNode as start, type Proc } from './support/processes.ts';
+import { KeelClient } from '../../daemon/src/client/client.ts';
+import { CLOSE_SLOW_CLIENT } from '../../daemon/src/protocol/index.ts';
+import { keelBin, repoRoot, TestHome, waitFor } from '../support/keel-home.ts';
+import { localJobLog, rssMiB, writeChattyProject } from '../support/chatty-project.ts';
+import { endAllStarted, sleep, startNode as start, type Proc } from '../support/processes.ts';
 
 const recorderPath = join(repoRoot, 'test', 'support', 'notification-recorder.ts');
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../daemon/src/store/index.ts';
-import type { MetricInput } from '../daemon/src/store/index.ts';
-import { RawClient, TestHome } from './support/keel-home.ts';
+import { Store } from '../../daemon/src/store/index.ts';
+import type { MetricInput } from '../../daemon/src/store/index.ts';
+import { RawClient, TestHome } from '../support/keel-home.ts';
 
 const KEYS = 200_000;
 

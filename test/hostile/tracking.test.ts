@@ -12,9 +12,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeelClient } from '../daemon/src/client/client.ts';
-import { TestHome, waitFor } from './support/keel-home.ts';
-import { DaemonProbe, keelAsync, type ProbeFigures } from './support/daemon-probe.ts';
+import { KeelClient } from '../../daemon/src/client/client.ts';
+import { TestHome, waitFor } from '../support/keel-home.ts';
+import { DaemonProbe, keelAsync, type ProbeFigures } from '../support/daemon-probe.ts';
 
 /** A daemon at rest is ~100 MiB here; /dev/zero as keel.yaml took it to 4 GB, a 50 MB keel.yaml to 2.7 GB. */
 const RSS_BOUND_MIB = 400;

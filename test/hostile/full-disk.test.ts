@@ -16,8 +16,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { keelBin, TestHome, waitFor } from './support/keel-home.ts';
-import { writeTrainerState } from './support/trainer-state.ts';
+import { keelBin, TestHome, waitFor } from '../support/keel-home.ts';
+import { writeTrainerState } from '../support/trainer-state.ts';
 
 interface RunRow { id: string; status: string; outputDir: string | null }
 
