@@ -91,6 +91,10 @@ export function describeError(err: unknown, doing?: string): UserError {
       return say(`Keel could not start its daemon: ${sentence(raw)} If VS Code's runtime cannot run it, set keel.daemon.nodePath to a Node.js 22 or newer.`, ['showOutput', 'openSettings']);
     case 'E_HOME':
       return say(`${sentence(raw)} Or set keel.daemon.home.`, ['openSettings']);
+    case 'E_DAEMON_NOT_ANSWERING':
+      return say(`${sentence(raw)} If it stays stuck, run Keel: Restart Daemon.`, ['restartDaemon', 'showOutput']);
+    case 'E_RESULT_TOO_LARGE':
+      return say(`${sentence(raw)} Ask for less (fewer runs or metrics, a smaller page).`, ['showOutput']);
     case 'E_INTERNAL':
       if (/lost the daemon connection|not connected to the daemon/.test(raw)) {
         return say('The connection to the Keel daemon dropped; Keel reconnects by itself. Try again in a moment.', ['showOutput']);

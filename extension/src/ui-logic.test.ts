@@ -165,6 +165,15 @@ describe('dataset profile warnings', () => {
     assert.deepEqual(profileWarnings(null), []);
     assert.deepEqual(profileWarnings({ kind: 'file', error: 'EACCES' }), ['not profiled: EACCES']);
   });
+
+  it('says which files a version left out and why (the daemon stores the first ones)', () => {
+    const folder = {
+      kind: 'folder', files: {}, errors: [],
+      skipped: { count: 5, paths: [{ path: 'pipe', kind: 'not-regular-file', reason: 'not a regular file (device, socket or FIFO)' }, { path: 'root', kind: 'outside-link', reason: 'link leaves the dataset folder: -> /' }] },
+    };
+    assert.deepEqual(profileWarnings(folder), ['5 files left out of this version: pipe (not a regular file (device, socket or FIFO)), root (link leaves the dataset folder: -> /), …']);
+    assert.deepEqual(profileWarnings({ kind: 'folder', files: {}, skipped: { count: 0, paths: [] } }), []);
+  });
 });
 
 describe('formatting', () => {

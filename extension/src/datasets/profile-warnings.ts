@@ -39,6 +39,19 @@ function fileWarnings(p: Record<string, unknown>, where: string): string[] {
   return out;
 }
 
+/**
+ * Files left out of the version (FIFOs, dangling links, links that leave the folder, files
+ * that changed or vanished): `{count, paths: [{path, reason}]}`, the first few named.
+ */
+function skippedWarnings(skipped: unknown): string[] {
+  const s = rec(skipped);
+  const count = num(s?.count);
+  if (!s || count === 0) return [];
+  const paths = Array.isArray(s.paths) ? s.paths.map(rec).filter((x) => x !== undefined) : [];
+  const named = paths.slice(0, 3).map((x) => `${typeof x.path === 'string' ? x.path : '?'}${typeof x.reason === 'string' ? ` (${x.reason})` : ''}`);
+  return [`${plural(count, 'file')} left out of this version${named.length ? `: ${named.join(', ')}${count > named.length ? ', …' : ''}` : ''}`];
+}
+
 /** Warnings for a dataset version's stored profile (a file's, or a folder's with one per file). */
 export function profileWarnings(profile: unknown): string[] {
   const p = rec(profile);
@@ -57,6 +70,7 @@ export function profileWarnings(profile: unknown): string[] {
     }
   }
   if (p.truncated === true) out.push('only the first files were profiled');
+  out.push(...skippedWarnings(p.skipped));
   return out;
 }
 
