@@ -73,9 +73,13 @@ export async function startDaemon(launcher: DaemonLauncher, connect: ConnectOpti
   child.once('exit', (code, signal) => { exited = { code, signal, stderr }; });
   // A runtime that cannot be spawned (missing, not executable) is a failed start, not a crash.
   child.once('error', (err) => { exited = { code: null, signal: null, stderr: err.message }; });
-  const deadline = Date.now() + (launcher.startTimeoutMs ?? 15_000);
+  const started = Date.now();
+  const deadline = started + (launcher.startTimeoutMs ?? 15_000);
   try {
-    for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+    // A daemon is usually up within a few hundred ms: look every 10 ms then (a connect to a
+    // socket that does not exist yet costs microseconds), and less often after 2 s.
+    for (;;) {
+      const delay = Date.now() - started < 2_000 ? 10 : 100;
       try {
         return await KeelClient.connect(connect);
       } catch (err) {
