@@ -1,10 +1,10 @@
 /**
  * Compares runs: which params differ (and how many are equal), each metric's last/min/max
  * and best value with its step (for at most 500 keys, losses and eval metrics first), and
- * the eval table with the best run per row.
+ * the eval table with the best run per row and the eval job behind each result.
  */
-import type { EvalResult, Run, RunComparison } from '../protocol/index.ts';
-import type { Store } from '../store/index.ts';
+import type { EvalJobRef, EvalResult, Run, RunComparison, RunStatus } from '../protocol/index.ts';
+import { EdgeTypes, type Store } from '../store/index.ts';
 import { displayRank } from '../store/metrics.ts';
 import { MAX_SERIES_SHOWN } from './metric-answers.ts';
 
@@ -67,8 +67,31 @@ export function evalsOfRun(store: Store, runId: string): EvalResult[] {
   return out;
 }
 
+/** Eval job states whose results may be partial (the job stopped before it finished). */
+const UNFINISHED_JOB: readonly RunStatus[] = ['failed', 'cancelled', 'lost'];
+
+/**
+ * The eval job that wrote an eval group's results file: the run with a `produced` edge to the
+ * group (dispatch records it when an eval job's results are read). Null for results Keel
+ * only watched or imported. Memoised per group: one comparison reads each group once.
+ */
+function evalJobLookup(store: Store): (groupId: string) => EvalJobRef | null {
+  const seen = new Map<string, EvalJobRef | null>();
+  return (groupId) => {
+    let job = seen.get(groupId);
+    if (job === undefined) {
+      const edge = store.lineage.incoming({ kind: 'eval', id: groupId }).find((e) => e.fromKind === 'run' && e.type === EdgeTypes.Produced);
+      const run = edge ? store.runs.get(edge.fromId) : undefined;
+      job = run ? { id: run.id, name: run.name, status: run.status } : null;
+      seen.set(groupId, job);
+    }
+    return job;
+  };
+}
+
 function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
   const rows = new Map<string, RunComparison['evals'][number]>();
+  const evalJob = evalJobLookup(store);
   for (const r of runs) {
     for (const e of evalsOfRun(store, r.id)) {
       const key = `${e.task}\u0000${e.metric}\u0000${e.filter}`;
@@ -78,7 +101,7 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
         rows.set(key, row);
       }
       // The latest result for a run wins (a re-evaluated checkpoint).
-      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId };
+      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId, evalRun: evalJob(e.groupId) };
     }
   }
   for (const row of rows.values()) {
@@ -86,6 +109,8 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
     let best: [string, number] | null = null;
     for (const [runId, cell] of Object.entries(row.perRun)) {
       if (cell?.value === null || cell?.value === undefined || Number.isNaN(cell.value)) continue;
+      // A failed eval job's results may be partial: never the best.
+      if (cell.evalRun && UNFINISHED_JOB.includes(cell.evalRun.status)) continue;
       if (!best || (higher ? cell.value > best[1] : cell.value < best[1])) best = [runId, cell.value];
     }
     row.bestRunId = best?.[0] ?? null;
