@@ -71,19 +71,27 @@ export function evalsOfRun(store: Store, runId: string): EvalResult[] {
 const UNFINISHED_JOB: readonly RunStatus[] = ['failed', 'cancelled', 'lost'];
 
 /**
- * The eval job that wrote an eval group's results file: the run with a `produced` edge to the
- * group (dispatch records it when an eval job's results are read). Null for results Keel
- * only watched or imported. Memoised per group: one comparison reads each group once.
+ * The eval job that wrote a result: the run with a `produced` edge to its eval group, else
+ * the eval job launched for its checkpoint (`evaluated_by`) whose job folder holds the
+ * results file — a job's outputs, local or mirrored, live under a folder named by its run
+ * id. Null for results Keel only watched or imported. Memoised per eval group.
  */
-function evalJobLookup(store: Store): (groupId: string) => EvalJobRef | null {
+function evalJobLookup(store: Store): (e: EvalResult) => EvalJobRef | null {
   const seen = new Map<string, EvalJobRef | null>();
-  return (groupId) => {
-    let job = seen.get(groupId);
+  const find = (e: EvalResult): Run | undefined => {
+    const produced = store.lineage.incoming({ kind: 'eval', id: e.groupId }).find((x) => x.fromKind === 'run' && x.type === EdgeTypes.Produced);
+    if (produced) return store.runs.get(produced.fromId);
+    if (e.subjectKind !== 'checkpoint' || e.subjectId === null || e.sourcePath === null) return undefined;
+    const segments = new Set(e.sourcePath.split(/[\\/]/));
+    const job = store.lineage.outgoing({ kind: 'checkpoint', id: e.subjectId }).find((x) => x.type === EdgeTypes.EvaluatedBy && x.toKind === 'run' && segments.has(x.toId));
+    return job ? store.runs.get(job.toId) : undefined;
+  };
+  return (e) => {
+    let job = seen.get(e.groupId);
     if (job === undefined) {
-      const edge = store.lineage.incoming({ kind: 'eval', id: groupId }).find((e) => e.fromKind === 'run' && e.type === EdgeTypes.Produced);
-      const run = edge ? store.runs.get(edge.fromId) : undefined;
+      const run = find(e);
       job = run ? { id: run.id, name: run.name, status: run.status } : null;
-      seen.set(groupId, job);
+      seen.set(e.groupId, job);
     }
     return job;
   };
@@ -101,7 +109,7 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
         rows.set(key, row);
       }
       // The latest result for a run wins (a re-evaluated checkpoint).
-      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId, evalRun: evalJob(e.groupId) };
+      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId, evalRun: evalJob(e) };
     }
   }
   for (const row of rows.values()) {
