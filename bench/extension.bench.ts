@@ -1,9 +1,11 @@
 /**
  * The extension in a real VS Code (code-server + chromium, as test/e2e): activation time;
  * the compare panel for 10 runs × 100,000 steps, from accepting the run pick to the first
- * chart drawn, against VS Code's own Markdown preview opened the same way (a ratio, since
- * this machine is shared and noisy); and hover latency on 40 tracked checkpoint paths, cold
- * then cached, beside VS Code's configured hover delay (the floor any hover pays).
+ * chart drawn, and "Show lineage" from a checkpoint's hover card to its node drawn, each
+ * against VS Code's own Markdown preview opened the same way (a ratio, since this machine
+ * is shared and noisy), each with an editor open (as when a user compares from their code);
+ * and hover latency on 40 tracked checkpoint paths, cold then cached, beside VS Code's
+ * configured hover delay (the floor any hover pays).
  * Prints figures, asserts none. Needs `npm run build` and test/e2e/setup-code-server.sh.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,11 +29,12 @@ const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ext-'));
 const home = join(dir, 'home');
 const ws = join(dir, 'tiny-finetune');
 
-/** 10 finished runs of 100,000 steps × 3 keys, each with 4 checkpoint folders. */
-function seed(): string[] {
+/** 10 finished runs of 100,000 steps × 3 keys, each with 4 checkpoint folders (paths and their ids). */
+function seed(): { paths: string[]; ids: string[] } {
   mkdirSync(home, { mode: 0o700 });
   const store = new Store(join(home, 'keel.db'));
   const paths: string[] = [];
+  const ids: string[] = [];
   for (let r = 0; r < RUNS; r++) {
     const run = store.runs.create({ projectId: null, source: 'import', name: `bench-${String(r).padStart(2, '0')}`, status: 'succeeded' });
     store.runLinks.setParams(run.id, { learning_rate: 1e-4 * (r + 1), seed: 42 });
@@ -46,10 +49,11 @@ function seed(): string[] {
       const { checkpoint } = store.checkpoints.upsert({ location, kind: 'full', runId: run.id, step });
       store.lineage.addEdge({ kind: 'run', id: run.id }, { kind: 'checkpoint', id: checkpoint.id }, EdgeTypes.Produced);
       paths.push(location);
+      ids.push(checkpoint.id);
     }
   }
   store.close();
-  return paths;
+  return { paths, ids };
 }
 
 async function closeEditors(wb: Workbench): Promise<void> {
@@ -57,8 +61,9 @@ async function closeEditors(wb: Workbench): Promise<void> {
   await wb.page.waitForTimeout(300);
 }
 
-/** Accepting the compare pick → the first painted canvas in the panel. */
+/** Accepting the compare pick (BASELINE.md open in the editor) → the first painted canvas in the panel. */
 async function compareFirstChart(wb: Workbench): Promise<number> {
+  await wb.openFile('BASELINE.md');
   await wb.runCommand(commandTitled(readManifest(), /compare runs/i).label);
   await wb.waitQuickInput();
   await wb.page.keyboard.type('bench-');
@@ -80,6 +85,16 @@ async function markdownPreview(wb: Workbench): Promise<number> {
   return performance.now() - t0;
 }
 
+/** The hover card's "Show lineage" on a checkpoint path → that checkpoint's node drawn in the panel. */
+async function showLineage(wb: Workbench, path: string, id: string): Promise<number> {
+  await wb.openFile('HOVER.md');
+  await wb.hoverUntil(wb.lineEnd(`- ${path}`), checkpointCard(path), 20_000);
+  const t0 = performance.now();
+  await wb.hover.locator('a', { hasText: /^Show lineage$/ }).click();
+  await wb.webviewFrame(`svg g.node[data-key="checkpoint:${id}"]`, 60_000);
+  return performance.now() - t0;
+}
+
 async function hovers(wb: Workbench, paths: string[]): Promise<{ cold: number[]; cached: number[] }> {
   await wb.openFile('HOVER.md');
   const cold: number[] = [];
@@ -96,7 +111,7 @@ let server: CodeServer | undefined;
 let wb: Workbench | undefined;
 try {
   const t0 = performance.now();
-  const paths = seed();
+  const { paths, ids } = seed();
   console.log(`seeded ${RUNS} runs × ${fmt(STEPS, 0)} steps × ${KEYS.length} keys in ${fmt((performance.now() - t0) / 1000, 1)} s`);
   copyExample(ws);
   writeFileSync(join(ws, 'HOVER.md'), ['# Checkpoints', '', ...paths.map((p) => `- ${p}`), ''].join('\n'));
@@ -127,6 +142,20 @@ try {
   }
   console.log(`${since()} compare panel, ${RUNS} runs × ${fmt(STEPS, 0)} steps: first chart in ${fmt(median(keel), 0)} ms (median of ${REPEAT}: ${keel.map((x) => fmt(x, 0)).join(', ')})`);
   console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md), 0)} ms → ${fmt(median(keel) / median(md))}x`);
+
+  const lineage: number[] = [];
+  const md2: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    md2.push(await markdownPreview(wb));
+    await closeEditors(wb);
+    // A different run's checkpoint each time: no panel of the same record to reveal.
+    lineage.push(await showLineage(wb, paths[i * 4 + 3] as string, ids[i * 4 + 3] as string));
+    if (i === 0) await wb.shot('show-lineage');
+    await wb.mouseAway().catch(() => undefined);
+    await closeEditors(wb);
+  }
+  console.log(`${since()} "Show lineage" from a checkpoint hover to its node drawn: ${fmt(median(lineage), 0)} ms (median of ${REPEAT}: ${lineage.map((x) => fmt(x, 0)).join(', ')})`);
+  console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md2), 0)} ms → ${fmt(median(lineage) / median(md2))}x`);
 
   const h = await hovers(wb, paths);
   console.log(`${since()} hovers done`);

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { LineageGraph, Run } from '../../daemon/src/protocol/index.ts';
+import type { LineageGraph, Run, RunComparison } from '../../daemon/src/protocol/index.ts';
 import { defaultPanelState, type HostToWebview, type SeriesPayload } from '../../daemon/src/protocol/webview.ts';
 import { lineageGraph } from '../../daemon/src/lineage/graph.ts';
 import { compareRuns } from '../../daemon/src/runs/compare.ts';
@@ -16,6 +16,7 @@ import { EdgeTypes, Store, evalGroupId, type MetricInput } from '../../daemon/sr
 import { configContentHash } from '../../daemon/src/track/config/flatten.ts';
 import { parseTrainingConfig } from '../../daemon/src/track/config/parse.ts';
 import { parseLmEvalResults, parseTrainerState } from '../../daemon/src/track/formats/index.ts';
+import { parseHfResults } from '../../daemon/src/track/formats/hf-results.ts';
 import { REAL_FIXTURES } from '../support/fixtures.ts';
 
 export type InitMessage = Extract<HostToWebview, { type: 'init' }>;
@@ -54,6 +55,18 @@ function recordConfig(store: Store, projectId: string, file: string): { id: stri
 function recordTrainerState(store: Store, runId: string, file: string): void {
   const state = parseTrainerState(readFileSync(file, 'utf8'), file);
   store.metrics.record(runId, state.points.map((p): MetricInput => ({ key: p.key, step: p.step, value: p.value, wallTime: p.wallTime ?? null })));
+}
+
+/**
+ * A Trainer output folder as the daemon ingests it: trainer_state.json's curves, then each
+ * value of all_results.json at the state's global step (the run's final step).
+ */
+function recordTrainerFolder(store: Store, runId: string, dir: string): void {
+  const state = parseTrainerState(readFileSync(path.join(dir, 'trainer_state.json'), 'utf8'), dir);
+  recordTrainerState(store, runId, path.join(dir, 'trainer_state.json'));
+  const results = parseHfResults(readFileSync(path.join(dir, 'all_results.json'), 'utf8'), 'all_results.json');
+  const step = state.globalStep ?? 0;
+  store.metrics.record(runId, Object.entries(results.metrics).map(([key, value]): MetricInput => ({ key, step, value, wallTime: null })));
 }
 
 /** Records an lm-eval file as an eval of `checkpointId`; returns its eval group (lineage node) id. */
@@ -161,4 +174,84 @@ export function bigComparison(runs: number, points: number, maxPoints: number): 
   const refetch = (runId: string, key: string, max: number, fromStep: number, toStep: number): SeriesPayload =>
     ({ runId, key, ...store.metrics.downsample(runId, key, max, { fromStep, toStep }) });
   return { init, refetch, close: t.close };
+}
+
+export interface HfRuns {
+  comparison: RunComparison;
+  init: InitMessage;
+  whisper: Run;
+  bart: Run;
+  close: () => void;
+}
+
+/**
+ * Two finished HF Trainer runs with their all_results.json (the Trainer's end-of-run
+ * summary): a Whisper fine-tune (loss every 25 steps, eval_loss and eval_wer every 1,000 to
+ * 5,000) and BART on SageMaker (one loss point, summary at step 693).
+ */
+export function hfRuns(): HfRuns {
+  const t = tempStore();
+  const { store } = t;
+  const whisper = store.runs.create({ projectId: null, name: 'whisper-ja', status: 'succeeded', source: 'import' });
+  const bart = store.runs.create({ projectId: null, name: 'bart-samsum', status: 'succeeded', source: 'import' });
+  recordTrainerFolder(store, whisper.id, fixturePath('trainer_state', 'old-schema-foreign-best-path_whisper-large-v2-ja'));
+  recordTrainerFolder(store, bart.id, fixturePath('trainer_state', 'oldest-schema-sagemaker_bart-large-cnn-samsum'));
+  const runs = [store.runs.get(whisper.id) as Run, store.runs.get(bart.id) as Run];
+  const comparison = compareRuns(store, runs);
+  const init: InitMessage = { type: 'init', state: defaultPanelState(runs.map((r) => r.id)), comparison, series: seriesOf(store, runs) };
+  return { comparison, init, whisper: runs[0] as Run, bart: runs[1] as Run, close: t.close };
+}
+
+export interface ManyRuns {
+  init: InitMessage;
+  /** Each run's lineage graph, as the host sends them. */
+  lineage: { runId: string; graph: LineageGraph | null }[];
+  runs: Run[];
+  /** The checkpoint "Show Lineage" focuses in the tests (the last run's best). */
+  focus: { kind: 'checkpoint'; id: string };
+  close: () => void;
+}
+
+/**
+ * A sweep as the lineage view meets it: `n` runs on the same two dataset versions, two
+ * configs and a base model; each writes checkpoint-250…1000 and its final weights, and its
+ * last checkpoint is measured by an eval job that writes a results file (the qwen3 lm-eval
+ * fixture). 7 runs make 61 nodes.
+ */
+export function manyRuns(n: number): ManyRuns {
+  const t = tempStore();
+  const { store } = t;
+  const { project } = store.projects.upsert(t.dir, 'sweep-fixture', {}, []);
+  const versions = ['train', 'eval'].map((name) => {
+    const ds = store.datasets.ensure({ projectId: project.id, path: `data/${name}.jsonl`, absPath: path.join(t.dir, 'data', `${name}.jsonl`), kind: 'file' });
+    return store.datasets.addVersion(ds.id, { hash: `sha256:${name}0c5e0a9b7d1f2e3d`, sizeBytes: 2048, fileCount: 1, profile: null, files: [] }).version;
+  });
+  const configs = [recordConfig(store, project.id, files.loraConfig), recordConfig(store, project.id, files.fftConfig)];
+  const base = store.checkpoints.upsert({ location: 'meta-llama/Llama-3.2-1B', kind: 'unknown', runId: null, step: null }).checkpoint;
+  const runs: Run[] = [];
+  let focus = '';
+  for (let i = 0; i < n; i++) {
+    const cfg = configs[i % 2] as { id: string };
+    const run = store.runs.create({ projectId: project.id, name: `sweep-lr-${i + 1}e-4`, status: 'succeeded', source: 'launch', configId: cfg.id });
+    for (const v of versions) store.lineage.addEdge({ kind: 'dataset_version', id: v.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedData);
+    store.lineage.addEdge({ kind: 'config', id: cfg.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedConfig);
+    store.lineage.addEdge({ kind: 'checkpoint', id: base.id }, { kind: 'run', id: run.id }, EdgeTypes.BaseModel);
+    const out = path.join(t.dir, 'jobs', run.id, '1', 'outputs');
+    let last = '';
+    for (const step of [250, 500, 750, 1000, null]) {
+      const location = step === null ? out : path.join(out, `checkpoint-${step}`);
+      const { checkpoint } = store.checkpoints.upsert({ location, kind: 'adapter', runId: run.id, step: step ?? 1000, hash: `sha256:${run.id.slice(4)}${step ?? 'final'}`, sizeBytes: 47956 });
+      store.lineage.addEdge({ kind: 'run', id: run.id }, { kind: 'checkpoint', id: checkpoint.id }, EdgeTypes.Produced);
+      if (step === 1000) last = checkpoint.id;
+    }
+    const job = store.runs.create({ projectId: project.id, name: `${run.name}-eval`, status: 'succeeded', source: 'launch', kind: 'eval', parentRunId: run.id });
+    store.lineage.addEdge({ kind: 'checkpoint', id: last }, { kind: 'run', id: job.id }, EdgeTypes.EvaluatedBy);
+    const group = recordEval(store, last, path.join(t.dir, 'jobs', job.id, '1', 'outputs', 'results_2026-07-08T16-04-34.json'), readFileSync(files.qwenEval, 'utf8'));
+    store.lineage.addEdge({ kind: 'run', id: job.id }, { kind: 'eval', id: group }, EdgeTypes.Produced);
+    runs.push(store.runs.get(run.id) as Run);
+    focus = last;
+  }
+  const init: InitMessage = { type: 'init', state: defaultPanelState(runs.map((r) => r.id)), comparison: compareRuns(store, runs), series: seriesOf(store, runs) };
+  const lineage = runs.map((r) => ({ runId: r.id, graph: lineageGraph(store, 'run', r.id) ?? null }));
+  return { init, lineage, runs, focus: { kind: 'checkpoint', id: focus }, close: t.close };
 }

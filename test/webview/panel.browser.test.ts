@@ -55,11 +55,12 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
     assert.deepEqual(await posted(page), [{ type: 'ready' }]);
   });
 
-  it('draws a chart per shared metric from init, loss first, each run in its colour', async () => {
+  it('draws a chart per shared default metric from init, loss first, each run in its colour', async () => {
     await sendToPanel(page, f.init);
     await page.waitForFunction(() => (window as unknown as { __keelDebug: { charts(): { drawn: boolean }[] } }).__keelDebug.charts()[0]?.drawn === true);
     const list = await charts(page);
-    assert.deepEqual(list.map((c) => c.key), ['loss', 'epoch', 'grad_norm', 'learning_rate']);
+    // epoch is bookkeeping: in the picker, not drawn by default.
+    assert.deepEqual(list.map((c) => c.key), ['loss', 'grad_norm', 'learning_rate']);
     assert.deepEqual(list[0]?.pointsPerRun, [20, 60]);
     const px = await canvasPixels(page, 'loss', [dark['charts-blue'] ?? '', dark['charts-orange'] ?? '']);
     assert.ok(px.drawn > 1000, `loss canvas has ${px.drawn} drawn pixels`);
@@ -89,30 +90,37 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
     assert.deepEqual(states.slice(-2), [true, false]);
   });
 
-  it('shows eval values ± stderr with the best of each row highlighted and deltas against the baseline', async () => {
+  it('shows eval values ± stderr, a lead within the stderr as a tie, and deltas against the baseline', async () => {
     await openTab(page, 'evals');
     const belief = page.locator('tr', { has: page.locator('th', { hasText: /^negotiationtom_belief$/ }) });
     const cells = belief.locator('td.eval-cell');
     assert.equal(await cells.nth(0).locator('.value').textContent(), '0.4500 ± 0.1141');
     assert.equal(await cells.nth(1).locator('.value').textContent(), '0.5500 ± 0.1141');
-    assert.match(await cells.nth(1).getAttribute('class') ?? '', /\bbest\b/);
-    assert.doesNotMatch(await cells.nth(0).getAttribute('class') ?? '', /\bbest\b/);
+    // 0.55 vs 0.45 with ±0.1141 each: within the noise, so neither is starred.
+    assert.deepEqual(await cells.evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict'))), ['tie', 'tie']);
+    assert.equal(await belief.locator('.flag-best').count(), 0);
     assert.equal(await cells.nth(1).locator('.delta').textContent(), '+0.1000');
+    assert.doesNotMatch(await cells.nth(1).locator('.delta').getAttribute('class') ?? '', /better/, 'a delta within the noise is not coloured');
     const micro = page.locator('tr', { has: page.locator('th', { hasText: /^negotiationtom_intention$/ }) }).filter({ hasText: 'micro_f1' });
     assert.equal(await micro.locator('td.eval-cell .value').first().textContent(), '0.3019 ± n/a');
     await shot(page, 'evals-dark');
   });
 
-  it('draws lineage from lineage messages and opens a run from its node', async () => {
+  it('draws lineage from lineage messages; a node selected by click or Enter opens its run from the details', async () => {
     await openTab(page, 'lineage');
     await waitPosted(page, { type: 'requestLineage', runId: f.lora.id });
     await waitPosted(page, { type: 'requestLineage', runId: f.fft.id });
     for (const l of f.lineage) await sendToPanel(page, { type: 'lineage', runId: l.runId, graph: l.graph });
     await page.waitForFunction(() => document.querySelectorAll('svg g.node').length === 10);
     await page.click(`g.node[data-key="run:${f.fft.id}"]`);
+    await page.waitForSelector(`aside.node-details[data-key="run:${f.fft.id}"]`);
+    await page.click('aside.node-details button:text-is("Open run")');
     await waitPosted(page, { type: 'openRun', runId: f.fft.id });
     await page.focus(`g.node[data-key="run:${f.lora.id}"]`);
     await page.keyboard.press('Enter');
+    await page.waitForSelector(`aside.node-details[data-key="run:${f.lora.id}"]`);
+    assert.equal(await page.getAttribute(`g.node[data-key="run:${f.lora.id}"]`, 'aria-pressed'), 'true');
+    await page.click('aside.node-details button:text-is("Open run")');
     await waitPosted(page, { type: 'openRun', runId: f.lora.id });
     await shot(page, 'lineage-dark');
   });
@@ -146,7 +154,7 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
     }
     await page.focus('#log-scale');
     await page.keyboard.press('Space');
-    await waitPosted(page, { type: 'stateChanged', state: { ...f.init.state, showAllParams: false, logScale: true, section: 'metrics' } });
+    await waitPosted(page, { type: 'stateChanged', state: { ...f.init.state, showAllParams: false, logScale: true, section: 'metrics', selectedNode: `run:${f.lora.id}` } });
     await page.focus('#log-scale');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => (window as unknown as { __keelDebug: { state(): { logScale: boolean } } }).__keelDebug.state().logScale === false);

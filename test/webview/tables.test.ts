@@ -39,16 +39,16 @@ describe('eval table', () => {
     assert.equal(arc.cells[1]?.text, '0.2449 ± 0.01257');
   });
 
-  it('highlights the best per row by higher_is_better, ties included, else the daemon\'s pick', () => {
-    assert.deepEqual(row('negotiationtom_belief', 'acc').cells.map((c) => c.best), [false, true]); // 0.55 beats 0.45
-    assert.deepEqual(row('negotiationtom_desire', 'acc').cells.map((c) => c.best), [true, false]); // 0.6 beats 0.5
-    assert.deepEqual(row('negotiationtom', 'micro_f1').cells.map((c) => c.best), [true, true]); // a tie
-    const arc = row('arc_challenge', 'acc'); // legacy file: no higher_is_better
-    assert.equal(arc.higherIsBetter, null);
-    assert.deepEqual(arc.cells.map((c) => c.best), [false, true]);
+  it('calls a lead within the stderr of the difference a tie, not best (the qwen3 rows: ±0.11 stderr)', () => {
+    // 0.55 vs 0.45, each ± 0.1141: the gap 0.1 is within √(0.1141² + 0.1141²) ≈ 0.161.
+    assert.deepEqual(row('negotiationtom_belief', 'acc').cells.map((c) => c.verdict), ['tie', 'tie']);
+    assert.deepEqual(row('negotiationtom_desire', 'acc').cells.map((c) => c.verdict), ['tie', 'tie']);
+    assert.deepEqual(row('negotiationtom', 'micro_f1').cells.map((c) => c.verdict), ['tie', 'tie'], 'equal values');
+    // One run's result alone is nothing to compare: no verdict.
+    assert.deepEqual(row('arc_challenge', 'acc').cells.map((c) => c.verdict), [null, null]);
   });
 
-  it('gives each run its delta against the baseline, marked better or worse', () => {
+  it('gives each run its delta against the baseline, marked better or worse, and whether it is beyond the noise', () => {
     const belief = row('negotiationtom_belief', 'acc').cells[1];
     assert.ok(belief?.delta !== null && belief?.delta !== undefined && Math.abs(belief.delta - 0.1) < 1e-12);
     assert.equal(belief?.better, true);
@@ -57,6 +57,7 @@ describe('eval table', () => {
     assert.equal(desire?.better, false);
     assert.equal(row('negotiationtom_belief', 'acc').cells[0]?.delta, null, 'the baseline has no delta');
     assert.equal(row('arc_challenge', 'acc').cells[1]?.delta, null, 'no baseline value, no delta');
+    assert.equal(belief?.significant, false, '0.1 is within the noise of ±0.1141 each');
     const fromFft = evalTable(f.init.comparison, f.fft.id).find((r) => r.task === 'negotiationtom_belief');
     assert.equal(fromFft?.cells[0]?.better, false);
   });
@@ -105,13 +106,17 @@ describe('which metric charts to draw', () => {
   });
   after(() => f.close());
 
-  it('draws the keys both runs log, losses first; keys of one run are listed but not drawn', () => {
+  it('draws the default charts both runs log, losses first; the others are listed, not drawn', () => {
     const k = chartKeys(f.init.comparison, new Map(), []);
-    assert.deepEqual(k.shown, ['loss', 'epoch', 'grad_norm', 'learning_rate']);
-    assert.deepEqual(k.all.map((x) => x.key), ['loss', 'epoch', 'grad_norm', 'learning_rate', 'mean_token_accuracy', 'num_tokens']);
-    assert.deepEqual(k.all.find((x) => x.key === 'num_tokens')?.runIds, [f.lora.id]);
+    // epoch is bookkeeping: listed in the picker, not drawn by default.
+    assert.deepEqual(k.shown.map((g) => g.id), ['loss', 'grad_norm', 'learning_rate']);
+    assert.equal(k.usingDefaults, true);
+    assert.deepEqual(k.all.map((g) => g.id), ['loss', 'mean_token_accuracy', 'grad_norm', 'learning_rate', 'epoch', 'num_tokens']);
+    assert.deepEqual(k.all.find((g) => g.id === 'num_tokens')?.runIds, [f.lora.id]);
     assert.equal(k.noneInCommon, false);
-    assert.deepEqual(chartKeys(f.init.comparison, new Map(), ['num_tokens', 'gone']).shown, ['num_tokens']);
+    const picked = chartKeys(f.init.comparison, new Map(), ['num_tokens', 'gone']);
+    assert.deepEqual(picked.shown.map((g) => g.id), ['num_tokens']);
+    assert.equal(picked.usingDefaults, false);
   });
 
   it('says so when the runs share no metric', () => {
@@ -122,6 +127,6 @@ describe('which metric charts to draw', () => {
     assert.deepEqual(k.shown, []);
     // A key that arrives live for the second run makes it common again.
     const live = chartKeys(disjoint, new Map([['loss', new Set([f.fft.id])]]), []);
-    assert.deepEqual(live.shown, ['loss']);
+    assert.deepEqual(live.shown.map((g) => g.id), ['loss']);
   });
 });

@@ -1,19 +1,23 @@
 /**
- * One uPlot chart per metric key: every run overlaid in its colour (a faint raw line
- * behind the smoothed one when smoothing is on), NaN/±Inf as markers over gaps, a hover
+ * One uPlot chart per quantity: every run overlaid in its colour, a run's train curve solid
+ * and its eval curve of the same quantity dashed (a faint raw line behind the smoothed one
+ * when smoothing is on), NaN/±Inf as markers over gaps, a hover
  * readout, drag-to-zoom (reported so a finer series can be fetched) and double-click to reset.
  */
 import uPlot from 'uplot';
 import { h } from './dom.ts';
-import { formatDuration, formatNumber, formatTick, runStyle } from './format.ts';
+import { formatDuration, formatNumber, formatTick, lineDash, runStyle } from './format.ts';
 import { nearestIndex, type ChartData } from './series.ts';
 import { withAlpha, type ChartTheme } from './theme.ts';
 
-export interface ChartRun {
-  id: string;
+/** One line of a chart: a run's curve of one key, as train, eval or the chart's only curve. */
+export interface ChartLine {
+  runId: string;
+  key: string;
   name: string;
   /** Place in the comparison (its colour). */
   index: number;
+  role: 'train' | 'eval' | 'only';
 }
 
 export interface ChartSettings {
@@ -31,14 +35,19 @@ export interface ChartHandlers {
 
 const HEIGHT = 200;
 
-function seriesOpts(runs: readonly ChartRun[], s: ChartSettings, theme: ChartTheme): uPlot.Series[] {
+/** `run-a` for a chart's only curve, `run-a · eval` for one of a train/eval pair. */
+export const lineLabel = (l: ChartLine): string => (l.role === 'only' ? l.name : `${l.name} · ${l.role}`);
+
+function seriesOpts(lines: readonly ChartLine[], s: ChartSettings, theme: ChartTheme): uPlot.Series[] {
   const out: uPlot.Series[] = [{ label: s.xAxis === 'step' ? 'step' : 'time' }];
-  for (const r of runs) {
-    const st = runStyle(r.index);
+  for (const l of lines) {
+    const st = runStyle(l.index);
     const color = theme.series[st.colorIndex] ?? theme.foreground;
-    const dash = st.dashed ? [6, 4] : undefined;
-    if (s.smoothing > 0) out.push({ label: `${r.name} (raw)`, stroke: withAlpha(color, 0.25), width: 1, dash, points: { show: false } });
-    out.push({ label: r.name, stroke: color, width: 1.5, dash, points: { show: sparse, size: 7, stroke: color, fill: color } });
+    const dash = lineDash(l.role, st.dotted);
+    // Eval curves are sparse (every eval_steps): their points are always marked.
+    const points = { show: l.role === 'eval' ? true : sparse, size: l.role === 'eval' ? 5 : 7, stroke: color, fill: color };
+    if (s.smoothing > 0) out.push({ label: `${lineLabel(l)} (raw)`, stroke: withAlpha(color, 0.25), width: 1, dash, points: { show: false } });
+    out.push({ label: lineLabel(l), stroke: color, width: 1.5, dash, points });
   }
   return out;
 }
@@ -80,7 +89,7 @@ function columns(d: ChartData, s: ChartSettings): uPlot.AlignedData {
 }
 
 /** ▲ +Inf at the top, ▼ −Inf at the bottom, ✕ NaN at the top, in the run's colour. */
-function drawSpecials(u: uPlot, d: ChartData, runs: readonly ChartRun[], theme: ChartTheme): void {
+function drawSpecials(u: uPlot, d: ChartData, lines: readonly ChartLine[], theme: ChartTheme): void {
   if (d.specials.length === 0) return;
   const ctx = u.ctx;
   const r = 4 * uPlot.pxRatio;
@@ -90,7 +99,7 @@ function drawSpecials(u: uPlot, d: ChartData, runs: readonly ChartRun[], theme: 
   for (const m of d.specials) {
     const x = u.valToPos(m.x, 'x', true);
     if (x < left || x > left + width) continue;
-    const color = theme.series[runStyle(runs[m.runIndex]?.index ?? 0).colorIndex] ?? theme.error;
+    const color = theme.series[runStyle(lines[m.runIndex]?.index ?? 0).colorIndex] ?? theme.error;
     ctx.strokeStyle = color;
     ctx.fillStyle = color;
     ctx.beginPath();
@@ -117,7 +126,7 @@ export class MetricChart {
   private readonly plotEl: HTMLElement;
   private readonly readout: HTMLElement;
   private readonly handlers: ChartHandlers;
-  private runs: readonly ChartRun[];
+  private lines: readonly ChartLine[];
   private settings: ChartSettings;
   private theme: ChartTheme;
   private data: ChartData;
@@ -128,10 +137,10 @@ export class MetricChart {
   /** performance.now() of the first draw. */
   firstDrawAt: number | null = null;
 
-  constructor(key: string, root: HTMLElement, runs: readonly ChartRun[], data: ChartData, settings: ChartSettings, theme: ChartTheme, handlers: ChartHandlers) {
+  constructor(key: string, root: HTMLElement, lines: readonly ChartLine[], data: ChartData, settings: ChartSettings, theme: ChartTheme, handlers: ChartHandlers) {
     this.key = key;
     this.root = root;
-    this.runs = runs;
+    this.lines = lines;
     this.data = data;
     this.settings = settings;
     this.theme = theme;
@@ -156,7 +165,7 @@ export class MetricChart {
       legend: { show: false },
       cursor: { drag: { x: true, y: false, setScale: true }, sync: { key: 'keel-metrics' } },
       scales: { x: { time: false }, y: this.settings.logScale ? { distr: 3 } : {} },
-      series: seriesOpts(this.runs, this.settings, this.theme),
+      series: seriesOpts(this.lines, this.settings, this.theme),
       axes: axisOpts(this.settings, this.theme),
       hooks: {
         draw: [(u) => this.onDraw(u)],
@@ -172,7 +181,7 @@ export class MetricChart {
   }
 
   private onDraw(u: uPlot): void {
-    drawSpecials(u, this.data, this.runs, this.theme);
+    drawSpecials(u, this.data, this.lines, this.theme);
     if (this.firstDrawAt === null) {
       this.firstDrawAt = performance.now();
       this.handlers.onFirstDraw(this.key);
@@ -206,19 +215,27 @@ export class MetricChart {
     this.renderReadout(this.plot.cursor.idx ?? null);
   }
 
-  /** New runs, settings or theme: the chart is built again. */
-  rebuild(runs: readonly ChartRun[], data: ChartData, settings: ChartSettings, theme: ChartTheme): void {
+  /** New lines, settings or theme: the chart is built again. */
+  rebuild(lines: readonly ChartLine[], data: ChartData, settings: ChartSettings, theme: ChartTheme): void {
     if (settings.xAxis !== this.settings.xAxis) this.zoom = null;
-    this.runs = runs;
+    this.lines = lines;
     this.data = data;
     this.settings = settings;
     this.theme = theme;
     this.build();
   }
 
-  /** Whether the chart was built for these runs (a run that starts logging a key needs a rebuild). */
-  drawsRuns(runs: readonly ChartRun[]): boolean {
-    return runs.length === this.runs.length && runs.every((r, i) => r.id === this.runs[i]?.id && r.name === this.runs[i]?.name);
+  /** Whether the chart was built for these lines (a run that starts logging a key, or an eval curve that arrives, needs a rebuild). */
+  drawsLines(lines: readonly ChartLine[]): boolean {
+    return lines.length === this.lines.length && lines.every((l, i) => {
+      const o = this.lines[i];
+      return o !== undefined && l.runId === o.runId && l.key === o.key && l.name === o.name && l.role === o.role;
+    });
+  }
+
+  /** The lines drawn, as `run · role` labels (for tests and the debug hook). */
+  lineLabels(): string[] {
+    return this.lines.map(lineLabel);
   }
 
   /** Points each run has in the chart (for tests and the debug hook). */
@@ -231,20 +248,35 @@ export class MetricChart {
     return this.data.x.length;
   }
 
-  /** The run values nearest to the hovered x (or the last values when not hovering). */
+  /**
+   * The values nearest to the hovered x (or the last values when not hovering): one item per
+   * run, its train and eval values side by side (`run-a: train 0.0133 · eval 0.1803 @ step 250`).
+   */
   private renderReadout(idx: number | null): void {
     const x = idx === null ? null : this.data.x[idx];
-    const rows: HTMLElement[] = [];
+    const byRun = new Map<string, { line: ChartLine; parts: { role: ChartLine['role']; shown: string; step: number | undefined }[] }>();
     this.data.runs.forEach((curve, i) => {
-      const run = this.runs[i];
-      if (!run || curve.xs.length === 0) return;
+      const line = this.lines[i];
+      if (!line || curve.xs.length === 0) return;
       const j = x === null || x === undefined ? curve.xs.length - 1 : nearestIndex(curve.xs, x);
       const special = curve.specials[j];
       const raw = special ? special.replace('inf', 'Inf').replace('nan', 'NaN') : formatNumber(curve.raw[j]);
       const shown = this.settings.smoothing > 0 && !special ? `${formatNumber(curve.smooth[j])} (raw ${raw})` : raw;
-      const st = runStyle(run.index);
-      rows.push(h('span', { class: 'readout-item' }, h('span', { class: `swatch c${st.colorIndex}${st.dashed ? ' dashed' : ''}` }),
-        `${run.name}: `, h('b', { text: shown }), h('span', { class: 'muted', text: ` @ step ${curve.steps[j] ?? '?'}` })));
+      const entry = byRun.get(line.runId) ?? { line, parts: [] };
+      entry.parts.push({ role: line.role, shown, step: curve.steps[j] });
+      byRun.set(line.runId, entry);
+    });
+    const rows = [...byRun.values()].map(({ line, parts }) => {
+      const st = runStyle(line.index);
+      const oneStep = parts.every((p) => p.step === parts[0]?.step);
+      const values = parts.flatMap((p, k) => [
+        k > 0 ? ' · ' : '',
+        p.role === 'only' ? '' : `${p.role} `,
+        h('b', { text: p.shown }),
+        oneStep ? '' : h('span', { class: 'muted', text: ` @ ${p.step ?? '?'}` }),
+      ]);
+      return h('span', { class: 'readout-item' }, h('span', { class: `line-sample c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }),
+        `${line.name}: `, ...values, oneStep ? h('span', { class: 'muted', text: ` @ step ${parts[0]?.step ?? '?'}` }) : null);
     });
     const where = x === null || x === undefined ? 'latest' : this.settings.xAxis === 'time' ? formatDuration(x) : `step ${formatNumber(x)}`;
     this.readout.replaceChildren(h('span', { class: 'readout-x muted', text: `${where}:` }), ...rows);

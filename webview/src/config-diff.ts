@@ -55,6 +55,8 @@ export interface ConfigDiffView {
   comparison: RunComparison;
   baselineRunId: string | null;
   showAll: boolean;
+  /** Colour slot of each run (the same as in the charts). */
+  runIndex: (runId: string) => number;
   onShowAll: (showAll: boolean) => void;
   onOpenDiff: (target: { key: string; leftRunId: string; rightRunId: string }) => void;
 }
@@ -103,9 +105,12 @@ export function renderConfigDiff(root: HTMLElement, v: ConfigDiffView): void {
   if (rows.length === 0) return;
   const runs = v.comparison.runs;
   const head = h('tr', {}, h('th', { text: 'Param', attrs: { scope: 'col' } }),
-    ...runs.map((r, i) => h('th', { attrs: { scope: 'col' }, title: r.id },
-      h('span', { class: `swatch c${runStyle(i).colorIndex}${runStyle(i).dashed ? ' dashed' : ''}` }),
-      r.name, r.id === v.baselineRunId ? h('span', { class: 'muted', text: ' (baseline)' }) : null)));
+    ...runs.map((r) => {
+      const st = runStyle(v.runIndex(r.id));
+      return h('th', { attrs: { scope: 'col' }, title: r.id },
+        h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }),
+        r.name, r.id === v.baselineRunId ? h('span', { class: 'muted', text: ' (baseline)' }) : null);
+    }));
   const body = h('tbody');
   rows.forEach((row, i) => {
     const open = (runId?: string): void => {
@@ -125,7 +130,8 @@ export function renderConfigDiff(root: HTMLElement, v: ConfigDiffView): void {
     tr.addEventListener('click', () => open());
     body.append(tr);
   });
-  const table = h('table', { class: 'grid config-diff', attrs: { 'aria-label': 'Config params by run' } }, h('thead', {}, head), body);
+  const table = h('table', { class: `grid config-diff runs-${Math.min(runs.length, 6)}`, attrs: { 'aria-label': 'Config params by run' } },
+    h('colgroup', {}, h('col', { class: 'param-col' }), ...runs.map(() => h('col', { class: 'run-col' }))), h('thead', {}, head), body);
   table.addEventListener('keydown', (ev) => onGridKey(ev, table));
   root.append(h('div', { class: 'table-scroll' }, table));
 }

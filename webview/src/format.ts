@@ -66,8 +66,33 @@ export function formatDuration(seconds: number): string {
 /** Series colours, in the order runs get them (VS Code's chart palette). */
 export const ChartColors = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'] as const;
 
-/** A run's place in the palette; runs past the sixth reuse colours with a dashed line. */
-export function runStyle(index: number): { color: (typeof ChartColors)[number]; colorIndex: number; dashed: boolean } {
+/** A run's place in the palette; runs past the sixth reuse colours, drawn dotted. */
+export function runStyle(index: number): { color: (typeof ChartColors)[number]; colorIndex: number; dotted: boolean } {
   const colorIndex = index % ChartColors.length;
-  return { color: ChartColors[colorIndex] as (typeof ChartColors)[number], colorIndex, dashed: index >= ChartColors.length };
+  return { color: ChartColors[colorIndex] as (typeof ChartColors)[number], colorIndex, dotted: index >= ChartColors.length };
+}
+
+/** How a chart line is drawn: an eval curve dashed, a run past the sixth colour dotted. */
+export function lineDash(role: 'train' | 'eval' | 'only', dotted: boolean): number[] | undefined {
+  if (role === 'eval') return dotted ? [8, 3, 2, 3] : [6, 4];
+  return dotted ? [2, 3] : undefined;
+}
+
+/** A moment for people: `Nov 22, 2026, 11:54 AM` in the viewer's locale; `—` when unknown. */
+export function formatDate(ms: unknown): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) return '—';
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+}
+
+/** 47956 → `48.0 KB` (decimal units, as file managers show them). */
+export function formatBytes(bytes: unknown): string {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }

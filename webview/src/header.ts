@@ -34,7 +34,7 @@ export function renderHeader(root: HTMLElement, v: HeaderView): void {
     const isBase = run.id === v.baselineRunId;
     const reason = run.statusReason ? ` — ${run.statusReason}` : '';
     list.append(h('li', { class: `run${isBase ? ' baseline' : ''}`, attrs: { 'data-run': run.id } },
-      h('span', { class: `swatch c${st.colorIndex}${st.dashed ? ' dashed' : ''}`, attrs: { 'aria-hidden': 'true' } }),
+      h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}`, attrs: { 'aria-hidden': 'true' } }),
       keyed(linkButton(run.name, `Open run ${run.name} (${run.id})`, () => v.onOpenRun(run.id), 'link-button run-name'), `run:${run.id}`),
       badge(run.status, `status ${runStatusClass(run.status)}`),
       isBase ? badge('baseline', 'baseline-badge') : keyed(linkButton('set baseline', `Compare the other runs against ${run.name}`, () => v.onBaseline(run.id), 'link-button subtle'), `baseline:${run.id}`),

@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import type { LineageGraph, RunComparison } from '../../daemon/src/protocol/domain.ts';
@@ -16,7 +17,9 @@ import { renderConfigDiff } from './config-diff.ts';
 import { h, keepFocus } from './dom.ts';
 import { renderEvals } from './evals.ts';
 import { headerFocusFallback, renderHeader } from './header.ts';
-import { layoutLineage, mergeGraphs, renderLineage } from './lineage-graph.ts';
+import { layoutLineage, mergeGraphs, nodeKey } from './lineage-graph.ts';
+import { labelContext } from './lineage-labels.ts';
+import { renderLineage, selectNode, type LineageView } from './lineage-view.ts';
 import { parseHostMessage } from './messages.ts';
 import { MetricsView } from './metrics-view.ts';
 import { SeriesStore } from './series-store.ts';
@@ -24,11 +27,20 @@ import { initialState, PanelState, parsePanelState, Sections, type Section } fro
 import { readTheme, watchTheme } from './theme.ts';
 import { vscode } from './vscode-api.ts';
 
+// Marks the e2e suite and a profiler read: how long the page took to start, to init, to the first chart.
+performance.mark('keel-script');
 const api = vscode();
 const saved = parsePanelState(api.getState());
 const store = new SeriesStore();
 const graphs = new Map<string, LineageGraph | null>();
 const lineageAsked = new Set<string>();
+/** The lineage as last drawn (selection changes reuse it). */
+let lineageView: LineageView | null = null;
+/**
+ * A node "Show Lineage" asked about is kept in view as the runs' graphs arrive and the
+ * layout grows, until the user scrolls, clicks or types in the section.
+ */
+let pendingReveal = false;
 const colorSlots = new Map<string, number>();
 const removed: string[] = [];
 let comparison: RunComparison | null = null;
@@ -68,6 +80,7 @@ const metrics = new MetricsView(panels.metrics, {
   theme: () => theme,
   post: (m) => api.postMessage(m),
   onFirstDraw: () => {
+    if (firstChartMs === null) performance.mark('keel-first-chart');
     firstChartMs ??= performance.now() - initAt;
   },
 });
@@ -88,11 +101,26 @@ function renderConfig(): void {
   const c = comparison;
   const s = state.value;
   keepFocus(() => renderConfigDiff(panels.config, {
-    comparison: c, baselineRunId: s.baselineRunId, showAll: s.showAllParams,
+    comparison: c, baselineRunId: s.baselineRunId, showAll: s.showAllParams, runIndex,
     onShowAll: (showAll) => state?.update({ showAllParams: showAll }, true),
     onOpenDiff: (t) => api.postMessage({ type: 'openConfigDiff', ...t }),
   }));
 }
+
+/** The lineage view's actions: selecting a node (kept in the state), and what its details panel links to. */
+const lineageActions = {
+  select: (key: string, reveal = false): void => {
+    if (!state) return;
+    state.update({ selectedNode: key }, true);
+    if (lineageView) {
+      lineageView = { ...lineageView, selected: key, reveal };
+      selectNode(panels.lineage, lineageView);
+    }
+  },
+  openRun: (runId: string): void => api.postMessage({ type: 'openRun', runId }),
+  openPath: (path: string): void => api.postMessage({ type: 'openPath', path }),
+  showLineage: (ref: string): void => api.postMessage({ type: 'showLineage', ref }),
+};
 
 function renderLineageSection(): void {
   if (!comparison) return;
@@ -102,13 +130,24 @@ function renderLineageSection(): void {
     lineageAsked.add(id);
     api.postMessage({ type: 'requestLineage', runId: id });
   }
-  const known = ids.map((id) => graphs.get(id)).filter((g): g is LineageGraph => !!g);
+  const known = [...graphs.values()].filter((g): g is LineageGraph => !!g);
   if (known.length === 0 && ids.some((id) => !graphs.has(id))) {
     panels.lineage.replaceChildren(h('p', { class: 'empty', text: 'Loading lineage…' }));
     return;
   }
   const { nodes, edges } = mergeGraphs(known);
-  renderLineage(panels.lineage, layoutLineage(nodes, edges), (runId) => api.postMessage({ type: 'openRun', runId }));
+  const layout = layoutLineage(nodes, edges);
+  const wanted = state?.value.selectedNode ?? null;
+  const selected = wanted !== null && layout.nodes.some((p) => p.key === wanted) ? wanted : null;
+  const scroller = panels.lineage.querySelector('.lineage-scroll');
+  const scrolled = scroller ? { top: scroller.scrollTop, left: scroller.scrollLeft } : null;
+  const reveal = pendingReveal && selected !== null;
+  lineageView = { layout, edges, labels: labelContext(nodes, edges), selected, reveal, actions: { ...lineageActions, select: (key) => lineageActions.select(key, true) } };
+  keepFocus(() => renderLineage(panels.lineage, lineageView as LineageView));
+  if (!reveal && scrolled) panels.lineage.querySelector('.lineage-scroll')?.scrollTo(scrolled.left, scrolled.top);
+}
+for (const type of ['pointerdown', 'wheel', 'keydown'] as const) {
+  panels.lineage.addEventListener(type, () => { pendingReveal = false; }, { passive: true });
 }
 
 function showSection(section: Section): void {
@@ -122,7 +161,7 @@ function renderAll(): void {
   tabs.hidden = false;
   renderHeaderSection();
   renderConfig();
-  renderEvals(panels.evals, comparison, state.value.baselineRunId);
+  renderEvals(panels.evals, comparison, state.value.baselineRunId, runIndex);
   metrics.render();
   showSection(state.value.section ?? 'metrics');
 }
@@ -130,13 +169,14 @@ function renderAll(): void {
 function onStateChange(s: ComparePanelState, changed: (keyof ComparePanelState)[], previousSmoothing: number): void {
   if (changed.includes('baselineRunId')) {
     renderHeaderSection();
-    if (comparison) renderEvals(panels.evals, comparison, s.baselineRunId);
+    if (comparison) renderEvals(panels.evals, comparison, s.baselineRunId, runIndex);
   }
   if (changed.includes('baselineRunId') || changed.includes('showAllParams')) renderConfig();
   metrics.stateChanged(changed, previousSmoothing);
 }
 
 function init(msg: Extract<HostToWebview, { type: 'init' }>): void {
+  performance.mark('keel-init');
   initAt = performance.now();
   firstChartMs = null;
   errorBar.hidden = true;
@@ -190,6 +230,13 @@ function handle(msg: HostToWebview): void {
       return renderAll();
     case 'lineage':
       graphs.set(msg.runId, msg.graph);
+      if (msg.focus) {
+        // "Show Lineage" on a record: that node is selected and scrolled to.
+        pendingReveal = true;
+        state.update({ section: 'lineage', selectedNode: nodeKey(msg.focus.kind, msg.focus.id) }, false);
+        showSection('lineage');
+        return;
+      }
       if (current().section === 'lineage') renderLineageSection();
       return;
     case 'runRemoved':
@@ -214,6 +261,7 @@ watchTheme(() => {
 });
 
 if (new URLSearchParams(location.search).has('test')) {
-  Object.assign(window, { __keelDebug: { charts: () => metrics.debug(), firstChartMs: () => firstChartMs, state: () => state?.value ?? null } });
+  Object.assign(window, { __keelDebug: { charts: () => metrics.debug(), firstChartMs: () => firstChartMs, state: () => state?.value ?? null, lineage: () => lineageView?.layout ?? null } });
 }
+performance.mark('keel-ready');
 api.postMessage({ type: 'ready' });

@@ -14,6 +14,7 @@ const isSeries = (x: unknown): boolean => isObj(x) && isStr(x.runId) && isStr(x.
 const isGraph = (x: unknown): boolean =>
   isObj(x) && isObj(x.root) && Array.isArray(x.ancestors) && Array.isArray(x.descendants) && Array.isArray(x.edges);
 const isRun = (x: unknown): boolean => isObj(x) && isStr(x.id) && isStr(x.name) && isStr(x.status);
+const isFocus = (x: unknown): boolean => isObj(x) && isStr(x.kind) && isStr(x.id);
 
 /** The message as a HostToWebview, or an explanation of why it is not one. */
 export function parseHostMessage(x: unknown): { message: HostToWebview } | { error: string } {
@@ -25,7 +26,7 @@ export function parseHostMessage(x: unknown): { message: HostToWebview } | { err
       case 'series': return isSeries(x.series);
       case 'runUpdate': return isRun(x.run);
       case 'comparison': return isComparison(x.comparison);
-      case 'lineage': return isStr(x.runId) && (x.graph === null || isGraph(x.graph));
+      case 'lineage': return isStr(x.runId) && (x.graph === null || isGraph(x.graph)) && (x.focus === undefined || isFocus(x.focus));
       case 'runRemoved': return isStr(x.runId);
       case 'error': return isStr(x.message);
       default: return false;

@@ -1,16 +1,20 @@
 /**
- * The metric curves section: the toolbar, then one chart per shown key. Charts are made
- * when they scroll into view (a 40-metric GRPO run must not draw 40 canvases up front),
- * redrawn in the next frame after live points arrive, and rebuilt on theme changes.
+ * The metric curves section: the toolbar (with the metric picker), the run legend, one chart
+ * per shown quantity (a run's train and eval curves of it together), then the end-of-run
+ * summary values as a table. Charts are made when they scroll into view (a 40-metric GRPO
+ * run must not draw 40 canvases up front), redrawn in the next frame after live points
+ * arrive, and rebuilt on theme changes.
  */
 import type { Run, RunComparison } from '../../daemon/src/protocol/domain.ts';
 import type { ComparePanelState, WebviewToHost } from '../../daemon/src/protocol/webview.ts';
-import { MetricChart, type ChartRun } from './charts.ts';
+import { MetricChart, type ChartLine } from './charts.ts';
 import { clear, h, keepFocus } from './dom.ts';
 import { formatCount } from './format.ts';
-import { chartKeys } from './metric-keys.ts';
+import { chartKeys, type ChartGroup } from './metric-keys.ts';
 import { metricsToolbar } from './metrics-controls.ts';
+import { runLegend } from './run-legend.ts';
 import { buildChartData, stepRange, type ChartData } from './series.ts';
+import { summaryTable } from './summary-table.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { ChartTheme } from './theme.ts';
 
@@ -30,6 +34,7 @@ export interface MetricsContext {
 }
 
 interface Slot {
+  group: ChartGroup;
   el: HTMLElement;
   note: HTMLElement;
   chart: MetricChart | null;
@@ -39,7 +44,12 @@ interface Slot {
 export class MetricsView {
   private readonly root: HTMLElement;
   private readonly ctx: MetricsContext;
+  /** Charts by group id. */
   private readonly slots = new Map<string, Slot>();
+  /** Metric key → the group id of its chart. */
+  private readonly groupOfKey = new Map<string, string>();
+  /** The metric picker's search text. */
+  private filter = '';
   private readonly dirty = new Set<string>();
   private frame = 0;
   private preview: number | null = null;
@@ -52,9 +62,9 @@ export class MetricsView {
       for (const e of entries) {
         const key = (e.target as HTMLElement).dataset.key;
         const slot = key === undefined ? undefined : this.slots.get(key);
-        if (!slot || key === undefined) continue;
+        if (!slot) continue;
         slot.visible = e.isIntersecting;
-        if (e.isIntersecting && !slot.chart) this.draw(key, slot);
+        if (e.isIntersecting && !slot.chart) this.draw(slot);
       }
     }, { rootMargin: '300px 0px' });
   }
@@ -63,9 +73,16 @@ export class MetricsView {
     return this.ctx.comparison().runs;
   }
 
-  private chartRuns(key: string): ChartRun[] {
-    const ids = new Set(this.ctx.store.curves(key, this.runs().map((r) => r.id)).map((c) => c.runId));
-    return this.runs().filter((r) => ids.has(r.id)).map((r) => ({ id: r.id, name: r.name, index: this.ctx.runIndex(r.id) }));
+  /** The lines of a chart: per run (in comparison order) its train curve, then its eval curve. */
+  private chartLines(group: ChartGroup): ChartLine[] {
+    const runIds = this.runs().map((r) => r.id);
+    const names = new Map(this.runs().map((r) => [r.id, r.name]));
+    const withData = new Map(group.keys.map((k) => [k, new Set(this.ctx.store.curves(k, runIds).map((c) => c.runId))]));
+    const paired = group.keys.length > 1;
+    return runIds.flatMap((runId) => group.keys.filter((k) => withData.get(k)?.has(runId)).map((key): ChartLine => ({
+      runId, key, name: names.get(runId) ?? runId, index: this.ctx.runIndex(runId),
+      role: !paired ? 'only' : key === group.eval ? 'eval' : 'train',
+    })));
   }
 
   private settings(): { xAxis: 'step' | 'time'; logScale: boolean; smoothing: number } {
@@ -73,8 +90,13 @@ export class MetricsView {
     return { xAxis: s.xAxis, logScale: s.logScale, smoothing: this.preview ?? s.smoothing };
   }
 
-  private data(key: string): ChartData {
-    return buildChartData(this.ctx.store.curves(key, this.runs().map((r) => r.id)), this.settings());
+  private data(group: ChartGroup): ChartData {
+    const curves = this.chartLines(group).map((l) => ({ runId: l.runId, key: l.key, points: this.ctx.store.get(l.runId, l.key)?.points ?? [] }));
+    return buildChartData(curves, this.settings());
+  }
+
+  private keys(): ReturnType<typeof chartKeys> {
+    return chartKeys(this.ctx.comparison(), this.ctx.store.keys(), this.ctx.state().selectedKeys);
   }
 
   /** Renders the whole section again (init, a new comparison, runs or settings changed). */
@@ -88,53 +110,67 @@ export class MetricsView {
   private renderSection(): void {
     for (const s of this.slots.values()) s.chart?.destroy();
     this.slots.clear();
+    this.groupOfKey.clear();
     this.seen.disconnect();
     clear(this.root);
     const state = this.ctx.state();
-    const keys = chartKeys(this.ctx.comparison(), this.ctx.store.keys(), state.selectedKeys);
+    const keys = this.keys();
+    for (const g of keys.all) for (const k of g.keys) this.groupOfKey.set(k, g.id);
     const runNames = new Map(this.runs().map((r) => [r.id, r.name]));
-    this.root.append(metricsToolbar({ state, keys, runNames, change: (p) => this.ctx.change(p), preview: (w) => this.previewSmoothing(w) }));
+    this.root.append(metricsToolbar({
+      state, keys, runNames, change: (p) => this.ctx.change(p), preview: (w) => this.previewSmoothing(w),
+      filter: this.filter, onFilter: (text) => { this.filter = text; },
+    }));
+    const summaries = summaryTable(this.ctx.comparison(), keys.summaries, (id) => this.ctx.runIndex(id));
     if (keys.all.length === 0) {
-      this.root.append(h('p', { class: 'empty', text: 'No metrics recorded for these runs yet.' }));
+      this.root.append(h('p', { class: 'empty', text: keys.summaries.length ? 'These runs logged summary values only.' : 'No metrics recorded for these runs yet.' }));
+      if (summaries) this.root.append(summaries);
       return;
     }
     if (keys.shown.length === 0) {
-      const byRun = this.runs().map((r) => {
-        const own = keys.all.filter((k) => k.runIds.includes(r.id)).map((k) => k.key);
-        return `${r.name}: ${own.length ? own.join(', ') : 'none'}`;
-      });
-      this.root.append(h('div', { class: 'notice', attrs: { role: 'status' } },
-        h('strong', { text: 'These runs have no metrics in common.' }),
-        h('p', { text: `Metrics logged — ${byRun.join('; ')}.` }),
-        h('p', { text: 'Pick metrics above to draw them anyway.' })));
+      this.root.append(this.noneInCommon(keys.all));
+      if (summaries) this.root.append(summaries);
       return;
     }
+    this.root.append(runLegend(this.ctx.comparison(), (id) => this.ctx.runIndex(id), keys.shown.some((g) => g.keys.length > 1)));
     const list = h('div', { class: 'charts' });
-    for (const key of keys.shown) {
+    for (const group of keys.shown) {
       const note = h('span', { class: 'chart-note muted' });
-      const el = h('figure', { class: 'chart', attrs: { 'data-key': key } }, h('figcaption', {}, h('span', { class: 'chart-title', text: key }), note));
+      const title = group.keys.length > 1 ? [h('span', { class: 'chart-title', text: group.id }), h('span', { class: 'chart-pair muted', text: ` train · ${group.eval ?? ''} eval` })] : [h('span', { class: 'chart-title', text: group.id })];
+      const el = h('figure', { class: 'chart', attrs: { 'data-key': group.id, 'data-keys': group.keys.join(' ') } }, h('figcaption', {}, ...title, note));
       list.append(el);
-      this.slots.set(key, { el, note, chart: null, visible: false });
+      this.slots.set(group.id, { group, el, note, chart: null, visible: false });
       this.seen.observe(el);
     }
     this.root.append(list);
+    if (summaries) this.root.append(summaries);
   }
 
-  private draw(key: string, slot: Slot): void {
-    const data = this.data(key);
-    this.describe(key, slot, data);
+  private noneInCommon(all: readonly ChartGroup[]): HTMLElement {
+    const byRun = this.runs().map((r) => {
+      const own = all.filter((g) => g.runIds.includes(r.id)).map((g) => g.id);
+      return `${r.name}: ${own.length ? own.join(', ') : 'none'}`;
+    });
+    return h('div', { class: 'notice', attrs: { role: 'status' } },
+      h('strong', { text: 'These runs have no metrics in common.' }),
+      h('p', { text: `Metrics logged — ${byRun.join('; ')}.` }),
+      h('p', { text: 'Pick metrics above to draw them anyway.' }));
+  }
+
+  private draw(slot: Slot): void {
+    const data = this.data(slot.group);
+    this.describe(slot, data);
     if (data.x.length === 0) return;
-    slot.chart = new MetricChart(key, slot.el, this.chartRuns(key), data, this.settings(), this.ctx.theme(), {
-      onZoom: (k, min, max) => this.zoomed(k, min, max),
-      onFirstDraw: (k) => this.ctx.onFirstDraw(k),
+    slot.chart = new MetricChart(slot.group.id, slot.el, this.chartLines(slot.group), data, this.settings(), this.ctx.theme(), {
+      onZoom: (_id, min, max) => this.zoomed(slot.group, min, max),
+      onFirstDraw: (id) => this.ctx.onFirstDraw(id),
     });
   }
 
   /** The caption's note: downsampling, NaN/Inf, points a log scale or time axis leaves out. */
-  private describe(key: string, slot: Slot, data: ChartData): void {
+  private describe(slot: Slot, data: ChartData): void {
     const notes: string[] = [];
-    const ids = this.runs().map((r) => r.id);
-    const thinned = ids.map((id) => this.ctx.store.get(id, key)).filter((s) => s?.downsampled);
+    const thinned = data.runs.map((c) => this.ctx.store.get(c.runId, c.key)).filter((s) => s?.downsampled);
     if (thinned.length > 0) {
       const total = thinned.reduce((n, s) => n + (s?.total ?? 0), 0);
       notes.push(`downsampled from ${formatCount(total)} points — drag to zoom in`);
@@ -148,41 +184,48 @@ export class MetricsView {
     slot.note.textContent = notes.length ? ` · ${notes.join(' · ')}` : '';
   }
 
-  /** Asks the host for a finer curve of every downsampled run over the zoomed range. */
-  private zoomed(key: string, min: number, max: number): void {
-    const data = this.data(key);
+  /** Asks the host for a finer curve of every downsampled line over the zoomed range. */
+  private zoomed(group: ChartGroup, min: number, max: number): void {
+    const data = this.data(group);
     for (const curve of data.runs) {
-      const stored = this.ctx.store.get(curve.runId, key);
+      const stored = this.ctx.store.get(curve.runId, curve.key);
       if (!stored?.downsampled) continue;
       const range = stepRange(curve, min, max);
       if (!range) continue;
-      this.ctx.store.requested(curve.runId, key, range);
-      this.ctx.post({ type: 'requestSeries', runId: curve.runId, key, maxPoints: ZoomPoints, ...range });
+      this.ctx.store.requested(curve.runId, curve.key, range);
+      this.ctx.post({ type: 'requestSeries', runId: curve.runId, key: curve.key, maxPoints: ZoomPoints, ...range });
     }
   }
 
-  /** Marks a key's data as changed; drawn in the next frame (live updates arrive in bursts). */
+  /**
+   * Marks a key's data as changed; drawn in the next frame (live updates arrive in bursts).
+   * A key that changes which charts exist or are shown (an eval key pairing with a shown
+   * train key, a key becoming shared) renders the section again.
+   */
   changed(key: string): void {
-    if (!this.slots.has(key)) {
-      const keys = chartKeys(this.ctx.comparison(), this.ctx.store.keys(), this.ctx.state().selectedKeys);
-      if (keys.shown.includes(key)) this.render();
+    const groupId = this.groupOfKey.get(key);
+    if (groupId !== undefined && this.slots.has(groupId)) {
+      this.dirty.add(groupId);
+      this.frame ||= requestAnimationFrame(() => this.flush());
       return;
     }
-    this.dirty.add(key);
-    this.frame ||= requestAnimationFrame(() => this.flush());
+    // Not on screen: draw it when it should be now (a key the runs now share, a new pair).
+    const keys = this.keys();
+    const group = keys.all.find((g) => g.keys.includes(key));
+    if (group && keys.shown.some((g) => g.id === group.id)) this.render();
   }
 
   private flush(): void {
     this.frame = 0;
-    for (const key of this.dirty) {
-      const slot = this.slots.get(key);
+    for (const id of this.dirty) {
+      const slot = this.slots.get(id);
       if (!slot) continue;
-      const data = this.data(key);
-      this.describe(key, slot, data);
-      const runs = this.chartRuns(key);
-      if (slot.chart && !slot.chart.drawsRuns(runs)) slot.chart.rebuild(runs, data, this.settings(), this.ctx.theme());
+      const data = this.data(slot.group);
+      this.describe(slot, data);
+      const lines = this.chartLines(slot.group);
+      if (slot.chart && !slot.chart.drawsLines(lines)) slot.chart.rebuild(lines, data, this.settings(), this.ctx.theme());
       else if (slot.chart) slot.chart.update(data);
-      else if (slot.visible) this.draw(key, slot);
+      else if (slot.visible) this.draw(slot);
     }
     this.dirty.clear();
   }
@@ -202,18 +245,20 @@ export class MetricsView {
 
   /** Redraws every chart; `rebuild` when the series change shape (theme, smoothing on/off). */
   redrawAll(rebuild: boolean): void {
-    for (const [key, slot] of this.slots) {
+    for (const slot of this.slots.values()) {
       if (!slot.chart) continue;
-      const data = this.data(key);
-      this.describe(key, slot, data);
-      const runs = this.chartRuns(key);
-      if (rebuild || !slot.chart.drawsRuns(runs)) slot.chart.rebuild(runs, data, this.settings(), this.ctx.theme());
+      const data = this.data(slot.group);
+      this.describe(slot, data);
+      const lines = this.chartLines(slot.group);
+      if (rebuild || !slot.chart.drawsLines(lines)) slot.chart.rebuild(lines, data, this.settings(), this.ctx.theme());
       else slot.chart.update(data);
     }
   }
 
   /** What the charts hold (the test hook reads it). */
-  debug(): { key: string; drawn: boolean; length: number; pointsPerRun: number[] }[] {
-    return [...this.slots.entries()].map(([key, s]) => ({ key, drawn: s.chart?.firstDrawAt != null, length: s.chart?.length() ?? 0, pointsPerRun: s.chart?.pointsPerRun() ?? [] }));
+  debug(): { key: string; drawn: boolean; length: number; pointsPerRun: number[]; lines: string[] }[] {
+    return [...this.slots.entries()].map(([key, s]) => ({
+      key, drawn: s.chart?.firstDrawAt != null, length: s.chart?.length() ?? 0, pointsPerRun: s.chart?.pointsPerRun() ?? [], lines: s.chart?.lineLabels() ?? [],
+    }));
   }
 }

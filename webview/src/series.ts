@@ -85,9 +85,11 @@ export function xValues(points: readonly MetricPoint[], axis: 'step' | 'time'): 
 /** A value a log scale can draw, else a gap. */
 export const logSafe = (v: number | null): number | null => (v !== null && v > 0 ? v : null);
 
-/** One run's curve in its own x order (for hover readouts). */
+/** One run's curve of one key in its own x order (for hover readouts and zoom refetches). */
 export interface RunCurve {
   runId: string;
+  /** The metric key ('' when the caller did not say). */
+  key: string;
   xs: number[];
   steps: number[];
   raw: (number | null)[];
@@ -124,7 +126,7 @@ export interface CurveOptions {
 }
 
 /** One run's curve: its points put in x order, smoothed, guarded, specials noted (one pass: this runs for every chart). */
-function runCurve(runId: string, points: readonly MetricPoint[], opts: CurveOptions): { curve: RunCurve; withoutTime: number } {
+function runCurve(runId: string, key: string, points: readonly MetricPoint[], opts: CurveOptions): { curve: RunCurve; withoutTime: number } {
   const all = xValues(points, opts.xAxis);
   const xs: number[] = [];
   const steps: number[] = [];
@@ -147,9 +149,9 @@ function runCurve(runId: string, points: readonly MetricPoint[], opts: CurveOpti
     // Wall clocks can step back (a restart on another host): draw in time order.
     const order = xs.map((_, i) => i).sort((a, b) => (xs[a] as number) - (xs[b] as number) || (steps[a] as number) - (steps[b] as number));
     const pick = <T>(arr: T[]): T[] => order.map((i) => arr[i] as T);
-    return { curve: { runId, xs: pick(xs), steps: pick(steps), raw: pick(raw), smooth: emaSmooth(pick(raw), opts.smoothing), specials: pick(specials) }, withoutTime };
+    return { curve: { runId, key, xs: pick(xs), steps: pick(steps), raw: pick(raw), smooth: emaSmooth(pick(raw), opts.smoothing), specials: pick(specials) }, withoutTime };
   }
-  return { curve: { runId, xs, steps, raw, smooth: emaSmooth(raw, opts.smoothing), specials }, withoutTime };
+  return { curve: { runId, key, xs, steps, raw, smooth: emaSmooth(raw, opts.smoothing), specials }, withoutTime };
 }
 
 /** The sorted union of several ascending x arrays (shared as is when they are all the same). */
@@ -180,9 +182,9 @@ export function alignTo(x: readonly number[], xs: readonly number[], ys: readonl
   return out;
 }
 
-/** The columns for one chart: every run's curve on a shared x, smoothed and log-guarded. */
-export function buildChartData(series: readonly { runId: string; points: readonly MetricPoint[] }[], opts: CurveOptions): ChartData {
-  const built = series.map((s) => runCurve(s.runId, s.points, opts));
+/** The columns for one chart: every curve (a run's train or eval curve) on a shared x, smoothed and log-guarded. */
+export function buildChartData(series: readonly { runId: string; key?: string; points: readonly MetricPoint[] }[], opts: CurveOptions): ChartData {
+  const built = series.map((s) => runCurve(s.runId, s.key ?? '', s.points, opts));
   const runs = built.map((b) => b.curve);
   const x = unionX(runs.map((r) => r.xs));
   let hiddenByLog = 0;

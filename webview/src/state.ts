@@ -28,6 +28,7 @@ export function parsePanelState(x: unknown): ComparePanelState | null {
     selectedKeys: s.selectedKeys,
   };
   if (typeof s.section === 'string' && (Sections as readonly string[]).includes(s.section)) state.section = s.section as Section;
+  if (typeof s.selectedNode === 'string' && s.selectedNode.length <= 300) state.selectedNode = s.selectedNode;
   return state;
 }
 

@@ -18,7 +18,7 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
     case 'checkpoint': {
       const c = store.checkpoints.get(id);
       if (!c) return undefined;
-      return { kind, id, label: c.location, details: { step: c.step, kind: c.kind, hash: short(c.hash), sizeBytes: c.sizeBytes, runId: c.runId, aliases: store.models.aliasesOf(id).join(', ') || null } };
+      return { kind, id, label: c.location, details: { step: c.step, kind: c.kind, hash: short(c.hash), sizeBytes: c.sizeBytes, runId: c.runId, aliases: store.models.aliasesOf(id).join(', ') || null, createdAt: c.createdAt } };
     }
     case 'dataset_version': {
       const v = store.datasets.version(id);
@@ -42,7 +42,12 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
       const first = rows[0];
       if (!first) return undefined;
       const main = rows.find((r) => !r.stderr || r.metric.startsWith('acc')) ?? first;
-      return { kind, id, label: first.sourcePath ? basename(first.sourcePath) : first.task, details: { results: rows.length, tasks: new Set(rows.map((r) => r.task)).size, example: `${main.task} ${main.metric}=${main.value ?? 'NaN'}` } };
+      // Task names (groups first, as lm-eval lists them) say what an eval measured; the file name is a timestamp.
+      const tasks = [...new Set(rows.map((r) => r.task))];
+      return {
+        kind, id, label: first.sourcePath ? basename(first.sourcePath) : first.task,
+        details: { results: rows.length, tasks: tasks.length, taskNames: tasks.join(', '), example: `${main.task} ${main.metric}=${main.value ?? 'NaN'}`, sourcePath: first.sourcePath, createdAt: first.createdAt },
+      };
     }
     default:
       return { kind, id, label: id, details: {} };

@@ -270,9 +270,19 @@ export interface RunComparison {
     metric: string;
     filter: string;
     higherIsBetter: boolean | null;
-    perRun: Record<string, { value: number | null; stderr: number | null; subject: string | null } | null>;
+    perRun: Record<string, { value: number | null; stderr: number | null; subject: string | null; evalRun?: EvalJobRef | null } | null>;
     bestRunId: string | null;
   }[];
+}
+
+/**
+ * The eval job (a run of kind eval) that wrote a result, when Keel ran one: a result whose
+ * job did not succeed may be partial, so the compare panel flags it. Absent from older daemons.
+ */
+export interface EvalJobRef {
+  id: string;
+  name: string;
+  status: RunStatus;
 }
 
 /** One record in a lineage graph, described for people. */

@@ -3,7 +3,7 @@
  * Both sides import these types; the webview never talks to the daemon directly.
  * The webview says `ready` before the host sends anything; after `init` only deltas flow.
  */
-import type { LineageGraph, MetricPoint, Run, RunComparison } from './domain.ts';
+import type { LineageGraph, MetricPoint, RecordKind, Run, RunComparison } from './domain.ts';
 
 /** What the panel remembers across reloads (VS Code's webview state / serializer). */
 export interface ComparePanelState {
@@ -14,10 +14,18 @@ export interface ComparePanelState {
   logScale: boolean;
   showAllParams: boolean;
   baselineRunId: string | null;
-  /** Metric keys whose charts are shown (empty = all). */
+  /** Metric keys whose charts are shown (empty = the default charts: losses, eval metrics, training signals). */
   selectedKeys: string[];
   /** The section (tab) on show; absent = metric curves. */
   section?: 'metrics' | 'config' | 'evals' | 'lineage';
+  /** The lineage node whose details are shown (`kind:id`); absent = none selected. */
+  selectedNode?: string;
+}
+
+/** A record in the lineage graph, by kind and id (what "Show Lineage" asked about). */
+export interface LineageFocus {
+  kind: RecordKind;
+  id: string;
 }
 
 export const defaultPanelState = (runIds: string[]): ComparePanelState => ({
@@ -42,7 +50,8 @@ export type HostToWebview =
   | { type: 'series'; series: SeriesPayload }
   | { type: 'runUpdate'; run: Run }
   | { type: 'comparison'; comparison: RunComparison }
-  | { type: 'lineage'; runId: string; graph: LineageGraph | null }
+  /** A lineage graph (of `runId`, or of the record "Show Lineage" asked about); `focus` selects and reveals that node. */
+  | { type: 'lineage'; runId: string; graph: LineageGraph | null; focus?: LineageFocus }
   | { type: 'runRemoved'; runId: string }
   | { type: 'error'; message: string };
 
@@ -55,11 +64,15 @@ export type WebviewToHost =
   | { type: 'openConfigDiff'; key: string; leftRunId: string; rightRunId: string }
   | { type: 'openRun'; runId: string }
   | { type: 'requestLineage'; runId: string }
+  /** Open a file (or reveal a folder) a lineage node names: a config, a checkpoint, a results file. */
+  | { type: 'openPath'; path: string }
+  /** Open the lineage view of another record (a node's own graph, focused on it). */
+  | { type: 'showLineage'; ref: string }
   | { type: 'stateChanged'; state: ComparePanelState };
 
 /** Narrow an unknown postMessage payload to a WebviewToHost (the host validates before use). */
 export function isWebviewToHost(x: unknown): x is WebviewToHost {
   if (typeof x !== 'object' || x === null) return false;
   const t = (x as { type?: unknown }).type;
-  return typeof t === 'string' && ['ready', 'requestSeries', 'openConfigDiff', 'openRun', 'requestLineage', 'stateChanged'].includes(t);
+  return typeof t === 'string' && ['ready', 'requestSeries', 'openConfigDiff', 'openRun', 'requestLineage', 'openPath', 'showLineage', 'stateChanged'].includes(t);
 }

@@ -1,10 +1,10 @@
 /**
  * Compares runs: which params differ (and how many are equal), each metric's last/min/max
  * and best value with its step (for at most 500 keys, losses and eval metrics first), and
- * the eval table with the best run per row.
+ * the eval table with the best run per row and the eval job behind each result.
  */
-import type { EvalResult, Run, RunComparison } from '../protocol/index.ts';
-import type { Store } from '../store/index.ts';
+import type { EvalJobRef, EvalResult, Run, RunComparison, RunStatus } from '../protocol/index.ts';
+import { EdgeTypes, type Store } from '../store/index.ts';
 import { displayRank } from '../store/metrics.ts';
 import { MAX_SERIES_SHOWN } from './metric-answers.ts';
 
@@ -67,8 +67,39 @@ export function evalsOfRun(store: Store, runId: string): EvalResult[] {
   return out;
 }
 
+/** Eval job states whose results may be partial (the job stopped before it finished). */
+const UNFINISHED_JOB: readonly RunStatus[] = ['failed', 'cancelled', 'lost'];
+
+/**
+ * The eval job that wrote a result: the run with a `produced` edge to its eval group, else
+ * the eval job launched for its checkpoint (`evaluated_by`) whose job folder holds the
+ * results file — a job's outputs, local or mirrored, live under a folder named by its run
+ * id. Null for results Keel only watched or imported. Memoised per eval group.
+ */
+function evalJobLookup(store: Store): (e: EvalResult) => EvalJobRef | null {
+  const seen = new Map<string, EvalJobRef | null>();
+  const find = (e: EvalResult): Run | undefined => {
+    const produced = store.lineage.incoming({ kind: 'eval', id: e.groupId }).find((x) => x.fromKind === 'run' && x.type === EdgeTypes.Produced);
+    if (produced) return store.runs.get(produced.fromId);
+    if (e.subjectKind !== 'checkpoint' || e.subjectId === null || e.sourcePath === null) return undefined;
+    const segments = new Set(e.sourcePath.split(/[\\/]/));
+    const job = store.lineage.outgoing({ kind: 'checkpoint', id: e.subjectId }).find((x) => x.type === EdgeTypes.EvaluatedBy && x.toKind === 'run' && segments.has(x.toId));
+    return job ? store.runs.get(job.toId) : undefined;
+  };
+  return (e) => {
+    let job = seen.get(e.groupId);
+    if (job === undefined) {
+      const run = find(e);
+      job = run ? { id: run.id, name: run.name, status: run.status } : null;
+      seen.set(e.groupId, job);
+    }
+    return job;
+  };
+}
+
 function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
   const rows = new Map<string, RunComparison['evals'][number]>();
+  const evalJob = evalJobLookup(store);
   for (const r of runs) {
     for (const e of evalsOfRun(store, r.id)) {
       const key = `${e.task}\u0000${e.metric}\u0000${e.filter}`;
@@ -78,7 +109,7 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
         rows.set(key, row);
       }
       // The latest result for a run wins (a re-evaluated checkpoint).
-      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId };
+      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId, evalRun: evalJob(e) };
     }
   }
   for (const row of rows.values()) {
@@ -86,6 +117,8 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
     let best: [string, number] | null = null;
     for (const [runId, cell] of Object.entries(row.perRun)) {
       if (cell?.value === null || cell?.value === undefined || Number.isNaN(cell.value)) continue;
+      // A failed eval job's results may be partial: never the best.
+      if (cell.evalRun && UNFINISHED_JOB.includes(cell.evalRun.status)) continue;
       if (!best || (higher ? cell.value > best[1] : cell.value < best[1])) best = [runId, cell.value];
     }
     row.bestRunId = best?.[0] ?? null;

@@ -15,13 +15,6 @@ import { COMPARE_VIEW_TYPE } from './panel.ts';
 import { ComparePanels } from './panels.ts';
 import { pickRuns } from './pick-runs.ts';
 
-/** Names for the title before the panel loads (the panel renames itself after init). */
-async function runNames(services: KeelServices, ids: string[]): Promise<string[]> {
-  const client = await services.client();
-  const found = await Promise.all(ids.map((id) => client.call('runs/get', { run: id }).then((r) => r.run, () => null)));
-  return found.map((r, i) => r?.name ?? ids[i] ?? '');
-}
-
 /** `keel.compareRuns`: run ids, names or Runs-view items; none → a multi-select picker. */
 async function compareRuns(services: KeelServices, panels: ComparePanels, args: unknown[]): Promise<void> {
   let refs = runIdsFromArgs(args);
@@ -44,8 +37,8 @@ export function activateCompareFeatures(services: KeelServices): vscode.Disposab
     registerKeelCommand('keel.compareRuns', (...args) => compareRuns(services, panels, args), log, 'Compare failed'),
     registerKeelCommand('keel.diffConfigs', (...args) => diffConfigsCommand(services, args), log, 'Config diff failed'),
     registerKeelCommand('keel.showLineage', (...args) => showLineageCommand(services, args, {
-      show: async (runIds, ref, title) => {
-        panels.show(runIds, { names: await runNames(services, runIds), lineageRef: ref, title });
+      show: (runIds, graph, title) => {
+        panels.show(runIds, { lineage: graph, title });
       },
     }), log, 'Show Lineage failed'),
   ];

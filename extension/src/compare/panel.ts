@@ -1,21 +1,22 @@
 /**
- * One compare panel: a webview beside the editor showing some runs. The webview says
- * `ready`; the host answers with one `init` (state, comparison, the most relevant key's
- * curves), streams the other keys' curves as `series`, then sends only deltas:
- * `seriesAppend` from live metric notifications, `runUpdate` when a run changes,
- * `comparison` when runs finish (evals arrive), `runRemoved` when a run is gone, `series`
- * after a zoom or a reconnect, `lineage` on request.
+ * One compare panel: a webview showing some runs. The init (comparison, the most relevant
+ * key's curves) is fetched while the webview loads; the webview says `ready` and gets one
+ * `init`, then the other keys' curves as `series`, then only deltas: `seriesAppend` from
+ * live metric notifications, `runUpdate` when a run changes, `comparison` when runs finish
+ * (evals arrive), `runRemoved` when a run is gone, `series` after a zoom or a reconnect,
+ * `lineage` on request (and right after init in a lineage view, focused on its record).
  */
 import * as vscode from 'vscode';
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
 import { ErrorCode, RpcError, isTerminal, isWebviewToHost } from '../../../daemon/src/protocol/index.ts';
-import type { ComparePanelState, HostToWebview, NotificationOf, RunComparison, SeriesPayload, WebviewToHost } from '../../../daemon/src/protocol/index.ts';
+import type { ComparePanelState, HostToWebview, LineageGraph, NotificationOf, RunComparison, SeriesPayload, WebviewToHost } from '../../../daemon/src/protocol/index.ts';
 import { Disposables } from '../disposables.ts';
 import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
 import { buildPanelHtml, makeNonce } from './html.ts';
 import { INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
+import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
 import { parsePanelState } from './state.ts';
 import { compareTitle } from './title.ts';
@@ -30,6 +31,13 @@ const EMPTY_COMPARISON: RunComparison = { runs: [], params: { differ: [], equal:
 /** Notifications kept while init is built (a bulk import could send thousands). */
 const MAX_BUFFERED = 2_000;
 
+/** What `init` carries, and the curves to stream after it. */
+interface PreparedInit {
+  comparison: RunComparison;
+  series: SeriesPayload[];
+  rest: { runId: string; key: string }[];
+}
+
 /** Webview options every compare panel uses: scripts on, only dist/ readable. */
 export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
@@ -40,19 +48,23 @@ export class ComparePanel extends Disposables {
   private readonly services: KeelServices;
   private state: ComparePanelState;
   private readonly series: SeriesLoader;
-  /** Lineage to send right after init (Show Lineage), by record reference. */
-  private readonly lineageRef: string | undefined;
+  /** The record a lineage view shows, and the paths its graphs name. */
+  private readonly lineage: PanelLineage;
+  /** The init fetched while the webview loads (dropped when a run changes meanwhile). */
+  private prefetched: Promise<PreparedInit> | null = null;
   /** Metric notifications that arrive while init is being built; replayed after it. */
   private buffered: NotificationOf['metrics'][] | null = null;
   private initialized = false;
   private comparisonTimer: NodeJS.Timeout | undefined;
+  /** When the panel was made (the log says how long its first init took from there). */
+  private openedAt = 0;
 
-  constructor(services: KeelServices, panel: vscode.WebviewPanel, state: ComparePanelState, lineageRef?: string) {
+  constructor(services: KeelServices, panel: vscode.WebviewPanel, state: ComparePanelState, lineage?: LineageGraph) {
     super();
     this.services = services;
     this.panel = panel;
     this.state = state;
-    this.lineageRef = lineageRef;
+    this.lineage = new PanelLineage(lineage);
     this.series = new SeriesLoader({
       fetch: (runId, key, maxPoints, range) => this.fetchSeries(runId, key, maxPoints, range),
       post: (m) => this.post(m),
@@ -79,6 +91,10 @@ export class ComparePanel extends Disposables {
       if (runs.size > 0) void this.refetchCurves((runId) => runs.has(runId));
     }));
     this.register({ dispose: () => clearTimeout(this.comparisonTimer) });
+    // The daemon works while the webview loads its bundle: `ready` then finds the init built.
+    this.openedAt = performance.now();
+    this.prefetched = this.prepareInit();
+    this.prefetched.catch(() => undefined); // its failure is reported when `ready` awaits it
   }
 
   get runIds(): readonly string[] {
@@ -109,7 +125,16 @@ export class ComparePanel extends Disposables {
         await vscode.commands.executeCommand('keel.openRun', m.runId);
         return;
       case 'requestLineage':
-        return this.sendLineage(m.runId, m.runId);
+        this.post(await this.lineage.forRun((ref) => this.fetchGraph(ref), m.runId));
+        return;
+      case 'openPath':
+        // Only paths of graphs this panel was sent: a message never opens an arbitrary file.
+        if (this.lineage.knows(m.path)) await openLineagePath(m.path);
+        else this.services.log.warn(`compare panel: ignored openPath for a path no graph named: ${m.path}`);
+        return;
+      case 'showLineage':
+        await vscode.commands.executeCommand('keel.showLineage', m.ref);
+        return;
       case 'stateChanged': {
         // The webview keeps its state with setState (the serializer gets it); the host keeps a
         // copy for the next init, but the runs shown are the host's to decide.
@@ -132,27 +157,46 @@ export class ComparePanel extends Disposables {
     return { runId, key, points: r.points, total: r.total, downsampled: r.downsampled };
   }
 
+  /** The comparison and the first curves, fetched while the webview loads (no vscode UI touched). */
+  private async prepareInit(): Promise<PreparedInit> {
+    this.buffered ??= [];
+    const t0 = performance.now();
+    const client = await this.services.client();
+    const comparison = await this.compareExisting(client);
+    const t1 = performance.now();
+    const keys = initialKeys(comparison, this.state.selectedKeys);
+    // A lineage view draws its graph first; its curves can follow.
+    const first = this.state.section === 'lineage' ? 0 : INIT_KEYS;
+    const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, first)));
+    this.services.log.info(`compare panel: runs/compare ${Math.round(t1 - t0)} ms, first curves ${Math.round(performance.now() - t1)} ms`);
+    return { comparison, series, rest: seriesToFetch(comparison, keys.slice(first)) };
+  }
+
   private async sendInit(): Promise<void> {
-    this.buffered = [];
+    this.buffered ??= [];
     this.initialized = false;
+    const t0 = performance.now();
     let rest: { runId: string; key: string }[] = [];
     try {
-      const client = await this.services.client();
-      const comparison = await this.compareExisting(client);
+      const pending = this.prefetched ?? this.prepareInit();
+      this.prefetched = null;
+      const init = await pending;
+      const { comparison } = init;
+      rest = init.rest;
+      this.series.adopt(comparison.runs.map((r) => r.id), init.series);
       // A restored "Lineage: …" panel keeps its title; a compare panel follows its runs.
-      if (!this.lineageRef && /^(Compare|Run)\b/.test(this.panel.title)) this.panel.title = compareTitle(comparison.runs.map((r) => r.name));
-      this.series.reset(comparison.runs.map((r) => r.id));
-      const keys = initialKeys(comparison, this.state.selectedKeys);
-      const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, INIT_KEYS)));
-      rest = seriesToFetch(comparison, keys.slice(INIT_KEYS));
-      this.post({ type: 'init', state: { ...this.state, runIds: this.series.shown.runIds }, comparison, series });
+      if (!this.lineage.ref && /^(Compare|Run)\b/.test(this.panel.title)) this.panel.title = compareTitle(comparison.runs.map((r) => r.name));
+      this.post({ type: 'init', state: { ...this.state, runIds: this.series.shown.runIds }, comparison, series: init.series });
       this.initialized = true;
+      const now = performance.now();
+      this.services.log.info(`compare panel: init (${comparison.runs.length} runs, ${init.series.length} curves) sent ${Math.round(now - t0)} ms after ready, ${Math.round(now - this.openedAt)} ms after the panel opened`);
     } finally {
-      const pending = this.buffered ?? [];
+      const held = this.buffered ?? [];
       this.buffered = null;
-      if (this.initialized) for (const n of pending) this.series.onMetrics(n);
+      if (this.initialized) for (const n of held) this.series.onMetrics(n);
     }
-    if (this.lineageRef) await this.sendLineage(this.lineageRef, this.series.shown.runIds[0] ?? this.lineageRef);
+    const lineage = await this.lineage.afterInit((ref) => this.fetchGraph(ref), this.series.shown.runIds[0]);
+    if (lineage) this.post(lineage);
     await this.series.stream(rest);
   }
 
@@ -172,13 +216,12 @@ export class ComparePanel extends Disposables {
     return client.call('runs/compare', { runs: this.state.runIds });
   }
 
-  private async sendLineage(ref: string, runId: string): Promise<void> {
+  private async fetchGraph(ref: string): Promise<LineageGraph | null> {
     const client = await this.services.client();
-    const graph = await client.call('lineage/get', { ref, depth: 10 }).catch((err: unknown) => {
+    return client.call('lineage/get', { ref, depth: 10 }).catch((err: unknown) => {
       if (err instanceof RpcError && err.code === ErrorCode.NotFound) return null;
       throw err;
     });
-    this.post({ type: 'lineage', runId, graph });
   }
 
   private onMetrics(n: NotificationOf['metrics']): void {
@@ -190,7 +233,11 @@ export class ComparePanel extends Disposables {
   }
 
   private onRunChange(n: NotificationOf['runs']): void {
-    if (!this.initialized) return;
+    // A comparison fetched before this change is stale: `ready` fetches a fresh one.
+    if (!this.initialized) {
+      this.prefetched = null;
+      return;
+    }
     if (this.series.shown.hasRun(n.runId)) void this.refreshRun(n.runId);
     // Evals of a run's checkpoints arrive when *another* run (the eval job) ends.
     if (isTerminal(n.status)) this.scheduleComparison();

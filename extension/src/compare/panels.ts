@@ -4,9 +4,10 @@
  */
 import * as vscode from 'vscode';
 import { defaultPanelState } from '../../../daemon/src/protocol/index.ts';
-import type { ComparePanelState } from '../../../daemon/src/protocol/index.ts';
+import type { ComparePanelState, LineageGraph } from '../../../daemon/src/protocol/index.ts';
 import { Disposables } from '../disposables.ts';
 import type { KeelServices } from '../services.ts';
+import { maximizePanelGroup } from './open-wide.ts';
 import { COMPARE_VIEW_TYPE, ComparePanel, panelOptions } from './panel.ts';
 import { compareTitle } from './title.ts';
 import { parsePanelState } from './state.ts';
@@ -24,20 +25,22 @@ export class ComparePanels extends Disposables implements vscode.WebviewPanelSer
   }
 
   /**
-   * Shows `runIds` beside the editor. `names` gives the title before the daemon answers;
-   * `lineageRef` makes it a lineage view (the graph is sent right after init).
+   * Shows `runIds` in a wide panel of its own (see open-wide.ts). `names` gives the title
+   * before the daemon answers; `lineage` makes it a lineage view of that graph's root (drawn
+   * as soon as the webview loads, the root selected and scrolled to).
    */
-  show(runIds: string[], opts: { names?: string[]; lineageRef?: string; title?: string } = {}): ComparePanel {
-    const existing = [...this.open].find((p) => sameRuns(p.runIds, runIds) && !opts.lineageRef);
+  show(runIds: string[], opts: { names?: string[]; lineage?: LineageGraph; title?: string } = {}): ComparePanel {
+    const existing = [...this.open].find((p) => sameRuns(p.runIds, runIds) && !opts.lineage);
     if (existing) {
-      existing.panel.reveal(vscode.ViewColumn.Beside);
+      existing.panel.reveal();
       return existing;
     }
     const title = opts.title ?? compareTitle(opts.names ?? runIds);
     const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, panelOptions(this.services.context.extensionUri));
+    void maximizePanelGroup(COMPARE_VIEW_TYPE, this.services.log);
     // A lineage view opens on the lineage section; the runs' curves are one tab away.
-    const state: ComparePanelState = opts.lineageRef ? { ...defaultPanelState(runIds), section: 'lineage' } : defaultPanelState(runIds);
-    return this.adopt(panel, state, opts.lineageRef);
+    const state: ComparePanelState = opts.lineage ? { ...defaultPanelState(runIds), section: 'lineage' } : defaultPanelState(runIds);
+    return this.adopt(panel, state, opts.lineage);
   }
 
   /** Restores a panel after a reload from the state its webview saved. */
@@ -54,8 +57,8 @@ export class ComparePanels extends Disposables implements vscode.WebviewPanelSer
     return Promise.resolve();
   }
 
-  private adopt(panel: vscode.WebviewPanel, state: ComparePanelState, lineageRef?: string): ComparePanel {
-    const compare = new ComparePanel(this.services, panel, state, lineageRef);
+  private adopt(panel: vscode.WebviewPanel, state: ComparePanelState, lineage?: LineageGraph): ComparePanel {
+    const compare = new ComparePanel(this.services, panel, state, lineage);
     this.open.add(compare);
     compare.register({ dispose: () => this.open.delete(compare) });
     return compare;

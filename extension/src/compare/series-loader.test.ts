@@ -48,11 +48,11 @@ describe('SeriesLoader', () => {
 
   it('init gets the first key of every run; the other keys stream one key at a time, most relevant first', async () => {
     const { loader, posted, fetched, answer } = harness();
-    loader.reset([BASE, HIGH, CHILD]);
     const keys = initialKeys(comparison, [], 3);
     const init = loader.fetchForInit(seriesToFetch(comparison, keys.slice(0, INIT_KEYS)));
     for (const id of [BASE, HIGH, CHILD]) await answer(id, 'loss');
     assert.deepEqual((await init).map((s) => `${s.runId}/${s.key}`), [`${BASE}/loss`, `${HIGH}/loss`, `${CHILD}/loss`]);
+    loader.adopt([BASE, HIGH, CHILD], await init);
     const stream = loader.stream(seriesToFetch(comparison, keys.slice(INIT_KEYS)));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(fetched.slice(3), [`${BASE}/eval_loss@2000`, `${HIGH}/eval_loss@2000`, `${CHILD}/eval_loss@2000`]);
@@ -65,10 +65,9 @@ describe('SeriesLoader', () => {
 
   it('forwards live points only for curves on screen, and holds those that arrive while their curve loads', async () => {
     const { loader, posted, answer } = harness();
-    loader.reset([live.runId, BASE]);
     const init = loader.fetchForInit([{ runId: live.runId, key: 'loss' }]);
     await answer(live.runId, 'loss');
-    await init;
+    loader.adopt([live.runId, BASE], await init);
     loader.onMetrics(note('loss'));
     loader.onMetrics(note('train_loss'));
     loader.onMetrics(note('loss', CHILD));
@@ -85,10 +84,9 @@ describe('SeriesLoader', () => {
 
   it('starts a curve for a run that begins logging a key another run shows', async () => {
     const { loader, posted, fetched, answer } = harness();
-    loader.reset([live.runId, BASE]);
     const init = loader.fetchForInit([{ runId: BASE, key: 'eval_loss' }]);
     await answer(BASE, 'eval_loss');
-    await init;
+    loader.adopt([live.runId, BASE], await init);
     loader.onMetrics(note('eval_loss'));
     assert.deepEqual(fetched.at(-1), `${live.runId}/eval_loss@2000`);
     await answer(live.runId, 'eval_loss');

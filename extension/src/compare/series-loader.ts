@@ -46,20 +46,28 @@ export class SeriesLoader {
     this.loading.clear();
   }
 
-  /** Curves for `init`, fetched concurrently; one that fails is left out (and logged), not the panel. */
+  /**
+   * Curves for `init`, fetched concurrently; one that fails is left out (and logged), not the
+   * panel. Nothing is marked shown until `adopt`: the panel fetches these while its webview
+   * loads, and an init fetched for a stale comparison is thrown away.
+   */
   async fetchForInit(pairs: readonly { runId: string; key: string }[]): Promise<SeriesPayload[]> {
     const maxPoints = this.maxPoints();
     const got = await Promise.all(pairs.map(async ({ runId, key }) => {
       try {
-        const s = await this.fetch(runId, key, maxPoints);
-        this.displayed.add(runId, key);
-        return s;
+        return await this.fetch(runId, key, maxPoints);
       } catch (err) {
         this.onError(`${key} of ${runId}: ${(err as Error).message}`);
         return null;
       }
     }));
     return got.filter((s): s is SeriesPayload => s !== null);
+  }
+
+  /** Starts over for these runs with the curves `init` carries on screen. */
+  adopt(runIds: readonly string[], series: readonly SeriesPayload[]): void {
+    this.reset(runIds);
+    for (const s of series) this.displayed.add(s.runId, s.key);
   }
 
   /** Sends the remaining curves key by key; stops early when a newer init started. */

@@ -20,7 +20,7 @@ export function parsePanelState(x: unknown): ComparePanelState | undefined {
   if (!isStringArray(s.runIds) || s.runIds.length === 0) return undefined;
   const runIds = [...new Set(s.runIds)].slice(0, 50);
   const d = defaultPanelState(runIds);
-  const { section: _section, ...rest } = s;
+  const { section: _section, selectedNode: _selectedNode, ...rest } = s;
   return {
     ...rest,
     runIds,
@@ -31,5 +31,6 @@ export function parsePanelState(x: unknown): ComparePanelState | undefined {
     baselineRunId: typeof s.baselineRunId === 'string' && runIds.includes(s.baselineRunId) ? s.baselineRunId : d.baselineRunId,
     selectedKeys: isStringArray(s.selectedKeys) ? s.selectedKeys : d.selectedKeys,
     ...(isSection(s.section) ? { section: s.section } : {}),
+    ...(typeof s.selectedNode === 'string' && s.selectedNode.length <= 300 ? { selectedNode: s.selectedNode } : {}),
   };
 }

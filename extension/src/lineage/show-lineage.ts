@@ -1,6 +1,7 @@
 /**
  * `Keel: Show Lineage`: the full graph of the active file (or a given path or record id),
- * drawn by the compare panel's webview: an `init` on the record's runs, then `lineage`.
+ * drawn by the compare panel's webview: an `init` on the record's runs, then `lineage`
+ * with the record as its focus (selected, its details shown, scrolled into view).
  */
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
@@ -9,9 +10,21 @@ import type { LineageGraph } from '../../../daemon/src/protocol/index.ts';
 import { runsOfGraph } from './graph-runs.ts';
 import type { KeelServices } from '../services.ts';
 
-/** Where the graph is drawn (the compare panels). */
+/** Where the graph is drawn (the compare panels): the record's graph, already fetched, focused on its root. */
 export interface LineageTarget {
-  show(runIds: string[], ref: string, title: string): Promise<void>;
+  show(runIds: string[], graph: LineageGraph, title: string): void;
+}
+
+/** The tab title: what the record is called on the graph (`checkpoint-250 of demo-baseline`, a run's name, a file name). */
+export function lineageTitle(graph: LineageGraph): string {
+  const root = graph.root;
+  const base = root.label.split(/[\\/]/).filter(Boolean).pop() ?? root.label;
+  if (root.kind === 'checkpoint') {
+    const run = graph.ancestors.find((n) => n.kind === 'run' && n.id === root.details.runId);
+    return `Lineage: ${base}${run ? ` of ${run.label}` : ''}`;
+  }
+  if (root.kind === 'eval' && typeof root.details.taskNames === 'string' && root.details.taskNames !== '') return `Lineage: eval ${root.details.taskNames}`;
+  return `Lineage: ${root.kind === 'run' ? root.label : base}`;
 }
 
 /** What to resolve and relative to where: a Uri or path argument, a record id, else the active editor's file. */
@@ -25,6 +38,7 @@ export function lineageRefFromArgs(args: readonly unknown[], activeFile: string 
   return activeFile ? { ref: activeFile } : undefined;
 }
 
+/** `keel.showLineage`: resolves the record, fetches its graph and hands both to the panels. */
 export async function showLineageCommand(services: KeelServices, args: unknown[], target: LineageTarget): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   const activeFile = editor?.document.uri.scheme === 'file' ? editor.document.uri.fsPath : undefined;
@@ -45,5 +59,6 @@ export async function showLineageCommand(services: KeelServices, args: unknown[]
     }
     throw err;
   }
-  await target.show(runsOfGraph(graph), graph.root.id, `Lineage: ${graph.root.label.split('/').pop() ?? graph.root.label}`);
+  // The graph goes along: the panel draws it as soon as its webview loads, without asking again.
+  target.show(runsOfGraph(graph), graph, lineageTitle(graph));
 }
