@@ -275,8 +275,10 @@ export class MetricChart {
         h('b', { text: p.shown }),
         oneStep ? '' : h('span', { class: 'muted', text: ` @ ${p.step ?? '?'}` }),
       ]);
+      // The text sits in one inline span: as separate flex items its spaces would collapse
+      // ("train0.013" to a screen reader or a copy).
       return h('span', { class: 'readout-item' }, h('span', { class: `line-sample c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }),
-        `${line.name}: `, ...values, oneStep ? h('span', { class: 'muted', text: ` @ step ${parts[0]?.step ?? '?'}` }) : null);
+        h('span', {}, `${line.name}: `, ...values, oneStep ? h('span', { class: 'muted', text: ` @ step ${parts[0]?.step ?? '?'}` }) : null));
     });
     const where = x === null || x === undefined ? 'latest' : this.settings.xAxis === 'time' ? formatDuration(x) : `step ${formatNumber(x)}`;
     this.readout.replaceChildren(h('span', { class: 'readout-x muted', text: `${where}:` }), ...rows);
