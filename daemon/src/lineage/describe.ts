@@ -28,7 +28,7 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
       if (!v) return undefined;
       const d = store.datasets.get(v.datasetId);
       const latest = d ? store.datasets.latestVersion(d.id) : undefined;
-      return { kind, id, label: d?.path ?? v.hash, details: { hash: short(v.hash), sizeBytes: v.sizeBytes, files: v.fileCount, latest: latest?.id === v.id, createdAt: v.createdAt } };
+      return { kind, id, label: d?.path ?? v.hash, details: { hash: short(v.hash), sizeBytes: v.sizeBytes, files: v.fileCount, latest: latest?.id === v.id, createdAt: v.createdAt, datasetId: v.datasetId } };
     }
     case 'config': {
       const c = store.configs.get(id);
