@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findErrorLine, readLogTail, screenLine, TAIL_BYTES } from './log-tail.ts';
+import { findErrorLine, readLogTail, screenLine, TAIL_BYTES, withoutPrefix } from './log-tail.ts';
 
 const TRACEBACK = `{'loss': 2.31, 'learning_rate': 1e-05, 'epoch': 0.1}
 Traceback (most recent call last):
@@ -37,6 +37,12 @@ describe('the line that says why a run failed', () => {
 
   it('is none when nothing in the log names an error, and skips the job wrapper\'s notes', () => {
     assert.equal(findErrorLine(['step 1 loss 2.0', 'done', '2026-01-01T00:00:00Z keel run.sh: error: exit code 1']), null);
+  });
+
+  it('leaves Keel\'s job folder out of the paths it names', () => {
+    const job = '/home/ada/.keel/local/jobs/run_x1/1';
+    assert.equal(withoutPrefix(`error: ${job}/config.yaml: learning_rate must be a number, got 'fast'`, `${job}/`), "error: config.yaml: learning_rate must be a number, got 'fast'");
+    assert.equal(withoutPrefix('error: data/x: gone', null), 'error: data/x: gone');
   });
 
   it('shows what a terminal shows: no colours, the last redraw of a progress bar', () => {

@@ -57,8 +57,21 @@ function clip(line: string): string {
   return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line;
 }
 
-/** The last `maxLines` screen lines of the log at `path` (none when there is no log yet) and its error line. */
-export function readLogTail(path: string | null, maxLines: number): { lines: string[]; errorLine: string | null } {
+/**
+ * `line` without the job folder's prefix (`/home/u/.keel/jobs/run_x/1/config.yaml` →
+ * `config.yaml`): a notification has room for the error, not for Keel's own paths.
+ */
+export function withoutPrefix(line: string, prefix: string | null): string {
+  if (!prefix) return line;
+  const dir = prefix.replace(/\/+$/, '');
+  return line.split(`${dir}/`).join('');
+}
+
+/**
+ * The last `maxLines` screen lines of the log at `path` (none when there is no log yet) and its
+ * error line, with `jobDir` taken off the paths in it.
+ */
+export function readLogTail(path: string | null, maxLines: number, jobDir: string | null = null): { lines: string[]; errorLine: string | null } {
   if (path === null) return { lines: [], errorLine: null };
   let size: number;
   try {
@@ -73,5 +86,6 @@ export function readLogTail(path: string | null, maxLines: number): { lines: str
   if (start > 0) all.shift();
   const lines = all.map(screenLine);
   while (lines.length > 0 && lines.at(-1) === '') lines.pop();
-  return { lines: lines.slice(-maxLines), errorLine: findErrorLine(lines) };
+  const errorLine = findErrorLine(lines);
+  return { lines: lines.slice(-maxLines), errorLine: errorLine === null ? null : withoutPrefix(errorLine, jobDir) };
 }

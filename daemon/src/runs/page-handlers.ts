@@ -29,8 +29,8 @@ export function runPageHandlers(ctx: DaemonContext): Partial<Handlers> {
     },
     'runs/logTail': ({ run: ref, lines }) => {
       const run = findRun(ctx, ref);
-      const tail = readLogTail(ctx.dispatcher.logPath(run), lines ?? DEFAULT_TAIL_LINES);
       const job = ctx.store.jobs.latest(run.id);
+      const tail = readLogTail(ctx.dispatcher.logPath(run), lines ?? DEFAULT_TAIL_LINES, job?.jobDir ?? null);
       const complete = isTerminal(run.status) && (!job || !ctx.dispatcher.logs.isFollowing(job.id));
       return { runId: run.id, ...tail, complete };
     },
