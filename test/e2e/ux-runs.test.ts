@@ -4,7 +4,8 @@
  * nested under them; pre-flight refusing a mistyped override with "did you mean"; one failure
  * notification quoting the log's error line; Cancel with buttons that say what they do and a
  * toast that tells the outcome; the run page (restored after a reload); the config CodeLenses
- * as three actions. Screenshots go to .test-artifacts/e2e/ux-runs/<theme>/.
+ * as three actions; the Models view's rows (the run that made each alias's checkpoint, promote,
+ * roll back). Screenshots go to .test-artifacts/e2e/ux-runs/<theme>/.
  * KEEL_E2E_THEMES=light (or dark) runs one theme.
  */
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +16,9 @@ import { join } from 'node:path';
 import { TestHome, repoRoot, waitFor } from '../support/keel-home.ts';
 import { CodeServer, chromiumPath, codeServerEntry } from './support/code-server.ts';
 import { commandTitled, readManifest } from './support/manifest.ts';
-import { copyExample, runs, waitSucceeded } from './support/project.ts';
+import type { Locator } from 'playwright-core';
+import type { Checkpoint, ModelAliasInfo } from '../../daemon/src/protocol/index.ts';
+import { copyExample, runDetail, runs, waitSucceeded } from './support/project.ts';
 import { clearToasts, clickCodeLens, clickToastButton, codeLenses, reloadWindow, runPageShowing, shot, toasts, waitDialog, waitToast } from './support/ux.ts';
 import { launchWizard } from './support/wizard.ts';
 import { Workbench } from './support/workbench.ts';
@@ -227,6 +230,50 @@ for (const theme of THEMES) {
         await runPageShowing(page(), 'baseline');
         await snap('11-best-run-page');
         await page().runCommand(label(/show all runs/i));
+      });
+    });
+
+    it('shows each model alias with the run that made it, and promotes and rolls back from its row', async () => {
+      await step('models', async () => {
+        const last = (name: string): Checkpoint => {
+          const c = [...runDetail(h, runNamed(name)).checkpoints].sort((a, b) => (b.step ?? -1) - (a.step ?? -1))[0];
+          if (!c) throw new Error(`run ${name} has no checkpoint`);
+          return c;
+        };
+        const tuned = last('baseline · lr=0.1');
+        const plain = last('baseline');
+        const target = (alias: string): string | undefined => h.keelJson<{ models: ModelAliasInfo[] }>(['models']).models.find((m) => m.alias === alias)?.checkpoint?.id;
+        h.keelJson(['tag', tuned.id, 'candidate'], { cwd: ws });
+        await page().runCommand(label(/^refresh$/i));
+        await page().openContainer('Keel');
+        const pane = await page().view('Models');
+        const row = (alias: string): Locator => pane.locator('.pane-body .monaco-list-row[aria-level="1"]', { hasText: new RegExp(`^\\s*${alias}\\b`) }).first();
+        await row('candidate').waitFor({ timeout: 15_000 });
+        assert.match((await row('candidate').innerText()).replace(/\s+/g, ' '), /candidate\s*→ step \d+( \([^)]+\))? · baseline · lr=0\.1 · /, 'the row names the checkpoint and the run that made it');
+        await snap('12-models-view');
+        // Promote: the row's inline action, then a new alias.
+        await row('candidate').hover();
+        await row('candidate').locator('.action-label[aria-label^="Promote Model"]').click();
+        await page().waitQuickInput();
+        await page().pick(/Another alias/);
+        await waitFor(async () => /Promote candidate/.test((await page().quickInput())?.title ?? ''), 10_000, 'the alias input');
+        await page().page.locator('.quick-input-widget .quick-input-box input').first().fill('prod');
+        await page().accept();
+        await waitFor(() => target('prod') === tuned.id, 15_000, 'prod to point at the candidate checkpoint');
+        await row('prod').waitFor({ timeout: 15_000 });
+        // Move prod on with the CLI, then roll it back from its row.
+        h.keelJson(['tag', plain.id, 'prod'], { cwd: ws });
+        await page().runCommand(label(/^refresh$/i));
+        await waitFor(async () => /prod\s*→ step \d+( \([^)]+\))? · baseline · (?!lr)/.test((await row('prod').innerText()).replace(/\s+/g, ' ')), 15_000, 'prod to show the plain baseline run');
+        await row('prod').hover();
+        await row('prod').locator('.action-label[aria-label^="Roll Back Model"]').click();
+        const dialog = await waitDialog(page());
+        assert.equal(dialog.message, `Roll prod back to ${tuned.location}?`, 'the checkpoint named by its folder, not its id');
+        await snap('13-models-roll-back');
+        await dialog.box.locator('.monaco-button', { hasText: /^\s*Roll Back\s*$/ }).click();
+        await waitFor(() => target('prod') === tuned.id, 15_000, 'prod back on the tuned checkpoint');
+        await waitFor(async () => /prod\s*→ step \d+( \([^)]+\))? · baseline · lr=0\.1/.test((await row('prod').innerText()).replace(/\s+/g, ' ')), 15_000, 'the row to say so');
+        await snap('14-models-rolled-back');
       });
     });
   });

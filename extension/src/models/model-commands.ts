@@ -56,9 +56,12 @@ async function rollBack(services: KeelServices, view: ModelsView, arg: unknown):
     void vscode.window.showInformationMessage(`Keel: ${m.alias} has no earlier checkpoint to roll back to.`);
     return;
   }
-  const ok = await vscode.window.showWarningMessage(`Roll ${m.alias} back to ${target}?`, { modal: true, detail: 'The alias points at that checkpoint again; its history keeps every move.' }, { title: 'Roll Back' }, { title: 'Keep', isCloseAffordance: true });
-  if (ok?.title !== 'Roll Back') return;
   const client = await services.client();
+  // Name the checkpoint by its folder, as the rows do, not by its id.
+  const known = isNode(arg) && arg.type === 'history' ? arg.facts?.location : undefined;
+  const where = known ?? (await client.call('lineage/resolve', { ref: target }).then((r) => r.node?.label, () => undefined)) ?? target;
+  const ok = await vscode.window.showWarningMessage(`Roll ${m.alias} back to ${where}?`, { modal: true, detail: 'The alias points at that checkpoint again; its history keeps every move.' }, { title: 'Roll Back' }, { title: 'Keep', isCloseAffordance: true });
+  if (ok?.title !== 'Roll Back') return;
   await client.call('models/tag', { checkpoint: target, alias: m.alias, note: 'rolled back' });
   void vscode.window.showInformationMessage(`Keel: rolled ${m.alias} back.`);
   await view.refresh();
