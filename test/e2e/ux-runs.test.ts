@@ -5,7 +5,7 @@
  * notification quoting the log's error line; Cancel with buttons that say what they do and a
  * toast that tells the outcome; the run page (restored after a reload); the config CodeLenses
  * as three actions; the Models view's rows (the run that made each alias's checkpoint, promote,
- * roll back). Screenshots go to .test-artifacts/e2e/ux-runs/<theme>/.
+ * roll back); keel.yaml hover and completion; the Get Started walkthrough. Screenshots go to .test-artifacts/e2e/ux-runs/<theme>/.
  * KEEL_E2E_THEMES=light (or dark) runs one theme.
  */
 import { after, before, describe, it } from 'node:test';
@@ -274,6 +274,42 @@ for (const theme of THEMES) {
         await waitFor(() => target('prod') === tuned.id, 15_000, 'prod back on the tuned checkpoint');
         await waitFor(async () => /prod\s*→ step \d+( \([^)]+\))? · baseline · lr=0\.1/.test((await row('prod').innerText()).replace(/\s+/g, ' ')), 15_000, 'the row to say so');
         await snap('14-models-rolled-back');
+      });
+    });
+
+    it('helps edit keel.yaml (hover, completion of missing keys) and offers a Get Started walkthrough', async () => {
+      await step('getting-started', async () => {
+        await page().openFile('keel.yaml');
+        const key = page().page.locator('.editor-instance .monaco-editor .view-line span > span', { hasText: /^configs$/ }).first();
+        const hover = await page().hoverUntil(key, /configs[^]*Globs of training configs/, 20_000);
+        assert.match(hover.text, /CodeLens to launch them/);
+        await snap('15-keel-yaml-hover');
+        await page().mouseAway();
+        // A new top-level line after the comment: the keys the file lacks, not those it has.
+        await page().page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+        await page().page.keyboard.press('Control+Home');
+        await page().page.keyboard.press('End');
+        await page().page.keyboard.press('Enter');
+        const suggest = page().page.locator('.editor-widget.suggest-widget .monaco-list-row');
+        let offered: string[] = [];
+        await waitFor(async () => {
+          if (!(await suggest.first().isVisible())) await page().page.keyboard.press('Control+Space');
+          offered = (await suggest.allInnerTexts()).map((x) => x.split(/\s/)[0] ?? '');
+          return offered.includes('ignore');
+        }, 20_000, 'keel.yaml key completion');
+        assert.ok(offered.includes('secrets'), `offers the missing keys: ${offered.join(', ')}`);
+        assert.ok(!offered.includes('configs') && !offered.includes('train'), `not the keys the file has: ${offered.join(', ')}`);
+        await snap('16-keel-yaml-completion');
+        await page().page.keyboard.press('Escape');
+        await page().page.keyboard.press('Control+Z');
+        await page().runCommand('Welcome: Open Walkthrough');
+        await page().waitQuickInput();
+        await page().pick(/Get Started with Keel/);
+        const steps = page().page.locator('.gettingStartedContainer .getting-started-step');
+        await waitFor(async () => (await steps.allInnerTexts()).join(' | ').includes('Compare runs'), 20_000, 'the walkthrough\'s steps');
+        const titles = (await steps.allInnerTexts()).map((x) => x.split('\n')[0]?.trim() ?? '');
+        for (const title of ['Initialize a project', 'Add a GPU host', 'Launch a fine-tune', 'Compare runs']) assert.ok(titles.some((x) => x.includes(title)), `step "${title}": ${titles.join(' | ')}`);
+        await snap('17-walkthrough');
       });
     });
   });
