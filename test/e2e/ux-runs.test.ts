@@ -243,10 +243,13 @@ for (const theme of THEMES) {
         const tuned = last('baseline · lr=0.1');
         const plain = last('baseline');
         const target = (alias: string): string | undefined => h.keelJson<{ models: ModelAliasInfo[] }>(['models']).models.find((m) => m.alias === alias)?.checkpoint?.id;
-        h.keelJson(['tag', tuned.id, 'candidate'], { cwd: ws });
-        await page().runCommand(label(/^refresh$/i));
         await page().openContainer('Keel');
         const pane = await page().view('Models');
+        // Tagged from a terminal: the view looks again when it comes back into sight.
+        h.keelJson(['tag', tuned.id, 'candidate'], { cwd: ws });
+        await pane.locator('.pane-header').first().click();
+        await pane.locator('.pane-header[aria-expanded="false"]').first().waitFor({ timeout: 5_000 });
+        await page().view('Models');
         const row = (alias: string): Locator => pane.locator('.pane-body .monaco-list-row[aria-level="1"]', { hasText: new RegExp(`^\\s*${alias}\\b`) }).first();
         await row('candidate').waitFor({ timeout: 15_000 });
         assert.match((await row('candidate').innerText()).replace(/\s+/g, ' '), /candidate\s*→ step \d+( \([^)]+\))? · baseline · lr=0\.1 · /, 'the row names the checkpoint and the run that made it');

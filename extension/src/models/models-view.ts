@@ -37,7 +37,10 @@ export class ModelsView extends Disposables implements vscode.TreeDataProvider<M
     super();
     this.services = services;
     this.runs = runs;
-    this.register(vscode.window.createTreeView('keel.models', { treeDataProvider: this }));
+    const tree = this.register(vscode.window.createTreeView('keel.models', { treeDataProvider: this }));
+    // The daemon tells no one when `keel tag` moves an alias from a terminal: look again
+    // whenever the view comes into sight.
+    this.register(tree.onDidChangeVisibility((e) => { if (e.visible) this.debouncer.schedule(); }));
     this.register(services.onDidConnect(() => this.debouncer.schedule()));
     this.register(services.onNotification('projects', () => this.debouncer.schedule()));
     // Until a checkpoint exists, each run that ends may bring the first one.
