@@ -101,6 +101,11 @@ for (const theme of THEMES) {
 
     it('names a launch after its config and overrides, and nests its eval run under it', async (t) => {
       await step('names', async () => {
+        // Nothing to tag yet: the Models view offers no Tag Checkpoint.
+        await page().openContainer('Keel');
+        const models = await page().view('Models');
+        await page().page.waitForTimeout(1_500);
+        assert.equal(await models.locator('.pane-header .action-label[aria-label^="Tag Checkpoint"]').count(), 0, 'no Tag Checkpoint before any checkpoint exists');
         const steps = await launchWizard(page(), label(/launch fine-?tune/i), { config: /baseline/, host: /^\s*Local/, gpus: /^\s*0\b/, overrides: 'learning_rate=0.1' });
         t.diagnostic(`wizard: ${steps.join(' → ')}`);
         assert.ok(steps.some((s) => /name.*"baseline · lr=0\.1"/.test(s)), `the name step offers "baseline · lr=0.1": ${steps.join(' | ')}`);
@@ -253,6 +258,7 @@ for (const theme of THEMES) {
         const row = (alias: string): Locator => pane.locator('.pane-body .monaco-list-row[aria-level="1"]', { hasText: new RegExp(`^\\s*${alias}\\b`) }).first();
         await row('candidate').waitFor({ timeout: 15_000 });
         assert.match((await row('candidate').innerText()).replace(/\s+/g, ' '), /candidate\s*→ step \d+( \([^)]+\))? · baseline · lr=0\.1 · /, 'the row names the checkpoint and the run that made it');
+        assert.ok(await pane.locator('.pane-header .action-label[aria-label^="Tag Checkpoint"]').count() > 0, 'Tag Checkpoint once checkpoints exist');
         await snap('12-models-view');
         // Promote: the row's inline action, then a new alias.
         await row('candidate').hover();
