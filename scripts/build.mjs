@@ -40,7 +40,8 @@ if (existsSync('extension/src/extension.ts')) {
 if (existsSync('webview/src/main.ts')) {
   builds.push({
     ...common,
-    entryPoints: { webview: 'webview/src/main.ts' },
+    // dist/webview.js is the compare panel; dist/run-page.js the run page (each with its .css).
+    entryPoints: { webview: 'webview/src/main.ts', 'run-page': 'webview/src/run-page/main.ts' },
     outdir: 'dist',
     platform: 'browser',
     format: 'iife',

@@ -13,8 +13,9 @@ import type { NotificationOf, Run, RunStatus } from '../daemon/src/protocol/inde
 import { TopicHub } from '../extension/src/connection/topics.ts';
 import { profileFacts, profileWarnings } from '../extension/src/datasets/profile-warnings.ts';
 import { toTerminalText } from '../extension/src/format.ts';
-import { countRuns, groupRuns } from '../extension/src/runs/grouping.ts';
+import { countRuns, groupRuns, nestedEvalRuns } from '../extension/src/runs/grouping.ts';
 import { runEndNotice, type Notice } from '../extension/src/runs/notify-policy.ts';
+import { loadRunPage } from '../extension/src/run-page/run-page-data.ts';
 import { runDetailRows } from '../extension/src/runs/run-details.ts';
 import { runContextValue, runDescription } from '../extension/src/runs/run-labels.ts';
 import { repoRoot, TestHome, waitFor } from './support/keel-home.ts';
@@ -67,7 +68,7 @@ describe('extension views on a real tiny-finetune run', () => {
   });
 
   it('notifies once per run, for the watched transition to succeeded', () => {
-    assert.deepEqual(notices.filter((n) => n.runId === run.id), [{ severity: 'info', message: 'Run baseline succeeded.', runId: run.id, actions: ['Compare', 'Show Logs'] }]);
+    assert.deepEqual(notices.filter((n) => n.runId === run.id), [{ severity: 'info', message: 'Run baseline succeeded.', runId: run.id, actions: ['Compare', 'Show Log'] }]);
     assert.equal(notices.length, 2, 'the eval run too');
     assert.ok(statuses.indexOf('running') < statuses.indexOf('succeeded'));
   });
@@ -75,7 +76,9 @@ describe('extension views on a real tiny-finetune run', () => {
   it('shows the run under Recent with its host, last step and loss', async () => {
     const { runs } = await client.call('runs/list', { limit: 50 });
     const groups = groupRuns(runs);
-    assert.deepEqual(groups.map((g) => [g.label, g.runs.map((r) => r.name)]), [['Recent', ['baseline-eval', 'baseline']]]);
+    // The eval run Keel made of baseline's best checkpoint sits under baseline, not beside it.
+    assert.deepEqual(groups.map((g) => [g.label, g.runs.map((r) => r.name)]), [['Recent', ['baseline']]]);
+    assert.deepEqual(nestedEvalRuns(runs, run.id).map((r) => r.name), ['baseline-eval']);
     assert.deepEqual(countRuns(runs), { running: 0, queued: 0 });
     const summary = runs.find((r) => r.id === run.id);
     assert.ok(summary);
@@ -114,6 +117,23 @@ describe('extension views on a real tiny-finetune run', () => {
     assert.equal(/[^\r]\n/.test(term), false, 'every LF has its CR');
     assert.equal(term.split('\r\n').length, r.text.split('\n').length);
     assert.ok(logOffsets.length > 0 && logOffsets.every((o) => o <= r.size), 'logs notifications point inside the log');
+  });
+
+  it('gathers the run page: launch spec, metrics, checkpoints, the eval run, lineage and the log\'s end', async () => {
+    const page = await loadRunPage(client, run.id);
+    assert.equal(page.detail.run.name, 'baseline');
+    assert.deepEqual([page.detail.launch?.kind, page.detail.launch?.configPath, page.detail.launch?.overrides], ['train', 'configs/baseline.yaml', []]);
+    assert.equal(page.summary?.kind, 'train');
+    assert.deepEqual(page.evalRuns.map((r) => [r.name, r.status]), [['baseline-eval', 'succeeded']]);
+    assert.ok(page.detail.metrics.some((m) => m.key === 'eval_loss'));
+    assert.equal(page.detail.checkpoints.length, 6);
+    const from = new Set(page.lineage?.ancestors.map((n) => n.kind));
+    assert.ok(from.has('config') && from.has('dataset_version'), `came from its config and data: ${[...from].join(', ')}`);
+    assert.match(page.tail?.lines.at(-1) ?? '', /^Saving model checkpoint to .*outputs$/);
+    assert.equal(page.tail?.errorLine, null, 'a run that succeeded has no error line');
+    assert.equal(page.tail?.complete, true);
+    const evalPage = await loadRunPage(client, page.evalRuns[0]?.id ?? '');
+    assert.deepEqual(evalPage.parent, { id: run.id, name: 'baseline' });
   });
 
   it('shows the dataset profile warnings the example was made to have', async () => {

@@ -88,7 +88,8 @@ describe('deleting runs', () => {
     writeProbeProject(root, { big: { steps: 1 } });
     h.keelJson(['init', root]);
     // This machine has no GPUs, so a 4-GPU run waits in the queue: active, and Keel's to stop.
-    const queued = h.keelJson<{ run: { id: string } }>(['launch', 'configs/big.json', '--local', '--gpus', '4'], { cwd: root }).run.id;
+    // (--skip-preflight: pre-flight would refuse 4 GPUs on a machine with none, and this test wants the queued run.)
+    const queued = h.keelJson<{ run: { id: string } }>(['launch', 'configs/big.json', '--local', '--gpus', '4', '--skip-preflight'], { cwd: root }).run.id;
     await assert.rejects(client.call('runs/delete', { run: queued }), (e: unknown) =>
       e instanceof RpcError && e.code === 'E_INVALID_STATE' && e.message.includes(`keel cancel ${queued}`) && e.message.includes('--force'));
     const r = await client.call('runs/delete', { run: queued, force: true });

@@ -24,6 +24,7 @@ interface Contributes {
   views?: Record<string, { id: string }[]>;
   viewsContainers?: { activitybar?: { id: string; icon: string }[] };
   viewsWelcome?: { view: string; contents: string }[];
+  walkthroughs?: { id: string; title: string; steps: { id: string; title: string; description: string; media: { markdown?: string }; completionEvents?: string[] }[] }[];
   configuration?: { properties: Record<string, { default?: unknown }> };
 }
 
@@ -108,6 +109,22 @@ describe('package.json contributions', () => {
       for (const m of w.contents.matchAll(/command:([\w.]+)/g)) if (!contributed.has(m[1] ?? '')) problems.push(`viewsWelcome: ${m[1]} is not contributed`);
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('has a walkthrough whose steps (init, host, launch, compare) link real commands and shipped media, and complete on them', () => {
+    const walk = contributes.walkthroughs?.find((w) => w.id === 'keel.gettingStarted');
+    assert.ok(walk, 'the keel.gettingStarted walkthrough');
+    assert.deepEqual(walk.steps.map((s) => s.id), ['keel.init', 'keel.host', 'keel.launch', 'keel.compare']);
+    for (const step of walk.steps) {
+      const links = [...step.description.matchAll(/command:([\w.]+)/g)].map((m) => m[1] ?? '');
+      assert.ok(links.length > 0 && links.every((id) => contributed.has(id)), `${step.id} links contributed commands: ${links.join(', ')}`);
+      assert.ok(step.media.markdown?.startsWith('media/'), `${step.id} media ships (the VSIX keeps media/**)`);
+      statSync(join(repoRoot, step.media.markdown ?? ''));
+      for (const e of step.completionEvents ?? []) {
+        const id = /^onCommand:(.+)$/.exec(e)?.[1];
+        if (id) assert.ok(contributed.has(id), `${step.id} completes on ${id}, a contributed command`);
+      }
+    }
   });
 
   it('offers Delete Run in the Runs view context menu (not inline) exactly for ended and incomplete runs', () => {

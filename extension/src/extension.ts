@@ -12,8 +12,11 @@ import { Disposables } from './disposables.ts';
 import { HostsView, registerHostCommands } from './hosts/hosts-view.ts';
 import { registerLaunchCommands } from './launch/launch-command.ts';
 import { activateLineageFeatures } from './lineage/index.ts';
+import { registerModelCommands } from './models/model-commands.ts';
 import { ModelsView } from './models/models-view.ts';
 import { registerInitCommand } from './project/init-project.ts';
+import { registerKeelYamlLanguage } from './project/keel-yaml-language.ts';
+import { RunPages } from './run-page/run-page-panel.ts';
 import { WorkspaceProjects } from './project/workspace-projects.ts';
 import { RunLogTerminals } from './runs/log-terminal.ts';
 import { registerRunCommands } from './runs/run-commands.ts';
@@ -50,8 +53,9 @@ export function activate(context: vscode.ExtensionContext): KeelTestApi {
   const runsView = r.register(new RunsView(connection, model));
   const hostsView = r.register(new HostsView(connection));
   const datasetsView = r.register(new DatasetsView(connection, projects));
-  const modelsView = r.register(new ModelsView(connection));
+  const modelsView = r.register(new ModelsView(connection, model));
   const terminals = r.register(new RunLogTerminals(connection));
+  const pages = r.register(new RunPages(connection, { services: connection, model }));
   r.register(new KeelStatusBar(connection, model));
   r.register(new RunNotifications(connection, model));
 
@@ -61,16 +65,19 @@ export function activate(context: vscode.ExtensionContext): KeelTestApi {
   };
   const commands = [
     ...registerLaunchCommands({ services: connection, projects, model, terminals }),
-    ...registerRunCommands({ services: connection, model, view: runsView, terminals }),
+    ...registerRunCommands({ services: connection, model, view: runsView, terminals, pages }),
     ...registerHostCommands(connection, hostsView),
+    ...registerModelCommands(connection, modelsView),
     registerInitCommand(connection),
     registerKeelCommand('keel.refresh', refreshAll, log, 'Refresh failed'),
     registerKeelCommand('keel.restartDaemon', () => restartDaemon(connection), log, 'Restart failed'),
     registerKeelCommand('keel.showOutput', () => log.show(), log),
+    registerKeelCommand('keel.openWalkthrough', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#keel.gettingStarted`, false), log),
   ];
   for (const c of commands) r.register(c);
   for (const d of activateCompareFeatures(connection)) r.register(d);
   for (const d of activateLineageFeatures(connection)) r.register(d);
+  for (const d of registerKeelYamlLanguage(connection)) r.register(d);
 
   r.register(connection.onDidChangeState((s) => void vscode.commands.executeCommand('setContext', 'keel.state.connected', s.kind === 'connected')));
   // Opening a Keel view is a need: connect then, even without a keel.yaml in the workspace.

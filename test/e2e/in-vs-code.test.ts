@@ -213,7 +213,9 @@ describe('Keel in a real VS Code (code-server + chromium)', () => {
       const others = [...cps.slice(0, -1), ...runDetail(h, higherRun).checkpoints.filter((c) => /checkpoint-\d+$/.test(c.location))];
       writeFileSync(join(ws, 'NOTES.md'), ['# Candidates', '', `Best so far: ${best.location}`, '', ...others.map((c) => `- ${c.location}`), ''].join('\n'));
       await page().openFile('NOTES.md');
-      const card = await page().hoverUntil(page().lineEnd(`Best so far: ${best.location}`), checkpointCard(best.location), 20_000);
+      // Launched runs are named after their config (baseline), not their id.
+      const nameOf = (runId: string | null): string | undefined => runs(h).find((r) => r.id === runId)?.name;
+      const card = await page().hoverUntil(page().lineEnd(`Best so far: ${best.location}`), checkpointCard(best.location, nameOf(best.runId)), 20_000);
       writeFileSync(join(artifacts, 'hover-card.txt'), card.text);
       const run = runs(h).find((r) => r.id === baselineRun);
       assert.ok(run);
@@ -223,7 +225,7 @@ describe('Keel in a real VS Code (code-server + chromium)', () => {
       await page().shot('04-hover');
       note(t, 'hoverFirstMs', card.ms);
       note(t, 'hoverFirstTries', card.tries);
-      await measureHovers(t, page(), others.map((c) => c.location));
+      await measureHovers(t, page(), others.map((c) => ({ location: c.location, run: nameOf(c.runId) })));
     });
   });
 
@@ -263,13 +265,13 @@ function daemonPid(h: TestHome): number | undefined {
 }
 
 /** Hovers each path twice (cold, then cached) and notes p50/p99 of the time to the card. */
-async function measureHovers(t: TestContext, wb: Workbench, paths: string[]): Promise<void> {
+async function measureHovers(t: TestContext, wb: Workbench, paths: { location: string; run: string | undefined }[]): Promise<void> {
   const cold: number[] = [];
   const cached: number[] = [];
   let retried = 0;
   for (const round of [cold, cached]) {
     for (const p of paths) {
-      const r = await wb.hoverUntil(wb.lineEnd(`- ${p}`), checkpointCard(p), 20_000);
+      const r = await wb.hoverUntil(wb.lineEnd(`- ${p.location}`), checkpointCard(p.location, p.run), 20_000);
       round.push(r.ms);
       if (r.tries > 1) retried++;
     }

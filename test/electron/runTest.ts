@@ -7,7 +7,8 @@
  *
  * Not part of `npm test`: it needs the internet. Where VS Code cannot be downloaded it says
  * so plainly and exits 77 ("skipped", as automake and CTest count it): a suite that did not
- * run is never reported as passed. The code-server suite in test/e2e is the one that runs here.
+ * run is never reported as passed. test/e2e/electron-suite.test.ts runs the same suite with no
+ * download, in the VS Code server inside code-server.
  * On Linux without a display, run it under `xvfb-run -a`.
  */
 import { spawnSync } from 'node:child_process';

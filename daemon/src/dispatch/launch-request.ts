@@ -12,6 +12,7 @@ import { flattenParams } from '../track/config/flatten.ts';
 import { readProjectFileAsync } from '../projects/record-project.ts';
 import type { KeelProject } from '../track/project/keel-yaml.ts';
 import { trackConfig } from '../track/config/track-config.ts';
+import { defaultRunName } from '../runs/run-name.ts';
 
 /** What a launch records in `runs.launch_json`: no env values (they may be secrets). */
 export interface LaunchSpec {
@@ -95,7 +96,8 @@ export async function prepareLaunch(store: Store, input: LaunchInput): Promise<R
   };
   const run = store.runs.create({
     projectId: project.id,
-    ...(input.name ? { name: input.name } : {}),
+    // Named after the config and what the launch changed, not after its id (runs/run-name.ts).
+    name: input.name || defaultRunName(store, real, overrides),
     source: 'launch',
     kind: 'train',
     configId: config.id,

@@ -13,7 +13,10 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
     case 'run': {
       const r = store.runs.get(id);
       if (!r) return undefined;
-      return { kind, id, label: r.name, details: { status: r.status, host: r.hostName, outputDir: r.outputDir, exitCode: r.exitCode, createdAt: r.createdAt } };
+      // Overrides tell runs of one config apart wherever a lineage label is shown.
+      const spec = store.runs.launchSpec(id) as { overrides?: unknown } | null;
+      const overrides = Array.isArray(spec?.overrides) ? spec.overrides.filter((o): o is string => typeof o === 'string').join(' ') : '';
+      return { kind, id, label: r.name, details: { status: r.status, host: r.hostName, outputDir: r.outputDir, exitCode: r.exitCode, createdAt: r.createdAt, overrides: overrides || null } };
     }
     case 'checkpoint': {
       const c = store.checkpoints.get(id);
@@ -25,7 +28,7 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
       if (!v) return undefined;
       const d = store.datasets.get(v.datasetId);
       const latest = d ? store.datasets.latestVersion(d.id) : undefined;
-      return { kind, id, label: d?.path ?? v.hash, details: { hash: short(v.hash), sizeBytes: v.sizeBytes, files: v.fileCount, latest: latest?.id === v.id, createdAt: v.createdAt } };
+      return { kind, id, label: d?.path ?? v.hash, details: { hash: short(v.hash), sizeBytes: v.sizeBytes, files: v.fileCount, latest: latest?.id === v.id, createdAt: v.createdAt, datasetId: v.datasetId } };
     }
     case 'config': {
       const c = store.configs.get(id);

@@ -223,6 +223,14 @@ export interface RunSummary extends Run {
   lastLoss: number | null;
   lastStep: number | null;
   alerts: number;
+  /** The step `lastLoss` was logged at (its own series' last step), which may lag `lastStep`. Absent from older daemons. */
+  lastLossStep?: number | null;
+  /** `eval` for the eval job Keel runs on a train run's checkpoint; absent from older daemons (read it as `train`). */
+  kind?: 'train' | 'eval';
+  /** The run this one evaluates (an eval run) or re-runs; absent from older daemons. */
+  parentRunId?: string | null;
+  /** The `--set` overrides of a launched run, as given (`learning_rate=0.01`); [] for other runs. Absent from older daemons. */
+  overrides?: string[];
 }
 
 export interface SeriesInfo {
@@ -247,6 +255,37 @@ export interface RunDetail {
   config: ConfigRecord | null;
   codeVersion: CodeVersion | null;
   datasets: DatasetVersion[];
+  /**
+   * What the run was launched with (launched runs; null for watched and imported ones), as the
+   * daemon recorded it: its fields grow over versions, so clients show the fields they find.
+   * Absent from older daemons.
+   */
+  launch?: Record<string, unknown> | null;
+}
+
+/** One thing `runs/preflight` found wrong with a launch, or worth a look before it. */
+export interface PreflightProblem {
+  /** What was checked: the project, the config file, the paths it names, the overrides, the host, its GPUs. */
+  check: 'project' | 'config' | 'paths' | 'overrides' | 'host' | 'gpus';
+  /** `error`: the launch would fail or do the wrong thing; `warning`: it may. */
+  severity: 'error' | 'warning';
+  /** Names the file, key or host, and what to do. */
+  message: string;
+  /** The config key, override or path the problem is about. */
+  subject?: string;
+  /** Close matches for a mistyped key or host name. */
+  suggestions?: string[];
+}
+
+/** What `runs/preflight` found. */
+export interface PreflightResult {
+  /** No errors: every check passed or only warned. */
+  ok: boolean;
+  problems: PreflightProblem[];
+  /** Checks that passed, in words ("config parses (hf)", "host gpu1 reachable: 2 of 4 GPUs free"). */
+  passed: string[];
+  /** The name the run gets when launched without one (null when the project is unknown). */
+  defaultName: string | null;
 }
 
 /** How runs differ: params, metric summaries and the eval table. */

@@ -29,6 +29,8 @@ export const ErrorCode = {
   InvalidState: 'E_INVALID_STATE',
   /** A file could not be read or written. */
   Io: 'E_IO',
+  /** A launch failed its pre-flight checks (runs/preflight); `data.problems` lists each, with what to fix. */
+  PreflightFailed: 'E_PREFLIGHT',
   /** A bug or an unexpected failure inside the daemon; see daemon.log. */
   Internal: 'E_INTERNAL',
   /**

@@ -8,3 +8,4 @@ export * from './messages.ts';
 export * from './methods.ts';
 export * from './validate.ts';
 export * from './webview.ts';
+export * from './run-page.ts';

@@ -6,7 +6,7 @@
 import { RunStatuses } from './domain.ts';
 import type {
   Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
-  Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary, SeriesInfo,
+  PreflightResult, Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary, SeriesInfo,
 } from './domain.ts';
 import { v, type Infer, type Validator } from './validate.ts';
 
@@ -171,6 +171,16 @@ export const paramsOf = {
   }),
   /** Client → daemon: a run's effective config text (after overrides), for diffs. */
   'runs/config': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /**
+   * Client → daemon: check a launch without making it — the project and its train command, the
+   * config parses, the local paths it names exist (or are hub ids), the overrides name existing
+   * keys with values of the right type, the host exists, answers and has the GPUs.
+   */
+  'runs/preflight': v.object(launchShape),
+  /** Client → daemon: give a run another name (unique; `runs` subscribers hear of it). */
+  'runs/rename': v.object({ run: v.string({ minLength: 1, maxLength: 200 }), name: v.string({ minLength: 1, maxLength: 200 }) }),
+  /** Client → daemon: the last lines of a run's log and the line that most likely says why it failed. */
+  'runs/logTail': v.object({ run: v.string({ minLength: 1, maxLength: 200 }), lines: v.optional(v.number({ integer: true, min: 1, max: 500 })) }),
   /** Client → daemon: recent events and alerts. */
   'events/list': v.object({ run: v.optional(v.string({ maxLength: 200 })), limit: v.optional(v.number({ integer: true, min: 1, max: 1000 })) }),
 } satisfies Record<string, Validator<unknown>>;
@@ -228,6 +238,10 @@ export interface ResultOf {
   'runs/pull': { path: string; bytes: number; checkpoint: Checkpoint };
   'events/list': { events: KeelEvent[] };
   'runs/config': { runId: string; text: string | null; format: 'yaml' | 'json' | null; path: string | null };
+  'runs/preflight': PreflightResult;
+  'runs/rename': { run: Run };
+  /** `complete`: the log will not grow (the run ended and its log was read to the end). */
+  'runs/logTail': { runId: string; lines: string[]; errorLine: string | null; complete: boolean };
 }
 
 export type Method = keyof typeof paramsOf & keyof ResultOf;

@@ -30,11 +30,23 @@ function configPathsOf(path: string): string[] {
   return [...new Set([abs, real])];
 }
 
+/** The launch spec recorded with a run, as an object (null for watched and imported runs). */
+function launchOf(ctx: DaemonContext, runId: string): Record<string, unknown> | null {
+  const spec = ctx.store.runs.launchSpec(runId);
+  return typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? (spec as Record<string, unknown>) : null;
+}
+
 function summarise(ctx: DaemonContext, run: Run): RunSummary {
   const series = ctx.store.metrics.series(run.id);
   const loss = series.find((s) => s.key === 'loss') ?? series.find((s) => s.key === 'train_loss') ?? series.find((s) => /loss/.test(s.key));
   const lastStep = series.reduce<number | null>((m, s) => (s.lastStep !== null && (m === null || s.lastStep > m) ? s.lastStep : m), null);
-  return { ...run, lastLoss: loss?.lastValue ?? null, lastStep, alerts: ctx.store.events.countAlerts(run.id) };
+  // Kind and overrides let a client name runs apart and nest eval runs under their train run.
+  const launch = launchOf(ctx, run.id);
+  const overrides = Array.isArray(launch?.overrides) ? launch.overrides.filter((o): o is string => typeof o === 'string') : [];
+  return {
+    ...run, lastLoss: loss?.lastValue ?? null, lastStep, alerts: ctx.store.events.countAlerts(run.id),
+    lastLossStep: loss?.lastStep ?? null, kind: launch?.kind === 'eval' ? 'eval' : 'train', parentRunId: ctx.store.runs.parentOf(run.id), overrides,
+  };
 }
 
 /**
@@ -79,6 +91,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
         config: run.configId ? store.configs.get(run.configId) ?? null : null,
         codeVersion: run.codeVersionId ? store.codeVersions.get(run.codeVersionId) ?? null : null,
         datasets,
+        launch: launchOf(ctx, run.id),
       };
     },
     'runs/compare': ({ runs }) => {

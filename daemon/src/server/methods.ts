@@ -7,6 +7,7 @@ import type { DaemonContext } from './daemon.ts';
 import type { Handlers } from './handlers.ts';
 import { projectHandlers } from '../projects/handlers.ts';
 import { runHandlers } from '../runs/handlers.ts';
+import { runPageHandlers } from '../runs/page-handlers.ts';
 import { lineageHandlers } from '../lineage/handlers.ts';
 import { dispatchHandlers } from '../dispatch/handlers.ts';
 
@@ -30,6 +31,7 @@ export function buildHandlers(ctx: DaemonContext): Handlers {
     },
     ...projectHandlers(ctx),
     ...runHandlers(ctx),
+    ...runPageHandlers(ctx),
     ...lineageHandlers(ctx),
     ...dispatchHandlers(ctx),
   };

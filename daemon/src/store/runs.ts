@@ -230,6 +230,14 @@ export class RunStore {
     return row?.launch_json ? (JSON.parse(row.launch_json) as unknown) : null;
   }
 
+  /** Gives run `id` a new name (the caller checks it is unique and well formed); returns the run. */
+  rename(id: string, name: string): Run {
+    this.db.prepare('UPDATE runs SET name = ?, updated_at = ? WHERE id = ?').run(name, Date.now(), id);
+    const run = this.get(id);
+    if (!run) throw new Error(`no run ${id}`);
+    return run;
+  }
+
   /** Why a run is where it is (e.g. "waiting for 2 free GPUs"), without a status change. */
   setStatusReason(id: string, reason: string | null): void {
     this.db.prepare('UPDATE runs SET status_reason = ?, updated_at = ? WHERE id = ?').run(reason, Date.now(), id);

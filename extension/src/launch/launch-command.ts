@@ -1,14 +1,15 @@
 /**
  * `Keel: Launch Fine-tune` and `Keel: Launch Sweep`: pick the config (the active editor's
  * first, then those keel.yaml's `configs` globs match), the host (free/total GPUs and
- * reachability, plus Local), the GPU count, `key=value` overrides (or a sweep grid),
- * confirm a one-line summary, launch, and follow the log in a terminal. Callers (the
- * explorer menu, CodeLens, tests) may pass a config Uri or a LaunchRequest to skip steps.
+ * reachability, plus Local), the GPU count, `key=value` overrides (or a sweep grid); check it
+ * all with the daemon's pre-flight; name the run; confirm a one-line summary, launch, and
+ * follow the log in a terminal. Callers (the explorer menu, CodeLens, tests) may pass a
+ * config Uri or a LaunchRequest to skip steps.
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import * as vscode from 'vscode';
-import type { Run } from '../../../daemon/src/protocol/index.ts';
-import { NoProjectError } from '../errors.ts';
+import type { PreflightProblem, PreflightResult, Run } from '../../../daemon/src/protocol/index.ts';
+import { ExplainedError, NoProjectError } from '../errors.ts';
 import { readKeelYaml } from '../project/keel-yaml.ts';
 import type { WorkspaceProjects } from '../project/workspace-projects.ts';
 import { announceRun } from '../runs/run-commands.ts';
@@ -20,6 +21,7 @@ import {
   gpuCounts, hostChoices, hostLabel, hostParams, launchSummary, looksLikeConfig, orderConfigs, parseGrid, parseLaunchRequest, parseOverrides,
   type HostChoice, type HostTarget, type LaunchRequest, type Parsed,
 } from './launch-input.ts';
+import { askAboutProblems, askName, problemsText, runPreflight, type PreflightParams } from './preflight-step.ts';
 
 export interface LaunchDeps {
   services: KeelServices;
@@ -100,11 +102,12 @@ async function pickGpus(host: HostChoice, title: string): Promise<number | undef
   return picked?.n;
 }
 
-async function askOverrides(title: string): Promise<string[] | undefined> {
+async function askOverrides(title: string, value = ''): Promise<string[] | undefined> {
   const text = await vscode.window.showInputBox({
     title: `${title}: overrides`,
     prompt: 'Optional config overrides as key=value, separated by spaces (Enter for none)',
     placeHolder: 'learning_rate=0.1 num_train_epochs=2',
+    value,
     validateInput: (v) => { const r = parseOverrides(v); return r.ok ? undefined : r.error; },
   });
   if (text === undefined) return undefined;
@@ -127,9 +130,46 @@ async function askGrid(title: string): Promise<{ grid: string[]; points: number 
   return r.ok ? r.value : undefined;
 }
 
-async function confirm(summary: string, title: string): Promise<boolean> {
-  const picked = await vscode.window.showQuickPick([{ label: '$(rocket) Launch', go: true }, { label: '$(close) Cancel', go: false }], { title, placeHolder: summary });
-  return picked?.go === true;
+/** The last step: the summary, Launch or Cancel, and the pre-flight's warnings (picking one shows it whole). */
+async function confirm(summary: string, title: string, warnings: readonly PreflightProblem[]): Promise<boolean> {
+  const items: (vscode.QuickPickItem & { go?: boolean; warning?: string })[] = [
+    { label: '$(rocket) Launch', description: warnings.length ? `with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : 'checked: config, paths, overrides, host', go: true },
+    { label: '$(close) Cancel', go: false },
+    ...(warnings.length ? [{ label: 'Warnings', kind: vscode.QuickPickItemKind.Separator }] : []),
+    ...warnings.map((w) => ({ label: `$(warning) ${w.message}`, warning: w.message })),
+  ];
+  for (;;) {
+    const picked = await vscode.window.showQuickPick(items, { title, placeHolder: summary });
+    if (picked?.warning === undefined) return picked?.go === true;
+    const again = await vscode.window.showWarningMessage(picked.warning, { modal: true }, 'Launch', 'Back');
+    if (again === 'Launch') return true;
+    if (again !== 'Back') return false;
+  }
+}
+
+/** `key=v1,v2` → `key=v1`: one point of a grid, for the pre-flight to check its key and type. */
+function firstPoint(entry: string): string {
+  const eq = entry.indexOf('=');
+  return `${entry.slice(0, eq + 1)}${entry.slice(eq + 1).split(',')[0] ?? ''}`;
+}
+
+/**
+ * Overrides that pass the pre-flight (or that the user launches anyway): errors reopen the
+ * overrides step with what was typed. A caller that answered every step gets an error instead.
+ */
+async function checkedOverrides(deps: LaunchDeps, title: string, base: PreflightParams, first: string[] | undefined, grid: string[] | undefined, answered: boolean): Promise<{ set: string[]; result: PreflightResult } | undefined> {
+  let set = first ?? await askOverrides(title);
+  for (;;) {
+    if (!set) return undefined;
+    const probe = [...set, ...(grid ?? []).map(firstPoint)];
+    const result = await runPreflight(deps.services, { ...base, ...(probe.length ? { set: probe } : {}) });
+    if (result.ok) return { set, result };
+    if (answered) throw new ExplainedError({ code: 'E_PREFLIGHT', message: problemsText(result.problems).detail.replace(/\n\n/g, ' '), actions: ['showOutput'] });
+    const choice = await askAboutProblems(result, true);
+    if (choice === 'launch') return { set, result };
+    if (choice === 'cancel') return undefined;
+    set = await askOverrides(title, set.join(' '));
+  }
 }
 
 /** What the command was called with: a config file (explorer, CodeLens) or a LaunchRequest. */
@@ -140,27 +180,42 @@ function requestOf(arg: unknown): LaunchRequest {
   return r.value;
 }
 
-async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<Run | Run[] | undefined> {
-  const title = sweep ? 'Keel: Launch Sweep' : 'Keel: Launch Fine-tune';
-  const req = requestOf(arg);
+/** Where and how it runs: the config, the host, the GPUs and (a sweep) the grid; undefined when the user stops. */
+async function askTarget(deps: LaunchDeps, req: LaunchRequest, title: string, sweep: boolean): Promise<{ config: ConfigChoice; host: HostChoice; gpus: number; grid?: { grid: string[]; points: number } } | undefined> {
   const roots = deps.projects.roots();
   if (roots.length === 0) throw new NoProjectError();
-  const client = await deps.services.client();
+  await deps.services.client();
   const config = req.config ? requestedConfig(req.config, roots) : await pickConfig(roots, title);
   if (!config) return undefined;
   const host = await pickHost(deps.services, title, req.target);
   if (!host) return undefined;
   const gpus = req.gpus ?? await pickGpus(host, title);
   if (gpus === undefined) return undefined;
-  const grid = !sweep ? undefined : req.grid ? checked(parseGrid(req.grid.join(' '))) : await askGrid(title);
-  if (sweep && !grid) return undefined;
-  const set = req.set ?? await askOverrides(title);
-  if (!set) return undefined;
-  const summary = launchSummary({ config: relative(config.root, config.path), target: host.target, gpus, set, ...(grid ? { sweepRuns: grid.points } : {}) });
-  const answered = req.config && req.target && req.gpus !== undefined && req.set && (!sweep || req.grid);
-  if (!answered && !(await confirm(summary, title))) return undefined;
-  const params = { config: config.path, cwd: config.root, ...hostParams(host.target), gpus, ...(set.length ? { set } : {}) };
+  if (!sweep) return { config, host, gpus };
+  const grid = req.grid ? checked(parseGrid(req.grid.join(' '))) : await askGrid(title);
+  return grid ? { config, host, gpus, grid } : undefined;
+}
+
+async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<Run | Run[] | undefined> {
+  const title = sweep ? 'Keel: Launch Sweep' : 'Keel: Launch Fine-tune';
+  const req = requestOf(arg);
+  const target = await askTarget(deps, req, title, sweep);
+  if (!target) return undefined;
+  const { config, host, gpus, grid } = target;
+  const answered = Boolean(req.config && req.target && req.gpus !== undefined && req.set && (!sweep || req.grid));
+  const base: PreflightParams = { config: config.path, cwd: config.root, ...hostParams(host.target), gpus };
+  const passed = await checkedOverrides(deps, title, base, req.set, grid?.grid, answered);
+  if (!passed) return undefined;
+  const { set, result } = passed;
+  // A sweep names its runs after the config and the point (`lora-3`); a single run gets a name step.
+  const name = sweep ? undefined : req.name ?? (answered ? undefined : await askName(title, result.defaultName));
+  if (!sweep && !answered && name === undefined) return undefined;
+  const summary = launchSummary({ config: relative(config.root, config.path), target: host.target, gpus, set, ...(grid ? { sweepRuns: grid.points } : {}), ...(name ? { name } : {}) });
+  if (!answered && !(await confirm(summary, title, result.problems.filter((p) => p.severity === 'warning')))) return undefined;
+  // The default name is left to the daemon, which makes it unique at the moment of launch.
+  const params = { ...base, ...(set.length ? { set } : {}), ...(name && name !== result.defaultName ? { name } : {}) };
   deps.services.log.info(`launch: ${summary}`);
+  const client = await deps.services.client();
   if (!grid) {
     const { run } = await client.call('runs/launch', params);
     announceRun(deps, run, 'launched');

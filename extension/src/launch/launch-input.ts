@@ -139,8 +139,8 @@ export function hostParams(target: HostTarget): { local?: true; host?: string } 
 }
 
 /** "configs/baseline.yaml on local · 0 GPUs · learning_rate=0.1" */
-export function launchSummary(input: { config: string; target: HostTarget; gpus: number; set: readonly string[]; sweepRuns?: number }): string {
-  const parts = [`${input.config} on ${hostLabel(input.target)}`, plural(input.gpus, 'GPU')];
+export function launchSummary(input: { config: string; target: HostTarget; gpus: number; set: readonly string[]; sweepRuns?: number; name?: string }): string {
+  const parts = [`${input.name ? `"${input.name}": ` : ''}${input.config} on ${hostLabel(input.target)}`, plural(input.gpus, 'GPU')];
   if (input.sweepRuns !== undefined) parts.push(plural(input.sweepRuns, 'run'));
   if (input.set.length) parts.push(input.set.join(' '));
   return parts.join(' · ');
@@ -166,6 +166,8 @@ export function orderConfigs(paths: readonly string[], active: string | undefine
  */
 export interface LaunchRequest {
   config?: string;
+  /** The run's name (a single launch); without it the daemon names it after the config and overrides. */
+  name?: string;
   target?: HostTarget;
   gpus?: number;
   set?: string[];
@@ -180,6 +182,7 @@ export function parseLaunchRequest(arg: unknown): Parsed<LaunchRequest> {
   if (typeof a.config === 'string' && a.config) req.config = a.config;
   if (typeof a.host === 'string' && a.host) req.target = a.host === 'local' ? { kind: 'local' } : a.host === 'any' ? { kind: 'any' } : { kind: 'host', name: a.host };
   if (typeof a.gpus === 'number' && Number.isInteger(a.gpus) && a.gpus >= 0) req.gpus = a.gpus;
+  if (typeof a.name === 'string' && a.name.trim() !== '') req.name = a.name.trim();
   for (const field of ['set', 'grid'] as const) {
     const list = a[field];
     if (!Array.isArray(list)) continue;

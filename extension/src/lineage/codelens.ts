@@ -1,15 +1,16 @@
 /**
- * A CodeLens on every config file a keel.yaml names (`configs:` globs):
- * `▶ Launch · N runs · best eval_loss 0.2639 (run)`. Only matching files get it (VS Code
- * does the matching from the globs); counts come from the daemon when it is connected, in
- * the background, and are refreshed (debounced) when runs change.
+ * CodeLenses on every config file a keel.yaml names (`configs:` globs), each its own action:
+ * `▶ Launch` (the launch wizard on this file), `N runs` (the Runs view narrowed to them) and
+ * `best eval_loss 0.2639 (run)` (that run's page). Only matching files get them (VS Code does
+ * the matching from the globs); counts come from the daemon when it is connected, in the
+ * background, and are refreshed (debounced) when runs change.
  */
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { Disposables } from '../disposables.ts';
 import { PROJECT_FILE, readKeelYaml } from '../project/keel-yaml.ts';
 import type { KeelServices } from '../services.ts';
-import { configStats, lensTitle } from './config-lens.ts';
+import { configStats, lensTitles } from './config-lens.ts';
 import type { ConfigStats } from './config-lens.ts';
 
 const REFRESH_DEBOUNCE_MS = 1_000;
@@ -36,8 +37,13 @@ class ConfigLensProvider extends Disposables implements vscode.CodeLensProvider 
     const path = document.uri.fsPath;
     const known = this.stats.get(path);
     if (!known) void this.load(path);
-    const command: vscode.Command = { title: lensTitle(known ?? {}), command: 'keel.launchRun', arguments: [document.uri], tooltip: 'Launch a fine-tune with this config' };
-    return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), command)];
+    const titles = lensTitles(known ?? {});
+    const top = new vscode.Range(0, 0, 0, 0);
+    const lenses = [new vscode.CodeLens(top, { title: titles.launch, command: 'keel.launchRun', arguments: [document.uri], tooltip: 'Launch a fine-tune with this config' })];
+    if (titles.runs) lenses.push(new vscode.CodeLens(top, { title: titles.runs, command: 'keel.showRunsOfConfig', arguments: [document.uri], tooltip: 'List the runs of this config in the Runs view' }));
+    const best = known?.best;
+    if (titles.best && best) lenses.push(new vscode.CodeLens(top, { title: titles.best, command: 'keel.openRun', arguments: [best.runId], tooltip: `Open run ${best.runName}: the lowest ${best.metric} among runs of this exact config (no overrides)` }));
+    return lenses;
   }
 
   private async load(path: string): Promise<void> {

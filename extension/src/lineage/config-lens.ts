@@ -1,9 +1,11 @@
 /**
- * What the config CodeLens says — `▶ Launch · 3 runs · best eval_loss 0.2639 (demo-baseline)` —
- * and the two daemon calls it comes from. No vscode here, so it is tested against a real daemon.
+ * What the config CodeLenses say — `▶ Launch`, `3 runs`, `best eval_loss 0.2639 (baseline)` —
+ * and the daemon calls they come from. "Best" is judged only among runs whose effective config
+ * is the file as it is now: its current version, launched without overrides (a result got with
+ * `learning_rate=0.2` is not this file's). No vscode here, so it is tested against a real daemon.
  */
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
-import type { RunComparison } from '../../../daemon/src/protocol/index.ts';
+import type { RunComparison, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { formatValue } from '../format.ts';
 
 /** The best run of a config by a loss. */
@@ -16,8 +18,17 @@ export interface BestRun {
 
 /** What the lens knows about a config file; `runs` undefined while not known (daemon not connected). */
 export interface ConfigStats {
+  /** Runs of any version of the file, with or without overrides. */
   runs?: number;
+  /** Of those, the runs of the file exactly as it is now (current version, no overrides). */
+  exact?: number;
   best?: BestRun;
+}
+
+/** The runs whose effective config is the file as it is now: its current config record, no overrides. */
+export function exactRuns(runs: readonly RunSummary[], currentConfigId: string | null): RunSummary[] {
+  if (currentConfigId === null) return [];
+  return runs.filter((r) => r.configId === currentConfigId && (r.overrides ?? []).length === 0 && r.kind !== 'eval');
 }
 
 /** The metrics the lens ranks by, in order of preference: lower is better for all of them. */
@@ -39,12 +50,15 @@ export function bestRun(comparison: RunComparison): BestRun | undefined {
   return undefined;
 }
 
-/** The lens title. */
-export function lensTitle(stats: ConfigStats): string {
-  const parts = ['▶ Launch'];
-  if (stats.runs !== undefined) parts.push(stats.runs === 0 ? 'no runs yet' : `${stats.runs} run${stats.runs === 1 ? '' : 's'}`);
-  if (stats.best) parts.push(`best ${stats.best.metric} ${formatValue(stats.best.value)} (${stats.best.runName})`);
-  return parts.join(' · ');
+/** The lens titles, in order: launch, the run count, the best run (when there is one). */
+export function lensTitles(stats: ConfigStats): { launch: string; runs?: string; best?: string } {
+  const out: { launch: string; runs?: string; best?: string } = { launch: '▶ Launch' };
+  if (stats.runs !== undefined) {
+    const other = stats.runs - (stats.exact ?? stats.runs);
+    out.runs = stats.runs === 0 ? 'no runs yet' : `${stats.runs} run${stats.runs === 1 ? '' : 's'}${other > 0 && stats.exact !== undefined ? ` (${stats.exact} of this exact config)` : ''}`;
+  }
+  if (stats.best) out.best = `best ${stats.best.metric} ${formatValue(stats.best.value)} (${stats.best.runName})`;
+  return out;
 }
 
 /** Runs are compared (for the best value) over at most this many, newest first. */
@@ -53,8 +67,11 @@ const MAX_COMPARED = 50;
 /** The counts for one config file, from the daemon. */
 export async function configStats(client: Pick<KeelClient, 'call'>, configPath: string): Promise<ConfigStats> {
   const { runs } = await client.call('runs/list', { config: configPath, limit: 10_000 });
-  if (runs.length === 0) return { runs: 0 };
-  const comparison = await client.call('runs/compare', { runs: runs.slice(0, MAX_COMPARED).map((r) => r.id) });
+  if (runs.length === 0) return { runs: 0, exact: 0 };
+  const { node } = await client.call('lineage/resolve', { ref: configPath });
+  const exact = exactRuns(runs, node?.kind === 'config' ? node.id : null);
+  if (exact.length === 0) return { runs: runs.length, exact: 0 };
+  const comparison = await client.call('runs/compare', { runs: exact.slice(0, MAX_COMPARED).map((r) => r.id) });
   const best = bestRun(comparison);
-  return best ? { runs: runs.length, best } : { runs: runs.length };
+  return best ? { runs: runs.length, exact: exact.length, best } : { runs: runs.length, exact: exact.length };
 }

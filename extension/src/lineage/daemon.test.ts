@@ -152,8 +152,19 @@ describe('hover lookups against a real daemon', () => {
 
   it('CodeLens: counts the runs of a config file and names the best by loss', async () => {
     const stats = await configStats(client, configFile);
-    assert.deepEqual(stats, { runs: 1, best: { metric: 'loss', value: 0.6203, runId, runName: 'lora-out' } });
-    assert.deepEqual(await configStats(client, join(project, 'configs', 'other.yml')), { runs: 0 });
+    assert.deepEqual(stats, { runs: 1, exact: 1, best: { metric: 'loss', value: 0.6203, runId, runName: 'lora-out' } });
+    assert.deepEqual(await configStats(client, join(project, 'configs', 'other.yml')), { runs: 0, exact: 0 });
+  });
+
+  it('CodeLens: once the file changes, its old runs still count but none is "best" for the new content', async () => {
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^learning_rate: .*$/m, 'learning_rate: 0.000777'));
+    let stats = await configStats(client, configFile);
+    const deadline = Date.now() + 20_000;
+    while (stats.exact !== 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      stats = await configStats(client, configFile);
+    }
+    assert.deepEqual(stats, { runs: 1, exact: 0 });
   });
 
   it('keel.yaml diagnostics: the daemon finds the problems, they land on the offending lines', async () => {

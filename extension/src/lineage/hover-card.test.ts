@@ -76,6 +76,22 @@ describe('hover cards of a dataset and a config', () => {
     assert.equal(runOf(g.root, g), 'run_ah2wwak8gs7h');
   });
 
+  it('a dataset: its profile warnings under the headline, the first few and a count of the rest', () => {
+    const g = graph('lineage-dataset');
+    const warnings = ['3 duplicate rows', '1 invalid line (first at line 7: not valid JSON)', '2 rows with an email address', '1 empty row', '1 row with an API key or token'];
+    const lines = renderHoverCard(g.root, g, warnings).split('\n\n');
+    assert.equal(lines[1], '⚠ 3 duplicate rows  \n⚠ 1 invalid line \\(first at line 7: not valid JSON\\)  \n⚠ 2 rows with an email address  \n⚠ 1 empty row  \nand 1 more in the Datasets view');
+    assert.match(lines[2] ?? '', /^\*\*Led to\*\*/);
+  });
+
+  it('a run launched with overrides names them beside its link', () => {
+    const g = graph('lineage-config');
+    const run = g.descendants.find((n) => n.kind === 'run');
+    assert.ok(run);
+    const tuned = { ...g, descendants: g.descendants.map((n) => (n.id === run.id ? { ...n, details: { ...n.details, overrides: 'learning_rate=0.2' } } : n)) };
+    assert.match(renderHoverCard(tuned.root, tuned), /\) \(learning\\_rate=0\.2\)/);
+  });
+
   it('a config: flavor and hash, the data it names, the runs of it', () => {
     const g = graph('lineage-config');
     const lines = renderHoverCard(g.root, g).split('\n\n');

@@ -19,9 +19,20 @@ const KIND_NAMES: Record<string, string> = {
   model: 'model', project: 'project', dataset: 'dataset', host: 'host', sweep: 'sweep',
 };
 
-/** The card for `node`; `graph` (lineage/get, depth 2) adds where it came from and what came of it. */
-export function renderHoverCard(node: LineageNode, graph: LineageGraph | null): string {
+/** Profile warnings shown on a dataset's card, then "and N more". */
+const MAX_WARNINGS = 4;
+
+/**
+ * The card for `node`; `graph` (lineage/get, depth 2) adds where it came from and what came of
+ * it; `warnings` (a dataset version's profile) are listed under the headline.
+ */
+export function renderHoverCard(node: LineageNode, graph: LineageGraph | null, warnings: readonly string[] = []): string {
   const lines = [headline(node)];
+  if (warnings.length) {
+    const shown = warnings.slice(0, MAX_WARNINGS).map((w) => `⚠ ${mdText(w)}`);
+    if (warnings.length > MAX_WARNINGS) shown.push(`and ${warnings.length - MAX_WARNINGS} more in the Datasets view`);
+    lines.push(shown.join('  \n'));
+  }
   if (graph) {
     const from = producedBy(graph, node.kind === 'run' ? 'parent run' : 'run');
     if (from) lines.push(`**From** ${from}`);
@@ -152,7 +163,10 @@ export function roundNumbers(text: string): string {
 
 function runLink(n: Node): string {
   const status = typeof n.details.status === 'string' && n.details.status !== 'succeeded' ? ` (${mdText(n.details.status)})` : '';
-  return `${commandLink(n.label, 'keel.openRun', [n.id])}${status}`;
+  // Runs of one config differ by their overrides: name them unless the run's name already does.
+  const overrides = typeof n.details.overrides === 'string' ? n.details.overrides : '';
+  const shown = overrides.split(' ').every((o) => n.label.includes(o.slice(o.indexOf('=') + 1)));
+  return `${commandLink(n.label, 'keel.openRun', [n.id])}${overrides && !shown ? ` (${mdText(overrides)})` : ''}${status}`;
 }
 
 function hashSuffix(n: Node): string {

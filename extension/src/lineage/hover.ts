@@ -22,7 +22,7 @@ const BACKGROUND_TIMEOUT_MS = 5_000;
 
 /** The card as a trusted MarkdownString whose links may run only Keel's card commands. */
 export function cardMarkdown(card: LineageCard): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(renderHoverCard(card.node, card.graph));
+  const md = new vscode.MarkdownString(renderHoverCard(card.node, card.graph, card.warnings));
   md.isTrusted = { enabledCommands: [...HoverCommands] };
   return md;
 }

@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LineageGraph, RunComparison } from '../../../daemon/src/protocol/index.ts';
-import { bestRun, lensTitle } from './config-lens.ts';
+import type { LineageGraph, RunComparison, RunSummary } from '../../../daemon/src/protocol/index.ts';
+import { bestRun, exactRuns, lensTitles } from './config-lens.ts';
 import { placeDiagnostics } from './diagnostic-spots.ts';
 import { runsOfGraph } from './graph-runs.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -16,11 +16,26 @@ import { RECORDED } from '../../../test/support/fixtures.ts';
 const json = <T>(...parts: string[]): T => JSON.parse(readFileSync(join(RECORDED, ...parts), 'utf8')) as T;
 const comparison = json<RunComparison>('compare', 'compare-three.json');
 
-describe('config CodeLens title', () => {
-  it('names the run with the lowest eval_loss (demo-higher-lr, 0.1660 at its best)', () => {
+describe('config CodeLens titles', () => {
+  it('names the run with the lowest eval_loss (demo-higher-lr, 0.1660 at its best), each part its own lens', () => {
     const best = bestRun(comparison);
     assert.deepEqual(best, { metric: 'eval_loss', value: 0.1660085447374142, runId: 'run_fvrdxfhdv3ca', runName: 'demo-higher-lr' });
-    assert.equal(lensTitle({ runs: 3, ...(best ? { best } : {}) }), '▶ Launch · 3 runs · best eval_loss 0.166 (demo-higher-lr)');
+    assert.deepEqual(lensTitles({ runs: 3, exact: 3, ...(best ? { best } : {}) }), { launch: '▶ Launch', runs: '3 runs', best: 'best eval_loss 0.166 (demo-higher-lr)' });
+  });
+
+  it('says how many runs are of the file exactly as it is, when others differ', () => {
+    assert.deepEqual(lensTitles({ runs: 5, exact: 2 }), { launch: '▶ Launch', runs: '5 runs (2 of this exact config)' });
+  });
+
+  it('judges "best" only among runs of the current version launched without overrides', () => {
+    const run = (id: string, over: Partial<RunSummary>): RunSummary => ({
+      id, projectId: 'p', name: id, status: 'succeeded', statusReason: null, exitCode: 0, unreachableSince: null, source: 'launch', configId: 'cfg_now',
+      codeVersionId: null, hostName: 'local', sweepId: null, outputDir: null, priority: 0, gpus: 0, createdAt: 0, startedAt: 0, endedAt: 1, updatedAt: 1,
+      lastLoss: null, lastStep: null, alerts: 0, kind: 'train', overrides: [], ...over,
+    });
+    const runs = [run('exact', {}), run('tuned', { overrides: ['learning_rate=0.2'] }), run('older', { configId: 'cfg_before' }), run('watched', { source: 'watch', overrides: undefined }), run('its-eval', { kind: 'eval' })];
+    assert.deepEqual(exactRuns(runs, 'cfg_now').map((r) => r.id), ['exact', 'watched']);
+    assert.deepEqual(exactRuns(runs, null), []);
   });
 
   it('falls back to loss when no run has eval_loss', () => {
@@ -29,9 +44,9 @@ describe('config CodeLens title', () => {
   });
 
   it('says what it knows: nothing yet, no runs, one run without a loss', () => {
-    assert.equal(lensTitle({}), '▶ Launch');
-    assert.equal(lensTitle({ runs: 0 }), '▶ Launch · no runs yet');
-    assert.equal(lensTitle({ runs: 1 }), '▶ Launch · 1 run');
+    assert.deepEqual(lensTitles({}), { launch: '▶ Launch' });
+    assert.deepEqual(lensTitles({ runs: 0, exact: 0 }), { launch: '▶ Launch', runs: 'no runs yet' });
+    assert.deepEqual(lensTitles({ runs: 1, exact: 1 }), { launch: '▶ Launch', runs: '1 run' });
     assert.equal(bestRun({ ...comparison, metrics: [] }), undefined);
   });
 });

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
 import type { LineageGraph, LineageNode } from '../../../daemon/src/protocol/index.ts';
+import { profileWarnings } from '../datasets/profile-warnings.ts';
 import type { PathToken } from './path-token.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -17,6 +18,8 @@ export interface LineageCard {
   node: LineageNode;
   /** lineage/get at depth 2; null when that call failed (the card then shows the node alone). */
   graph: LineageGraph | null;
+  /** A dataset version's profile warnings (duplicates, invalid lines, likely PII); absent for other records. */
+  warnings?: string[];
 }
 
 /** One way to read the token: a daemon ref and the cache key of that reading. */
@@ -118,9 +121,21 @@ export class LineageLookup {
     const timeoutMs = this.backgroundTimeoutMs;
     const { node } = await client.call('lineage/resolve', { ref: c.ref }, { timeoutMs });
     if (!node) return null;
-    const graph = await client.call('lineage/get', { ref: node.id, depth: 2 }, { timeoutMs }).catch(() => null);
-    return { node, graph };
+    const [graph, warnings] = await Promise.all([
+      client.call('lineage/get', { ref: node.id, depth: 2 }, { timeoutMs }).catch(() => null),
+      datasetWarnings(client, node, timeoutMs),
+    ]);
+    return warnings ? { node, graph, warnings } : { node, graph };
   }
+}
+
+/** The profile warnings of a dataset version node (undefined for other nodes, or when they cannot be read). */
+async function datasetWarnings(client: Caller, node: LineageNode, timeoutMs: number): Promise<string[] | undefined> {
+  const datasetId = node.details.datasetId;
+  if (node.kind !== 'dataset_version' || typeof datasetId !== 'string') return undefined;
+  const shown = await client.call('datasets/show', { ref: datasetId }, { timeoutMs }).catch(() => null);
+  const version = shown?.versions.find((v) => v.id === node.id);
+  return version ? profileWarnings(version.profile) : undefined;
 }
 
 const TIMED_OUT = Symbol('timed out');

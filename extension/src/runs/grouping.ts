@@ -32,7 +32,9 @@ const byQueue = (a: RunSummary, b: RunSummary): number => b.priority - a.priorit
  */
 export function groupRuns(runs: readonly RunSummary[], recentLimit = 50): RunGroup[] {
   if (runs.length === 0) return [];
-  const unique = [...new Map(runs.map((r) => [r.id, r])).values()];
+  const all = [...new Map(runs.map((r) => [r.id, r])).values()];
+  const nested = nestedEvalIds(all);
+  const unique = all.filter((r) => !nested.has(r.id));
   const pick = (kind: RunGroupKind): RunSummary[] => unique.filter((r) => groupOf(r.status) === kind);
   const groups: RunGroup[] = [];
   const running = pick('running').sort(byNewest);
@@ -55,4 +57,19 @@ export function countRuns(runs: readonly RunSummary[]): RunCounts {
     running: unique.filter((r) => groupOf(r.status) === 'running').length,
     queued: unique.filter((r) => r.status === 'queued').length,
   };
+}
+
+/**
+ * Eval runs shown under their train run instead of at the top level: ended ones whose train
+ * run is in the list (an active eval stays under Running, where the status bar counts it).
+ */
+function nestedEvalIds(runs: readonly RunSummary[]): Set<string> {
+  const ids = new Set(runs.map((r) => r.id));
+  return new Set(runs.filter((r) => r.kind === 'eval' && r.parentRunId && ids.has(r.parentRunId) && groupOf(r.status) === 'recent').map((r) => r.id));
+}
+
+/** The eval runs nested under `parentId` (see groupRuns), newest first. */
+export function nestedEvalRuns(runs: readonly RunSummary[], parentId: string): RunSummary[] {
+  const nested = nestedEvalIds(runs);
+  return runs.filter((r) => r.parentRunId === parentId && nested.has(r.id)).sort(byNewest);
 }

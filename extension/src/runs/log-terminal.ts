@@ -23,6 +23,11 @@ class LogPseudoterminal extends Disposables implements vscode.Pseudoterminal {
   private pumping = false;
   private again = false;
   private finished = false;
+
+  /** The run ended and its whole log is shown. */
+  get isFinished(): boolean {
+    return this.finished;
+  }
   private readonly follow = new Disposables();
 
   constructor(services: KeelServices, runId: string) {
@@ -114,28 +119,48 @@ class LogPseudoterminal extends Disposables implements vscode.Pseudoterminal {
   }
 }
 
-/** One log terminal per run; showing a run's log again focuses its terminal. */
+/** Log terminals of ended runs kept open; older ones are closed when another opens. */
+const KEEP_ENDED = 3;
+/** Terminal tab titles longer than this are cut (the tab would cut them anyway, less kindly). */
+const MAX_TITLE = 40;
+
+/** The tab title: the run's name, short enough to read in a tab. */
+export function terminalTitle(runName: string): string {
+  return runName.length > MAX_TITLE ? `${runName.slice(0, MAX_TITLE - 1)}…` : runName;
+}
+
+/**
+ * One log terminal per run; showing a run's log again focuses its terminal. Terminals of
+ * ended runs do not pile up: past KEEP_ENDED, the oldest (never the one in front) are closed.
+ */
 export class RunLogTerminals extends Disposables {
   private readonly services: KeelServices;
-  private readonly terminals = new Map<string, vscode.Terminal>();
+  private readonly terminals = new Map<string, { terminal: vscode.Terminal; pty: LogPseudoterminal; openedAt: number }>();
 
   constructor(services: KeelServices) {
     super();
     this.services = services;
     this.register(vscode.window.onDidCloseTerminal((t) => {
-      for (const [id, term] of this.terminals) if (term === t) this.terminals.delete(id);
+      for (const [id, open] of this.terminals) if (open.terminal === t) this.terminals.delete(id);
     }));
   }
 
   show(runId: string, runName: string, preserveFocus = false): vscode.Terminal {
-    let terminal = this.terminals.get(runId);
-    if (!terminal) {
+    let open = this.terminals.get(runId);
+    if (!open) {
+      this.closeOldEnded();
       const pty = new LogPseudoterminal(this.services, runId);
-      terminal = vscode.window.createTerminal({ name: `Keel: ${runName}`, pty, iconPath: new vscode.ThemeIcon('output') });
-      this.terminals.set(runId, terminal);
+      const terminal = vscode.window.createTerminal({ name: terminalTitle(runName), pty, iconPath: new vscode.ThemeIcon('output') });
+      open = { terminal, pty, openedAt: Date.now() };
+      this.terminals.set(runId, open);
     }
-    terminal.show(preserveFocus);
-    return terminal;
+    open.terminal.show(preserveFocus);
+    return open.terminal;
+  }
+
+  private closeOldEnded(): void {
+    const ended = [...this.terminals.values()].filter((t) => t.pty.isFinished && t.terminal !== vscode.window.activeTerminal).sort((a, b) => a.openedAt - b.openedAt);
+    for (const old of ended.slice(0, Math.max(0, ended.length - KEEP_ENDED + 1))) old.terminal.dispose();
   }
 
   /** Whether a run's log terminal is open (tests and the launch flow). */

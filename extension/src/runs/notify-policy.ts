@@ -12,7 +12,7 @@ export interface NotifySettings {
   onAlert: boolean;
 }
 
-export type NoticeAction = 'Show Logs' | 'Compare' | 'Open Run';
+export type NoticeAction = 'Show Log' | 'Compare' | 'Open Run';
 
 export interface Notice {
   severity: 'info' | 'warning' | 'error';
@@ -21,22 +21,42 @@ export interface Notice {
   actions: NoticeAction[];
 }
 
-/** A notice for a status change, or null. `previous` is the status Keel last saw for the run (undefined: never seen). */
-export function runEndNotice(previous: RunStatus | undefined, change: NotificationOf['runs'], runName: string, settings: NotifySettings): Notice | null {
+/** Why a run ended, from its status reason, when the reason says more than its exit code. */
+function reasonText(reason: string | null): string | null {
+  return reason && !/^exit code -?\d+$/.test(reason.trim()) ? reason.trim() : null;
+}
+
+/**
+ * A notice for a status change, or null. `previous` is the status Keel last saw for the run
+ * (undefined: never seen). `errorLine` is the line of the run's log that says why it failed
+ * (runs/logTail): a failure notice quotes it, so the user reads the cause without opening the log.
+ */
+export function runEndNotice(previous: RunStatus | undefined, change: NotificationOf['runs'], runName: string, settings: NotifySettings, errorLine: string | null = null): Notice | null {
   // Only transitions Keel watched: a run first seen already ended (an import, an old run re-read) says nothing.
   if (previous === undefined || isTerminal(previous) || !isTerminal(change.status)) return null;
-  const reason = change.statusReason ? `: ${change.statusReason}` : '';
+  const reason = reasonText(change.statusReason);
+  const exit = change.statusReason && !reason ? ` (${change.statusReason.trim()})` : '';
   switch (change.status) {
     case 'succeeded':
-      return settings.onSuccess ? { severity: 'info', message: `Run ${runName} succeeded.`, runId: change.runId, actions: ['Compare', 'Show Logs'] } : null;
-    case 'failed':
-      return settings.onFailure ? { severity: 'error', message: `Run ${runName} failed${reason}.`, runId: change.runId, actions: ['Show Logs', 'Open Run'] } : null;
+      return settings.onSuccess ? { severity: 'info', message: `Run ${runName} succeeded.`, runId: change.runId, actions: ['Compare', 'Show Log'] } : null;
+    case 'failed': {
+      if (!settings.onFailure) return null;
+      const why = errorLine ?? reason;
+      return { severity: 'error', message: `Run ${runName} failed${exit}${why ? `: ${sentence(why)}` : '.'}`, runId: change.runId, actions: ['Show Log', 'Open Run'] };
+    }
     case 'lost':
-      return settings.onFailure ? { severity: 'warning', message: `Run ${runName} was lost${reason}.`, runId: change.runId, actions: ['Show Logs', 'Open Run'] } : null;
+      return settings.onFailure ? { severity: 'warning', message: `Run ${runName} was lost${reason ? `: ${sentence(reason)}` : '.'}`, runId: change.runId, actions: ['Show Log', 'Open Run'] } : null;
     default:
       return null;
   }
 }
+
+function sentence(text: string): string {
+  return /[.!?:]$/.test(text) ? text : `${text}.`;
+}
+
+/** Alerts that repeat what the run-end notice says: the run failed, the run was lost. */
+const RUN_END_ALERTS: ReadonlySet<string> = new Set(['run_failed', 'run_lost']);
 
 const ALERT_TITLES: Record<string, string> = {
   loss_nan: 'loss is NaN',
@@ -47,13 +67,13 @@ const ALERT_TITLES: Record<string, string> = {
 
 /** A notice for an alert about a run, or null (info alerts and alerts without a run stay in the Runs view). */
 export function alertNotice(alert: NotificationOf['alerts'], runName: string | undefined, settings: NotifySettings): Notice | null {
-  if (!settings.onAlert || alert.severity === 'info' || alert.runId === null) return null;
+  if (!settings.onAlert || alert.severity === 'info' || alert.runId === null || RUN_END_ALERTS.has(alert.kind)) return null;
   const title = ALERT_TITLES[alert.kind] ?? alert.kind.replace(/_/g, ' ');
   return {
     severity: alert.severity,
     message: `Run ${runName ?? alert.runId} ${title}: ${alert.message}`,
     runId: alert.runId,
-    actions: ['Show Logs', 'Open Run'],
+    actions: ['Show Log', 'Open Run'],
   };
 }
 

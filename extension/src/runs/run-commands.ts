@@ -1,10 +1,10 @@
 /**
- * Commands on runs and checkpoints: cancel, rerun, delete, show logs, open (reveal in the
- * Runs view), compare the selection, pull and tag a checkpoint. Each takes a tree node or an id,
- * else asks with a QuickPick.
+ * Commands on runs and checkpoints: cancel, rerun, delete, show logs, open (the run page),
+ * reveal in the Runs view, list a config's runs, compare the selection, pull and tag a
+ * checkpoint. Each takes a tree node or an id, else asks with a QuickPick.
  */
 import * as vscode from 'vscode';
-import type { Run } from '../../../daemon/src/protocol/index.ts';
+import { isTerminal, type Run } from '../../../daemon/src/protocol/index.ts';
 import { formatBytes } from '../format.ts';
 import { registerKeelCommand } from '../show-error.ts';
 import type { KeelServices } from '../services.ts';
@@ -12,37 +12,60 @@ import { groupOf } from './grouping.ts';
 import type { RunLogTerminals } from './log-terminal.ts';
 import { pickCheckpoint, resolveRun } from './pick-run.ts';
 import { checkpointRefOf, runIdOf } from './run-args.ts';
+import { cancelOutcome, cancelQuestion, waitForEnd } from './run-cancel.ts';
+import { renameRun } from './run-rename.ts';
 import { checkpointLabel } from './run-details.ts';
 import { deleteConfirmation, deletedMessage, isDeletable } from './run-deletion.ts';
 import type { RunsModel } from './runs-model.ts';
 import type { RunsView } from './runs-view.ts';
+
+/** Where a run is shown in full (the run page). */
+export interface RunPageOpener {
+  show(runId: string, preserveFocus?: boolean): Promise<void>;
+}
 
 export interface RunCommandDeps {
   services: KeelServices;
   model: RunsModel;
   view: RunsView;
   terminals: RunLogTerminals;
+  pages: RunPageOpener;
 }
 
-/** After a launch or rerun: follow the log in a terminal and offer Show Logs / Compare. */
+/** After a launch or rerun: follow the log in a terminal and offer Show Log / Open Run. */
 export function announceRun(deps: Pick<RunCommandDeps, 'model' | 'terminals'>, run: Run, what: string): void {
   deps.model.refreshSoon();
   deps.terminals.show(run.id, run.name, true);
-  void vscode.window.showInformationMessage(`Keel: ${what} ${run.name} (${run.status}).`, 'Show Logs', 'Compare').then((choice) => {
-    if (choice === 'Show Logs') deps.terminals.show(run.id, run.name);
-    if (choice === 'Compare') void vscode.commands.executeCommand('keel.compareRuns', run.id);
+  void vscode.window.showInformationMessage(`Keel: ${what} ${run.name} (${run.status}).`, 'Show Log', 'Open Run').then((choice) => {
+    if (choice === 'Show Log') deps.terminals.show(run.id, run.name);
+    if (choice === 'Open Run') void vscode.commands.executeCommand('keel.openRun', run.id);
   });
 }
 
+/** How long the cancel notification waits to say the run stopped (TERM, then KILL after the grace period). */
+const CANCEL_WAIT_MS = 90_000;
+
 async function cancelRun(deps: RunCommandDeps, arg: unknown): Promise<void> {
-  const run = await resolveRun(deps.services, deps.model, arg, 'Cancel Run', (r) => groupOf(r.status) !== 'recent');
-  if (!run) return;
-  const ok = await vscode.window.showWarningMessage(`Cancel run ${run.name}? Its processes are stopped; its checkpoints are kept.`, { modal: true }, 'Cancel Run');
-  if (ok !== 'Cancel Run') return;
+  const picked = await resolveRun(deps.services, deps.model, arg, 'Cancel Run', (r) => groupOf(r.status) !== 'recent');
+  if (!picked) return;
   const client = await deps.services.client();
+  const { run } = await client.call('runs/get', { run: picked.id });
+  if (isTerminal(run.status)) {
+    void vscode.window.showInformationMessage(`Keel: run ${run.name} already ${run.status}.`);
+    return;
+  }
+  const q = cancelQuestion(run);
+  const answer = await vscode.window.showWarningMessage(q.message, { modal: true, detail: q.detail }, { title: q.stop }, { title: q.keep, isCloseAffordance: true });
+  if (answer?.title !== q.stop) return;
+  // Listen before asking: a queued run is cancelled at once, and its notification may beat the answer.
+  const ended = waitForEnd(deps.services, run.id, run.status, CANCEL_WAIT_MS);
   const { run: after } = await client.call('runs/cancel', { run: run.id });
   deps.model.refreshSoon();
-  void vscode.window.showInformationMessage(`Keel: run ${after.name} is ${after.status}.`);
+  const status = isTerminal(after.status) ? after.status : await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Keel: stopping run ${run.name}…` },
+    () => ended,
+  );
+  void vscode.window.showInformationMessage(`Keel: ${cancelOutcome(run.name, status)}`);
 }
 
 async function rerun(deps: RunCommandDeps, arg: unknown): Promise<void> {
@@ -71,11 +94,35 @@ async function showLogs(deps: RunCommandDeps, arg: unknown): Promise<void> {
   if (run) deps.terminals.show(run.id, run.name);
 }
 
-async function openRun(deps: RunCommandDeps, arg: unknown): Promise<void> {
+/** Opens the run page; `opts.preserveFocus` (a click in the Runs view) leaves the focus where it was. */
+async function openRun(deps: RunCommandDeps, arg: unknown, opts: unknown): Promise<void> {
   const id = runIdOf(arg) ?? (await resolveRun(deps.services, deps.model, arg, 'Open Run'))?.id;
   if (!id) return;
+  const preserveFocus = typeof opts === 'object' && opts !== null && (opts as { preserveFocus?: unknown }).preserveFocus === true;
+  await deps.pages.show(id, preserveFocus);
+}
+
+async function revealRun(deps: RunCommandDeps, arg: unknown): Promise<void> {
+  const id = runIdOf(arg) ?? (await resolveRun(deps.services, deps.model, arg, 'Reveal in Runs View'))?.id;
+  if (!id) return;
   await deps.services.client();
-  if (!(await deps.view.reveal(id))) void vscode.window.showWarningMessage(`Keel: run ${id} is not in this workspace's Runs view.`);
+  if (!(await deps.view.reveal(id))) void vscode.window.showWarningMessage(`Keel: run ${id} is not among the runs this workspace's Runs view lists (the latest 50 ended ones and every active one).`);
+}
+
+async function rename(deps: RunCommandDeps, arg: unknown): Promise<void> {
+  const run = await resolveRun(deps.services, deps.model, arg, 'Rename Run');
+  if (run) await renameRun(deps.services, deps.model, run.id, run.name);
+}
+
+/** The Runs view narrowed to the runs of a config file (the CodeLens's "N runs", the explorer menu). */
+async function showRunsOfConfig(deps: RunCommandDeps, arg: unknown): Promise<void> {
+  const path = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : vscode.window.activeTextEditor?.document.uri.fsPath;
+  if (!path) {
+    void vscode.window.showInformationMessage('Keel: open a training config to list its runs.');
+    return;
+  }
+  await deps.model.filterByConfig(path, vscode.workspace.asRelativePath(path));
+  await vscode.commands.executeCommand('keel.runs.focus');
 }
 
 async function pullCheckpoint(deps: RunCommandDeps, arg: unknown): Promise<void> {
@@ -127,7 +174,11 @@ export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
     registerKeelCommand('keel.rerun', (arg) => rerun(deps, arg), log, 'Rerun failed'),
     registerKeelCommand('keel.deleteRun', (arg) => deleteRun(deps, arg), log, 'Delete failed'),
     registerKeelCommand('keel.showLogs', (arg) => showLogs(deps, arg), log, 'Show Logs failed'),
-    registerKeelCommand('keel.openRun', (arg) => openRun(deps, arg), log, 'Open Run failed'),
+    registerKeelCommand('keel.openRun', (arg, opts) => openRun(deps, arg, opts), log, 'Open Run failed'),
+    registerKeelCommand('keel.renameRun', (arg) => rename(deps, arg), log, 'Rename failed'),
+    registerKeelCommand('keel.revealRun', (arg) => revealRun(deps, arg), log, 'Reveal failed'),
+    registerKeelCommand('keel.showRunsOfConfig', (arg) => showRunsOfConfig(deps, arg), log, 'Listing the runs failed'),
+    registerKeelCommand('keel.clearRunsFilter', () => deps.model.clearFilter(), log),
     registerKeelCommand('keel.pullCheckpoint', (arg) => pullCheckpoint(deps, arg), log, 'Pull failed'),
     registerKeelCommand('keel.tagCheckpoint', (arg) => tagCheckpoint(deps, arg), log, 'Tag failed'),
     // The Runs view's title button: compare what is selected there.

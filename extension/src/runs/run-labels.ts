@@ -5,6 +5,8 @@
 import type { Run, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { ago, duration, formatValue } from '../format.ts';
 import { groupOf } from './grouping.ts';
+import { overridesNote, overridesOf } from './run-overrides.ts';
+import { mdCode, mdText } from '../lineage/markdown.ts';
 
 /** A codicon and an optional theme colour id. */
 export interface IconSpec {
@@ -38,28 +40,50 @@ export function runContextValue(run: Run): string {
   return g === 'running' ? 'keel.run.active' : g === 'queued' ? 'keel.run.queued' : 'keel.run.ended';
 }
 
-/** "running · local · step 120 · loss 0.4312" / "failed 5 min ago · exit 3". */
+/**
+ * "step 120 · loss 0.4312 · local", the live part first so a narrow sidebar still shows it
+ * (the group and the spinning icon already say "running"). The loss carries its own step
+ * when it lags the latest one ("loss 0.43 @20"), so the two numbers never mix sources.
+ */
+function progress(run: RunSummary): string[] {
+  const parts: string[] = [];
+  if (run.lastStep !== null) parts.push(`step ${run.lastStep}`);
+  if (run.lastLoss !== null || run.lastStep !== null) {
+    const lossStep = run.lastLossStep ?? null;
+    const at = lossStep !== null && lossStep !== run.lastStep ? ` @${lossStep}` : '';
+    parts.push(`loss ${formatValue(run.lastLoss)}${at}`);
+  }
+  return parts;
+}
+
+/** The one-line description: status (with when and why), progress, host, and overrides the name does not show. */
 export function runDescription(run: RunSummary, now: number = Date.now()): string {
   const parts: string[] = [];
   const g = groupOf(run.status);
   if (run.status === 'incomplete') parts.push(`incomplete${run.statusReason ? `: ${run.statusReason}` : ''}`);
   else if (g === 'recent') parts.push(`${run.status} ${ago(run.endedAt ?? run.updatedAt, now)}`);
-  else parts.push(run.status);
+  else if (run.status !== 'running') parts.push(run.status);
+  if (run.status === 'failed' && run.exitCode !== null) parts.push(`exit ${run.exitCode}`);
+  if (g === 'running') parts.push(...progress(run));
   if (run.hostName) parts.push(run.hostName);
   if (run.unreachableSince !== null && g !== 'recent') parts.push(`host unreachable for ${duration(now - run.unreachableSince)}`);
-  if (run.lastStep !== null) parts.push(`step ${run.lastStep}`);
-  if (run.lastLoss !== null || run.lastStep !== null) parts.push(`loss ${formatValue(run.lastLoss)}`);
-  if (run.status === 'failed' && run.exitCode !== null) parts.push(`exit ${run.exitCode}`);
+  if (g !== 'running') parts.push(...progress(run));
+  const note = overridesNote(run);
+  if (note) parts.push(note);
   return parts.join(' · ');
 }
 
 /** A Markdown tooltip with what the description leaves out. */
 export function runTooltip(run: RunSummary, now: number = Date.now()): string {
-  const lines = [`**${run.name}** — ${run.status}${run.statusReason ? `: ${run.statusReason}` : ''}`, ''];
-  lines.push(`id \`${run.id}\` · ${run.source}${run.hostName ? ` on ${run.hostName}` : ''}${run.gpus ? ` · ${run.gpus} GPU${run.gpus === 1 ? '' : 's'}` : ''}`);
+  const lines = [`**${mdText(run.name)}** — ${run.status}${run.exitCode !== null && run.status === 'failed' ? ` (exit ${run.exitCode})` : ''}${run.statusReason ? `: ${mdText(run.statusReason)}` : ''}`, ''];
+  lines.push(`id \`${run.id}\` · ${run.kind === 'eval' ? 'eval of a checkpoint' : run.source}${run.hostName ? ` on ${run.hostName}` : ''}${run.gpus ? ` · ${run.gpus} GPU${run.gpus === 1 ? '' : 's'}` : ''}`);
+  const overrides = overridesOf(run);
+  if (overrides.length) lines.push('', `overrides: ${overrides.map(mdCode).join(' ')}`);
+  const p = progress(run);
+  if (p.length) lines.push('', p.join(' · '));
   if (run.startedAt !== null) lines.push('', `started ${ago(run.startedAt, now)}${run.endedAt !== null ? `, took ${duration(run.endedAt - run.startedAt)}` : ''}`);
   if (run.alerts > 0) lines.push('', `⚠ ${run.alerts} alert${run.alerts === 1 ? '' : 's'}`);
-  if (run.outputDir) lines.push('', `output: \`${run.outputDir}\``);
+  if (run.outputDir) lines.push('', `output: ${mdCode(run.outputDir)}`);
   return lines.join('\n');
 }
 

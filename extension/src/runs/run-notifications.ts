@@ -1,16 +1,18 @@
 /**
  * Shows the notices notify-policy.ts decides on, with their actions, and remembers each
- * run's last status (from `runs` notifications and the run list) to see transitions.
+ * run's last status (from `runs` notifications and the run list) to see transitions. A
+ * failure is one notification that quotes the log's error line (runs/logTail), read once the
+ * log is complete.
  */
 import * as vscode from 'vscode';
-import type { RunStatus } from '../../../daemon/src/protocol/index.ts';
+import type { NotificationOf, RunStatus } from '../../../daemon/src/protocol/index.ts';
 import { Disposables } from '../disposables.ts';
 import type { KeelServices } from '../services.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type Notice, type NotifySettings } from './notify-policy.ts';
 import type { RunsModel } from './runs-model.ts';
 
 const ACTION_COMMANDS: Record<Notice['actions'][number], string> = {
-  'Show Logs': 'keel.showLogs',
+  'Show Log': 'keel.showLogs',
   Compare: 'keel.compareRuns',
   'Open Run': 'keel.openRun',
 };
@@ -20,7 +22,12 @@ function settings(): NotifySettings {
   return { onSuccess: c.get<boolean>('onSuccess', false), onFailure: c.get<boolean>('onFailure', true), onAlert: c.get<boolean>('onAlert', true) };
 }
 
+/** How often, and how far apart, a failure's log tail is read again while the log is still incomplete. */
+const TAIL_TRIES = 5;
+const TAIL_RETRY_MS = 400;
+
 export class RunNotifications extends Disposables {
+  private readonly services: KeelServices;
   private readonly model: RunsModel;
   private readonly statuses = new Map<string, RunStatus>();
   private readonly names = new Map<string, string>();
@@ -30,6 +37,7 @@ export class RunNotifications extends Disposables {
 
   constructor(services: KeelServices, model: RunsModel) {
     super();
+    this.services = services;
     this.model = model;
     this.register(model.onDidChange(() => {
       for (const r of model.runs) {
@@ -45,7 +53,9 @@ export class RunNotifications extends Disposables {
       }
       const previous = this.statuses.get(p.runId);
       this.statuses.set(p.runId, p.status);
-      this.show(runEndNotice(previous, p, this.nameOf(p.runId), settings()));
+      const notice = runEndNotice(previous, p, this.nameOf(p.runId), settings());
+      if (notice && p.status === 'failed') void this.showFailure(p, previous);
+      else this.show(notice);
     }));
     this.register(services.onNotification('alerts', (a) => {
       if (this.seenAlerts.has(a.id)) return;
@@ -53,6 +63,28 @@ export class RunNotifications extends Disposables {
       this.show(alertNotice(a, a.runId ? this.nameOf(a.runId) : undefined, settings()));
     }));
     this.register({ dispose: () => clearTimeout(this.summaryTimer) });
+  }
+
+  /** The failure notice with the log's error line; without it when the log cannot be read in time. */
+  private async showFailure(change: NotificationOf['runs'], previous: RunStatus | undefined): Promise<void> {
+    let errorLine: string | null = null;
+    try {
+      errorLine = await this.errorLineOf(change.runId);
+    } catch (err) {
+      this.services.log.warn(`reading the log tail of ${change.runId}: ${(err as Error).message}`);
+    }
+    this.show(runEndNotice(previous, change, this.nameOf(change.runId), settings(), errorLine));
+  }
+
+  /** The daemon drains the log before it reports the end; a few tries cover a log still being copied. */
+  private async errorLineOf(runId: string): Promise<string | null> {
+    const client = this.services.connected;
+    if (!client) return null;
+    for (let attempt = 0; ; attempt++) {
+      const tail = await client.call('runs/logTail', { run: runId, lines: 1 }, { timeoutMs: 5_000 });
+      if (tail.complete || tail.errorLine !== null || attempt >= TAIL_TRIES) return tail.errorLine;
+      await new Promise((r) => setTimeout(r, TAIL_RETRY_MS));
+    }
   }
 
   private nameOf(runId: string): string {

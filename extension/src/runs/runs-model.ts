@@ -1,7 +1,8 @@
 /**
  * The run list shared by the Runs view, the status bar and the pickers: this workspace's
  * projects' active runs plus the latest ended ones, refreshed (debounced) when the daemon
- * says runs or alerts changed, and on every reconnect. Never polled.
+ * says runs or alerts changed, and on every reconnect. Never polled. The view can be narrowed
+ * to the runs of one config file (the CodeLens's "N runs"); the counts stay global.
  */
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../../daemon/src/protocol/index.ts';
@@ -12,11 +13,22 @@ import type { KeelServices } from '../services.ts';
 import { ActiveStatuses, countRuns, groupRuns, type RunCounts, type RunGroup } from './grouping.ts';
 
 const RECENT_LIMIT = 50;
+/** At most this many runs of one config are shown when the view is narrowed to it. */
+const CONFIG_LIMIT = 200;
+
+/** The view narrowed to the runs of one config file. */
+export interface ConfigFilter {
+  configPath: string;
+  /** How the view names it (workspace-relative). */
+  label: string;
+  runs: RunSummary[];
+}
 
 export class RunsModel extends Disposables {
   private readonly services: KeelServices;
   private readonly projects: WorkspaceProjects;
   private list: RunSummary[] = [];
+  private configFilter: ConfigFilter | null = null;
   private loadedOnce = false;
   private readonly debouncer = this.register(new Debouncer(300, () => void this.refresh()));
   private readonly changeEmitter = this.register(new vscode.EventEmitter<void>());
@@ -40,8 +52,34 @@ export class RunsModel extends Disposables {
     return this.list;
   }
 
+  /** The groups the view shows: every run, or the filtered config's runs (with their eval runs). */
   groups(): RunGroup[] {
-    return groupRuns(this.list, RECENT_LIMIT);
+    if (!this.configFilter) return groupRuns(this.list, RECENT_LIMIT);
+    const ids = new Set(this.configFilter.runs.map((r) => r.id));
+    const evals = this.list.filter((r) => r.parentRunId && ids.has(r.parentRunId) && r.kind === 'eval');
+    return groupRuns([...this.configFilter.runs, ...evals], CONFIG_LIMIT);
+  }
+
+  /** The config the view is narrowed to, if any. */
+  get filter(): ConfigFilter | null {
+    return this.configFilter;
+  }
+
+  /** Narrows the view to the runs of `configPath` (any version of the file). */
+  async filterByConfig(configPath: string, label: string): Promise<void> {
+    const client = await this.services.client();
+    const { runs } = await client.call('runs/list', { config: configPath, limit: CONFIG_LIMIT });
+    this.configFilter = { configPath, label, runs };
+    void vscode.commands.executeCommand('setContext', 'keel.state.runsFiltered', true);
+    this.changeEmitter.fire();
+  }
+
+  /** Shows every run again. */
+  clearFilter(): void {
+    if (!this.configFilter) return;
+    this.configFilter = null;
+    void vscode.commands.executeCommand('setContext', 'keel.state.runsFiltered', false);
+    this.changeEmitter.fire();
   }
 
   counts(): RunCounts {
@@ -49,7 +87,7 @@ export class RunsModel extends Disposables {
   }
 
   find(runId: string): RunSummary | undefined {
-    return this.list.find((r) => r.id === runId);
+    return this.list.find((r) => r.id === runId) ?? this.configFilter?.runs.find((r) => r.id === runId);
   }
 
   /** Soon (debounced): for bursts of notifications. */
@@ -70,6 +108,10 @@ export class RunsModel extends Disposables {
         client.call('runs/list', { ...(project ? { project } : {}), limit: RECENT_LIMIT }),
       ]));
       this.list = [...new Map(parts.flatMap((p) => p.runs).map((r) => [r.id, r])).values()];
+      if (this.configFilter) {
+        const { configPath, label } = this.configFilter;
+        this.configFilter = { configPath, label, runs: (await client.call('runs/list', { config: configPath, limit: CONFIG_LIMIT })).runs };
+      }
       this.loadedOnce = true;
       this.changeEmitter.fire();
     } catch (err) {

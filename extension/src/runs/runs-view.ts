@@ -1,13 +1,15 @@
 /**
- * The Runs view: Running / Queued / Recent, live from the RunsModel; each run expands to
- * its config, datasets, code version, checkpoints and evals (from `runs/get`, cached until
- * the run changes). Alerts show as a badge through a file decoration on the run's node.
+ * The Runs view: Running / Queued / Recent, live from the RunsModel (or only the runs of one
+ * config, when a CodeLens asked); each run expands to its config, datasets, code version,
+ * checkpoints, evals and the eval runs Keel made of it (from `runs/get`, cached until the run
+ * changes). Alerts show as a badge through a file decoration on the run's node. Relative
+ * times ("5 min ago") are redrawn every half minute while the view is visible.
  */
 import * as vscode from 'vscode';
 import type { RunDetail, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { Disposables } from '../disposables.ts';
 import type { KeelServices } from '../services.ts';
-import type { RunGroup } from './grouping.ts';
+import { nestedEvalRuns, type RunGroup } from './grouping.ts';
 import { alertBadge, runContextValue, runDescription, runIcon, runTooltip, type IconSpec } from './run-labels.ts';
 import { runDetailRows, type DetailRow } from './run-details.ts';
 import type { RunsModel } from './runs-model.ts';
@@ -19,6 +21,8 @@ export type RunsNode =
   | { type: 'message'; text: string };
 
 const RUN_SCHEME = 'keel-run';
+/** How often relative times are redrawn while the view is visible. */
+const RELABEL_MS = 30_000;
 
 export function themeIcon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
@@ -43,6 +47,8 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
     this.register(vscode.window.registerFileDecorationProvider(this));
     this.register(model.onDidChange(() => this.changed()));
     this.register(services.onDidConnect(() => { this.datasetPaths = null; }));
+    const relabel = setInterval(() => { if (this.view.visible) this.treeEmitter.fire(undefined); }, RELABEL_MS);
+    this.register({ dispose: () => clearInterval(relabel) });
   }
 
   /** Selected run ids (for "Compare" from the view title). */
@@ -79,19 +85,30 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
     this.decorationEmitter.fire(undefined);
     const { running } = this.model.counts();
     this.view.badge = running > 0 ? { value: running, tooltip: `${running} running` } : undefined;
+    const filter = this.model.filter;
+    this.view.message = filter ? `Runs of ${filter.label} (${filter.runs.length}). "Show All Runs" in the title bar lists every run again.` : undefined;
   }
 
   getChildren(node?: RunsNode): RunsNode[] | Promise<RunsNode[]> {
     if (!node) return this.model.groups().map((group) => ({ type: 'group', group }));
     if (node.type === 'group') return node.group.runs.map((run) => ({ type: 'run', runId: run.id, run }));
-    if (node.type === 'run') return this.detailNodes(node.run);
+    if (node.type === 'run') return this.runChildren(node.run);
     if (node.type === 'detail') return (node.row.children ?? []).map((row) => this.detailNode(node.runId, row, node.path));
     return [];
   }
 
   getParent(node: RunsNode): RunsNode | undefined {
     if (node.type !== 'run') return undefined;
+    const parentId = node.run.kind === 'eval' ? node.run.parentRunId : null;
+    const parent = parentId ? this.model.find(parentId) : undefined;
+    if (parent && nestedEvalRuns(this.model.runs, parent.id).some((r) => r.id === node.runId)) return { type: 'run', runId: parent.id, run: parent };
     return this.model.groups().map((group): RunsNode => ({ type: 'group', group })).find((g) => g.type === 'group' && g.group.runs.some((r) => r.id === node.runId));
+  }
+
+  /** A run's rows, then the eval runs Keel made of its checkpoints. */
+  private async runChildren(run: RunSummary): Promise<RunsNode[]> {
+    const evals = nestedEvalRuns(this.model.runs, run.id).map((r): RunsNode => ({ type: 'run', runId: r.id, run: r }));
+    return [...(await this.detailNodes(run)), ...evals];
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
@@ -123,6 +140,8 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
 
   private runItem(run: RunSummary): vscode.TreeItem {
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
+    // A click shows the run page, keeping the focus here so the arrow keys still walk the list.
+    item.command = { command: 'keel.openRun', title: 'Open Run', arguments: [run.id, { preserveFocus: true }] };
     item.id = `run:${run.id}`;
     item.resourceUri = vscode.Uri.from({ scheme: RUN_SCHEME, path: `/${run.id}` });
     item.description = runDescription(run);

@@ -5,12 +5,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Checkpoint, EvalResult, RunDetail, RunStatus, RunSummary } from '../../../daemon/src/protocol/index.ts';
-import { countRuns, groupRuns } from './grouping.ts';
-import { alertBadge, runContextValue, runDescription, runIcon } from './run-labels.ts';
+import { countRuns, groupRuns, nestedEvalRuns } from './grouping.ts';
+import { alertBadge, runContextValue, runDescription, runIcon, runTooltip } from './run-labels.ts';
 import { checkpointLabel, evalValue, runDetailRows } from './run-details.ts';
 import { checkpointRefOf, runIdOf, runIdsFromArgs } from './run-args.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type NotifySettings } from './notify-policy.ts';
 import { deleteConfirmation, deletedMessage, isDeletable } from './run-deletion.ts';
+import { cancelOutcome, cancelQuestion, waitForEnd } from './run-cancel.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -48,6 +49,16 @@ describe('groupRuns', () => {
     assert.deepEqual(groupRuns([]), []);
   });
 
+  it('nests ended eval runs under their train run instead of listing them in Recent', () => {
+    const train = run('run_t', 'succeeded', { endedAt: T0 - 60_000 });
+    const done = run('run_te', 'succeeded', { kind: 'eval', parentRunId: 'run_t', endedAt: T0 });
+    const live = run('run_le', 'running', { kind: 'eval', parentRunId: 'run_t', startedAt: T0 });
+    const orphan = run('run_oe', 'failed', { kind: 'eval', parentRunId: 'run_gone', endedAt: T0 });
+    const groups = groupRuns([train, done, live, orphan]);
+    assert.deepEqual(groups.map((g) => [g.label, g.runs.map((r) => r.id)]), [['Running', ['run_le']], ['Recent', ['run_oe', 'run_t']]]);
+    assert.deepEqual(nestedEvalRuns([train, done, live, orphan], 'run_t').map((r) => r.id), ['run_te']);
+  });
+
   it('counts running (incl. syncing/starting) and queued, each run once', () => {
     assert.deepEqual(countRuns(runs), { running: 2, queued: 3 });
     assert.deepEqual(countRuns([run('run_s', 'starting'), run('run_x', 'succeeded')]), { running: 1, queued: 0 });
@@ -55,15 +66,33 @@ describe('groupRuns', () => {
 });
 
 describe('run labels', () => {
-  it('describes a running run with host, step and loss', () => {
-    assert.equal(runDescription(run('run_a', 'running', { lastStep: 120, lastLoss: 0.43121 }), T0), 'running · local · step 120 · loss 0.4312');
+  it('describes a running run with its live step and loss first, so a narrow sidebar still shows them', () => {
+    assert.equal(runDescription(run('run_a', 'running', { lastStep: 120, lastLoss: 0.43121, lastLossStep: 120 }), T0), 'step 120 · loss 0.4312 · local');
     assert.equal(runDescription(run('run_b', 'queued', { hostName: null }), T0), 'queued');
+    assert.equal(runDescription(run('run_c', 'starting', { lastStep: null }), T0), 'starting · local');
+  });
+
+  it('gives the loss its own step when it lags the latest step (never "step 30 · loss" of step 20)', () => {
+    assert.equal(runDescription(run('run_a', 'running', { lastStep: 30, lastLoss: 0.5, lastLossStep: 20 }), T0), 'step 30 · loss 0.5 @20 · local');
+  });
+
+  it('shows overrides the name does not spell, and not those a default name already shows', () => {
+    const tuned = run('run_t', 'succeeded', { name: 'nightly', endedAt: T0, overrides: ['learning_rate=0.01', 'lora_r=16'] });
+    assert.equal(runDescription(tuned, T0), 'succeeded just now · local · learning_rate=0.01 lora_r=16');
+    assert.equal(runDescription({ ...tuned, name: 'lora · lr=0.01 · lora_r=16' }, T0), 'succeeded just now · local');
+    assert.match(runTooltip(tuned, T0), /overrides: `learning_rate=0\.01` `lora_r=16`/);
+  });
+
+  it('redraws relative times from the clock, not from when the row was made', () => {
+    const ended = run('run_e', 'succeeded', { endedAt: T0 });
+    assert.equal(runDescription(ended, T0 + 10_000), 'succeeded just now · local');
+    assert.equal(runDescription(ended, T0 + 5 * 60_000), 'succeeded 5 min ago · local');
   });
 
   it('says when a run ended and why it failed', () => {
     const failed = run('run_f', 'failed', { endedAt: T0 - 5 * 60_000, exitCode: 3, lastStep: 40, lastLoss: null });
-    assert.equal(runDescription(failed, T0), 'failed 5 min ago · local · step 40 · loss NaN · exit 3');
-    assert.equal(runDescription(run('run_u', 'running', { hostName: 'gpu1', unreachableSince: T0 - 90_000 }), T0), 'running · gpu1 · host unreachable for 1 min 30 s');
+    assert.equal(runDescription(failed, T0), 'failed 5 min ago · exit 3 · local · step 40 · loss NaN');
+    assert.equal(runDescription(run('run_u', 'running', { hostName: 'gpu1', unreachableSince: T0 - 90_000 }), T0), 'gpu1 · host unreachable for 1 min 30 s');
   });
 
   it('picks icons and context values by status', () => {
@@ -192,7 +221,7 @@ describe('notifications', () => {
 
   it('speaks only on a watched transition into failed or lost by default', () => {
     assert.deepEqual(runEndNotice('running', change('failed', 'exit code 3'), 'baseline', defaults), {
-      severity: 'error', message: 'Run baseline failed: exit code 3.', runId: 'run_a', actions: ['Show Logs', 'Open Run'],
+      severity: 'error', message: 'Run baseline failed (exit code 3).', runId: 'run_a', actions: ['Show Log', 'Open Run'],
     });
     assert.equal(runEndNotice('running', change('lost', 'host gpu1 gone'), 'b', defaults)?.message, 'Run b was lost: host gpu1 gone.');
     assert.equal(runEndNotice('running', change('succeeded'), 'b', defaults), null, 'success is quiet by default');
@@ -200,13 +229,25 @@ describe('notifications', () => {
     assert.equal(runEndNotice(undefined, change('failed'), 'b', defaults), null, 'never seen running: an import or an old run');
     assert.equal(runEndNotice('failed', change('failed'), 'b', defaults), null, 'a repeat');
     assert.equal(runEndNotice('queued', change('running'), 'b', defaults), null);
-    assert.deepEqual(runEndNotice('running', change('succeeded'), 'b', { ...defaults, onSuccess: true })?.actions, ['Compare', 'Show Logs']);
+    assert.deepEqual(runEndNotice('running', change('succeeded'), 'b', { ...defaults, onSuccess: true })?.actions, ['Compare', 'Show Log']);
     assert.equal(runEndNotice('running', change('failed'), 'b', { ...defaults, onFailure: false }), null);
+  });
+
+  it('quotes the log\'s error line in the one failure notice, with the exit code beside it', () => {
+    const notice = runEndNotice('running', change('failed', 'exit code 1'), 'lora', defaults, "OSError: base-models/llama-3-8b is not a local folder");
+    assert.equal(notice?.message, 'Run lora failed (exit code 1): OSError: base-models/llama-3-8b is not a local folder.');
+    assert.equal(runEndNotice('running', change('failed', 'the wrapper died'), 'lora', defaults)?.message, 'Run lora failed: the wrapper died.');
+  });
+
+  it('leaves "run failed" and "run lost" alerts to the run-end notice: one toast per failure', () => {
+    const failed = { id: 9, kind: 'run_failed', severity: 'error' as const, runId: 'run_a', message: 'run lora failed with exit code 1: exit code 1' };
+    assert.equal(alertNotice(failed, 'lora', defaults), null);
+    assert.equal(alertNotice({ ...failed, kind: 'run_lost' }, 'lora', defaults), null);
   });
 
   it('turns warning and error alerts into notices, not info ones', () => {
     const nan = { id: 7, kind: 'loss_nan', severity: 'error' as const, runId: 'run_a', message: 'loss became NaN at step 40' };
-    assert.deepEqual(alertNotice(nan, 'baseline', defaults), { severity: 'error', message: 'Run baseline loss is NaN: loss became NaN at step 40', runId: 'run_a', actions: ['Show Logs', 'Open Run'] });
+    assert.deepEqual(alertNotice(nan, 'baseline', defaults), { severity: 'error', message: 'Run baseline loss is NaN: loss became NaN at step 40', runId: 'run_a', actions: ['Show Log', 'Open Run'] });
     assert.equal(alertNotice({ ...nan, kind: 'stalled', severity: 'warning', message: 'no new log line or metric for 15 min' }, 'b', defaults)?.message, 'Run b stalled: no new log line or metric for 15 min');
     assert.equal(alertNotice({ ...nan, severity: 'info' }, 'b', defaults), null);
     assert.equal(alertNotice({ ...nan, runId: null }, 'b', defaults), null);
@@ -219,5 +260,32 @@ describe('notifications', () => {
     assert.deepEqual(admitted, [true, true, true, false, false, false, true, true]);
     assert.equal(limiter.takeHeld(), 3);
     assert.equal(limiter.takeHeld(), 0);
+  });
+});
+
+describe('cancelling a run', () => {
+  it('asks with buttons that say what they do (no "Cancel" beside "Cancel Run")', () => {
+    assert.deepEqual(cancelQuestion({ name: 'lora', status: 'running' }), {
+      message: 'Stop run lora?', detail: 'Its processes get TERM, then KILL after the grace period. Checkpoints already written are kept.', stop: 'Stop Run', keep: 'Keep Running',
+    });
+    assert.equal(cancelQuestion({ name: 'lora', status: 'queued' }).stop, 'Remove from Queue');
+  });
+
+  it('says how the run ended, never the status from before the stop', () => {
+    assert.equal(cancelOutcome('lora', 'cancelled'), 'Run lora cancelled.');
+    assert.equal(cancelOutcome('lora', 'succeeded'), 'Run lora succeeded before it could be stopped.');
+    assert.equal(cancelOutcome('lora', null), 'Run lora is still stopping; the Runs view shows when it has.');
+  });
+
+  it('waits for the notification that the run ended', async () => {
+    const listeners: ((n: { runId: string; status: RunStatus }) => void)[] = [];
+    const services = { onNotification: (_t: string, l: (n: { runId: string; status: RunStatus }) => void) => { listeners.push(l); return { dispose: () => listeners.splice(listeners.indexOf(l), 1) }; } };
+    const ended = waitForEnd(services as never, 'run_a', 'running', 5_000);
+    for (const l of [...listeners]) l({ runId: 'run_b', status: 'cancelled' });
+    for (const l of [...listeners]) l({ runId: 'run_a', status: 'running' });
+    for (const l of [...listeners]) l({ runId: 'run_a', status: 'cancelled' });
+    assert.equal(await ended, 'cancelled');
+    assert.equal(listeners.length, 0, 'it stops listening');
+    assert.equal(await waitForEnd(services as never, 'run_a', 'running', 10), null, 'gives up after the wait');
   });
 });

@@ -66,6 +66,8 @@ export interface CodeServerOptions {
   env: NodeJS.ProcessEnv;
   /** Where code-server's stdout/stderr go. */
   logFile: string;
+  /** User settings on top of the quiet defaults (a colour theme, say). */
+  settings?: Record<string, unknown>;
 }
 
 /** A running code-server. */
@@ -89,7 +91,7 @@ export class CodeServer {
     const extensionsDir = join(opts.root, 'extensions');
     mkdirSync(join(userDataDir, 'User'), { recursive: true });
     mkdirSync(extensionsDir, { recursive: true });
-    writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
+    writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...SETTINGS, ...opts.settings }, null, 2));
     // --config: code-server otherwise writes ~/.config/code-server/config.yaml.
     const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--config', join(opts.root, 'config.yaml')];
     const env = { ...process.env, ...opts.env };

@@ -45,12 +45,13 @@ export function waitSucceeded(h: TestHome, runId: string): void {
 }
 
 /**
- * What the lineage card of a checkpoint folder must show: its folder name, then the run
- * that made it (the run-named folder on its path: `run_…` from dispatch, `bench-NN` in the bench).
+ * What the lineage card of a checkpoint folder must show: its folder name, then the run that
+ * made it — by `runName` when given (launched runs are named after their config), else the
+ * run-named folder on its path (`bench-NN` in the bench).
  */
-export function checkpointCard(location: string): RegExp {
+export function checkpointCard(location: string, runName?: string): RegExp {
   const parts = location.split('/');
   const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const run = parts.find((p) => /^(run_[0-9a-z]+|bench-\d+)$/.test(p));
+  const run = runName ?? parts.find((p) => /^(run_[0-9a-z]+|bench-\d+)$/.test(p));
   return new RegExp(`${escape(parts.at(-1) ?? location)}\\b[^]*${run ? `\\b${escape(run)}\\b` : ''}`);
 }

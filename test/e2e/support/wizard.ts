@@ -11,6 +11,8 @@ export interface WizardChoices {
   gpus: RegExp;
   /** The confirm step's accepting item. */
   confirm?: RegExp;
+  /** Text for the overrides step (`learning_rate=0.1`); empty when not given. */
+  overrides?: string;
 }
 
 const CONFIRM = /launch|start|confirm|yes|run it/i;
@@ -27,6 +29,17 @@ function choiceFor(q: QuickInputState, c: WizardChoices): RegExp | undefined {
   return [c.config, c.host, c.gpus, confirm].find((choice) => q.items.some((i) => choice.test(i)));
 }
 
+/** The quick input on show, 'dialog' when a modal dialog is, or null when neither shows within `timeoutMs`. */
+async function nextStep(wb: Workbench, timeoutMs: number): Promise<QuickInputState | 'dialog' | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await wb.page.locator('.monaco-dialog-box').isVisible()) return 'dialog';
+    const q = await wb.waitQuickInput(200);
+    if (q) return q;
+    if (Date.now() > deadline) return null;
+  }
+}
+
 /** Runs the command and answers every step; returns a line per step for the test log. */
 export async function launchWizard(wb: Workbench, label: string, choices: WizardChoices): Promise<string[]> {
   await wb.runCommand(label);
@@ -39,7 +52,10 @@ export async function launchWizard(wb: Workbench, label: string, choices: Wizard
       await dialog.locator('.monaco-button', { hasText: choices.confirm ?? CONFIRM }).first().click();
       continue;
     }
-    const q = await wb.waitQuickInput(steps.length === 0 ? 15_000 : 5_000);
+    // A step may come after a daemon call (hosts, the pre-flight), and the step just answered may
+    // still be closing: look until a step or a dialog shows, for a while on a busy machine.
+    const q = await nextStep(wb, steps.length === 0 ? 15_000 : 10_000);
+    if (q === 'dialog') continue;
     if (!q) break;
     const sig = JSON.stringify(q);
     // Still showing the step just answered, or a list still loading: look again shortly.
@@ -52,7 +68,14 @@ export async function launchWizard(wb: Workbench, label: string, choices: Wizard
     last = sig;
     const asks = (q.title || q.placeholder).slice(0, 60);
     if (!q.list) {
-      steps.push(`"${asks}" → (empty)`);
+      // The overrides step gets the given text; any other (a name pre-filled by Keel) is accepted as it is.
+      const typed = /overrides/i.test(asks) ? choices.overrides ?? '' : null;
+      if (typed) {
+        await wb.page.locator('.quick-input-widget .quick-input-box input').first().fill(typed);
+        // The step, as typed, may still show while it closes: that is not a new step.
+        last = JSON.stringify(await wb.quickInput());
+      }
+      steps.push(`"${asks}" → ${typed ?? (q.value ? `"${q.value}"` : '(empty)')}`);
       await wb.accept();
       continue;
     }

@@ -225,8 +225,11 @@ export class Workbench {
     await this.quick.waitFor({ state: 'visible', timeout: 10_000 });
     await this.page.keyboard.type(relPath);
     const name = relPath.split('/').pop() ?? relPath;
-    await this.rows().filter({ hasText: name }).first().waitFor({ timeout: 15_000 });
-    await this.page.keyboard.press('Enter');
+    // Click the row itself: Enter takes whichever row is selected, and while results are still
+    // coming in that can be another file.
+    const row = this.rows().filter({ has: this.page.locator('.label-name', { hasText: name }) }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
     await this.page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
     await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
   }

@@ -1,6 +1,6 @@
 /** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel wait`, `keel pull`, `keel rerun`, `keel events` (`keel logs`: logs.ts). */
 import type { KeelClient } from '../../client/client.ts';
-import { isTerminal, type HostInfo, type Run } from '../../protocol/index.ts';
+import { ErrorCode, isTerminal, RpcError, type HostInfo, type PreflightProblem, type Run } from '../../protocol/index.ts';
 import { ago, keyValues, print, printError, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -97,10 +97,22 @@ function launchParams(ctx: CommandContext, config: string): Record<string, unkno
   };
 }
 
+/** Runs the pre-flight checks: warnings go to stderr, errors stop the launch (E_PREFLIGHT, each problem listed). */
+async function preflight(client: KeelClient, params: Record<string, unknown>): Promise<void> {
+  const r = await client.call('runs/preflight', params as never, { timeoutMs: 60_000 });
+  const line = (p: PreflightProblem): string => `  ${p.severity === 'error' ? 'error' : 'warning'}: ${p.message}\n`;
+  const warnings = r.problems.filter((p) => p.severity === 'warning');
+  if (warnings.length) printError(`keel launch: ${warnings.length} warning${warnings.length === 1 ? '' : 's'}:\n${warnings.map(line).join('')}`);
+  const errors = r.problems.filter((p) => p.severity === 'error');
+  if (errors.length === 0) return;
+  throw new RpcError(ErrorCode.PreflightFailed, `not launched: ${errors.length} problem${errors.length === 1 ? '' : 's'} (--skip-preflight launches anyway):\n${errors.map(line).join('')}`.trimEnd(), { problems: r.problems });
+}
+
 export async function launchCommand(ctx: CommandContext): Promise<number> {
   const config = ctx.positionals[0];
-  if (!config) throw new UsageError('usage: keel launch CONFIG [--host NAME | --local] [--gpus N] [--set key=value]… [--name NAME] [--retries N] [--priority]');
+  if (!config) throw new UsageError('usage: keel launch CONFIG [--host NAME | --local] [--gpus N] [--set key=value]… [--name NAME] [--retries N] [--priority] [--skip-preflight]');
   return withDaemon(async (client) => {
+    if (ctx.options['skip-preflight'] !== true) await preflight(client, launchParams(ctx, config));
     const { run } = await client.call('runs/launch', launchParams(ctx, config) as never);
     if (ctx.json) printJson({ run });
     else print(`${run.id}\n`);

@@ -124,10 +124,24 @@ function seriesTable(series: SeriesInfo[]): string {
   ]);
 }
 
+async function renameRunCommand(ctx: CommandContext, ref: string, name: string): Promise<number> {
+  return withDaemon(async (client) => {
+    const { run } = await client.call('runs/rename', { run: ref, name });
+    if (ctx.json) printJson({ run });
+    else print(`Renamed ${run.id} to "${run.name}".\n`);
+    return 0;
+  });
+}
+
 export async function runCommand(ctx: CommandContext): Promise<number> {
-  const [sub, ref] = ctx.positionals;
-  if ((sub !== 'show' && sub !== 'delete') || !ref) throw new UsageError('usage: keel run show RUN | keel run delete RUN [--force]');
+  const [sub, ref, name] = ctx.positionals;
+  const usage = 'usage: keel run show RUN | keel run rename RUN NAME | keel run delete RUN [--force]';
+  if (!['show', 'delete', 'rename'].includes(sub ?? '') || !ref) throw new UsageError(usage);
   if (sub === 'delete') return deleteRunCommand(ctx, ref);
+  if (sub === 'rename') {
+    if (!name) throw new UsageError(usage);
+    return renameRunCommand(ctx, ref, name);
+  }
   return withDaemon(async (client) => {
     const detail = await client.call('runs/get', { run: ref });
     if (ctx.json) printJson(detail);
