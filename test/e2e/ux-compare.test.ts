@@ -208,7 +208,7 @@ describe('Compare and lineage that read at a glance (code-server + chromium)', (
         await page().runCommand('View: Close All Editors');
         await openFromExplorer(page(), 'NOTES.md');
         await page().page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
-        await page().hoverUntil(page().lineEnd(`Best so far: ${best.location}`), checkpointCard(best.location), 20_000);
+        await page().hoverUntil(page().lineEnd(`Best so far: ${best.location}`), checkpointCard(best.location, names[0]), 20_000);
         const link = page().hover.locator('a', { hasText: /^Show lineage$/ });
         const t0 = performance.now();
         await link.click();
