@@ -19,6 +19,10 @@ export interface EvalCell {
   better: boolean | null;
   /** What was evaluated (a checkpoint id), when known. */
   subject: string | null;
+  /** What was evaluated, for people (`checkpoint-60, final model`). */
+  subjectLabel: string | null;
+  /** The result comes from an eval job that failed (it may be partial). */
+  failedJob: boolean;
 }
 
 export interface EvalRow {
@@ -53,7 +57,10 @@ export function evalTable(c: RunComparison, baselineRunId: string | null): EvalR
       const delta = runId !== baselineRunId && finite(value) && finite(base) ? value - base : null;
       const better = delta === null || delta === 0 || row.higherIsBetter === null ? null : row.higherIsBetter === delta > 0;
       const text = cell === null ? '—' : `${formatNumber(value)} ± ${stderr === null ? 'n/a' : formatNumber(stderr)}`;
-      return { runId, value, stderr, text, best: best.has(runId), delta, better, subject: cell?.subject ?? null };
+      return {
+        runId, value, stderr, text, best: best.has(runId), delta, better, subject: cell?.subject ?? null,
+        subjectLabel: cell?.subjectLabel ?? null, failedJob: cell?.evalJobFailed === true,
+      };
     });
     return { task: row.task, metric: row.metric, filter: row.filter, higherIsBetter: row.higherIsBetter, cells };
   });
@@ -82,8 +89,11 @@ export function renderEvals(root: HTMLElement, c: RunComparison, baselineRunId: 
     for (const cell of row.cells) {
       const delta = cell.delta === null ? null
         : h('span', { class: `delta${cell.better === true ? ' better' : cell.better === false ? ' worse' : ''}`, text: formatDelta(cell.delta) });
-      const td = h('td', { class: `eval-cell${cell.best ? ' best' : ''}`, attrs: { 'data-run': cell.runId }, title: cell.subject ? `evaluated: ${cell.subject}` : '' },
+      const what = cell.subjectLabel ?? cell.subject;
+      const title = [what ? `evaluated: ${what}` : '', cell.failedJob ? 'from an eval job that failed: the results may be partial' : ''].filter(Boolean).join('\n');
+      const td = h('td', { class: `eval-cell${cell.best ? ' best' : ''}${cell.failedJob ? ' failed-job' : ''}`, attrs: { 'data-run': cell.runId }, title },
         h('span', { class: 'value', text: cell.text }), cell.best ? h('span', { class: 'best-mark', text: ' ★', attrs: { 'aria-label': 'best' } }) : null,
+        cell.failedJob ? h('span', { class: 'failed-mark', text: ' ⚠ failed job', attrs: { 'aria-label': 'from an eval job that failed' } }) : null,
         delta);
       tr.append(td);
     }

@@ -11,6 +11,7 @@ import { formatCount } from './format.ts';
 import { chartKeys } from './metric-keys.ts';
 import { metricsToolbar } from './metrics-controls.ts';
 import { buildChartData, stepRange, type ChartData } from './series.ts';
+import { summaryValuesTable } from './summary-values.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { ChartTheme } from './theme.ts';
 
@@ -90,6 +91,13 @@ export class MetricsView {
     this.slots.clear();
     this.seen.disconnect();
     clear(this.root);
+    this.renderCurves();
+    // End-of-run values are a table below the curves, never one-point charts.
+    const summary = summaryValuesTable(this.ctx.comparison());
+    if (summary) this.root.append(summary);
+  }
+
+  private renderCurves(): void {
     const state = this.ctx.state();
     const keys = chartKeys(this.ctx.comparison(), this.ctx.store.keys(), state.selectedKeys);
     const runNames = new Map(this.runs().map((r) => [r.id, r.name]));
