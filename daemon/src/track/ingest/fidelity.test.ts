@@ -103,6 +103,20 @@ describe('the record of a real HF Trainer + PEFT run matches its files', () => {
     assert.equal(store.evals.bySubject('checkpoint', ck60?.id ?? '').length, 4, 'both files\' results are on checkpoint-60');
   });
 
+  it('never attaches an eval of an unknown adapter to its base (pretrained=), even when the base is a known checkpoint', async () => {
+    const text = readFileSync(LM_EVAL, 'utf8');
+    const file = join(tmp, 'elsewhere-eval', 'results_2026-12-07T00-00-00.000000.json');
+    cpSync(LM_EVAL, file);
+    const ck40 = store.checkpoints.byLocation(join(dir, 'checkpoint-40'));
+    writeFileSync(file, text.replaceAll(`${GENERATED_AT}/checkpoint-60`, '/elsewhere/unknown-adapter')
+      .replaceAll('/tmp/keel-make-fixtures-fIOG7O/base-models/tiny-llama', join(dir, 'checkpoint-40')));
+    const report = await ingester.ingestEvalFile(file, { projectId: null });
+    assert.equal(report.subject?.kind, 'model', 'the adapter as named, a model record');
+    assert.equal(store.baseModels.get(report.subject?.id ?? '')?.ref, '/elsewhere/unknown-adapter');
+    assert.equal(store.evals.bySubject('checkpoint', ck40?.id ?? '').length, 0, 'not the base\'s results');
+    assert.ok(store.evals.bySource(file).every((r) => r.subjectRef === '/elsewhere/unknown-adapter'));
+  });
+
   it('marks a checkpoint seen gone as deleted: kept as history, never offered', async () => {
     const ck40 = store.checkpoints.byLocation(join(dir, 'checkpoint-40'));
     rmSync(join(dir, 'checkpoint-40'), { recursive: true });
