@@ -131,3 +131,33 @@ describe('the record of a real HF Trainer + PEFT run matches its files', () => {
     assert.equal(store.checkpoints.bestOrLatest(runId)?.step, 60);
   });
 });
+
+describe('two files that disagree on a step', () => {
+  it('keep the higher-precision value (trainer_state.json\'s float64), count the disagreement and say so once', async () => {
+    const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-fidelity-disagree-')));
+    const store = new Store(join(tmp, 'keel.db'));
+    const pool = createHashPool({ size: 1 });
+    try {
+      const dir = join(tmp, 'outputs', 'lora');
+      cpSync(RUN, dir, { recursive: true });
+      // Change loss at step 10 in trainer_state.json only: TensorBoard's event file keeps the real one.
+      const stateFile = join(dir, 'checkpoint-60', 'trainer_state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { log_history: Record<string, number>[] };
+      const entry = state.log_history.find((e) => e.step === 10 && 'loss' in e) as Record<string, number>;
+      const tensorboard = entry.loss as number;
+      entry.loss = tensorboard + 0.5;
+      writeFileSync(stateFile, JSON.stringify(state, null, 2));
+      const ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache(), quietMs: 3_600_000 });
+      const report = await ingester.ingestRunDir(dir, { projectId: null, source: 'import' });
+      assert.deepEqual(store.metrics.points(report.runId, 'train/loss', { fromStep: 10, toStep: 10 }).map((p) => p.value), [tensorboard + 0.5]);
+      assert.equal(store.metrics.seriesSummary(report.runId, 'train/loss')?.disagreements, 1);
+      assert.equal(store.metrics.series(report.runId).filter((s) => s.key.endsWith('loss')).length, 2, 'still one series per quantity (train/loss, eval/loss)');
+      assert.equal(report.issues.length, 1, JSON.stringify(report.issues));
+      assert.match(report.issues[0] ?? '', /events\.out\.tfevents.*: train\/loss at step 10 is 3\.30\d+ here but 3\.80\d+ in trainer_state\.json; Keel keeps the more precise value \(trainer_state\.json's\) and shows the series once$/);
+    } finally {
+      store.close();
+      await pool.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
