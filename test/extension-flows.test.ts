@@ -93,12 +93,16 @@ describe('extension views on a real tiny-finetune run', () => {
     const { datasets } = await client.call('datasets/list', {});
     const rows = runDetailRows(detail, new Map(datasets.map((d): [string, string] => [d.id, d.path])));
     assert.deepEqual(rows.map((r) => r.label), ['Config', 'Datasets', 'Code', 'Checkpoints', 'Evals']);
-    assert.deepEqual(rows[1]?.children?.map((r) => [r.label, r.description]), [['data/eval.jsonl', '56f7dedc · 3.7 KB'], ['data/train.jsonl', 'd83fdc86 · 17.7 KB']]);
-    // save_steps 50 over 250 steps, plus the final weights in the output folder itself.
+    assert.deepEqual(rows[1]?.children?.map((r) => [r.label, r.description]).sort(), [['data/eval.jsonl', '56f7dedc · 3.7 KB'], ['data/train.jsonl', 'd83fdc86 · 17.7 KB']]);
+    // save_steps 50 over 250 steps; the final weights in the output folder itself are checkpoint-250's (same
+    // weights): one model at two locations, not a second "step 250" checkpoint.
     const checkpoints = rows[3]?.children?.map((r) => r.label) ?? [];
-    assert.deepEqual([...checkpoints].sort(), ['step 100', 'step 150', 'step 200', 'step 250', 'step 250 (outputs)', 'step 50']);
+    assert.deepEqual([...checkpoints].sort(), ['step 100', 'step 150', 'step 200', 'step 250', 'step 50']);
     assert.equal(checkpoints[0], 'step 50');
-    assert.equal(new Set(rows[3]?.children?.map((r) => r.key)).size, 6, 'unique tree ids');
+    assert.equal(new Set(rows[3]?.children?.map((r) => r.key)).size, 5, 'unique tree ids');
+    const last = rows[3]?.children?.at(-1);
+    assert.match(last?.description ?? '', /^final model · /);
+    assert.match(last?.tooltip ?? '', /\nalso at .*\/outputs$/);
     assert.deepEqual(rows[4]?.children?.map((r) => [r.label, r.description]), [
       ['tiny_reverse', 'acc 0.9871 ± 0.009015'],
       ['tiny_reverse', 'exact_match 0.9429'],

@@ -82,7 +82,8 @@ describe('tracking a project end to end', () => {
     const state = JSON.parse(readFileSync(join(run1, 'checkpoint-200', 'trainer_state.json'), 'utf8')) as { log_history: { step: number; loss?: number }[] };
     const last = state.log_history.filter((e) => e.loss !== undefined).at(-1);
     assert.ok(last);
-    const loss = d.metrics.find((m) => m.key === 'loss');
+    // trainer_state.json's `loss` is the quantity TensorBoard calls `train/loss`: one series, that key.
+    const loss = d.metrics.find((m) => m.key === 'train/loss');
     assert.equal(loss?.lastValue, last.loss, 'the last logged loss, as the file holds it');
     assert.equal(d.checkpoints[0]?.step, 200);
     assert.equal(d.checkpoints[0]?.kind, 'adapter');
@@ -98,8 +99,8 @@ describe('tracking a project end to end', () => {
     for (const k of ['run', 'config', 'dataset_version', 'code_version']) assert.ok(kinds.has(k), `ancestors include a ${k}: ${[...kinds].join(', ')}`);
     const commit = git(root, 'rev-parse', 'HEAD').trim();
     assert.ok(g.ancestors.some((n) => n.kind === 'code_version' && n.details.commit === commit));
-    const base = g.ancestors.find((n) => n.kind === 'checkpoint');
-    assert.ok(base, 'the base model is an ancestor');
+    const base = g.ancestors.find((n) => n.kind === 'model');
+    assert.ok(base, 'the base model is an ancestor, as a model record');
   });
 
   it('evals written later link to the checkpoint through model_args', async () => {

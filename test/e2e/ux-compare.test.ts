@@ -128,7 +128,7 @@ describe('Compare and lineage that read at a glance (code-server + chromium)', (
         const t0 = performance.now();
         await page().accept();
         const frame = await keelFrame(page());
-        await frame.locator('figure[data-key="loss"] canvas').first().waitFor({ timeout: 30_000 });
+        await frame.locator('figure[data-key="train/loss"] canvas').first().waitFor({ timeout: 30_000 });
         await waitFor(async () => (await paintedPixels(frame, 0)).painted > 500, 30_000, 'the first chart to be drawn');
         note(t, `${theme}CompareToFirstChartMs`, performance.now() - t0);
         t.diagnostic(`webview marks: ${JSON.stringify(await pageMarks(frame))}`);
@@ -140,9 +140,9 @@ describe('Compare and lineage that read at a glance (code-server + chromium)', (
         assert.ok(editorPart && panel.width >= 0.9 * editorPart.width, `the panel is ${panel.width}px of the editor area's ${editorPart?.width}px`);
 
         // Train and eval loss on one chart; no separate eval_loss chart; the legend names what differs.
-        const loss = frame.locator('figure[data-key="loss"]');
-        assert.equal(await loss.getAttribute('data-keys'), 'loss eval_loss');
-        assert.equal(await frame.locator('figure[data-key="eval_loss"]').count(), 0);
+        const loss = frame.locator('figure[data-key="train/loss"]');
+        assert.equal(await loss.getAttribute('data-keys'), 'train/loss eval/loss');
+        assert.equal(await frame.locator('figure[data-key="eval/loss"]').count(), 0);
         await waitFor(async () => /train [\d.]+ · eval [\d.]+/.test(await loss.locator('.readout').innerText()), 15_000, 'the eval curves in the loss chart');
         const legend = await frame.locator('.chart-legend').innerText();
         for (const name of names) assert.ok(legend.includes(name), `the legend names ${name}: ${legend}`);
@@ -163,8 +163,9 @@ describe('Compare and lineage that read at a glance (code-server + chromium)', (
         // Summary values: a table, not charts.
         const summary = frame.locator('section.summary-values');
         await summary.scrollIntoViewIfNeeded();
-        for (const key of ['train_runtime', 'total_flos', 'train_loss']) assert.equal(await summary.locator(`tr[data-key="${key}"] td`).count(), 3, `${key} for each run`);
-        assert.equal(await frame.locator('figure[data-key="train_runtime"], figure[data-key="train_loss"]').count(), 0);
+        // Under the daemon's canonical (TensorBoard) keys; the table shows the names HF wrote.
+        for (const key of ['train/train_runtime', 'train/total_flos', 'train/train_loss']) assert.equal(await summary.locator(`tr[data-key="${key}"] td`).count(), 3, `${key} for each run`);
+        assert.equal(await frame.locator('figure[data-key="train/train_runtime"], figure[data-key="train/train_loss"], figure[data-key="train_runtime"]').count(), 0);
         await page().shot(`ux-${theme}-03-summary-values`);
         const contrast = await contrastOf(frame.locator('.legend-name').first());
         assert.ok(contrast.ratio >= 4.5, `legend text contrast ${contrast.ratio.toFixed(2)} (${contrast.color} on ${contrast.background})`);

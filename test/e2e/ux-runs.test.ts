@@ -219,10 +219,10 @@ for (const theme of THEMES) {
         let lenses: string[] = [];
         await waitFor(async () => {
           lenses = await codeLenses(page());
-          return lenses.some((l) => /^best eval_loss/.test(l));
+          return lenses.some((l) => /^best eval[/_]loss/.test(l));
         }, 30_000, 'the best-run lens');
         assert.deepEqual(lenses.slice(0, 2), ['▶ Launch', '2 runs (1 of this exact config)']);
-        assert.match(lenses[2] ?? '', /^best eval_loss [\d.]+ \(baseline\)$/, 'best among runs without overrides: plain baseline, not "baseline · lr=0.1"');
+        assert.match(lenses[2] ?? '', /^best eval[/_]loss [\d.]+ \(baseline\)$/, 'best among runs without overrides: plain baseline, not "baseline · lr=0.1"');
         await snap('09-codelens');
         await clickCodeLens(page(), /^2 runs/);
         const pane = await page().view('Runs');
@@ -231,7 +231,7 @@ for (const theme of THEMES) {
         const top = (await pane.locator('.pane-body .monaco-list-row[aria-level="2"]').allInnerTexts()).join(' | ');
         assert.ok(!/broken-lr|long/.test(top), `only baseline runs: ${top}`);
         await snap('10-runs-of-config');
-        await clickCodeLens(page(), /^best eval_loss/);
+        await clickCodeLens(page(), /^best eval[/_]loss/);
         await runPageShowing(page(), 'baseline');
         await snap('11-best-run-page');
         await page().runCommand(label(/show all runs/i));

@@ -60,14 +60,14 @@ describe('importing a 500,000-entry trainer_state.json', () => {
 
     assert.ok(report);
     assert.deepEqual(report.issues, []);
-    // 2 keys per entry, plus the 4 summary keys at the final step.
+    // 2 keys per entry, plus the 4 values of the final entry: its epoch a point, total_flos, train_loss and train_runtime summary values.
     assert.equal(report.points, ENTRIES * 2 + 4);
     const detail = await client.call('runs/get', { run: report.runId });
     assert.equal(detail.run.status, 'succeeded');
     const byKey = new Map(detail.metrics.map((m) => [m.key, m]));
-    assert.deepEqual([byKey.get('loss')?.points, byKey.get('grad_norm')?.points], [ENTRIES, ENTRIES]);
-    assert.equal(byKey.get('loss')?.lastValue, valueAt('loss', ENTRIES));
-    assert.equal(byKey.get('train_runtime')?.lastValue, 3600.5);
+    assert.deepEqual([byKey.get('train/loss')?.points, byKey.get('train/grad_norm')?.points], [ENTRIES, ENTRIES]);
+    assert.equal(byKey.get('train/loss')?.lastValue, valueAt('loss', ENTRIES));
+    assert.equal(detail.summary?.find((v) => v.key === 'train/train_runtime')?.value, 3600.5);
     const at = async (key: string, step: number): Promise<{ value: number | null; special?: string } | undefined> =>
       (await client.call('metrics/get', { run: report?.runId ?? '', key, fromStep: step, toStep: step })).points[0];
     assert.equal((await at('loss', 123_457))?.value, valueAt('loss', 123_457));

@@ -1,13 +1,13 @@
 /**
  * A keel.db at schema version 1, as a Keel of that version left it: created from the first
- * migration's SQL and filled through the store classes over that connection, with real rows
- * in every table that refers to `runs` (and the tables runs refers to), so a migration test
- * can check that every row and every link survives.
+ * migration's SQL and filled through the store classes over that connection (metric points
+ * and checkpoints by version-1 SQL: today's classes write columns version 1 does not have),
+ * with real rows in every table that refers to `runs` (and the tables runs refers to), so a
+ * migration test can check that every row and every link survives.
  */
 import Database from 'better-sqlite3';
 import { migrations } from '../../daemon/src/store/migrations.ts';
 import { BlobStore } from '../../daemon/src/store/blobs.ts';
-import { CheckpointStore } from '../../daemon/src/store/checkpoints.ts';
 import { CodeVersionStore } from '../../daemon/src/store/code-versions.ts';
 import { ConfigStore } from '../../daemon/src/store/configs.ts';
 import { CursorStore } from '../../daemon/src/store/cursors.ts';
@@ -16,7 +16,6 @@ import { EventStore } from '../../daemon/src/store/events.ts';
 import { HostStore } from '../../daemon/src/store/hosts.ts';
 import { JobStore } from '../../daemon/src/store/jobs.ts';
 import { LineageStore } from '../../daemon/src/store/lineage.ts';
-import { MetricStore } from '../../daemon/src/store/metrics.ts';
 import { ModelStore } from '../../daemon/src/store/models.ts';
 import { ProjectStore } from '../../daemon/src/store/projects.ts';
 import { RunLinkStore } from '../../daemon/src/store/run-links.ts';
@@ -58,18 +57,18 @@ function fill(db: Database.Database): V1Fixture {
   const child = runs.create({ projectId: project.id, name: 'child', source: 'launch', parentRunId: parent.id, hostId: host.id, sweepId });
   const imported = runs.create({ projectId: null, name: 'imported', source: 'import', status: 'running', outputDir: '/data/imported' });
   const links = new RunLinkStore(db);
-  const metrics = new MetricStore(db);
-  const checkpoints = new CheckpointStore(db);
   const checkpointIds: string[] = [];
   for (const run of [parent, child, imported]) {
     links.setParams(run.id, { lr: 0.1, 'model.name': run.name });
-    metrics.record(run.id, [1, 2, 3].map((step) => ({ key: 'loss', step, value: 1 / step, wallTime: 1.7e9 + step })));
-    metrics.record(run.id, [{ key: 'eval_loss', step: 3, value: Number.NaN }]);
-    const ckpt = checkpoints.upsert({ location: `/ckpt/${run.name}/checkpoint-3`, kind: 'adapter', runId: run.id, step: 3, hostId: host.id, hash: 'sha256:aa', sizeBytes: 10 }).checkpoint;
-    checkpointIds.push(ckpt.id);
-    new LineageStore(db).addEdge({ kind: 'run', id: run.id }, { kind: 'checkpoint', id: ckpt.id }, 'produced');
+    recordV1Metrics(db, run.id, 'loss', [1, 2, 3].map((step) => [step, 1 / step, 1.7e9 + step]));
+    recordV1Metrics(db, run.id, 'eval_loss', [[3, null, null]]);
+    const ckptId = `ckpt_${run.name}`;
+    db.prepare(`INSERT INTO checkpoints (id, run_id, step, location, host_id, hash, size_bytes, kind, base_model, manifest_json, created_at)
+      VALUES (?, ?, 3, ?, ?, 'sha256:aa', 10, 'adapter', NULL, NULL, ?)`).run(ckptId, run.id, `/ckpt/${run.name}/checkpoint-3`, host.id, Date.now());
+    checkpointIds.push(ckptId);
+    new LineageStore(db).addEdge({ kind: 'run', id: run.id }, { kind: 'checkpoint', id: ckptId }, 'produced');
     new EventStore(db).add({ kind: 'loss_nan', severity: 'warning', runId: run.id, hostId: host.id, message: 'loss is NaN' });
-    new CursorStore(db).put(`run:${run.id}`, '/x/trainer_state.json', { byteOffset: 10, lineCount: 2, state: { dev: 1 } });
+    new CursorStore(db).put(`run:${run.id}`, '/x/metrics.jsonl', { byteOffset: 10, lineCount: 2, state: { dev: 1 } });
   }
   new LineageStore(db).addEdge({ kind: 'run', id: parent.id }, { kind: 'run', id: child.id }, 'reran');
   const job = new JobStore(db).create({ runId: parent.id, backend: 'ssh', hostId: host.id, jobDirFor: (n) => `~/.keel/jobs/${parent.id}/${n}`, gpuIds: ['0', '1'] });
@@ -79,6 +78,15 @@ function fill(db: Database.Database): V1Fixture {
   });
   new ModelStore(db).tag(project.id, 'prod', checkpointIds[2] ?? '');
   return { runIds: [parent.id, child.id, imported.id], parentRunId: parent.id, childRunId: child.id, checkpointIds };
+}
+
+/** A series and its points as version 1 stored them ([step, value (null = NaN), wall time]). */
+function recordV1Metrics(db: Database.Database, runId: string, key: string, points: [number, number | null, number | null][]): void {
+  const values = points.map((p) => p[1]).filter((v): v is number => v !== null);
+  const id = Number(db.prepare(`INSERT INTO metric_series (run_id, key, points, first_step, last_step, last_value, min_value, max_value, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(runId, key, points.length, points[0]?.[0] ?? null, points.at(-1)?.[0] ?? null, points.at(-1)?.[1] ?? null,
+    values.length ? Math.min(...values) : null, values.length ? Math.max(...values) : null, Date.now()).lastInsertRowid);
+  for (const [step, value, wall] of points) db.prepare('INSERT INTO metrics (series_id, step, value, wall_time) VALUES (?, ?, ?, ?)').run(id, step, value, wall);
 }
 
 /** Writes a version-1 keel.db at `file` (closed, WAL checkpointed) and returns what it holds. */

@@ -128,6 +128,12 @@ export function twoRuns(): TwoRuns {
   store.runLinks.setParams(fft.id, fftCfg.params);
   recordTrainerState(store, lora.id, files.sftState);
   recordTrainerState(store, fft.id, files.grpoSftState);
+  // End-of-run summary values (as the Trainer's final log entry gives them): a table, never charts.
+  store.summaries.record(lora.id, [{ key: 'train/train_runtime', value: 812.5, step: 200, sourceKey: 'train_runtime' }], 1);
+  store.summaries.record(fft.id, [
+    { key: 'train/train_runtime', value: 95.25, step: 60, sourceKey: 'train_runtime' },
+    { key: 'train/total_flos', value: 1.5e15, step: 60, sourceKey: 'total_flos' },
+  ], 1);
   for (const [run, cfg] of [[lora, loraCfg], [fft, fftCfg]] as const) {
     store.lineage.addEdge({ kind: 'dataset_version', id: version.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedData);
     store.lineage.addEdge({ kind: 'config', id: cfg.id }, { kind: 'run', id: run.id }, EdgeTypes.UsedConfig);

@@ -66,6 +66,10 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
     assert.ok(px.drawn > 1000, `loss canvas has ${px.drawn} drawn pixels`);
     assert.ok((px.byColor[0] ?? 0) > 30 && (px.byColor[1] ?? 0) > 30, `run colours on the canvas: ${px.byColor.join(', ')}`);
     assert.match(await page.textContent('header') ?? '', /lora-1b.*running.*baseline.*fft-8b.*succeeded/s);
+    // End-of-run values: one table below the curves (keys × runs), never one-point charts.
+    const summary = await page.$$eval('.summary-values tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    assert.deepEqual(summary, [['total_flos floating-point operations', '—', '1.50e+15'], ['train_runtime train time', '13:33', '1:35']]);
+    assert.ok(!list.some((c) => c.key.startsWith('train/t')), 'no chart of a summary value');
     await shot(page, 'metrics-dark');
   });
 

@@ -22,7 +22,9 @@ const UNFINISHED: ReadonlySet<EvalJobRef['status']> = new Set(['failed', 'cancel
 /** The eval job behind a result when it did not finish, else null. */
 export function failedJob(cell: EvalCellData | null | undefined): EvalJobRef | null {
   const job = cell?.evalRun;
-  return job && UNFINISHED.has(job.status) ? job : null;
+  if (job && UNFINISHED.has(job.status)) return job;
+  // The daemon may know the job failed without naming it (its result's evalJobFailed).
+  return cell?.evalJobFailed === true ? (job ?? { id: '', name: 'the eval job', status: 'failed' }) : null;
 }
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);

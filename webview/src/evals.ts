@@ -25,6 +25,8 @@ export interface EvalCell {
   significant: boolean | null;
   /** What was evaluated (a checkpoint id), when known. */
   subject: string | null;
+  /** What was evaluated, for people (`checkpoint-60 (step 60)`), when the daemon says. */
+  subjectLabel: string | null;
 }
 
 export interface EvalRow {
@@ -53,7 +55,7 @@ export function evalTable(c: RunComparison, baselineRunId: string | null): EvalR
       const better = delta === null || delta === 0 || row.higherIsBetter === null ? null : row.higherIsBetter === delta > 0;
       const significant = delta === null || !cell || !baseCell ? null : beyondNoise(cell, baseCell);
       const text = cell === null ? '—' : `${formatNumber(value)} ± ${stderr === null ? 'n/a' : formatNumber(stderr)}`;
-      return { runId, value, stderr, text, verdict: verdicts.get(runId) ?? null, failedJob: failed, delta, better, significant, subject: cell?.subject ?? null };
+      return { runId, value, stderr, text, verdict: verdicts.get(runId) ?? null, failedJob: failed, delta, better, significant, subject: cell?.subject ?? null, subjectLabel: cell?.subjectLabel ?? null };
     });
     return { task: row.task, metric: row.metric, filter: row.filter, higherIsBetter: row.higherIsBetter, cells };
   });
@@ -87,7 +89,8 @@ function evalCell(cell: EvalCell, note: string): HTMLElement {
   const delta = cell.delta === null ? null
     : h('span', { class: `delta${cell.significant === true && cell.better === true ? ' better' : cell.significant === true && cell.better === false ? ' worse' : ''}`, text: formatDelta(cell.delta) });
   const cls = `eval-cell${cell.verdict === 'best' ? ' best' : ''}${cell.verdict === 'tie' ? ' tie' : ''}${cell.failedJob ? ' failed-job' : ''}`;
-  const title = [cell.subject ? `evaluated: ${cell.subject}` : '', cell.verdict === 'tie' ? note : ''].filter(Boolean).join('\n');
+  const what = cell.subjectLabel ?? cell.subject;
+  const title = [what ? `evaluated: ${what}` : '', cell.verdict === 'tie' ? note : ''].filter(Boolean).join('\n');
   return h('td', { class: cls, attrs: { 'data-run': cell.runId, 'data-verdict': cell.verdict ?? (cell.failedJob ? 'failed-job' : '') }, title },
     h('span', { class: 'value', text: cell.text }), mark(cell), delta);
 }

@@ -113,6 +113,10 @@ export class MetricsView {
     this.groupOfKey.clear();
     this.seen.disconnect();
     clear(this.root);
+    this.renderCurves();
+  }
+
+  private renderCurves(): void {
     const state = this.ctx.state();
     const keys = this.keys();
     for (const g of keys.all) for (const k of g.keys) this.groupOfKey.set(k, g.id);
@@ -123,7 +127,7 @@ export class MetricsView {
     }));
     const summaries = summaryTable(this.ctx.comparison(), keys.summaries, (id) => this.ctx.runIndex(id));
     if (keys.all.length === 0) {
-      this.root.append(h('p', { class: 'empty', text: keys.summaries.length ? 'These runs logged summary values only.' : 'No metrics recorded for these runs yet.' }));
+      this.root.append(h('p', { class: 'empty', text: summaries ? 'These runs logged summary values only.' : 'No metrics recorded for these runs yet.' }));
       if (summaries) this.root.append(summaries);
       return;
     }

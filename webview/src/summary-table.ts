@@ -2,7 +2,7 @@
  * End-of-run summary values (HF's `train_runtime`, `total_flos`, mean `train_loss` …) as a
  * table, one row per key and one column per run: a single number per run is read, not drawn.
  */
-import type { RunComparison } from '../../daemon/src/protocol/domain.ts';
+import type { RunComparison, SummaryValue } from '../../daemon/src/protocol/domain.ts';
 import { h } from './dom.ts';
 import { formatDuration, formatNumber, runStyle } from './format.ts';
 import { HfSummaryKeys, metricFamily } from './metric-identity.ts';
@@ -33,15 +33,34 @@ export interface SummaryRow {
   cells: { runId: string; value: number | null; text: string }[];
 }
 
-/** The rows for `keys`, each run's last (and only) value. */
+/** A key without its `train/` namespace (the daemon's canonical keys are TensorBoard's: `train/train_runtime`). */
+export const bareKey = (key: string): string => key.replace(/^train\//, '');
+
+/** A summary value as a number: NaN and ±Inf from the daemon's `special`. */
+function summaryNumber(v: SummaryValue | null | undefined): number | null {
+  if (!v) return null;
+  if (v.special === 'nan') return NaN;
+  if (v.special === 'inf') return Infinity;
+  if (v.special === '-inf') return -Infinity;
+  return v.value;
+}
+
+/** Every summary key: the daemon's summary values first, then `keys` (one-point series judged summary values here). */
+export function allSummaryKeys(c: RunComparison, keys: readonly string[]): string[] {
+  return [...new Set([...(c.summary ?? []).map((r) => r.key), ...keys])];
+}
+
+/** The rows for `keys`, each run's value: the daemon's summary value, else the series' last (and only) point. */
 export function summaryRows(c: RunComparison, keys: readonly string[]): SummaryRow[] {
   const byKey = new Map(c.metrics.map((m) => [m.key, m]));
+  const summaries = new Map((c.summary ?? []).map((r) => [r.key, r]));
   return keys.map((key) => ({
     key,
-    meaning: MEANINGS[key] ?? null,
+    meaning: MEANINGS[bareKey(key)] ?? null,
     cells: c.runs.map((r) => {
-      const value = byKey.get(key)?.perRun[r.id]?.last ?? null;
-      return { runId: r.id, value, text: formatSummaryValue(key, value) };
+      const summary = summaries.get(key);
+      const value = summary ? summaryNumber(summary.perRun[r.id]) : byKey.get(key)?.perRun[r.id]?.last ?? null;
+      return { runId: r.id, value, text: formatSummaryValue(bareKey(key), value) };
     }),
   }));
 }
@@ -53,7 +72,7 @@ function table(c: RunComparison, keys: readonly string[], runIndex: (runId: stri
       return h('th', { attrs: { scope: 'col' }, title: r.id }, h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }), r.name);
     }));
   const body = h('tbody', {}, ...summaryRows(c, keys).map((row) => h('tr', { attrs: { 'data-key': row.key } },
-    h('th', { attrs: { scope: 'row' } }, h('code', { text: row.key }), row.meaning ? h('span', { class: 'muted', text: ` ${row.meaning}` }) : null),
+    h('th', { attrs: { scope: 'row' }, title: row.key }, h('code', { text: bareKey(row.key) }), row.meaning ? h('span', { class: 'muted', text: ` ${row.meaning}` }) : null),
     ...row.cells.map((cell) => h('td', { class: 'num', text: cell.text, attrs: { 'data-run': cell.runId } })))));
   return h('div', { class: 'table-scroll' }, h('table', { class: 'grid summary-table', attrs: { 'aria-label': label } }, h('thead', {}, head), body));
 }
@@ -63,9 +82,10 @@ function table(c: RunComparison, keys: readonly string[], runIndex: (runId: stri
  * (memory deltas, sample counts, runtimes of eval splits) fold away under the main table,
  * except HF's own train summary.
  */
-export function summaryTable(c: RunComparison, keys: readonly string[], runIndex: (runId: string) => number): HTMLElement | null {
+export function summaryTable(c: RunComparison, detected: readonly string[], runIndex: (runId: string) => number): HTMLElement | null {
+  const keys = allSummaryKeys(c, detected);
   if (keys.length === 0) return null;
-  const bookkeeping = (k: string): boolean => !HfSummaryKeys.has(k) && metricFamily(k) === 'Throughput and bookkeeping';
+  const bookkeeping = (k: string): boolean => !HfSummaryKeys.has(bareKey(k)) && metricFamily(bareKey(k)) === 'Throughput and bookkeeping';
   const main = keys.filter((k) => !bookkeeping(k));
   const rest = keys.filter(bookkeeping);
   const more = rest.length === 0 ? null : h('details', { class: 'summary-more' },

@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import type { LineageNode, RecordKind } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
+import { flavorLabel } from '../track/config/flavor.ts';
 
 function short(hash: string | null | undefined): string | null {
   return hash ? hash.replace(/^(\w+:)?(.{12}).*$/, '$1$2') : null;
@@ -21,7 +22,21 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
     case 'checkpoint': {
       const c = store.checkpoints.get(id);
       if (!c) return undefined;
-      return { kind, id, label: c.location, details: { step: c.step, kind: c.kind, hash: short(c.hash), sizeBytes: c.sizeBytes, runId: c.runId, aliases: store.models.aliasesOf(id).join(', ') || null, createdAt: c.createdAt } };
+      const also = (c.locations ?? []).filter((l) => l.deletedAt === null).map((l) => l.location);
+      return {
+        kind, id, label: c.location,
+        details: {
+          step: c.step, kind: c.kind, hash: short(c.hash), sizeBytes: c.sizeBytes, runId: c.runId, aliases: store.models.aliasesOf(id).join(', ') || null,
+          // A deleted checkpoint stays in lineage as history: when it was seen gone.
+          deletedAt: c.deletedAt ?? null, final: c.final === true, alsoAt: also.join(', ') || null, createdAt: c.createdAt,
+        },
+      };
+    }
+    case 'model': {
+      const m = store.baseModels.get(id);
+      if (!m) return undefined;
+      const label = m.kind === 'hub' && m.revision !== '' ? `${m.ref}@${m.revision}` : m.ref;
+      return { kind, id, label, details: { modelKind: m.kind, revision: m.revision || null, hash: short(m.hash), locations: m.locations.length, createdAt: m.createdAt } };
     }
     case 'dataset_version': {
       const v = store.datasets.version(id);
@@ -33,7 +48,7 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
     case 'config': {
       const c = store.configs.get(id);
       if (!c) return undefined;
-      return { kind, id, label: c.paths[0] ? basename(c.paths[0]) : c.hash, details: { path: c.paths[0] ?? null, hash: short(c.hash), flavor: c.flavor } };
+      return { kind, id, label: c.paths[0] ? basename(c.paths[0]) : c.hash, details: { path: c.paths[0] ?? null, hash: short(c.hash), flavor: c.flavor, flavorLabel: flavorLabel(c.flavor, c.format) } };
     }
     case 'code_version': {
       const c = store.codeVersions.get(id);
@@ -49,7 +64,7 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
       const tasks = [...new Set(rows.map((r) => r.task))];
       return {
         kind, id, label: first.sourcePath ? basename(first.sourcePath) : first.task,
-        details: { results: rows.length, tasks: tasks.length, taskNames: tasks.join(', '), example: `${main.task} ${main.metric}=${main.value ?? 'NaN'}`, sourcePath: first.sourcePath, createdAt: first.createdAt },
+        details: { results: rows.length, tasks: tasks.length, taskNames: tasks.join(', '), example: `${main.task} ${main.metric}=${main.value ?? 'NaN'}`, sourcePath: first.sourcePath, createdAt: first.createdAt, evalJobFailed: first.evalJobFailed === true },
       };
     }
     default:

@@ -37,6 +37,9 @@ export function lineageHandlers(ctx: DaemonContext): Partial<Handlers> {
       const found = await resolveRef(store, checkpoint, cwd);
       if (found?.kind !== 'checkpoint') throw new RpcError(ErrorCode.NotFound, `"${checkpoint}" is not a tracked checkpoint; \`keel run show RUN\` lists a run's checkpoints`);
       const ckpt = store.checkpoints.get(found.id) as Checkpoint;
+      if (ckpt.deletedAt != null) {
+        throw new RpcError(ErrorCode.InvalidState, `checkpoint ${ckpt.location} was deleted from disk ${new Date(ckpt.deletedAt).toISOString()} (Keel keeps it as history only), so it cannot be tagged; \`keel run show ${ckpt.runId ?? 'RUN'}\` lists the run's present checkpoints`);
+      }
       const run = ckpt.runId ? store.runs.get(ckpt.runId) : undefined;
       const pid = run?.projectId ?? null;
       const { changed, previousCheckpointId } = store.models.tag(pid, alias, ckpt.id, note ?? null);
@@ -52,7 +55,7 @@ export function lineageHandlers(ctx: DaemonContext): Partial<Handlers> {
         updatedAt: m.updatedAt,
         history: store.models.history(m.projectId, m.alias).map((h) => ({ checkpointId: h.checkpointId, previousCheckpointId: h.previousCheckpointId, at: h.at, note: h.note })),
       }));
-      return { models };
+      return { models, baseModels: store.baseModels.list() };
     },
   };
 }

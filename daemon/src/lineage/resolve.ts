@@ -27,6 +27,7 @@ function byId(store: Store, ref: string): ResolvedRef | undefined {
   }
   const probes: [RecordKind, () => unknown][] = [
     ['checkpoint', () => store.checkpoints.get(ref)],
+    ['model', () => store.baseModels.get(ref)],
     ['dataset_version', () => store.datasets.version(ref)],
     ['config', () => store.configs.get(ref)],
     ['code_version', () => store.codeVersions.get(ref)],
@@ -45,6 +46,8 @@ function byPath(store: Store, abs: string): ResolvedRef | undefined {
     const via = inside ? 'inside' : 'path';
     const ckpt = store.checkpoints.byLocation(p);
     if (ckpt) return { kind: 'checkpoint', id: ckpt.id, via };
+    const model = store.baseModels.byLocation(p);
+    if (model) return { kind: 'model', id: model.id, via };
     const ds = store.datasets.byAbsPath(p);
     const dv = ds && store.datasets.latestVersion(ds.id);
     if (dv) return { kind: 'dataset_version', id: dv.id, via };
@@ -102,6 +105,9 @@ export async function resolveRef(store: Store, ref: string, cwd?: string): Promi
   }
   const named = store.runs.find(trimmed);
   if (named && !trimmed.includes('/')) return { kind: 'run', id: named.id, via: 'name' };
+  // A hub id (`meta-llama/Llama-3.1-8B`) as a base model was named.
+  const hub = store.baseModels.byLocation(trimmed.replace(/\/+$/, ''));
+  if (hub && hub.kind !== 'local') return { kind: 'model', id: hub.id, via: 'name' };
   const abs = isAbsolute(trimmed) ? resolve(trimmed) : cwd ? resolve(cwd, trimmed) : undefined;
   if (!abs) return undefined;
   const real = existsSync(abs) ? realpathSync(abs) : abs;

@@ -159,6 +159,66 @@ export interface Checkpoint {
   /** The model it was trained from: a checkpoint location or a reference (hub id, foreign path). */
   baseModel: string | null;
   createdAt: number;
+  /**
+   * When Keel saw it gone from disk (a `save_total_limit` rotation, a user's `rm`), in ms; null
+   * while it is there. A deleted checkpoint stays in lineage as history and is never offered
+   * for eval, pull, tag or "best". Absent from daemons before protocol additions of 2026-12.
+   */
+  deletedAt?: number | null;
+  /**
+   * True for the run's final model (what `trainer.save_model(output_dir)` wrote in the output
+   * folder). When its weights are those of a `checkpoint-N`, that checkpoint carries the flag
+   * and the output folder is one of its `locations`.
+   */
+  final?: boolean;
+  /** Other places the same model is saved (the output folder's final copy), each with its own deletion time. */
+  locations?: CheckpointLocation[];
+  /** The base model record (kind `model`) or checkpoint (kind `checkpoint`) it was trained from, when known. */
+  base?: { kind: 'model' | 'checkpoint'; id: string } | null;
+}
+
+/** A second location of a checkpoint's model. */
+export interface CheckpointLocation {
+  location: string;
+  /** `final`: the run's final model, saved in its output folder. */
+  role: 'final';
+  deletedAt: number | null;
+}
+
+/**
+ * A model that is not a checkpoint of a Keel run — a base model — as one record whatever the
+ * spelling: a local folder (real path, recognised again by the hash of its weights when it
+ * moves), a hub id (`meta-llama/Llama-3.1-8B`, with the revision when known), or a path on
+ * another machine as written.
+ */
+export interface ModelRecord {
+  id: string;
+  kind: 'local' | 'hub' | 'path';
+  /** The real path (local), the hub id (hub), or the path as written (path). */
+  ref: string;
+  /** Hub revision (commit, branch or tag) when known; '' when not. */
+  revision: string;
+  /** Manifest hash of a local model's weight files; null when not hashed. */
+  hash: string | null;
+  /** Every place this model was seen at (local paths, spellings of the same hub id). */
+  locations: string[];
+  createdAt: number;
+}
+
+/**
+ * A value that describes a run as a whole, not a curve: the HF Trainer's end-of-training
+ * summary (`train/train_runtime`, `train/train_samples_per_second`, `train/total_flos`,
+ * `train/train_loss` …) and the values of `*_results.json`. `key` is canonical (see
+ * daemon/src/track/formats/metric-names.ts); `aliases` are the names files used.
+ */
+export interface SummaryValue {
+  key: string;
+  /** null for NaN/±Inf (see `special`). */
+  value: number | null;
+  special?: 'nan' | 'inf' | '-inf';
+  /** The step it was logged at, when known. */
+  step: number | null;
+  aliases?: string[];
 }
 
 export interface EvalResult {
@@ -181,6 +241,13 @@ export interface EvalResult {
   higherIsBetter: boolean | null;
   sourcePath: string | null;
   createdAt: number;
+  /** The Keel run that wrote the results file, when one did. */
+  evalRunId?: string | null;
+  /**
+   * True when that run failed (or was cancelled or lost): the results exist but the eval job
+   * did not end well, so they may be partial. Shown wherever the result is.
+   */
+  evalJobFailed?: boolean;
 }
 
 export const RecordKinds = ['project', 'dataset', 'dataset_version', 'config', 'code_version', 'run', 'checkpoint', 'eval', 'model', 'host', 'sweep'] as const;
@@ -234,7 +301,12 @@ export interface RunSummary extends Run {
 }
 
 export interface SeriesInfo {
+  /** The canonical key (one series per quantity: `train/loss`, whatever file it came from). */
   key: string;
+  /** Other names files used for it (`loss` in trainer_state.json). */
+  aliases?: string[];
+  /** Steps at which two files disagreed beyond float32 rounding (the higher-precision value was kept). */
+  disagreements?: number;
   points: number;
   firstStep: number | null;
   lastStep: number | null;
@@ -250,8 +322,11 @@ export interface RunDetail {
   metrics: SeriesInfo[];
   /** How many series the run has in all (absent from daemons that always sent every series). */
   metricsTotal?: number;
+  /** Every checkpoint the run wrote, including deleted ones (`deletedAt` set) as history. */
   checkpoints: Checkpoint[];
   evals: EvalResult[];
+  /** End-of-run summary values (never drawn as charts). Absent from older daemons. */
+  summary?: SummaryValue[];
   config: ConfigRecord | null;
   codeVersion: CodeVersion | null;
   datasets: DatasetVersion[];
@@ -309,9 +384,25 @@ export interface RunComparison {
     metric: string;
     filter: string;
     higherIsBetter: boolean | null;
-    perRun: Record<string, { value: number | null; stderr: number | null; subject: string | null; evalRun?: EvalJobRef | null } | null>;
+    perRun: Record<string, {
+      value: number | null;
+      stderr: number | null;
+      /** The checkpoint (or run, or model) id that was evaluated. */
+      subject: string | null;
+      /** What was evaluated, for people: `checkpoint-60 (step 60)`. */
+      subjectLabel?: string | null;
+      /** The eval job that wrote this result failed (see EvalResult.evalJobFailed). */
+      evalJobFailed?: boolean;
+      /** The eval job that wrote this result, when Keel launched one (its status says whether it finished). */
+      evalRun?: EvalJobRef | null;
+    } | null>;
     bestRunId: string | null;
   }[];
+  /**
+   * End-of-run summary values by canonical key, one cell per run (null when a run has none).
+   * Shown as a table; these keys are never in `metrics`. Absent from older daemons.
+   */
+  summary?: { key: string; perRun: Record<string, SummaryValue | null> }[];
 }
 
 /**

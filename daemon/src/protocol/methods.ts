@@ -5,7 +5,7 @@
  */
 import { RunStatuses } from './domain.ts';
 import type {
-  Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
+  Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo, ModelRecord,
   PreflightResult, Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary, SeriesInfo,
 } from './domain.ts';
 import { v, type Infer, type Validator } from './validate.ts';
@@ -223,7 +223,8 @@ export interface ResultOf {
   'lineage/get': LineageGraph;
   'lineage/resolve': { node: LineageNode | null };
   'models/tag': { alias: string; checkpoint: Checkpoint; changed: boolean; previous: Checkpoint | null };
-  'models/list': { models: ModelAliasInfo[] };
+  /** `baseModels`: the model records (base models) Keel knows, for `keel models`; absent from older daemons. */
+  'models/list': { models: ModelAliasInfo[]; baseModels?: ModelRecord[] };
   'hosts/add': { host: HostInfo };
   'hosts/list': { hosts: HostInfo[] };
   'hosts/check': { host: HostInfo; facts: HostCheckFacts | null; error: string | null };

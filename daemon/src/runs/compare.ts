@@ -1,9 +1,11 @@
 /**
  * Compares runs: which params differ (and how many are equal), each metric's last/min/max
- * and best value with its step (for at most 500 keys, losses and eval metrics first), and
- * the eval table with the best run per row and the eval job behind each result.
+ * and best value with its step (for at most 500 keys, losses and eval metrics first — one
+ * row per quantity, under its canonical key), the end-of-run summary values as their own
+ * table, and the eval table with the best run per row and what each result evaluated.
  */
-import type { EvalJobRef, EvalResult, Run, RunComparison, RunStatus } from '../protocol/index.ts';
+import { basename } from 'node:path';
+import type { EvalJobRef, EvalResult, Run, RunComparison, RunStatus, SummaryValue } from '../protocol/index.ts';
 import { EdgeTypes, type Store } from '../store/index.ts';
 import { displayRank } from '../store/metrics.ts';
 import { MAX_SERIES_SHOWN } from './metric-answers.ts';
@@ -60,10 +62,10 @@ function compareMetrics(store: Store, runs: Run[]): RunComparison['metrics'] {
   });
 }
 
-/** Evals of a run: those measuring its checkpoints, and those measuring the run itself. */
+/** Evals of a run: those measuring its checkpoints (deleted ones too: their results stay history), and those measuring the run itself. */
 export function evalsOfRun(store: Store, runId: string): EvalResult[] {
   const out = store.evals.bySubject('run', runId);
-  for (const c of store.checkpoints.byRun(runId)) out.push(...store.evals.bySubject('checkpoint', c.id));
+  for (const c of store.checkpoints.byRunAll(runId)) out.push(...store.evals.bySubject('checkpoint', c.id));
   return out;
 }
 
@@ -97,6 +99,20 @@ function evalJobLookup(store: Store): (e: EvalResult) => EvalJobRef | null {
   };
 }
 
+/** What an eval measured, for people: `checkpoint-60 (step 60)`, `run name`, a model's ref. */
+export function subjectLabel(store: Store, e: EvalResult): string | null {
+  if (e.subjectId === null) return e.subjectRef;
+  if (e.subjectKind === 'checkpoint') {
+    const c = store.checkpoints.get(e.subjectId);
+    if (!c) return e.subjectRef;
+    const name = basename(c.location);
+    const step = c.step === null || name === `checkpoint-${c.step}` ? '' : ` (step ${c.step})`;
+    return `${name}${step}${c.final ? ', final model' : ''}${c.deletedAt != null ? ', deleted' : ''}`;
+  }
+  if (e.subjectKind === 'run') return store.runs.get(e.subjectId)?.name ?? e.subjectRef;
+  return store.baseModels.get(e.subjectId)?.ref ?? e.subjectRef;
+}
+
 function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
   const rows = new Map<string, RunComparison['evals'][number]>();
   const evalJob = evalJobLookup(store);
@@ -109,7 +125,7 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
         rows.set(key, row);
       }
       // The latest result for a run wins (a re-evaluated checkpoint).
-      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId, evalRun: evalJob(e) };
+      row.perRun[r.id] = { value: e.value, stderr: e.stderr, subject: e.subjectId, subjectLabel: subjectLabel(store, e), evalJobFailed: e.evalJobFailed === true, evalRun: evalJob(e) };
     }
   }
   for (const row of rows.values()) {
@@ -126,9 +142,22 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
   return [...rows.values()].sort((a, b) => a.task.localeCompare(b.task) || a.metric.localeCompare(b.metric));
 }
 
+/** End-of-run summary values by key, one cell per run. */
+function compareSummary(store: Store, runs: Run[]): NonNullable<RunComparison['summary']> {
+  const byKey = new Map<string, Record<string, SummaryValue | null>>();
+  runs.forEach((r) => {
+    for (const v of store.summaries.list(r.id)) {
+      let row = byKey.get(v.key);
+      if (!row) byKey.set(v.key, (row = Object.fromEntries(runs.map((x) => [x.id, null]))));
+      row[r.id] = v;
+    }
+  });
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, perRun]) => ({ key, perRun }));
+}
+
 export function compareRuns(store: Store, runs: Run[]): RunComparison {
   return {
     runs, params: compareParams(store, runs), metricsTotal: store.metrics.distinctKeyCount(runs.map((r) => r.id)),
-    metrics: compareMetrics(store, runs), evals: compareEvals(store, runs),
+    metrics: compareMetrics(store, runs), evals: compareEvals(store, runs), summary: compareSummary(store, runs),
   };
 }

@@ -38,7 +38,8 @@ function launchOf(ctx: DaemonContext, runId: string): Record<string, unknown> | 
 
 function summarise(ctx: DaemonContext, run: Run): RunSummary {
   const series = ctx.store.metrics.series(run.id);
-  const loss = series.find((s) => s.key === 'loss') ?? series.find((s) => s.key === 'train_loss') ?? series.find((s) => /loss/.test(s.key));
+  // The training loss: canonical `train/loss`, else a key as a custom logger wrote it.
+  const loss = series.find((s) => s.key === 'train/loss') ?? series.find((s) => s.key === 'loss') ?? series.find((s) => s.key === 'train_loss') ?? series.find((s) => /loss/.test(s.key));
   const lastStep = series.reduce<number | null>((m, s) => (s.lastStep !== null && (m === null || s.lastStep > m) ? s.lastStep : m), null);
   // Kind and overrides let a client name runs apart and nest eval runs under their train run.
   const launch = launchOf(ctx, run.id);
@@ -78,15 +79,17 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
     },
     'runs/get': ({ run: ref }) => {
       const run = findRun(ctx, ref);
-      const datasets = store.lineage
+      const datasets = [...new Set(store.lineage
         .incoming({ kind: 'run', id: run.id })
         .filter((e) => e.fromKind === 'dataset_version')
-        .flatMap((e) => store.datasets.version(e.fromId) ?? []);
+        .map((e) => e.fromId))]
+        .flatMap((id) => store.datasets.version(id) ?? []);
       return {
         run,
         params: store.runLinks.params(run.id),
         ...shownSeries(store, run.id),
-        checkpoints: store.checkpoints.byRun(run.id),
+        summary: store.summaries.list(run.id),
+        checkpoints: store.checkpoints.byRunAll(run.id),
         evals: evalsOfRun(store, run.id),
         config: run.configId ? store.configs.get(run.configId) ?? null : null,
         codeVersion: run.codeVersionId ? store.codeVersions.get(run.codeVersionId) ?? null : null,

@@ -6,6 +6,7 @@
  */
 import { ErrorCode, RpcError, type ParamsOf, type ResultOf, type Run } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
+import { metricKeyCandidates } from '../track/formats/metric-names.ts';
 
 /** Series summaries in one `runs/get` or `runs/compare` answer (~200 bytes each). */
 export const MAX_SERIES_SHOWN = 500;
@@ -21,14 +22,18 @@ export function shownSeries(store: Store, runId: string): Pick<ResultOf['runs/ge
 
 /** `metrics/get`: one series, downsampled to at most min(maxPoints, MAX_POINTS_PER_ANSWER) points. */
 export function metricPoints(store: Store, run: Run, params: ParamsOf<'metrics/get'>): ResultOf['metrics/get'] {
-  const { key, maxPoints, fromStep, toStep } = params;
+  const { maxPoints, fromStep, toStep } = params;
+  // A quantity asked for by another of its names (`loss`, `eval_loss`) is its canonical series.
+  const key = store.metrics.resolveKey(run.id, params.key) ?? params.key;
   const range = { ...(fromStep !== undefined ? { fromStep } : {}), ...(toStep !== undefined ? { toStep } : {}) };
   const r = store.metrics.downsample(run.id, key, Math.min(maxPoints ?? 2000, MAX_POINTS_PER_ANSWER), range);
   if (r.total === 0 && !store.metrics.hasSeries(run.id, key)) {
     const total = store.metrics.seriesCount(run.id);
     const some = store.metrics.seriesFirst(run.id, 20).map((s) => s.key);
     const more = total > some.length ? ` and ${total - some.length} more (\`keel metrics ${run.id}\` lists them)` : '';
-    throw new RpcError(ErrorCode.NotFound, `run ${run.name} has no metric "${key}"${some.length ? `; it has: ${some.join(', ')}${more}` : ''}`);
+    const summaryKey = metricKeyCandidates(key).find((k) => store.summaries.has(run.id, k));
+    const summary = summaryKey === undefined ? '' : ` ("${summaryKey}" is an end-of-run summary value, not a curve: \`keel run show ${run.id}\` lists it)`;
+    throw new RpcError(ErrorCode.NotFound, `run ${run.name} has no metric "${key}"${summary}${some.length ? `; it has: ${some.join(', ')}${more}` : ''}`);
   }
   return { runId: run.id, key, ...r };
 }

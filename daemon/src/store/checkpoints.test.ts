@@ -47,13 +47,17 @@ describe('CheckpointStore', () => {
     assert.deepEqual(store.checkpoints.byLastSegment('checkpoint-20'), []);
   });
 
-  it('registers an external base model once, as an unknown-kind checkpoint without a run', () => {
-    const base = store.checkpoints.ensureReference('meta-llama/Llama-3.2-1B');
-    assert.deepEqual([base.kind, base.runId, base.location, base.step], ['unknown', null, 'meta-llama/Llama-3.2-1B', null]);
-    assert.equal(store.checkpoints.ensureReference('meta-llama/Llama-3.2-1B').id, base.id);
-    // A reference that is the location of a real checkpoint returns that checkpoint unchanged.
-    const real = store.checkpoints.ensureReference('/data/out/fine_tuned_model/checkpoint-200');
-    assert.equal(real.kind, 'adapter');
+  it('registers a base model once, as a model record, whatever location it is seen at', () => {
+    const base = store.baseModels.ensure({ kind: 'hub', ref: 'meta-llama/Llama-3.2-1B', location: 'meta-llama/Llama-3.2-1B' });
+    assert.deepEqual([base.kind, base.ref, base.revision, base.locations], ['hub', 'meta-llama/Llama-3.2-1B', '', ['meta-llama/Llama-3.2-1B']]);
+    assert.equal(store.baseModels.ensure({ kind: 'hub', ref: 'meta-llama/Llama-3.2-1B', location: 'meta-llama/Llama-3.2-1B' }).id, base.id);
+    assert.notEqual(store.baseModels.ensure({ kind: 'hub', ref: 'meta-llama/Llama-3.2-1B', revision: 'abc123', location: 'x' }).id, base.id, 'another revision is another model');
+    // A local folder seen at two paths with the same weights is one record.
+    const a = store.baseModels.ensure({ kind: 'local', ref: '/p/base-models/tiny', location: '/p/base-models/tiny', hash: 'sha256:' + 'c'.repeat(64) });
+    const b = store.baseModels.ensure({ kind: 'local', ref: '/home/u/.keel/code/x/base-models/tiny', location: '/home/u/.keel/code/x/base-models/tiny', hash: 'sha256:' + 'c'.repeat(64) });
+    assert.equal(b.id, a.id);
+    assert.deepEqual(b.locations.sort(), ['/home/u/.keel/code/x/base-models/tiny', '/p/base-models/tiny']);
+    assert.equal(store.checkpoints.byLocation('meta-llama/Llama-3.2-1B'), undefined, 'a base model is not a checkpoint');
   });
 
   it('keeps one best checkpoint per run as a lineage edge', () => {

@@ -80,7 +80,12 @@ export class ConfigStore {
       const contentHash = this.blobs.put(input.text);
       const id = newId('cfg');
       const created = this.stmts.insert.run({ id, hash: input.hash, format: input.format, flavor: input.flavor, contentHash, now: Date.now() }).changes > 0;
-      const row = this.stmts.byHash.get(input.hash) as ConfigRow;
+      let row = this.stmts.byHash.get(input.hash) as ConfigRow;
+      // A newer Keel may judge the flavor differently (a plain Trainer YAML once labelled Axolotl): the latest judgement stands.
+      if (!created && row.flavor !== input.flavor) {
+        this.db.prepare('UPDATE configs SET flavor = ? WHERE id = ?').run(input.flavor, row.id);
+        row = { ...row, flavor: input.flavor };
+      }
       if (created) {
         for (const [key, value] of Object.entries(input.params)) this.stmts.insertParam.run(row.id, key, paramJson(value));
       }

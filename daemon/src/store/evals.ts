@@ -45,7 +45,14 @@ interface EvalRow {
   higher_is_better: number | null;
   is_group: number;
   created_at: number;
+  /** Status of the eval run (joined), when there is one. */
+  eval_run_status?: string | null;
 }
+
+/** Eval rows with the status of the run that wrote them (for "the eval job failed"). */
+const SELECT = 'SELECT evals.*, runs.status AS eval_run_status FROM evals LEFT JOIN runs ON runs.id = evals.eval_run_id';
+/** Statuses of an eval job that did not end well: its results may be partial. */
+const FAILED = new Set(['failed', 'cancelled', 'lost']);
 
 const GROUP_PREFIX = 'evg_';
 const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
@@ -78,10 +85,12 @@ function toEval(r: EvalRow): EvalResult {
     higherIsBetter: r.higher_is_better === null ? null : r.higher_is_better === 1,
     sourcePath: r.source_path,
     createdAt: r.created_at,
+    evalRunId: r.eval_run_id,
+    evalJobFailed: FAILED.has(r.eval_run_status ?? ''),
   };
 }
 
-const order = 'ORDER BY source_path, is_group DESC, task, metric, filter';
+const order = 'ORDER BY evals.source_path, evals.is_group DESC, evals.task, evals.metric, evals.filter';
 
 export class EvalStore {
   private readonly db: Db;
@@ -101,7 +110,7 @@ export class EvalStore {
           eval_run_id = excluded.eval_run_id, value = excluded.value, stderr = excluded.stderr, n_shot = excluded.n_shot,
           higher_is_better = excluded.higher_is_better, is_group = excluded.is_group, created_at = excluded.created_at`),
       exists: db.prepare('SELECT 1 FROM evals WHERE source_path = ? AND task = ? AND metric = ? AND filter = ?').pluck(),
-      bySource: db.prepare(`SELECT * FROM evals WHERE source_path = ? ${order}`),
+      bySource: db.prepare(`${SELECT} WHERE evals.source_path = ? ${order}`),
       anyForSource: db.prepare('SELECT 1 FROM evals WHERE source_path = ? LIMIT 1').pluck(),
       sources: db.prepare('SELECT DISTINCT source_path FROM evals').pluck(),
     };
@@ -154,14 +163,14 @@ export class EvalStore {
   /** Results about one checkpoint, run or model (`id` is the subject id, or the ref for a model). */
   bySubject(kind: EvalResult['subjectKind'], id: string): EvalResult[] {
     const rows = this.db
-      .prepare(`SELECT * FROM evals WHERE subject_kind = ? AND (subject_id = ? OR (subject_id IS NULL AND subject_ref = ?)) ${order}`)
+      .prepare(`${SELECT} WHERE evals.subject_kind = ? AND (evals.subject_id = ? OR (evals.subject_id IS NULL AND evals.subject_ref = ?)) ${order}`)
       .all(kind, id, id) as EvalRow[];
     return rows.map(toEval);
   }
 
   /** Results written by an eval run. */
   byEvalRun(runId: string): EvalResult[] {
-    return (this.db.prepare(`SELECT * FROM evals WHERE eval_run_id = ? ${order}`).all(runId) as EvalRow[]).map(toEval);
+    return (this.db.prepare(`${SELECT} WHERE evals.eval_run_id = ? ${order}`).all(runId) as EvalRow[]).map(toEval);
   }
 
   /** All results, newest first, optionally for one task (and its metric). */
@@ -169,14 +178,14 @@ export class EvalStore {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.task !== undefined) {
-      where.push('task = ?');
+      where.push('evals.task = ?');
       args.push(filter.task);
     }
     if (filter.metric !== undefined) {
-      where.push('metric = ?');
+      where.push('evals.metric = ?');
       args.push(filter.metric);
     }
-    const sql = `SELECT * FROM evals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, source_path, task, metric, filter LIMIT ?`;
+    const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY evals.created_at DESC, evals.source_path, evals.task, evals.metric, evals.filter LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 10_000) as EvalRow[]).map(toEval);
   }
 }

@@ -22,12 +22,17 @@ import { LineageStore } from './lineage.ts';
 import { ProjectStore } from './projects.ts';
 import { RunLinkStore } from './run-links.ts';
 import { RunStore } from './runs.ts';
+import { RunSummaryStore } from './run-summary.ts';
+import { BaseModelStore } from './base-models.ts';
 
 export { StoreOpenError } from './db.ts';
 export type { OpenOptions, OpenReport } from './db.ts';
 export type { Migration, MigrationOutcome, MigrationStep } from './migrate.ts';
 export { EdgeTypes, type RecordRef } from './lineage.ts';
-export type { MetricInput, SeriesSummary } from './metrics.ts';
+export type { MetricInput, RecordOptions, SeriesSummary } from './metrics.ts';
+export type { Disagreement } from './metric-merge.ts';
+export type { SummaryInput } from './run-summary.ts';
+export type { ModelSighting } from './base-models.ts';
 export type { AddedVersion, DatasetFile, DatasetFileMatch, DatasetInput, NewDatasetVersion } from './datasets.ts';
 export type { NewConfig } from './configs.ts';
 export type { NewCodeVersion } from './code-versions.ts';
@@ -43,6 +48,10 @@ export class Store {
   readonly projects: ProjectStore;
   readonly runs: RunStore;
   readonly metrics: MetricStore;
+  /** End-of-run summary values (run-summary.ts). */
+  readonly summaries: RunSummaryStore;
+  /** Base model records (base-models.ts); `models` is the aliases. */
+  readonly baseModels: BaseModelStore;
   readonly meta: MetaStore;
   readonly lineage: LineageStore;
   readonly checkpoints: CheckpointStore;
@@ -72,6 +81,8 @@ export class Store {
     this.projects = new ProjectStore(this.db);
     this.runs = new RunStore(this.db);
     this.metrics = new MetricStore(this.db);
+    this.summaries = new RunSummaryStore(this.db);
+    this.baseModels = new BaseModelStore(this.db);
     this.meta = new MetaStore(this.db);
     this.lineage = new LineageStore(this.db);
     this.checkpoints = new CheckpointStore(this.db);

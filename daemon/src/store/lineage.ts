@@ -4,13 +4,26 @@ import type { Db } from './db.ts';
 
 /** The edge types Keel writes. `from` fed, produced or described `to`. */
 export const EdgeTypes = {
-  /** dataset_version → run: the run trained (or evaluated) on this data. */
+  /** dataset_version → run: the run trained on this data (its config names it as training data). */
   UsedData: 'used_data',
+  /**
+   * dataset_version → run: the run evaluated on this data (its config names it as validation
+   * data); dataset_version → eval: the eval's task read this data.
+   */
+  EvaluatedOn: 'evaluated_on',
+  /**
+   * dataset_version → run: shipped with the run because its config names no dataset — a
+   * fallback, not a claim that the run read it.
+   */
+  ShippedData: 'shipped_data',
   /** config → run: the run's config. */
   UsedConfig: 'used_config',
   /** code_version → run: the code the run ran. */
   UsedCode: 'used_code',
-  /** checkpoint → run: the run started from (or fine-tuned) this checkpoint. */
+  /**
+   * model or checkpoint → run: the run started from (fine-tuned) this model; model or
+   * checkpoint → checkpoint: an adapter's base (its adapter_config.json names it).
+   */
   BaseModel: 'base_model',
   /** run → checkpoint: the run wrote this checkpoint. */
   Produced: 'produced',
@@ -96,6 +109,25 @@ export class LineageStore {
     }
     if (frontier.length > 0 && maxDepth > 0) truncated = truncated || frontier.some((n) => (direction === 'up' ? this.incoming(n) : this.outgoing(n)).length > 0);
     return { nodes, edges, truncated };
+  }
+
+  /**
+   * Makes the edges of `types` arriving at `to` exactly `edges`: others of those types are
+   * removed, missing ones added. One transaction. Returns true when anything changed.
+   */
+  replaceIncoming(to: RecordRef, types: readonly string[], edges: readonly { from: RecordRef; type: string }[]): boolean {
+    return this.db.transaction(() => {
+      const wanted = new Set(edges.map((e) => `${e.from.kind}:${e.from.id}:${e.type}`));
+      let changed = false;
+      for (const e of this.incoming(to)) {
+        if (!types.includes(e.type) || wanted.has(`${e.fromKind}:${e.fromId}:${e.type}`)) continue;
+        this.db.prepare('DELETE FROM lineage_edges WHERE from_kind = ? AND from_id = ? AND to_kind = ? AND to_id = ? AND type = ?')
+          .run(e.fromKind, e.fromId, to.kind, to.id, e.type);
+        changed = true;
+      }
+      for (const e of edges) if (this.addEdge(e.from, to, e.type)) changed = true;
+      return changed;
+    })();
   }
 
   /** Removes every edge touching a record (when the record is deleted). */

@@ -1,17 +1,37 @@
 /**
- * Metrics: one series per (run, key), points keyed by (series, step) in a WITHOUT ROWID
+ * Metrics: one series per (run, quantity), points keyed by (series, step) in a WITHOUT ROWID
  * table so millions of points per run stay compact and range scans stay cheap.
  * NaN is stored as NULL (SQLite's own rule); ±Infinity are stored as REAL infinities.
+ *
+ * A series is keyed by the quantity's canonical key (track/formats/metric-names.ts); the names
+ * files used for it are kept as its aliases. Each point remembers its precision and the kind
+ * of file it came from, so two files reporting the same step merge into one point
+ * (metric-merge.ts).
  */
 import type { MetricPoint, SeriesInfo } from '../protocol/index.ts';
 import type { Db } from './db.ts';
+import { metricKeyCandidates } from '../track/formats/metric-names.ts';
+import { DEFAULT_BITS, mergeReading, type Disagreement } from './metric-merge.ts';
 
 /** A value to record. `wallTime` is seconds since the epoch (as the tools write it) or null. */
 export interface MetricInput {
+  /** The canonical key. */
   key: string;
   step: number;
   value: number;
   wallTime?: number | null;
+  /** The key as the file wrote it, when it differs (kept as an alias of the series). */
+  sourceKey?: string;
+  /** Precision of the value as read: 64 (JSON, text, float64 tensors), 32 (TensorBoard simple_value), 16. Default 64. */
+  bits?: number;
+}
+
+/** How a batch was read. */
+export interface RecordOptions {
+  /** The kind of file (MetricSourceCodes); points without one replace whatever is stored. */
+  source?: number;
+  /** Hears each (series, step) where two files disagree (the higher-precision value is kept). */
+  onDisagreement?: (d: Disagreement) => void;
 }
 
 /** A series' summary as clients see it, plus when a point was last recorded (ms). */
@@ -23,6 +43,8 @@ type Row = [number, number | null, number | null];
 interface SeriesRow {
   id: number;
   key: string;
+  aliases_json: string | null;
+  disagreements: number;
   points: number;
   first_step: number | null;
   last_step: number | null;
@@ -32,7 +54,7 @@ interface SeriesRow {
   updated_at: number;
 }
 
-const SERIES_COLUMNS = 'id, key, points, first_step, last_step, last_value, min_value, max_value, updated_at';
+const SERIES_COLUMNS = 'id, key, aliases_json, disagreements, points, first_step, last_step, last_value, min_value, max_value, updated_at';
 /** Keys starting with @prefix (NULL: all); substr, not LIKE, so `_` and `%` in a prefix are plain characters. */
 const PREFIX_MATCH = '(@prefix IS NULL OR substr(key, 1, length(@prefix)) = @prefix)';
 /** What people look for first: losses, then eval metrics (see {@link displayRank}). */
@@ -46,10 +68,33 @@ export function displayRank(key: string): number {
 }
 
 function toSummary(r: SeriesRow): SeriesSummary {
+  const aliases = parseAliases(r.aliases_json);
   return {
     key: r.key, points: r.points, firstStep: r.first_step, lastStep: r.last_step,
     lastValue: r.last_value, min: r.min_value, max: r.max_value, updatedAt: r.updated_at,
+    ...(aliases.length > 0 ? { aliases } : {}), ...(r.disagreements > 0 ? { disagreements: r.disagreements } : {}),
   };
+}
+
+/** Stored aliases (a JSON array of names), tolerant of anything else. */
+export function parseAliases(json: string | null): string[] {
+  if (json === null) return [];
+  try {
+    const parsed = JSON.parse(json) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** What one record() call accumulates per series for its summary update. */
+interface Touched {
+  added: number;
+  first: number;
+  last: number;
+  min: number | null;
+  max: number | null;
+  disagreements: number;
 }
 
 export function toWirePoint(step: number, value: number | null, wallTime: number | null): MetricPoint {
@@ -62,21 +107,31 @@ export function toWirePoint(step: number, value: number | null, wallTime: number
 export class MetricStore {
   private readonly db: Db;
   private readonly seriesIds = new Map<string, number>();
+  /** Series id → its aliases as stored (filled on first use). */
+  private readonly knownAliases = new Map<number, Set<string>>();
+  /** Series id → bit mask of the kinds of file (1 << source code) that wrote its points. */
+  private readonly seriesSources = new Map<number, number>();
   private readonly stmts;
 
   constructor(db: Db) {
     this.db = db;
     this.stmts = {
-      findSeries: db.prepare('SELECT id FROM metric_series WHERE run_id = ? AND key = ?'),
+      findSeries: db.prepare('SELECT id, sources FROM metric_series WHERE run_id = ? AND key = ?'),
       addSeries: db.prepare('INSERT INTO metric_series (run_id, key, updated_at) VALUES (?, ?, ?)'),
-      insert: db.prepare('INSERT OR IGNORE INTO metrics (series_id, step, value, wall_time) VALUES (?, ?, ?, ?)'),
-      update: db.prepare('UPDATE metrics SET value = ?, wall_time = ? WHERE series_id = ? AND step = ?'),
+      insert: db.prepare('INSERT OR IGNORE INTO metrics (series_id, step, value, wall_time, bits, source) VALUES (?, ?, ?, ?, ?, ?)'),
+      stored: db.prepare('SELECT value, wall_time, bits, source FROM metrics WHERE series_id = ? AND step = ?'),
+      update: db.prepare('UPDATE metrics SET value = ?, wall_time = coalesce(?, wall_time), bits = ?, source = coalesce(?, source) WHERE series_id = ? AND step = ?'),
+      setSources: db.prepare('UPDATE metric_series SET sources = ? WHERE id = ?'),
+      updateWall: db.prepare('UPDATE metrics SET wall_time = ? WHERE series_id = ? AND step = ?'),
+      aliases: db.prepare('SELECT aliases_json FROM metric_series WHERE id = ?').pluck(),
+      setAliases: db.prepare('UPDATE metric_series SET aliases_json = ? WHERE id = ?'),
       summarise: db.prepare(`UPDATE metric_series SET
           points = points + @added,
           first_step = min(coalesce(first_step, @first), @first),
           last_step = max(coalesce(last_step, @last), @last),
           min_value = CASE WHEN @min IS NULL THEN min_value ELSE min(coalesce(min_value, @min), @min) END,
           max_value = CASE WHEN @max IS NULL THEN max_value ELSE max(coalesce(max_value, @max), @max) END,
+          disagreements = disagreements + @disagreements,
           updated_at = @now
         WHERE id = @id`),
       setLast: db.prepare('UPDATE metric_series SET last_value = (SELECT value FROM metrics WHERE series_id = @id AND step = last_step) WHERE id = @id'),
@@ -88,33 +143,35 @@ export class MetricStore {
     const cacheKey = `${runId}\u0000${key}`;
     const cached = this.seriesIds.get(cacheKey);
     if (cached !== undefined) return cached;
-    const row = this.stmts.findSeries.get(runId, key) as { id: number } | undefined;
+    const row = this.stmts.findSeries.get(runId, key) as { id: number; sources: number } | undefined;
     const id = row ? row.id : Number(this.stmts.addSeries.run(runId, key, Date.now()).lastInsertRowid);
     if (!row) created.push(cacheKey);
     this.seriesIds.set(cacheKey, id);
+    this.seriesSources.set(id, row?.sources ?? 0);
     return id;
   }
 
   /**
    * Upserts points on (run, key, step) — re-ingesting a file is harmless — in one
    * transaction, keeping each series' summary (count, step range, min/max, last value)
-   * up to date incrementally. min/max are over every value recorded (NaN ignored).
+   * up to date incrementally. min/max are over every value recorded (NaN ignored). A point
+   * another kind of file already gave for the step is merged (metric-merge.ts).
    */
-  record(runId: string, points: readonly MetricInput[]): number {
+  record(runId: string, points: readonly MetricInput[], opts: RecordOptions = {}): number {
     if (points.length === 0) return 0;
-    const touched = new Map<number, { added: number; first: number; last: number; min: number | null; max: number | null }>();
+    const touched = new Map<number, Touched>();
     const created: string[] = [];
+    const aliased = new Set<number>();
+    const sourced: number[] = [];
     const write = this.db.transaction(() => {
       for (const p of points) {
         const id = this.seriesId(runId, p.key, created);
+        if (p.sourceKey !== undefined && p.sourceKey !== p.key) this.noteAlias(aliased, id, p.sourceKey);
         const step = Math.trunc(p.step);
-        const value = Number.isNaN(p.value) ? null : p.value;
-        const wall = p.wallTime ?? null;
-        const added = this.stmts.insert.run(id, step, value, wall).changes;
-        if (added === 0) this.stmts.update.run(value, wall, id, step);
         let t = touched.get(id);
-        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null }));
-        t.added += added;
+        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, disagreements: 0 }));
+        if (!this.writePoint(id, p, step, opts, t)) continue;
+        const value = Number.isNaN(p.value) ? null : p.value;
         if (step < t.first) t.first = step;
         if (step > t.last) t.last = step;
         if (value !== null) {
@@ -124,8 +181,20 @@ export class MetricStore {
       }
       const now = Date.now();
       for (const [id, t] of touched) {
-        this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, now });
+        this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, disagreements: t.disagreements, now });
         this.stmts.setLast.run({ id });
+      }
+      for (const id of aliased) this.stmts.setAliases.run(JSON.stringify([...(this.knownAliases.get(id) ?? [])].sort()), id);
+      if (opts.source !== undefined) {
+        const bit = 1 << opts.source;
+        for (const id of touched.keys()) {
+          const mask = this.seriesSources.get(id) ?? 0;
+          if ((mask & bit) === 0) {
+            this.stmts.setSources.run(mask | bit, id);
+            this.seriesSources.set(id, mask | bit);
+            sourced.push(id);
+          }
+        }
       }
     });
     try {
@@ -134,9 +203,60 @@ export class MetricStore {
       // The transaction rolled back (disk full, I/O error…): series made inside it are gone,
       // and a cached id of one would send the next points to a series that does not exist.
       for (const cacheKey of created) this.seriesIds.delete(cacheKey);
+      for (const id of aliased) this.knownAliases.delete(id);
+      for (const id of sourced) this.seriesSources.delete(id);
       throw err;
     }
     return points.length;
+  }
+
+  /**
+   * Inserts one point, or merges it with the stored one. Returns true when `p`'s value is now
+   * the stored value (counted in min/max), false when the stored value was kept.
+   */
+  private writePoint(id: number, p: MetricInput, step: number, opts: RecordOptions, t: Touched): boolean {
+    const value = Number.isNaN(p.value) ? null : p.value;
+    const wall = p.wallTime ?? null;
+    const bits = p.bits ?? DEFAULT_BITS;
+    const source = opts.source ?? null;
+    if (this.stmts.insert.run(id, step, value, wall, bits, source).changes > 0) {
+      t.added++;
+      return true;
+    }
+    // Only this kind of file ever wrote the series: its new reading replaces the old (a rewritten file).
+    const mask = this.seriesSources.get(id) ?? 0;
+    if (source === null || mask === 0 || mask === 1 << source) {
+      this.stmts.update.run(value, wall, bits, source, id, step);
+      return true;
+    }
+    const stored = this.stmts.stored.get(id, step) as { value: number | null; wall_time: number | null; bits: number | null; source: number | null };
+    const decision = source === null ? { replace: true, disagree: false } : mergeReading(stored, { value: p.value, bits, source });
+    if (decision.disagree && source !== null) {
+      t.disagreements++;
+      const keptNew = decision.replace;
+      opts.onDisagreement?.({
+        key: p.key, step, kept: keptNew ? p.value : (stored.value ?? NaN), keptSource: keptNew ? source : stored.source,
+        dropped: keptNew ? (stored.value ?? NaN) : p.value, droppedSource: keptNew ? (stored.source ?? 0) : source,
+      });
+    }
+    if (decision.replace) {
+      this.stmts.update.run(value, wall, bits, source, id, step);
+      return true;
+    }
+    if (stored.wall_time === null && wall !== null) this.stmts.updateWall.run(wall, id, step);
+    return false;
+  }
+
+  /** Adds `name` to the series' aliases; `dirty` collects the series whose row must be written. */
+  private noteAlias(dirty: Set<number>, id: number, name: string): void {
+    let names = this.knownAliases.get(id);
+    if (names === undefined) {
+      names = new Set(parseAliases(this.stmts.aliases.get(id) as string | null));
+      this.knownAliases.set(id, names);
+    }
+    if (names.has(name)) return;
+    names.add(name);
+    dirty.add(id);
   }
 
   /** The run's metric keys. */
@@ -174,6 +294,19 @@ export class MetricStore {
   seriesSummary(runId: string, key: string): SeriesSummary | undefined {
     const row = this.db.prepare(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_id = ? AND key = ?`).get(runId, key) as SeriesRow | undefined;
     return row && toSummary(row);
+  }
+
+  /**
+   * The run's series for a key a person may have typed by another name: the key itself, an
+   * alias a file used for it (`loss` for `train/loss`), or its HF TensorBoard spelling.
+   */
+  resolveKey(runId: string, key: string): string | undefined {
+    if (this.stmts.findSeries.get(runId, key) !== undefined) return key;
+    const byAlias = this.db
+      .prepare('SELECT s.key FROM metric_series s, json_each(s.aliases_json) a WHERE s.run_id = ? AND s.aliases_json IS NOT NULL AND a.value = ? LIMIT 1')
+      .pluck().get(runId, key) as string | undefined;
+    if (byAlias !== undefined) return byAlias;
+    return metricKeyCandidates(key).find((k) => this.stmts.findSeries.get(runId, k) !== undefined);
   }
 
   /** True when the run has a series `key`. */
@@ -247,5 +380,7 @@ export class MetricStore {
   /** Forgets cached series ids (after a run is deleted). */
   clearCache(): void {
     this.seriesIds.clear();
+    this.knownAliases.clear();
+    this.seriesSources.clear();
   }
 }

@@ -6,6 +6,7 @@
  * in SCHEMA.md beside this file.
  */
 import type { Migration } from './migrate.ts';
+import { fidelityMigration } from './migration-fidelity.ts';
 import { rebuildTable } from './table-rebuild.ts';
 
 /** Version 1: the whole domain. */
@@ -361,4 +362,5 @@ export const migrations: readonly Migration[] = [
     title: 'run status "incomplete"; tombstones for deleted runs\' output folders',
     steps: [(db) => rebuildTable(db, { table: 'runs', create: runsV2 }), DELETED_OUTPUTS],
   },
+  fidelityMigration,
 ];

@@ -290,7 +290,7 @@ export class Tracker {
     const real = realpathSync(dir);
     const report = await this.ingester.ingestRunDir(real, { projectId, source, ...extra });
     const project = projectId ? this.deps.store.projects.get(projectId) : undefined;
-    await linkRun({ store: this.deps.store, log: this.deps.log }, report.runId, project ? { id: project.id, root: project.root } : null);
+    await linkRun({ store: this.deps.store, log: this.deps.log, hasher: this.deps.pool, hashCache: this.deps.hashCache }, report.runId, project ? { id: project.id, root: project.root } : null);
     if (report.points > 0 || report.created) {
       const run = this.deps.store.runs.get(report.runId);
       if (run) this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: run.unreachableSince, statusReason: run.statusReason }, run.id);

@@ -78,7 +78,8 @@ describe('which metric keys the panel loads, in what order', () => {
   });
 
   it('ranks keys from other trainers too (TRL rewards, lm-eval style prefixes)', () => {
-    assert.equal(keyRank('train/loss'), 2);
+    assert.equal(keyRank('train/loss'), 0, 'the canonical train loss ranks first');
+    assert.equal(keyRank('eval/loss'), 1);
     assert.equal(keyRank('rewards/correctness_reward_func/mean'), 4);
     assert.equal(keyRank('eval_g0_loss'), 2);
     assert.equal(keyRank('train_samples_per_second'), 7);

@@ -20,8 +20,9 @@ const BOOKKEEPING = /(^|[/_])(runtime|samples_per_second|steps_per_second|total_
 
 /** Ranks a key: lower comes first. */
 export function keyRank(key: string): number {
-  if (/^(train_)?loss$/.test(key)) return 0;
-  if (/^eval_loss$/.test(key)) return 1;
+  // The daemon's canonical keys are TensorBoard's (`train/loss`, `eval/loss`); older records use HF's.
+  if (/^(train[_/])?loss$/.test(key)) return 0;
+  if (/^eval[_/]loss$/.test(key)) return 1;
   if (/loss/i.test(key) && !BOOKKEEPING.test(key)) return 2;
   if (/^(eval|test|validation|val)[_/]/.test(key) && !BOOKKEEPING.test(key)) return 3;
   if (/accuracy|acc\b|reward|perplexity|ppl|bleu|rouge|f1|wer|cer/i.test(key)) return 4;

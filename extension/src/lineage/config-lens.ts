@@ -31,14 +31,18 @@ export function exactRuns(runs: readonly RunSummary[], currentConfigId: string |
   return runs.filter((r) => r.configId === currentConfigId && (r.overrides ?? []).length === 0 && r.kind !== 'eval');
 }
 
-/** The metrics the lens ranks by, in order of preference: lower is better for all of them. */
-export const LENS_METRICS = ['eval_loss', 'loss'] as const;
+/**
+ * The metrics the lens ranks by, in order of preference, each by its canonical key and the
+ * name a daemon before canonical keys used: lower is better for all of them.
+ */
+export const LENS_METRICS: readonly (readonly string[])[] = [['eval/loss', 'eval_loss'], ['train/loss', 'loss']];
 
-/** The lowest `eval_loss` among the runs (else the lowest `loss`), from a runs/compare result. */
+/** The lowest eval loss among the runs (else the lowest training loss), from a runs/compare result. */
 export function bestRun(comparison: RunComparison): BestRun | undefined {
-  for (const metric of LENS_METRICS) {
-    const row = comparison.metrics.find((m) => m.key === metric);
+  for (const names of LENS_METRICS) {
+    const row = comparison.metrics.find((m) => names.includes(m.key));
     if (!row) continue;
+    const metric = row.key;
     let best: BestRun | undefined;
     for (const run of comparison.runs) {
       const value = row.perRun[run.id]?.min;

@@ -152,7 +152,7 @@ describe('hover lookups against a real daemon', () => {
 
   it('CodeLens: counts the runs of a config file and names the best by loss', async () => {
     const stats = await configStats(client, configFile);
-    assert.deepEqual(stats, { runs: 1, exact: 1, best: { metric: 'loss', value: 0.6203, runId, runName: 'lora-out' } });
+    assert.deepEqual(stats, { runs: 1, exact: 1, best: { metric: 'train/loss', value: 0.6203, runId, runName: 'lora-out' } });
     assert.deepEqual(await configStats(client, join(project, 'configs', 'other.yml')), { runs: 0, exact: 0 });
   });
 

@@ -109,6 +109,29 @@ describe('hover cards of a dataset and a config', () => {
   });
 });
 
+describe('hover card of a deleted checkpoint and of a base model record', () => {
+  it('says a checkpoint seen gone from disk is deleted and offers no Tag', () => {
+    const g = graph('lineage-checkpoint');
+    const root = { ...g.root, details: { ...g.root.details, deletedAt: 1_765_000_000_000 } };
+    const lines = renderHoverCard(root, { ...g, root }).split('\n\n');
+    assert.match(lines[0] ?? '', / · \*\*deleted from disk\*\*/);
+    assert.ok(!(lines.at(-1) ?? '').includes('keel.tagCheckpoint'), 'a deleted checkpoint is never offered for tagging');
+    assert.match(lines.at(-1) ?? '', /\[Show lineage\]/);
+  });
+
+  it('names a base model that is a model record (kind model), and the final model', () => {
+    const g = graph('lineage-checkpoint');
+    const base = g.ancestors.find((n) => n.kind === 'checkpoint' && n.label === 'tiny-char-lm');
+    assert.ok(base, 'the recorded graph has a base checkpoint');
+    const asModel = { ...base, kind: 'model' as const };
+    const edges = g.edges.map((e) => (e.fromId === base.id ? { ...e, fromKind: 'model' as const } : e));
+    const root = { ...g.root, details: { ...g.root.details, final: true } };
+    const lines = renderHoverCard(root, { ...g, root, edges, ancestors: g.ancestors.map((n) => (n === base ? asModel : n)) }).split('\n\n');
+    assert.match(lines[0] ?? '', / · full · final model · /);
+    assert.match(lines[1] ?? '', / · base `tiny-char-lm`$/);
+  });
+});
+
 describe('Markdown helpers', () => {
   it('escape what Markdown would interpret, keep code spans whole', () => {
     assert.equal(mdText('my_run [v2] *final*'), 'my\\_run \\[v2\\] \\*final\\*');

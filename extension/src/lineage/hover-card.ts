@@ -54,9 +54,13 @@ export function headline(node: LineageNode): string {
   if (node.kind === 'checkpoint') {
     if (num('step') !== null) facts.push(`step ${num('step')}`);
     if (str('kind') && str('kind') !== 'unknown') facts.push(str('kind') as string);
+    if (d.final === true) facts.push('final model');
+    // Seen gone from disk: shown as history, never offered (no Tag link below).
+    if (num('deletedAt') !== null) facts.push('**deleted from disk**');
   }
+  if (node.kind === 'eval' && d.evalJobFailed === true) facts.push('**from an eval job that failed**');
   if (node.kind === 'code_version' && d.dirty === true) facts.push('dirty');
-  if (node.kind === 'config' && str('flavor')) facts.push(`${str('flavor')} config`);
+  if (node.kind === 'config' && (str('flavorLabel') ?? str('flavor'))) facts.push(mdText(str('flavorLabel') ?? `${str('flavor')} config`));
   if (node.kind === 'dataset_version' && d.latest === false) facts.push('not the latest version');
   const example = str('example');
   if (node.kind === 'eval' && example) facts.push(mdText(roundNumbers(example)));
@@ -97,10 +101,10 @@ function producedBy(graph: LineageGraph, runWord: string): string | undefined {
   return parts.length ? parts.join(' · ') : undefined;
 }
 
-/** Checkpoints that are the base model of the record or of the run that produced it. */
+/** Model records (or another run's checkpoints) that are the base model of the record or of the run that produced it. */
 function baseModels(graph: LineageGraph): Node[] {
-  const baseIds = new Set(graph.edges.filter((e) => e.type === 'base_model' && e.fromKind === 'checkpoint').map((e) => e.fromId));
-  return graph.ancestors.filter((n) => n.kind === 'checkpoint' && baseIds.has(n.id));
+  const baseIds = new Set(graph.edges.filter((e) => e.type === 'base_model' && (e.fromKind === 'checkpoint' || e.fromKind === 'model')).map((e) => e.fromId));
+  return graph.ancestors.filter((n) => (n.kind === 'checkpoint' || n.kind === 'model') && baseIds.has(n.id));
 }
 
 function ledTo(graph: LineageGraph): string | undefined {
@@ -126,7 +130,7 @@ function actionLinks(node: LineageNode, graph: LineageGraph | null): string | un
   const parent = graph && run ? parentRunOf(run, graph) : undefined;
   if (parent && run) links.push(commandLink('Compare with parent', 'keel.compareRuns', [parent, run]));
   links.push(commandLink('Show lineage', 'keel.showLineage', [node.id]));
-  if (node.kind === 'checkpoint') links.push(commandLink('Tag', 'keel.tagCheckpoint', [node.id]));
+  if (node.kind === 'checkpoint' && typeof node.details.deletedAt !== 'number') links.push(commandLink('Tag', 'keel.tagCheckpoint', [node.id]));
   return links.join(' · ');
 }
 

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Checkpoint, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import type { KeelServices } from '../services.ts';
-import { checkpointLabel } from './run-details.ts';
+import { checkpointLabel, isPresent } from './run-details.ts';
 import { runDescription, runIcon } from './run-labels.ts';
 import { runIdOf } from './run-args.ts';
 import type { RunsModel } from './runs-model.ts';
@@ -36,9 +36,13 @@ export async function resolveRun(services: KeelServices, model: RunsModel, arg: 
 /** A checkpoint of `runId`: the only one, or picked (latest step first). */
 export async function pickCheckpoint(services: KeelServices, runId: string, title: string): Promise<Checkpoint | undefined> {
   const client = await services.client();
-  const { checkpoints, run } = await client.call('runs/get', { run: runId });
+  const detail = await client.call('runs/get', { run: runId });
+  const { run } = detail;
+  // Deleted checkpoints are history: never offered for pull, tag or eval.
+  const checkpoints = detail.checkpoints.filter(isPresent);
   if (checkpoints.length === 0) {
-    void vscode.window.showInformationMessage(`Keel: run ${run.name} has no checkpoints yet.`);
+    const gone = detail.checkpoints.length > 0 ? ` on disk (its ${detail.checkpoints.length} were deleted)` : ' yet';
+    void vscode.window.showInformationMessage(`Keel: run ${run.name} has no checkpoints${gone}.`);
     return undefined;
   }
   if (checkpoints.length === 1) return checkpoints[0];

@@ -61,17 +61,32 @@ export function checkpointLabel(c: Checkpoint): string {
   return folder === `checkpoint-${c.step}` ? `step ${c.step}` : `step ${c.step} (${folder})`;
 }
 
+/** True for a checkpoint on disk: one seen gone (`deletedAt`) is history, never offered for tag, pull or eval. */
+export function isPresent(c: Checkpoint): boolean {
+  return c.deletedAt == null;
+}
+
+/**
+ * One row per checkpoint, present ones with the Pull/Tag menus (`keel.checkpoint`); a deleted
+ * one stays as history (`keel.checkpoint.deleted`, which no menu offers), said in its label.
+ */
 function checkpointRows(d: RunDetail): DetailRow[] {
   const sorted = [...d.checkpoints].sort((a, b) => (a.step ?? -1) - (b.step ?? -1));
-  return sorted.map((c) => ({
-    key: c.id,
-    label: checkpointLabel(c),
-    description: [c.kind !== 'unknown' ? c.kind : '', formatBytes(c.sizeBytes), shortHash(c.hash)].filter(Boolean).join(' · '),
-    tooltip: c.location,
-    icon: 'package',
-    contextValue: 'keel.checkpoint',
-    checkpoint: c,
-  }));
+  return sorted.map((c) => {
+    const present = isPresent(c);
+    const also = (c.locations ?? []).filter((l) => l.deletedAt === null).map((l) => l.location);
+    return {
+      key: c.id,
+      label: checkpointLabel(c),
+      description: [present ? '' : 'deleted from disk', c.final ? 'final model' : '', c.kind !== 'unknown' ? c.kind : '', formatBytes(c.sizeBytes), shortHash(c.hash)]
+        .filter(Boolean).join(' · '),
+      tooltip: [c.location, ...also.map((l) => `also at ${l}`), present ? '' : 'Deleted from disk (kept as history): it cannot be pulled, tagged or evaluated.']
+        .filter(Boolean).join('\n'),
+      icon: present ? 'package' : 'trash',
+      contextValue: present ? 'keel.checkpoint' : 'keel.checkpoint.deleted',
+      checkpoint: c,
+    };
+  });
 }
 
 /** "acc 0.8123 ± 0.0100" with the filter when it is not the default. */

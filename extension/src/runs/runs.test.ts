@@ -180,6 +180,16 @@ describe('run details', () => {
     assert.equal(checkpointLabel(ckpt('x', null, '/m/adapter/')), 'adapter');
   });
 
+  it('keeps a deleted checkpoint as history: labelled, without the Pull/Tag menus', () => {
+    const gone = { ...ckpt('ckpt_20', 20, '/p/outputs/checkpoint-20'), deletedAt: T0 + 60_000 };
+    const final = { ...ckpt('ckpt_60', 60, '/p/outputs/checkpoint-60'), final: true, locations: [{ location: '/p/outputs', role: 'final' as const, deletedAt: null }] };
+    const rows = runDetailRows({ ...detail, checkpoints: [final, gone] })[3]?.children ?? [];
+    assert.deepEqual(rows.map((r) => [r.label, r.contextValue, r.icon]), [['step 20', 'keel.checkpoint.deleted', 'trash'], ['step 60', 'keel.checkpoint', 'package']]);
+    assert.match(rows[0]?.description ?? '', /^deleted from disk · /);
+    assert.match(rows[1]?.description ?? '', /^final model · full/);
+    assert.match(rows[1]?.tooltip ?? '', /also at \/p\/outputs/);
+  });
+
   it('shows eval values with stderr when known', () => {
     const rows = runDetailRows(detail)[4]?.children ?? [];
     assert.deepEqual(rows.map((r) => [r.label, r.description]), [['tiny_reverse', 'exact_match 0.9429'], ['tiny_reverse_hard', 'acc 0.975 ± 0.01336']]);

@@ -5,16 +5,26 @@ import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
 
 const kindLabel: Record<string, string> = {
-  dataset_version: 'dataset', config: 'config', code_version: 'code', run: 'run', checkpoint: 'checkpoint', eval: 'eval',
+  dataset_version: 'dataset', config: 'config', code_version: 'code', run: 'run', checkpoint: 'checkpoint', eval: 'eval', model: 'model',
 };
 
 function nodeLine(n: LineageNode): string {
   const facts = Object.entries(n.details)
-    .filter(([, v]) => v !== null && v !== '' && v !== undefined)
+    .filter(([k, v]) => v !== null && v !== '' && v !== undefined && v !== false && !HISTORY_KEYS.has(k))
     .slice(0, 4)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
-  return visibleInline(`${kindLabel[n.kind] ?? n.kind} ${n.label}  [${n.id}]${facts ? `  ${facts}` : ''}`);
+  return visibleInline(`${kindLabel[n.kind] ?? n.kind} ${n.label}${historyNote(n)}  [${n.id}]${facts ? `  ${facts}` : ''}`);
+}
+
+/** Details said in words by {@link historyNote} instead of as `key=value`. */
+const HISTORY_KEYS = new Set(['deletedAt', 'evalJobFailed']);
+
+/** " (deleted from disk 3 min ago)" for a checkpoint kept as history; " (its eval job failed)" for such results. */
+function historyNote(n: LineageNode): string {
+  const deleted = n.details.deletedAt;
+  if (typeof deleted === 'number') return ` (deleted from disk ${ago(deleted)})`;
+  return n.details.evalJobFailed === true ? ' (its eval job failed)' : '';
 }
 
 /** Prints the graph as two trees (depth-first along the edges), each record once. */
@@ -134,8 +144,17 @@ export async function tagCommand(ctx: CommandContext): Promise<number> {
 
 export async function modelsCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
-    const { models } = await client.call('models/list', {});
-    if (ctx.json) return (printJson({ models }), 0);
+    const { models, baseModels } = await client.call('models/list', {});
+    if (ctx.json) return (printJson({ models, baseModels: baseModels ?? [] }), 0);
+    if (baseModels?.length) {
+      print('Base models\n' + table(baseModels, [
+        { header: 'MODEL', value: (m) => m.id },
+        { header: 'KIND', value: (m) => m.kind },
+        { header: 'REF', value: (m) => (m.revision ? `${m.ref}@${m.revision}` : m.ref) },
+        { header: 'HASH', value: (m) => m.hash?.slice(0, 19) },
+        { header: 'SEEN AT', value: (m) => m.locations.length, align: 'right' },
+      ]) + '\n\n');
+    }
     if (models.length === 0) {
       print('No aliases yet. `keel tag CHECKPOINT prod` names one.\n');
       return 0;

@@ -1,6 +1,6 @@
 /** `keel runs`, `keel run show`, `keel run delete`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
-import type { MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, SeriesInfo } from '../../protocol/index.ts';
+import type { Checkpoint, EvalResult, MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, SeriesInfo, SummaryValue } from '../../protocol/index.ts';
 import { ago, duration, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -67,23 +67,67 @@ function printRun(d: RunDetail): void {
         `${(total - d.metrics.length).toLocaleString('en-US')} not shown: list them with \`keel metrics ${r.id}\`, or by prefix with \`keel metrics ${r.id} --prefix eval_\`)\n`);
     }
   }
+  if (d.summary?.length) print('\nSummary (end of run)\n' + summaryTable(d.summary) + '\n');
   if (d.checkpoints.length) {
     print('\nCheckpoints\n' + table(d.checkpoints, [
       { header: 'STEP', value: (c) => c.step, align: 'right' },
       { header: 'KIND', value: (c) => c.kind },
+      { header: 'STATE', value: checkpointState },
       { header: 'SIZE', value: (c) => (c.sizeBytes === null ? null : `${(c.sizeBytes / 1e6).toFixed(1)} MB`), align: 'right' },
       { header: 'HASH', value: (c) => c.hash?.slice(0, 19) },
-      { header: 'LOCATION', value: (c) => c.location },
+      { header: 'LOCATION', value: checkpointLocation },
     ]) + '\n');
   }
   if (d.evals.length) {
+    const byId = new Map(d.checkpoints.map((c) => [c.id, c]));
     print('\nEvals\n' + table(d.evals, [
       { header: 'TASK', value: (e) => e.task },
       { header: 'METRIC', value: (e) => `${e.metric}${e.filter !== 'none' ? ` (${e.filter})` : ''}` },
       { header: 'VALUE', value: (e) => num(e.value), align: 'right' },
       { header: '± STDERR', value: (e) => (e.stderr === null ? 'n/a' : num(e.stderr)), align: 'right' },
+      { header: 'OF', value: (e) => evalSubject(e, byId) },
+      { header: 'JOB', value: evalJob },
     ]) + '\n');
   }
+}
+
+/** "present", "deleted 3 min ago" (history: seen gone from disk), plus "final model". */
+export function checkpointState(c: Checkpoint): string {
+  const state = c.deletedAt == null ? 'present' : `deleted ${ago(c.deletedAt)}`;
+  return c.final ? `${state}, final model` : state;
+}
+
+/** The checkpoint's folder, and its other live location (the output folder's final copy). */
+function checkpointLocation(c: Checkpoint): string {
+  const also = (c.locations ?? []).filter((l) => l.deletedAt === null).map((l) => l.location);
+  return also.length ? `${c.location} (also ${also.join(', ')})` : c.location;
+}
+
+/** What an eval measured: `step 60` for one of the run's checkpoints, else kind and id. */
+function evalSubject(e: EvalResult, checkpoints: ReadonlyMap<string, Checkpoint>): string {
+  const c = e.subjectId === null ? undefined : checkpoints.get(e.subjectId);
+  if (c) return `step ${c.step ?? '?'}${c.deletedAt == null ? '' : ' (deleted)'}`;
+  return `${e.subjectKind} ${e.subjectId ?? e.subjectRef ?? ''}`;
+}
+
+/** Marks results whose eval job failed: they exist, but the job did not end well. */
+function evalJob(e: EvalResult): string {
+  return e.evalJobFailed === true ? 'failed job' : '';
+}
+
+/** The end-of-run values: key, value (NaN/Inf spelled out), step, the names files used. */
+function summaryTable(values: readonly SummaryValue[]): string {
+  return table(values, [
+    { header: 'KEY', value: (v) => v.key },
+    { header: 'VALUE', value: summaryCell, align: 'right' },
+    { header: 'STEP', value: (v) => v.step, align: 'right' },
+    { header: 'ALSO NAMED', value: (v) => v.aliases?.join(', ') ?? '' },
+  ]);
+}
+
+function summaryCell(v: SummaryValue | null | undefined): string {
+  if (!v) return '-';
+  return v.special ? (v.special === 'nan' ? 'NaN' : v.special === 'inf' ? 'Infinity' : '-Infinity') : num(v.value, 6);
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -115,7 +159,7 @@ async function deleteRunCommand(ctx: CommandContext, ref: string): Promise<numbe
 
 function seriesTable(series: SeriesInfo[]): string {
   return table(series, [
-    { header: 'KEY', value: (m) => m.key },
+    { header: 'KEY', value: (m) => (m.aliases?.length ? `${m.key} (${m.aliases.join(', ')})` : m.key) },
     { header: 'POINTS', value: (m) => m.points, align: 'right' },
     { header: 'LAST STEP', value: (m) => m.lastStep, align: 'right' },
     { header: 'LAST', value: (m) => num(m.lastValue), align: 'right' },
@@ -219,8 +263,15 @@ function printComparison(c: RunComparison): void {
       })),
     ]) + '\n');
   }
+  if (c.summary?.length) {
+    print('\nSummary (end of run)\n');
+    print(table(c.summary, [
+      { header: 'KEY', value: (row) => row.key },
+      ...c.runs.map((r) => ({ header: r.name, value: (row: NonNullable<RunComparison['summary']>[number]) => summaryCell(row.perRun[r.id]), align: 'right' as const })),
+    ]) + '\n');
+  }
   if (c.evals.length) {
-    print('\nEvals (* best)\n');
+    print('\nEvals (* best; ! from an eval job that failed)\n');
     print(table(c.evals, [
       { header: 'TASK', value: (e) => `${e.task} ${e.metric}${e.filter !== 'none' ? `,${e.filter}` : ''}` },
       ...c.runs.map((r) => ({
@@ -228,7 +279,8 @@ function printComparison(c: RunComparison): void {
         value: (e: RunComparison['evals'][number]) => {
           const x = e.perRun[r.id];
           if (!x) return '-';
-          return `${num(x.value)}${x.stderr === null ? '' : ` ± ${num(x.stderr, 2)}`}${e.bestRunId === r.id && c.runs.length > 1 ? ' *' : ''}`;
+          const of = x.subjectLabel ? ` (${x.subjectLabel})` : '';
+          return `${num(x.value)}${x.stderr === null ? '' : ` ± ${num(x.stderr, 2)}`}${e.bestRunId === r.id && c.runs.length > 1 ? ' *' : ''}${x.evalJobFailed ? ' !' : ''}${of}`;
         },
       })),
     ]) + '\n');
@@ -275,7 +327,8 @@ export async function evalsCommand(ctx: CommandContext): Promise<number> {
       { header: 'VALUE', value: (e) => num(e.value), align: 'right' },
       { header: '± STDERR', value: (e) => (e.stderr === null ? 'n/a' : num(e.stderr)), align: 'right' },
       { header: 'SHOTS', value: (e) => e.nShot, align: 'right' },
-      { header: 'OF', value: (e) => `${e.subjectKind} ${e.subjectId ?? ''}` },
+      { header: 'OF', value: (e) => `${e.subjectKind} ${e.subjectId ?? e.subjectRef ?? ''}` },
+      { header: 'JOB', value: evalJob },
     ]) + '\n');
     return 0;
   });

@@ -53,7 +53,9 @@ void test('resolvers and escapes are left as written', () => {
 });
 
 void test('axolotl configs are not interpolated: ${…} there is literal text', () => {
-  const config = parseTrainingConfig('base_model: m\nsystem_prompt: "use ${name}"\n', 'a.yml');
+  // Axolotl by two of its own keys (`base_model` alone is no proof: plain Trainer YAMLs use it too).
+  const config = parseTrainingConfig('base_model: m\nsequence_len: 512\nsystem_prompt: "use ${name}"\n', 'a.yml');
+  assert.equal(config.flavor, 'axolotl');
   assert.equal(config.params.system_prompt, 'use ${name}');
   assert.deepEqual(config.issues, []);
 });

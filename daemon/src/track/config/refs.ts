@@ -29,16 +29,13 @@ export function extractRefs(data: unknown, flavor: ConfigFlavor): ConfigRefs {
   if (!isConfigObject(data)) return refs;
   if (flavor === 'axolotl') axolotlRefs(data, refs);
   else if (flavor === 'torchtune') torchtuneRefs(data, refs);
-  else if (flavor === 'hf') hfRefs(data, refs);
-  else {
-    const outputDir = text(data.output_dir);
-    if (outputDir !== undefined) refs.outputDir = outputDir;
-  }
+  // TRL configs are TrainingArguments; a plain config is read by the same well-known keys.
+  else hfRefs(data, refs);
   return refs;
 }
 
 function axolotlRefs(data: ConfigObject, refs: ConfigRefs): void {
-  addModel(refs, 'base', data.base_model);
+  addModel(refs, 'base', data.base_model, text(data.revision_of_model));
   // lora_model_dir is a pre-trained adapter to continue from (Axolotl loads it onto base_model).
   addModel(refs, 'adapter', data.lora_model_dir);
   addResume(refs, data.resume_from_checkpoint);
@@ -64,7 +61,8 @@ function torchtuneRefs(data: ConfigObject, refs: ConfigRefs): void {
 }
 
 function hfRefs(data: ConfigObject, refs: ConfigRefs): void {
-  addModel(refs, 'base', data.model_name_or_path);
+  // Scripts that take a TrainingArguments YAML often name the model `base_model`.
+  addModel(refs, 'base', data.model_name_or_path ?? data.base_model, text(data.model_revision));
   // LLaMA-Factory (a TrainingArguments config) lists adapters comma-separated.
   for (const adapter of commaList(data.adapter_name_or_path)) addModel(refs, 'adapter', adapter);
   addResume(refs, data.resume_from_checkpoint);
@@ -149,9 +147,9 @@ function dataFiles(value: unknown, role: 'train' | 'val'): DatasetRef[] {
   return refs;
 }
 
-function addModel(refs: ConfigRefs, role: ModelRef['role'], value: unknown): void {
+function addModel(refs: ConfigRefs, role: ModelRef['role'], value: unknown, revision?: string): void {
   const ref = text(value);
-  if (ref !== undefined) refs.baseModels.push({ role, ref });
+  if (ref !== undefined) refs.baseModels.push(revision === undefined ? { role, ref } : { role, ref, revision });
 }
 
 function addResume(refs: ConfigRefs, value: unknown): void {

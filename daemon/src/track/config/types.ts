@@ -6,8 +6,8 @@
 /** A flattened config value: leaves of the config tree only. */
 export type ParamValue = string | number | boolean | null;
 
-/** Which training tool a config file was written for. */
-export type ConfigFlavor = 'axolotl' | 'torchtune' | 'hf' | 'unknown';
+/** Which training tool a config file was written for; `unknown` is a plain YAML/JSON config (flavor.ts). */
+export type ConfigFlavor = 'axolotl' | 'torchtune' | 'hf' | 'trl' | 'unknown';
 
 /** The on-disk syntax of a config file. */
 export type ConfigFormat = 'yaml' | 'json';
@@ -22,6 +22,8 @@ export interface ModelRef {
   ref: string;
   /** Weight files inside `ref` (torchtune `checkpoint_files`), in config order. */
   files?: string[];
+  /** Hub revision the config pins (`model_revision`, Axolotl `revision_of_model`). */
+  revision?: string;
 }
 
 /** A dataset a config reads: a hub id, a local file or a folder, as written in the config. */

@@ -42,8 +42,38 @@ export interface LmEvalResults {
   /** Unix seconds when the eval ran (`date`; `start_time`/`end_time` are perf counters, not clock times). */
   date?: number;
   lmEvalVersion?: string;
+  /** Hub revision of the evaluated model (`config.model_revision`), when not the default `main`. */
+  modelRevision?: string;
+  /**
+   * Local data files the tasks read, as the task configs name them (`dataset_kwargs.data_files`
+   * of a `json`/`csv`/… loader, or a `dataset_path` that is a path): relative to where the
+   * harness ran.
+   */
+  dataFiles: string[];
   results: LmEvalResult[];
   issues: ParseIssue[];
+}
+
+/** `dataset_path` values that name a `datasets` loader, not data: the files are in `dataset_kwargs.data_files`. */
+const LOADERS = new Set(['json', 'csv', 'parquet', 'text', 'arrow', 'pandas']);
+
+/** The local data files of every task config (see LmEvalResults.dataFiles), without duplicates. */
+function taskDataFiles(configs: unknown): string[] {
+  if (!isJsonObject(configs)) return [];
+  const files = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' && v.trim() !== '') files.add(v.trim());
+    else if (Array.isArray(v)) for (const x of v) add(x);
+    else if (isJsonObject(v)) for (const x of Object.values(v)) add(x);
+  };
+  for (const task of Object.values(configs)) {
+    if (!isJsonObject(task)) continue;
+    const kwargs = isJsonObject(task.dataset_kwargs) ? task.dataset_kwargs : {};
+    add(kwargs.data_files);
+    const path = task.dataset_path;
+    if (typeof path === 'string' && !LOADERS.has(path) && /^(\.{0,2}\/|~\/)/.test(path)) add(path);
+  }
+  return [...files];
 }
 
 /** Keys in a task's results that are bookkeeping, not metrics. */
@@ -59,8 +89,9 @@ export function parseLmEvalResults(text: string, source?: string): LmEvalResults
     throw new FormatError('E_SHAPE', 'not an lm-evaluation-harness results file: no "results" object', source === undefined ? {} : { source });
   }
   const config = isJsonObject(root.config) ? root.config : {};
-  const out: LmEvalResults = { modelArgs: parseModelArgs(config.model_args), results: [], issues: [] };
+  const out: LmEvalResults = { modelArgs: parseModelArgs(config.model_args), dataFiles: taskDataFiles(root.configs), results: [], issues: [] };
   if (typeof config.model === 'string' && config.model !== '') out.model = config.model;
+  if (typeof config.model_revision === 'string' && config.model_revision !== '' && config.model_revision !== 'main') out.modelRevision = config.model_revision;
   if (typeof root.model_name === 'string' && root.model_name !== '') out.modelName = root.model_name;
   const date = toNumber(root.date);
   if (date !== undefined) out.date = date;

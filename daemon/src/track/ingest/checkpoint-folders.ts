@@ -1,6 +1,10 @@
 /**
  * Checkpoint folders of a run → checkpoint records: step, size, manifest hash, kind, base
- * model, and the edges run → checkpoint (produced) and base → run (base_model).
+ * model, and the edges run → checkpoint (produced), base → run and base → checkpoint
+ * (base_model; the base is a model record, or a checkpoint of another run). The output
+ * folder's own final model is flagged `final`; when it holds a `checkpoint-N`'s weights the
+ * store makes it that checkpoint's second location. A checkpoint folder seen gone (a
+ * `save_total_limit` rotation) is marked deleted, and present again if it comes back.
  *
  * A folder still being written is never registered half-done. It is registered only when
  * (1) its files are the same (path, size, mtime) before and after hashing, and
@@ -12,6 +16,7 @@
  *   - any folder: the run looks finished, or the folder is being imported (nothing writes it).
  * Otherwise it is reported as pending and looked at again on the next ingest.
  */
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EdgeTypes } from '../../store/index.ts';
@@ -21,7 +26,8 @@ import { addErrorIssue, addIssue } from './context.ts';
 import type { IngestContext } from './context.ts';
 import { lookAtFolder } from './folder-look.ts';
 import type { FolderLook } from './folder-look.ts';
-import { isInside, readBaseModelRef, resolveModelRef } from './model-refs.ts';
+import { isInside, readBaseModelRef } from './model-refs.ts';
+import { recordBaseModel, type BaseModelRef } from '../models/base-model.ts';
 import { readGlobalStep } from './trainer-files.ts';
 import type { CheckpointFolder } from './scan.ts';
 import { checkpointKind, holdsWeights, isRunRecordFile } from './weights.ts';
@@ -88,17 +94,18 @@ async function ingestCheckpointFolder(ctx: IngestContext, folder: CheckpointFold
   }
   for (const s of tree.skipped) addIssue(ctx, join(folder.path, s.path), `left out of the checkpoint: ${s.reason}`);
   const step = await checkpointStep(folder, look, run);
-  const base = await baseModelLocation(ctx, folder, look);
+  const base = await baseModelOf(ctx, folder, look, rules);
   const changed = ctx.store.transaction(() => {
     const result = ctx.store.checkpoints.upsert({
       location: folder.path, runId: ctx.runId, step: step ?? null, hash: tree.hash, sizeBytes: tree.size,
-      kind: checkpointKind(look.files), baseModel: base ?? null, manifest: { files: tree.files },
+      kind: checkpointKind(look.files), baseModel: base?.ref ?? null, manifest: { files: tree.files }, final: folder.kind === 'root',
     });
     const runRef = { kind: 'run' as const, id: ctx.runId };
-    ctx.store.lineage.addEdge(runRef, { kind: 'checkpoint', id: result.checkpoint.id }, EdgeTypes.Produced);
+    const checkpointRef = { kind: 'checkpoint' as const, id: result.checkpoint.id };
+    ctx.store.lineage.addEdge(runRef, checkpointRef, EdgeTypes.Produced);
     if (base !== undefined) {
-      const baseCheckpoint = ctx.store.checkpoints.ensureReference(base);
-      ctx.store.lineage.addEdge({ kind: 'checkpoint', id: baseCheckpoint.id }, runRef, EdgeTypes.BaseModel);
+      ctx.store.lineage.addEdge(base.record, runRef, EdgeTypes.BaseModel);
+      ctx.store.lineage.addEdge(base.record, checkpointRef, EdgeTypes.BaseModel);
     }
     ctx.store.cursors.put(ctx.owner, folder.path, { byteOffset: 0, state: { fingerprint: look.fingerprint } });
     return result.changed;
@@ -159,12 +166,33 @@ async function checkpointStep(folder: CheckpointFolder, look: FolderLook, run: R
   return folder.kind === 'root' || folder.kind === 'hf-last' ? run.finalStep : undefined;
 }
 
-/** The folder's base model as a location, unless it points back into this run's own folder. */
-async function baseModelLocation(ctx: IngestContext, folder: CheckpointFolder, look: FolderLook): Promise<string | undefined> {
+/**
+ * The folder's base model (PEFT's `base_model_name_or_path`, else config.json's
+ * `_name_or_path`) as a record, unless it points back into this run's own folder.
+ */
+async function baseModelOf(ctx: IngestContext, folder: CheckpointFolder, look: FolderLook, rules: CheckpointRules): Promise<{ ref: string; record: BaseModelRef } | undefined> {
   const ref = await readBaseModelRef(folder.path, look.files, (file, message) => addIssue(ctx, file, `${message}; base model not read`));
   if (ref === undefined) return undefined;
-  const location = resolveModelRef(ref, ctx.projectRoot === null ? [] : [ctx.projectRoot]);
-  return isInside(location, ctx.dir) ? undefined : location;
+  const record = await recordBaseModel({ store: ctx.store, hasher: rules.hasher, hashCache: rules.hashCache }, ref, {
+    bases: ctx.projectRoot === null ? [] : [ctx.projectRoot], exclude: ctx.dir,
+  });
+  if (record === undefined) return undefined;
+  // The base as one name: the model's ref (a real path, a hub id) or the checkpoint's location.
+  const name = record.kind === 'model' ? ctx.store.baseModels.get(record.id)?.ref : ctx.store.checkpoints.get(record.id)?.location;
+  return { ref: name ?? ref, record };
+}
+
+/**
+ * Marks the run's checkpoints inside its output folder that are gone from disk as deleted
+ * (with when), and those back on disk as present. Returns how many records changed.
+ */
+export function markCheckpointPresence(ctx: IngestContext, now = Date.now()): number {
+  let changed = 0;
+  for (const { location } of ctx.store.checkpoints.locationsOfRun(ctx.runId)) {
+    if (!isInside(location, ctx.dir)) continue;
+    if (ctx.store.checkpoints.setPresence(location, existsSync(location), now)) changed++;
+  }
+  return changed;
 }
 
 /**

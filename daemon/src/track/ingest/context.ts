@@ -10,7 +10,7 @@ import type { ParsePool } from '../../work/parse-pool.ts';
 import { FormatError } from '../formats/index.ts';
 import type { ParseIssue } from '../formats/index.ts';
 import { asIngestStopped } from './ingest-stopped.ts';
-import type { DroppedPoints } from './metric-writes.ts';
+import type { DisagreementNote, DroppedPoints } from './metric-writes.ts';
 
 /** The outcome of ingesting one output folder. */
 export interface IngestReport {
@@ -62,6 +62,10 @@ export interface IngestContext {
   lastSteps?: Map<string, number>;
   /** Points dropped by the key cap, by file. */
   dropped: Map<string, DroppedPoints>;
+  /** Canonical key of each (source, key as written) met in this ingest, and whether it is a summary value. */
+  keyNames?: Map<string, { key: string; summary: boolean }>;
+  /** Steps where this file's value disagreed with another file's, by file. */
+  disagreements?: Map<string, DisagreementNote>;
 }
 
 /** At most this many parse issues are reported per file; the rest are counted. */

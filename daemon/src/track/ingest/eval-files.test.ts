@@ -106,27 +106,30 @@ describe('ingestEvalFile', () => {
     assert.equal(store.evals.bySource(realpathSync(file))[0]?.subjectRef, '/scratch/hieu/nl2foam_sft_0/outputs/nl2foam_sft_0__8__1765350318');
     // A foreign checkpoint-200 of an unknown run is not enough: one generic segment does not match.
     const other = withModel(NL2FOAM, '/scratch/hieu/nl2foam_sft_0/outputs/nl2foam_sft_0__8__1765350318', '/home/someone/elsewhere/checkpoint-200', join(project, 'evals', 'generic', 'results.json'));
-    assert.equal((await ingester.ingestEvalFile(other, { projectId })).subject, null);
+    // …so the eval's subject is the model as named (a path on another machine), not a checkpoint.
+    const unmatched = (await ingester.ingestEvalFile(other, { projectId })).subject;
+    assert.deepEqual([unmatched?.kind, store.baseModels.get(unmatched?.id ?? '')?.kind], ['model', 'path']);
     const foreignCkpt = withModel(NL2FOAM, '/scratch/hieu/nl2foam_sft_0/outputs/nl2foam_sft_0__8__1765350318', '/home/someone/outputs/run1/checkpoint-200', join(project, 'evals', 'suffix', 'results.json'));
     assert.equal((await ingester.ingestEvalFile(foreignCkpt, { projectId })).subject?.id, store.checkpoints.byLocation(join(project, 'outputs', 'run1', 'checkpoint-200'))?.id);
   });
 
-  it('stores an eval of an unknown model with subject model and the pretrained string', async () => {
+  it('stores an eval of a model on another machine with a model record as its subject', async () => {
     const report = await ingester.ingestEvalFile(LLAMA, { projectId: null });
-    assert.deepEqual([report.subject, report.evals, report.issues], [null, 6, []]);
+    const model = store.baseModels.byLocation('/data/public_models/huggingface/meta-llama/Meta-Llama-3-8B');
+    assert.deepEqual([model?.kind, report.subject, report.evals, report.issues], ['path', { kind: 'model', id: model?.id }, 6, []]);
     const rows = store.evals.bySource(LLAMA);
     const steer2 = rows.find((r) => r.task === 'steer2');
     assert.deepEqual([steer2?.subjectKind, steer2?.subjectId, steer2?.subjectRef, steer2?.value, steer2?.stderr],
-      ['model', null, '/data/public_models/huggingface/meta-llama/Meta-Llama-3-8B', 0.7166324435318275, 0.00481334881354423]);
+      ['model', model?.id, '/data/public_models/huggingface/meta-llama/Meta-Llama-3-8B', 0.7166324435318275, 0.00481334881354423]);
     assert.equal(rows.find((r) => r.task === 'steer')?.isGroup, true);
-    assert.equal(store.evals.bySubject('model', '/data/public_models/huggingface/meta-llama/Meta-Llama-3-8B').length, 6);
+    assert.equal(store.evals.bySubject('model', model?.id ?? '').length, 6);
   });
 
-  it('links an eval of a base model registered by its hub id, and records the eval run', async () => {
-    const base = store.checkpoints.ensureReference('Qwen/Qwen3-8B');
+  it('links an eval of a base model known by its hub id, and records the eval run', async () => {
+    const base = store.baseModels.ensure({ kind: 'hub', ref: 'Qwen/Qwen3-8B', location: 'Qwen/Qwen3-8B' });
     const evalRun = store.runs.create({ projectId, source: 'launch', kind: 'eval', name: 'eval-qwen' });
     const report = await ingester.ingestEvalFile(QWEN, { projectId, runId: evalRun.id });
-    assert.deepEqual(report.subject, { kind: 'checkpoint', id: base.id });
+    assert.deepEqual(report.subject, { kind: 'model', id: base.id });
     const f1 = store.evals.byEvalRun(evalRun.id).find((r) => r.task === 'negotiationtom_intention' && r.metric === 'micro_f1');
     assert.deepEqual([f1?.value, f1?.stderr], [0.30188679245283023, null]);
     const group = { kind: 'eval' as const, id: evalGroupId(QWEN) };

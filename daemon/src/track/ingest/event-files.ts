@@ -53,7 +53,8 @@ async function ingestEventFile(ctx: IngestContext, file: string): Promise<void> 
       addIssue(ctx, file, result.error);
       return;
     }
-    await writePoints(ctx, file, newerOnly(ctx, result.points).map((p) => ({ key: p.tag, step: p.step, value: p.value, wallTime: p.wallTime === 0 ? null : p.wallTime })));
+    const points = newerOnly(ctx, result.points).map((p) => ({ key: p.tag, step: p.step, value: p.value, wallTime: p.wallTime === 0 ? null : p.wallTime, ...(p.bits !== undefined ? { bits: p.bits } : {}) }));
+    await writePoints(ctx, file, points, 'tfevents');
     for (const c of result.corrupt) addIssue(ctx, file, `record at byte ${c.offset}: ${c.reason}`);
     cursor = result.cursor;
     const state: EventCursorState = { ...stamp, pluginByTag: { ...cursor.pluginByTag }, ...(cursor.halted !== undefined ? { halted: cursor.halted } : {}) };

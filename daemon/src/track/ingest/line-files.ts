@@ -7,6 +7,7 @@ import { startCursor } from '../formats/index.ts';
 import type { ByteCursor, FileReadResult, ReadOptions } from '../formats/index.ts';
 import { addErrorIssue, addParseIssues, fileStamp, sameFile, sameVersion, stampFrom } from './context.ts';
 import { writePoints } from './metric-writes.ts';
+import type { MetricSource } from '../formats/metric-names.ts';
 import type { FileStamp, IngestContext } from './context.ts';
 
 /** A reader such as `readMetricsJsonlFile` or `readTorchtuneLogFile`. */
@@ -20,17 +21,17 @@ interface LineCursorState extends FileStamp {
 }
 
 /** Reads the new complete lines of each file (in the order given: later files win on a shared (step, key)). */
-export async function ingestLineFiles(ctx: IngestContext, files: readonly string[], read: LineFileReader): Promise<void> {
+export async function ingestLineFiles(ctx: IngestContext, files: readonly string[], read: LineFileReader, source: MetricSource): Promise<void> {
   for (const file of files) {
     try {
-      await ingestLineFile(ctx, file, read);
+      await ingestLineFile(ctx, file, read, source);
     } catch (err) {
       addErrorIssue(ctx, file, err);
     }
   }
 }
 
-async function ingestLineFile(ctx: IngestContext, file: string, read: LineFileReader): Promise<void> {
+async function ingestLineFile(ctx: IngestContext, file: string, read: LineFileReader, source: MetricSource): Promise<void> {
   const stamp = await fileStamp(file);
   if (stamp === undefined) return;
   const stored = ctx.store.cursors.get(ctx.owner, file);
@@ -42,7 +43,7 @@ async function ingestLineFile(ctx: IngestContext, file: string, read: LineFileRe
     : startCursor();
   for (;;) {
     const result = await read(file, cursor, { maxBytes: CHUNK_BUDGET_BYTES });
-    await writePoints(ctx, file, result.points);
+    await writePoints(ctx, file, result.points, source);
     addParseIssues(ctx, file, result.issues);
     cursor = result.cursor;
     const state: LineCursorState = { ...stamp, ...(cursor.discardingLongLine === true ? { discardingLongLine: true } : {}) };

@@ -93,8 +93,8 @@ function matchBySuffix(store: Store, ref: string, projectId: string | null): Mod
     let best: Checkpoint[] = [];
     let bestScore = 0;
     for (const c of store.checkpoints.byLastSegment(tail)) {
-      if (!/[\\/]/.test(c.location)) continue;
-      const score = commonTail(segs, segmentsOf(c.location));
+      if (!/[\\/]/.test(c.matched) || best.some((b) => b.id === c.id)) continue;
+      const score = commonTail(segs, segmentsOf(c.matched));
       if (score < minScore || score < bestScore) continue;
       if (score > bestScore) best = [];
       bestScore = score;

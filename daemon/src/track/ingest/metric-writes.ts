@@ -1,14 +1,18 @@
 /**
- * Writing metric points for one ingest: in batches (one transaction each, the event loop
- * free between them), under a cap on distinct keys per run, telling live listeners only
- * about points past each series' last step.
+ * Writing metric points for one ingest: under their canonical keys (one series per quantity,
+ * the file's own name kept as an alias: track/formats/metric-names.ts), end-of-run values as
+ * the run's summary values instead of points, in batches (one transaction each, the event
+ * loop free between them), under a cap on distinct keys per run, telling live listeners only
+ * about points past each series' last step. Where two files disagree on a step the store
+ * keeps the higher-precision value; each file gets one issue saying so.
  *
  * The key cap exists because one run with 200,000 keys made `runs/get` a 25 MB answer: a
  * run keeps its first {@link MAX_METRIC_KEYS} keys, and points of further keys are dropped
  * with one issue per file naming how many and the cap.
  */
 import { setImmediate } from 'node:timers/promises';
-import type { MetricInput } from '../../store/index.ts';
+import type { Disagreement, MetricInput, SummaryInput } from '../../store/index.ts';
+import { canonicalMetricKey, describeMetricSource, isSummaryKey, MetricSourceCodes, type MetricSource } from '../formats/metric-names.ts';
 import { addIssue, type IngestContext } from './context.ts';
 
 /** Distinct metric keys Keel records per run. */
@@ -22,31 +26,89 @@ export interface DroppedPoints {
   first: string;
 }
 
+/** Disagreements between files found while writing one file: counted, the first kept for the message. */
+export interface DisagreementNote {
+  count: number;
+  first: Disagreement;
+}
+
+/** How one file's values are written. */
+export interface WriteOptions {
+  /** Every value is a summary value of the run (`*_results.json`), not a point of a curve. */
+  allSummary?: boolean;
+}
+
 /**
- * Upserts `points` read from `file` in batches of `ctx.batchSize`, counting them into the
- * report, and yields to the event loop between batches. A store error is thrown as it is
- * (the caller's addErrorIssue turns it into an IngestStoppedError).
+ * Writes `points` read from `file` (keys as the file wrote them): curve points are upserted
+ * under their canonical keys in batches of `ctx.batchSize`, counted into the report, yielding
+ * to the event loop between batches; end-of-run values become summary values. A store error
+ * is thrown as it is (the caller's addErrorIssue turns it into an IngestStoppedError).
  */
-export async function writePoints(ctx: IngestContext, file: string, points: readonly MetricInput[]): Promise<void> {
-  const admitted = admitKeys(ctx, file, points);
+export async function writePoints(ctx: IngestContext, file: string, points: readonly MetricInput[], source: MetricSource, opts: WriteOptions = {}): Promise<void> {
+  const { series, summary } = canonical(ctx, points, source, opts.allSummary === true);
+  const onDisagreement = (d: Disagreement): void => noteDisagreement(ctx, file, d);
+  if (summary.length > 0) ctx.report.points += ctx.store.summaries.record(ctx.runId, summary, MetricSourceCodes[source], onDisagreement);
+  const admitted = admitKeys(ctx, file, series);
   // Last steps as they were before this ingest wrote anything (read once, then kept up to date here).
   if (ctx.onNewPoints && admitted.length > 0) ctx.lastSteps ??= new Map(ctx.store.metrics.series(ctx.runId).map((s) => [s.key, s.lastStep ?? -Infinity]));
   for (let i = 0; i < admitted.length; i += ctx.batchSize) {
     const batch = admitted.slice(i, i + ctx.batchSize);
-    ctx.store.metrics.record(ctx.runId, batch);
+    ctx.store.metrics.record(ctx.runId, batch, { source: MetricSourceCodes[source], onDisagreement });
     ctx.report.points += batch.length;
     notifyNew(ctx, batch);
     if (i + ctx.batchSize < admitted.length) await setImmediate();
   }
 }
 
-/** Adds one issue per file whose points were dropped by the key cap. */
+/** Splits points into curve points and summary values, under canonical keys (names cached per ingest). */
+function canonical(ctx: IngestContext, points: readonly MetricInput[], source: MetricSource, allSummary: boolean): { series: MetricInput[]; summary: SummaryInput[] } {
+  const names = (ctx.keyNames ??= new Map<string, { key: string; summary: boolean }>());
+  const series: MetricInput[] = [];
+  const summary: SummaryInput[] = [];
+  for (const p of points) {
+    const cacheKey = `${source}\u0000${p.key}`;
+    let name = names.get(cacheKey);
+    if (name === undefined) {
+      const key = canonicalMetricKey(p.key, source);
+      names.set(cacheKey, (name = { key, summary: isSummaryKey(key) }));
+    }
+    if (allSummary || name.summary) {
+      summary.push({ key: name.key, value: p.value, step: p.step, ...(name.key !== p.key ? { sourceKey: p.key } : {}), ...(p.bits !== undefined ? { bits: p.bits } : {}) });
+    } else {
+      if (name.key === p.key) {
+        series.push(p);
+        continue;
+      }
+      const renamed: MetricInput = { key: name.key, step: p.step, value: p.value, wallTime: p.wallTime ?? null, sourceKey: p.key };
+      if (p.bits !== undefined) renamed.bits = p.bits;
+      series.push(renamed);
+    }
+  }
+  return { series, summary };
+}
+
+function noteDisagreement(ctx: IngestContext, file: string, d: Disagreement): void {
+  const notes = (ctx.disagreements ??= new Map<string, DisagreementNote>());
+  const note = notes.get(file);
+  if (note === undefined) notes.set(file, { count: 1, first: d });
+  else note.count++;
+}
+
+/** Adds one issue per file whose points were dropped by the key cap, and one per file that disagreed with another. */
 export function reportDroppedKeys(ctx: IngestContext): void {
   for (const [file, d] of ctx.dropped) {
     const keys = d.keys.size >= MAX_METRIC_KEYS ? `${MAX_METRIC_KEYS.toLocaleString('en-US')}+ more keys` : `${d.keys.size.toLocaleString('en-US')} more key${d.keys.size === 1 ? '' : 's'}`;
     addIssue(ctx, file, `${d.points.toLocaleString('en-US')} points of ${keys} (first: "${d.first}") were not recorded: a run keeps at most ${MAX_METRIC_KEYS.toLocaleString('en-US')} metric keys`);
   }
   ctx.dropped.clear();
+  for (const [file, note] of ctx.disagreements ?? []) {
+    const d = note.first;
+    const at = d.step === null ? '' : ` at step ${d.step}`;
+    const more = note.count > 1 ? ` (and ${(note.count - 1).toLocaleString('en-US')} more value${note.count === 2 ? '' : 's'})` : '';
+    addIssue(ctx, file, `${d.key}${at} is ${d.dropped} here but ${d.kept} in ${describeMetricSource(d.keptSource)}${more}; `
+      + `Keel keeps the more precise value (${describeMetricSource(d.keptSource)}'s) and shows the series once`);
+  }
+  ctx.disagreements?.clear();
 }
 
 /** The points whose key the run has, or may still take; counts the rest against `file`. */
@@ -61,7 +123,7 @@ function admitKeys(ctx: IngestContext, file: string, points: readonly MetricInpu
     }
     out ??= points.slice(0, i);
     let d = ctx.dropped.get(file);
-    if (d === undefined) ctx.dropped.set(file, (d = { points: 0, keys: new Set(), first: p.key }));
+    if (d === undefined) ctx.dropped.set(file, (d = { points: 0, keys: new Set(), first: p.sourceKey ?? p.key }));
     d.points++;
     if (d.keys.size < MAX_METRIC_KEYS) d.keys.add(p.key);
   }

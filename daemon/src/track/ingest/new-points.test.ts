@@ -45,13 +45,14 @@ describe('live metric notifications from ingest (what the compare panel draws wh
     chmodSync(join(dir, 'checkpoint-200'), 0o755);
     chmodSync(join(dir, 'checkpoint-200', 'trainer_state.json'), 0o644);
     const report = await ingester.ingestRunDir(dir, { projectId: null, source: 'import' });
-    const loss = notes.filter((n) => n.key === 'loss');
+    // Under the canonical key: trainer_state.json's `loss` is the curve TensorBoard calls `train/loss`.
+    const loss = notes.filter((n) => n.key === 'train/loss');
     assert.equal(loss.length, 1);
     assert.equal(loss[0]?.runId, report.runId);
     assert.equal(loss[0]?.points.length, 20);
     assert.deepEqual(loss[0]?.points[0], { step: 10, value: 10.9959, wallTime: null });
     assert.deepEqual(loss[0]?.points.at(-1), { step: 200, value: 0.6604, wallTime: null });
-    assert.equal(notes.find((n) => n.key === 'mean_token_accuracy')?.points.at(-1)?.value, 0.8661274537444115);
+    assert.equal(notes.find((n) => n.key === 'train/mean_token_accuracy')?.points.at(-1)?.value, 0.8661274537444115);
   });
 
   it('sends nothing when a rewritten trainer_state.json holds no new step, and only the new step when it grows', async () => {
@@ -67,8 +68,8 @@ describe('live metric notifications from ingest (what the compare panel draws wh
     writeFileSync(file, JSON.stringify(state));
     await ingester.ingestRunDir(join(tmp, 'trl'), { projectId: null, source: 'import' });
     assert.deepEqual(notes.map((n) => [n.key, n.points]), [
-      ['epoch', [{ step: 210, value: 0.017, wallTime: null }]],
-      ['loss', [{ step: 210, value: 0.6401, wallTime: null }]],
+      ['train/epoch', [{ step: 210, value: 0.017, wallTime: null }]],
+      ['train/loss', [{ step: 210, value: 0.6401, wallTime: null }]],
     ]);
   });
 

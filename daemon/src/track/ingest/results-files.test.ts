@@ -79,7 +79,7 @@ describe('results files read whole: input checks, and large ones parsed in a wor
     const report = await ingester.ingestRunDir(dir, { projectId: null, source: 'import' });
     assert.equal(report.issues.length, 1);
     assert.match(report.issues[0] ?? '', /^eval_results\.json: Trainer results file .*eval_results\.json is 65 MiB, over Keel's 64 MiB limit for a Trainer results file; it was not read/);
-    assert.equal(store.metrics.points(report.runId, 'train_loss')[0]?.value, 1.25);
-    assert.equal(store.metrics.points(report.runId, 'loss')[0]?.value, 1.5);
+    assert.equal(store.summaries.list(report.runId).find((v) => v.key === 'train/train_loss')?.value, 1.25);
+    assert.equal(store.metrics.points(report.runId, 'train/loss')[0]?.value, 1.5);
   });
 });

@@ -85,15 +85,18 @@ describe('RunIngester on Hugging Face output folders', () => {
     const run = store.runs.get(report.runId);
     assert.deepEqual([run?.name, run?.status, run?.outputDir, run?.source], ['whisper-large-v2-ja', 'succeeded', dir, 'import']);
     assert.ok(run?.startedAt !== null && run?.endedAt !== null);
-    // log_history (625 step/key pairs) + 5 summary keys + 2 results-only keys, then 100 + 330 + 1 TensorBoard points.
-    assert.equal(seriesTotal(store, report.runId), 632 + 100 + 330 + 1);
-    assert.equal(valueAt(store, report.runId, 'loss', 25), 0.3048);
-    assert.equal(valueAt(store, report.runId, 'learning_rate', 4850), 3.422222222222223e-7);
-    assert.equal(valueAt(store, report.runId, 'eval_wer', 2000), 0.7478299577119965);
-    assert.equal(valueAt(store, report.runId, 'train_runtime', 5000), 77350.9963);
-    assert.equal(valueAt(store, report.runId, 'eval_samples', 5000), 4485);
-    // On a shared (step, key) the results file wins: log_history says 1710.8673, eval_results.json 1712.6978.
-    assert.equal(valueAt(store, report.runId, 'eval_runtime', 5000), 1712.6978);
+    // log_history (625 step/key pairs), then 100 + 330 + 1 TensorBoard points; the end-of-training
+    // entry and the results files are summary values, not points.
+    assert.equal(seriesTotal(store, report.runId), 625 + 100 + 330 + 1);
+    assert.equal(valueAt(store, report.runId, 'train/loss', 25), 0.3048);
+    assert.equal(valueAt(store, report.runId, 'train/learning_rate', 4850), 3.422222222222223e-7);
+    assert.equal(valueAt(store, report.runId, 'eval/wer', 2000), 0.7478299577119965);
+    const summary = new Map(store.summaries.list(report.runId).map((v) => [v.key, v.value]));
+    assert.equal(summary.get('train/train_runtime'), 77350.9963);
+    assert.equal(summary.get('eval/samples'), 4485);
+    // The curve keeps log_history's eval at step 5000 (1710.8673); eval_results.json's 1712.6978 is the run's summary value.
+    assert.equal(valueAt(store, report.runId, 'eval/runtime', 5000), 1710.8673);
+    assert.equal(summary.get('eval/runtime'), 1712.6978);
     const foo = store.metrics.points(report.runId, 'strict/foo', { fromStep: 495, toStep: 495 })[0];
     assert.deepEqual([foo?.value, foo?.wallTime], [1.212090253829956, 1622543341.7694452]);
     assert.equal(valueAt(store, report.runId, 'lax/bar_2', 109), 1.4685683250427246);
@@ -106,10 +109,10 @@ describe('RunIngester on Hugging Face output folders', () => {
     assert.ok(!rootFiles.some((p) => p === 'trainer_state.json' || p.endsWith('_results.json') || p.startsWith('runs/') || p.startsWith('last-checkpoint/')));
     assert.match(ckpts[1]?.hash ?? '', /^sha256:[0-9a-f]{64}$/);
     assert.equal(ckpts[1]?.baseModel, 'openai/whisper-large-v2');
-    const base = store.checkpoints.byLocation('openai/whisper-large-v2');
-    assert.deepEqual([base?.kind, base?.runId], ['unknown', null]);
+    const base = store.baseModels.byLocation('openai/whisper-large-v2');
+    assert.deepEqual([base?.kind, base?.ref, store.checkpoints.byLocation('openai/whisper-large-v2')], ['hub', 'openai/whisper-large-v2', undefined]);
     const runRef = { kind: 'run' as const, id: report.runId };
-    assert.deepEqual(store.lineage.incoming(runRef).map((e) => [e.fromId, e.type]), [[base?.id, EdgeTypes.BaseModel]]);
+    assert.deepEqual(store.lineage.incoming(runRef).map((e) => [e.fromKind, e.fromId, e.type]), [['model', base?.id, EdgeTypes.BaseModel]]);
     assert.deepEqual(store.lineage.outgoing(runRef).filter((e) => e.type === EdgeTypes.Produced).map((e) => e.toId).sort(), ckpts.map((c) => c.id).sort());
     // best_model_checkpoint is /storage/elsayedissa/whisper-large-v2-japanese-24h/checkpoint-3000: not in this folder.
     assert.equal(store.checkpoints.bestOf(report.runId), undefined);
@@ -170,14 +173,17 @@ describe('RunIngester on a PEFT run that is still training (watched)', () => {
     assert.deepEqual(report.issues, []);
     assert.equal(store.runs.get(runId)?.status, 'running'); // global_step 200 of max_steps 36969
     assert.equal(seriesTotal(store, runId), 20 * 6);
-    assert.equal(valueAt(store, runId, 'loss', 10), 10.9959);
-    assert.equal(valueAt(store, runId, 'mean_token_accuracy', 200), 0.8661274537444115);
-    assert.equal(valueAt(store, runId, 'num_tokens', 200), 819200);
+    assert.equal(valueAt(store, runId, 'train/loss', 10), 10.9959);
+    assert.equal(valueAt(store, runId, 'train/mean_token_accuracy', 200), 0.8661274537444115);
+    assert.equal(valueAt(store, runId, 'train/num_tokens', 200), 819200);
+    assert.deepEqual(store.metrics.seriesSummary(runId, 'train/loss')?.aliases, ['loss']);
     const [ck200] = store.checkpoints.byRun(runId);
     assert.deepEqual([ck200?.location, ck200?.step, ck200?.kind, ck200?.baseModel], [join(dir, 'checkpoint-200'), 200, 'adapter', 'gpt2']);
-    const gpt2 = store.checkpoints.byLocation('gpt2');
-    assert.ok(gpt2);
-    assert.equal(store.lineage.outgoing({ kind: 'checkpoint', id: gpt2.id })[0]?.toId, runId);
+    const gpt2 = store.baseModels.byLocation('gpt2');
+    assert.equal(gpt2?.kind, 'hub');
+    // The adapter points at its base, and so does the run.
+    assert.deepEqual(store.lineage.outgoing({ kind: 'model', id: gpt2?.id ?? '' }).map((e) => e.toId).sort(), [ck200?.id, runId].sort());
+    assert.deepEqual(ck200?.base, { kind: 'model', id: gpt2?.id });
     // The root's final adapter may still be being written: seen once, not registered yet.
     assert.deepEqual(report.pending, [dir]);
     assert.equal(store.checkpoints.byLocation(dir), undefined);
@@ -200,8 +206,8 @@ describe('RunIngester on a PEFT run that is still training (watched)', () => {
     const report = await ingester.ingestRunDir(dir, { projectId: null, source: 'watch' });
     assert.deepEqual(report.issues, []);
     assert.equal(seriesTotal(store, runId) - before, 10 * 6);
-    assert.equal(valueAt(store, runId, 'loss', 300), 0.57);
-    assert.equal(valueAt(store, runId, 'loss', 200), 0.6604);
+    assert.equal(valueAt(store, runId, 'train/loss', 300), 0.57);
+    assert.equal(valueAt(store, runId, 'train/loss', 200), 0.6604);
     assert.equal(report.checkpoints, 1);
     assert.equal(store.checkpoints.byLocation(ck)?.step, 300);
     assert.equal(store.checkpoints.bestOf(runId)?.location, join(dir, 'checkpoint-200'));
@@ -227,7 +233,7 @@ describe('RunIngester on a PEFT run that is still training (watched)', () => {
     assert.deepEqual([fixed.issues, fixed.checkpoints], [[], 1]);
     assert.equal(store.checkpoints.byLocation(ck)?.step, 400);
     assert.equal(seriesTotal(store, runId) - before, 6);
-    assert.equal(valueAt(store, runId, 'loss', 400), 0.55);
+    assert.equal(valueAt(store, runId, 'train/loss', 400), 0.55);
     assert.equal(store.runs.get(runId)?.status, 'running');
   });
 });

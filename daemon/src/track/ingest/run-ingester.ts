@@ -18,7 +18,7 @@ import type { Run } from '../../protocol/index.ts';
 import type { MetricInput, Store } from '../../store/index.ts';
 import { readMetricsJsonlFile, readTorchtuneLogFile, torchtuneLogStartTime } from '../formats/index.ts';
 import type { FileHasher, HashCache } from '../hash/index.ts';
-import { ingestCheckpointFolders, markBestCheckpoint } from './checkpoint-folders.ts';
+import { ingestCheckpointFolders, markBestCheckpoint, markCheckpointPresence } from './checkpoint-folders.ts';
 import { addErrorIssue, fileStamp, sameVersion, stampFrom } from './context.ts';
 import type { IngestContext, IngestReport } from './context.ts';
 import { ingestEvalFile } from './eval-files.ts';
@@ -144,6 +144,7 @@ export class RunIngester {
     const rules = { hasher: this.deps.hasher, hashCache: this.deps.hashCache, pending: this.pending, quietMs: this.deps.quietMs ?? 60_000, now: this.deps.now ?? Date.now };
     if (opts.checkpoints !== false) {
       await ingestCheckpointFolders(ctx, layout.checkpoints, rules, { finished, imported: opts.source === 'import', finalStep: facts?.globalStep });
+      report.checkpoints += markCheckpointPresence(ctx);
     }
     markBestCheckpoint(ctx, facts?.bestCheckpointName);
     await this.ingestEvalsIn(ctx, layout.lmEvalCandidates, projectId);
@@ -183,9 +184,9 @@ export class RunIngester {
       ({ facts, read: stateRead } = await ingestTrainerState(ctx, stateFile));
     });
     await guard(ctx, ctx.dir, () => ingestEventFiles(ctx, layout.tfevents));
-    await guard(ctx, ctx.dir, () => ingestLineFiles(ctx, layout.metricsJsonl, readMetricsJsonlFile));
+    await guard(ctx, ctx.dir, () => ingestLineFiles(ctx, layout.metricsJsonl, readMetricsJsonlFile, 'metrics_jsonl'));
     const logs = [...layout.torchtuneLogs].sort((a, b) => (torchtuneLogStartTime(a) ?? 0) - (torchtuneLogStartTime(b) ?? 0));
-    await guard(ctx, ctx.dir, () => ingestLineFiles(ctx, logs, readTorchtuneLogFile));
+    await guard(ctx, ctx.dir, () => ingestLineFiles(ctx, logs, readTorchtuneLogFile, 'torchtune_log'));
     if (layout.hfResults.length > 0) {
       const finalStep = facts?.globalStep ?? lastStepOf(ctx);
       await guard(ctx, ctx.dir, () => ingestHfResults(ctx, layout.hfResults, finalStep, stateRead));
@@ -198,7 +199,8 @@ export class RunIngester {
     for (const file of files) {
       const stamp = await fileStamp(file);
       if (stamp === undefined || sameVersion(stampFrom(ctx.store.cursors.get(ctx.owner, file)?.state), stamp)) continue;
-      const result = await ingestEvalFile(ctx.store, file, { projectId, parser: ctx.parser }, { notResults: true });
+      // The run whose folder holds the file wrote it (an eval job's output): its eval run.
+      const result = await ingestEvalFile(ctx.store, file, { projectId, parser: ctx.parser, runId: ctx.runId }, { notResults: true });
       ctx.report.evals += result.evals;
       for (const issue of result.issues) ctx.report.issues.push(issue);
       if (result.issues.length === 0 || result.evals > 0) ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: stamp });

@@ -124,7 +124,9 @@ describe('RunIngester on event files and line logs', () => {
     assert.deepEqual([report.runId, report.created, report.issues], [run.id, false, []]);
     const after = store.runs.get(run.id);
     assert.deepEqual([after?.outputDir, after?.status], [dir, 'running']);
-    assert.equal(valueAt(store, run.id, 'train_runtime', 1), 12.5);
+    // train_results.json holds end-of-run values: summary values of the run, not one-point curves.
+    assert.equal(store.summaries.list(run.id).find((v) => v.key === 'train/train_runtime')?.value, 12.5);
+    assert.equal(store.metrics.resolveKey(run.id, 'train_runtime'), undefined);
     await assert.rejects(ingester.ingestRunDir(dir, { projectId: null, source: 'launch', runId: 'run_missing' }), /no run run_missing/);
     // A folder is the output of one run only: a second launched run is told, and keeps its own.
     const other = store.runs.create({ projectId: null, source: 'launch', name: 'sweep-b', status: 'running', outputDir: join(tmp, 'elsewhere') });

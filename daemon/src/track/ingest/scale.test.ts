@@ -58,7 +58,7 @@ describe('RunIngester at scale', () => {
     const firstMs = performance.now() - started;
     assert.deepEqual([first.points, first.issues], [STEPS * 8, []]);
     assert.equal(store.metrics.series(first.runId).reduce((sum, s) => sum + s.points, 0), STEPS * 8);
-    assert.equal(store.metrics.points(first.runId, 'loss', { fromStep: 40_000, toStep: 40_000 })[0]?.value, 10 / Math.sqrt(40_000));
+    assert.equal(store.metrics.points(first.runId, 'train/loss', { fromStep: 40_000, toStep: 40_000 })[0]?.value, 10 / Math.sqrt(40_000));
     assert.equal(store.runs.get(first.runId)?.status, 'succeeded');
 
     started = performance.now();

@@ -65,7 +65,8 @@ export async function ingestTrainerState(ctx: IngestContext, file: string): Prom
   }
   addParseIssues(ctx, file, state.issues);
   const finalStep = state.globalStep ?? state.lastStep;
-  await writePoints(ctx, file, Object.entries(state.summary).map(([key, value]) => ({ key, step: finalStep, value })));
+  // The end-of-training entry: its `epoch` is a point of the epoch curve, the rest are summary values.
+  await writePoints(ctx, file, Object.entries(state.summary).map(([key, value]) => ({ key, step: finalStep, value })), 'trainer_state');
   const facts = toFacts(file, state);
   // The stamp from before the read: a file rewritten meanwhile differs from it, so it is read again.
   ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: { ...stamp, facts: { ...facts, file: undefined } } });
@@ -78,14 +79,15 @@ async function writeBatch(ctx: IngestContext, file: string, batch: PointBatch): 
   for (let i = 0; i < points.length; i++) {
     points[i] = { key: batch.keys[batch.key[i] as number] as string, step: batch.step[i] as number, value: batch.value[i] as number };
   }
-  await writePoints(ctx, file, points);
+  await writePoints(ctx, file, points, 'trainer_state');
   await setImmediate();
 }
 
 /**
- * Upserts each numeric value of the HF `*_results.json` files at the run's final global step,
- * keys as written (`eval_loss`, `train_samples`, `test_rouge1`…). Read in the order all, train,
- * eval, test, predict, after trainer_state, so on a shared (step, key) the results file wins.
+ * Records each numeric value of the HF `*_results.json` files as a summary value of the run
+ * (at its final global step), under canonical keys (`eval_loss` → `eval/loss`, `train_samples`
+ * → `train/train_samples`, `test_rouge1` → `test/rouge1`). Read in the order all, train, eval,
+ * test, predict: a later file of the same kind replaces an earlier one's value.
  * `force` re-reads unchanged files (trainer_state was just re-read and may have overwritten them).
  */
 export async function ingestHfResults(ctx: IngestContext, files: readonly string[], finalStep: number, force: boolean): Promise<void> {
@@ -97,7 +99,7 @@ export async function ingestHfResults(ctx: IngestContext, files: readonly string
     try {
       const results = stamp.size > INLINE_PARSE_BYTES ? await ctx.parser.readHfResults(file) : await readHfResultsFile(file);
       addParseIssues(ctx, file, results.issues);
-      await writePoints(ctx, file, Object.entries(results.metrics).map(([key, value]) => ({ key, step: finalStep, value })));
+      await writePoints(ctx, file, Object.entries(results.metrics).map(([key, value]) => ({ key, step: finalStep, value })), 'hf_results', { allSummary: true });
       ctx.store.cursors.put(ctx.owner, file, { byteOffset: stamp.size, state: stamp satisfies FileStamp });
     } catch (err) {
       addErrorIssue(ctx, file, err);

@@ -37,7 +37,9 @@ void test('TF2 tensor_content scalars: float32, float64, half, bfloat16, int32, 
     tensorContentRecord('i64', 0, 2 ** 40 + 1, T0, 'int64'),
   ];
   const { points, cursor } = decodeAll(records);
-  assert.deepEqual(points[0], { tag: 'f32', step: 0, value: Math.fround(0.1), wallTime: T0 });
+  assert.deepEqual(points[0], { tag: 'f32', step: 0, value: Math.fround(0.1), wallTime: T0, bits: 32 });
+  // The precision each dtype carries: what decides which of two files' readings of a step is kept.
+  assert.deepEqual(['f32', 'f64', 'half', 'bf16', 'i32', 'i64'].map((t) => points.find((p) => p.tag === t)?.bits), [32, 64, 16, 16, 64, 64]);
   assert.deepEqual(values(points, 'f32'), [Math.fround(0.1), Math.fround(-2.5e-3)]);
   assert.deepEqual(values(points, 'f64'), [0.1, 1e300]);
   assert.deepEqual(values(points, 'half'), [1.5, -65504, 2 ** -24]);
@@ -75,10 +77,10 @@ void test('torch new_style: float_val packed and unpacked, double_val, metadata 
   ];
   const { points, cursor } = decodeAll(records);
   assert.deepEqual(points, [
-    { tag: 'loss', step: 10, value: Math.fround(2.345678), wallTime: T0 },
-    { tag: 'loss', step: 20, value: 1.25, wallTime: T0 + 1 },
-    { tag: 'lr', step: 10, value: 3e-4, wallTime: T0 },
-    { tag: 'lr', step: 20, value: 2.5e-4, wallTime: T0 + 1 },
+    { tag: 'loss', step: 10, value: Math.fround(2.345678), wallTime: T0, bits: 32 },
+    { tag: 'loss', step: 20, value: 1.25, wallTime: T0 + 1, bits: 32 },
+    { tag: 'lr', step: 10, value: 3e-4, wallTime: T0, bits: 64 },
+    { tag: 'lr', step: 20, value: 2.5e-4, wallTime: T0 + 1, bits: 64 },
   ]);
   assert.deepEqual({ ...cursor.pluginByTag }, { loss: 'scalars', lr: 'scalars' });
 });
@@ -132,7 +134,7 @@ void test('plugin memory carries across calls through the cursor (and survives J
     frameRecord(encodeEvent({ wallTime: T0 + 1, step: 2, values: [{ tag: 'pr', tensor: { dtype: 1, floatVal: [2] } }] })),
   ]);
   const r2 = decodeTfeventsBuffer(second, stored.offset, stored);
-  assert.deepEqual(r2.points, [{ tag: 'acc', step: 2, value: 0.75, wallTime: T0 + 1 }]);
+  assert.deepEqual(r2.points, [{ tag: 'acc', step: 2, value: 0.75, wallTime: T0 + 1, bits: 32 }]);
   assert.equal(r2.cursor.offset, first.length + second.length);
   assert.deepEqual({ ...r2.cursor.pluginByTag }, { acc: 'scalars', pr: 'pr_curves' });
   assert.deepEqual({ ...r1.cursor.pluginByTag }, { acc: 'scalars', pr: 'pr_curves' }, 'input cursor untouched');

@@ -3,7 +3,7 @@
  * Only the fields scalars need are read; everything else is skipped by wire type.
  */
 import { ProtoReader, WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from './proto.ts';
-import { tensorScalar } from './tensor.ts';
+import { dtypeBits, tensorScalar } from './tensor.ts';
 import type { ScalarPoint } from './types.ts';
 
 /** Field keys ((field << 3) | wire type) compared as single numbers in the hot loops. */
@@ -99,7 +99,7 @@ function decodeValue(
   const tag = tagStart < 0 ? '' : internString(r.buf, tagStart, tagEnd);
   if (plugin !== '' && pluginByTag[tag] !== plugin) pluginByTag[tag] = plugin;
   if (hasSimple) {
-    out.push({ tag, step, value: simple, wallTime });
+    out.push({ tag, step, value: simple, wallTime, bits: 32 });
     return;
   }
   if (tensorStart < 0) return;
@@ -108,9 +108,12 @@ function decodeValue(
   // also tried (e.g. a cursor whose plugin memory was lost): only one-element numeric
   // tensors qualify, so images, histograms and text are still skipped.
   if (known !== undefined && known !== SCALARS_PLUGIN) return;
-  const value = tensorScalar(r, tensorStart, tensorEnd);
-  if (value !== undefined) out.push({ tag, step, value, wallTime });
+  const value = tensorScalar(r, tensorStart, tensorEnd, dtypeSeen);
+  if (value !== undefined) out.push({ tag, step, value, wallTime, bits: dtypeBits(dtypeSeen.dtype) });
 }
+
+/** Receives each tensor's dtype (one object, reused: decoding is synchronous). */
+const dtypeSeen = { dtype: 0 };
 
 /** `SummaryMetadata.plugin_data.plugin_name` from `r.pos` to `end`, or '' if absent. */
 function pluginName(r: ProtoReader, end: number): string {

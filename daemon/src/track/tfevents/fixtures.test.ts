@@ -47,9 +47,9 @@ void test('strict: 101 records = file_version + strict/foo at steps 0, 5, ..., 4
   const bytes = fs.readFileSync(STRICT);
   assert.equal(bytes[52], 0x09); // wall_time key
   assert.equal(bytes[61], 0x2a); // summary key straight after: no step
-  assert.deepEqual(points[0], { tag: 'strict/foo', step: 0, value: 1.4962565898895264, wallTime: 1622543341.758558 });
+  assert.deepEqual(points[0], { tag: 'strict/foo', step: 0, value: 1.4962565898895264, wallTime: 1622543341.758558, bits: 32 });
   assert.equal(find(points, 'strict/foo', 5)[0]?.value, Math.fround(1.7682218551635742));
-  assert.deepEqual(points[99], { tag: 'strict/foo', step: 495, value: 1.212090253829956, wallTime: 1622543341.7694452 });
+  assert.deepEqual(points[99], { tag: 'strict/foo', step: 495, value: 1.212090253829956, wallTime: 1622543341.7694452, bits: 32 });
   assert.ok(points.every((p) => p.value === Math.fround(p.value)), 'simple_value is float32');
 });
 
@@ -57,7 +57,7 @@ void test('lax: three tags, one event per value, 110 steps each', async () => {
   const points = await readAll(LAX);
   assert.equal(points.length, 330);
   assert.deepEqual(countByTag(points), { 'lax/foo': 110, 'lax/bar_1': 110, 'lax/bar_2': 110 });
-  assert.deepEqual(find(points, 'lax/foo', 0), [{ tag: 'lax/foo', step: 0, value: 1.2587659358978271, wallTime: 1622543341.789234 }]);
+  assert.deepEqual(find(points, 'lax/foo', 0), [{ tag: 'lax/foo', step: 0, value: 1.2587659358978271, wallTime: 1622543341.789234, bits: 32 }]);
   assert.equal(find(points, 'lax/bar_1', 1)[0]?.value, 1.598190426826477);
   assert.equal(find(points, 'lax/bar_2', 109)[0]?.value, 1.4685683250427246);
   assert.equal(find(points, 'lax/bar_2', 109)[0]?.wallTime, 1622543341.817664);
@@ -79,7 +79,7 @@ void test('duplicate_steps: steps 90-99 twice per tag; the merge keeps the later
   assert.equal(merged.length, 400);
   assert.deepEqual(countByTag(merged), { 'dup_steps/bar': 200, 'dup_steps/foo': 200 });
   assert.deepEqual(find(merged, 'dup_steps/foo', 90), [
-    { tag: 'dup_steps/foo', step: 90, value: 1.5210340023040771, wallTime: 1622966509.233303 },
+    { tag: 'dup_steps/foo', step: 90, value: 1.5210340023040771, wallTime: 1622966509.233303, bits: 32 },
   ]);
   assert.equal(find(merged, 'dup_steps/bar', 99)[0]?.value, 1.094226598739624);
   assert.equal(find(merged, 'dup_steps/bar', 89)[0]?.value, 1.0959523916244507); // not duplicated
@@ -113,7 +113,7 @@ void test('lingvo TF1 FileWriter: 360 events with 7 values each', async () => {
 
 void test('tfevents-js .v2: one simple_value with scalars metadata, step omitted', async () => {
   const r = await readTfeventsFile(TFEVENTS_JS, newTfeventsCursor());
-  assert.deepEqual(r.points, [{ tag: 'hello', step: 0, value: 1, wallTime: 1687811641 }]);
+  assert.deepEqual(r.points, [{ tag: 'hello', step: 0, value: 1, wallTime: 1687811641, bits: 32 }]);
   assert.deepEqual({ ...r.cursor.pluginByTag }, { hello: 'scalars' });
   assert.equal(r.cursor.offset, 94);
   assert.equal(r.eof, true);

@@ -41,7 +41,7 @@ void test('a truncated tail waits at the partial record, then yields it exactly 
     assert.equal(again.cursor.offset, last);
     fs.appendFileSync(file, whole.subarray(cut));
     const r2 = await readTfeventsFile(file, r1.cursor);
-    assert.deepEqual(r2.points, [{ tag: 'loss', step: 4, value: 1, wallTime: T0 + 4 }]);
+    assert.deepEqual(r2.points, [{ tag: 'loss', step: 4, value: 1, wallTime: T0 + 4, bits: 32 }]);
     assert.equal(r2.cursor.offset, whole.length);
     const r3 = await readTfeventsFile(file, r2.cursor);
     assert.deepEqual(r3.points, []);

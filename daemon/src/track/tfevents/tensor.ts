@@ -134,11 +134,21 @@ function shapeElements(r: ProtoReader, start: number, end: number): number {
 }
 
 /**
- * The value of a one-element numeric tensor in `r.buf[start, end)`, or `undefined` when the
- * tensor is not one (wrong dtype, several or zero elements, missing data).
- * Leaves `r.pos` at `end`.
+ * Bits of precision a value of `dtype` carries: 32 for float32, 16 for half and bfloat16,
+ * 64 for float64 and the integer types (exact as read).
  */
-export function tensorScalar(r: ProtoReader, start: number, end: number): number | undefined {
+export function dtypeBits(dtype: number): number {
+  if (dtype === DT_FLOAT) return 32;
+  if (dtype === DT_HALF || dtype === DT_BFLOAT16) return 16;
+  return 64;
+}
+
+/**
+ * The value of a one-element numeric tensor in `r.buf[start, end)`, or `undefined` when the
+ * tensor is not one (wrong dtype, several or zero elements, missing data). `info.dtype` (when
+ * given) receives the tensor's dtype. Leaves `r.pos` at `end`.
+ */
+export function tensorScalar(r: ProtoReader, start: number, end: number, info?: { dtype: number }): number | undefined {
   let dtype = 0;
   let shapeStart = -1;
   let shapeEnd = -1;
@@ -162,6 +172,7 @@ export function tensorScalar(r: ProtoReader, start: number, end: number): number
       r.skip(wt);
     }
   }
+  if (info !== undefined) info.dtype = dtype;
   const width = elementWidth(dtype);
   if (width === 0) return undefined;
   const elements = shapeStart < 0 ? 1 : shapeElements(r, shapeStart, shapeEnd);

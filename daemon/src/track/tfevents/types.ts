@@ -10,6 +10,8 @@ export interface ScalarPoint {
   value: number;
   /** Seconds since the Unix epoch (`Event.wall_time`); 0 when the event has none. */
   wallTime: number;
+  /** Precision of the value as written: 32 (`simple_value`, float32 tensors), 16 (half, bfloat16), 64 (float64, integers). */
+  bits?: number;
 }
 
 /**
