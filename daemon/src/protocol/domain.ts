@@ -107,6 +107,12 @@ export interface Run {
   exitCode: number | null;
   /** Set while the run's host cannot be reached (ms since epoch of the first failure). */
   unreachableSince: number | null;
+  /**
+   * Set while a step on the run's host (building its workspace, hashing a cache, syncing its
+   * outputs) has outrun its time-out: the host answers, the step was too slow. Not a status;
+   * absent from older daemons.
+   */
+  timedOutSince?: number | null;
   source: 'launch' | 'import' | 'watch';
   configId: string | null;
   codeVersionId: string | null;

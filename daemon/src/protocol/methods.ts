@@ -147,8 +147,12 @@ export const paramsOf = {
   }),
   /** Client → daemon: stop a run (TERM to its process group, KILL after the grace period). */
   'runs/cancel': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
-  /** Client → daemon: run again with the same code, data and config. */
-  'runs/rerun': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /**
+   * Client → daemon: run again exactly what the run recorded at launch — its command, code
+   * snapshot (rebuilt from commit + patch when needed), dataset versions and config —
+   * optionally on another host (`host`, or `local`).
+   */
+  'runs/rerun': v.object({ run: v.string({ minLength: 1, maxLength: 200 }), host: v.optional(v.string({ minLength: 1, maxLength: 64 })), local: v.optional(v.boolean()) }),
   /**
    * Client → daemon: delete a run's record and all that hangs off it (metrics, params, events,
    * jobs, checkpoint records, evals of them, lineage); files on disk stay. Refused while the
@@ -236,7 +240,11 @@ export type ParamsOf<M extends Method> = Infer<(typeof paramsOf)[M]>;
 /** Notifications the daemon pushes, by topic: `{method: 'notify/<topic>', params}`. */
 export interface NotificationOf {
   /** A run changed; `deleted: true` when it was deleted (`status` is its last one): views drop it. */
-  runs: { runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null; deleted?: true };
+  runs: {
+    runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null; deleted?: true;
+    /** See Run.timedOutSince (absent from older daemons). */
+    timedOutSince?: number | null;
+  };
   metrics: { runId: string; key: string; points: { step: number; value: number | null; special?: 'nan' | 'inf' | '-inf'; wallTime?: number | null }[] };
   logs: { runId: string; lines: string[]; offset: number };
   progress: { task: string; id: string; done: number; total: number | null; unit: 'bytes' | 'files' | 'items'; message?: string; finished?: boolean };

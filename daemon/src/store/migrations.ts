@@ -7,6 +7,7 @@
  */
 import type { Migration } from './migrate.ts';
 import { rebuildTable } from './table-rebuild.ts';
+import { runLifecycleMigration } from './migration-run-lifecycle.ts';
 
 /** Version 1: the whole domain. */
 const V1_SCHEMA = `
@@ -361,4 +362,5 @@ export const migrations: readonly Migration[] = [
     title: 'run status "incomplete"; tombstones for deleted runs\' output folders',
     steps: [(db) => rebuildTable(db, { table: 'runs', create: runsV2 }), DELETED_OUTPUTS],
   },
+  runLifecycleMigration,
 ];
