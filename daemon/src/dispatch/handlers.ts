@@ -8,6 +8,7 @@ import { LOCAL_HOST, splitLocation, type HostRecord } from './hosts.ts';
 import { freeGpus } from './placement.ts';
 import { readLocalLog } from './logs.ts';
 import { sweepPoints } from './sweep.ts';
+import { launchSpecView } from './launch-request.ts';
 
 function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
   const { id: _id, check: _check, ...host } = h;
@@ -59,6 +60,10 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
     },
     'runs/cancel': async ({ run }) => ({ run: await d().cancel(run) }),
     'runs/rerun': ({ run, host, local }) => ({ run: d().rerun(run, local ? LOCAL_HOST : host) }),
+    'runs/spec': ({ run: ref }) => {
+      const run = d().findRun(ref);
+      return { runId: run.id, spec: launchSpecView(ctx.store, run.id) };
+    },
     'runs/logs': ({ run: ref, offset, maxBytes }) => {
       const run = d().findRun(ref);
       const path = d().logPath(run);

@@ -6,7 +6,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { ErrorCode, RpcError, type Run } from '../protocol/index.ts';
+import { ErrorCode, RpcError, type LaunchSpecView, type Run } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
 import { applyOverrides, renderConfig } from '../track/config/overrides.ts';
 import { flattenParams } from '../track/config/flatten.ts';
@@ -133,4 +133,17 @@ export function launchSpecOf(store: Store, runId: string): LaunchSpec {
   const spec = store.runs.launchSpec(runId) as LaunchSpec | null;
   if (!spec) throw new RpcError(ErrorCode.InvalidState, `run ${runId} was not launched by Keel (it was imported or watched)`);
   return spec;
+}
+
+/** The run's frozen spec as clients see it (`runs/spec`), or null for a run Keel did not launch or one queued before specs were frozen. */
+export function launchSpecView(store: Store, runId: string): LaunchSpecView | null {
+  const spec = store.runs.launchSpec(runId) as LaunchSpec | null;
+  const f = spec?.frozen;
+  if (!spec || !f) return null;
+  const { versionId: _v, snapshotId: _s, ...code } = f.code;
+  return {
+    frozenAt: f.frozenAt, job: f.job, eval: f.eval, configPath: spec.configPath, effectiveConfigHash: spec.effectiveConfigHash,
+    overrides: spec.overrides, host: spec.host, gpus: spec.gpus, code,
+    datasets: f.datasets.map((d) => ({ path: d.path, hash: d.hash, versionId: d.versionId })),
+  };
 }

@@ -314,6 +314,29 @@ export interface HostInfo extends Host {
   runningRuns: number;
 }
 
+/** A command as frozen at launch: the template from keel.yaml (placeholders still in it), its setup, and env NAMES (values are read at each start). */
+export interface FrozenCommandView {
+  command: string;
+  setup: string | null;
+  envNames: string[];
+}
+
+/** What a launched run executes, decided once at launch; attempts, retries and reruns use exactly this (`runs/spec`). */
+export interface LaunchSpecView {
+  frozenAt: number;
+  job: FrozenCommandView;
+  /** The eval run after a successful train run, or null. */
+  eval: FrozenCommandView | null;
+  configPath: string | null;
+  /** The effective config text's hash (after overrides); `runs/config` gives the text. */
+  effectiveConfigHash: string | null;
+  overrides: string[];
+  host: string | null;
+  gpus: number;
+  code: { commit: string | null; patchHash: string | null; snapshotHash: string; files: number; bytes: number; rebuildable: boolean };
+  datasets: { path: string; hash: string; versionId: string }[];
+}
+
 /** What `hosts/check` found. */
 export interface HostCheckFacts {
   os: string;

@@ -5,6 +5,7 @@
  */
 import { RunStatuses } from './domain.ts';
 import type {
+  LaunchSpecView,
   Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo,
   Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary, SeriesInfo,
 } from './domain.ts';
@@ -175,6 +176,8 @@ export const paramsOf = {
   }),
   /** Client → daemon: a run's effective config text (after overrides), for diffs. */
   'runs/config': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /** Client → daemon: what a launched run executes, as frozen at launch (null for imported and watched runs). */
+  'runs/spec': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
   /** Client → daemon: recent events and alerts. */
   'events/list': v.object({ run: v.optional(v.string({ maxLength: 200 })), limit: v.optional(v.number({ integer: true, min: 1, max: 1000 })) }),
 } satisfies Record<string, Validator<unknown>>;
@@ -232,6 +235,7 @@ export interface ResultOf {
   'runs/pull': { path: string; bytes: number; checkpoint: Checkpoint };
   'events/list': { events: KeelEvent[] };
   'runs/config': { runId: string; text: string | null; format: 'yaml' | 'json' | null; path: string | null };
+  'runs/spec': { runId: string; spec: LaunchSpecView | null };
 }
 
 export type Method = keyof typeof paramsOf & keyof ResultOf;
