@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Run } from '../protocol/index.ts';
 import type { Job } from '../store/jobs.ts';
 import type { Tracker } from '../track/tracker.ts';
+import { IngestStoppedError } from '../track/ingest/ingest-stopped.ts';
 import { ensurePrivateDir } from '../home/paths.ts';
 import type { DispatchContext } from './context.ts';
 import type { HostRecord } from './hosts.ts';
@@ -61,7 +62,12 @@ export class JobOutputs {
       await this.sync(host, run, job, true);
       await this.drainLog(host, job, logBytes);
       await settle();
-    }).catch((err: unknown) => this.failed(host, run, job, err)).finally(() => this.finishing.delete(job.id));
+    }).catch((err: unknown) => {
+      // The store could not take the outputs (disk full…): settling now would record a run
+      // with points missing. The job stays unsettled and the next turn drains it again.
+      if (err instanceof IngestStoppedError) this.deps.ctx.log.error('final ingest stopped; the run is left unsettled', { run: run.id, error: err.message });
+      this.failed(host, run, job, err);
+    }).finally(() => this.finishing.delete(job.id));
     this.track(job.id, task);
   }
 
