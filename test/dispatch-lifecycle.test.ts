@@ -1,7 +1,7 @@
 /**
  * The life of a run over a real sshd host (issue "Lifecycle — Runs you can trust"): what runs
- * is what was recorded at launch (a queued run and a rerun, after keel.yaml and the tree
- * changed); a job that writes into its tree leaves the shared caches as they were; cancel of
+ * is what was recorded at launch (a queued run, and a rerun on another host rebuilt from
+ * commit + patch, after keel.yaml and the tree changed); a job that writes into its tree leaves the shared caches as they were; cancel of
  * a queued run, and of a running one across a host outage and a daemon kill -9, ends
  * `cancelled` with nothing left running; a GPU held by a stray process means back-off and one
  * event, not a loop; outputs written while the daemon was stopped are recorded.
@@ -52,20 +52,24 @@ describe('the life of a run over SSH', () => {
     KEEL_PLACEMENT_BACKOFF_SECONDS: '1', KEEL_PLACEMENT_BACKOFF_MAX_SECONDS: '4',
   });
   const host = new SshHost({ alias: 'life', dir: join(h.dir, 'host'), gpus: 1 });
+  const other = new SshHost({ alias: 'other', dir: join(h.dir, 'host-other'), gpus: 1 });
   const root = join(h.dir, 'proj');
   const lockDir = join(h.dir, 'gpu-locks');
   const workdir = (): string => join(host.home, '.keel');
   const show = (id: string): Detail => h.keelJson<Detail>(['run', 'show', id]);
   const launch = (args: string[]): string => h.keelJson<{ run: RunJson }>(['launch', ...args, '--host', 'life', '--gpus', '1'], { cwd: root }).run.id;
   const wait = (id: string): RunJson => (JSON.parse(h.keel(['wait', id, '--timeout', '150', '--json'], { timeoutMs: 180_000 }).stdout) as { run: RunJson }).run;
-  const jobDir = (id: string, attempt = 1): string => join(workdir(), 'jobs', id, String(attempt));
-  const info = (id: string): Info => JSON.parse(readFileSync(join(jobDir(id), 'outputs', 'info.json'), 'utf8')) as Info;
+  const jobDir = (id: string, attempt = 1, on = host): string => join(on.home, '.keel', 'jobs', id, String(attempt));
+  const info = (id: string, on = host): Info => JSON.parse(readFileSync(join(jobDir(id, 1, on), 'outputs', 'info.json'), 'utf8')) as Info;
   const status = (id: string): string => show(id).run.status;
   const logLines = (): LogLine[] => readFileSync(join(h.home, 'daemon.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
 
   before(async () => {
     await host.start();
-    h.extraEnv.KEEL_SSH_CONFIG = host.clientConfig;
+    await other.start();
+    const config = join(h.dir, 'ssh_config');
+    writeFileSync(config, readFileSync(host.clientConfig, 'utf8') + readFileSync(other.clientConfig, 'utf8'));
+    h.extraEnv.KEEL_SSH_CONFIG = config;
     h.extraEnv.KEEL_GPU_LOCK_DIR = lockDir;
     const localBin = join(h.dir, 'local-bin');
     mkdirSync(localBin);
@@ -77,11 +81,13 @@ describe('the life of a run over SSH', () => {
     });
     h.keelJson(['init', root]);
     h.keelJson(['hosts', 'add', 'life', '--ssh', 'life']);
+    h.keelJson(['hosts', 'add', 'other', '--ssh', 'other']);
     assert.equal(h.keelJson<{ error: string | null }>(['hosts', 'check', 'life']).error, null);
   });
 
   after(async () => {
     await host.stop();
+    await other.stop();
     assert.equal(h.integrity(), 'ok');
     h.cleanup();
   });
@@ -102,9 +108,12 @@ describe('the life of a run over SSH', () => {
       assert.equal(readFileSync(join(seen.cwd, 'job.py'), 'utf8'), script, 'the recorded code ran');
       assert.equal(show(queued).launchSpec?.job.command, 'python3 job.py --config {config} --out {output_dir} --name {run}');
       assert.match(h.keel(['run', 'show', queued]).stdout, /Launch spec[\s\S]*Command +python3 job\.py --config \{config\} --out \{output_dir\} --name \{run\}\n/);
-      const rerun = h.keelJson<{ run: RunJson }>(['rerun', queued, '--host', 'life']).run.id;
+      // On another host, after both runs ended and the snapshot left this machine: rebuilt from commit + patch.
+      const rerun = h.keelJson<{ run: RunJson }>(['rerun', queued, '--host', 'other']).run.id;
       assert.equal(wait(rerun).status, 'succeeded');
-      const again = info(rerun);
+      const { events } = h.keelJson<{ events: { kind: string; runId: string | null; message: string }[] }>(['events']);
+      assert.ok(events.some((e) => e.kind === 'code_rebuilt' && e.runId === rerun), 'the snapshot was rebuilt from commit + patch, and said so');
+      const again = info(rerun, other);
       assert.ok(!again.argv.includes('--changed-later'), `the rerun ran the recorded command: ${JSON.stringify(again.argv)}`);
       assert.equal(readFileSync(join(again.cwd, 'job.py'), 'utf8'), script, 'the rerun ran the recorded code');
     } finally {

@@ -16,6 +16,7 @@ import type { Job } from '../store/jobs.ts';
 import type { DispatchContext } from './context.ts';
 import { parseCancelOutput } from './remote/markers.ts';
 import { isTimedOut, isUnreachable } from './transport/connection.ts';
+import { cancelPendingReason } from './settle.ts';
 
 /** Asks `host` to stop `job` (cancel.sh) and records what came of it. Throws when the host cannot be reached. */
 export async function sendCancel(ctx: DispatchContext, hostName: string, job: Job): Promise<void> {
@@ -50,7 +51,7 @@ export async function cancelRun(ctx: DispatchContext, run: Run): Promise<Run> {
     await sendCancel(ctx, host.name, job);
   } catch (err) {
     if (!isUnreachable(err) && !isTimedOut(err)) throw err;
-    ctx.lifecycle.setReason(run.id, `cancel requested; ${host.name} does not answer, so it is sent when it does`);
+    ctx.lifecycle.setReason(run.id, cancelPendingReason(host.name));
     ctx.log.warn('cancel pending: host does not answer', { run: run.id, host: host.name, error: (err as Error).message });
   }
   return ctx.store.runs.get(run.id) as Run;

@@ -86,6 +86,11 @@ export function settleLost(deps: SettleDeps, host: HostRecord, run: Run, job: Jo
   }
 }
 
+/** The reason of a run whose cancel waits for its host. */
+export function cancelPendingReason(host: string): string {
+  return `cancel requested; ${host} does not answer, so it is sent when it does`;
+}
+
 /** The host did not answer: its runs are marked (and told), and retried elsewhere after the grace period if they may be. */
 export function settleUnreachable(deps: SettleDeps, host: HostRecord, jobs: readonly Job[], why: string): void {
   const { ctx } = deps;
@@ -95,7 +100,11 @@ export function settleUnreachable(deps: SettleDeps, host: HostRecord, jobs: read
     const run = ctx.store.runs.get(job.runId);
     if (!run || isTerminal(run.status)) continue;
     if (run.unreachableSince === null) {
-      ctx.lifecycle.setUnreachable(run.id, now, `host ${host.name} unreachable`);
+      // A cancel still waiting for the host stays in the reason: the user sees it is not lost.
+      const reason = ctx.lifecycle.cancelIntent(run.id)?.state === 'pending'
+        ? cancelPendingReason(host.name)
+        : `host ${host.name} unreachable`;
+      ctx.lifecycle.setUnreachable(run.id, now, reason);
       ctx.log.warn('host unreachable', { host: host.name, run: run.id, error: why });
       ctx.lifecycle.alert(run.id, 'host_unreachable', 'warning', `host ${host.name} is unreachable (${why}); the run is left alone and watched`);
     } else if (now - run.unreachableSince > deps.unreachableGraceMs && retriesLeft(ctx, run) > 0 && !ctx.lifecycle.cancelIntent(run.id)) {
