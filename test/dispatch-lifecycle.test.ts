@@ -1,16 +1,17 @@
 /**
- * The life of a run over a real sshd host (issue "Lifecycle — Runs you can trust"): what runs
+ * The life of a run over real sshd hosts (issue "Lifecycle — Runs you can trust"): what runs
  * is what was recorded at launch (a queued run, and a rerun on another host rebuilt from
- * commit + patch, after keel.yaml and the tree changed); a job that writes into its tree leaves the shared caches as they were; cancel of
- * a queued run, and of a running one across a host outage and a daemon kill -9, ends
- * `cancelled` with nothing left running; a GPU held by a stray process means back-off and one
- * event, not a loop; outputs written while the daemon was stopped are recorded.
+ * commit + patch, after keel.yaml and the tree changed); a job that writes into its tree
+ * leaves the shared caches as they were; cancel of a queued run, of one syncing its data, and
+ * of a running one across a host outage and a daemon kill -9, ends `cancelled` with nothing
+ * left running and no eval; a GPU held by a stray process means back-off and one event, not a
+ * loop; outputs written while the daemon was stopped are recorded.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TestHome, waitFor } from './support/keel-home.ts';
 import { writeProbeProject } from './support/probe-project.ts';
@@ -148,6 +149,31 @@ describe('the life of a run over SSH', () => {
     assert.equal(status(queued), 'cancelled', 'still cancelled once the GPU is free');
     assert.ok(!existsSync(join(jobDir(queued), 'state', 'pid')), 'no process of it ever ran on the host');
     assert.equal(show(queued).run.statusReason, 'cancelled before it started');
+  });
+
+  it('cancel while the run is syncing its data: it ends cancelled, nothing starts on the host, and no eval follows', async () => {
+    const yaml = readFileSync(join(root, 'keel.yaml'), 'utf8');
+    const data = readFileSync(join(root, 'data', 'train.jsonl'), 'utf8');
+    const slowHash = join(host.home, 'bin', 'sha256sum');
+    // The host hashes what arrives slowly (a large dataset, a slow disk): the run sits in `syncing`.
+    writeFileSync(slowHash, `#!/bin/sh\ncase "$*" in *-z*--*) sleep 5 ;; esac\nexec /usr/bin/sha256sum "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(root, 'keel.yaml'), `${yaml}eval:\n  command: python3 job.py --config {config} --out {output_dir} --name {run}\n`);
+    writeFileSync(join(root, 'data', 'train.jsonl'), `${data}{"text": "new data to ship"}\n`);
+    try {
+      const id = launch(['configs/quick.json']);
+      await waitFor(() => status(id) === 'syncing', 30_000, 'the run syncing');
+      assert.equal(h.keelJson<{ run: RunJson }>(['cancel', id]).run.status, 'cancelled');
+      await new Promise((r) => setTimeout(r, 8000)); // past the slow hash: the attempt would go on to start.sh here
+      assert.equal(status(id), 'cancelled');
+      assert.ok(!existsSync(join(jobDir(id), 'state', 'pid')), 'no process of it ran on the host');
+      assert.ok(!existsSync(join(jobDir(id), 'outputs', 'info.json')), 'the job never ran');
+      const { runs } = h.keelJson<{ runs: { id: string; parentRunId?: string | null; name: string }[] }>(['runs']);
+      assert.ok(!runs.some((r) => r.name.endsWith('-eval')), 'no eval was launched');
+    } finally {
+      rmSync(slowHash, { force: true });
+      writeFileSync(join(root, 'keel.yaml'), yaml);
+      writeFileSync(join(root, 'data', 'train.jsonl'), data);
+    }
   });
 
   it('a cancel the host could not take, then a daemon kill -9: the run ends cancelled and nothing runs on the host', async () => {
