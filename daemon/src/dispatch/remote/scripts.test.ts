@@ -99,7 +99,8 @@ void test('a GPU leased to a running job makes a second job exit 75 "gpu busy"; 
   const first = makeJob(host, 'run-gpu-a', { gpus: ['0', '1'], command: 'printf %s "$CUDA_VISIBLE_DEVICES" > "$KEEL_JOB_DIR/cuda.txt"; sleep 3' });
   const second = makeJob(host, 'run-gpu-b', { gpus: ['2', '1'], command: 'echo should not run' });
   assert.equal(parseStartOutput(runScript(host, 'start.sh', [first])).state, 'started');
-  await waitFor('the first job to run', () => existsSync(join(first, 'cuda.txt')));
+  // The shell creates cuda.txt before printf fills it: wait for its content, not its existence.
+  await waitFor('the first job to run', () => existsSync(join(first, 'cuda.txt')) && readFileSync(join(first, 'cuda.txt'), 'utf8') !== '');
   assert.equal(readFileSync(join(first, 'cuda.txt'), 'utf8'), '0,1');
   assert.deepEqual(leaseStates(runScript(host, 'leases.sh', [host.lockDir, '0', '1', '2', 'x/y'])), new Map([
     ['0', 'busy'], ['1', 'busy'], ['2', 'free'], ['x/y', 'invalid'],
