@@ -1,7 +1,7 @@
 /**
  * The life of a run over real sshd hosts (issue "Lifecycle — Runs you can trust"): what runs
- * is what was recorded at launch (a queued run, and a rerun on another host rebuilt from
- * commit + patch, after keel.yaml and the tree changed); a job that writes into its tree
+ * is what was recorded at launch (a queued run, a retry, and a rerun on another host rebuilt
+ * from commit + patch, after keel.yaml and the tree changed); a job that writes into its tree
  * leaves the shared caches as they were; cancel of a queued run, of one syncing its data, and
  * of a running one across a host outage and a daemon kill -9, ends `cancelled` with nothing
  * left running and no eval; a GPU held by a stray process means back-off and one event, not a
@@ -78,7 +78,7 @@ describe('the life of a run over SSH', () => {
     h.extraEnv.PATH = `${localBin}:${process.env.PATH ?? ''}`;
     writeProbeProject(root, {
       busy: { steps: 30, sleep: 0.2 }, quick: { steps: 3 }, mutate: { steps: 2, mutate: true },
-      long: { steps: 200, sleep: 0.2 }, ckpt: { steps: 25, sleep: 0.2, checkpoint: true },
+      long: { steps: 200, sleep: 0.2 }, retry: { steps: 30, sleep: 0.2 }, ckpt: { steps: 25, sleep: 0.2, checkpoint: true },
     });
     h.keelJson(['init', root]);
     h.keelJson(['hosts', 'add', 'life', '--ssh', 'life']);
@@ -117,6 +117,29 @@ describe('the life of a run over SSH', () => {
       const again = info(rerun, other);
       assert.ok(!again.argv.includes('--changed-later'), `the rerun ran the recorded command: ${JSON.stringify(again.argv)}`);
       assert.equal(readFileSync(join(again.cwd, 'job.py'), 'utf8'), script, 'the rerun ran the recorded code');
+    } finally {
+      writeFileSync(join(root, 'keel.yaml'), yaml);
+      writeFileSync(join(root, 'job.py'), script);
+    }
+  });
+
+  it('a retry after a lost attempt runs the recorded command and code, not what changed since', async () => {
+    const id = launch(['configs/retry.json', '--retries', '1']);
+    await waitFor(() => status(id) === 'running', 60_000, 'the first attempt running');
+    const dir = jobDir(id);
+    await waitFor(() => { try { return readFileSync(join(dir, 'state', 'job_pid'), 'utf8').length > 0; } catch { return false; } }, 30_000, 'the job pid');
+    const yaml = readFileSync(join(root, 'keel.yaml'), 'utf8');
+    const script = readFileSync(join(root, 'job.py'), 'utf8');
+    writeFileSync(join(root, 'keel.yaml'), yaml.replace('--name {run}', '--name {run} --changed-later yes'));
+    writeFileSync(join(root, 'job.py'), `# changed after the launch\n${script}`);
+    try {
+      // The attempt is lost (wrapper and job killed, no exit code): with --retries 1 it runs again.
+      process.kill(Number(readFileSync(join(dir, 'state', 'pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+      try { process.kill(-Number(readFileSync(join(dir, 'state', 'job_pid'), 'utf8').split(' ')[1]), 'SIGKILL'); } catch { /* gone */ }
+      assert.equal(wait(id).status, 'succeeded');
+      const seen = JSON.parse(readFileSync(join(jobDir(id, 2), 'outputs', 'info.json'), 'utf8')) as Info;
+      assert.ok(!seen.argv.includes('--changed-later'), `the retry ran the recorded command: ${JSON.stringify(seen.argv)}`);
+      assert.equal(readFileSync(join(seen.cwd, 'job.py'), 'utf8'), script, 'the retry ran the recorded code');
     } finally {
       writeFileSync(join(root, 'keel.yaml'), yaml);
       writeFileSync(join(root, 'job.py'), script);
