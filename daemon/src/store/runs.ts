@@ -287,11 +287,6 @@ export class RunStore {
     return { notBefore: row?.not_before ?? null, busyRetries: row?.busy_retries ?? 0 };
   }
 
-  /** Replaces the launch request recorded with the run (a launch spec frozen late, for a run queued by an older Keel). */
-  setLaunchSpec(id: string, launch: unknown): void {
-    this.db.prepare('UPDATE runs SET launch_json = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(launch), Date.now(), id);
-  }
-
   /**
    * An import into run `id` begins: a running run becomes `incomplete` with reason
    * IMPORT_IN_PROGRESS (an interrupted one gets that reason back); a finished run is left as
