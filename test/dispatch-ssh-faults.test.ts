@@ -35,6 +35,8 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
     const config = join(h.dir, 'ssh_config');
     writeFileSync(config, readFileSync(flaky.clientConfig, 'utf8') + readFileSync(bare.clientConfig, 'utf8'));
     h.extraEnv.KEEL_SSH_CONFIG = config;
+    // The machine-wide GPU lock folder both loopback hosts share (they are one machine), the test's own.
+    h.extraEnv.KEEL_GPU_LOCK_DIR = join(h.dir, 'gpu-locks');
     writeProbeProject(root, { ok: { steps: 4 }, ckpt: { steps: 5, checkpoint: true } });
     writeFileSync(join(root, `-rf notes 'q' $(touch pwned-tar).md`), 'a name tar must not read as an option\n');
     h.keelJson(['init', root]);

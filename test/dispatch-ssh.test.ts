@@ -14,7 +14,7 @@ import { writeProbeProject } from './support/probe-project.ts';
 import { nvidiaSmiStandIn, SshHost } from './support/sshd.ts';
 import { jobOwnFiles, openModes, secretsIn } from './support/secrets-scan.ts';
 
-interface RunJson { id: string; name: string; status: string; exitCode: number | null; unreachableSince: number | null; hostName: string | null }
+interface RunJson { id: string; name: string; status: string; statusReason: string | null; exitCode: number | null; unreachableSince: number | null; hostName: string | null }
 interface Detail { run: RunJson; metrics: { key: string; points: number }[]; checkpoints: { location: string; hash: string | null; step: number | null; kind: string }[] }
 interface Info { cuda: string; host: string; start: number; end: number; run: string }
 
@@ -40,6 +40,8 @@ describe('dispatch over SSH to two GPU hosts', () => {
     const config = join(h.dir, 'ssh_config');
     writeFileSync(config, readFileSync(a.clientConfig, 'utf8') + readFileSync(b.clientConfig, 'utf8'));
     h.extraEnv.KEEL_SSH_CONFIG = config;
+    // The machine-wide GPU lock folder both loopback hosts share (they are one machine), the test's own.
+    h.extraEnv.KEEL_GPU_LOCK_DIR = join(h.dir, 'gpu-locks');
     // This machine's own GPUs (on a GPU box) must not take part: the daemon's local host sees
     // an nvidia-smi that reports none, so placement has exactly the two test hosts.
     const localBin = join(h.dir, 'local-bin');
@@ -125,7 +127,7 @@ describe('dispatch over SSH to two GPU hosts', () => {
     const intervals: { key: string; start: number; end: number; run: string }[] = [];
     for (const run of r.runs) {
       const d = show(run.id);
-      assert.equal(d.run.status, 'succeeded', `${run.id} succeeded`);
+      assert.equal(d.run.status, 'succeeded', `${run.id} succeeded (it is ${d.run.status}: ${d.run.statusReason ?? ''})`);
       assert.ok(d.run.hostName === 'gpu-a' || d.run.hostName === 'gpu-b', `${run.id} ran on a test host, not ${d.run.hostName}`);
       const host = d.run.hostName === 'gpu-a' ? a : b;
       const info = JSON.parse(readFileSync(join(remoteJobDir(host, run.id), 'outputs', 'info.json'), 'utf8')) as Info;

@@ -5,18 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { renderJobEnv, type JobEnvSpec } from '../../daemon/src/dispatch/remote/job-env.ts';
-import { writeJobScripts, type JobScriptName } from '../../daemon/src/dispatch/remote/scripts.ts';
+import { installScript, type JobScriptName } from '../../daemon/src/dispatch/remote/scripts.ts';
+import { parseLeasesOutput } from '../../daemon/src/dispatch/remote/markers.ts';
 
 /** A temp-dir stand-in for a GPU host's `~/.keel` and a code snapshot. */
 export interface TestHost {
   keelRoot: string;
   codeDir: string;
   binDir: string;
+  /** This host's GPU lock folder (a test's own, instead of the machine-wide one). */
+  lockDir: string;
   /** Kills every process group a test started and removes the temp dir. */
   cleanup(): void;
 }
@@ -29,12 +32,13 @@ export function makeHost(label = 'keel host'): TestHost {
   const keelRoot = join(base, label, '.keel');
   const codeDir = join(keelRoot, 'code', 'abc123');
   mkdirSync(codeDir, { recursive: true });
-  const binDir = join(keelRoot, 'bin');
-  writeJobScripts(binDir);
+  const binDir = join(keelRoot, 'bin', 'v');
+  installScripts(binDir);
   return {
     keelRoot,
     codeDir,
     binDir,
+    lockDir: join(keelRoot, 'gpus'),
     cleanup() {
       for (const pgid of startedGroups) signalGroup(pgid, 'SIGKILL');
       startedGroups.clear();
@@ -43,17 +47,25 @@ export function makeHost(label = 'keel host'): TestHost {
   };
 }
 
+/** Installs the job scripts into `dir` with the daemon's own installer (what hosts.ts ships). */
+export function installScripts(dir: string): void {
+  mkdirSync(join(dir, '..'), { recursive: true });
+  const r = spawnSync('bash', ['-s', '--', dir], { input: installScript(), encoding: 'utf8' });
+  assert.equal(r.status, 0, `the installer failed: ${r.stderr}`);
+}
+
 /** Writes `<keelRoot>/jobs/<runId>/<attempt>/` with run.sh and a job.env for `spec`. */
 export function makeJob(host: TestHost, runId: string, spec: Partial<JobEnvSpec> & { command: string }, attempt = '1'): string {
   const jobDir = join(host.keelRoot, 'jobs', runId, attempt);
   mkdirSync(jobDir, { recursive: true });
-  writeJobScripts(jobDir, ['run.sh']);
+  copyFileSync(join(host.binDir, 'run.sh'), join(jobDir, 'run.sh'));
   const full: JobEnvSpec = {
     runId,
     gpus: [],
     outputDir: join(host.keelRoot, 'outputs', runId),
     keelRoot: host.keelRoot,
     codeDir: host.codeDir,
+    gpuLockDir: host.lockDir,
     heartbeatSeconds: 1,
     killGraceSeconds: 1,
     ...spec,
@@ -163,4 +175,15 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
 /** This boot's id, as the scripts read it. */
 export function currentBootId(): string {
   return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+}
+
+/** leases.sh's answer for one GPU, as its state word ('free', 'busy', 'invalid'), or undefined. */
+export function leaseState(output: string, gpu: string): string | undefined {
+  return parseLeasesOutput(output)?.get(gpu)?.state;
+}
+
+/** leases.sh's answer as GPU → state word. */
+export function leaseStates(output: string): Map<string, string> | undefined {
+  const leases = parseLeasesOutput(output);
+  return leases ? new Map([...leases].map(([id, lease]) => [id, lease.state])) : undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * A tiny project whose "trainer" does what a test's config asks: log N steps of a loss to
  * stdout and metrics.jsonl, sleep, write a checkpoint, record its argv/env/GPU/timing to
- * info.json, and exit with a chosen code. Real python3, real processes.
+ * info.json, and exit with a chosen code (`mutate`: also edit its own script and data in
+ * place, as careless jobs do). Real python3, real processes.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,14 @@ info = {'argv': args, 'cuda': os.environ.get('CUDA_VISIBLE_DEVICES'), 'run': os.
         'outEnv': os.environ.get('KEEL_OUTPUT_DIR'), 'host': os.environ.get('KEEL_TEST_HOST', 'local'),
         'secret': os.environ.get('HF_TOKEN'), 'start': time.time(), 'cfg': cfg, 'cwd': os.getcwd(),
         'data': open('data/train.jsonl').read() if os.path.exists('data/train.jsonl') else None}
+if cfg.get('mutate'):
+    # What real jobs do to their tree: edit their own script in place (same inode), write a
+    # cache next to the data, and append through the data file itself.
+    src = open('job.py').read()
+    with open('job.py', 'r+') as f:
+        f.write('# edited in place by the job\\n' + src)
+    open('data/tokenizer.cache', 'w').write('written next to the data')
+    open('data/train.jsonl', 'a').write('{"text": "written through the data file"}\\n')
 steps = int(cfg.get('steps', 5))
 with open(os.path.join(out, 'metrics.jsonl'), 'a') as m:
     for s in range(1, steps + 1):

@@ -4,6 +4,7 @@
  * stays on), and an `nvidia-smi` stand-in that prints the real CSV format for N GPUs.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -32,16 +33,25 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The exact output format of `nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits`. */
-export function nvidiaSmiStandIn(gpus: number): string {
-  const lines = Array.from({ length: gpus }, (_, i) =>
-    `${i}, GPU-${String(i).padStart(8, '0')}-aaaa-bbbb-cccc-${String(i).padStart(12, '0')}, NVIDIA A100-SXM4-80GB, 81920, ${i === 0 ? 3 : 0}, 0`);
+/**
+ * A stand-in for `nvidia-smi --query-gpu=<fields> --format=csv,noheader,nounits` that prints
+ * the real format for `gpus` GPUs — the fields asked for, in the order asked (index, uuid,
+ * name, memory.total, memory.used, utilization.gpu). UUIDs are unique per `seed` (real UUIDs
+ * are unique per GPU in the world; GPU lock files are keyed by them, machine-wide).
+ */
+export function nvidiaSmiStandIn(gpus: number, seed = 'aaaa'): string {
+  const tag = seed.replace(/[^0-9a-f]/gi, '').padEnd(4, '0').slice(0, 4).toLowerCase();
+  const rows = Array.from({ length: gpus }, (_, i) =>
+    [i, `GPU-${String(i).padStart(8, '0')}-${tag}-bbbb-cccc-${String(i).padStart(12, '0')}`, 'NVIDIA A100-SXM4-80GB', 81920, i === 0 ? 3 : 0, 0].join('|'));
   return `#!/bin/sh
 # Test stand-in for nvidia-smi (no GPU on this machine). Prints the real CSV format.
-case "$*" in
-  *--query-gpu=*) printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} ;;
-  *) echo "NVIDIA-SMI 550.54.15   Driver Version: 550.54.15   CUDA Version: 12.4" ;;
-esac
+fields=''
+for a in "$@"; do case $a in --query-gpu=*) fields=\${a#--query-gpu=} ;; esac; done
+if [ -z "$fields" ]; then echo "NVIDIA-SMI 550.54.15   Driver Version: 550.54.15   CUDA Version: 12.4"; exit 0; fi
+printf '%s\n' ${rows.map((r) => `'${r}'`).join(' ')} | awk -F'|' -v want="$fields" '
+  BEGIN { n = split("index,uuid,name,memory.total,memory.used,utilization.gpu", names, ","); for (i = 1; i <= n; i++) col[names[i]] = i
+          m = split(want, asked, ",") }
+  NF > 1 { line = ""; for (i = 1; i <= m; i++) line = line (i > 1 ? ", " : "") $(col[asked[i]]); print line }'
 `;
 }
 
@@ -79,7 +89,7 @@ export class SshHost {
     writeFileSync(join(this.dir, 'authorized_keys'), readFileSync(`${userKey}.pub`));
     chmodSync(join(this.dir, 'authorized_keys'), 0o600);
     if (this.gpus > 0) {
-      writeFileSync(join(this.home, 'bin', 'nvidia-smi'), nvidiaSmiStandIn(this.gpus));
+      writeFileSync(join(this.home, 'bin', 'nvidia-smi'), nvidiaSmiStandIn(this.gpus, createHash('sha256').update(this.dir).digest('hex')));
       chmodSync(join(this.home, 'bin', 'nvidia-smi'), 0o755);
     }
     if (this.port === 0) this.port = await freePort();

@@ -44,7 +44,7 @@ const commands: Record<string, Command> = {
   logs: { run: logsCommand, usage: 'logs RUN [-f]           a run\'s output (follow until it ends)', options: { follow: { type: 'boolean', short: 'f' } } },
   wait: { run: waitCommand, usage: 'wait RUN [--timeout S]  wait for a run; exit 0 succeeded, its exit code failed, 130 cancelled, 75 lost, 124 timeout', options: { timeout: { type: 'string' } } },
   cancel: { run: cancelCommand, usage: 'cancel RUN              stop a run (TERM, then KILL after a grace period)' },
-  rerun: { run: rerunCommand, usage: 'rerun RUN               run again with the same code, data and config' },
+  rerun: { run: rerunCommand, usage: 'rerun RUN [--host H | --local]  run again exactly what RUN recorded at launch (command, code, data, config)', options: { host: { type: 'string' }, local: { type: 'boolean' } } },
   pull: { run: pullCommand, usage: 'pull RUN [--step N] [--dest DIR]  copy a checkpoint here (resumable)', options: { step: { type: 'string' }, dest: { type: 'string' } } },
   events: { run: eventsCommand, usage: 'events [--run R]        alerts and events', options: { run: { type: 'string' } } },
 };

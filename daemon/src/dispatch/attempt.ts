@@ -1,160 +1,99 @@
 /**
- * Starts one attempt of a run on a host, as a chain of idempotent "ensure" steps:
- * snapshot the code → ship it (once per snapshot) → ship the datasets (once per version)
- * → build the workspace (once per code + data) → write the job directory → start it
- * detached with start.sh (which never starts a second copy). A retried step re-checks the
- * host first, so nothing runs twice.
+ * Starts one attempt of a run on a host, as a chain of idempotent "ensure" steps over the
+ * run's frozen spec: ship the code snapshot (once per host) → ship the dataset versions
+ * (once per host) → write the job directory → build its private workspace → start it
+ * detached with start.sh (which never starts a second copy, nor a cancelled job).
+ *
+ * Before each step the attempt asks whether it is still wanted — its job row still
+ * `preparing`, no cancel recorded for the run — and stops when not. The move to `starting`
+ * happens in one synchronous step with that check, so a cancel either comes before it (the
+ * attempt stops, start.sh never runs) or after it (the cancel goes to the host, where
+ * start.sh and cancel.sh serialize on the job's start lock).
  */
-import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import type { Run } from '../protocol/index.ts';
-import { EdgeTypes } from '../store/index.ts';
 import type { Job } from '../store/jobs.ts';
-import { parseTrainingConfig } from '../track/config/parse.ts';
-import { renderConfig } from '../track/config/overrides.ts';
-import { renderJobEnv } from './remote/job-env.ts';
-import { shellQuote } from './remote/quote.ts';
 import { parseStartOutput } from './remote/markers.ts';
-import { projectSpec, type LaunchSpec } from './launch-request.ts';
+import { launchSpecOf, type LaunchSpec } from './launch-request.ts';
 import type { DispatchContext } from './context.ts';
-import { ensurePrivateDir } from '../home/paths.ts';
-import { shipCode, shipData, synced } from './ship.ts';
+import type { FrozenSpec } from './freeze.ts';
+import { checkCaches, dataDir, ensureData } from './caches.ts';
+import { codeDir, ensureCode } from './ship-code.ts';
+import { buildWorkspace, writeJobDir } from './job-dir.ts';
 
-const WORKSPACE_SH = `
-set -eu
-umask 077
-ws=$1; code=$2; shift 2
-[ -e "$ws/.keel-ready" ] && exit 0
-mkdir -p "$(dirname "$ws")"
-exec 9>"$ws.lock"; flock 9
-[ -e "$ws/.keel-ready" ] && exit 0
-rm -rf "$ws.tmp"; mkdir -p "$ws.tmp"
-cp -al "$code/." "$ws.tmp/" 2>/dev/null || cp -a "$code/." "$ws.tmp/"
-while [ $# -ge 2 ]; do
-  mkdir -p "$(dirname "$ws.tmp/$1")"; rm -rf "$ws.tmp/$1"; ln -s "$2" "$ws.tmp/$1"; shift 2
-done
-touch "$ws.tmp/.keel-ready"
-mv "$ws.tmp" "$ws" 2>/dev/null || { [ -e "$ws/.keel-ready" ] && rm -rf "$ws.tmp"; }
-`;
-
-/** Substitutes `{placeholder}`s with single-quoted values: user data never becomes shell text. */
-export function renderCommand(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(config|output_dir|run|checkpoint)\}/g, (_m, name: string) => shellQuote(values[name] ?? ''));
-}
-
-function effectiveConfig(ctx: DispatchContext, spec: LaunchSpec, outputDir: string): string | null {
-  if (!spec.configPath || !spec.effectiveConfigHash) return null;
-  const text = ctx.store.blobs.getText(spec.effectiveConfigHash) ?? '';
-  const parsed = parseTrainingConfig(text, spec.configPath);
-  // The run writes where Keel looks: the config's own output_dir points at the job's outputs.
-  if (parsed.data && typeof parsed.data === 'object' && 'output_dir' in (parsed.data)) {
-    return renderConfig({ ...(parsed.data as Record<string, unknown>), output_dir: outputDir }, parsed.format);
-  }
-  return text;
-}
-
-/**
- * Writes the job directory in a private staging folder under KEEL_HOME (0700, files 0600:
- * job.env holds the job's env values), copies it to the host, and removes it — also when
- * the copy fails, so no secret is left behind in staging.
- */
-async function writeJobDir(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec, workspace: string, dataVersions: string[]): Promise<void> {
-  const staging = join(ctx.keelHome, 'staging', job.id);
-  rmSync(staging, { recursive: true, force: true });
-  try {
-    await stageJobDir(ctx, run, job, host, spec, workspace, dataVersions, staging);
-    const conn = ctx.hosts.connection(host);
-    synced(ctx, run, job, host, 'job', await conn.push(staging, job.jobDir));
-    const scripts = await ctx.hosts.scriptsDir(host);
-    await conn.exec(['cp', `${scripts}/run.sh`, `${job.jobDir}/run.sh`]);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
+/** The attempt was cancelled or superseded before it started anything: nothing runs. */
+export class AttemptStopped extends Error {
+  override name = 'AttemptStopped';
+  /** Whether the job directory was written on the host (then cancel.sh must mark it). */
+  readonly wroteJobDir: boolean;
+  constructor(message: string, wroteJobDir: boolean) {
+    super(message);
+    this.wroteJobDir = wroteJobDir;
   }
 }
 
-async function stageJobDir(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec, workspace: string, dataVersions: string[], staging: string): Promise<void> {
-  const keel = await projectSpec(spec.projectRoot);
-  const template = spec.kind === 'eval' ? keel.eval : keel.train;
-  if (!template) throw new Error(`keel.yaml has no ${spec.kind}.command`);
-  const outputDir = `${job.jobDir}/outputs`;
-  const configFile = spec.configPath ? `${job.jobDir}/config.${spec.configFormat === 'json' ? 'json' : 'yaml'}` : '';
-  const values = { config: configFile, output_dir: outputDir, run: run.id, checkpoint: spec.checkpoint ?? '' };
-  ensurePrivateDir(join(staging, 'outputs'));
-  const config = effectiveConfig(ctx, spec, outputDir);
-  if (config !== null) writeFileSync(join(staging, basename(configFile)), config, { mode: 0o600 });
-  writeFileSync(join(staging, 'job.env'), renderJobEnv({
-    runId: run.id,
-    command: renderCommand(template.command, values),
-    gpus: job.gpuIds,
-    outputDir,
-    config: configFile,
-    checkpoint: values.checkpoint,
-    keelRoot: await ctx.hosts.workdir(host),
-    codeDir: workspace,
-    ...(template.setup ? { setupCommand: template.setup } : {}),
-    ...(template.env ? { env: template.env } : {}),
-    heartbeatSeconds: ctx.heartbeatSeconds,
-    killGraceSeconds: ctx.killGraceSeconds,
-  }), { mode: 0o600 });
-  // spec.json is the immutable record: env NAMES only, never values.
-  writeFileSync(join(staging, 'spec.json'), JSON.stringify({
-    runId: run.id, attempt: job.attempt, kind: spec.kind, command: template.command, envNames: Object.keys(template.env ?? {}),
-    config: spec.configPath, overrides: spec.overrides, gpus: job.gpuIds, workspace, dataVersions, checkpoint: spec.checkpoint,
-  }, null, 2), { mode: 0o600 });
+/** True while the attempt may go on: its job is still preparing and no cancel is recorded. */
+export function attemptWanted(ctx: DispatchContext, job: Job): boolean {
+  return ctx.store.jobs.get(job.id)?.state === 'preparing' && ctx.lifecycle.cancelIntent(job.runId) === undefined;
 }
 
 /**
- * A rerun reuses its parent's workspace (the same code snapshot and dataset versions) when
- * it is still on the host, so it runs exactly what the parent ran even if the working tree
- * or the data changed since.
+ * The one move to `starting`, checked and made in the same synchronous step: false (nothing
+ * changed) when the attempt is no longer wanted.
  */
-async function parentWorkspace(ctx: DispatchContext, run: Run, host: string): Promise<{ workspace: string; versions: string[] } | null> {
-  const parentId = ctx.store.runs.parentOf(run.id);
-  const parentJob = parentId ? ctx.store.jobs.latest(parentId) : undefined;
-  if (!parentJob || parentJob.hostId !== ctx.hosts.get(host).id) return null;
-  const r = await ctx.hosts.connection(host).exec(['cat', `${parentJob.jobDir}/spec.json`]);
-  if (r.code !== 0) return null;
-  const spec = JSON.parse(r.stdout) as { workspace?: string; dataVersions?: string[] };
-  if (!spec.workspace) return null;
-  const ready = await ctx.hosts.connection(host).exec(['test', '-e', `${spec.workspace}/.keel-ready`]);
-  return ready.code === 0 ? { workspace: spec.workspace, versions: spec.dataVersions ?? [] } : null;
+export function beginStart(ctx: DispatchContext, run: Run, job: Job): boolean {
+  if (!attemptWanted(ctx, job)) return false;
+  if (!ctx.store.jobs.update(job.id, { state: 'starting' })) return false;
+  ctx.lifecycle.setStatus(run.id, 'starting');
+  return true;
 }
 
-/** Runs the ensure chain for `job` and starts it. Throws on failure (the caller decides: retry or fail). */
+/** The frozen part of a run's spec (a run frozen by an older Keel has none: attempt.ts refuses it). */
+export function frozenOf(spec: LaunchSpec, run: Run): FrozenSpec {
+  if (!spec.frozen) throw new Error(`run ${run.name} has no frozen launch spec; launch it again`);
+  return spec.frozen;
+}
+
+/** Runs the ensure chain for `job` and starts it. Throws on failure (the caller decides: requeue, fail, or nothing). */
 export async function startAttempt(ctx: DispatchContext, run: Run, job: Job, host: string): Promise<void> {
-  const spec = ctx.launchSpec(run.id);
-  ctx.setStatus(run.id, 'syncing');
-  let prepared = await parentWorkspace(ctx, run, host);
-  if (!prepared) {
-    if (ctx.store.runs.parentOf(run.id) && spec.kind === 'train') {
-      ctx.alert(run.id, 'rerun_rebuilt', 'info', 'the original workspace is not on this host: the rerun ships the current code and data (see its code version and dataset edges)');
-    }
-    const codeDir = await shipCode(ctx, run, job, host, spec);
-    const { links, versions } = await shipData(ctx, run, job, host, spec);
-    const workdir = await ctx.hosts.workdir(host);
-    const wsId = createHash('sha256').update(JSON.stringify([codeDir, links])).digest('hex').slice(0, 32);
-    const workspace = `${workdir}/work/${wsId}`;
-    const ws = await ctx.hosts.connection(host).exec(['bash', '-c', WORKSPACE_SH, 'keel-workspace', workspace, codeDir, ...links.flat()]);
-    if (ws.code !== 0) throw new Error(`cannot build the workspace on ${host}: ${ws.stderr.trim()}`);
-    prepared = { workspace, versions };
-  }
-  const { workspace, versions } = prepared;
-  for (const v of versions) ctx.store.lineage.addEdge({ kind: 'dataset_version', id: v }, { kind: 'run', id: run.id }, EdgeTypes.UsedData);
-  await writeJobDir(ctx, run, job, host, spec, workspace, versions);
+  const spec = launchSpecOf(ctx.store, run.id);
+  const frozen = frozenOf(spec, run);
+  let wrote = false;
+  const guard = (before: string): void => {
+    if (!attemptWanted(ctx, job)) throw new AttemptStopped(`attempt ${job.attempt} of ${run.name} stopped before ${before}: it was cancelled or abandoned`, wrote);
+  };
+  guard('syncing');
+  ctx.lifecycle.setStatus(run.id, 'syncing');
+  // One look at every cache the job needs; only what is missing or changed costs more.
+  const workdir = await ctx.hosts.workdir(host);
+  const seals = await checkCaches(ctx, host, [codeDir(workdir, frozen.code), ...frozen.datasets.map((d) => dataDir(workdir, d))]);
+  const code = await ensureCode(ctx, run, job, host, spec.projectRoot, frozen.code, seals.get(codeDir(workdir, frozen.code)));
+  guard('shipping its data');
+  const links = await ensureData(ctx, run, job, host, frozen.datasets, seals);
+  guard('writing its job directory');
+  wrote = true;
+  await writeJobDir(ctx, run, job, host, spec, frozen);
+  guard('building its workspace');
+  await buildWorkspace(ctx, host, job, code, links);
   const moved = ctx.takeTransfers(job.id);
   ctx.log.info('job directory ready', { run: run.id, attempt: job.attempt, host, codeBytes: moved.code, dataBytes: moved.data });
-  ctx.setStatus(run.id, 'starting');
-  ctx.store.jobs.update(job.id, { state: 'starting' });
+  if (!beginStart(ctx, run, job)) throw new AttemptStopped(`attempt ${job.attempt} of ${run.name} was cancelled before start.sh`, wrote);
+  await runStart(ctx, run, job, host);
+}
+
+/** start.sh, and what its answer means for the job. Also used by the reconciler for a start the daemon did not see through. */
+export async function runStart(ctx: DispatchContext, run: Run, job: Job, host: string): Promise<void> {
   const scripts = await ctx.hosts.scriptsDir(host);
-  const r = await ctx.hosts.connection(host).exec(['bash', `${scripts}/start.sh`, job.jobDir], { timeoutMs: 60_000 });
+  const r = await ctx.hosts.connection(host).exec(['bash', `${scripts}/start.sh`, job.jobDir], { timeoutMs: 90_000, what: 'start.sh' });
   const state = parseStartOutput(r.stdout);
   if (state.state === 'started' || state.state === 'running') {
     ctx.store.jobs.update(job.id, { state: 'running', pid: state.pid, started: true });
-    ctx.setStatus(run.id, 'running');
+    ctx.lifecycle.setStatus(run.id, 'running');
+    ctx.store.runs.setBackoff(run.id, { notBefore: null, busyRetries: 0 });
     ctx.log.info('job started', { run: run.id, attempt: job.attempt, host, pid: state.pid });
   } else if (state.state === 'finished') {
-    ctx.store.jobs.update(job.id, { state: 'running', started: true }); // the monitor drains and ends it
+    ctx.store.jobs.update(job.id, { state: 'running', started: true }); // the reconciler drains and ends it
+  } else if (state.state === 'starting' || state.state === 'lost') {
+    ctx.log.info('start.sh answered', { run: run.id, attempt: job.attempt, host, state: state.state }); // the reconciler follows it
   } else {
     throw new Error(`start.sh on ${host} said ${state.state}${'reason' in state ? `: ${state.reason}` : ''}${r.stderr ? ` (${r.stderr.trim().slice(0, 300)})` : ''}`);
   }

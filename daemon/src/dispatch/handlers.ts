@@ -8,6 +8,7 @@ import { LOCAL_HOST, splitLocation, type HostRecord } from './hosts.ts';
 import { freeGpus } from './placement.ts';
 import { readLocalLog } from './logs.ts';
 import { sweepPoints } from './sweep.ts';
+import { launchSpecView } from './launch-request.ts';
 
 function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
   const { id: _id, check: _check, ...host } = h;
@@ -45,18 +46,24 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
       const points = sweepPoints(params);
       const base = params.name ?? basename(params.config).replace(/\.(ya?ml|json)$/, '');
       const sweepId = ctx.store.sweeps.create(null, base, { config: params.config, grid: params.grid ?? [], random: params.random ?? null, range: params.range ?? [], set: params.set ?? [] });
+      // Code and data are frozen once: every point of the sweep runs the same snapshot and versions.
+      const sources = await d().freezeFor({ config: params.config, ...(params.cwd ? { cwd: params.cwd } : {}) });
       const runs: Run[] = [];
       for (const [i, overrides] of points.entries()) {
         const name = `${base}-${i + 1}`;
         runs.push(await d().launch({
           config: params.config, ...(params.cwd ? { cwd: params.cwd } : {}), ...(params.host ? { host: params.host } : {}), ...(params.local ? { local: true } : {}),
           gpus: params.gpus ?? 0, set: [...(params.set ?? []), ...overrides], name, retries: params.retries ?? 0, sweepId,
-        }));
+        }, sources));
       }
       return { sweepId, runs };
     },
     'runs/cancel': async ({ run }) => ({ run: await d().cancel(run) }),
-    'runs/rerun': ({ run }) => ({ run: d().rerun(run) }),
+    'runs/rerun': ({ run, host, local }) => ({ run: d().rerun(run, local ? LOCAL_HOST : host) }),
+    'runs/spec': ({ run: ref }) => {
+      const run = d().findRun(ref);
+      return { runId: run.id, spec: launchSpecView(ctx.store, run.id) };
+    },
     'runs/logs': ({ run: ref, offset, maxBytes }) => {
       const run = d().findRun(ref);
       const path = d().logPath(run);

@@ -3,6 +3,9 @@
  * free disk under the work dir, boot id, and GPUs from nvidia-smi (absent = a CPU-only host).
  */
 import type { HostConnection } from './transport/connection.ts';
+import { parseCheck } from './remote/answers.ts';
+
+export { NVIDIA_SMI_QUERY } from './remote/host-sh.ts';
 
 export interface GpuInfo {
   index: number;
@@ -28,27 +31,6 @@ export interface HostFacts {
   loginUmask: string | null;
 }
 
-/** The GPU query Keel runs; its output format is what `parseNvidiaSmi` reads. */
-export const NVIDIA_SMI_QUERY = ['--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu', '--format=csv,noheader,nounits'];
-
-const CHECK_SCRIPT = `
-workdir=$1
-echo "KEEL_OS $(uname -srm 2>/dev/null)"
-if command -v python3 >/dev/null 2>&1; then echo "KEEL_PYTHON $(python3 --version 2>&1)"; else echo "KEEL_PYTHON none"; fi
-case $workdir in "~"|"~/"*) workdir="$HOME\${workdir#"~"}";; esac
-d=$workdir; while [ ! -d "$d" ] && [ "$d" != "/" ]; do d=$(dirname "$d"); done
-echo "KEEL_DISK $(df -Pk "$d" 2>/dev/null | awk 'NR==2 {print $4}')"
-echo "KEEL_BOOT_ID $(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
-command -v rsync >/dev/null 2>&1 && echo "KEEL_HAS rsync"
-command -v flock >/dev/null 2>&1 && echo "KEEL_HAS flock"
-if command -v nvidia-smi >/dev/null 2>&1; then
-  out=$(nvidia-smi ${NVIDIA_SMI_QUERY.join(' ')} 2>&1); rc=$?
-  if [ $rc -eq 0 ]; then printf '%s\\n' "$out" | sed 's/^/KEEL_GPU /'; else echo "KEEL_GPU_ERROR rc=$rc $(printf '%s' "$out" | head -c 300 | tr '\\n' ' ')"; fi
-else
-  echo "KEEL_NO_NVIDIA_SMI"
-fi
-`;
-
 /** Parses `nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits` lines. */
 export function parseNvidiaSmi(lines: string[]): GpuInfo[] {
   const gpus: GpuInfo[] = [];
@@ -63,27 +45,26 @@ export function parseNvidiaSmi(lines: string[]): GpuInfo[] {
   return gpus;
 }
 
-export async function checkHost(conn: HostConnection, workdir: string): Promise<HostFacts> {
-  const r = await conn.exec(['bash', '-c', CHECK_SCRIPT, 'keel-check', workdir], { timeoutMs: 60_000 });
-  const lines = r.stdout.split('\n');
-  const value = (tag: string): string | null => {
-    const l = lines.find((x) => x.startsWith(`${tag} `));
-    return l === undefined ? null : l.slice(tag.length + 1).trim();
-  };
-  const python = value('KEEL_PYTHON');
-  const disk = value('KEEL_DISK');
-  const gpuLines = lines.filter((l) => l.startsWith('KEEL_GPU ')).map((l) => l.slice('KEEL_GPU '.length));
-  const noSmi = lines.includes('KEEL_NO_NVIDIA_SMI');
+/**
+ * Runs check.sh (from the host's installed scripts) and reads its answer. Throws when the
+ * output was cut short (no KEEL_END): a partial answer must not record a host with no GPUs.
+ */
+export async function checkHost(conn: HostConnection, scriptsDir: string, workdir: string): Promise<HostFacts> {
+  const r = await conn.exec(['bash', `${scriptsDir}/check.sh`, workdir], { timeoutMs: 60_000, what: 'the host check' });
+  const answer = parseCheck(r.stdout);
+  if (answer === null) throw new Error(`the host check on ${conn.hostName} was cut short (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 300)}` : ''}); nothing was recorded. Run \`keel hosts check ${conn.hostName}\` again`);
+  const python = answer.value('PYTHON');
+  const disk = answer.value('DISK');
   return {
     reachable: true,
-    os: value('KEEL_OS') ?? 'unknown',
+    os: answer.value('OS') ?? 'unknown',
     python: python && python !== 'none' ? python.replace(/^Python /, '') : null,
     freeDiskBytes: disk && /^\d+$/.test(disk) ? Number(disk) * 1024 : null,
-    bootId: value('KEEL_BOOT_ID') || null,
-    gpus: noSmi ? null : parseNvidiaSmi(gpuLines),
-    nvidiaSmiError: value('KEEL_GPU_ERROR'),
-    rsync: lines.includes('KEEL_HAS rsync'),
-    flock: lines.includes('KEEL_HAS flock'),
+    bootId: answer.value('BOOT_ID') || null,
+    gpus: answer.has('NO_NVIDIA_SMI') ? null : parseNvidiaSmi(answer.all('GPU')),
+    nvidiaSmiError: answer.value('GPU_ERROR'),
+    rsync: answer.all('HAS').includes('rsync'),
+    flock: answer.all('HAS').includes('flock'),
     loginUmask: await conn.loginUmask(),
   };
 }

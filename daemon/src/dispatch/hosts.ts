@@ -12,9 +12,8 @@ import type { HostConnection } from './transport/connection.ts';
 import { LocalConnection } from './transport/local.ts';
 import { SshConnection } from './transport/ssh.ts';
 import { findProgram, INSTALL_RSYNC } from './transport/tools.ts';
-import { JOB_SCRIPTS, jobScriptsVersion } from './remote/scripts.ts';
+import { installScript, jobScriptsVersion } from './remote/scripts.ts';
 import { checkHost, type HostFacts } from './host-check.ts';
-import { shellQuote } from './remote/quote.ts';
 
 export const LOCAL_HOST = 'local';
 
@@ -100,19 +99,25 @@ export class HostRegistry {
     return abs;
   }
 
-  /** `<workdir>/bin/<version>`: where this daemon's job scripts live on the host. */
+  /** The host's work dir if it is known without asking the host (resolved once before). */
+  knownWorkdir(name: string): string | undefined {
+    return this.workdirs.get(name);
+  }
+
+  /** `<workdir>/bin/<version>`: where this daemon's job scripts live on the host (installed on first use). */
   async scriptsDir(name: string): Promise<string> {
     const dir = `${await this.workdir(name)}/bin/${jobScriptsVersion()}`;
     if (this.scriptsInstalled.has(name)) return dir;
-    // One round trip: write every script (from stdin, as a shell archive of quoted heredocs) if the folder is missing.
-    const files = Object.entries(JOB_SCRIPTS)
-      .map(([file, text]) => `printf '%s' ${shellQuote(text)} > "$d.tmp/${file}" && chmod 700 "$d.tmp/${file}"`)
-      .join(' && ');
-    const script = `d=$1; [ -d "$d" ] && exit 0; mkdir -p "$d.tmp" && ${files} && mv "$d.tmp" "$d" 2>/dev/null || [ -d "$d" ]`;
-    const r = await this.connection(name).exec(['bash', '-s', '--', dir], { input: script, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`cannot install job scripts on ${name}: ${r.stderr.trim()}`);
+    const r = await this.connection(name).exec(['bash', '-s', '--', dir], { input: installScript(), timeoutMs: 60_000, what: 'installing the job scripts' });
+    if (r.code !== 0) throw new Error(`cannot install Keel's job scripts in ${dir} on ${name}: ${r.stderr.trim() || `exit ${r.code}`}`);
     this.scriptsInstalled.add(name);
     return dir;
+  }
+
+  /** The user's login umask on the host, from its last check (null: unknown). */
+  loginUmask(name: string): string | null {
+    const facts = this.get(name).check as { loginUmask?: unknown } | null;
+    return typeof facts?.loginUmask === 'string' && /^[0-7]{3,4}$/.test(facts.loginUmask) ? facts.loginUmask : null;
   }
 
   /** Runs the host check and records reachability, facts and GPUs. */
@@ -120,7 +125,7 @@ export class HostRegistry {
     const h = this.get(name);
     try {
       const conn = this.connection(name);
-      const facts = await checkHost(conn, h.workdir);
+      const facts = await checkHost(conn, await this.scriptsDir(name), await this.workdir(name));
       if (conn instanceof SshConnection) {
         conn.setRemoteRsync(facts.rsync);
         const missing = [...(findProgram('rsync') ? [] : ['this machine']), ...(facts.rsync ? [] : [name])];

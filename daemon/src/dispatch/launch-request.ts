@@ -1,11 +1,12 @@
 /**
  * Turns "launch this config" into a recorded run: finds the project, parses the config,
- * applies `--set` overrides to a copy (keys validated), and records the run (intent first)
+ * applies `--set` overrides to a copy (keys validated), freezes what the run will execute
+ * (commands, code snapshot, dataset versions: freeze.ts), and records the run (intent first)
  * with everything the later steps need. Nothing remote happens here.
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { ErrorCode, RpcError, type Run } from '../protocol/index.ts';
+import { ErrorCode, RpcError, type LaunchSpecView, type Run } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
 import { applyOverrides, renderConfig } from '../track/config/overrides.ts';
 import { flattenParams } from '../track/config/flatten.ts';
@@ -13,6 +14,7 @@ import { readProjectFileAsync } from '../projects/record-project.ts';
 import type { KeelProject } from '../track/project/keel-yaml.ts';
 import { trackConfig } from '../track/config/track-config.ts';
 import { defaultRunName } from '../runs/run-name.ts';
+import { freezeCommand, freezeSources, type FreezeDeps, type FrozenSources, type FrozenSpec } from './freeze.ts';
 
 /** What a launch records in `runs.launch_json`: no env values (they may be secrets). */
 export interface LaunchSpec {
@@ -30,6 +32,8 @@ export interface LaunchSpec {
   checkpoint: string | null;
   evalOf: string | null;
   sweepId: string | null;
+  /** What the run executes, decided at launch (absent from runs queued by a Keel before it froze specs). */
+  frozen?: FrozenSpec;
 }
 
 export interface LaunchInput {
@@ -61,17 +65,30 @@ export async function projectSpec(root: string): Promise<KeelProject> {
   return read.project;
 }
 
-/**
- * Records the run. The config file is tracked first, as it is now, so the run links to
- * exactly the version it launched (the watcher may not have seen an edit made a moment ago).
- */
-export async function prepareLaunch(store: Store, input: LaunchInput): Promise<Run> {
+/** The config file named by a launch, and its project (a sweep resolves them once for all its points). */
+export function launchProject(store: Store, input: Pick<LaunchInput, 'config' | 'cwd'>): { id: string; root: string } {
   const abs = isAbsolute(input.config) ? input.config : resolve(input.cwd ?? process.cwd(), input.config);
   if (!existsSync(abs)) throw new RpcError(ErrorCode.NotFound, `no config file at ${abs}`);
-  const real = realpathSync(abs);
-  const project = projectFor(store, real);
+  return projectFor(store, realpathSync(abs));
+}
+
+/** Freezes the code and datasets of `project` for a launch (or a sweep's launches). */
+export async function freezeProject(deps: FreezeDeps, project: { id: string; root: string }): Promise<FrozenSources> {
+  return freezeSources(deps, project, await projectSpec(project.root));
+}
+
+/**
+ * Records the run, its spec frozen. The config file is tracked first, as it is now, so the
+ * run links to exactly the version it launched (the watcher may not have seen an edit made
+ * a moment ago). `sources`: code and data frozen once for a whole sweep.
+ */
+export async function prepareLaunch(deps: FreezeDeps, input: LaunchInput, sources?: FrozenSources): Promise<{ run: Run; sources: FrozenSources }> {
+  const { store } = deps;
+  const project = launchProject(store, input);
+  const real = realpathSync(isAbsolute(input.config) ? input.config : resolve(input.cwd ?? process.cwd(), input.config));
   const keel = await projectSpec(project.root);
-  if (!keel.train?.command) {
+  const job = freezeCommand(keel.train);
+  if (!job) {
     throw new RpcError(ErrorCode.ConfigInvalid, `keel.yaml in ${project.root} has no train.command; add one, e.g. train: {command: "python3 train.py --config {config} --output-dir {output_dir}"}`);
   }
   // Read and parsed once, in a parse worker: a config over the size, memory or time limits fails here.
@@ -81,6 +98,7 @@ export async function prepareLaunch(store: Store, input: LaunchInput): Promise<R
   const effectiveText = overrides.length ? renderConfig(data, parsed.format) : text;
   const effectiveConfigHash = store.blobs.put(effectiveText);
   const gpus = Math.max(0, input.gpus ?? 0);
+  const frozenSources = sources ?? (await freezeSources(deps, project, keel));
   const spec: LaunchSpec = {
     kind: 'train',
     projectRoot: project.root,
@@ -93,6 +111,7 @@ export async function prepareLaunch(store: Store, input: LaunchInput): Promise<R
     checkpoint: null,
     evalOf: null,
     sweepId: input.sweepId ?? null,
+    frozen: { frozenAt: Date.now(), job, eval: freezeCommand(keel.eval), code: frozenSources.code, datasets: frozenSources.datasets },
   };
   const run = store.runs.create({
     projectId: project.id,
@@ -108,7 +127,7 @@ export async function prepareLaunch(store: Store, input: LaunchInput): Promise<R
     launch: spec,
   });
   store.runLinks.setParams(run.id, flattenParams(data));
-  return run;
+  return { run, sources: frozenSources };
 }
 
 /** Reads the launch spec back from a run. */
@@ -116,4 +135,17 @@ export function launchSpecOf(store: Store, runId: string): LaunchSpec {
   const spec = store.runs.launchSpec(runId) as LaunchSpec | null;
   if (!spec) throw new RpcError(ErrorCode.InvalidState, `run ${runId} was not launched by Keel (it was imported or watched)`);
   return spec;
+}
+
+/** The run's frozen spec as clients see it (`runs/spec`), or null for a run Keel did not launch or one queued before specs were frozen. */
+export function launchSpecView(store: Store, runId: string): LaunchSpecView | null {
+  const spec = store.runs.launchSpec(runId) as LaunchSpec | null;
+  const f = spec?.frozen;
+  if (!spec || !f) return null;
+  const { versionId: _v, snapshotId: _s, ...code } = f.code;
+  return {
+    frozenAt: f.frozenAt, job: f.job, eval: f.eval, configPath: spec.configPath, effectiveConfigHash: spec.effectiveConfigHash,
+    overrides: spec.overrides, host: spec.host, gpus: spec.gpus, code,
+    datasets: f.datasets.map((d) => ({ path: d.path, hash: d.hash, versionId: d.versionId })),
+  };
 }

@@ -107,6 +107,12 @@ export interface Run {
   exitCode: number | null;
   /** Set while the run's host cannot be reached (ms since epoch of the first failure). */
   unreachableSince: number | null;
+  /**
+   * Set while a step on the run's host (building its workspace, hashing a cache, syncing its
+   * outputs) has outrun its time-out: the host answers, the step was too slow. Not a status;
+   * absent from older daemons.
+   */
+  timedOutSince?: number | null;
   source: 'launch' | 'import' | 'watch';
   configId: string | null;
   codeVersionId: string | null;
@@ -446,6 +452,29 @@ export interface HostInfo extends Host {
   gpusFree: number;
   gpusTotal: number;
   runningRuns: number;
+}
+
+/** A command as frozen at launch: the template from keel.yaml (placeholders still in it), its setup, and env NAMES (values are read at each start). */
+export interface FrozenCommandView {
+  command: string;
+  setup: string | null;
+  envNames: string[];
+}
+
+/** What a launched run executes, decided once at launch; attempts, retries and reruns use exactly this (`runs/spec`). */
+export interface LaunchSpecView {
+  frozenAt: number;
+  job: FrozenCommandView;
+  /** The eval run after a successful train run, or null. */
+  eval: FrozenCommandView | null;
+  configPath: string | null;
+  /** The effective config text's hash (after overrides); `runs/config` gives the text. */
+  effectiveConfigHash: string | null;
+  overrides: string[];
+  host: string | null;
+  gpus: number;
+  code: { commit: string | null; patchHash: string | null; snapshotHash: string; files: number; bytes: number; rebuildable: boolean };
+  datasets: { path: string; hash: string; versionId: string }[];
 }
 
 /** What `hosts/check` found. */

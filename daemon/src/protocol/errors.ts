@@ -25,6 +25,8 @@ export const ErrorCode = {
   ConfigInvalid: 'E_CONFIG_INVALID',
   /** A host could not be reached over SSH. */
   HostUnreachable: 'E_HOST_UNREACHABLE',
+  /** A step on a host (a workspace build, a hash, a sync) outran its time-out; the host itself answers. */
+  HostTimedOut: 'E_HOST_TIMED_OUT',
   /** The request is valid but cannot be done in the record's current state. */
   InvalidState: 'E_INVALID_STATE',
   /** A file could not be read or written. */

@@ -5,6 +5,7 @@
  */
 import { RunStatuses } from './domain.ts';
 import type {
+  LaunchSpecView,
   Checkpoint, DaemonStatus, HostCheckFacts, HostInfo, KeelEvent, Run, Dataset, DatasetVersion, EvalResult, LineageGraph, LineageNode, MetricPoint, ModelAliasInfo, ModelRecord,
   PreflightResult, Project, RunComparison, RunDetail, RunRemovalCounts, RunStatus, RunSummary, SeriesInfo,
 } from './domain.ts';
@@ -147,8 +148,12 @@ export const paramsOf = {
   }),
   /** Client → daemon: stop a run (TERM to its process group, KILL after the grace period). */
   'runs/cancel': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
-  /** Client → daemon: run again with the same code, data and config. */
-  'runs/rerun': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /**
+   * Client → daemon: run again exactly what the run recorded at launch — its command, code
+   * snapshot (rebuilt from commit + patch when needed), dataset versions and config —
+   * optionally on another host (`host`, or `local`).
+   */
+  'runs/rerun': v.object({ run: v.string({ minLength: 1, maxLength: 200 }), host: v.optional(v.string({ minLength: 1, maxLength: 64 })), local: v.optional(v.boolean()) }),
   /**
    * Client → daemon: delete a run's record and all that hangs off it (metrics, params, events,
    * jobs, checkpoint records, evals of them, lineage); files on disk stay. Refused while the
@@ -181,6 +186,8 @@ export const paramsOf = {
   'runs/rename': v.object({ run: v.string({ minLength: 1, maxLength: 200 }), name: v.string({ minLength: 1, maxLength: 200 }) }),
   /** Client → daemon: the last lines of a run's log and the line that most likely says why it failed. */
   'runs/logTail': v.object({ run: v.string({ minLength: 1, maxLength: 200 }), lines: v.optional(v.number({ integer: true, min: 1, max: 500 })) }),
+  /** Client → daemon: what a launched run executes, as frozen at launch (null for imported and watched runs). */
+  'runs/spec': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
   /** Client → daemon: recent events and alerts. */
   'events/list': v.object({ run: v.optional(v.string({ maxLength: 200 })), limit: v.optional(v.number({ integer: true, min: 1, max: 1000 })) }),
 } satisfies Record<string, Validator<unknown>>;
@@ -243,6 +250,7 @@ export interface ResultOf {
   'runs/rename': { run: Run };
   /** `complete`: the log will not grow (the run ended and its log was read to the end). */
   'runs/logTail': { runId: string; lines: string[]; errorLine: string | null; complete: boolean };
+  'runs/spec': { runId: string; spec: LaunchSpecView | null };
 }
 
 export type Method = keyof typeof paramsOf & keyof ResultOf;
@@ -251,7 +259,11 @@ export type ParamsOf<M extends Method> = Infer<(typeof paramsOf)[M]>;
 /** Notifications the daemon pushes, by topic: `{method: 'notify/<topic>', params}`. */
 export interface NotificationOf {
   /** A run changed; `deleted: true` when it was deleted (`status` is its last one): views drop it. */
-  runs: { runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null; deleted?: true };
+  runs: {
+    runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null; deleted?: true;
+    /** See Run.timedOutSince (absent from older daemons). */
+    timedOutSince?: number | null;
+  };
   metrics: { runId: string; key: string; points: { step: number; value: number | null; special?: 'nan' | 'inf' | '-inf'; wallTime?: number | null }[] };
   logs: { runId: string; lines: string[]; offset: number };
   progress: { task: string; id: string; done: number; total: number | null; unit: 'bytes' | 'files' | 'items'; message?: string; finished?: boolean };

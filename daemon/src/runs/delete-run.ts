@@ -35,6 +35,6 @@ export async function deleteRun(ctx: DaemonContext, run: Run, force: boolean): P
   }
   const last = result.run;
   ctx.log.info('run deleted', { run: last.id, name: last.name, forced: force, removed: result.removed, untrackedOutput: result.tombstone });
-  ctx.server.publish('runs', { runId: last.id, status: last.status, unreachableSince: last.unreachableSince, statusReason: last.statusReason, deleted: true }, last.id);
+  ctx.lifecycle.deleted(last);
   return { run: last, removed: result.removed, untrackedOutput: result.tombstone };
 }

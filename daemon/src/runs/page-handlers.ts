@@ -24,7 +24,7 @@ export function runPageHandlers(ctx: DaemonContext): Partial<Handlers> {
     'runs/rename': ({ run: ref, name }) => {
       const run = findRun(ctx, ref);
       const renamed = ctx.store.runs.rename(run.id, checkedRunName(ctx.store, run.id, name));
-      ctx.server.publish('runs', { runId: renamed.id, status: renamed.status, unreachableSince: renamed.unreachableSince, statusReason: renamed.statusReason }, renamed.id);
+      ctx.lifecycle.changed(renamed.id);
       return { run: renamed };
     },
     'runs/logTail': ({ run: ref, lines }) => {

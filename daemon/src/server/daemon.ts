@@ -18,14 +18,12 @@ import { Tracker } from '../track/tracker.ts';
 import { createHashPool, type HashPool } from '../track/hash/index.ts';
 import { createParsePool, installParsePool, type ParsePool } from '../work/index.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { dispatchSettings } from '../dispatch/settings.ts';
+import { RunLifecycle } from '../runs/lifecycle.ts';
+import type { Publish } from '../track/publish.ts';
 import { DEFAULT_SEND_LIMITS, type SendLimits } from './outbox.ts';
 import { exitIfStillAlive, runShutdownSteps, ShutdownReport, type ShutdownStep } from './shutdown.ts';
 import { CRASH_EXIT_CODE, installCrashHandlers } from './crash.ts';
-
-/** `{ key: value * scale }` when value is a finite number, else `{}` (for optional settings from the environment). */
-function optional<K extends string>(key: K, value: number | undefined, scale = 1): { [P in K]?: number } {
-  return value !== undefined && Number.isFinite(value) ? ({ [key]: value * scale } as { [P in K]?: number }) : {};
-}
 
 /**
  * Exit codes of `keel daemon`: 0 clean stop, 3 already running, 4 unusable home or database,
@@ -41,6 +39,8 @@ export interface DaemonContext {
   server: RpcServer;
   tracker: Tracker;
   dispatcher: Dispatcher;
+  /** The one owner of run status changes and `runs` notifications. */
+  lifecycle: RunLifecycle;
   startedAt: number;
   status(): DaemonStatus;
   /** Stops the daemon (once; later calls return the same promise) and ends the process with `exitCode` (default 0). */
@@ -185,18 +185,11 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
   installParsePool(parsePool);
   ctx.shutdown = stopper(ctx, { hash: pool, parse: parsePool }, releaseLock, resolveDone);
   ctx.server = new RpcServer(buildHandlers(ctx), log, sendLimits(envNumber('KEEL_SLOW_CLIENT_SECONDS')));
-  ctx.tracker = new Tracker({
-    store, log, pool, hashCache: store.fileHashes, exclude: [paths.home],
-    publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
-  });
+  const publish: Publish = (topic, params, runId) => ctx.server.publish(topic, params, runId);
+  ctx.lifecycle = new RunLifecycle({ store, log, publish });
+  ctx.tracker = new Tracker({ store, log, pool, hashCache: store.fileHashes, exclude: [paths.home], publish, lifecycle: ctx.lifecycle });
   ctx.dispatcher = new Dispatcher({
-    store, log, pool, tracker: ctx.tracker, keelHome: paths.home, controlDir: paths.controlDir,
-    publish: (topic, params, runId) => ctx.server.publish(topic, params, runId),
-    ...(process.env.KEEL_SSH_CONFIG ? { sshConfig: process.env.KEEL_SSH_CONFIG } : {}),
-    ...optional('pollMs', envNumber('KEEL_POLL_MS')),
-    ...optional('unreachableGraceMs', envNumber('KEEL_UNREACHABLE_GRACE_SECONDS'), 1000),
-    ...optional('heartbeatSeconds', envNumber('KEEL_JOB_HEARTBEAT_SECONDS')),
-    ...optional('killGraceSeconds', envNumber('KEEL_JOB_KILL_GRACE_SECONDS')),
+    store, log, pool, tracker: ctx.tracker, lifecycle: ctx.lifecycle, publish, keelHome: paths.home, controlDir: paths.controlDir, ...dispatchSettings(),
   });
   await ctx.server.listen(paths.socket);
   ctx.dispatcher.start();

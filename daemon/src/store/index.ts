@@ -14,6 +14,7 @@ import { FileHashStore } from './file-hashes.ts';
 import { EventStore } from './events.ts';
 import { HostStore } from './hosts.ts';
 import { JobStore } from './jobs.ts';
+import { IntentStore } from './intents.ts';
 import { SweepStore } from './sweeps.ts';
 import { MetaStore } from './meta.ts';
 import { MetricStore } from './metrics.ts';
@@ -42,6 +43,7 @@ export { RunNotDeletableError, type BlockingAlias, type RunDeletionCounts } from
 export { BEST_CHECKPOINT_EDGE, type CheckpointInput } from './checkpoints.ts';
 export { evalGroupId, type EvalInput } from './evals.ts';
 export type { FileCursor, FileCursorInput } from './cursors.ts';
+export type { IntentKind, IntentState, RunIntent } from './intents.ts';
 
 export class Store {
   readonly file: string;
@@ -67,6 +69,7 @@ export class Store {
   readonly events: EventStore;
   readonly hosts: HostStore;
   readonly jobs: JobStore;
+  readonly intents: IntentStore;
   readonly sweeps: SweepStore;
   /** What opening found and did: the check it ran, the last shutdown, the migration and its backup. */
   readonly opened: OpenReport;
@@ -98,6 +101,7 @@ export class Store {
     this.events = new EventStore(this.db);
     this.hosts = new HostStore(this.db);
     this.jobs = new JobStore(this.db);
+    this.intents = new IntentStore(this.db);
     this.sweeps = new SweepStore(this.db);
   }
 

@@ -39,6 +39,15 @@ const toJob = (r: JobRow): Job => ({
 /** States in which a job holds its GPUs. */
 export const ActiveJobStates: readonly JobState[] = ['preparing', 'starting', 'running'];
 
+/** A job's states only move forward: preparing → starting → running → an end (finished, lost, abandoned). */
+const JOB_ORDER: Readonly<Record<JobState, number>> = { preparing: 0, starting: 1, running: 2, finished: 3, lost: 3, abandoned: 3 };
+
+/** True when a job may move from `from` to `to`: forward only, and never out of an end. */
+export function jobMayMove(from: JobState, to: JobState): boolean {
+  if (from === to) return true;
+  return JOB_ORDER[from] < 3 && JOB_ORDER[to] > JOB_ORDER[from];
+}
+
 export class JobStore {
   private readonly db: Db;
   constructor(db: Db) {
@@ -86,9 +95,19 @@ export class JobStore {
     return new Set(this.active(hostId).flatMap((j) => j.gpuIds));
   }
 
-  update(id: string, patch: { state?: JobState; pid?: number | null; exitCode?: number | null; lastHeartbeat?: number | null; started?: boolean; ended?: boolean }): void {
+  /**
+   * Records what was seen of a job. A state change must move forward (jobMayMove): an
+   * abandoned or finished attempt never becomes starting or running again. Returns false,
+   * changing nothing, when the job is gone or the state change is refused.
+   */
+  update(id: string, patch: { state?: JobState; pid?: number | null; exitCode?: number | null; lastHeartbeat?: number | null; started?: boolean; ended?: boolean }): boolean {
+    return this.db.transaction(() => this.updateNow(id, patch))();
+  }
+
+  private updateNow(id: string, patch: Parameters<JobStore['update']>[1]): boolean {
     const j = this.get(id);
-    if (!j) return;
+    if (!j) return false;
+    if (patch.state !== undefined && !jobMayMove(j.state, patch.state)) return false;
     const now = Date.now();
     this.db
       .prepare('UPDATE jobs SET state = ?, pid = ?, exit_code = ?, last_heartbeat = ?, started_at = ?, ended_at = ? WHERE id = ?')
@@ -97,5 +116,6 @@ export class JobStore {
         patch.lastHeartbeat === undefined ? j.lastHeartbeat : patch.lastHeartbeat,
         patch.started ? j.startedAt ?? now : j.startedAt, patch.ended ? j.endedAt ?? now : j.endedAt, id,
       );
+    return true;
   }
 }

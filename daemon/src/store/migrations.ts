@@ -8,6 +8,7 @@
 import type { Migration } from './migrate.ts';
 import { fidelityMigration } from './migration-fidelity.ts';
 import { rebuildTable } from './table-rebuild.ts';
+import { runLifecycleMigration } from './migration-run-lifecycle.ts';
 
 /** Version 1: the whole domain. */
 const V1_SCHEMA = `
@@ -363,4 +364,5 @@ export const migrations: readonly Migration[] = [
     steps: [(db) => rebuildTable(db, { table: 'runs', create: runsV2 }), DELETED_OUTPUTS],
   },
   fidelityMigration,
+  runLifecycleMigration,
 ];

@@ -56,6 +56,7 @@ interface RunRow {
   status_reason: string | null;
   exit_code: number | null;
   unreachable_since: number | null;
+  timed_out_since: number | null;
   source: Run['source'];
   config_id: string | null;
   code_version_id: string | null;
@@ -81,6 +82,7 @@ function toRun(r: RunRow): Run {
     statusReason: r.status_reason,
     exitCode: r.exit_code,
     unreachableSince: r.unreachable_since,
+    timedOutSince: r.timed_out_since ?? null,
     source: r.source,
     configId: r.config_id,
     codeVersionId: r.code_version_id,
@@ -267,6 +269,30 @@ export class RunStore {
     this.db
       .prepare('UPDATE runs SET unreachable_since = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(unreachable_since, ?) END, updated_at = ? WHERE id = ?')
       .run(since, since, Date.now(), id);
+  }
+
+  /**
+   * Marks that a step on the run's host outran its time-out since `since` (the host answers:
+   * it is not unreachable), or clears it when null.
+   */
+  setTimedOut(id: string, since: number | null): void {
+    this.db
+      .prepare('UPDATE runs SET timed_out_since = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(timed_out_since, ?) END, updated_at = ? WHERE id = ?')
+      .run(since, since, Date.now(), id);
+  }
+
+  /**
+   * Placement back-off: the run is not placed before `notBefore` (ms since epoch; null: at
+   * once), after `busyRetries` consecutive times a GPU was found busy.
+   */
+  setBackoff(id: string, backoff: { notBefore: number | null; busyRetries: number }): void {
+    this.db.prepare('UPDATE runs SET not_before = ?, busy_retries = ?, updated_at = ? WHERE id = ?').run(backoff.notBefore, backoff.busyRetries, Date.now(), id);
+  }
+
+  /** The run's placement back-off (see setBackoff). */
+  backoff(id: string): { notBefore: number | null; busyRetries: number } {
+    const row = this.db.prepare('SELECT not_before, busy_retries FROM runs WHERE id = ?').get(id) as { not_before: number | null; busy_retries: number } | undefined;
+    return { notBefore: row?.not_before ?? null, busyRetries: row?.busy_retries ?? 0 };
   }
 
   /**

@@ -12,7 +12,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RunTransitions, type Project } from '../protocol/index.ts';
+import type { Project } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/index.ts';
 import type { HashCache, HashPool } from './hash/index.ts';
@@ -28,6 +28,7 @@ import { JobSlots, WorkQueue } from './watch/work-queue.ts';
 import { describeFileType } from './input-file.ts';
 import { publishPoints, type Publish } from './publish.ts';
 import { storeProjectFile } from '../projects/record-project.ts';
+import { RunLifecycle } from '../runs/lifecycle.ts';
 
 export interface TrackerDeps {
   store: Store;
@@ -40,6 +41,8 @@ export interface TrackerDeps {
   quietMs?: number;
   /** Tracking jobs running at once across all projects; default 2 (the hash pool's size). */
   concurrentJobs?: number;
+  /** The owner of run status changes and `runs` notifications; default: one over `store` and `publish`. */
+  lifecycle?: RunLifecycle;
 }
 
 interface WatchedProject {
@@ -68,12 +71,14 @@ export class Tracker {
   /** Non-regular files already reported, so a FIFO is one event, not one per look. */
   private readonly reportedFiles = new Set<string>();
   readonly ingester: RunIngester;
+  private readonly lifecycle: RunLifecycle;
 
   constructor(deps: TrackerDeps) {
     this.deps = deps;
     this.slots = new JobSlots(deps.concurrentJobs ?? 2);
+    this.lifecycle = deps.lifecycle ?? new RunLifecycle({ store: deps.store, publish: deps.publish, log: deps.log });
     this.ingester = new RunIngester({
-      store: deps.store, hasher: deps.pool, hashCache: deps.hashCache, log: deps.log,
+      store: deps.store, hasher: deps.pool, hashCache: deps.hashCache, log: deps.log, statuses: this.lifecycle,
       onNewPoints: (runId, points) => publishPoints(deps.publish, runId, points),
       onIngestStopped: (runId, err) => this.markIncomplete(runId, `ingestion stopped: ${err.message}`),
     });
@@ -291,10 +296,7 @@ export class Tracker {
     const report = await this.ingester.ingestRunDir(real, { projectId, source, ...extra });
     const project = projectId ? this.deps.store.projects.get(projectId) : undefined;
     await linkRun({ store: this.deps.store, log: this.deps.log, hasher: this.deps.pool, hashCache: this.deps.hashCache }, report.runId, project ? { id: project.id, root: project.root } : null);
-    if (report.points > 0 || report.created) {
-      const run = this.deps.store.runs.get(report.runId);
-      if (run) this.deps.publish('runs', { runId: run.id, status: run.status, unreachableSince: run.unreachableSince, statusReason: run.statusReason }, run.id);
-    }
+    if (report.points > 0 || report.created) this.lifecycle.changed(report.runId);
     return report;
   }
 
@@ -304,19 +306,7 @@ export class Tracker {
    * keeps the status it had, which is never `succeeded` for an ingest that stopped).
    */
   markIncomplete(runId: string, reason: string): void {
-    const { store } = this.deps;
-    try {
-      const before = store.runs.get(runId);
-      if (!before) return;
-      if (before.status === 'incomplete') store.runs.setStatusReason(runId, reason);
-      else if (RunTransitions[before.status].includes('incomplete')) store.runs.setStatus(runId, 'incomplete', { reason });
-      else return; // a terminal status stays
-      store.events.add({ kind: 'ingest_stopped', severity: 'error', runId, message: reason });
-      const run = store.runs.get(runId);
-      if (run) this.deps.publish('runs', { runId, status: run.status, unreachableSince: run.unreachableSince, statusReason: run.statusReason }, runId);
-    } catch (err) {
-      this.deps.log.error('cannot mark the run incomplete', { run: runId, reason, error: (err as Error).message });
-    }
+    this.lifecycle.markIncomplete(runId, reason);
   }
 
   /**

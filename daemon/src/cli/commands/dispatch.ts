@@ -148,9 +148,12 @@ export async function cancelCommand(ctx: CommandContext): Promise<number> {
 
 export async function rerunCommand(ctx: CommandContext): Promise<number> {
   const ref = ctx.positionals[0];
-  if (!ref) throw new UsageError('usage: keel rerun RUN');
+  if (!ref) throw new UsageError('usage: keel rerun RUN [--host NAME | --local]');
+  const host = stringOption(ctx, 'host');
+  const local = ctx.options.local === true;
+  if (host !== undefined && local) throw new UsageError('--host and --local exclude each other');
   return withDaemon(async (client) => {
-    const { run } = await client.call('runs/rerun', { run: ref });
+    const { run } = await client.call('runs/rerun', { run: ref, ...(host !== undefined ? { host } : {}), ...(local ? { local } : {}) });
     if (ctx.json) printJson({ run });
     else print(`${run.id}\n`);
     return 0;

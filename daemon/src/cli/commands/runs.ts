@@ -1,6 +1,6 @@
 /** `keel runs`, `keel run show`, `keel run delete`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
-import type { Checkpoint, EvalResult, MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, SeriesInfo, SummaryValue } from '../../protocol/index.ts';
+import type { Checkpoint, EvalResult, FrozenCommandView, LaunchSpecView, MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, SeriesInfo, SummaryValue } from '../../protocol/index.ts';
 import { ago, duration, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -130,6 +130,23 @@ function summaryCell(v: SummaryValue | null | undefined): string {
   return v.special ? (v.special === 'nan' ? 'NaN' : v.special === 'inf' ? 'Infinity' : '-Infinity') : num(v.value, 6);
 }
 
+/** "Launch spec": what the run executes, frozen at launch (attempts, retries and reruns use exactly this). */
+function launchSpecSection(s: LaunchSpecView): string {
+  const cmd = (c: FrozenCommandView): string => `${c.command}${c.envNames.length ? ` (env: ${c.envNames.join(', ')})` : ''}`;
+  const code = s.code.commit
+    ? `${s.code.commit.slice(0, 10)}${s.code.patchHash ? ` + patch ${s.code.patchHash.slice(0, 19)}` : ''}`
+    : 'no git commit';
+  return '\nLaunch spec (frozen ' + new Date(s.frozenAt).toISOString() + ')\n' + keyValues([
+    ['Command', cmd(s.job)],
+    ['Setup', s.job.setup],
+    ['Eval', s.eval ? cmd(s.eval) : null],
+    ['Config', s.configPath ? `${s.configPath}${s.overrides.length ? ` with ${s.overrides.join(' ')}` : ''}${s.effectiveConfigHash ? ` (${s.effectiveConfigHash.slice(0, 19)})` : ''}` : null],
+    ['Code', `${code}; snapshot ${s.code.snapshotHash.slice(0, 19)}, ${plural(s.code.files, 'file')}${s.code.rebuildable ? '' : ' (kept: not rebuildable from git)'}`],
+    ['Data', s.datasets.map((d) => `${d.path} ${d.hash.slice(0, 19)}`).join(', ') || null],
+    ['Placement', `${s.host ?? 'any host'}, ${plural(s.gpus, 'GPU')}`],
+  ]) + '\n';
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
@@ -188,8 +205,12 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   }
   return withDaemon(async (client) => {
     const detail = await client.call('runs/get', { run: ref });
-    if (ctx.json) printJson(detail);
-    else printRun(detail);
+    const { spec } = await client.call('runs/spec', { run: ref });
+    if (ctx.json) printJson({ ...detail, launchSpec: spec });
+    else {
+      printRun(detail);
+      if (spec) print(launchSpecSection(spec));
+    }
     return 0;
   });
 }

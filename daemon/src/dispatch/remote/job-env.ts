@@ -21,11 +21,15 @@ export interface JobEnvSpec {
   /** Shell text for `bash -c`, from the code dir: the user's template with each placeholder value already shellQuote'd. */
   command: string;
   /**
-   * GPU ids (nvidia-smi indices, or `GPU-…` UUIDs) to lease and export as
-   * CUDA_VISIBLE_DEVICES; empty for a CPU job; null when a scheduler (Slurm) picks the GPUs
-   * and sets CUDA_VISIBLE_DEVICES itself.
+   * GPU ids to lease (`GPU-…` UUIDs; an nvidia-smi index from an older Keel also works);
+   * empty for a CPU job; null when a scheduler (Slurm) picks the GPUs and sets
+   * CUDA_VISIBLE_DEVICES itself. run.sh exports their current nvidia-smi indices.
    */
   gpus: readonly string[] | null;
+  /** The GPUs' nvidia-smi indices when the job was placed (run.sh's fallback when nvidia-smi cannot say), in `gpus` order. */
+  gpuIndices?: readonly number[];
+  /** The machine-wide GPU lock folder (default in run.sh: /tmp/keel-gpu-locks). */
+  gpuLockDir?: string;
   /** Where the run writes its outputs (exported as KEEL_OUTPUT_DIR). */
   outputDir: string;
   /** Exported as KEEL_CONFIG; '' when unset. */
@@ -79,6 +83,14 @@ export function renderJobEnv(spec: JobEnvSpec): string {
     assign('KEEL_CHECKPOINT', spec.checkpoint ?? ''),
   ];
   if (spec.gpus !== null) lines.push(assign('KEEL_GPUS', spec.gpus.join(',')));
+  if (spec.gpuIndices !== undefined) {
+    if (!spec.gpuIndices.every((i) => Number.isInteger(i) && i >= 0)) throw new JobEnvError(`GPU indices must be whole numbers, got ${JSON.stringify(spec.gpuIndices)}`);
+    lines.push(assign('KEEL_GPU_INDICES', spec.gpuIndices.join(',')));
+  }
+  if (spec.gpuLockDir !== undefined) {
+    if (!spec.gpuLockDir.startsWith('/')) throw new JobEnvError(`gpuLockDir must be an absolute path, got ${JSON.stringify(spec.gpuLockDir)}`);
+    lines.push(assign('KEEL_GPU_LOCK_DIR', spec.gpuLockDir));
+  }
   if (spec.setupCommand !== undefined && spec.setupCommand.trim() !== '') lines.push(assign('KEEL_SETUP_COMMAND', spec.setupCommand));
   if (spec.keelRoot !== undefined) lines.push(assign('KEEL_ROOT', spec.keelRoot));
   if (spec.codeDir !== undefined) lines.push(assign('KEEL_CODE_DIR', spec.codeDir));

@@ -31,6 +31,8 @@ KEEL_JOB /home/u/.keel/jobs/r2/1
 KEEL_STATE finished 75
 KEEL_HEARTBEAT 3600
 KEEL_LOG_SIZE 0
+KEEL_CANCEL yes
+KEEL_STOP_REASON cancel
 KEEL_ERROR gpu 1 busy
 KEEL_JOB /home/u/.keel/jobs/r3/2
 KEEL_STATE missing
@@ -40,9 +42,9 @@ KEEL_END
     bootId: '6f1c0a4e-1b2c-4d5e-8f90-0123456789ab',
     complete: true,
     jobs: [
-      { jobDir: '/home/u/.keel/jobs/r1/1', state: { state: 'running', pid: 901 }, heartbeatAgeSeconds: 12, logBytes: 48213, error: null },
-      { jobDir: '/home/u/.keel/jobs/r2/1', state: { state: 'finished', exitCode: 75 }, heartbeatAgeSeconds: 3600, logBytes: 0, error: 'gpu 1 busy' },
-      { jobDir: '/home/u/.keel/jobs/r3/2', state: { state: 'missing' }, heartbeatAgeSeconds: null, logBytes: 0, error: null },
+      { jobDir: '/home/u/.keel/jobs/r1/1', state: { state: 'running', pid: 901 }, heartbeatAgeSeconds: 12, logBytes: 48213, error: null, cancelRequested: false, stopReason: null },
+      { jobDir: '/home/u/.keel/jobs/r2/1', state: { state: 'finished', exitCode: 75 }, heartbeatAgeSeconds: 3600, logBytes: 0, error: 'gpu 1 busy', cancelRequested: true, stopReason: 'cancel' },
+      { jobDir: '/home/u/.keel/jobs/r3/2', state: { state: 'missing' }, heartbeatAgeSeconds: null, logBytes: 0, error: null, cancelRequested: false, stopReason: null },
     ],
   });
   const cut = parseProbeOutput('KEEL_BOOT_ID b\nKEEL_JOB /j\n');
@@ -57,6 +59,9 @@ void test('cancel and lease answers', () => {
   assert.deepEqual(parseCancelOutput('KEEL_CANCEL finished 0\nKEEL_END\n'), { outcome: 'finished', exitCode: 0 });
   assert.deepEqual(parseCancelOutput('KEEL_CANCEL never-started\nKEEL_END\n'), { outcome: 'never-started' });
   assert.deepEqual(parseCancelOutput('KEEL_CANCEL wrapper 77\n'), { outcome: 'unreadable', reason: 'no complete KEEL_CANCEL answer' });
-  assert.deepEqual(parseLeasesOutput(`${BANNER}KEEL_GPU 0 busy\nKEEL_GPU GPU-8c2e free\nKEEL_END\n`), new Map([['0', 'busy'], ['GPU-8c2e', 'free']]));
+  assert.deepEqual(parseLeasesOutput(`${BANNER}KEEL_GPU 0 busy\nKEEL_GPU GPU-8c2e free\nKEEL_GPU GPU-77 busy 4242 python3 stray.py --x\nKEEL_GPU x/y invalid bad GPU id: x/y\nKEEL_END\n`), new Map([
+    ['0', { state: 'busy', pid: 0, command: '?' }], ['GPU-8c2e', { state: 'free' }],
+    ['GPU-77', { state: 'busy', pid: 4242, command: 'python3 stray.py --x' }], ['x/y', { state: 'invalid', reason: 'bad GPU id: x/y' }],
+  ]));
   assert.equal(parseLeasesOutput('KEEL_GPU 0 busy\n'), null);
 });

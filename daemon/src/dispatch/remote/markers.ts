@@ -34,6 +34,10 @@ export interface ProbedJob {
   logBytes: number;
   /** First line of state/error, when the wrapper wrote one. */
   error: string | null;
+  /** state/cancel exists on the host: a cancel was asked (by this daemon, an earlier one, or by hand). */
+  cancelRequested: boolean;
+  /** First line of state/stop_reason ("cancel", "signal TERM"…), when the wrapper was stopped. */
+  stopReason: string | null;
 }
 
 /** probe.sh's answer for one host. */
@@ -52,8 +56,11 @@ export type CancelOutcome =
   | { outcome: 'never-started' | 'requested' | 'nothing-running' | 'missing' }
   | { outcome: 'unreadable'; reason: string };
 
-/** A GPU's lease as leases.sh sees it. */
-export type GpuLease = 'free' | 'busy' | 'invalid';
+/** A GPU's lease as leases.sh sees it; `holder` names what holds a busy one (pid 0: not visible). */
+export type GpuLease =
+  | { state: 'free' }
+  | { state: 'busy'; pid: number; command: string }
+  | { state: 'invalid'; reason: string };
 
 interface Marker {
   key: string;
@@ -110,7 +117,7 @@ export function parseProbeOutput(output: string): ProbeReport {
   for (const { key, rest } of markers) {
     if (key === 'BOOT_ID') report.bootId = rest;
     else if (key === 'JOB') {
-      job = { jobDir: rest, state: unreadable('no KEEL_STATE line'), heartbeatAgeSeconds: null, logBytes: 0, error: null };
+      job = { jobDir: rest, state: unreadable('no KEEL_STATE line'), heartbeatAgeSeconds: null, logBytes: 0, error: null, cancelRequested: false, stopReason: null };
       report.jobs.push(job);
     } else if (job !== undefined) readJobMarker(job, key, rest);
   }
@@ -122,6 +129,8 @@ function readJobMarker(job: ProbedJob, key: string, rest: string): void {
   else if (key === 'HEARTBEAT') job.heartbeatAgeSeconds = /^-?\d+$/.test(rest) ? Number(rest) : null;
   else if (key === 'LOG_SIZE') job.logBytes = isCount(rest) ? Number(rest) : 0;
   else if (key === 'ERROR') job.error = rest;
+  else if (key === 'CANCEL') job.cancelRequested = rest === 'yes';
+  else if (key === 'STOP_REASON') job.stopReason = rest;
 }
 
 /** cancel.sh's answer. */
@@ -152,10 +161,22 @@ export function parseLeasesOutput(output: string): Map<string, GpuLease> | null 
   if (!complete) return null;
   const leases = new Map<string, GpuLease>();
   for (const { key, rest } of markers) {
-    const match = key === 'GPU' ? /^(\S+) (free|busy|invalid)$/.exec(rest) : null;
-    if (match?.[1] !== undefined) leases.set(match[1], match[2] as GpuLease);
+    const match = key === 'GPU' ? /^(\S+) (free|busy|invalid)(?: (.*))?$/.exec(rest) : null;
+    if (match?.[1] === undefined) continue;
+    const detail = match[3] ?? '';
+    if (match[2] === 'free') leases.set(match[1], { state: 'free' });
+    else if (match[2] === 'invalid') leases.set(match[1], { state: 'invalid', reason: detail });
+    else {
+      const holder = /^(\d+) ?(.*)$/.exec(detail);
+      leases.set(match[1], { state: 'busy', pid: Number(holder?.[1] ?? 0), command: (holder?.[2] ?? '').trim() || '?' });
+    }
   }
   return leases;
+}
+
+/** Undoes the escaping of paths in script output (\\ \n \r, as in Keel's manifests). */
+export function unescapePath(text: string): string {
+  return text.replace(/\\([\\nr])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\'));
 }
 
 function isCount(text: string): boolean {

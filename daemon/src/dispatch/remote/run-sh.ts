@@ -3,6 +3,7 @@
  * The bash is embedded in template literals: read `\${` as `${` and `\\` as `\`.
  */
 import { PROC_SH } from './sh-shared.ts';
+import { DEFAULT_GPU_LOCK_DIR, GPU_LOCK_SH } from './gpu-sh.ts';
 
 /** The job wrapper, written as `<jobdir>/run.sh`; start.sh launches it detached. */
 export const RUN_SH = `#!/usr/bin/env bash
@@ -16,10 +17,12 @@ export const RUN_SH = `#!/usr/bin/env bash
 # Reads JOBDIR/job.env, which the daemon writes and this script sources; every value in it
 # is single-quoted by the daemon's shellQuote, so sourcing it assigns and runs nothing:
 #   KEEL_RUN_ID, KEEL_COMMAND (bash -c text, run from the code dir),
-#   KEEL_GPUS (comma-separated GPU ids, leased and exported as CUDA_VISIBLE_DEVICES; ''
-#   runs on CPU; unset leaves CUDA_VISIBLE_DEVICES to a scheduler), KEEL_OUTPUT_DIR, KEEL_CONFIG,
-#   KEEL_CHECKPOINT, KEEL_SETUP_COMMAND (run once per code dir), KEEL_ROOT (default
-#   ~/.keel), KEEL_CODE_DIR (default JOBDIR/code), KEEL_JOB_ENV (array of NAME=value,
+#   KEEL_GPUS (comma-separated GPU UUIDs to lease; '' runs on CPU; unset leaves
+#   CUDA_VISIBLE_DEVICES to a scheduler), KEEL_GPU_INDICES (their nvidia-smi indices when
+#   Keel placed the job, used when nvidia-smi cannot say now), KEEL_GPU_LOCK_DIR (the
+#   machine-wide lock folder, default ${DEFAULT_GPU_LOCK_DIR}), KEEL_OUTPUT_DIR, KEEL_CONFIG,
+#   KEEL_CHECKPOINT, KEEL_SETUP_COMMAND (run once per code dir), KEEL_ROOT (Keel's folder
+#   on the host, for the record), KEEL_CODE_DIR (default JOBDIR/code), KEEL_JOB_ENV (array of NAME=value,
 #   given to the setup and the command only), KEEL_HEARTBEAT_SECONDS (15),
 #   KEEL_KILL_GRACE_SECONDS (30). The last two may also come from the environment.
 #
@@ -31,10 +34,14 @@ export const RUN_SH = `#!/usr/bin/env bash
 # The command must run in the foreground: when it exits, whatever it left running in its
 # process group is TERMed (and KILLed after the grace period) before exit_code is written.
 #
+# The job sees CUDA_VISIBLE_DEVICES as the GPUs' current nvidia-smi indices, with
+# CUDA_DEVICE_ORDER=PCI_BUS_ID so that CUDA numbers them as nvidia-smi does (its default,
+# fastest-first order can make index 0 another physical GPU), and KEEL_GPU_UUIDS.
+#
 # Exit codes: the command's own, or 128+N when signal N ended it (143 TERM, 137 KILL);
-# 75 when a GPU is leased to another job (nothing ran: requeue); 78 when job.env or the
-# code dir is unusable; the setup's own code when the setup failed. When the command did
-# not run, state/error says why.
+# 75 when a GPU is leased to another job (nothing ran: requeue); 78 when job.env, the
+# code dir or a GPU is unusable; the setup's own code when the setup failed. When the
+# command did not run, state/error says why.
 
 set -u
 # No \`set -e\`: every path must reach finish() and write exit_code.
@@ -47,7 +54,7 @@ state=$jobdir/state
 log=$jobdir/logs/output.log
 mkdir -p "$state" "$jobdir/logs" && cd "$jobdir" || exit 78
 
-${PROC_SH}
+${PROC_SH}${GPU_LOCK_SH}
 wrapper_pid=$$
 stop_signal=''    # TERM or INT once a stop was asked for
 interrupted=0     # set by the trap, so the wait loop knows its wait was cut short
@@ -201,25 +208,49 @@ load_job_env() {
   [[ $heartbeat_seconds =~ ^[0-9]+(\\.[0-9]+)?$ && $heartbeat_seconds =~ [1-9] ]] ||
     finish 78 "bad KEEL_HEARTBEAT_SECONDS: $heartbeat_seconds"
   [[ $grace =~ ^[0-9]+(\\.[0-9]+)?$ ]] || finish 78 "bad KEEL_KILL_GRACE_SECONDS: $grace"
-  keel_root=\${KEEL_ROOT:-$HOME/.keel}
   code_dir=\${KEEL_CODE_DIR:-$jobdir/code}
   gpus=\${KEEL_GPUS:-}
+  lock_dir=\${KEEL_GPU_LOCK_DIR:-${DEFAULT_GPU_LOCK_DIR}}
 }
 
-# lock_gpus: one exclusive flock per GPU. A short wait rides out leases.sh's momentary
-# test lock; a GPU held by another job means exit 75 and the daemon requeues.
+# lock_gpus: one exclusive flock per GPU, in the machine-wide lock folder. A short wait
+# rides out leases.sh's momentary test lock; a GPU held by anything else means exit 75
+# and the daemon requeues (with back-off) after asking leases.sh who holds it.
 lock_gpus() {
   local g fd
   local -a ids
   IFS=, read -r -a ids <<< "$gpus"
   [ \${#ids[@]} -eq 0 ] && return
-  mkdir -p "$keel_root/gpus" || finish 78 "cannot create $keel_root/gpus"
   for g in "\${ids[@]}"; do
-    [[ $g =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || finish 78 "bad GPU id: $g"
-    exec {fd}>>"$keel_root/gpus/$g.lock" || finish 78 "cannot open $keel_root/gpus/$g.lock"
+    gpu_lock_file "$lock_dir" "$g" || finish 78 "$LOCK_PROBLEM"
+    exec {fd}<"$LOCK_FILE" || finish 78 "cannot open $LOCK_FILE"
     gpu_fds+=("$fd")
     flock -w 2 "$fd" || finish 75 "gpu $g busy"
   done
+}
+
+# gpu_indices: CUDA_VISIBLE_DEVICES for the leased UUIDs — nvidia-smi's index of each now
+# (the order may have changed since Keel placed the job), the index recorded then when
+# nvidia-smi cannot tell, the id itself when it is an index (a job.env of an older Keel).
+gpu_indices() {
+  local map i idx
+  local -a ids hints out=()
+  IFS=, read -r -a ids <<< "$gpus"
+  IFS=, read -r -a hints <<< "\${KEEL_GPU_INDICES:-}"
+  map=$(nvidia-smi --query-gpu=index,uuid --format=csv,noheader,nounits 2>/dev/null) || map=''
+  for i in "\${!ids[@]}"; do
+    idx=''
+    if [ -n "$map" ]; then
+      idx=$(printf '%s\n' "$map" | awk -F', *' -v u="\${ids[$i]}" '$2 == u { print $1; exit }')
+      [ -n "$idx" ] || [[ \${ids[$i]} =~ ^[0-9]+$ ]] || finish 78 "GPU \${ids[$i]} is not on this host any more (nvidia-smi does not list it)"
+    fi
+    [ -n "$idx" ] || idx=\${hints[$i]:-}
+    [ -n "$idx" ] || { [[ \${ids[$i]} =~ ^[0-9]+$ ]] && idx=\${ids[$i]}; }
+    [ -n "$idx" ] || finish 78 "no index known for GPU \${ids[$i]}"
+    out+=("$idx")
+  done
+  local IFS=,
+  GPU_INDICES="\${out[*]}"
 }
 
 # setup: KEEL_SETUP_COMMAND runs once per code dir (and again if its text changes),
@@ -256,7 +287,11 @@ disown "$heartbeat_pid"
 lock_gpus
 [ -d "$code_dir" ] || finish 78 "code dir missing: $code_dir"
 # Unset KEEL_GPUS: a scheduler (Slurm) chose the GPUs and set CUDA_VISIBLE_DEVICES itself.
-[ -n "\${KEEL_GPUS+set}" ] && export CUDA_VISIBLE_DEVICES=$gpus
+if [ -n "\${KEEL_GPUS+set}" ]; then
+  GPU_INDICES=''
+  [ -n "$gpus" ] && gpu_indices
+  export CUDA_VISIBLE_DEVICES=$GPU_INDICES CUDA_DEVICE_ORDER=PCI_BUS_ID KEEL_GPU_UUIDS=$gpus
+fi
 export KEEL_RUN_ID KEEL_JOB_DIR=$jobdir PYTHONUNBUFFERED=1
 export KEEL_OUTPUT_DIR=\${KEEL_OUTPUT_DIR:-} KEEL_CONFIG=\${KEEL_CONFIG:-} KEEL_CHECKPOINT=\${KEEL_CHECKPOINT:-}
 run_setup

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { parseCancelOutput, parseLeasesOutput, parseProbeOutput, parseStartOutput, type HostJobState } from './markers.ts';
+import { parseCancelOutput, parseProbeOutput, parseStartOutput, type HostJobState } from './markers.ts';
 import {
-  currentBootId, groupMembers, isAlive, makeHost, makeJob, procStat, processesWith, readState, runScript, waitFor, waitForExit,
+  currentBootId, groupMembers, isAlive, leaseState, makeHost, makeJob, procStat, processesWith, readState, runScript, waitFor, waitForExit,
   type TestHost,
 } from '../../../../test/support/job-host.ts';
 
@@ -42,7 +42,7 @@ void test('cancel TERMs the job through its wrapper: exit 143 well within the gr
   assert.equal(readState(jobDir, 'stop_reason'), 'cancel\n');
   assert.deepEqual(groupMembers(job), []);
   assert.equal(isAlive(wrapper), false);
-  assert.equal(parseLeasesOutput(runScript(host, 'leases.sh', [host.keelRoot, '0']))?.get('0'), 'free');
+  assert.equal(leaseState(runScript(host, 'leases.sh', [host.lockDir, '0']), '0'), 'free');
   assert.deepEqual(parseCancelOutput(runScript(host, 'cancel.sh', [jobDir])), { outcome: 'finished', exitCode: 143 });
 });
 
@@ -79,7 +79,7 @@ void test('processes a job leaves behind are stopped before exit_code, TERM-proo
   assert.equal(await waitForExit(jobDir, 6000), 4);
   assert.deepEqual(groupMembers(job), []);
   assert.equal(readFileSync(join(jobDir, 'logs', 'output.log'), 'utf8'), 'bg\n');
-  assert.equal(parseLeasesOutput(runScript(host, 'leases.sh', [host.keelRoot, '1']))?.get('1'), 'free');
+  assert.equal(leaseState(runScript(host, 'leases.sh', [host.lockDir, '1']), '1'), 'free');
 });
 
 void test('kill -9 of the wrapper: lost (pid gone), never restarted; the orphaned job keeps its GPU until cancel KILLs it', async () => {
@@ -104,7 +104,7 @@ void test('kill -9 of the wrapper: lost (pid gone), never restarted; the orphane
     assert.deepEqual(wrappersOf(jobDir), []);
     assert.equal(readState(jobDir, 'exit_code'), undefined);
     // The job's processes inherited the lease: the GPU is still in use, so it stays busy.
-    assert.equal(parseLeasesOutput(runScript(other, 'leases.sh', [other.keelRoot, '0']))?.get('0'), 'busy');
+    assert.equal(leaseState(runScript(other, 'leases.sh', [other.lockDir, '0']), '0'), 'busy');
     // And the heartbeat stopped with the wrapper.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     assert.ok((parseProbeOutput(runScript(other, 'probe.sh', [jobDir])).jobs[0]?.heartbeatAgeSeconds ?? 0) >= 2);
@@ -114,7 +114,7 @@ void test('kill -9 of the wrapper: lost (pid gone), never restarted; the orphane
     assert.deepEqual(parseCancelOutput(runScript(other, 'cancel.sh', [jobDir])), { outcome: 'group', pid: job });
     await waitFor('the orphaned job to end', () => groupMembers(job).length === 0, 5000);
     assert.ok(Date.now() - asked >= 900, 'it outlived the TERM until the KILL a grace period later');
-    assert.equal(parseLeasesOutput(runScript(other, 'leases.sh', [other.keelRoot, '0']))?.get('0'), 'free');
+    assert.equal(leaseState(runScript(other, 'leases.sh', [other.lockDir, '0']), '0'), 'free');
     assert.deepEqual(parseCancelOutput(runScript(other, 'cancel.sh', [jobDir])), { outcome: 'nothing-running' });
   } finally {
     other.cleanup();
@@ -126,7 +126,7 @@ void test('kill -9 of the wrapper of a job that then ends by itself frees the GP
   const { wrapper, job } = await startRunning(jobDir);
   process.kill(wrapper, 'SIGKILL');
   await waitFor('the job to end', () => groupMembers(job).length === 0, 3000);
-  await waitFor('GPU 2 to be free', () => parseLeasesOutput(runScript(host, 'leases.sh', [host.keelRoot, '2']))?.get('2') === 'free', 3000);
+  await waitFor('GPU 2 to be free', () => leaseState(runScript(host, 'leases.sh', [host.lockDir, '2']), '2') === 'free', 3000);
   assert.deepEqual(probeState(jobDir), { state: 'lost', reason: 'pid gone' });
 });
 

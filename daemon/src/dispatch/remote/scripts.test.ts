@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { parseLeasesOutput, parseProbeOutput, parseStartOutput } from './markers.ts';
+import { parseProbeOutput, parseStartOutput } from './markers.ts';
 import { shellQuote } from './quote.ts';
-import { JOB_SCRIPTS, jobScriptsVersion, writeJobScripts } from './scripts.ts';
+import { JOB_SCRIPTS, jobScriptsVersion } from './scripts.ts';
 import {
-  currentBootId, isAlive, makeHost, makeJob, procStat, processesWith, readState, runScript, runScriptAsync, waitFor, waitForExit,
+  currentBootId, installScripts, isAlive, leaseState, leaseStates, makeHost, makeJob, procStat, processesWith, readState, runScript, runScriptAsync, waitFor, waitForExit,
 } from '../../../../test/support/job-host.ts';
 
 const host = makeHost();
@@ -23,13 +23,18 @@ void test('every script is valid bash, and clean under shellcheck when it is ins
   }
 });
 
-void test('writeJobScripts writes every script executable, and the version names their text', () => {
-  const paths = writeJobScripts(join(host.keelRoot, 'bin', jobScriptsVersion()));
-  assert.deepEqual(paths.map((p) => basename(p)), ['run.sh', 'start.sh', 'probe.sh', 'cancel.sh', 'leases.sh']);
-  for (const path of paths) {
-    assert.equal(statSync(path).mode & 0o777, 0o755);
-    assert.equal(readFileSync(path, 'utf8'), JOB_SCRIPTS[basename(path) as keyof typeof JOB_SCRIPTS]);
+void test('the installer the daemon ships writes every script, 0700, and never nests into a folder that exists', () => {
+  const dir = join(host.keelRoot, 'bin', jobScriptsVersion());
+  installScripts(dir);
+  assert.deepEqual(readdirSync(dir).sort(), Object.keys(JOB_SCRIPTS).sort());
+  for (const [name, text] of Object.entries(JOB_SCRIPTS)) {
+    assert.equal(statSync(join(dir, name)).mode & 0o777, 0o700);
+    assert.equal(readFileSync(join(dir, name), 'utf8'), text);
   }
+  // Run again (another daemon, a retry): the folder is kept as it is, nothing is nested in it.
+  installScripts(dir);
+  assert.deepEqual(readdirSync(dir).sort(), Object.keys(JOB_SCRIPTS).sort());
+  assert.deepEqual(readdirSync(join(dir, '..')).filter((n) => n.includes('.tmp')), []);
   assert.match(jobScriptsVersion(), /^[0-9a-f]{16}$/);
   assert.equal(jobScriptsVersion(), jobScriptsVersion());
 });
@@ -94,9 +99,10 @@ void test('a GPU leased to a running job makes a second job exit 75 "gpu busy"; 
   const first = makeJob(host, 'run-gpu-a', { gpus: ['0', '1'], command: 'printf %s "$CUDA_VISIBLE_DEVICES" > "$KEEL_JOB_DIR/cuda.txt"; sleep 3' });
   const second = makeJob(host, 'run-gpu-b', { gpus: ['2', '1'], command: 'echo should not run' });
   assert.equal(parseStartOutput(runScript(host, 'start.sh', [first])).state, 'started');
-  await waitFor('the first job to run', () => existsSync(join(first, 'cuda.txt')));
+  // The shell creates cuda.txt before printf fills it: wait for its content, not its existence.
+  await waitFor('the first job to run', () => existsSync(join(first, 'cuda.txt')) && readFileSync(join(first, 'cuda.txt'), 'utf8') !== '');
   assert.equal(readFileSync(join(first, 'cuda.txt'), 'utf8'), '0,1');
-  assert.deepEqual(parseLeasesOutput(runScript(host, 'leases.sh', [host.keelRoot, '0', '1', '2', 'x/y'])), new Map([
+  assert.deepEqual(leaseStates(runScript(host, 'leases.sh', [host.lockDir, '0', '1', '2', 'x/y'])), new Map([
     ['0', 'busy'], ['1', 'busy'], ['2', 'free'], ['x/y', 'invalid'],
   ]));
 
@@ -105,10 +111,10 @@ void test('a GPU leased to a running job makes a second job exit 75 "gpu busy"; 
   assert.equal(readState(second, 'error'), 'gpu 1 busy\n');
   assert.equal(readFileSync(join(second, 'logs', 'output.log'), { encoding: 'utf8', flag: 'a+' }), '');
   // The failed job let go of GPU 2, which it had locked before finding GPU 1 taken.
-  assert.equal(parseLeasesOutput(runScript(host, 'leases.sh', [host.keelRoot, '2']))?.get('2'), 'free');
+  assert.equal(leaseState(runScript(host, 'leases.sh', [host.lockDir, '2']), '2'), 'free');
 
   assert.equal(await waitForExit(first), 0);
-  assert.deepEqual(parseLeasesOutput(runScript(host, 'leases.sh', [host.keelRoot, '0', '1'])), new Map([['0', 'free'], ['1', 'free']]));
+  assert.deepEqual(leaseStates(runScript(host, 'leases.sh', [host.lockDir, '0', '1'])), new Map([['0', 'free'], ['1', 'free']]));
 });
 
 void test('the job sees its variables, runs from the code dir, and gets the user env exactly', async () => {

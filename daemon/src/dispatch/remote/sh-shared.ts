@@ -27,12 +27,15 @@ boot_id() { cat "\${KEEL_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}" 2>/dev/
 # ---- end shared ----
 `;
 
-/** say, check_identity, file_age and job_state: what state a job directory is in. */
-export const STATE_SH = `# ---- shared: job state (same text in start.sh, probe.sh and cancel.sh) ----
-
-# say WORDS…: one marker line. The daemon reads only lines that start with KEEL_, so login
+/** say: one marker line (every script that answers the daemon). */
+export const SAY_SH = `# say WORDS…: one marker line. The daemon reads only lines that start with KEEL_, so login
 # banners and .bashrc chatter around them do no harm.
 say() { printf 'KEEL_%s\\n' "$*"; }
+`;
+
+/** say, check_identity, file_age and job_state: what state a job directory is in. */
+export const STATE_SH = `# ---- shared: job state (same text in start.sh, probe.sh and cancel.sh) ----
+${SAY_SH}
 
 # check_identity FILE: FILE holds "pid pgid boot_id starttime". Sets ID_PID and ID_PGID,
 # and ID_LOST to '' when that very process still runs, else to why it does not.
@@ -64,7 +67,6 @@ file_age() {
 # A wrapper writes state/exit_code and then exits, so exit_code is checked again after a
 # dead pid: a job that ends between the two checks is finished, not lost.
 job_state() {
-  local age
   if [ -f state/exit_code ]; then
     JOB_STATE="finished $(cat state/exit_code)"
   elif [ -f state/pid ]; then
@@ -77,13 +79,37 @@ job_state() {
       JOB_STATE="lost $ID_LOST"
     fi
   elif [ -f state/launched ]; then
-    # start.sh launched a wrapper that has not written state/pid yet. It does so first
-    # thing, so after a minute it is not coming.
-    age=$(file_age state/launched) || age=0
-    if [ "$age" -lt 60 ]; then JOB_STATE=starting; else JOB_STATE='lost no pid 60 s after launch'; fi
+    launched_state
   else
     JOB_STATE=new
   fi
+}
+
+# launched_state: start.sh launched a wrapper that has not written state/pid yet. While
+# that very process lives it is starting, however slow (a loaded NFS home); once it is
+# gone without a pid it is lost. state/launched holds its identity ("pid pgid boot_id
+# starttime"); an older start.sh wrote only a time, and then a minute is the limit.
+launched_state() {
+  local age words
+  read -r -a words < state/launched 2>/dev/null || words=()
+  if [ "\${#words[@]}" -ge 4 ]; then
+    check_identity state/launched
+    if [ -z "$ID_LOST" ]; then JOB_STATE=starting
+    elif [ -f state/pid ] || [ -f state/exit_code ]; then job_state
+    else JOB_STATE='lost the wrapper ended before writing state/pid'; fi
+    return
+  fi
+  age=$(file_age state/launched) || age=0
+  if [ "$age" -lt 60 ]; then JOB_STATE=starting; else JOB_STATE='lost no pid 60 s after launch'; fi
+}
+
+# end_before_start: a job cancelled before it started ends here, with 143, so no later
+# start.sh runs it. Call under state/start.lock.
+end_before_start() {
+  printf 'cancel\\n' > state/stop_reason
+  printf 'cancelled before start\\n' > state/error
+  date -u +%Y-%m-%dT%H:%M:%S.%3NZ > state/ended_at
+  printf '143\\n' > state/exit_code.tmp && mv -f state/exit_code.tmp state/exit_code
 }
 # ---- end shared ----
 `;

@@ -17,6 +17,8 @@ export interface ExecOptions {
   /** Kill timer: a hung connection must never hang the daemon. */
   timeoutMs?: number;
   cwd?: string;
+  /** What the command does, for a time-out's message ("building the workspace"). */
+  what?: string;
 }
 
 /** The host could not be reached (SSH failed, not the command). Unreachable is not dead. */
@@ -28,6 +30,33 @@ export class HostUnreachableError extends Error {
     this.name = 'HostUnreachableError';
     this.host = host;
   }
+}
+
+/**
+ * A command on the host outran its kill timer while the host itself still answers (a quick
+ * command right after succeeded): the step was too slow, the host is not gone. "Timed out"
+ * is its own condition on a run, never "unreachable".
+ */
+export class HostTimeoutError extends Error {
+  readonly code = 'E_HOST_TIMED_OUT';
+  readonly host: string;
+  readonly timeoutMs: number;
+  constructor(host: string, what: string, timeoutMs: number) {
+    super(`${what} on ${host} timed out after ${Math.round(timeoutMs / 1000)} s (the host answers; the step was too slow)`);
+    this.name = 'HostTimeoutError';
+    this.host = host;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** True for a HostUnreachableError (from this module or across a bundle boundary). */
+export function isUnreachable(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'E_HOST_UNREACHABLE';
+}
+
+/** True for a HostTimeoutError. */
+export function isTimedOut(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'E_HOST_TIMED_OUT';
 }
 
 /** How files moved: rsync, tar streamed over ssh (no rsync on one side), or a local copy. */

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ExecOptions, ExecResult, HostConnection, SyncResult } from './connection.ts';
+import { HostTimeoutError } from './connection.ts';
 import { runProcess } from './run-process.ts';
 import { copyInto } from './local-copy.ts';
 import { compileGlob } from '../../track/watch/glob.ts';
@@ -30,7 +31,12 @@ export class LocalConnection implements HostConnection {
 
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0 || argv[0] === '') throw new Error('empty command');
-    const r = await runProcess('sh', ['-c', PRIVATE_EXEC, 'keel-exec', ...argv], { ...opts, timeoutMs: opts.timeoutMs ?? 120_000 });
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const r = await runProcess('sh', ['-c', PRIVATE_EXEC, 'keel-exec', ...argv], {
+      ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}), timeoutMs, group: true,
+    });
+    // This machine always answers: a kill timer that fired means the step was too slow.
+    if (r.timedOut) throw new HostTimeoutError(this.hostName, opts.what ?? `\`${argv.slice(0, 2).join(' ')}\``, timeoutMs);
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 

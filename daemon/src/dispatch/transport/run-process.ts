@@ -4,9 +4,16 @@ import type { ExecResult } from './connection.ts';
 
 const MAX_CAPTURE = 16 * 1024 * 1024;
 
-export function runProcess(cmd: string, args: string[], opts: { input?: Buffer | string; timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult & { timedOut: boolean }> {
+/**
+ * Runs `cmd args` and collects its output. With `group`, the child leads a process group of
+ * its own and the kill timer KILLs the whole group, so nothing it started outlives the
+ * time-out (a local command's children; ssh's are on the far side).
+ */
+export function runProcess(cmd: string, args: string[], opts: { input?: Buffer | string; timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; group?: boolean } = {}): Promise<ExecResult & { timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const spawnOpts: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}) };
+    const spawnOpts: SpawnOptions = {
+      stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.group ? { detached: true } : {}),
+    };
     const child = spawn(cmd, args, spawnOpts);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -16,7 +23,13 @@ export function runProcess(cmd: string, args: string[], opts: { input?: Buffer |
     const timer = opts.timeoutMs
       ? setTimeout(() => {
         timedOut = true;
-        child.kill('SIGKILL');
+        if (opts.group && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        } else child.kill('SIGKILL');
       }, opts.timeoutMs)
       : undefined;
     child.stdout?.on('data', (d: Buffer) => { if (outLen < MAX_CAPTURE) { out.push(d); outLen += d.length; } });

@@ -11,12 +11,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { ExecOptions, ExecResult, HostConnection, SyncResult } from './connection.ts';
-import { HostUnreachableError } from './connection.ts';
+import { HostTimeoutError, HostUnreachableError } from './connection.ts';
 import { runProcess } from './run-process.ts';
 import { transferred } from './local.ts';
 import { tarPull, tarPush, type SshInvocation } from './tar-ssh.ts';
 import { findProgram } from './tools.ts';
-import { shellCommand, shellQuote } from '../remote/quote.ts';
+import { anyShellCommand, shellQuote } from '../remote/quote.ts';
+
+/**
+ * The remote side of every command: `umask 077`, an optional `cd`, then argv — built as
+ * `sh -c` with argv passed as "$@" and sent through anyShellCommand, so a csh or fish login
+ * shell runs it the same as bash (no newline or `!` ever reaches the login shell).
+ */
+export function remoteCommand(argv: readonly string[], cwd?: string): string {
+  const script = cwd === undefined ? 'umask 077 && exec "$@"' : 'umask 077 && cd -- "$1" && shift && exec "$@"';
+  return anyShellCommand(['sh', '-c', script, 'keel', ...(cwd === undefined ? [] : [cwd]), ...argv]);
+}
 
 /** rsync keeps the user's bits and drops group and other, like the umask of remote commands. */
 const RSYNC_PRIVATE = '--chmod=go-rwx';
@@ -72,16 +82,26 @@ export class SshConnection implements HostConnection {
   }
 
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const command = `umask 077 && ${opts.cwd ? `cd ${shellQuote(opts.cwd)} && ` : ''}${shellCommand(argv)}`;
-    const r = await runProcess('ssh', [...this.baseOptions(), this.host(), '--', command], {
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const r = await runProcess('ssh', [...this.baseOptions(), this.host(), '--', remoteCommand(argv, opts.cwd)], {
       ...(opts.input !== undefined ? { input: opts.input } : {}),
-      timeoutMs: opts.timeoutMs ?? 120_000,
+      timeoutMs,
     });
     // 255 is ssh's own failure (connection, auth, host key); anything else is the command's.
-    if (r.code === 255 || r.timedOut) {
-      throw new HostUnreachableError(this.hostName, r.timedOut ? `no answer within ${opts.timeoutMs ?? 120_000} ms` : lastLine(r.stderr));
-    }
+    if (r.code === 255 && !r.timedOut) throw new HostUnreachableError(this.hostName, lastLine(r.stderr));
+    if (r.timedOut) throw await this.timedOut(opts.what ?? `\`${argv.slice(0, 2).join(' ')}\``, timeoutMs);
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /**
+   * The kill timer fired: a host that answers a quick command now was only slow (timed out);
+   * one that does not is unreachable. Returns the error to throw.
+   */
+  async timedOut(what: string, timeoutMs: number): Promise<Error> {
+    const alive = await runProcess('ssh', [...this.baseOptions(), this.host(), '--', 'true'], { timeoutMs: 15_000 }).catch(() => null);
+    return alive !== null && alive.code === 0 && !alive.timedOut
+      ? new HostTimeoutError(this.hostName, what, timeoutMs)
+      : new HostUnreachableError(this.hostName, `no answer within ${timeoutMs} ms`);
   }
 
   /** The `-e` argument for rsync: a shell string, so each option is quoted. */
@@ -97,12 +117,16 @@ export class SshConnection implements HostConnection {
   /** rsync when both ends have it; otherwise tar, and why. */
   private async syncMethod(): Promise<{ via: 'rsync' } | { via: 'tar'; fallback: string }> {
     if (!findProgram('rsync')) return { via: 'tar', fallback: 'rsync is not installed on this machine' };
-    this.remoteRsync ??= (await this.exec(['sh', '-c', 'command -v rsync >/dev/null 2>&1'], { timeoutMs: 30_000 })).code === 0;
+    this.remoteRsync ??= (await this.exec(['sh', '-c', 'command -v rsync >/dev/null 2>&1'], { timeoutMs: 30_000, what: 'looking for rsync' })).code === 0;
     return this.remoteRsync ? { via: 'rsync' } : { via: 'tar', fallback: `rsync is not installed on ${this.hostName}` };
   }
 
   private invocation(): SshInvocation {
-    return { hostName: this.hostName, args: (command) => [...this.baseOptions(), this.host(), '--', command] };
+    return {
+      hostName: this.hostName,
+      args: (command) => [...this.baseOptions(), this.host(), '--', anyShellCommand(['sh', '-c', command])],
+      timedOut: (what, ms) => this.timedOut(what, ms),
+    };
   }
 
   async push(localDir: string, remoteDir: string, opts: { timeoutMs?: number } = {}): Promise<SyncResult> {
@@ -133,7 +157,8 @@ export class SshConnection implements HostConnection {
 
   private async rsync(args: string[], what: string, opts: { timeoutMs: number; input?: string; vanishedOk?: boolean }): Promise<SyncResult> {
     const r = await runProcess('rsync', args, { timeoutMs: opts.timeoutMs, ...(opts.input !== undefined ? { input: opts.input } : {}) });
-    if (r.code === 255 || r.timedOut) throw new HostUnreachableError(this.hostName, r.timedOut ? `no answer within ${opts.timeoutMs} ms` : lastLine(r.stderr));
+    if (r.timedOut) throw await this.timedOut(`copying ${what}`, opts.timeoutMs);
+    if (r.code === 255) throw new HostUnreachableError(this.hostName, lastLine(r.stderr));
     // 24: some files vanished while rsync read them (a job still writing): fine for a pull.
     if (r.code !== 0 && !(opts.vanishedOk && r.code === 24)) throw new Error(`rsync ${what} failed (${r.code}): ${lastLine(r.stderr)}`);
     return { bytes: transferred(r.stdout), via: 'rsync' };
@@ -141,7 +166,7 @@ export class SshConnection implements HostConnection {
 
   /** A long-lived, read-only tail on its own channel (no -tt, so it never owns a terminal). */
   follow(remoteFile: string, offset: number): ChildProcess {
-    const command = shellCommand(['tail', '-c', `+${offset + 1}`, '-F', remoteFile]);
+    const command = anyShellCommand(['tail', '-c', `+${offset + 1}`, '-F', remoteFile]);
     return spawn('ssh', [...this.baseOptions(), this.host(), '--', command], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
@@ -159,7 +184,7 @@ export class SshConnection implements HostConnection {
   async resolvePath(path: string): Promise<string> {
     if (path !== '~' && !path.startsWith('~/')) return path;
     if (!this.home) {
-      const r = await this.exec(['sh', '-c', 'printf %s "$HOME"'], { timeoutMs: 30_000 });
+      const r = await this.exec(['sh', '-c', 'printf %s "$HOME"'], { timeoutMs: 30_000, what: 'asking for $HOME' });
       this.home = r.stdout.trim();
     }
     return path === '~' ? this.home : `${this.home}/${path.slice(2)}`;

@@ -15,10 +15,12 @@ import { runPipeline, type PipelineResult } from './run-process.ts';
 import { shellCommand } from '../remote/quote.ts';
 import { INSTALL_RSYNC } from './tools.ts';
 
-/** How to run one command on the host: the ssh argument list for a remote command string. */
+/** How to run one command on the host: the ssh argument list for a remote `sh -c` script. */
 export interface SshInvocation {
   hostName: string;
   args(command: string): string[];
+  /** The error for a kill timer that fired: timed out when the host still answers, else unreachable. */
+  timedOut(what: string, timeoutMs: number): Promise<Error>;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function tarPush(ssh: SshInvocation, localRoot: string, files: read
     ? { cmd: 'tar', args: ['-c', '-f', '-', '-C', localRoot, '.'] }
     : { cmd: 'tar', args: ['-c', '-f', '-', '-C', localRoot, '--null', '-T', '-'], input: files.map((f) => `./${f}\0`).join('') };
   const r = await runPipeline(producer, { cmd: 'ssh', args: ssh.args(remote) }, { timeoutMs });
-  judge(ssh.hostName, r, 1, timeoutMs);
+  await judge(ssh, r, 1, timeoutMs, `copying to ${remoteDir}`);
   if (r.codes[0] !== 0) throw new Error(`tar could not read ${localRoot} (exit ${r.codes[0]}): ${lastLine(r.stderr[0])}`);
   if (r.codes[1] !== 0) {
     throw new Error(`copying to ${ssh.hostName}:${remoteDir} with tar failed (exit ${r.codes[1]}): ${lastLine(r.stderr[1])}; ${INSTALL_RSYNC} on both machines`);
@@ -56,16 +58,16 @@ export async function tarPull(ssh: SshInvocation, remotePath: string, localDir: 
   const member = contents ? '.' : `./${posix.basename(remotePath)}`;
   const remote = shellCommand(['tar', '-c', '-f', '-', '-C', dir, ...excludes.map((e) => `--exclude=${e}`), member]);
   const r = await runPipeline({ cmd: 'ssh', args: ssh.args(remote) }, { cmd: 'tar', args: ['-x', '-f', '-', '-C', localDir, '--no-same-owner'] }, { timeoutMs });
-  judge(ssh.hostName, r, 0, timeoutMs);
+  await judge(ssh, r, 0, timeoutMs, `copying ${remotePath}`);
   if (r.codes[0] !== 0) throw new Error(`tar on ${ssh.hostName} could not read ${remotePath} (exit ${r.codes[0]}): ${lastLine(r.stderr[0])}`);
   if (r.codes[1] !== 0) throw new Error(`tar could not write ${localDir} (exit ${r.codes[1]}): ${lastLine(r.stderr[1])}`);
   return r.bytes;
 }
 
-/** ssh's own failure (255) or the kill timer: the host is unreachable, not the copy wrong. */
-function judge(host: string, r: PipelineResult, sshSide: 0 | 1, timeoutMs: number): void {
-  if (r.timedOut) throw new HostUnreachableError(host, `no answer within ${timeoutMs} ms`);
-  if (r.codes[sshSide] === 255) throw new HostUnreachableError(host, lastLine(r.stderr[sshSide]));
+/** ssh's own failure (255): the host is unreachable, not the copy wrong; the kill timer: timed out, or unreachable. */
+async function judge(ssh: SshInvocation, r: PipelineResult, sshSide: 0 | 1, timeoutMs: number, what: string): Promise<void> {
+  if (r.timedOut) throw await ssh.timedOut(what, timeoutMs);
+  if (r.codes[sshSide] === 255) throw new HostUnreachableError(ssh.hostName, lastLine(r.stderr[sshSide]));
 }
 
 function lastLine(text: string): string {

@@ -13,7 +13,6 @@
 import { realpath } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
-import { RunTransitions, isTerminal } from '../../protocol/index.ts';
 import type { Run } from '../../protocol/index.ts';
 import type { MetricInput, Store } from '../../store/index.ts';
 import { readMetricsJsonlFile, readTorchtuneLogFile, torchtuneLogStartTime } from '../formats/index.ts';
@@ -33,6 +32,7 @@ import type { TrainerFacts } from './trainer-files.ts';
 import { asIngestStopped, type IngestStoppedError } from './ingest-stopped.ts';
 import { reportDroppedKeys } from './metric-writes.ts';
 import { defaultParsePool, type ParsePool } from '../../work/parse-pool.ts';
+import { RunLifecycle, type RunStatusWriter } from '../../runs/lifecycle.ts';
 
 /** What a RunIngester works with. */
 export interface RunIngesterDeps {
@@ -56,6 +56,8 @@ export interface RunIngesterDeps {
    * rejects with the same error. (For a run status such as `incomplete`.)
    */
   onIngestStopped?: (runId: string, reason: IngestStoppedError) => void;
+  /** Where run status changes go (the daemon's RunLifecycle); default: one that tells no one. */
+  statuses?: RunStatusWriter;
 }
 
 /** How a folder is being ingested. */
@@ -80,8 +82,11 @@ export class RunIngester {
   /** One ingest per folder at a time; a second call waits for the first. */
   private readonly inFlight = new Map<string, Promise<IngestReport>>();
 
+  private readonly statuses: RunStatusWriter;
+
   constructor(deps: RunIngesterDeps) {
     this.deps = deps;
+    this.statuses = deps.statuses ?? new RunLifecycle({ store: deps.store, publish: () => {}, ...(deps.log ? { log: deps.log } : {}) });
   }
 
   /**
@@ -117,7 +122,7 @@ export class RunIngester {
       runId = resolved.run.id;
       // An import in progress is `incomplete` ("import in progress") until it has read
       // everything: a daemon killed meanwhile leaves it so, never `running` or `succeeded`.
-      const run = opts.source === 'import' ? this.deps.store.runs.beginImport(runId) : resolved.run;
+      const run = opts.source === 'import' ? this.statuses.beginImport(runId) : resolved.run;
       return await this.ingestInto(run, resolved.created, dir, opts, layout, issues);
     } catch (err) {
       const stopped = asIngestStopped(err, { runId, dir, db: this.deps.store.file });
@@ -148,7 +153,7 @@ export class RunIngester {
     }
     markBestCheckpoint(ctx, facts?.bestCheckpointName);
     await this.ingestEvalsIn(ctx, layout.lmEvalCandidates, projectId);
-    if (opts.source === 'import') store.runs.finishImport(run.id);
+    if (opts.source === 'import') this.statuses.finishImport(run.id);
     this.settleStatus(run.id, finished);
     const changed = report.created || report.points > 0 || report.checkpoints > 0 || report.evals > 0;
     this.deps.log?.[changed ? 'info' : 'debug']('run folder ingested', {
@@ -215,13 +220,7 @@ export class RunIngester {
 
   /** A watched or imported run that now looks finished becomes `succeeded`; terminal states stay. */
   private settleStatus(runId: string, finished: boolean): void {
-    const run = this.deps.store.runs.get(runId);
-    if (run === undefined || run.source === 'launch' || !finished || isTerminal(run.status)) return;
-    if (!RunTransitions[run.status].includes('succeeded')) {
-      if (!RunTransitions[run.status].includes('running')) return;
-      this.deps.store.runs.setStatus(runId, 'running');
-    }
-    this.deps.store.runs.setStatus(runId, 'succeeded', { reason: 'the output folder shows training finished' });
+    if (finished) this.statuses.settleFinished(runId, 'the output folder shows training finished');
   }
 }
 
