@@ -129,8 +129,9 @@ describe('extension views on a real tiny-finetune run', () => {
     assert.deepEqual([page.detail.launch?.kind, page.detail.launch?.configPath, page.detail.launch?.overrides], ['train', 'configs/baseline.yaml', []]);
     assert.equal(page.summary?.kind, 'train');
     assert.deepEqual(page.evalRuns.map((r) => [r.name, r.status]), [['baseline-eval', 'succeeded']]);
-    assert.ok(page.detail.metrics.some((m) => m.key === 'eval_loss'));
-    assert.equal(page.detail.checkpoints.length, 6);
+    assert.ok(page.detail.metrics.some((m) => m.key === 'eval/loss'), 'eval loss under its canonical key');
+    // Five checkpoint-N folders; the final model in outputs/ is checkpoint-250's second location.
+    assert.equal(page.detail.checkpoints.length, 5);
     const from = new Set(page.lineage?.ancestors.map((n) => n.kind));
     assert.ok(from.has('config') && from.has('dataset_version'), `came from its config and data: ${[...from].join(', ')}`);
     assert.match(page.tail?.lines.at(-1) ?? '', /^Saving model checkpoint to .*outputs$/);
