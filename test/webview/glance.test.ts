@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunComparison } from '../../daemon/src/protocol/index.ts';
 import { RECORDED } from '../support/fixtures.ts';
-import { rowVerdicts } from '../../webview/src/eval-verdicts.ts';
+import { rowVerdicts } from '../../daemon/src/protocol/eval-verdicts.ts';
 import { evalTable } from '../../webview/src/evals.ts';
 import { summaryValueKeys, trainEvalGroups } from '../../webview/src/metric-identity.ts';
 import { chartKeys } from '../../webview/src/metric-keys.ts';

@@ -5,7 +5,7 @@
  */
 import type { EvalJobRef, RunComparison } from '../../daemon/src/protocol/domain.ts';
 import { clear, h } from './dom.ts';
-import { beyondNoise, diffStderr, failedJob, rowVerdicts, type Verdict } from './eval-verdicts.ts';
+import { beyondNoise, diffStderr, failedJob, rowVerdicts, type Verdict } from '../../daemon/src/protocol/eval-verdicts.ts';
 import { formatDelta, formatNumber, runStyle } from './format.ts';
 
 export interface EvalCell {

@@ -402,7 +402,10 @@ export interface RunComparison {
       /** The eval job that wrote this result, when Keel launched one (its status says whether it finished). */
       evalRun?: EvalJobRef | null;
     } | null>;
+    /** The leader: the best value among results whose eval job did not fail (whether its lead is beyond the noise is in `verdicts`). */
     bestRunId: string | null;
+    /** Each run's standing in the row by the stderr rule of eval-verdicts.ts (absent from older daemons). */
+    verdicts?: Record<string, EvalVerdict>;
   }[];
   /**
    * End-of-run summary values by canonical key, one cell per run (null when a run has none).
@@ -415,6 +418,9 @@ export interface RunComparison {
  * The eval job (a run of kind eval) that wrote a result, when Keel ran one: a result whose
  * job did not succeed may be partial, so the compare panel flags it. Absent from older daemons.
  */
+/** A result's standing in its eval row: best (beyond the noise), tie (within it), ahead (no stderr to tell), or none. */
+export type EvalVerdict = 'best' | 'tie' | 'ahead' | null;
+
 export interface EvalJobRef {
   id: string;
   name: string;

@@ -9,3 +9,4 @@ export * from './methods.ts';
 export * from './validate.ts';
 export * from './webview.ts';
 export * from './run-page.ts';
+export * from './eval-verdicts.ts';

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EdgeTypes, Store } from '../store/index.ts';
-import type { Run } from '../protocol/index.ts';
+import { rowVerdicts, type Run } from '../protocol/index.ts';
 import { ingestEvalFile } from '../track/ingest/eval-files.ts';
 import { REAL_FIXTURES } from '../../../test/support/fixtures.ts';
 import { compareRuns } from './compare.ts';
@@ -85,5 +85,19 @@ describe('runs/compare eval rows and their eval jobs', () => {
     const row = compareRuns(store, train).evals.find((e) => e.task === 'negotiationtom_belief' && e.metric === 'acc');
     // 0.95 (failed job) > 0.5 (watched) > 0.45 > 0.3: the best is the watched run's.
     assert.equal(row?.bestRunId, train[2]?.id);
+  });
+
+  it('gives each run its standing by the stderr rule the panel and the CLI show (the failed job\'s result has none)', () => {
+    const c = compareRuns(store, train);
+    for (const row of c.evals) {
+      assert.deepEqual(row.verdicts, Object.fromEntries(rowVerdicts(row, train.map((r) => r.id))), `${row.task} ${row.metric}`);
+      assert.equal(row.verdicts?.[train[1]?.id ?? ''] ?? null, null, 'a failed eval job\'s result is never best, tie or ahead');
+    }
+    const belief = c.evals.find((e) => e.task === 'negotiationtom_belief' && e.metric === 'acc');
+    // belief acc carries a stderr of 0.114 in every run: the leader (0.5) is within √2·0.114 of
+    // 0.45 — a tie, never "best", though it is the row's leader.
+    assert.equal(belief?.bestRunId, train[2]?.id);
+    assert.equal(belief?.verdicts?.[train[2]?.id ?? ''], 'tie');
+    assert.ok(!Object.values(belief?.verdicts ?? {}).includes('best'));
   });
 });

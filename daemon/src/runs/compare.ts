@@ -5,7 +5,7 @@
  * table, and the eval table with the best run per row and what each result evaluated.
  */
 import { basename } from 'node:path';
-import type { EvalJobRef, EvalResult, Run, RunComparison, RunStatus, SummaryValue } from '../protocol/index.ts';
+import { rowVerdicts, type EvalJobRef, type EvalResult, type Run, type RunComparison, type RunStatus, type SummaryValue } from '../protocol/index.ts';
 import { EdgeTypes, type Store } from '../store/index.ts';
 import { displayRank } from '../store/metrics.ts';
 import { MAX_SERIES_SHOWN } from './metric-answers.ts';
@@ -138,6 +138,7 @@ function compareEvals(store: Store, runs: Run[]): RunComparison['evals'] {
       if (!best || (higher ? cell.value > best[1] : cell.value < best[1])) best = [runId, cell.value];
     }
     row.bestRunId = best?.[0] ?? null;
+    row.verdicts = Object.fromEntries(rowVerdicts(row, runs.map((x) => x.id)));
   }
   return [...rows.values()].sort((a, b) => a.task.localeCompare(b.task) || a.metric.localeCompare(b.metric));
 }

@@ -110,6 +110,9 @@ function evalSubject(e: EvalResult, checkpoints: ReadonlyMap<string, Checkpoint>
   return `${e.subjectKind} ${e.subjectId ?? e.subjectRef ?? ''}`;
 }
 
+/** The mark after an eval value: its standing in the row (eval-verdicts.ts). */
+const VERDICT_MARK: Readonly<Record<string, string>> = { best: ' *', tie: ' ~', ahead: ' +', none: '' };
+
 /** Marks results whose eval job failed: they exist, but the job did not end well. */
 function evalJob(e: EvalResult): string {
   return e.evalJobFailed === true ? 'failed job' : '';
@@ -292,7 +295,7 @@ function printComparison(c: RunComparison): void {
     ]) + '\n');
   }
   if (c.evals.length) {
-    print('\nEvals (* best; ! from an eval job that failed)\n');
+    print('\nEvals (* best: ahead of every other run by more than the stderr of the difference; ~ tie: within it; + ahead: no stderr to tell; ! from an eval job that failed)\n');
     print(table(c.evals, [
       { header: 'TASK', value: (e) => `${e.task} ${e.metric}${e.filter !== 'none' ? `,${e.filter}` : ''}` },
       ...c.runs.map((r) => ({
@@ -301,7 +304,7 @@ function printComparison(c: RunComparison): void {
           const x = e.perRun[r.id];
           if (!x) return '-';
           const of = x.subjectLabel ? ` (${x.subjectLabel})` : '';
-          return `${num(x.value)}${x.stderr === null ? '' : ` ± ${num(x.stderr, 2)}`}${e.bestRunId === r.id && c.runs.length > 1 ? ' *' : ''}${x.evalJobFailed ? ' !' : ''}${of}`;
+          return `${num(x.value)}${x.stderr === null ? '' : ` ± ${num(x.stderr, 2)}`}${c.runs.length > 1 ? VERDICT_MARK[e.verdicts?.[r.id] ?? 'none'] : ''}${x.evalJobFailed ? ' !' : ''}${of}`;
         },
       })),
     ]) + '\n');

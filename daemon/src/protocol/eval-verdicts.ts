@@ -3,9 +3,10 @@
  * every other run by more than the standard error of the difference, √(se₁² + se₂²); runs
  * within that of the leader tie with it; a lead that no stderr can check is "ahead", not
  * best. Results of an eval job that failed (or was cancelled or lost) may be partial: they
- * are flagged and take no part. Pure.
+ * are flagged and take no part. Pure: the daemon's `runs/compare` (its `bestRunId` and
+ * `verdicts`), the CLI and the compare panel all judge by it.
  */
-import type { EvalJobRef, RunComparison } from '../../daemon/src/protocol/domain.ts';
+import type { EvalJobRef, EvalVerdict, RunComparison } from './domain.ts';
 
 type EvalRowData = RunComparison['evals'][number];
 type EvalCellData = NonNullable<EvalRowData['perRun'][string]>;
@@ -14,7 +15,7 @@ type EvalCellData = NonNullable<EvalRowData['perRun'][string]>;
 export const LEAD_IN_STDERRS = 1;
 
 /** A cell's standing in its row. */
-export type Verdict = 'best' | 'tie' | 'ahead' | null;
+export type Verdict = EvalVerdict;
 
 /** Eval job states whose results may be partial. */
 const UNFINISHED: ReadonlySet<EvalJobRef['status']> = new Set(['failed', 'cancelled', 'lost']);
