@@ -46,9 +46,9 @@ describe('CLI output', () => {
     }
     assert.match(outputs.runs.stdout, /bell\\arun/);
     assert.match(outputs.show.stdout, /^Run +bell\\arun \(run_/m);
-    assert.match(outputs.show.stdout, /^\\e\[2J +2 +2 +0\.25/m);
+    assert.match(outputs.show.stdout, /^train\/\\e\[2J \(\\e\[2J\) +2 +2 +0\.25/m);
     assert.match(outputs.compare.stdout, /^Comparing 2 runs: bell\\arun, plain$/m);
-    assert.match(outputs.compare.stdout, /^\\e\[2J \(max\) +0\.25 \/ 0\.5 @ 1 +0\.75/m);
+    assert.match(outputs.compare.stdout, /^train\/\\e\[2J \(max\) +0\.25 \/ 0\.5 @ 1 +0\.75/m);
     const json = h.keelJson<{ runs: { name: string }[] }>(['runs']);
     assert.ok(json.runs.some((r) => r.name === 'bell\u0007run'), 'JSON carries the name as it is');
   });

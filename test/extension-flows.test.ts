@@ -130,6 +130,9 @@ describe('extension views on a real tiny-finetune run', () => {
     assert.equal(page.summary?.kind, 'train');
     assert.deepEqual(page.evalRuns.map((r) => [r.name, r.status]), [['baseline-eval', 'succeeded']]);
     assert.ok(page.detail.metrics.some((m) => m.key === 'eval/loss'), 'eval loss under its canonical key');
+    // The example writes each log line to metrics.jsonl and trainer_state.json: one series per quantity.
+    const keys = page.detail.metrics.map((m) => m.key);
+    assert.deepEqual(keys.filter((k) => !/^(train|eval|test)\//.test(k)), [], `every key under its canonical name: ${keys.join(', ')}`);
     // Five checkpoint-N folders; the final model in outputs/ is checkpoint-250's second location.
     assert.equal(page.detail.checkpoints.length, 5);
     const from = new Set(page.lineage?.ancestors.map((n) => n.kind));

@@ -171,7 +171,7 @@ describe('ingestion never claims more than it wrote', () => {
       execFileSync('mount', ['-o', 'remount,size=256m', fs]);
       const done = h.keel(['wait', id, '--timeout', '120', '--json']);
       assert.equal(done.code, 0, done.stdout + done.stderr);
-      const loss = h.keelJson<{ metrics: { key: string; points: number }[] }>(['run', 'show', id]).metrics.find((m) => m.key === 'loss');
+      const loss = h.keelJson<{ metrics: { key: string; points: number }[] }>(['run', 'show', id]).metrics.find((m) => m.key === 'train/loss');
       assert.equal(loss?.points, 150_000);
     } finally {
       h.keel(['daemon', 'stop']);

@@ -8,8 +8,8 @@
  * The mapping is the Trainer's own (`transformers.integrations.rewrite_logs`): a key starting
  * with `eval_` becomes `eval/<rest>`, `test_` becomes `test/<rest>`, anything else
  * `train/<key>`. It applies to the files the Trainer writes with its own names
- * (trainer_state.json, `*_results.json`); event files, metrics.jsonl and torchtune logs keep
- * their keys as written.
+ * (trainer_state.json, `*_results.json`) and to metrics.jsonl's flat keys (see
+ * `canonicalMetricKey`); event files and torchtune logs keep their keys as written.
  *
  * | source name (trainer_state.json, *_results.json) | canonical key (= HF TensorBoard tag) |
  * |---|---|
@@ -55,9 +55,17 @@ export function hfTensorBoardName(key: string): string {
   return `train/${key}`;
 }
 
-/** The canonical key of `key` as written by `source` (see the module comment). */
+/**
+ * The canonical key of `key` as written by `source` (see the module comment). metrics.jsonl
+ * is the plain-script channel and, in HF projects, a copy of the Trainer's log lines (the
+ * example trainer writes each log_history entry there as it happens): its flat keys follow
+ * the Trainer's naming too, so `loss` there and in trainer_state.json is one series; a key
+ * already under `train/`, `eval/` or `test/` stays as written.
+ */
 export function canonicalMetricKey(key: string, source: MetricSource): string {
-  return source === 'trainer_state' || source === 'hf_results' ? hfTensorBoardName(key) : key;
+  if (source === 'trainer_state' || source === 'hf_results') return hfTensorBoardName(key);
+  if (source === 'metrics_jsonl' && !/^(train|eval|test)\//.test(key)) return hfTensorBoardName(key);
+  return key;
 }
 
 /** Canonical keys of the Trainer's end-of-training summary entry. */

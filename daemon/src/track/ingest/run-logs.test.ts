@@ -103,15 +103,16 @@ describe('RunIngester on event files and line logs', () => {
     writeFileSync(file, '{"step": 1, "loss": 2.0, "time": 1718000000.5}\n{"step": 2, "loss": \n{"step": 3, "loss": 1.5, "eval": {"acc": 0.5}}\n');
     const first = await ingester.ingestRunDir(dir, { projectId: null, source: 'watch' });
     assert.deepEqual(first.issues, ['metrics.jsonl:2: not valid JSON at column 21; line skipped']);
-    assert.deepEqual([valueAt(store, first.runId, 'loss', 3), valueAt(store, first.runId, 'eval/acc', 3)], [1.5, 0.5]);
-    assert.equal(store.metrics.points(first.runId, 'loss')[0]?.wallTime, 1718000000.5);
+    // Flat keys follow the Trainer's naming (loss → train/loss): one series with trainer_state.json's.
+    assert.deepEqual([valueAt(store, first.runId, 'train/loss', 3), valueAt(store, first.runId, 'eval/acc', 3)], [1.5, 0.5]);
+    assert.equal(store.metrics.points(first.runId, 'train/loss')[0]?.wallTime, 1718000000.5);
     appendFileSync(file, '{"step": 4, "loss": 1.25}\n');
     const grown = await ingester.ingestRunDir(dir, { projectId: null, source: 'watch' });
     assert.deepEqual([grown.points, grown.issues], [1, []]);
     rmSync(file);
     writeFileSync(file, '{"step": 1, "loss": 3.0}\n');
     const replaced = await ingester.ingestRunDir(dir, { projectId: null, source: 'watch' });
-    assert.deepEqual([replaced.points, valueAt(store, first.runId, 'loss', 1)], [1, 3]);
+    assert.deepEqual([replaced.points, valueAt(store, first.runId, 'train/loss', 1)], [1, 3]);
   });
 
   it('ingests into a launched run and leaves its status to the dispatcher', async () => {
