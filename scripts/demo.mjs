@@ -89,20 +89,22 @@ say('Comparison');
 process.stdout.write(keel(['compare', ...runs.map((r) => r.id)]));
 
 const cmp = keel(['compare', ...runs.map((r) => r.id)], { json: true });
-const evalLoss = cmp.metrics.find((m) => m.key === 'eval_loss');
+// The daemon's canonical key is the Trainer's TensorBoard name; an older daemon says eval_loss.
+const evalLoss = cmp.metrics.find((m) => m.key === 'eval/loss') ?? cmp.metrics.find((m) => m.key === 'eval_loss');
+if (!evalLoss) throw new Error('the comparison has no eval loss: the example runs did not log one (see `keel run show` of each)');
 const bestRun = runs.reduce((best, r) => ((evalLoss?.perRun[r.id]?.best ?? Infinity) < (evalLoss?.perRun[best.id]?.best ?? Infinity) ? r : best), runs[0]);
 const detail = keel(['run', 'show', bestRun.id], { json: true });
-// The run's last checkpoint-N (its final weights are also registered, as the output folder itself).
-const bestCheckpoint = [...detail.checkpoints].filter((c) => /checkpoint-\d+$/.test(c.location)).sort((a, b) => b.step - a.step)[0];
+// The run's last checkpoint-N still on disk (the final weights in the output folder are its second location).
+const bestCheckpoint = [...detail.checkpoints].filter((c) => c.deletedAt == null && /checkpoint-\d+$/.test(c.location)).sort((a, b) => b.step - a.step)[0];
 
-say(`Lineage of the best checkpoint (${bestRun.name}, lowest eval_loss)`);
+say(`Lineage of the best checkpoint (${bestRun.name}, lowest ${evalLoss?.key ?? 'eval loss'})`);
 process.stdout.write(keel(['lineage', bestCheckpoint.location]));
 
 say('Next');
 process.stdout.write([
   `keel runs                      # every run, live`,
   `keel run show ${bestRun.id}   # config, code, data, metrics, checkpoints, evals`,
-  `keel metrics ${bestRun.id} loss --max-points 20`,
+  `keel metrics ${bestRun.id} train/loss --max-points 20`,
   `keel tag ${bestCheckpoint.location} candidate`,
   '',
 ].join('\n'));
