@@ -178,7 +178,7 @@ describe('dataset profile warnings', () => {
 
 describe('formatting', () => {
   it('formats sizes, values and ages for labels', () => {
-    assert.deepEqual([0, 999, 17693, 4.2e9, null].map(formatBytes), ['0 B', '999 B', '17.7 KB', '4.2 GB', '?']);
+    assert.deepEqual([0, 999, 17693, 4.2e9, null].map((b) => formatBytes(b)), ['0 B', '999 B', '17.7 KB', '4.2 GB', '?']);
     assert.deepEqual([0.26389965115614805, 3e-5, 1234567, null, Infinity, 0].map(formatValue), ['0.2639', '3.00e-5', '1.23e+6', 'NaN', 'inf', '0']);
     assert.deepEqual([10_000, 600_000, 7_200_000, 172_800_000].map((d) => ago(0, d)), ['just now', '10 min ago', '2 h ago', '2 d ago']);
   });

@@ -1,4 +1,5 @@
 /** Text for numbers, params and times, the same way in every section. */
+import { formatBytes as formatBytesShared } from '../../daemon/src/protocol/format.ts';
 import type { RunStatus } from '../../daemon/src/protocol/domain.ts';
 
 /** The badge class of a run status (a Record, so a new status cannot be forgotten). */
@@ -84,15 +85,7 @@ export function formatDate(ms: unknown): string {
   return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
 }
 
-/** 47956 → `48.0 KB` (decimal units, as file managers show them). */
+/** 47956 → `48.0 KB` (decimal units, as file managers show them); `—` for no size. */
 export function formatBytes(bytes: unknown): string {
-  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '—';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+  return formatBytesShared(bytes, '—');
 }
