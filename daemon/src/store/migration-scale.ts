@@ -8,6 +8,7 @@
  *     a store with hundreds of millions of points would hold the upgrade for minutes.
  *  2. the step of each series' minimum and maximum, so "best at step N" reads one row. Old
  *     series find theirs on first use (one scan of that series) and keep it.
+ *  3. indexes for hot lookups that scanned a table (query-plans.test.ts names each query).
  */
 import type { Migration } from './migrate.ts';
 
@@ -32,8 +33,18 @@ CREATE TABLE metric_rollups (
 CREATE INDEX metrics_special ON metrics(series_id, step) WHERE value IS NULL OR value IN (9e999, -9e999);
 `;
 
-/** Rollups and best steps. */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS jobs_by_state_host ON jobs(state, host_id);
+CREATE INDEX IF NOT EXISTS runs_by_name ON runs(name);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs(created_at);
+CREATE INDEX IF NOT EXISTS runs_by_config ON runs(config_id);
+CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id);
+CREATE INDEX IF NOT EXISTS runs_by_parent ON runs(parent_run_id);
+CREATE INDEX IF NOT EXISTS evals_by_eval_run ON evals(eval_run_id);
+`;
+
+/** Rollups, best steps, hot-path indexes. */
 export const scaleMigration: Migration = {
-  title: 'metric rollups for drawing long series, the step of each series\' best value',
-  steps: [ROLLUPS],
+  title: 'metric rollups for drawing long series, the step of each series\' best value, indexes for hot lookups',
+  steps: [ROLLUPS, INDEXES],
 };
