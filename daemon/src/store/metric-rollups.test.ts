@@ -116,8 +116,12 @@ describe('metric rollups', () => {
   });
 
   it('builds the rollups of a series recorded before them lazily, identical to ones kept on ingest', async () => {
+    // Steps like timestamps: far apart, so slices must go by points, not by steps.
+    store.metrics.record(runId, Array.from({ length: 5_000 }, (_, i) => ({ key: 'sparse', step: 1_700_000_000 + i * 60_000 + (i % 7), value: wave(i) })));
     const fresh = rollupRows(file, runId, 'loss');
+    const freshSparse = rollupRows(file, runId, 'sparse');
     const drawn = store.metrics.downsample(runId, 'loss', 1000);
+    const drawnSparse = store.metrics.downsample(runId, 'sparse', 300);
     const best = [store.metrics.stepOfBest(runId, 'loss', 'min'), store.metrics.stepOfBest(runId, 'acc', 'max')];
     store.close();
     asBeforeRollups(file);
@@ -125,9 +129,12 @@ describe('metric rollups', () => {
     assert.deepEqual(rollupRows(file, runId, 'loss'), []);
     const early = store.metrics.downsample(runId, 'loss', 1000);
     assert.ok(early.downsampled && early.points.length <= 1000, 'drawn from its points meanwhile');
-    await until(() => ready(file, runId, 'loss'), 'the lazy build');
+    assert.ok(store.metrics.downsample(runId, 'sparse', 300).downsampled);
+    await until(() => ready(file, runId, 'loss') && ready(file, runId, 'sparse'), 'the lazy build');
     assert.deepEqual(rollupRows(file, runId, 'loss'), fresh);
+    assert.deepEqual(rollupRows(file, runId, 'sparse'), freshSparse);
     assert.deepEqual(store.metrics.downsample(runId, 'loss', 1000), drawn);
+    assert.deepEqual(store.metrics.downsample(runId, 'sparse', 300), drawnSparse);
     assert.deepEqual([store.metrics.stepOfBest(runId, 'loss', 'min'), store.metrics.stepOfBest(runId, 'acc', 'max')], best, 'best steps found once for old series');
   });
 });
