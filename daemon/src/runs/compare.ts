@@ -56,7 +56,7 @@ function compareMetrics(store: Store, runs: Run[]): RunComparison['metrics'] {
         continue;
       }
       const best = goal === 'min' ? s.min : s.max;
-      perRun[r.id] = { last: s.lastValue, min: s.min, max: s.max, best, bestStep: best === null ? null : store.metrics.stepOfValue(r.id, key, best), lastStep: s.lastStep, points: s.points };
+      perRun[r.id] = { last: s.lastValue, min: s.min, max: s.max, best, bestStep: best === null ? null : store.metrics.stepOfBest(r.id, key, goal), lastStep: s.lastStep, points: s.points };
     }
     return { key, goal, perRun };
   });

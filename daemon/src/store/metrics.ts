@@ -12,6 +12,10 @@ import type { MetricPoint, SeriesInfo } from '../protocol/index.ts';
 import type { Db } from './db.ts';
 import { metricKeyCandidates } from '../track/formats/metric-names.ts';
 import { DEFAULT_BITS, mergeReading, type Disagreement } from './metric-merge.ts';
+import { Downsampler, toWirePoint } from './metric-downsample.ts';
+import { RollupStore } from './metric-rollups.ts';
+
+export { toWirePoint };
 
 /** A value to record. `wallTime` is seconds since the epoch (as the tools write it) or null. */
 export interface MetricInput {
@@ -36,9 +40,6 @@ export interface RecordOptions {
 
 /** A series' summary as clients see it, plus when a point was last recorded (ms). */
 export type SeriesSummary = SeriesInfo & { updatedAt: number };
-
-/** (step, value, wall time) as SQLite returns them. */
-type Row = [number, number | null, number | null];
 
 interface SeriesRow {
   id: number;
@@ -94,14 +95,21 @@ interface Touched {
   last: number;
   min: number | null;
   max: number | null;
+  /** The first step (in this batch) holding min / max. */
+  minStep: number | null;
+  maxStep: number | null;
   disagreements: number;
+  /** Steps written, whose rollup buckets are rebuilt. */
+  steps: number[];
 }
 
-export function toWirePoint(step: number, value: number | null, wallTime: number | null): MetricPoint {
-  if (value === null) return { step, value: null, special: 'nan', wallTime };
-  if (value === Infinity) return { step, value: null, special: 'inf', wallTime };
-  if (value === -Infinity) return { step, value: null, special: '-inf', wallTime };
-  return { step, value, wallTime };
+/** Folds a written point into the batch's summary (the first step of a tie keeps the best). */
+function noteValue(t: Touched, step: number, value: number | null): void {
+  if (step < t.first) t.first = step;
+  if (step > t.last) t.last = step;
+  if (value === null) return;
+  if (t.min === null || value < t.min || (value === t.min && step < (t.minStep ?? Infinity))) [t.min, t.minStep] = [value, step];
+  if (t.max === null || value > t.max || (value === t.max && step < (t.maxStep ?? Infinity))) [t.max, t.maxStep] = [value, step];
 }
 
 export class MetricStore {
@@ -112,12 +120,16 @@ export class MetricStore {
   /** Series id → bit mask of the kinds of file (1 << source code) that wrote its points. */
   private readonly seriesSources = new Map<number, number>();
   private readonly stmts;
+  private readonly rollups: RollupStore;
+  private readonly downsampler: Downsampler;
 
   constructor(db: Db) {
     this.db = db;
+    this.rollups = new RollupStore(db);
+    this.downsampler = new Downsampler(db, this.rollups);
     this.stmts = {
       findSeries: db.prepare('SELECT id, sources FROM metric_series WHERE run_id = ? AND key = ?'),
-      addSeries: db.prepare('INSERT INTO metric_series (run_id, key, updated_at) VALUES (?, ?, ?)'),
+      addSeries: db.prepare('INSERT INTO metric_series (run_id, key, updated_at, rollup_ready) VALUES (?, ?, ?, 1)'),
       insert: db.prepare('INSERT OR IGNORE INTO metrics (series_id, step, value, wall_time, bits, source) VALUES (?, ?, ?, ?, ?, ?)'),
       stored: db.prepare('SELECT value, wall_time, bits, source FROM metrics WHERE series_id = ? AND step = ?'),
       update: db.prepare('UPDATE metrics SET value = ?, wall_time = coalesce(?, wall_time), bits = ?, source = coalesce(?, source) WHERE series_id = ? AND step = ?'),
@@ -131,6 +143,10 @@ export class MetricStore {
           last_step = max(coalesce(last_step, @last), @last),
           min_value = CASE WHEN @min IS NULL THEN min_value ELSE min(coalesce(min_value, @min), @min) END,
           max_value = CASE WHEN @max IS NULL THEN max_value ELSE max(coalesce(max_value, @max), @max) END,
+          min_step = CASE WHEN @min IS NULL THEN min_step WHEN min_value IS NULL OR @min < min_value THEN @minStep
+            WHEN @min = min_value THEN min(min_step, @minStep) ELSE min_step END,
+          max_step = CASE WHEN @max IS NULL THEN max_step WHEN max_value IS NULL OR @max > max_value THEN @maxStep
+            WHEN @max = max_value THEN min(max_step, @maxStep) ELSE max_step END,
           disagreements = disagreements + @disagreements,
           updated_at = @now
         WHERE id = @id`),
@@ -169,20 +185,16 @@ export class MetricStore {
         if (p.sourceKey !== undefined && p.sourceKey !== p.key) this.noteAlias(aliased, id, p.sourceKey);
         const step = Math.trunc(p.step);
         let t = touched.get(id);
-        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, disagreements: 0 }));
+        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, minStep: null, maxStep: null, disagreements: 0, steps: [] }));
+        t.steps.push(step);
         if (!this.writePoint(id, p, step, opts, t)) continue;
-        const value = Number.isNaN(p.value) ? null : p.value;
-        if (step < t.first) t.first = step;
-        if (step > t.last) t.last = step;
-        if (value !== null) {
-          if (t.min === null || value < t.min) t.min = value;
-          if (t.max === null || value > t.max) t.max = value;
-        }
+        noteValue(t, step, Number.isNaN(p.value) ? null : p.value);
       }
       const now = Date.now();
       for (const [id, t] of touched) {
-        this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, disagreements: t.disagreements, now });
+        this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, minStep: t.minStep, maxStep: t.maxStep, disagreements: t.disagreements, now });
         this.stmts.setLast.run({ id });
+        this.rollups.touch(id, t.steps);
       }
       for (const id of aliased) this.stmts.setAliases.run(JSON.stringify([...(this.knownAliases.get(id) ?? [])].sort()), id);
       if (opts.source !== undefined) {
@@ -340,33 +352,33 @@ export class MetricStore {
    */
   downsample(runId: string, key: string, maxPoints: number, range: { fromStep?: number; toStep?: number } = {}): { points: MetricPoint[]; total: number; downsampled: boolean } {
     const row = this.db
-      .prepare('SELECT id, points, first_step, last_step FROM metric_series WHERE run_id = ? AND key = ?')
-      .get(runId, key) as { id: number; points: number; first_step: number | null; last_step: number | null } | undefined;
+      .prepare('SELECT id, points, first_step, last_step, rollup_ready FROM metric_series WHERE run_id = ? AND key = ?')
+      .get(runId, key) as { id: number; points: number; first_step: number | null; last_step: number | null; rollup_ready: number } | undefined;
     if (!row || row.first_step === null || row.last_step === null) return { points: [], total: 0, downsampled: false };
     const lo = Math.max(range.fromStep ?? row.first_step, row.first_step);
     const hi = Math.min(range.toStep ?? row.last_step, row.last_step);
     const max = Math.max(2, Math.floor(maxPoints));
     const ranged = range.fromStep !== undefined || range.toStep !== undefined;
-    const inRange = !ranged ? row.points : lo > hi ? 0 : this.db.prepare('SELECT count(*) FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?').pluck().get(row.id, lo, hi) as number;
+    const inRange = !ranged ? row.points : lo > hi ? 0 : this.downsampler.countUpTo(row.id, lo, hi, max);
     if (inRange <= max) return { points: inRange === 0 ? [] : this.points(runId, key, { fromStep: lo, toStep: hi }), total: row.points, downsampled: false };
-    const ends = this.rows(`SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step LIMIT 1)
-                UNION ALL SELECT step, value, wall_time FROM (SELECT * FROM metrics WHERE series_id = @id AND step BETWEEN @lo AND @hi ORDER BY step DESC LIMIT 1)`, { id: row.id, lo, hi });
-    const budget = max - 2;
-    const special = budget < 4 ? [] : this.rows(`SELECT step, value, wall_time FROM metrics WHERE series_id = @id AND step > @lo AND step < @hi
-                AND (value IS NULL OR value IN (9e999, -9e999)) ORDER BY step LIMIT @cap`, { id: row.id, lo, hi, cap: Math.floor(budget / 4) });
-    const buckets = Math.floor((budget - special.length) / 2);
-    const args = { id: row.id, lo, hi, buckets, span: Math.max(1, hi - lo + 1) };
-    // SQLite returns the other columns of the row that holds min()/max() (a documented "bare column" rule).
-    const pick = (agg: 'min' | 'max'): Row[] => (buckets === 0 ? [] : this.rows(`SELECT step, ${agg}(value) AS v, wall_time FROM metrics
-                WHERE series_id = @id AND step BETWEEN @lo AND @hi AND value IS NOT NULL GROUP BY CAST(((step - @lo) * @buckets) / @span AS INTEGER)`, args));
-    const byStep = new Map<number, MetricPoint>();
-    for (const [step, value, wall] of [...ends, ...special, ...pick('min'), ...pick('max')]) byStep.set(step, toWirePoint(step, value, wall));
-    const points = [...byStep.values()].sort((a, b) => a.step - b.step);
-    return { points, total: row.points, downsampled: true };
+    if (row.rollup_ready !== 1) this.rollups.buildLater(row.id);
+    const span = { id: row.id, points: row.points, firstStep: row.first_step, lastStep: row.last_step, rollupReady: row.rollup_ready === 1 };
+    return { points: this.downsampler.sample(span, lo, hi, max), total: row.points, downsampled: true };
   }
 
-  private rows(sql: string, args: Record<string, number>): Row[] {
-    return this.db.prepare(sql).raw().all(args) as Row[];
+  /**
+   * The first step at which a series took its best value (`goal` min or max), kept on the
+   * series row; a series recorded before it was kept finds it once and keeps it.
+   */
+  stepOfBest(runId: string, key: string, goal: 'min' | 'max'): number | null {
+    const col = goal === 'min' ? 'min' : 'max';
+    const row = this.db.prepare(`SELECT id, ${col}_value AS value, ${col}_step AS step FROM metric_series WHERE run_id = ? AND key = ?`).get(runId, key) as
+      { id: number; value: number | null; step: number | null } | undefined;
+    if (!row || row.value === null) return null;
+    if (row.step !== null) return row.step;
+    const step = this.stepOfValue(runId, key, row.value);
+    if (step !== null) this.db.prepare(`UPDATE metric_series SET ${col}_step = ? WHERE id = ?`).run(step, row.id);
+    return step;
   }
 
   /** The first step at which a series took `value` (used for "best at step N"). */

@@ -9,6 +9,7 @@ import type { Migration } from './migrate.ts';
 import { fidelityMigration } from './migration-fidelity.ts';
 import { rebuildTable } from './table-rebuild.ts';
 import { runLifecycleMigration } from './migration-run-lifecycle.ts';
+import { scaleMigration } from './migration-scale.ts';
 
 /** Version 1: the whole domain. */
 const V1_SCHEMA = `
@@ -365,4 +366,5 @@ export const migrations: readonly Migration[] = [
   },
   fidelityMigration,
   runLifecycleMigration,
+  scaleMigration,
 ];

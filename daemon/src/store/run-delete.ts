@@ -65,6 +65,7 @@ export function deleteRunRows(db: Db, runId: string): RunDeletionCounts {
   db.exec('CREATE TEMP TABLE IF NOT EXISTS deleting_checkpoints (id TEXT PRIMARY KEY); DELETE FROM temp.deleting_checkpoints;');
   run('INSERT INTO temp.deleting_checkpoints SELECT id FROM checkpoints WHERE run_id = ?', runId);
   const subjects = `(subject_kind = 'run' AND subject_id = @runId) OR (subject_kind = 'checkpoint' AND subject_id IN (SELECT id FROM temp.deleting_checkpoints))`;
+  run('DELETE FROM metric_rollups WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = ?)', runId);
   const counts: RunDeletionCounts = {
     metricPoints: run('DELETE FROM metrics WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = ?)', runId),
     metricSeries: run('DELETE FROM metric_series WHERE run_id = ?', runId),

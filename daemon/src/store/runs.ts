@@ -139,9 +139,13 @@ export class RunStore {
   find(ref: string): Run | undefined {
     const exact = this.get(ref);
     if (exact) return exact;
+    if (ref === '') return undefined;
+    // An id prefix as a key range (ids are lower case), so the primary key and runs_by_name answer it, not a scan.
+    const lo = ref.toLowerCase();
+    const hi = lo.slice(0, -1) + String.fromCharCode(lo.charCodeAt(lo.length - 1) + 1);
     const rows = this.db
-      .prepare(`${selectRun} WHERE runs.id LIKE ? ESCAPE '\\' OR runs.name = ? LIMIT 2`)
-      .all(`${ref.replace(/[\\%_]/g, '\\$&')}%`, ref) as RunRow[];
+      .prepare(`${selectRun} WHERE (runs.id >= ? AND runs.id < ?) OR runs.name = ? LIMIT 2`)
+      .all(lo, hi, ref) as RunRow[];
     return rows.length === 1 ? toRun(rows[0] as RunRow) : undefined;
   }
 
@@ -161,7 +165,10 @@ export class RunStore {
       where.push(`runs.status IN (${filter.statuses.map(() => '?').join(',')})`);
       args.push(...filter.statuses);
     }
-    const sql = `${selectRun} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY runs.created_at DESC LIMIT ?`;
+    // A config file names a handful of runs: found through runs_by_config then sorted, where
+    // the planner would rather walk the whole table (its estimate of the IN list is blind).
+    const select = filter.configPaths ? selectRun.replace('FROM runs ', 'FROM runs INDEXED BY runs_by_config ') : selectRun;
+    const sql = `${select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY runs.created_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RunRow[]).map(toRun);
   }
 

@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { keelPaths, type KeelPaths } from '../../home/paths.ts';
 import { isAlive, looksLikeKeel, processState, readLock } from '../../home/lock.ts';
-import { runDaemon } from '../../server/daemon.ts';
 import { readShutdownState } from '../../server/shutdown.ts';
 import { ensureDaemon } from '../../client/ensure.ts';
 import { DaemonNotAnsweringError, type KeelClient } from '../../client/client.ts';
@@ -24,7 +23,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function daemonCommand(ctx: CommandContext): Promise<number> {
   const sub = ctx.positionals[0];
-  if (sub === undefined) return runDaemon({ foreground: ctx.options.background !== true });
+  if (sub === undefined) {
+    // Loaded only to run the daemon: every other command stays a small client (see scripts/build.mjs).
+    const { runDaemon } = await import('../../server/daemon.ts');
+    return runDaemon({ foreground: ctx.options.background !== true });
+  }
   if (sub === 'start') return start(ctx);
   if (sub === 'stop') return stop(ctx);
   throw new UsageError(`unknown subcommand "daemon ${sub}"; use \`keel daemon\`, \`keel daemon start\` or \`keel daemon stop\``);
