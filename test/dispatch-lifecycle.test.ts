@@ -265,7 +265,7 @@ describe('the life of a run over SSH', () => {
     assert.equal(end.status, 'succeeded');
     const d = show(id);
     assert.deepEqual(d.checkpoints.map((c) => c.step), [25], 'the checkpoint written during the outage');
-    assert.equal(d.metrics.find((m) => m.key === 'loss')?.points, 25, 'every metric point');
+    assert.equal(d.metrics.find((m) => m.key === 'train/loss')?.points, 25, 'every metric point');
   });
 });
 

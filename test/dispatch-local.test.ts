@@ -57,7 +57,7 @@ describe('dispatch on the local backend', () => {
     assert.equal(code, 0);
     assert.equal(run.status, 'succeeded');
     const d = show(id);
-    const loss = d.metrics.find((m) => m.key === 'loss');
+    const loss = d.metrics.find((m) => m.key === 'train/loss');
     assert.equal(loss?.points, 8);
     assert.equal(loss?.lastValue, 1 / 8);
     const logs = h.keel(['logs', id]).stdout;
@@ -149,7 +149,7 @@ describe('dispatch on the local backend', () => {
 
   it('cancel sends TERM to the process group and records the exit code', async () => {
     const id = launch(['configs/slow.json', '--local']);
-    await waitFor(() => show(id).run.status === 'running' && (show(id).metrics.find((m) => m.key === 'loss')?.points ?? 0) > 2, 30_000, 'the run to be running');
+    await waitFor(() => show(id).run.status === 'running' && (show(id).metrics.find((m) => m.key === 'train/loss')?.points ?? 0) > 2, 30_000, 'the run to be running');
     h.keelJson(['cancel', id]);
     const { code, run } = wait(id);
     assert.equal(run.status, 'cancelled');
@@ -171,14 +171,14 @@ describe('dispatch on the local backend', () => {
 
   it('survives kill -9 of the daemon mid-run: still tracked, no gap, no duplicate', async () => {
     const id = launch(['configs/slow.json', '--local', '--set', 'steps=60']);
-    await waitFor(() => (show(id).metrics.find((m) => m.key === 'loss')?.points ?? 0) >= 5, 30_000, 'some metrics');
+    await waitFor(() => (show(id).metrics.find((m) => m.key === 'train/loss')?.points ?? 0) >= 5, 30_000, 'some metrics');
     const pid = h.daemonPid();
     assert.ok(pid);
     process.kill(pid, 'SIGKILL');
     await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, 5000, 'the daemon to die');
     const { run } = wait(id); // auto-starts a new daemon, which reconciles the job
     assert.equal(run.status, 'succeeded');
-    const loss = show(id).metrics.find((m) => m.key === 'loss');
+    const loss = show(id).metrics.find((m) => m.key === 'train/loss');
     assert.equal(loss?.points, 60);
     const logs = h.keel(['logs', id]).stdout;
     for (let s = 1; s <= 60; s++) assert.equal(logs.split(`step ${s} loss`).length - 1, 1, `log line ${s} exactly once`);

@@ -83,7 +83,7 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
     }
     // Outputs came back by tar too: metrics ingested, checkpoint registered, and keel pull works.
     const d = show(id);
-    assert.equal(d.metrics.find((m) => m.key === 'loss')?.points, 5);
+    assert.equal(d.metrics.find((m) => m.key === 'train/loss')?.points, 5);
     const jobDir = join(bare.home, `keel work 'q' $(touch ${h.dir}/pwned)`, 'jobs', id, '1');
     assert.equal(d.checkpoints.find((c) => c.step === 5)?.location, `bare:${join(jobDir, 'outputs', 'checkpoint-5')}`);
     const dest = join(h.dir, 'pulled');
@@ -108,7 +108,7 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
       writeFileSync(join(root, 'extra.py'), 'print("new code to ship")\n');
       const remote = launch(['configs/ok.json', '--host', 'flaky', '--gpus', '1']);
       assert.equal(wait(remote).status, 'succeeded');
-      assert.equal(show(remote).metrics.find((m) => m.key === 'loss')?.points, 4, 'outputs came back by tar');
+      assert.equal(show(remote).metrics.find((m) => m.key === 'train/loss')?.points, 4, 'outputs came back by tar');
       const remoteMoves = syncs(remote);
       assert.ok(remoteMoves.some((l) => l.what === 'code' && l.via === 'tar' && l.why === 'rsync is not installed on this machine'), JSON.stringify(remoteMoves));
       const local = launch(['configs/ok.json', '--local']);

@@ -83,7 +83,7 @@ describe('dispatch over SSH to two GPU hosts', () => {
     assert.equal(run.status, 'succeeded');
     assert.equal(run.hostName, 'gpu-a');
     const d = show(id);
-    assert.equal(d.metrics.find((m) => m.key === 'loss')?.points, 6);
+    assert.equal(d.metrics.find((m) => m.key === 'train/loss')?.points, 6);
     const ckpt = d.checkpoints.find((c) => c.step === 6);
     assert.ok(ckpt, 'checkpoint-6 registered');
     assert.equal(ckpt.location, `gpu-a:${join(remoteJobDir(a, id), 'outputs', 'checkpoint-6')}`);
@@ -148,7 +148,7 @@ describe('dispatch over SSH to two GPU hosts', () => {
 
   it('an sshd outage of 30 s mid-run: still running, marked unreachable, resumes with nothing lost', async () => {
     const id = launch(['configs/long.json', '--host', 'gpu-b', '--set', 'steps=70']);
-    await waitFor(() => (show(id).metrics.find((m) => m.key === 'loss')?.points ?? 0) >= 3, 60_000, 'metrics before the outage');
+    await waitFor(() => (show(id).metrics.find((m) => m.key === 'train/loss')?.points ?? 0) >= 3, 60_000, 'metrics before the outage');
     await b.stop();
     await waitFor(() => show(id).run.unreachableSince !== null, 30_000, 'the run to be marked unreachable');
     assert.equal(show(id).run.status, 'running', 'unreachable is not an end');
@@ -158,7 +158,7 @@ describe('dispatch over SSH to two GPU hosts', () => {
     await waitFor(() => show(id).run.unreachableSince === null, 60_000, 'reachable again');
     const run = wait(id);
     assert.equal(run.status, 'succeeded');
-    assert.equal(show(id).metrics.find((m) => m.key === 'loss')?.points, 70, 'no metric lost or doubled');
+    assert.equal(show(id).metrics.find((m) => m.key === 'train/loss')?.points, 70, 'no metric lost or doubled');
     const logs = h.keel(['logs', id]).stdout;
     for (let s = 1; s <= 70; s++) assert.equal(logs.split(`step ${s} loss`).length - 1, 1, `log line ${s} exactly once`);
   });

@@ -28,7 +28,7 @@ describe('a step that outruns its time-out', () => {
   const show = (id: string): Detail => h.keelJson<Detail>(['run', 'show', id]);
   const launch = (args: string[]): string => h.keelJson<{ run: RunJson }>(['launch', ...args], { cwd: root }).run.id;
   const wait = (id: string): RunJson => (JSON.parse(h.keel(['wait', id, '--timeout', '150', '--json'], { timeoutMs: 180_000 }).stdout) as { run: RunJson }).run;
-  const points = (id: string): number => show(id).metrics.find((m) => m.key === 'loss')?.points ?? 0;
+  const points = (id: string): number => show(id).metrics.find((m) => m.key === 'train/loss')?.points ?? 0;
 
   before(async () => {
     await slow.start();
