@@ -5,6 +5,7 @@
  * dataset versions. Every attempt, retry, rerun and the eval after it uses these; keel.yaml
  * and the working tree may change freely afterwards.
  */
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, RpcError } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
@@ -13,6 +14,9 @@ import { snapshotCode } from '../track/code/index.ts';
 import { trackDataset } from '../track/datasets/index.ts';
 import type { FileHasher, HashCache } from '../track/hash/index.ts';
 import type { JobCommand, KeelProject } from '../track/project/keel-yaml.ts';
+import { expandGlob, isIgnoredPath } from '../track/watch/expand.ts';
+import { matchingAncestor } from '../track/watch/glob.ts';
+import { compileProjectGlobs } from '../track/watch/project-watcher.ts';
 import type { CodeSnapshots } from './code-snapshots.ts';
 import { LARGE_SNAPSHOT_BYTES, shippedCode } from './shipped-code.ts';
 
@@ -104,15 +108,34 @@ export async function freezeSources(deps: FreezeDeps, project: { id: string; roo
     snapshotId: snapshot.id, snapshotHash: snapshot.hash, files: snapshot.files.length, bytes: snapshot.bytes,
     rebuildable: cv.codeVersion !== null && cv.leftOut.length === 0 && snapshot.id === shipped.id,
   };
-  return { code, datasets: await freezeDatasets(deps, project), notes };
+  return { code, datasets: await freezeDatasets(deps, project, keel), notes };
+}
+
+/**
+ * The paths of the project's datasets: those already recorded, and every current match of
+ * keel.yaml's dataset globs — a launch right after `keel init` (or after adding a dataset)
+ * may come before the tracker has walked the tree, and a frozen spec without the data would
+ * run the job on nothing.
+ */
+async function datasetPaths(deps: FreezeDeps, project: { id: string; root: string }, keel: KeelProject): Promise<string[]> {
+  const paths = new Set<string>();
+  for (const dataset of deps.store.datasets.list({ projectId: project.id })) {
+    const abs = deps.store.datasets.absPath(dataset.id);
+    if (abs) paths.add(abs);
+  }
+  const globs = compileProjectGlobs(keel);
+  for (const glob of globs.datasets) {
+    for (const rel of await expandGlob(project.root, glob)) {
+      if (!isIgnoredPath(rel) && !matchingAncestor(globs.ignore, rel)) paths.add(join(project.root, rel));
+    }
+  }
+  return [...paths].sort();
 }
 
 /** Each dataset of the project at its current version; a dataset being written is waited for a little, then refused. */
-async function freezeDatasets(deps: FreezeDeps, project: { id: string; root: string }): Promise<FrozenDataset[]> {
+async function freezeDatasets(deps: FreezeDeps, project: { id: string; root: string }, keel: KeelProject): Promise<FrozenDataset[]> {
   const out: FrozenDataset[] = [];
-  for (const dataset of deps.store.datasets.list({ projectId: project.id })) {
-    const abs = deps.store.datasets.absPath(dataset.id);
-    if (!abs) continue;
+  for (const abs of await datasetPaths(deps, project, keel)) {
     let tracked = await trackDataset({ store: deps.store, hasher: deps.hasher, hashCache: deps.hashCache }, project, abs).catch(() => null);
     for (let i = 0; i < 3 && tracked?.retry; i++) {
       await sleep(1000);
@@ -120,8 +143,9 @@ async function freezeDatasets(deps: FreezeDeps, project: { id: string; root: str
     }
     if (tracked === null) continue; // gone since it was tracked: nothing to ship
     if (tracked.retry || !tracked.version) {
-      throw new RpcError(ErrorCode.InvalidState, `dataset ${dataset.path} is being written right now (it changed while Keel hashed it); launch again once it settles`, { path: abs });
+      throw new RpcError(ErrorCode.InvalidState, `dataset ${tracked?.dataset.path ?? abs} is being written right now (it changed while Keel hashed it); launch again once it settles`, { path: abs });
     }
+    const { dataset } = tracked;
     out.push({ datasetId: dataset.id, path: dataset.path, kind: dataset.kind, versionId: tracked.version.id, hash: tracked.version.hash });
   }
   return out;

@@ -1,0 +1,55 @@
+/**
+ * A launch freezes the data keel.yaml names even when the tracker has not walked the project
+ * yet (a launch right after `keel init`, or on a loaded machine): found by the dataset globs,
+ * hashed and recorded then, never frozen as "no data". Real store, hash pool, files and git.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../store/index.ts';
+import { createHashPool, type HashPool } from '../track/hash/index.ts';
+import { parseProjectFile } from '../track/project/keel-yaml.ts';
+import { CodeSnapshots } from './code-snapshots.ts';
+import { freezeSources } from './freeze.ts';
+
+describe('freezing a launch', () => {
+  let dir: string;
+  let store: Store;
+  let pool: HashPool;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keel-freeze-'));
+    store = new Store(join(dir, 'keel.db'));
+    pool = createHashPool();
+  });
+  after(async () => {
+    await pool.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('freezes every dataset keel.yaml names, though the tracker has recorded none yet', async () => {
+    const root = join(dir, 'project');
+    mkdirSync(join(root, 'data', 'shards'), { recursive: true });
+    mkdirSync(join(root, 'data', 'scratch'), { recursive: true });
+    writeFileSync(join(root, 'train.py'), 'print("hi")\n');
+    writeFileSync(join(root, 'data', 'train.jsonl'), '{"text": "a"}\n');
+    writeFileSync(join(root, 'data', 'shards', 'part-0.jsonl'), '{"text": "b"}\n');
+    writeFileSync(join(root, 'data', 'scratch', 'x.jsonl'), '{"text": "c"}\n');
+    const yaml = 'name: p\ndatasets:\n  - data/*.jsonl\n  - data/shards\n  - data/scratch\nignore:\n  - data/scratch\ntrain:\n  command: python3 train.py\n';
+    writeFileSync(join(root, 'keel.yaml'), yaml);
+    execFileSync('git', ['init', '-q'], { cwd: root });
+    const keel = parseProjectFile(yaml, 'keel.yaml');
+    assert.deepEqual(keel.errors, []);
+    const { project } = store.projects.upsert(root, 'p', keel.project, []);
+    assert.equal(store.datasets.list({ projectId: project.id }).length, 0, 'the tracker has recorded nothing');
+
+    const deps = { store, hasher: pool, hashCache: store.fileHashes, snapshots: new CodeSnapshots(join(dir, 'home'), { store, hasher: pool, hashCache: store.fileHashes }) };
+    const frozen = await freezeSources(deps, { id: project.id, root }, keel.project);
+    assert.deepEqual(frozen.datasets.map((d) => d.path).sort(), ['data/shards', 'data/train.jsonl'], 'both datasets, and not the ignored folder');
+    for (const d of frozen.datasets) assert.match(d.hash, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(store.datasets.list({ projectId: project.id }).length, 2, 'and recorded');
+  });
+});
