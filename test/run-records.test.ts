@@ -48,7 +48,10 @@ describe('deleting runs', () => {
     h.cleanup();
   });
 
-  it('refuses a run whose checkpoint an alias points at, naming the alias, then deletes it once the alias moved', () => {
+  it('refuses a run whose checkpoint an alias points at, naming the alias, then deletes it once the alias moved; subscribers hear each move', async () => {
+    const moves: NotificationOf['models'][] = [];
+    client.on('models', (n) => moves.push(n));
+    await client.call('subscriptions/add', { topics: ['models'] });
     const tagged = h.keelJson<{ runId: string }>(['import', outputFolder(h.dir, 'tagged', { checkpoint: true })]).runId;
     const other = h.keelJson<{ runId: string }>(['import', outputFolder(h.dir, 'other', { checkpoint: true })]).runId;
     const ckpt = h.keelJson<Detail>(['run', 'show', tagged]).checkpoints[0];
@@ -59,6 +62,11 @@ describe('deleting runs', () => {
     assert.match(refused.stderr, /"prod" → ckpt_\w+ \(step 200\); point the alias at another checkpoint first \(`keel tag CHECKPOINT ALIAS`\)/);
     const otherCkpt = h.keelJson<Detail>(['run', 'show', other]).checkpoints[0];
     h.keelJson(['tag', otherCkpt?.id ?? '', 'prod']);
+    h.keelJson(['tag', otherCkpt?.id ?? '', 'prod']); // no move: no notification
+    // `keel tag` in a terminal is another client: the Models view of every window hears of it.
+    await waitFor(() => moves.length >= 2, 5000, 'the models notifications');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(moves.map((m) => [m.alias, m.checkpointId]), [['prod', ckpt.id], ['prod', otherCkpt?.id]]);
     const out = h.keel(['run', 'delete', tagged]);
     assert.equal(out.code, 0, out.stderr);
     // 2,520 event-file points; train_results.json's train_loss is a summary value of the run, not a point.

@@ -44,6 +44,8 @@ export function lineageHandlers(ctx: DaemonContext): Partial<Handlers> {
       const pid = run?.projectId ?? null;
       const { changed, previousCheckpointId } = store.models.tag(pid, alias, ckpt.id, note ?? null);
       ctx.log.info('model tagged', { alias, checkpoint: ckpt.id, previous: previousCheckpointId });
+      // Every window's Models view hears of it, whichever client (a terminal's `keel tag`) moved it.
+      if (changed) ctx.server.publish('models', { alias, checkpointId: ckpt.id, projectId: pid });
       return { alias, checkpoint: ckpt, changed, previous: previousCheckpointId && previousCheckpointId !== ckpt.id ? store.checkpoints.get(previousCheckpointId) ?? null : null };
     },
     'models/list': ({ project }) => {

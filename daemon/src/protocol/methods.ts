@@ -25,7 +25,7 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const CLOSE_SLOW_CLIENT = 4008;
 
 /** Notification topics a client can subscribe to. */
-export const Topics = ['runs', 'metrics', 'logs', 'progress', 'alerts', 'hosts', 'projects'] as const;
+export const Topics = ['runs', 'metrics', 'logs', 'progress', 'alerts', 'hosts', 'projects', 'models'] as const;
 export type Topic = (typeof Topics)[number];
 
 const projectRef = v.string({ minLength: 1, maxLength: 4096 });
@@ -270,6 +270,8 @@ export interface NotificationOf {
   alerts: { id: number; kind: string; severity: 'info' | 'warning' | 'error'; runId: string | null; message: string };
   hosts: { name: string; reachable: boolean | null };
   projects: { projectId: string; change: 'registered' | 'updated' | 'removed' };
+  /** A model alias now points at `checkpointId` (`keel tag`, a promote or a roll back from any client). */
+  models: { alias: string; checkpointId: string; projectId: string | null };
 }
 
 /** Topics whose notifications the daemon drops (never queues) for a client that is not reading. */

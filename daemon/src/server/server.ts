@@ -16,12 +16,13 @@ import { frameTooLarge } from './result-size.ts';
 
 /** What a held state notification is coalesced by: a newer one with the same key replaces it. */
 function coalesceKey<T extends Topic>(topic: T, params: NotificationOf[T]): string {
-  const p = params as Partial<Record<'runId' | 'projectId' | 'name' | 'kind' | 'id', unknown>>;
+  const p = params as Partial<Record<'runId' | 'projectId' | 'name' | 'kind' | 'id' | 'alias', unknown>>;
   switch (topic) {
     case 'runs': return String(p.runId);
     case 'alerts': return `${String(p.runId)}:${String(p.kind)}`;
     case 'projects': return String(p.projectId);
     case 'hosts': return String(p.name);
+    case 'models': return `${String(p.projectId)}:${String(p.alias)}`;
     default: return '';
   }
 }

@@ -38,8 +38,9 @@ export class ModelsView extends Disposables implements vscode.TreeDataProvider<M
     this.services = services;
     this.runs = runs;
     const tree = this.register(vscode.window.createTreeView('keel.models', { treeDataProvider: this }));
-    // The daemon tells no one when `keel tag` moves an alias from a terminal: look again
-    // whenever the view comes into sight.
+    // An alias moved by any client (`keel tag` in a terminal, another window) is announced;
+    // looking again when the view comes into sight also covers a daemon from before that.
+    this.register(services.onNotification('models', () => this.debouncer.schedule()));
     this.register(tree.onDidChangeVisibility((e) => { if (e.visible) this.debouncer.schedule(); }));
     this.register(services.onDidConnect(() => this.debouncer.schedule()));
     this.register(services.onNotification('projects', () => this.debouncer.schedule()));
