@@ -111,24 +111,24 @@ void test('nested folders: empty folders do not count, odd names work and nothin
 });
 
 void test('symlinks: files hashed as their target, loops and repeated folders reported, never followed twice', async () => {
-  const root = makeTree('links', { 'data/train.jsonl': '{"a":1}\n', 'shared/x.txt': 'x' });
+  const root = makeTree('links', { 'data/train.jsonl': '{"a":1}\n', 'pool/x.txt': 'x' });
   symlinkSync('..', path.join(root, 'data', 'up'));               // loop back to the root
   symlinkSync('train.jsonl', path.join(root, 'data', 'alias.jsonl'));
-  // 'data' sorts before 'shared', so the folder is first reached through this link.
-  symlinkSync('../shared', path.join(root, 'data', 'shared-link'));
+  // 'data' sorts before 'pool', so the folder is first reached through this link.
+  symlinkSync('../pool', path.join(root, 'data', 'pool-link'));
   symlinkSync('missing', path.join(root, 'dangling'));
   symlinkSync('self', path.join(root, 'self'));
   const tree = await hashTree(root, { pool, cache: createMemoryHashCache() });
   assert.deepEqual(tree.files.map((f) => [f.path, f.hash]), [
     ['data/alias.jsonl', hashBytes('{"a":1}\n')],
-    ['data/shared-link/x.txt', hashBytes('x')],
+    ['data/pool-link/x.txt', hashBytes('x')],
     ['data/train.jsonl', hashBytes('{"a":1}\n')],
   ]);
   assert.deepEqual(tree.skipped, [
     { path: 'dangling', kind: 'broken-symlink', reason: 'symlink target does not exist' },
     { path: 'data/up', kind: 'symlink-loop', reason: 'symlink loop: leads back to "."' },
+    { path: 'pool', kind: 'duplicate-dir', reason: 'folder already included as "data/pool-link"' },
     { path: 'self', kind: 'symlink-loop', reason: 'symlink loop: too many levels of symbolic links' },
-    { path: 'shared', kind: 'duplicate-dir', reason: 'folder already included as "data/shared-link"' },
   ]);
 });
 
