@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { codeServerEntry } from './code-server.ts';
+import { codeServerEntry, stopProcessGroup } from './code-server.ts';
 
 /** The VS Code server inside the code-server install (throws with the setup hint when missing). */
 export function vscodeServerMain(): string {
@@ -96,22 +96,6 @@ export class VsCodeServer {
   }
 
   async stop(): Promise<void> {
-    const pid = this.child.pid;
-    if (pid === undefined || this.child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-    try {
-      process.kill(-pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 5000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcessGroup(this.child);
   }
 }
