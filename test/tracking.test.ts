@@ -92,8 +92,11 @@ describe('tracking a project end to end', () => {
     assert.ok(series.points.length <= 6 && series.total === loss?.points);
   });
 
-  it('lineage from a file inside the checkpoint reaches its config, dataset version and commit', () => {
-    const g = h.keelJson<Graph>(['lineage', join(run1, 'checkpoint-200', 'adapter_model.safetensors')]);
+  it('lineage from a file inside the checkpoint reaches its config, dataset version and commit', async () => {
+    const lineage = (): Graph => h.keelJson<Graph>(['lineage', join(run1, 'checkpoint-200', 'adapter_model.safetensors')]);
+    // The run's links (code version last) are written in the background after its checkpoint shows.
+    await waitFor(() => lineage().ancestors.some((n) => n.kind === 'code_version'), 30_000, 'the run linked to its code version');
+    const g = lineage();
     assert.equal(g.root.kind, 'checkpoint');
     const kinds = new Set(g.ancestors.map((n) => n.kind));
     for (const k of ['run', 'config', 'dataset_version', 'code_version']) assert.ok(kinds.has(k), `ancestors include a ${k}: ${[...kinds].join(', ')}`);
