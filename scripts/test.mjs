@@ -21,10 +21,25 @@ function walk(dir) {
 for (const r of roots) { try { walk(r); } catch { /* root absent */ } }
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 
+// The hostile suites assert the daemon's status latency (p99 < 100 ms) while it chews on a
+// hostile input. On a 2-core machine a second test file running beside them (an e2e suite,
+// a real-sshd dispatch suite) takes the cores those bounds measure, so they get a pass of
+// their own, one file at a time, after the rest.
+const alone = selected.filter((f) => f.split(/[\\/]/).includes('hostile'));
+const shared = selected.filter((f) => !alone.includes(f));
+
 const runId = randomUUID();
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', ...selected.sort()], {
-  stdio: 'inherit', env: { ...process.env, KEEL_TEST_RUN: runId },
-});
+function runPass(files, concurrency) {
+  if (files.length === 0) return 0;
+  const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files.sort()], {
+    stdio: 'inherit', env: { ...process.env, KEEL_TEST_RUN: runId },
+  });
+  return r.status ?? 1;
+}
+const sharedStatus = runPass(shared, 2);
+if (alone.length > 0 && shared.length > 0) process.stdout.write(`\n# hostile suites, one file at a time (${alone.length} files)\n`);
+const aloneStatus = runPass(alone, 1);
+const res = { status: sharedStatus !== 0 ? sharedStatus : aloneStatus };
 
 /** Keel daemons (process title `keel-daemon`) whose environment carries this run's id. */
 function leakedDaemons() {

@@ -22,6 +22,8 @@ describe('dispatch over SSH to two GPU hosts', () => {
   const h = new TestHome('keel-ssh-', {
     KEEL_POLL_MS: '300', KEEL_JOB_HEARTBEAT_SECONDS: '1', KEEL_JOB_KILL_GRACE_SECONDS: '2',
     KEEL_GPU_SAMPLE_SECONDS: '0.5', KEEL_ALERT_GPU_IDLE_SAMPLES: '3',
+    // Debug lines (each sync, each reconcile step) so a run that never settles can be explained.
+    KEEL_LOG_LEVEL: 'debug',
   });
   const a = new SshHost({ alias: 'gpu-a', dir: join(h.dir, 'host-a'), gpus: 2 });
   const b = new SshHost({ alias: 'gpu-b', dir: join(h.dir, 'host-b'), gpus: 2 });
@@ -29,7 +31,11 @@ describe('dispatch over SSH to two GPU hosts', () => {
   const show = (id: string): Detail => h.keelJson<Detail>(['run', 'show', id]);
   const wait = (id: string, timeout = 180): RunJson => {
     const r = h.keel(['wait', id, '--timeout', String(timeout), '--json'], { timeoutMs: (timeout + 30) * 1000 });
-    return (JSON.parse(r.stdout) as { run: RunJson }).run;
+    const run = (JSON.parse(r.stdout) as { run: RunJson }).run;
+    if (['queued', 'syncing', 'starting', 'running'].includes(run.status)) {
+      process.stderr.write(`run ${id} still ${run.status} after ${timeout} s; the daemon's log ends:\n${h.daemonLogTail(120)}\n`);
+    }
+    return run;
   };
   const launch = (args: string[]): string => h.keelJson<{ run: RunJson }>(['launch', ...args], { cwd: root }).run.id;
   const remoteJobDir = (host: SshHost, id: string, attempt = 1): string => join(host.home, '.keel', 'jobs', id, String(attempt));

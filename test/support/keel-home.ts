@@ -78,6 +78,19 @@ export class TestHome {
     return (JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid;
   }
 
+  /**
+   * The last `lines` lines of the daemon's log, for a failure message: a timing failure seen
+   * once in CI can only be explained from what the daemon did, and cleanup deletes the log.
+   */
+  daemonLogTail(lines = 60): string {
+    try {
+      const text = readFileSync(join(this.home, 'daemon.log'), 'utf8');
+      return text.split('\n').slice(-lines - 1).join('\n');
+    } catch (err) {
+      return `(no daemon log: ${(err as Error).message})`;
+    }
+  }
+
   /** `PRAGMA integrity_check` on keel.db, opened read-only beside any running daemon. */
   integrity(): string {
     const db = new Database(this.db, { readonly: true, fileMustExist: true });
