@@ -16,7 +16,7 @@
  * a patch over DEFAULT_MAX_PATCH_BYTES.
  */
 import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -109,9 +109,20 @@ export async function buildDirtyPatch(top: string, commit: string | null, opts: 
  */
 async function stagingArea(git: SimpleGit, top: string, tmp: string, binary: string | undefined): Promise<StagingArea> {
   const indexFile = join(tmp, 'index');
-  await copyFile(await gitPath(git, top, 'index'), indexFile).catch((err: NodeJS.ErrnoException) => {
+  const realIndex = await gitPath(git, top, 'index');
+  // The copy keeps the real index's mtime (to the whole second below it, taken before the
+  // copy): git trusts a cached stat only for entries older than the index file, and re-reads
+  // the others ("racily clean"). A fresh mtime on the copy would make a file rewritten with
+  // the same size in the second it was staged look unchanged, and the patch would miss it.
+  const indexStat = await stat(realIndex).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err; // no index yet: nothing was ever staged
+    return null;
   });
+  if (indexStat) {
+    await copyFile(realIndex, indexFile);
+    const seconds = Math.floor(indexStat.mtimeMs / 1000);
+    await utimes(indexFile, seconds, seconds);
+  }
   await mkdir(join(tmp, 'objects'));
   const env: KeelGitEnv = {
     GIT_INDEX_FILE: indexFile,

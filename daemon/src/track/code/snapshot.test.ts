@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../store/index.ts';
@@ -250,6 +250,29 @@ describe('snapshotCode', () => {
     execFileSync('git', ['apply', '-'], { cwd: redacted, input: patch, env: gitEnv });
     assert.equal(readFileSync(join(redacted, 'keel.yaml'), 'utf8'), redactKeelYaml(edited));
     assert.equal(readFileSync(join(redacted, 'train.py'), 'utf8'), 'print(2)\n');
+  });
+
+  it('sees a file rewritten with the same size in the second it was committed (git\'s racily clean entries)', async () => {
+    const repo = join(dir, 'racy');
+    mkdirSync(repo);
+    git(repo, 'init', '--quiet', '-b', 'main');
+    git(repo, 'config', 'core.trustctime', 'false');
+    // Whole-second mtimes throughout, so the index entry matches the rewritten file to the
+    // nanosecond; and the index is no older than the file: exactly what an edit in the same
+    // second as the commit looks like. Only git's racy check (file mtime >= index mtime →
+    // compare contents) can see it.
+    const second = Math.floor(Date.now() / 1000) - 60;
+    writeFileSync(join(repo, 'train.py'), 'print(1)\n');
+    utimesSync(join(repo, 'train.py'), second, second);
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'base');
+    writeFileSync(join(repo, 'train.py'), 'print(2)\n');
+    utimesSync(join(repo, 'train.py'), second, second);
+    utimesSync(join(repo, '.git', 'index'), second, second);
+    const snap = await snapshotCode({ store }, { id: projectId, root: repo });
+    assert.equal(snap.codeVersion?.dirty, true, 'the rewrite is a change');
+    const patch = store.codeVersions.patch(snap.codeVersion?.id ?? '')?.toString('utf8') ?? '';
+    assert.match(patch, /^\+print\(2\)$/m);
   });
 
   it('does not store a patch over the size limit, and says so', async () => {
