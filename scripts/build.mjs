@@ -1,5 +1,5 @@
-// Builds the bundles: the extension (CommonJS, `vscode` external), the daemon + CLI
-// (Node, better-sqlite3 external) with its parse worker beside it, and the webview (browser).
+// Builds the bundles: the extension (CommonJS, `vscode` external), the CLI and the daemon
+// (Node, better-sqlite3 external) with its parse worker beside them, and the webview (browser).
 // `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
@@ -10,19 +10,55 @@ const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalComments: 'none', logOverride: { 'empty-import-meta': 'silent' } };
 mkdirSync('dist', { recursive: true });
 
-const builds = [
-  {
-    ...common,
-    // dist/keel-worker.js is the parse worker (daemon/src/work/parse-worker.ts): a worker
-    // thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name.
-    entryPoints: { keel: 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    external: ['better-sqlite3'],
-    define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js') },
+/**
+ * Node built-ins that `ws` loads at its top but Keel never calls: https and tls serve wss://
+ * and https:// URLs, and Keel only speaks ws+unix. Loading them costs ~20 ms of every start
+ * (OpenSSL's certificate and key modules come with them), so in the bundles they are loaded
+ * on first use instead: a proxy that requires the real module when a property is read.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?(https|tls)$/ }, (args) =>
+      /[\\/]node_modules[\\/]ws[\\/]/.test(args.importer) ? { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' } : undefined);
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let real; const load = () => (real ??= require('node:${args.path}'));
+module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
+      loader: 'js',
+    }));
   },
+};
+
+/**
+ * The daemon is a bundle of its own (dist/keel-daemon.js): the CLI loads it only for
+ * `keel daemon` (cli/commands/daemon.ts imports it dynamically), so every other command —
+ * and the `keel daemon start` that waits for a daemon — stays a small client.
+ */
+const daemonApart = {
+  name: 'daemon-apart',
+  setup(build) {
+    build.onResolve({ filter: /server\/daemon\.ts$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: 'keel-daemon', namespace: 'daemon-apart' } : undefined);
+    // A plain require of the file beside the CLI's (an import() would go through the ES module loader).
+    build.onLoad({ filter: /.*/, namespace: 'daemon-apart' }, () => ({ contents: "module.exports = require('./keel-daemon.js');", loader: 'js' }));
+    build.onResolve({ filter: /^\.\/keel-daemon\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+const node = {
+  ...common,
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  external: ['better-sqlite3'],
+  define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js') },
+};
+const builds = [
+  // dist/keel.js is the CLI; dist/keel-worker.js the parse worker (daemon/src/work/parse-worker.ts):
+  // a worker thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name.
+  { ...node, entryPoints: { keel: 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
+  { ...node, entryPoints: { 'keel-daemon': 'daemon/src/server/daemon.ts' }, plugins: [lazyBuiltins] },
 ];
 if (existsSync('extension/src/extension.ts')) {
   builds.push({

@@ -7,15 +7,52 @@ import { KEEL_VERSION } from '../version.ts';
 import { PROTOCOL_VERSION, RpcError } from '../protocol/index.ts';
 import { UsageError, type CommandContext } from './command.ts';
 import { printError } from './output.ts';
-import { daemonCommand } from './commands/daemon.ts';
-import { statusCommand } from './commands/status.ts';
-import { initCommand, projectsCommand } from './commands/projects.ts';
-import { compareCommand, evalsCommand, importCommand, metricsCommand, runCommand, runsCommand } from './commands/runs.ts';
-import { cancelCommand, eventsCommand, hostsCommand, launchCommand, pullCommand, rerunCommand, sweepCommand, waitCommand } from './commands/dispatch.ts';
-import { logsCommand } from './commands/logs.ts';
-import { datasetCommand, datasetsCommand, lineageCommand, modelsCommand, tagCommand } from './commands/lineage.ts';
 
 type Command = { run: (ctx: CommandContext) => Promise<number>; usage: string; options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> };
+type Run = Command['run'];
+
+// Each command's module is loaded when the command runs, so a start pays only for the one
+// it runs (the bundle evaluates a module on its first import): `keel daemon` never loads the
+// client, and no command loads what another needs (yaml, the lineage printers…).
+const runsCommands = (): Promise<typeof import('./commands/runs.ts')> => import('./commands/runs.ts');
+const dispatchCommands = (): Promise<typeof import('./commands/dispatch.ts')> => import('./commands/dispatch.ts');
+const lineageCommands = (): Promise<typeof import('./commands/lineage.ts')> => import('./commands/lineage.ts');
+const projectCommands = (): Promise<typeof import('./commands/projects.ts')> => import('./commands/projects.ts');
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => Run): Run {
+  return async (ctx) => pick(await load())(ctx);
+}
+
+/** `keel daemon` runs the daemon (server/daemon.ts, its own bundle); `daemon start|stop` are client commands. */
+const daemonCommand: Run = async (ctx) => {
+  if (ctx.positionals[0] === undefined) {
+    const { runDaemon } = await import('../server/daemon.ts');
+    return runDaemon({ foreground: ctx.options.background !== true });
+  }
+  return (await import('./commands/daemon.ts')).daemonCommand(ctx);
+};
+const statusCommand = lazy(() => import('./commands/status.ts'), (m) => m.statusCommand);
+const initCommand = lazy(projectCommands, (m) => m.initCommand);
+const projectsCommand = lazy(projectCommands, (m) => m.projectsCommand);
+const compareCommand = lazy(runsCommands, (m) => m.compareCommand);
+const evalsCommand = lazy(runsCommands, (m) => m.evalsCommand);
+const importCommand = lazy(runsCommands, (m) => m.importCommand);
+const metricsCommand = lazy(runsCommands, (m) => m.metricsCommand);
+const runCommand = lazy(runsCommands, (m) => m.runCommand);
+const runsCommand = lazy(runsCommands, (m) => m.runsCommand);
+const cancelCommand = lazy(dispatchCommands, (m) => m.cancelCommand);
+const eventsCommand = lazy(dispatchCommands, (m) => m.eventsCommand);
+const hostsCommand = lazy(dispatchCommands, (m) => m.hostsCommand);
+const launchCommand = lazy(dispatchCommands, (m) => m.launchCommand);
+const pullCommand = lazy(dispatchCommands, (m) => m.pullCommand);
+const rerunCommand = lazy(dispatchCommands, (m) => m.rerunCommand);
+const sweepCommand = lazy(dispatchCommands, (m) => m.sweepCommand);
+const waitCommand = lazy(dispatchCommands, (m) => m.waitCommand);
+const logsCommand = lazy(() => import('./commands/logs.ts'), (m) => m.logsCommand);
+const datasetCommand = lazy(lineageCommands, (m) => m.datasetCommand);
+const datasetsCommand = lazy(lineageCommands, (m) => m.datasetsCommand);
+const lineageCommand = lazy(lineageCommands, (m) => m.lineageCommand);
+const modelsCommand = lazy(lineageCommands, (m) => m.modelsCommand);
+const tagCommand = lazy(lineageCommands, (m) => m.tagCommand);
 
 const launchOptions: Command['options'] = {
   host: { type: 'string' }, local: { type: 'boolean' }, gpus: { type: 'string' }, set: { type: 'string', multiple: true },

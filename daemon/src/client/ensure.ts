@@ -76,12 +76,13 @@ export async function startDaemon(launcher: DaemonLauncher, connect: ConnectOpti
   const started = Date.now();
   const deadline = started + (launcher.startTimeoutMs ?? 15_000);
   try {
-    // A daemon is usually up within a few hundred ms: look every 10 ms then (a connect to a
-    // socket that does not exist yet costs microseconds), and less often after 2 s.
+    // A daemon is usually up within a couple of hundred ms: look every 2 ms then (whether the
+    // socket exists, a stat; a connect only once it does), and less often after 2 s. Every
+    // millisecond between the daemon's listen and our look is start time the user waits.
     for (;;) {
-      const delay = Date.now() - started < 2_000 ? 10 : 100;
+      const delay = Date.now() - started < 2_000 ? 2 : 100;
       try {
-        return await KeelClient.connect(connect);
+        if (existsSync(connect.socketPath)) return await KeelClient.connect(connect);
       } catch (err) {
         if (!(err instanceof DaemonNotRunningError)) throw err;
       }

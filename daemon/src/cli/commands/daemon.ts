@@ -24,7 +24,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function daemonCommand(ctx: CommandContext): Promise<number> {
   const sub = ctx.positionals[0];
   if (sub === undefined) {
-    // Loaded only to run the daemon: every other command stays a small client (see scripts/build.mjs).
+    // cli/main.ts runs the daemon without loading this client module; this is the same path.
     const { runDaemon } = await import('../../server/daemon.ts');
     return runDaemon({ foreground: ctx.options.background !== true });
   }
