@@ -46,10 +46,11 @@ export function parseHash(hash: string): ParsedHash | undefined {
   return { algo: match[1], hex: match[2] };
 }
 
+const CURRENT_HASH = new RegExp(`^${HASH_ALGO}:[0-9a-f]{64}$`);
+
 /** True when `hash` was made with the current algorithm and has a full-length digest. */
 export function isCurrentHash(hash: string): boolean {
-  const parsed = parseHash(hash);
-  return parsed?.algo === HASH_ALGO && parsed.hex.length === 64;
+  return CURRENT_HASH.test(hash);
 }
 
 /** Hashes bytes or UTF-8 text held in memory (manifests, configs, patches). */

@@ -9,11 +9,17 @@ import { HASH_ALGO, READ_CHUNK_BYTES, formatHash } from './algorithm.ts';
 import type { FileIdentity } from './cache.ts';
 import { FileReadError, OPEN_FLAGS } from './file-hash.ts';
 import type { FileHash, HashFileOptions } from './file-hash.ts';
+import type { EntryStat, ListedEntry } from './walk.ts';
 import { HASH_WORKER_SOURCE } from './worker-source.ts';
 
 /** Anything that can hash a file: the pool, or a wrapper around it (tests count reads). */
 export interface FileHasher {
   hashFile(path: string, opts?: HashFileOptions): Promise<FileHash>;
+  /**
+   * Lists a folder with a stat of every entry (walk.ts FolderLister), off the caller's
+   * thread. Optional: without it a walk lists on its own thread.
+   */
+  listFolder?(path: string): Promise<ListedEntry[]>;
 }
 
 /** A pool of hash workers. */
@@ -22,6 +28,8 @@ export interface HashPool extends FileHasher {
   readonly size: number;
   /** Total bytes the workers have read since the pool was created (cache hits read none). */
   readonly bytesRead: number;
+  /** Lists a folder with a stat of every entry, in a worker (blocking calls there). */
+  listFolder(path: string): Promise<ListedEntry[]>;
   /** Stops all workers; queued and running jobs reject. Calling it twice is harmless. */
   close(): Promise<void>;
 }
@@ -34,10 +42,13 @@ export interface HashPoolOptions {
 
 interface Job {
   id: number;
+  /** 'hash' a file, or 'list' a folder. */
+  type: 'hash' | 'list';
   path: string;
   opts: HashFileOptions;
   bytesSeen: number;
   resolve: (result: FileHash) => void;
+  resolveList?: (entries: ListedEntry[]) => void;
   reject: (err: unknown) => void;
   onAbort?: () => void;
 }
@@ -52,6 +63,7 @@ interface Slot {
 type WorkerMessage =
   | { type: 'progress'; id: number; bytes: number }
   | { type: 'done'; id: number; hex: string; size: number; after: FileIdentity | null }
+  | { type: 'listed'; id: number; entries: unknown[] }
   | { type: 'error'; id: number; code: string; message: string };
 
 /** Creates a hash pool; `close()` it when the daemon stops. */
@@ -80,12 +92,20 @@ class WorkerHashPool implements HashPool {
     if (this.#closed) return Promise.reject(new Error('hash pool closed'));
     if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
     return new Promise<FileHash>((resolve, reject) => {
-      const job: Job = { id: this.#nextId++, path, opts, bytesSeen: 0, resolve, reject };
+      const job: Job = { id: this.#nextId++, type: 'hash', path, opts, bytesSeen: 0, resolve, reject };
       if (opts.signal) {
         job.onAbort = () => this.#abortJob(job);
         opts.signal.addEventListener('abort', job.onAbort, { once: true });
       }
       this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  listFolder(path: string): Promise<ListedEntry[]> {
+    if (this.#closed) return Promise.reject(new Error('hash pool closed'));
+    return new Promise<ListedEntry[]>((resolveList, reject) => {
+      this.#queue.push({ id: this.#nextId++, type: 'list', path, opts: {}, bytesSeen: 0, resolve: () => {}, resolveList, reject });
       this.#dispatch();
     });
   }
@@ -141,6 +161,11 @@ class WorkerHashPool implements HashPool {
     slot.worker.unref();
     settle(job);
     if (msg.type === 'done') job.resolve({ hash: formatHash(msg.hex), size: msg.size, identityAfter: msg.after });
+    else if (msg.type === 'listed') {
+      const entries = parseListing(msg.entries);
+      if (entries) job.resolveList?.(entries);
+      else job.reject(new Error(`the hash worker sent a malformed listing of ${job.path}`));
+    } else if (job.type === 'list') job.reject(errnoError(msg.code, msg.message));
     else job.reject(new FileReadError(job.path, msg.code, msg.message));
     this.#dispatch();
   }
@@ -153,10 +178,13 @@ class WorkerHashPool implements HashPool {
       if (!slot || !job) return;
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage({
-        type: 'hash', id: job.id, path: job.path, algo: HASH_ALGO,
-        chunkBytes: READ_CHUNK_BYTES, openFlags: OPEN_FLAGS,
-      });
+      if (job.type === 'list') slot.worker.postMessage({ type: 'list', id: job.id, path: job.path });
+      else {
+        slot.worker.postMessage({
+          type: 'hash', id: job.id, path: job.path, algo: HASH_ALGO,
+          chunkBytes: READ_CHUNK_BYTES, openFlags: OPEN_FLAGS,
+        });
+      }
     }
   }
 
@@ -194,6 +222,7 @@ function parseWorkerMessage(raw: unknown): WorkerMessage | undefined {
     const after = m.after === null ? null : parseIdentity(m.after);
     if (after !== undefined) return { type: 'done', id: m.id, hex: m.hex, size: m.size, after };
   }
+  if (m.type === 'listed' && Array.isArray(m.entries)) return { type: 'listed', id: m.id, entries: m.entries as unknown[] };
   if (m.type === 'error' && typeof m.code === 'string' && typeof m.message === 'string') {
     return { type: 'error', id: m.id, code: m.code, message: m.message };
   }
@@ -207,4 +236,35 @@ function parseIdentity(raw: unknown): FileIdentity | undefined {
     return undefined;
   }
   return { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtimeNs };
+}
+
+/** An Error as fs would throw it: `code` and the message naming the call and path. */
+function errnoError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+const STAT_KINDS: ReadonlySet<string> = new Set(['file', 'dir', 'fifo', 'socket', 'char', 'block', 'other']);
+const DIRENT_KINDS: ReadonlySet<string> = new Set(['dir', 'link', 'file', 'other']);
+
+/**
+ * A worker's listing: `[name, dirent, kind, dev, ino, size, mtimeNs]` per entry, or
+ * `[name, dirent, null, code, message]` for an entry that could not be stat'ed. Undefined
+ * when malformed.
+ */
+function parseListing(raw: unknown[]): ListedEntry[] | undefined {
+  const out = new Array<ListedEntry>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const r = raw[i];
+    if (!Array.isArray(r) || typeof r[0] !== 'string' || !DIRENT_KINDS.has(r[1] as string)) return undefined;
+    const dirent = r[1] as ListedEntry['dirent'];
+    if (r[2] === null) {
+      if (typeof r[3] !== 'string' || typeof r[4] !== 'string') return undefined;
+      out[i] = { name: r[0], dirent, stat: errnoError(r[3], r[4]) };
+      continue;
+    }
+    if (!STAT_KINDS.has(r[2] as string) || typeof r[3] !== 'string' || typeof r[4] !== 'string' || typeof r[5] !== 'number' || typeof r[6] !== 'string') return undefined;
+    const stat: EntryStat = { kind: r[2] as EntryStat['kind'], identity: { dev: r[3], ino: r[4], size: r[5], mtimeNs: r[6] } };
+    out[i] = { name: r[0], dirent, stat };
+  }
+  return out;
 }

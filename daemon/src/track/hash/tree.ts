@@ -14,6 +14,7 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { setImmediate } from 'node:timers/promises';
 import { basename } from 'node:path';
 import { HASH_ALGO, isCurrentHash } from './algorithm.ts';
 import type { HashAlgo } from './algorithm.ts';
@@ -70,6 +71,9 @@ export interface TreeHash {
   skipped: SkippedPath[];
 }
 
+/** Cache lookups between two turns of the event loop. */
+const CACHE_SLICE = 4_096;
+
 /** Tries per file when it keeps changing while being read. */
 const MAX_ATTEMPTS = 3;
 
@@ -89,6 +93,8 @@ export async function hashTree(root: string, opts: HashTreeOptions): Promise<Tre
   if (!rootStats.isDirectory()) throw new Error(`cannot hash ${root}: not a regular file or folder`);
   const walked = await walkFolder(root, rootStats, {
     ignore: opts.ignore, signal: opts.signal, what: opts.what, maxEntries: opts.maxEntries,
+    // The pool's workers list folders with blocking calls off this thread, one message per folder.
+    lister: opts.pool.listFolder?.bind(opts.pool),
   });
   const { files, skipped } = await hashFiles(walked.files, opts);
   const sorted = sortEntries(files);
@@ -123,7 +129,24 @@ async function hashFiles(
     for (const bytes of inFlight.values()) partial += bytes;
     opts.onProgress?.({ ...progress, bytesDone: progress.bytesDone + partial, currentPath });
   };
-  await forEachLimited(walked, opts.concurrency ?? 4, async (file) => {
+  // Files the cache knows first, without a promise each (an unchanged folder is all of them);
+  // the event loop gets a turn every CACHE_SLICE of them.
+  const misses: WalkedFile[] = [];
+  for (let i = 0; i < walked.length; i++) {
+    if (i > 0 && i % CACHE_SLICE === 0) await setImmediate();
+    opts.signal?.throwIfAborted();
+    const file = walked[i] as WalkedFile;
+    const cached = opts.cache.get(file.identity);
+    if (cached === undefined || !isCurrentHash(cached)) {
+      misses.push(file);
+      continue;
+    }
+    files.push({ path: file.relPath, size: file.identity.size, hash: cached });
+    progress.filesDone++;
+    progress.bytesDone += file.identity.size;
+    report(file.relPath);
+  }
+  await forEachLimited(misses, opts.concurrency ?? 4, async (file) => {
     opts.signal?.throwIfAborted();
     const outcome = await hashOneFile(file, opts, (bytes) => {
       inFlight.set(file.relPath, bytes);
@@ -139,13 +162,16 @@ async function hashFiles(
   return { files, skipped };
 }
 
-/** One file: from the cache when its identity is known, else read, then re-checked. */
+/**
+ * One file the cache did not know (hashFiles looked): read, then re-checked; when it changed
+ * meanwhile, its new identity may be known to the cache.
+ */
 async function hashOneFile(
   file: WalkedFile, opts: HashTreeOptions, onBytes: (bytes: number) => void,
 ): Promise<ManifestEntry | SkippedPath> {
   let identity = file.identity;
   for (let attempt = 1; ; attempt++) {
-    const cached = opts.cache.get(identity);
+    const cached = attempt === 1 ? undefined : opts.cache.get(identity);
     if (cached !== undefined && isCurrentHash(cached)) return { path: file.relPath, size: identity.size, hash: cached };
     const startedNs = BigInt(Date.now()) * 1_000_000n;
     let result;

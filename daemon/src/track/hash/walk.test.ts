@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { hashBytes } from './algorithm.ts';
 import { createMemoryHashCache } from './cache.ts';
 import { linkBoundary } from './links.ts';
-import { createHashPool } from './pool.ts';
+import { createHashPool, type FileHasher } from './pool.ts';
 import { hashTree } from './tree.ts';
 
 const pool = createHashPool({ size: 2 });
@@ -71,4 +72,32 @@ void test('a walk stops at its entry limit and says so', async () => {
   const limit = tree.skipped.filter((s) => s.kind === 'walk-limit');
   assert.equal(limit.length, 1);
   assert.match(limit[0]?.reason ?? '', /^more than 15 entries: the walk stopped here, and the rest of the dataset folder is left out$/);
+});
+
+void test('listing in the pool\'s workers finds what a walk on this thread finds: links, loops, FIFOs, broken links, ignored folders', async () => {
+  const root = path.join(scratch, 'both-ways');
+  for (let d = 0; d < 12; d++) for (let f = 0; f < 5; f++) write(path.join(root, `shard-${d}`, `row-${f}.jsonl`), `${d}/${f}`);
+  write(path.join(root, 'ünïcödé', '😀.txt'), 'astral');
+  write(path.join(root, 'ignored', 'x.txt'), 'never listed');
+  symlinkSync('shard-3', path.join(root, 'alias'));
+  symlinkSync('..', path.join(root, 'shard-0', 'up'));
+  symlinkSync('missing', path.join(root, 'dangling'));
+  execFileSync('mkfifo', [path.join(root, 'pipe')]);
+  const asked: string[] = [];
+  const opts = (hasher: FileHasher, seen: string[]) => ({
+    pool: hasher, cache: createMemoryHashCache(), what: 'dataset folder',
+    ignore: (rel: string, isDir: boolean) => { seen.push(rel); return isDir && rel === 'ignored'; },
+  });
+  const inWorkers = await hashTree(root, opts(pool, asked));
+  const seenHere: string[] = [];
+  // A hasher without listFolder: the walk lists on this thread (fs/promises).
+  const onThisThread = await hashTree(root, opts({ hashFile: (p, o) => pool.hashFile(p, o) }, seenHere));
+  assert.equal(inWorkers.fileCount, 12 * 5 + 1);
+  assert.deepEqual(inWorkers, onThisThread);
+  assert.deepEqual(asked, seenHere, 'the ignore rule is asked the same questions, in the same order');
+  assert.deepEqual(inWorkers.skipped.map((s) => [s.path, s.kind]), [
+    ['dangling', 'broken-symlink'], ['pipe', 'not-regular-file'], ['shard-0/up', 'symlink-loop'], ['shard-3', 'duplicate-dir'],
+  ]);
+  assert.ok(inWorkers.files.some((f) => f.path === 'ünïcödé/😀.txt'));
+  await assert.rejects(pool.listFolder(path.join(root, 'no-such-folder')), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && /scandir/.test(err.message));
 });

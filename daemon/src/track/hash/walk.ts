@@ -4,7 +4,7 @@
  * its Hugging Face cache exception), never loops, stops after a number of entries, and turns
  * every problem with a single entry into a `skipped` record instead of an exception.
  */
-import type { BigIntStats, Dirent } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileIdentity } from './cache.ts';
@@ -51,6 +51,27 @@ export interface WalkResult {
   skipped: SkippedPath[];
 }
 
+/** What a walk needs of an entry's stat (following links): what it is, and its identity. */
+export interface EntryStat {
+  kind: 'file' | 'dir' | 'fifo' | 'socket' | 'char' | 'block' | 'other';
+  identity: FileIdentity;
+}
+
+/** One entry of a listed folder: its name, what readdir says it is, and its stat (or why it has none). */
+export interface ListedEntry {
+  name: string;
+  /** The entry itself, not following a link. */
+  dirent: 'dir' | 'link' | 'file' | 'other';
+  stat: EntryStat | Error;
+}
+
+/**
+ * Lists a folder with a stat of every entry; rejects with the folder's readdir error. The
+ * hash pool lists in its worker threads (blocking calls there, one message per folder);
+ * {@link listFolder} does the same with async calls on the caller's thread.
+ */
+export type FolderLister = (absDir: string) => Promise<ListedEntry[]>;
+
 /** Options of walkFolder. */
 export interface WalkOptions {
   ignore?: IgnoreRule;
@@ -59,9 +80,12 @@ export interface WalkOptions {
   what?: string;
   /** Entries (files, folders, links) looked at before the walk stops; default {@link DEFAULT_MAX_ENTRIES}. */
   maxEntries?: number;
+  /** How folders are listed; default {@link listFolder}. */
+  lister?: FolderLister;
 }
 
 interface WalkState {
+  list: FolderLister;
   ignore: IgnoreRule | undefined;
   signal: AbortSignal | undefined;
   what: string;
@@ -78,56 +102,103 @@ interface WalkState {
 /** Parallel stats per folder: enough to hide latency, few enough to leave file handles free. */
 const STAT_CONCURRENCY = 32;
 
+/** Sub-folders listed ahead of the one being walked (their listings wait in memory). */
+const LIST_AHEAD = 4;
+
+/** The kind of a stat, in the walk's terms. */
+export function statKind(st: { isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): EntryStat['kind'] {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return 'other';
+}
+
+/** Lists `absDir` with async calls on this thread (the default lister). */
+export async function listFolder(absDir: string): Promise<ListedEntry[]> {
+  const dirents = await readdir(absDir, { withFileTypes: true });
+  const out = new Array<ListedEntry>(dirents.length);
+  await forEachLimited(dirents, STAT_CONCURRENCY, async (entry, i) => {
+    const dirent = entry.isDirectory() ? 'dir' : entry.isSymbolicLink() ? 'link' : entry.isFile() ? 'file' : 'other';
+    const st = await stat(join(absDir, entry.name), { bigint: true }).then(
+      (s): EntryStat => ({ kind: statKind(s), identity: fileIdentity(s) }),
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+    out[i] = { name: entry.name, dirent, stat: st };
+  });
+  return out;
+}
+
 /** A million entries: far past any dataset folder a profile or a manifest row per file suits. */
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /** Walks the folder `root`, whose own stat the caller already has. */
 export async function walkFolder(root: string, rootStats: BigIntStats, opts: WalkOptions = {}): Promise<WalkResult> {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const rootKey = dirKey(fileIdentity(rootStats));
   const state: WalkState = {
+    list: opts.lister ?? listFolder,
     ignore: opts.ignore,
     signal: opts.signal,
     what: opts.what ?? 'folder',
     boundary: linkBoundary(await realpath(root)),
     budget: maxEntries,
     maxEntries,
-    visited: new Map([[dirKey(rootStats), '']]),
+    visited: new Map([[rootKey, '']]),
     result: { files: [], skipped: [] },
   };
-  const entries = await readdir(root, { withFileTypes: true });
-  await walkEntries(state, root, '', entries, new Set([dirKey(rootStats)]));
+  const entries = await state.list(root);
+  await walkEntries(state, root, '', entries, new Set([rootKey]));
   return state.result;
 }
 
-function dirKey(stats: BigIntStats): string {
-  return `${stats.dev}:${stats.ino}`;
+function dirKey(identity: FileIdentity): string {
+  return `${identity.dev}:${identity.ino}`;
 }
 
-/** One folder level: stat the entries in parallel, then enter sub-folders in name order. */
+/** A listing started early; a rejection nobody awaits is not an unhandled one. */
+function listAhead(state: WalkState, absPath: string): Promise<ListedEntry[]> {
+  const listing = state.list(absPath);
+  listing.catch(() => {});
+  return listing;
+}
+
+/** One folder level (entries already stat'ed): files in name order, sub-folders entered in name order. */
 async function walkEntries(
-  state: WalkState, absDir: string, relDir: string, unsorted: Dirent[], ancestors: Set<string>,
+  state: WalkState, absDir: string, relDir: string, unsorted: ListedEntry[], ancestors: Set<string>,
 ): Promise<void> {
   if (!spend(state, relDir, unsorted.length)) return;
   const entries = sortEntries(unsorted.map((entry) => ({ entry, path: entry.name }))).map((e) => e.entry);
-  const stats = new Array<BigIntStats | Error>(entries.length);
-  await forEachLimited(entries, STAT_CONCURRENCY, async (entry, i) => {
-    state.signal?.throwIfAborted();
-    stats[i] = await stat(join(absDir, entry.name), { bigint: true }).catch((err: unknown) =>
-      err instanceof Error ? err : new Error(String(err)));
-  });
+  state.signal?.throwIfAborted();
+  // Plain sub-folders (not links: a link's target is checked first; not ignored ones) are
+  // listed a few ahead, so the lister works while this thread handles the folder before.
+  // The ignore rule is asked once per entry, in name order.
+  const relOf = (name: string): string => (relDir === '' ? name : `${relDir}/${name}`);
+  const isDirAt = (e: ListedEntry): boolean => (e.stat instanceof Error ? e.dirent === 'dir' : e.stat.kind === 'dir');
+  const ignored = entries.map((e) => state.ignore?.(relOf(e.name), isDirAt(e)) === true);
+  const folders = entries.flatMap((e, i) => (e.dirent === 'dir' && !(e.stat instanceof Error) && e.stat.kind === 'dir' && !ignored[i] ? [i] : []));
+  const ahead = new Map<number, Promise<ListedEntry[]>>();
+  let nextAhead = 0;
   for (const [i, entry] of entries.entries()) {
+    while (nextAhead < folders.length && ahead.size < LIST_AHEAD) {
+      const f = folders[nextAhead++] as number;
+      ahead.set(f, listAhead(state, join(absDir, (entries[f] as ListedEntry).name)));
+    }
+    const listing = ahead.get(i);
+    ahead.delete(i);
     state.signal?.throwIfAborted();
-    const relPath = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
-    const entryStats = stats[i];
-    if (!entryStats) continue;
-    const isDir = entryStats instanceof Error ? entry.isDirectory() : entryStats.isDirectory();
-    if (state.ignore?.(relPath, isDir)) continue;
+    const relPath = relOf(entry.name);
+    const entryStat = entry.stat;
+    const isDir = isDirAt(entry);
+    if (ignored[i]) continue;
     const absPath = join(absDir, entry.name);
-    if (entryStats instanceof Error) skipUnstattable(state, relPath, entry, entryStats);
-    else if (entry.isSymbolicLink() && (await leavesFolder(state, absPath, relPath))) continue;
-    else if (entryStats.isFile()) state.result.files.push({ relPath, absPath, identity: fileIdentity(entryStats) });
-    else if (isDir) await enterFolder(state, absPath, relPath, entryStats, ancestors);
-    else skip(state, relPath, 'not-regular-file', `${fileType(entryStats)}, not a regular file`);
+    if (entryStat instanceof Error) skipUnstattable(state, relPath, entry, entryStat);
+    else if (entry.dirent === 'link' && (await leavesFolder(state, absPath, relPath))) continue;
+    else if (entryStat.kind === 'file') state.result.files.push({ relPath, absPath, identity: entryStat.identity });
+    else if (isDir) await enterFolder(state, absPath, relPath, entryStat, ancestors, listing);
+    else skip(state, relPath, 'not-regular-file', `${fileType(entryStat)}, not a regular file`);
     if (state.budget < 0) return;
   }
 }
@@ -151,19 +222,19 @@ async function leavesFolder(state: WalkState, absPath: string, relPath: string):
 }
 
 /** What a stat that is not a file or folder is, in words. */
-function fileType(st: BigIntStats): string {
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
+function fileType(st: EntryStat): string {
+  if (st.kind === 'fifo') return 'a FIFO (named pipe)';
+  if (st.kind === 'socket') return 'a socket';
+  if (st.kind === 'char') return 'a character device';
+  if (st.kind === 'block') return 'a block device';
   return 'not a file or folder';
 }
 
-/** Enters a folder unless it is an ancestor (a symlink loop) or was already walked. */
+/** Enters a folder unless it is an ancestor (a symlink loop) or was already walked; `listing` may be under way already. */
 async function enterFolder(
-  state: WalkState, absPath: string, relPath: string, stats: BigIntStats, ancestors: Set<string>,
+  state: WalkState, absPath: string, relPath: string, st: EntryStat, ancestors: Set<string>, listing: Promise<ListedEntry[]> | undefined,
 ): Promise<void> {
-  const key = dirKey(stats);
+  const key = dirKey(st.identity);
   const seenAs = state.visited.get(key);
   if (ancestors.has(key)) {
     skip(state, relPath, 'symlink-loop', `symlink loop: leads back to ${JSON.stringify(seenAs || '.')}`);
@@ -174,9 +245,9 @@ async function enterFolder(
     return;
   }
   state.visited.set(key, relPath);
-  let entries: Dirent[];
+  let entries: ListedEntry[];
   try {
-    entries = await readdir(absPath, { withFileTypes: true });
+    entries = await (listing ?? state.list(absPath));
   } catch (err) {
     skipUnstattable(state, relPath, undefined, err);
     return;
@@ -184,11 +255,11 @@ async function enterFolder(
   await walkEntries(state, absPath, relPath, entries, new Set(ancestors).add(key));
 }
 
-function skipUnstattable(state: WalkState, relPath: string, entry: Dirent | undefined, err: unknown): void {
+function skipUnstattable(state: WalkState, relPath: string, entry: ListedEntry | undefined, err: unknown): void {
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   if (code === 'ELOOP') skip(state, relPath, 'symlink-loop', 'symlink loop: too many levels of symbolic links');
-  else if (code === 'ENOENT' && entry?.isSymbolicLink()) skip(state, relPath, 'broken-symlink', 'symlink target does not exist');
+  else if (code === 'ENOENT' && entry?.dirent === 'link') skip(state, relPath, 'broken-symlink', 'symlink target does not exist');
   else if (code === 'ENOENT') skip(state, relPath, 'deleted', 'deleted while hashing');
   else skip(state, relPath, 'unreadable', `cannot read: ${message}`);
 }

@@ -12,9 +12,11 @@
  * faster than async reads, which each hop through libuv's shared thread pool. It is cancelled
  * through a SharedArrayBuffer (workerData.cancelFlag) because it cannot read messages while busy.
  *
- * Messages in:  { type: 'hash', id, path, algo, chunkBytes, openFlags }
+ * Messages in:  { type: 'hash', id, path, algo, chunkBytes, openFlags } | { type: 'list', id, path }
  * Messages out: { type: 'progress', id, bytes } (cumulative) | { type: 'done', id, hex, size, after }
- *             | { type: 'error', id, code, message }
+ *             | { type: 'listed', id, entries } | { type: 'error', id, code, message }
+ * A listing is one array per entry (pool.ts parseListing): the folder's entries with a stat of
+ * each (following links), so a walk costs its caller one message per folder, not a stat per file.
  * A worker runs one job at a time; the pool never sends it a second one before 'done'/'error'.
  */
 export const HASH_WORKER_SOURCE = String.raw`'use strict';
@@ -22,6 +24,7 @@ const load = (id) => (typeof process.getBuiltinModule === 'function' ? process.g
 const { parentPort, workerData } = load('node:worker_threads');
 const { createHash } = load('node:crypto');
 const fs = load('node:fs');
+const { join } = load('node:path');
 
 // The pool writes the id of a job to cancel here; a blocked thread cannot read messages.
 const cancelFlag = new Int32Array(workerData.cancelFlag);
@@ -29,7 +32,43 @@ let buffer = Buffer.alloc(0);
 
 parentPort.on('message', (job) => {
   if (job.type === 'hash') parentPort.postMessage(hashOne(job));
+  else if (job.type === 'list') parentPort.postMessage(listOne(job));
 });
+
+function kindOf(st) {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return 'other';
+}
+
+function listOne(job) {
+  let dirents;
+  try {
+    dirents = fs.readdirSync(job.path, { withFileTypes: true });
+  } catch (err) {
+    const code = err && typeof err.code === 'string' ? err.code : 'EIO';
+    const message = err && typeof err.message === 'string' ? err.message : String(err);
+    return { type: 'error', id: job.id, code, message };
+  }
+  const entries = new Array(dirents.length);
+  for (let i = 0; i < dirents.length; i++) {
+    const d = dirents[i];
+    const dirent = d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'link' : d.isFile() ? 'file' : 'other';
+    try {
+      const st = fs.statSync(join(job.path, d.name), { bigint: true });
+      entries[i] = [d.name, dirent, kindOf(st), String(st.dev), String(st.ino), Number(st.size), String(st.mtimeNs)];
+    } catch (err) {
+      const code = err && typeof err.code === 'string' ? err.code : 'EIO';
+      const message = err && typeof err.message === 'string' ? err.message : String(err);
+      entries[i] = [d.name, dirent, null, code, message];
+    }
+  }
+  return { type: 'listed', id: job.id, entries };
+}
 
 function fail(code, message) {
   const err = new Error(message);
