@@ -138,3 +138,35 @@ describe('metric rollups', () => {
     assert.deepEqual([store.metrics.stepOfBest(runId, 'loss', 'min'), store.metrics.stepOfBest(runId, 'acc', 'max')], best, 'best steps found once for old series');
   });
 });
+
+describe('metric rollups kept on ingest from the points in hand', () => {
+  it('equal rollups rebuilt from the stored points, whatever the writes: appends, steps written twice in a batch, late steps, NaN, ties, negative steps, a second file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-rollups-mixed-'));
+    const file = join(dir, 'keel.db');
+    let store = new Store(file);
+    try {
+      const runId = store.runs.create({ projectId: null, source: 'import', name: 'mixed' }).id;
+      const pt = (step: number, value: number) => ({ key: 'mixed', step, value, wallTime: 1e9 + step });
+      // Appends in uneven batches, every 5th step skipped (filled in later).
+      for (let start = -40; start < 3_000; start += 333) {
+        store.metrics.record(runId, Array.from({ length: 333 }, (_, j) => start + j).filter((s) => s % 5 !== 0).map((s) => pt(s, s % 11 === 0 ? NaN : Math.cos(s / 40))));
+      }
+      // Late steps into existing buckets, and a step twice in one batch (the second wins).
+      store.metrics.record(runId, [pt(3_100, 7), pt(3_100, -7), ...Array.from({ length: 200 }, (_, i) => pt(i * 5, i % 2 ? 0.5 : -0.5))]);
+      // Ties for min and max past the last step, then a reading of another kind of file over some of them.
+      store.metrics.record(runId, Array.from({ length: 64 }, (_, i) => pt(4_000 + i, i % 3 === 0 ? 2 : -2)));
+      store.metrics.record(runId, [{ key: 'mixed', step: 4_010, value: 3, bits: 64 }, { key: 'mixed', step: 5_000, value: 1, bits: 64 }], { source: MetricSourceCodes.tfevents });
+      const kept = rollupRows(file, runId, 'mixed');
+      assert.ok(kept.length > 200, `${kept.length} rollup rows`);
+      store.close();
+      asBeforeRollups(file);
+      store = new Store(file);
+      store.metrics.downsample(runId, 'mixed', 100); // starts the lazy build from the points
+      await until(() => ready(file, runId, 'mixed'), 'the lazy build');
+      assert.deepEqual(rollupRows(file, runId, 'mixed'), kept);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -54,6 +54,18 @@ function empty(bucket: number): RollupRow {
   return { bucket, n: 0, minValue: null, minStep: null, minWall: null, maxValue: null, maxStep: null, maxWall: null };
 }
 
+/**
+ * What a write knows that spares reading points back: the series' rollups were complete
+ * (`rollup_ready`) and its last step was `after` (null: no point) before the write, which
+ * inserted `points` (none was stored at its step) and wrote `replacedSteps` over stored
+ * points or twice. Only buckets past `after` holding no replaced step are built from `points`.
+ */
+export interface AppendedPoints {
+  after: number | null;
+  points: readonly { step: number; value: number | null; wall: number | null }[];
+  replacedSteps: readonly number[];
+}
+
 /** Points per slice of {@link RollupStore.buildSlice}: ~2 ms on a dense series, ~30 ms when every point is its own bucket at every level. */
 export const BUILD_SLICE_POINTS = 2_048;
 
@@ -80,32 +92,77 @@ export class RollupStore {
     };
   }
 
-  /** Rebuilds the buckets holding `steps` (level 1 up to the coarsest). Call inside the write's transaction. */
-  touch(seriesId: number, steps: Iterable<number>): void {
+  /**
+   * Rebuilds the buckets holding `steps` (level 1 up to the coarsest). Call inside the write's
+   * transaction. With `appended` (see {@link AppendedPoints}), a bucket wholly past the
+   * series' previous last step is built from the points in hand instead of read back: an
+   * append (the usual ingest) then reads nothing.
+   */
+  touch(seriesId: number, steps: Iterable<number>, appended?: AppendedPoints): void {
+    const w1 = ROLLUP_WIDTHS[0] as number;
+    const after = appended?.after ?? null;
+    /** Whether bucket `b` of a level `width` steps wide starts past the previous last step (so held no point before). */
+    const isNew = (b: number, width: number): boolean => appended !== undefined && (after === null || b * width > after);
     let buckets = new Set<number>();
-    for (const s of steps) buckets.add(Math.floor(s / (ROLLUP_WIDTHS[0] as number)));
-    for (const b of buckets) this.rebuildBase(seriesId, b);
+    for (const s of steps) buckets.add(Math.floor(s / w1));
+    // Level 1 from the points in hand where it may; a bucket with a step written twice is read back.
+    const inHand = new Map<number, RollupRow>();
+    if (appended) {
+      const replaced = new Set<number>();
+      for (const step of appended.replacedSteps) replaced.add(Math.floor(step / w1));
+      for (const p of appended.points) {
+        const b = Math.floor(p.step / w1);
+        if (replaced.has(b) || !isNew(b, w1)) continue;
+        let acc = inHand.get(b);
+        if (acc === undefined) inHand.set(b, (acc = empty(b)));
+        fold(acc, { n: 1, minValue: p.value, minStep: p.step, minWall: p.wall, maxValue: p.value, maxStep: p.step, maxWall: p.wall });
+      }
+    }
+    let rows = new Map<number, RollupRow>();
+    for (const b of buckets) {
+      const acc = inHand.get(b);
+      if (acc === undefined) rows.set(b, this.rebuildBase(seriesId, b));
+      else {
+        this.write(seriesId, 1, acc);
+        rows.set(b, acc);
+      }
+    }
     for (let level = 2; level <= ROLLUP_WIDTHS.length; level++) {
       const parents = new Set<number>();
       for (const b of buckets) parents.add(Math.floor(b / FAN));
-      for (const p of parents) this.rebuildParent(seriesId, level, p);
+      const next = new Map<number, RollupRow>();
+      for (const p of parents) {
+        // A new parent's children are all rebuilt just now (the others hold no point).
+        if (isNew(p, ROLLUP_WIDTHS[level - 1] as number)) {
+          const acc = empty(p);
+          for (let c = p * FAN; c < p * FAN + FAN; c++) {
+            const child = rows.get(c);
+            if (child) fold(acc, child);
+          }
+          this.write(seriesId, level, acc);
+          next.set(p, acc);
+        } else next.set(p, this.rebuildParent(seriesId, level, p));
+      }
       buckets = parents;
+      rows = next;
     }
   }
 
-  private rebuildBase(seriesId: number, bucket: number): void {
+  private rebuildBase(seriesId: number, bucket: number): RollupRow {
     const w = ROLLUP_WIDTHS[0] as number;
     const acc = empty(bucket);
     for (const [step, value, wall] of this.stmts.points.all(seriesId, bucket * w, bucket * w + w - 1) as [number, number | null, number | null][]) {
       fold(acc, { n: 1, minValue: value, minStep: step, minWall: wall, maxValue: value, maxStep: step, maxWall: wall });
     }
     this.write(seriesId, 1, acc);
+    return acc;
   }
 
-  private rebuildParent(seriesId: number, level: number, bucket: number): void {
+  private rebuildParent(seriesId: number, level: number, bucket: number): RollupRow {
     const acc = empty(bucket);
     for (const r of this.stmts.children.all(seriesId, level - 1, bucket * FAN, bucket * FAN + FAN - 1) as Raw[]) fold(acc, fromRaw(r));
     this.write(seriesId, level, acc);
+    return acc;
   }
 
   private write(seriesId: number, level: number, r: RollupRow): void {

@@ -13,7 +13,7 @@ import type { Db } from './db.ts';
 import { metricKeyCandidates } from '../track/formats/metric-names.ts';
 import { DEFAULT_BITS, mergeReading, type Disagreement } from './metric-merge.ts';
 import { Downsampler, toWirePoint } from './metric-downsample.ts';
-import { RollupStore } from './metric-rollups.ts';
+import { RollupStore, type AppendedPoints } from './metric-rollups.ts';
 
 export { toWirePoint };
 
@@ -101,7 +101,12 @@ interface Touched {
   disagreements: number;
   /** Steps written, whose rollup buckets are rebuilt. */
   steps: number[];
+  /** For the rollups (metric-rollups.ts AppendedPoints), when the series' rollups were complete before this write. */
+  appended: Appending | undefined;
 }
+
+/** AppendedPoints as a write collects them. */
+type Appending = AppendedPoints & { points: { step: number; value: number | null; wall: number | null }[]; replacedSteps: number[] };
 
 /** Folds a written point into the batch's summary (the first step of a tie keeps the best). */
 function noteValue(t: Touched, step: number, value: number | null): void {
@@ -151,6 +156,7 @@ export class MetricStore {
           updated_at = @now
         WHERE id = @id`),
       setLast: db.prepare('UPDATE metric_series SET last_value = (SELECT value FROM metrics WHERE series_id = @id AND step = last_step) WHERE id = @id'),
+      rollupState: db.prepare('SELECT last_step, rollup_ready FROM metric_series WHERE id = ?').raw(),
     };
   }
 
@@ -179,22 +185,31 @@ export class MetricStore {
     const created: string[] = [];
     const aliased = new Set<number>();
     const sourced: number[] = [];
+    // Series ids by key for this call (points of one key come in runs; no cache key string per point).
+    const ids = new Map<string, number>();
     const write = this.db.transaction(() => {
       for (const p of points) {
-        const id = this.seriesId(runId, p.key, created);
+        let id = ids.get(p.key);
+        if (id === undefined) ids.set(p.key, (id = this.seriesId(runId, p.key, created)));
         if (p.sourceKey !== undefined && p.sourceKey !== p.key) this.noteAlias(aliased, id, p.sourceKey);
         const step = Math.trunc(p.step);
         let t = touched.get(id);
-        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, minStep: null, maxStep: null, disagreements: 0, steps: [] }));
+        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, minStep: null, maxStep: null, disagreements: 0, steps: [], appended: this.appendTo(id) }));
         t.steps.push(step);
-        if (!this.writePoint(id, p, step, opts, t)) continue;
+        const added = t.added;
+        const kept = this.writePoint(id, p, step, opts, t);
+        if (t.appended) {
+          if (t.added > added) t.appended.points.push({ step, value: Number.isNaN(p.value) ? null : p.value, wall: p.wallTime ?? null });
+          else t.appended.replacedSteps.push(step);
+        }
+        if (!kept) continue;
         noteValue(t, step, Number.isNaN(p.value) ? null : p.value);
       }
       const now = Date.now();
       for (const [id, t] of touched) {
         this.stmts.summarise.run({ id, added: t.added, first: t.first, last: t.last, min: t.min, max: t.max, minStep: t.minStep, maxStep: t.maxStep, disagreements: t.disagreements, now });
         this.stmts.setLast.run({ id });
-        this.rollups.touch(id, t.steps);
+        this.rollups.touch(id, t.steps, t.appended);
       }
       for (const id of aliased) this.stmts.setAliases.run(JSON.stringify([...(this.knownAliases.get(id) ?? [])].sort()), id);
       if (opts.source !== undefined) {
@@ -220,6 +235,12 @@ export class MetricStore {
       throw err;
     }
     return points.length;
+  }
+
+  /** What the rollups need to build appended buckets from the points in hand: only for a series whose rollups are complete. */
+  private appendTo(id: number): Appending | undefined {
+    const row = this.stmts.rollupState.get(id) as [number | null, number] | undefined;
+    return row !== undefined && row[1] === 1 ? { after: row[0], points: [], replacedSteps: [] } : undefined;
   }
 
   /**
