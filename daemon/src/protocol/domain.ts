@@ -45,6 +45,8 @@ export interface DaemonStatus {
   napi: string;
   execPath: string;
   clients: number;
+  /** Requests taken since the daemon started, by method (`daemon/status` included); absent from older daemons. */
+  requests?: Record<string, number>;
 }
 
 export interface Project {

@@ -15,7 +15,7 @@ import type { ConfigStats } from './config-lens.ts';
 
 const REFRESH_DEBOUNCE_MS = 1_000;
 
-class ConfigLensProvider extends Disposables implements vscode.CodeLensProvider {
+export class ConfigLensProvider extends Disposables implements vscode.CodeLensProvider {
   private readonly services: KeelServices;
   private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
