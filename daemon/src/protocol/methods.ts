@@ -266,6 +266,11 @@ export interface NotificationOf {
     runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null; deleted?: true;
     /** See Run.timedOutSince (absent from older daemons). */
     timedOutSince?: number | null;
+    /**
+     * The run's row as `runs/list` gives it now (status, summary, loss, step, alerts): views
+     * apply it instead of asking again. Absent when deleted, and from older daemons.
+     */
+    run?: RunSummary;
   };
   metrics: { runId: string; key: string; points: { step: number; value: number | null; special?: 'nan' | 'inf' | '-inf'; wallTime?: number | null }[] };
   logs: { runId: string; lines: string[]; offset: number };
