@@ -3,7 +3,7 @@
  * watches a project whose 20 output folders grow a metrics.jsonl line every second (what a
  * trainer logging once a second looks like to Keel), and the extension's own code — the
  * connection, the workspace projects, the run list behind the Runs view and status bar, the
- * Hosts view, the config CodeLens on an open config file (VS Code asks again whenever the
+ * Hosts and Models views, the config CodeLens on an open config file (VS Code asks again whenever the
  * lens says it changed), the lineage hover (a hover over a run's output folder every 2 s)
  * and a compare panel of the 20 runs — runs under plain Node with VS Code's APIs faked
  * (test/support/fake-vscode.ts). The daemon counts every request it takes by method
@@ -23,6 +23,7 @@ const { DaemonConnection } = await import('../extension/src/connection/daemon-co
 const { WorkspaceProjects } = await import('../extension/src/project/workspace-projects.ts');
 const { RunsModel } = await import('../extension/src/runs/runs-model.ts');
 const { HostsView } = await import('../extension/src/hosts/hosts-view.ts');
+const { ModelsView } = await import('../extension/src/models/models-view.ts');
 const { ConfigLensProvider } = await import('../extension/src/lineage/codelens.ts');
 const { LineageHoverProvider } = await import('../extension/src/lineage/hover.ts');
 const { ComparePanel } = await import('../extension/src/compare/panel.ts');
@@ -53,6 +54,7 @@ const connection = new DaemonConnection(context, log as unknown as vscode.LogOut
 const projects = new WorkspaceProjects(connection);
 const model = new RunsModel(connection, projects);
 const hosts = new HostsView(connection);
+const models = new ModelsView(connection, model);
 const lens = new ConfigLensProvider(connection);
 const hover = new LineageHoverProvider(connection);
 const client = await connection.client();
@@ -69,7 +71,7 @@ const runIds = (await client.call('runs/list', {})).runs.map((r) => r.id);
 const configDoc = { uri: { scheme: 'file', fsPath: join(root, 'configs', 'base.yaml') } } as unknown as vscode.TextDocument;
 lens.provideCodeLenses(configDoc);
 lens.onDidChangeCodeLenses(() => lens.provideCodeLenses(configDoc)); // VS Code asks again for the visible editor
-const hoverLine = `see ${outs[0] ?? ''}/metrics.jsonl`;
+const hoverLine = `see ${outs[0] ?? ''} for the run`;
 const hoverDoc = { uri: { scheme: 'file', fsPath: join(root, 'notes.md') }, lineAt: () => ({ text: hoverLine }) } as unknown as vscode.TextDocument;
 const hoverOnce = (): void => void hover.provideHover(hoverDoc, { line: 0, character: 10 } as vscode.Position, { isCancellationRequested: false } as vscode.CancellationToken);
 const posted: HostToWebview[] = [];
@@ -124,6 +126,7 @@ compare.dispose();
 hover.dispose();
 lens.dispose();
 hosts.dispose();
+models.dispose();
 model.dispose();
 projects.dispose();
 connection.dispose();
