@@ -53,6 +53,24 @@ describe('CLI output', () => {
     assert.ok(json.runs.some((r) => r.name === 'bell\u0007run'), 'JSON carries the name as it is');
   });
 
+  it('keel runs pages with --limit and --after: the hint names the next page, the pages cover every run once', () => {
+    const first = h.keel(['runs', '--limit', '2']);
+    assert.equal(first.code, 0, first.stderr);
+    const next = /^\(the newest 2; more: `keel runs --limit 2 --after (\S+)`\)$/m.exec(first.stdout);
+    assert.ok(next, first.stdout);
+    const second = h.keel(['runs', '--limit', '2', '--after', next[1] ?? '']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.doesNotMatch(second.stdout, /more:/, 'the last page names no next one');
+    const names = (out: string): string[] => out.split('\n').slice(1).filter((l) => l.startsWith('run_')).map((l) => l.split(/ +/)[1] ?? '');
+    assert.deepEqual([...names(first.stdout), ...names(second.stdout)], ['long', 'plain', 'bell\\arun']);
+    const json = h.keelJson<{ runs: { name: string }[]; nextCursor: string | null }>(['runs', '--limit', '2']);
+    assert.equal(json.nextCursor, next[1]);
+    const bad = h.keel(['runs', '--after', 'not-a-cursor']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not a runs\/list cursor; pass the nextCursor of the previous page/);
+    assert.match(h.keel(['runs', '--limit', '0']).stderr, /--limit must be an integer from 1 to 10000/);
+  });
+
   it('an error message naming user text is made visible too', () => {
     const r = h.keel(['run', 'show', 'no\u001b]0;pwned\u0007such']);
     assert.equal(r.code, 1);

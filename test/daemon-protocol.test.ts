@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawClient, TestHome } from './support/keel-home.ts';
 import { KeelClient } from '../daemon/src/client/client.ts';
-import { RpcError } from '../daemon/src/protocol/index.ts';
+import { RpcError, type NotificationOf } from '../daemon/src/protocol/index.ts';
 
 describe('daemon protocol', () => {
   const h = new TestHome();
@@ -119,5 +119,39 @@ describe('daemon protocol', () => {
     assert.deepEqual(otherGot, []);
     sub.close();
     other.close();
+  });
+
+  it('a runs notification carries the run\'s row as runs/list gives it; a deleted run\'s carries none', async () => {
+    const c = await KeelClient.connect({ socketPath: h.socket, client: { name: 'rows', version: '0' } });
+    await c.call('subscriptions/add', { topics: ['runs'] });
+    const notes: NotificationOf['runs'][] = [];
+    c.on('runs', (n) => notes.push(n));
+    const dir = join(h.dir, 'rows-run');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'metrics.jsonl'), [{ step: 1, loss: 2 }, { step: 2, loss: 1.5, eval_loss: 1.75 }].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const { runId } = await c.call('runs/import', { dir, name: 'rows' });
+    const listed = (await c.call('runs/list', {})).runs.find((r) => r.id === runId);
+    await new Promise((r) => setTimeout(r, 100));
+    const last = notes.filter((n) => n.runId === runId).at(-1);
+    assert.ok(last?.run, 'the last notification of the import has the row');
+    assert.deepEqual(last.run, listed);
+    assert.deepEqual([last.run.lastLoss, last.run.lastStep, last.run.name], [1.5, 2, 'rows']);
+    await c.call('runs/delete', { run: runId });
+    await new Promise((r) => setTimeout(r, 100));
+    const gone = notes.filter((n) => n.runId === runId).at(-1);
+    assert.deepEqual([gone?.deleted, gone?.run], [true, undefined]);
+    c.close();
+  });
+
+  it('counts the requests it takes, by method', async () => {
+    const c = await KeelClient.connect({ socketPath: h.socket, client: { name: 'count', version: '0' } });
+    const before = (await c.call('daemon/status', {})).requests ?? {};
+    await c.call('runs/list', { limit: 1 });
+    await c.call('runs/list', { limit: 1 });
+    await assert.rejects(c.call('runs/list', { cursor: 'nope' }), /not a runs\/list cursor/);
+    const after = (await c.call('daemon/status', {})).requests ?? {};
+    assert.equal((after['runs/list'] ?? 0) - (before['runs/list'] ?? 0), 3);
+    assert.equal((after['daemon/status'] ?? 0) - (before['daemon/status'] ?? 0), 1);
+    c.close();
   });
 });

@@ -24,3 +24,31 @@ export class Debouncer implements vscode.Disposable {
     this.timer = undefined;
   }
 }
+
+/**
+ * Runs `fn` once, `ms` after the first `schedule()` of a spell; later calls in that spell
+ * join it. Unlike Debouncer it never starves: a steady stream still runs `fn` every `ms`.
+ */
+export class Coalescer implements vscode.Disposable {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly ms: number;
+  private readonly fn: () => void;
+
+  constructor(ms: number, fn: () => void) {
+    this.ms = ms;
+    this.fn = fn;
+  }
+
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.fn();
+    }, this.ms);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

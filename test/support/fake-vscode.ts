@@ -1,6 +1,7 @@
 /**
- * Test support: the few VS Code APIs the extension's connection layer uses, so it runs
- * under plain Node against a real daemon. `useFakeVscode()` makes `import 'vscode'`
+ * Test support: the few VS Code APIs the extension's connection layer and its views'
+ * models use (events, settings, tree views, CodeLens and hover shapes), so they run under
+ * plain Node against a real daemon. Nothing here draws. `useFakeVscode()` makes `import 'vscode'`
  * resolve here (module.registerHooks); import the code under test dynamically after it.
  */
 import { registerHooks } from 'node:module';
@@ -31,13 +32,134 @@ export const settings = new Map<string, unknown>();
 /** Messages the code showed, as `<kind>: <text>`. */
 export const shown: string[] = [];
 
+const disposable = (): { dispose(): void } => ({ dispose: () => undefined });
+const noEvent = (): { dispose(): void } => disposable();
+
+/** Workspace folders the code sees (file paths). Tests set them. */
+export const folders: string[] = [];
+
+/** `setContext` keys and other commands the code ran, in order, with their arguments. */
+export const executed: unknown[][] = [];
+
+export class Uri {
+  readonly scheme: string;
+  readonly fsPath: string;
+  private constructor(scheme: string, fsPath: string) {
+    this.scheme = scheme;
+    this.fsPath = fsPath;
+  }
+  static file(path: string): Uri { return new Uri('file', path); }
+  static joinPath(base: Uri, ...parts: string[]): Uri { return new Uri(base.scheme, [base.fsPath, ...parts].join('/')); }
+  toString(): string { return `${this.scheme}://${this.fsPath}`; }
+}
+
 export const workspace = {
   getConfiguration(section: string) {
     return { get: <T>(key: string, fallback?: T): T | undefined => (settings.has(`${section}.${key}`) ? settings.get(`${section}.${key}`) as T : fallback) };
   },
+  get workspaceFolders() {
+    return folders.map((f, index) => ({ uri: Uri.file(f), name: f.split('/').pop() ?? f, index }));
+  },
+  getWorkspaceFolder(uri: Uri) {
+    return this.workspaceFolders.find((f) => uri.fsPath === f.uri.fsPath || uri.fsPath.startsWith(`${f.uri.fsPath}/`));
+  },
+  createFileSystemWatcher() {
+    return { onDidCreate: noEvent, onDidChange: noEvent, onDidDelete: noEvent, dispose: () => undefined };
+  },
+  onDidChangeWorkspaceFolders: noEvent,
+  asRelativePath: (p: string) => p,
 };
 
+export const commands = {
+  executeCommand(...args: unknown[]): Promise<undefined> {
+    executed.push(args);
+    return Promise.resolve(undefined);
+  },
+  registerCommand: () => disposable(),
+};
+
+export const languages = {
+  registerCodeLensProvider: () => disposable(),
+  registerHoverProvider: () => disposable(),
+};
+
+export const TreeItemCollapsibleState = { None: 0, Collapsed: 1, Expanded: 2 } as const;
+type CollapsibleState = (typeof TreeItemCollapsibleState)[keyof typeof TreeItemCollapsibleState];
+
+export class TreeItem {
+  label: string;
+  collapsibleState: CollapsibleState;
+  id?: string;
+  description?: string;
+  tooltip?: unknown;
+  iconPath?: unknown;
+  contextValue?: string;
+  command?: unknown;
+  constructor(label: string, collapsibleState: CollapsibleState = TreeItemCollapsibleState.None) {
+    this.label = label;
+    this.collapsibleState = collapsibleState;
+  }
+}
+
+export class ThemeIcon {
+  readonly id: string;
+  readonly color?: unknown;
+  constructor(id: string, color?: unknown) {
+    this.id = id;
+    this.color = color;
+  }
+}
+
+export class ThemeColor {
+  readonly id: string;
+  constructor(id: string) { this.id = id; }
+}
+
+export class Range {
+  readonly start: { line: number; character: number };
+  readonly end: { line: number; character: number };
+  constructor(startLine: number, startChar: number, endLine: number, endChar: number) {
+    this.start = { line: startLine, character: startChar };
+    this.end = { line: endLine, character: endChar };
+  }
+}
+
+export class CodeLens {
+  readonly range: Range;
+  readonly command?: { title: string; command: string; arguments?: unknown[] };
+  constructor(range: Range, command?: { title: string; command: string; arguments?: unknown[] }) {
+    this.range = range;
+    this.command = command;
+  }
+}
+
+export class MarkdownString {
+  readonly value: string;
+  isTrusted?: unknown;
+  constructor(value = '') { this.value = value; }
+}
+
+export class Hover {
+  readonly contents: unknown;
+  readonly range?: Range;
+  constructor(contents: unknown, range?: Range) {
+    this.contents = contents;
+    this.range = range;
+  }
+}
+
+export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 } as const;
+
+export const ViewColumn = { Active: -1, Beside: -2, One: 1 } as const;
+
 export const window = {
+  /** A tree view that is always visible (the code asks it for nothing else here). */
+  createTreeView() {
+    return { visible: true, onDidChangeVisibility: noEvent, onDidChangeSelection: noEvent, onDidExpandElement: noEvent, onDidCollapseElement: noEvent, dispose: () => undefined, reveal: () => Promise.resolve() };
+  },
+  withProgress<T>(_options: unknown, task: () => Promise<T>): Promise<T> {
+    return task();
+  },
   showWarningMessage(text: string): Promise<undefined> {
     shown.push(`warning: ${text}`);
     return Promise.resolve(undefined);

@@ -66,7 +66,7 @@ const commands: Record<string, Command> = {
   projects: { run: projectsCommand, usage: 'projects                list registered projects' },
   datasets: { run: datasetsCommand, usage: 'datasets                tracked datasets and their versions' },
   dataset: { run: datasetCommand, usage: 'dataset show PATH       a dataset\'s versions and data profile (rows, duplicates, PII…)' },
-  runs: { run: runsCommand, usage: 'runs [--project P]      runs, newest first', options: { project: { type: 'string' } } },
+  runs: { run: runsCommand, usage: 'runs [--project P] [--limit N] [--after CURSOR]  runs, newest first, a page at a time', options: { project: { type: 'string' }, limit: { type: 'string' }, after: { type: 'string' } } },
   run: { run: runCommand, usage: 'run show RUN | run rename RUN NAME | run delete RUN [--force]  a run: config, code, data, metrics, checkpoints, evals; rename it; or delete its record (files stay)', options: { force: { type: 'boolean' } } },
   metrics: { run: metricsCommand, usage: 'metrics RUN [KEY] [--max-points N]  one metric series (downsampled min/max per bucket); without KEY, the run\'s metrics [--prefix P] [--offset N] [--limit N]', options: { 'max-points': { type: 'string' }, prefix: { type: 'string' }, offset: { type: 'string' }, limit: { type: 'string' } } },
   compare: { run: compareCommand, usage: 'compare RUN RUN [RUN…]  params that differ, metric summaries, eval table' },

@@ -45,6 +45,8 @@ export interface DaemonStatus {
   napi: string;
   execPath: string;
   clients: number;
+  /** Requests taken since the daemon started, by method (`daemon/status` included); absent from older daemons. */
+  requests?: Record<string, number>;
 }
 
 export interface Project {
@@ -143,6 +145,8 @@ export interface RunRemovalCounts {
   evals: number;
   /** Runs that named this one as their parent (they stay, without a parent). */
   childrenUnlinked: number;
+  /** Stored texts only this run used (its effective config, its code snapshot's manifest); absent from older daemons. */
+  blobs?: number;
 }
 
 /** One metric value. `value` is null for NaN on the wire (JSON has no NaN); see `special`. */

@@ -81,6 +81,8 @@ export const paramsOf = {
     /** Only runs whose config was read from this file (absolute path; any version of it). */
     config: v.optional(v.string({ minLength: 1, maxLength: 4096 })),
     limit: v.optional(v.number({ integer: true, min: 1, max: 10_000 })),
+    /** The next page: `nextCursor` of the previous answer (pages are in a stable order, newest first). */
+    cursor: v.optional(v.string({ minLength: 1, maxLength: 300 })),
   }),
   /** Client → daemon: one run (id, id prefix or name) with params, metric summaries, checkpoints and evals. */
   'runs/get': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
@@ -220,7 +222,8 @@ export interface ResultOf {
   'projects/remove': { ok: true };
   'datasets/list': { datasets: Dataset[] };
   'datasets/show': { dataset: Dataset; versions: DatasetVersion[] };
-  'runs/list': { runs: RunSummary[] };
+  /** `nextCursor`: pass it as `cursor` for the next page; null on the last page (absent from older daemons). */
+  'runs/list': { runs: RunSummary[]; nextCursor?: string | null };
   'runs/get': RunDetail;
   'runs/compare': RunComparison;
   'runs/import': { runId: string; created: boolean; points: number; checkpoints: number; evals: number; issues: string[] };
@@ -263,6 +266,11 @@ export interface NotificationOf {
     runId: string; status: RunStatus; unreachableSince: number | null; statusReason: string | null; deleted?: true;
     /** See Run.timedOutSince (absent from older daemons). */
     timedOutSince?: number | null;
+    /**
+     * The run's row as `runs/list` gives it now (status, summary, loss, step, alerts): views
+     * apply it instead of asking again. Absent when deleted, and from older daemons.
+     */
+    run?: RunSummary;
   };
   metrics: { runId: string; key: string; points: { step: number; value: number | null; special?: 'nan' | 'inf' | '-inf'; wallTime?: number | null }[] };
   logs: { runId: string; lines: string[]; offset: number };

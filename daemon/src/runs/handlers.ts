@@ -1,7 +1,8 @@
 /** Protocol methods for runs: list, show, compare, import, delete, metrics, evals. */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ErrorCode, RpcError, type Run, type RunSummary } from '../protocol/index.ts';
+import { ErrorCode, RpcError, type Run } from '../protocol/index.ts';
+import { parseRunCursor } from '../store/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
@@ -36,20 +37,6 @@ function launchOf(ctx: DaemonContext, runId: string): Record<string, unknown> | 
   return typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? (spec as Record<string, unknown>) : null;
 }
 
-function summarise(ctx: DaemonContext, run: Run): RunSummary {
-  const series = ctx.store.metrics.series(run.id);
-  // The training loss: canonical `train/loss`, else a key as a custom logger wrote it.
-  const loss = series.find((s) => s.key === 'train/loss') ?? series.find((s) => s.key === 'loss') ?? series.find((s) => s.key === 'train_loss') ?? series.find((s) => /loss/.test(s.key));
-  const lastStep = series.reduce<number | null>((m, s) => (s.lastStep !== null && (m === null || s.lastStep > m) ? s.lastStep : m), null);
-  // Kind and overrides let a client name runs apart and nest eval runs under their train run.
-  const launch = launchOf(ctx, run.id);
-  const overrides = Array.isArray(launch?.overrides) ? launch.overrides.filter((o): o is string => typeof o === 'string') : [];
-  return {
-    ...run, lastLoss: loss?.lastValue ?? null, lastStep, alerts: ctx.store.events.countAlerts(run.id),
-    lastLossStep: loss?.lastStep ?? null, kind: launch?.kind === 'eval' ? 'eval' : 'train', parentRunId: ctx.store.runs.parentOf(run.id), overrides,
-  };
-}
-
 /**
  * Refuses a folder `keel import` must not record: a missing one, /, the kernel's folders,
  * Keel's own home (each would become a run nothing can delete, after a walk of the whole
@@ -71,11 +58,14 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
   const { store } = ctx;
   const projectId = (ref: string | undefined): string | undefined => (ref ? findProject(ctx, ref).id : undefined);
   return {
-    'runs/list': ({ project, statuses, config, limit }) => {
+    'runs/list': ({ project, statuses, config, limit, cursor }) => {
       const pid = projectId(project);
       const configPaths = config === undefined ? undefined : configPathsOf(config);
-      const runs = store.runs.list({ ...(pid ? { projectId: pid } : {}), ...(statuses ? { statuses } : {}), ...(configPaths ? { configPaths } : {}), limit: limit ?? 200 });
-      return { runs: runs.map((r) => summarise(ctx, r)) };
+      const after = cursor === undefined ? undefined : parseRunCursor(cursor);
+      if (cursor !== undefined && !after) throw new RpcError(ErrorCode.InvalidParams, `"${cursor}" is not a runs/list cursor; pass the nextCursor of the previous page as it came, or leave it out for the first page`);
+      return store.runs.summaries({
+        ...(pid ? { projectId: pid } : {}), ...(statuses ? { statuses } : {}), ...(configPaths ? { configPaths } : {}), ...(after ? { after } : {}), limit: limit ?? 200,
+      });
     },
     'runs/get': ({ run: ref }) => {
       const run = findRun(ctx, ref);

@@ -7,7 +7,7 @@
  * and any end is `cancelled` (the exit code is kept). Intents (launch, cancel, retry, rerun)
  * are rows (store/intents.ts) written before they act.
  */
-import { isTerminal, RunTransitions, type NotificationOf, type Run, type RunStatus } from '../protocol/index.ts';
+import { isTerminal, RunTransitions, type NotificationOf, type Run, type RunStatus, type RunSummary } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { IntentKind, RunIntent, Store } from '../store/index.ts';
 import type { Publish } from '../track/publish.ts';
@@ -26,11 +26,14 @@ export interface RunStatusWriter {
   settleFinished(runId: string, reason: string): void;
 }
 
-/** The `runs` notification for `run`: the only place its payload is built. */
-export function runNotification(run: Run, opts: { deleted?: boolean } = {}): NotificationOf['runs'] {
+/**
+ * The `runs` notification for `run`: the only place its payload is built. `summary` is the
+ * run's row as `runs/list` gives it, so views apply the change instead of asking again.
+ */
+export function runNotification(run: Run, opts: { deleted?: boolean; summary?: RunSummary } = {}): NotificationOf['runs'] {
   return {
     runId: run.id, status: run.status, unreachableSince: run.unreachableSince, statusReason: run.statusReason,
-    timedOutSince: run.timedOutSince ?? null, ...(opts.deleted ? { deleted: true as const } : {}),
+    timedOutSince: run.timedOutSince ?? null, ...(opts.deleted ? { deleted: true as const } : {}), ...(opts.summary ? { run: opts.summary } : {}),
   };
 }
 
@@ -60,10 +63,16 @@ export class RunLifecycle implements RunStatusWriter {
     this.endListeners.push(listener);
   }
 
-  /** Tells subscribers about a run as it is now (created, re-linked, new points). */
+  /** Tells subscribers about a run as it is now (created, re-linked, new points), with its summary row. */
   changed(runId: string): void {
     const run = this.store.runs.get(runId);
-    if (run) this.deps.publish('runs', runNotification(run), run.id);
+    if (run) this.publishRun(run);
+  }
+
+  /** The `runs` notification for `run`, carrying its summary row (one query). */
+  private publishRun(run: Run): void {
+    const summary = this.store.runs.summary(run.id);
+    this.deps.publish('runs', runNotification(run, summary ? { summary } : {}), run.id);
   }
 
   /** A run was deleted: views drop it. */
@@ -96,7 +105,7 @@ export class RunLifecycle implements RunStatusWriter {
       return undefined;
     }
     const run = this.store.runs.setStatus(runId, target, { reason, exitCode: detail.exitCode ?? null });
-    this.deps.publish('runs', runNotification(run), runId);
+    this.publishRun(run);
     this.afterChange(run, reason);
     return run;
   }
@@ -151,6 +160,7 @@ export class RunLifecycle implements RunStatusWriter {
     const e = this.store.events.add({ kind, severity, runId, message });
     this.deps.log?.warn('alert', { run: runId, kind, message });
     this.deps.publish('alerts', { id: e.id, kind, severity, runId, message }, runId);
+    if (severity !== 'info') this.changed(runId); // the run's alert count, in its row
     return true;
   }
 
@@ -173,7 +183,7 @@ export class RunLifecycle implements RunStatusWriter {
   beginImport(runId: string): Run {
     const before = this.store.runs.get(runId);
     const run = this.store.runs.beginImport(runId);
-    if (before?.status !== run.status || before.statusReason !== run.statusReason) this.deps.publish('runs', runNotification(run), runId);
+    if (before?.status !== run.status || before.statusReason !== run.statusReason) this.publishRun(run);
     return run;
   }
 
@@ -181,7 +191,7 @@ export class RunLifecycle implements RunStatusWriter {
   finishImport(runId: string): Run {
     const before = this.store.runs.get(runId);
     const run = this.store.runs.finishImport(runId);
-    if (before?.status !== run.status) this.deps.publish('runs', runNotification(run), runId);
+    if (before?.status !== run.status) this.publishRun(run);
     return run;
   }
 

@@ -177,7 +177,7 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
   ctx.status = () => ({
     pid: process.pid, version: KEEL_VERSION, protocolVersion: PROTOCOL_VERSION, home: paths.home, db: paths.db,
     socket: paths.socket, uptimeMs: Date.now() - startedAt, startedAt, node: process.version,
-    napi: process.versions.napi ?? 'unknown', execPath: process.execPath, clients: ctx.server.clientCount,
+    napi: process.versions.napi ?? 'unknown', execPath: process.execPath, clients: ctx.server.clientCount, requests: ctx.server.requestCounts(),
   });
   const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
   const pool = createHashPool();

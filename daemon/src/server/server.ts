@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, notificationText, type NotificationOf, type Topic } from '../protocol/index.ts';
+import { isMethod, MAX_FRAME_BYTES, notificationText, type NotificationOf, type Topic } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { Connection } from './connection.ts';
 import type { Handlers } from './handlers.ts';
@@ -38,6 +38,7 @@ export class RpcServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly inFlight = new Map<Promise<unknown>, string>();
+  private readonly served = new Map<string, number>();
   private readonly log: Logger;
   private nextId = 1;
   private shuttingDown = false;
@@ -68,7 +69,14 @@ export class RpcServer {
     return [...this.inFlight.values()];
   }
 
+  /** Requests taken since the daemon started, by method (one bucket for names no method has). */
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries(this.served);
+  }
+
   private track(p: Promise<unknown>, method: string): void {
+    const name = isMethod(method) || method === 'initialize' ? method : '(unknown)';
+    this.served.set(name, (this.served.get(name) ?? 0) + 1);
     this.inFlight.set(p, method);
     // handle() never rejects (it answers every error), but a bug there must not become an unhandled rejection.
     p.catch(() => {}).finally(() => this.inFlight.delete(p));

@@ -38,6 +38,7 @@ export type { AddedVersion, DatasetFile, DatasetFileMatch, DatasetInput, NewData
 export type { NewConfig } from './configs.ts';
 export type { NewCodeVersion } from './code-versions.ts';
 export type { KnownFile } from './file-hashes.ts';
+export { formatRunCursor, parseRunCursor, type RunCursor, type RunListFilter, type RunPage } from './run-list.ts';
 export { IMPORT_IN_PROGRESS, type DeletedOutput, type NewRun, type RunDeletion } from './runs.ts';
 export { RunNotDeletableError, type BlockingAlias, type RunDeletionCounts } from './run-delete.ts';
 export { BEST_CHECKPOINT_EDGE, type CheckpointInput } from './checkpoints.ts';

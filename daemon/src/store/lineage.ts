@@ -50,6 +50,43 @@ interface EdgeRow {
   type: string;
 }
 
+/** Edges per record a walk reads at once before it walks node by node instead (see LineageStore.walk). */
+const WALK_FANOUT = 20;
+
+/**
+ * Breadth-first from `ref` over `step` (a record's edges onwards, in id order), up to
+ * `maxDepth` hops; records past `maxNodes` are not added (their edges still count as
+ * walked). Returns what a walk needs plus the last ring reached (`frontier`).
+ */
+function breadthFirst(ref: RecordRef, direction: 'up' | 'down', maxDepth: number, maxNodes: number, step: (node: RecordRef) => LineageEdge[]):
+  { nodes: (RecordRef & { depth: number })[]; edges: LineageEdge[]; truncated: boolean; frontier: RecordRef[] } {
+  const seen = new Set<string>([`${ref.kind}:${ref.id}`]);
+  const nodes: (RecordRef & { depth: number })[] = [];
+  const edges: LineageEdge[] = [];
+  let frontier: RecordRef[] = [ref];
+  let truncated = false;
+  for (let depth = 1; depth <= maxDepth && frontier.length > 0; depth++) {
+    const next: RecordRef[] = [];
+    for (const node of frontier) {
+      for (const e of step(node)) {
+        edges.push(e);
+        const other = direction === 'up' ? { kind: e.fromKind, id: e.fromId } : { kind: e.toKind, id: e.toId };
+        const key = `${other.kind}:${other.id}`;
+        if (seen.has(key)) continue;
+        if (seen.size > maxNodes) {
+          truncated = true;
+          continue;
+        }
+        seen.add(key);
+        nodes.push({ ...other, depth });
+        next.push(other);
+      }
+    }
+    frontier = next;
+  }
+  return { nodes, edges, truncated, frontier };
+}
+
 const toEdge = (r: EdgeRow): LineageEdge => ({ fromKind: r.from_kind, fromId: r.from_id, toKind: r.to_kind, toId: r.to_id, type: r.type });
 
 export class LineageStore {
@@ -81,34 +118,67 @@ export class LineageStore {
    * Walks edges breadth-first from `ref` — `up` to ancestors (what it came from), `down` to
    * descendants (what came of it) — up to `maxDepth` hops and `maxNodes` records.
    * Returns the records reached (with their distance) and the edges walked.
+   *
+   * The edges come from one recursive query (every edge within `maxDepth - 1` hops of `ref`,
+   * each once), and one more asks whether the last ring goes on; the breadth-first order,
+   * the depths and the cut at `maxNodes` are then worked out in memory exactly as a walk
+   * node by node would. A neighbourhood far larger than `maxNodes` (a base model a thousand
+   * runs start from) is walked node by node instead, which stops expanding at `maxNodes`.
    */
   walk(ref: RecordRef, direction: 'up' | 'down', maxDepth = 10, maxNodes = 500): { nodes: (RecordRef & { depth: number })[]; edges: LineageEdge[]; truncated: boolean } {
-    const seen = new Set<string>([`${ref.kind}:${ref.id}`]);
-    const nodes: (RecordRef & { depth: number })[] = [];
-    const edges: LineageEdge[] = [];
-    let frontier: RecordRef[] = [ref];
-    let truncated = false;
-    for (let depth = 1; depth <= maxDepth && frontier.length > 0; depth++) {
-      const next: RecordRef[] = [];
-      for (const node of frontier) {
-        for (const e of direction === 'up' ? this.incoming(node) : this.outgoing(node)) {
-          edges.push(e);
-          const other = direction === 'up' ? { kind: e.fromKind, id: e.fromId } : { kind: e.toKind, id: e.toId };
-          const key = `${other.kind}:${other.id}`;
-          if (seen.has(key)) continue;
-          if (seen.size > maxNodes) {
-            truncated = true;
-            continue;
-          }
-          seen.add(key);
-          nodes.push({ ...other, depth });
-          next.push(other);
-        }
-      }
-      frontier = next;
+    const reach = maxDepth > 0 ? this.edgesWithin(ref, direction, maxDepth, (maxNodes + 1) * WALK_FANOUT) : new Map<string, LineageEdge[]>();
+    if (reach === null) return this.walkNodeByNode(ref, direction, maxDepth, maxNodes);
+    const step = (node: RecordRef): LineageEdge[] => reach.get(`${node.kind}:${node.id}`) ?? [];
+    const walked = breadthFirst(ref, direction, maxDepth, maxNodes, step);
+    const { frontier } = walked;
+    const truncated = walked.truncated || (frontier.length > 0 && maxDepth > 0 && this.anyEdgeFrom(frontier, direction));
+    return { nodes: walked.nodes, edges: walked.edges, truncated };
+  }
+
+  /**
+   * Edges leaving (`down`) or arriving at (`up`) every record within `maxDepth - 1` hops of
+   * `ref`, by record, in id order: one recursive query. Null when more than `cap` edges
+   * are in reach (the caller walks node by node).
+   */
+  private edgesWithin(ref: RecordRef, direction: 'up' | 'down', maxDepth: number, cap: number): Map<string, LineageEdge[]> | null {
+    // `near` is the end of an edge the walk arrives from, `far` the end it goes to.
+    const [near, far] = direction === 'up' ? ['to', 'from'] : ['from', 'to'];
+    const rows = this.db.prepare(`
+      WITH RECURSIVE reach(kind, id, depth) AS (
+        SELECT @kind, @id, 0
+        UNION
+        SELECT e.${far}_kind, e.${far}_id, r.depth + 1 FROM reach r
+          JOIN lineage_edges e ON e.${near}_kind = r.kind AND e.${near}_id = r.id
+          WHERE r.depth + 1 < @maxDepth
+      ),
+      nodes AS (SELECT DISTINCT kind, id FROM reach)
+      SELECT e.* FROM nodes n JOIN lineage_edges e ON e.${near}_kind = n.kind AND e.${near}_id = n.id
+      ORDER BY e.id LIMIT @limit`).all({ kind: ref.kind, id: ref.id, maxDepth, limit: cap + 1 }) as EdgeRow[];
+    if (rows.length > cap) return null;
+    const byNode = new Map<string, LineageEdge[]>();
+    for (const r of rows) {
+      const key = direction === 'up' ? `${r.to_kind}:${r.to_id}` : `${r.from_kind}:${r.from_id}`;
+      let list = byNode.get(key);
+      if (!list) byNode.set(key, (list = []));
+      list.push(toEdge(r));
     }
-    if (frontier.length > 0 && maxDepth > 0) truncated = truncated || frontier.some((n) => (direction === 'up' ? this.incoming(n) : this.outgoing(n)).length > 0);
-    return { nodes, edges, truncated };
+    return byNode;
+  }
+
+  /** True when any of `nodes` has an edge onwards in `direction` (one query, whatever their number). */
+  private anyEdgeFrom(nodes: readonly RecordRef[], direction: 'up' | 'down'): boolean {
+    const near = direction === 'up' ? 'to' : 'from';
+    return this.db.prepare(`SELECT 1 FROM json_each(?) j JOIN lineage_edges e
+      ON e.${near}_kind = json_extract(j.value, '$[0]') AND e.${near}_id = json_extract(j.value, '$[1]') LIMIT 1`)
+      .get(JSON.stringify(nodes.map((n) => [n.kind, n.id]))) !== undefined;
+  }
+
+  /** The walk a query per record (see walk): for neighbourhoods too large to read at once. */
+  private walkNodeByNode(ref: RecordRef, direction: 'up' | 'down', maxDepth: number, maxNodes: number): { nodes: (RecordRef & { depth: number })[]; edges: LineageEdge[]; truncated: boolean } {
+    const step = (node: RecordRef): LineageEdge[] => (direction === 'up' ? this.incoming(node) : this.outgoing(node));
+    const walked = breadthFirst(ref, direction, maxDepth, maxNodes, step);
+    const truncated = walked.truncated || (walked.frontier.length > 0 && maxDepth > 0 && walked.frontier.some((n) => step(n).length > 0));
+    return { nodes: walked.nodes, edges: walked.edges, truncated };
   }
 
   /**

@@ -76,7 +76,7 @@ describe('deleting a run', () => {
 
     const r = store.runs.delete(doomed.runId, { tombstone: true });
     assert.deepEqual(r.removed, {
-      metricPoints: 50, metricSeries: 2, params: 2, events: 1, cursors: 2, jobs: 1, lineageEdges: 4, evals: 2, checkpoints: 2, childrenUnlinked: 1,
+      metricPoints: 50, metricSeries: 2, params: 2, events: 1, cursors: 2, jobs: 1, lineageEdges: 4, evals: 2, checkpoints: 2, childrenUnlinked: 1, blobs: 0,
     });
     assert.deepEqual(Object.entries(rowsOf(raw, doomed)).filter(([, n]) => n > 0), [], 'no row of the deleted run is left');
     assert.deepEqual(rowsOf(raw, kept), keptBefore, 'the other run is untouched');
@@ -85,6 +85,25 @@ describe('deleting a run', () => {
     assert.equal(store.runs.find(doomed.runId.slice(0, 10)), undefined);
     assert.equal(store.integrityCheck(), 'ok');
     assert.deepEqual(raw.pragma('foreign_key_check'), []);
+  });
+
+  it('reclaims the blobs its launch spec named once nothing else names them', () => {
+    const blob = (text: string): string => store.blobs.put(text);
+    const own = blob('learning_rate: 0.1 # only the first run');
+    const shared = blob('manifest shared by two runs');
+    const configText = 'learning_rate: 0.2 # a config record';
+    const config = store.configs.record({ hash: 'sha256:' + 'c'.repeat(64), format: 'yaml', flavor: 'unknown', text: configText, params: {}, projectId: null, absPath: '/w/c.yaml' }).config;
+    const configBlob = blob(configText);
+    const launch = (effective: string): unknown => ({ effectiveConfigHash: effective, code: { snapshotHash: shared, patchHash: null } });
+    const first = store.runs.create({ projectId: null, name: 'blob-1', source: 'launch', status: 'succeeded', launch: launch(own) });
+    const second = store.runs.create({ projectId: null, name: 'blob-2', source: 'launch', status: 'succeeded', launch: { ...launch(configBlob) as object, configId: config.id } });
+    assert.equal(store.runs.delete(first.id).removed.blobs, 1, 'its own effective config');
+    assert.equal(store.blobs.has(own), false);
+    assert.equal(store.blobs.has(shared), true, 'the other run still names the manifest');
+    assert.equal(store.runs.delete(second.id).removed.blobs, 1, 'the manifest, not the config record\'s text');
+    assert.equal(store.blobs.has(shared), false);
+    assert.equal(store.blobs.has(configBlob), true, 'a config record keeps its text');
+    assert.equal(store.configs.content(config.id), configText);
   });
 
   it('refuses an active run with the next step, unless forced', () => {

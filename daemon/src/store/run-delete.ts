@@ -2,7 +2,8 @@
  * Deleting a run and everything that hangs off it, in one transaction: its metric series
  * and points, params, events, jobs, the cursors it and its jobs own (`run:<id>`,
  * `job:<id>`), lineage edges from or to it and its checkpoints, its checkpoint records
- * (files on disk are untouched) and eval rows whose subject is one of them. Runs it
+ * (files on disk are untouched), eval rows whose subject is one of them, and the blobs its
+ * launch spec named (effective config, code manifest) that nothing else names. Runs it
  * parented keep living without a parent. Explicit deletes rather than ON DELETE cascades:
  * not every link is a foreign key (lineage edges, cursors, eval subjects), and the counts
  * go back to the user.
@@ -80,7 +81,32 @@ export function deleteRunRows(db: Db, runId: string): RunDeletionCounts {
     checkpoints: run('DELETE FROM checkpoints WHERE id IN (SELECT id FROM temp.deleting_checkpoints)'),
     childrenUnlinked: run('UPDATE runs SET parent_run_id = NULL, updated_at = ? WHERE parent_run_id = ?', Date.now(), runId),
   };
+  const hashes = blobsNamedBy(db, runId);
   run('DELETE FROM runs WHERE id = ?', runId);
+  counts.blobs = hashes.reduce((n, hash) => n + reclaimBlob(db, hash), 0);
   db.exec('DELETE FROM temp.deleting_checkpoints');
   return counts;
+}
+
+/** A blob hash as launch specs write them (`sha256:<hex>`, see track/hash/algorithm.ts). */
+const BLOB_HASH = /\b[a-z0-9]+:[0-9a-f]{64}\b/g;
+
+/** The blobs run `runId` names: its effective config column and every hash its launch spec holds. */
+function blobsNamedBy(db: Db, runId: string): string[] {
+  const row = db.prepare('SELECT effective_config_hash, launch_json FROM runs WHERE id = ?').get(runId) as { effective_config_hash: string | null; launch_json: string | null } | undefined;
+  const found = new Set<string>(row?.launch_json?.match(BLOB_HASH) ?? []);
+  if (row?.effective_config_hash) found.add(row.effective_config_hash);
+  return [...found];
+}
+
+/**
+ * Deletes blob `hash` unless a config, a code version, another run or a sweep still names it
+ * (launch and sweep specs are JSON text: one that names it holds its text). Returns 1 when it went.
+ */
+function reclaimBlob(db: Db, hash: string): number {
+  return db.prepare(`DELETE FROM blobs WHERE hash = @hash
+    AND NOT EXISTS (SELECT 1 FROM configs WHERE content_hash = @hash)
+    AND NOT EXISTS (SELECT 1 FROM code_versions WHERE patch_hash = @hash)
+    AND NOT EXISTS (SELECT 1 FROM runs WHERE effective_config_hash = @hash OR instr(launch_json, @hash) > 0)
+    AND NOT EXISTS (SELECT 1 FROM sweeps WHERE instr(spec_json, @hash) > 0)`).run({ hash }).changes;
 }

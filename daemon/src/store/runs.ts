@@ -1,8 +1,9 @@
 /** Runs: the status machine lives here, so no caller can make an illegal transition. */
-import { isTerminal, RunTransitions, type Run, type RunStatus } from '../protocol/index.ts';
+import { isTerminal, RunTransitions, type Run, type RunStatus, type RunSummary } from '../protocol/index.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 import { checkDeletable, deleteRunRows, type RunDeletionCounts } from './run-delete.ts';
+import { listRunSummaries, type RunListFilter, type RunPage } from './run-list.ts';
 
 /** The status reason of a run an import has begun and not finished (see RunStore.beginImport). */
 export const IMPORT_IN_PROGRESS = 'import in progress';
@@ -48,7 +49,8 @@ export interface NewRun {
   launch?: unknown;
 }
 
-interface RunRow {
+/** A `runs` row joined with its host's name (selectRun). */
+export interface RunRow {
   id: string;
   project_id: string | null;
   name: string;
@@ -73,7 +75,7 @@ interface RunRow {
 
 const selectRun = 'SELECT runs.*, hosts.name AS host_name FROM runs LEFT JOIN hosts ON hosts.id = runs.host_id';
 
-function toRun(r: RunRow): Run {
+export function toRun(r: RunRow): Run {
   return {
     id: r.id,
     projectId: r.project_id,
@@ -170,6 +172,16 @@ export class RunStore {
     const select = filter.configPaths ? selectRun.replace('FROM runs ', 'FROM runs INDEXED BY runs_by_config ') : selectRun;
     const sql = `${select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY runs.created_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RunRow[]).map(toRun);
+  }
+
+  /** A page of runs with their summaries, newest first, in one query (see run-list.ts). */
+  summaries(filter: RunListFilter = {}): RunPage {
+    return listRunSummaries(this.db, filter);
+  }
+
+  /** One run with its summary (the row a `runs` notification carries), or undefined when it is gone. */
+  summary(id: string): RunSummary | undefined {
+    return listRunSummaries(this.db, { ids: [id], limit: 1 }).runs[0];
   }
 
   /**

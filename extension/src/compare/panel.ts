@@ -11,6 +11,7 @@ import type { KeelClient } from '../../../daemon/src/client/client.ts';
 import { ErrorCode, RpcError, isTerminal, isWebviewToHost } from '../../../daemon/src/protocol/index.ts';
 import type { ComparePanelState, HostToWebview, LineageGraph, NotificationOf, RunComparison, SeriesPayload, WebviewToHost } from '../../../daemon/src/protocol/index.ts';
 import { Disposables } from '../disposables.ts';
+import { runOfRow } from '../runs/run-deltas.ts';
 import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
@@ -238,7 +239,12 @@ export class ComparePanel extends Disposables {
       this.prefetched = null;
       return;
     }
-    if (this.series.shown.hasRun(n.runId)) void this.refreshRun(n.runId);
+    if (this.series.shown.hasRun(n.runId)) {
+      // The row the notification carries is the run as it is now: no runs/get (an older daemon sends none).
+      if (n.deleted) this.removeRun(n.runId);
+      else if (n.run) this.post({ type: 'runUpdate', run: runOfRow(n.run) });
+      else void this.refreshRun(n.runId);
+    }
     // Evals of a run's checkpoints arrive when *another* run (the eval job) ends.
     if (isTerminal(n.status)) this.scheduleComparison();
   }

@@ -1,12 +1,13 @@
 /**
  * The Hosts view (GPU use and reachability, each GPU below its host) and the Add Host and
- * Check Host commands. Refreshed (debounced) by `hosts` and `runs` notifications: GPU
- * leases change when runs start and end.
+ * Check Host commands. Refreshed (debounced) by `hosts` notifications and by a run's status
+ * change (GPU leases change when runs start and end), not by its every ingest.
  */
 import * as vscode from 'vscode';
-import type { HostInfo } from '../../../daemon/src/protocol/index.ts';
+import { isTerminal, type HostInfo } from '../../../daemon/src/protocol/index.ts';
 import { Debouncer } from '../debounce.ts';
 import { Disposables } from '../disposables.ts';
+import { RunStatusMemory } from '../runs/run-deltas.ts';
 import { themeIcon } from '../runs/runs-view.ts';
 import type { KeelServices } from '../services.ts';
 import { registerKeelCommand } from '../show-error.ts';
@@ -20,14 +21,19 @@ export class HostsView extends Disposables implements vscode.TreeDataProvider<Ho
   private readonly emitter = this.register(new vscode.EventEmitter<HostNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly debouncer = this.register(new Debouncer(500, () => void this.refresh()));
+  private readonly statuses = new RunStatusMemory();
 
   constructor(services: KeelServices) {
     super();
     this.services = services;
     this.register(vscode.window.createTreeView('keel.hosts', { treeDataProvider: this }));
     this.register(services.onNotification('hosts', () => this.debouncer.schedule()));
-    this.register(services.onNotification('runs', () => this.debouncer.schedule()));
-    this.register(services.onDidConnect(() => this.debouncer.schedule()));
+    // A run's start or end moves GPU leases; its row updates (new points) and deleting an ended run do not.
+    this.register(services.onNotification('runs', (n) => {
+      const change = this.statuses.classify(n);
+      if (change === 'new' || change === 'status' || (change === 'deleted' && !isTerminal(n.status))) this.debouncer.schedule();
+    }));
+    this.register(services.onDidConnect(() => { this.statuses.clear(); this.debouncer.schedule(); }));
   }
 
   list(): readonly HostInfo[] {

@@ -3,31 +3,35 @@
  * `▶ Launch` (the launch wizard on this file), `N runs` (the Runs view narrowed to them) and
  * `best eval_loss 0.2639 (run)` (that run's page). Only matching files get them (VS Code does
  * the matching from the globs); counts come from the daemon when it is connected, in the
- * background, and are refreshed (debounced) when runs change.
+ * background, and are refreshed (debounced) when a run appears, changes status or is deleted
+ * (a running run's new points leave the best value as it was until the run ends).
  */
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { Disposables } from '../disposables.ts';
 import { PROJECT_FILE, readKeelYaml } from '../project/keel-yaml.ts';
 import type { KeelServices } from '../services.ts';
+import { RunStatusMemory } from '../runs/run-deltas.ts';
 import { configStats, lensTitles } from './config-lens.ts';
 import type { ConfigStats } from './config-lens.ts';
 
 const REFRESH_DEBOUNCE_MS = 1_000;
 
-class ConfigLensProvider extends Disposables implements vscode.CodeLensProvider {
+export class ConfigLensProvider extends Disposables implements vscode.CodeLensProvider {
   private readonly services: KeelServices;
   private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly stats = new Map<string, ConfigStats>();
   private readonly loading = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly statuses = new RunStatusMemory();
 
   constructor(services: KeelServices) {
     super();
     this.services = services;
-    this.register(services.onNotification('runs', () => this.scheduleRefresh()));
-    this.register(services.onDidConnect(() => this.refresh()));
+    // Counts and best values move when a run appears, ends or goes: not on its every ingest.
+    this.register(services.onNotification('runs', (n) => { if (this.statuses.classify(n) !== 'row') this.scheduleRefresh(); }));
+    this.register(services.onDidConnect(() => { this.statuses.clear(); this.refresh(); }));
     this.register(services.onDidDisconnect(() => this.refresh()));
     this.register({ dispose: () => clearTimeout(this.refreshTimer) });
   }

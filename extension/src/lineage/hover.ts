@@ -12,8 +12,9 @@ import { HoverCommands, renderHoverCard } from './hover-card.ts';
 import { candidatesFor, LineageLookup } from './lookup.ts';
 import type { LineageCard } from './lookup.ts';
 import { pathTokenAt } from './path-token.ts';
+import { RunStatusMemory } from '../runs/run-deltas.ts';
 
-/** How long an answer is trusted; `runs` and `projects` notifications clear it sooner. */
+/** How long an answer is trusted; a run's status change and `projects` notifications clear it sooner. */
 const CACHE_TTL_MS = 30_000;
 /** A hover waits this long for the daemon, then shows nothing (the answer is cached for the next hover). */
 const DEFAULT_TIME_BOX_MS = 300;
@@ -35,7 +36,9 @@ export class LineageHoverProvider extends Disposables implements vscode.HoverPro
     super();
     this.services = services;
     const forget = (): void => this.lookup.clear();
-    this.register(services.onNotification('runs', forget));
+    // A card shows records and links: a run's new points change neither (the TTL covers checkpoints it adds).
+    const statuses = new RunStatusMemory();
+    this.register(services.onNotification('runs', (n) => { if (statuses.classify(n) !== 'row') forget(); }));
     this.register(services.onNotification('projects', forget));
     this.register(services.onDidConnect(forget));
   }

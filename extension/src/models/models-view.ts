@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
-import type { ModelAliasInfo } from '../../../daemon/src/protocol/index.ts';
+import { isTerminal, type ModelAliasInfo } from '../../../daemon/src/protocol/index.ts';
 import { Debouncer } from '../debounce.ts';
 import { Disposables } from '../disposables.ts';
 import { ago } from '../format.ts';
@@ -45,7 +45,14 @@ export class ModelsView extends Disposables implements vscode.TreeDataProvider<M
     this.register(services.onDidConnect(() => this.debouncer.schedule()));
     this.register(services.onNotification('projects', () => this.debouncer.schedule()));
     // Until a checkpoint exists, each run that ends may bring the first one.
-    this.register(runs.onDidChange(() => { if (!this.hasCheckpoints) this.debouncer.schedule(); }));
+    // (Row updates of running runs change the list every few seconds, a deletion brings no
+    // checkpoint: only more ended runs count.)
+    let ended = -1;
+    this.register(runs.onDidChange(() => {
+      const now = runs.runs.filter((r) => isTerminal(r.status)).length;
+      if (now > ended && !this.hasCheckpoints) this.debouncer.schedule();
+      ended = now;
+    }));
   }
 
   async refresh(): Promise<void> {

@@ -10,7 +10,8 @@ import * as vscode from 'vscode';
 import { isRunPageMessage } from '../../../daemon/src/protocol/index.ts';
 import type { RunPageData, RunPageHostToWebview, RunPageState, RunPageWebviewToHost } from '../../../daemon/src/protocol/index.ts';
 import { buildPanelHtml, makeNonce } from '../compare/html.ts';
-import { Debouncer } from '../debounce.ts';
+import { Coalescer, Debouncer } from '../debounce.ts';
+import { RunStatusMemory } from '../runs/run-deltas.ts';
 import { Disposables } from '../disposables.ts';
 import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
@@ -38,7 +39,9 @@ class RunPage extends Disposables {
   private runId: string;
   private page: RunPageData | null = null;
   private readonly reload = this.register(new Debouncer(500, () => void this.send()));
-  private readonly reloadMetrics = this.register(new Debouncer(3_000, () => void this.send()));
+  /** New points (and a training run's row updates with them) redraw the page at most every 3 s, never starved by a steady stream. */
+  private readonly reloadMetrics = this.register(new Coalescer(3_000, () => void this.send()));
+  private readonly statuses = new RunStatusMemory();
 
   constructor(services: KeelServices, deps: RunPageActionDeps, panel: vscode.WebviewPanel, runId: string) {
     super();
@@ -54,7 +57,12 @@ class RunPage extends Disposables {
     this.register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.register(panel.onDidDispose(() => this.dispose()));
     const mine = (id: string): boolean => id === this.runId || (this.page?.evalRuns.some((r) => r.id === id) ?? false);
-    this.register(services.onNotification('runs', (n) => { if (mine(n.runId)) this.reload.schedule(); }));
+    // A status change (or a new eval run) shows at once; a row update is new points, drawn with them.
+    this.register(services.onNotification('runs', (n) => {
+      if (!mine(n.runId)) return;
+      if (this.statuses.classify(n) === 'row' && n.run) this.reloadMetrics.schedule();
+      else this.reload.schedule();
+    }));
     this.register(services.onNotification('alerts', (n) => { if (n.runId && mine(n.runId)) this.reload.schedule(); }));
     this.register(services.onNotification('metrics', (n) => { if (n.runId === this.runId) this.reloadMetrics.schedule(); }));
     this.register(services.onDidConnect(() => this.reload.schedule()));

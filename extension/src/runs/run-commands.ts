@@ -179,6 +179,7 @@ export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
     registerKeelCommand('keel.revealRun', (arg) => revealRun(deps, arg), log, 'Reveal failed'),
     registerKeelCommand('keel.showRunsOfConfig', (arg) => showRunsOfConfig(deps, arg), log, 'Listing the runs failed'),
     registerKeelCommand('keel.clearRunsFilter', () => deps.model.clearFilter(), log),
+    registerKeelCommand('keel.loadMoreRuns', () => deps.model.loadMore(), log, 'Loading more runs failed'),
     registerKeelCommand('keel.pullCheckpoint', (arg) => pullCheckpoint(deps, arg), log, 'Pull failed'),
     registerKeelCommand('keel.tagCheckpoint', (arg) => tagCheckpoint(deps, arg), log, 'Tag failed'),
     // The Runs view's title button: compare what is selected there.

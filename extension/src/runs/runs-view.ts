@@ -1,6 +1,6 @@
 /**
  * The Runs view: Running / Queued / Recent, live from the RunsModel (or only the runs of one
- * config, when a CodeLens asked); each run expands to its config, datasets, code version,
+ * config, when a CodeLens asked), Recent a page at a time ("Load more runs…"); each run expands to its config, datasets, code version,
  * checkpoints, evals and the eval runs Keel made of it (from `runs/get`, cached until the run
  * changes). Alerts show as a badge through a file decoration on the run's node. Relative
  * times ("5 min ago") are redrawn every half minute while the view is visible.
@@ -18,7 +18,9 @@ export type RunsNode =
   | { type: 'group'; group: RunGroup }
   | { type: 'run'; runId: string; run: RunSummary }
   | { type: 'detail'; runId: string; row: DetailRow; path: string; checkpoint?: DetailRow['checkpoint'] }
-  | { type: 'message'; text: string };
+  | { type: 'message'; text: string }
+  /** The last row of Recent while older runs remain: reads the next page. */
+  | { type: 'more' };
 
 const RUN_SCHEME = 'keel-run';
 /** How often relative times are redrawn while the view is visible. */
@@ -91,7 +93,10 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
 
   getChildren(node?: RunsNode): RunsNode[] | Promise<RunsNode[]> {
     if (!node) return this.model.groups().map((group) => ({ type: 'group', group }));
-    if (node.type === 'group') return node.group.runs.map((run) => ({ type: 'run', runId: run.id, run }));
+    if (node.type === 'group') {
+      const runs = node.group.runs.map((run): RunsNode => ({ type: 'run', runId: run.id, run }));
+      return node.group.kind === 'recent' && this.model.hasMore && !this.model.filter ? [...runs, { type: 'more' }] : runs;
+    }
     if (node.type === 'run') return this.runChildren(node.run);
     if (node.type === 'detail') return (node.row.children ?? []).map((row) => this.detailNode(node.runId, row, node.path));
     return [];
@@ -125,6 +130,14 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
       case 'message': {
         const item = new vscode.TreeItem(node.text);
         item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+      case 'more': {
+        const item = new vscode.TreeItem('Load more runs…');
+        item.id = 'more:recent';
+        item.tooltip = 'Show older ended runs';
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'keel.loadMoreRuns', title: 'Load More Runs' };
         return item;
       }
     }

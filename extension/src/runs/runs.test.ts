@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Checkpoint, EvalResult, RunDetail, RunStatus, RunSummary } from '../../../daemon/src/protocol/index.ts';
+import type { Checkpoint, EvalResult, NotificationOf, RunDetail, RunStatus, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { countRuns, groupRuns, nestedEvalRuns } from './grouping.ts';
 import { alertBadge, runContextValue, runDescription, runIcon, runTooltip } from './run-labels.ts';
 import { checkpointLabel, evalValue, runDetailRows } from './run-details.ts';
@@ -12,6 +12,7 @@ import { checkpointRefOf, runIdOf, runIdsFromArgs } from './run-args.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type NotifySettings } from './notify-policy.ts';
 import { deleteConfirmation, deletedMessage, isDeletable } from './run-deletion.ts';
 import { cancelOutcome, cancelQuestion, waitForEnd } from './run-cancel.ts';
+import { applyRunDelta, RunStatusMemory, runOfRow } from './run-deltas.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -297,5 +298,45 @@ describe('cancelling a run', () => {
     assert.equal(await ended, 'cancelled');
     assert.equal(listeners.length, 0, 'it stops listening');
     assert.equal(await waitForEnd(services as never, 'run_a', 'running', 10), null, 'gives up after the wait');
+  });
+});
+
+describe('runs notifications as deltas', () => {
+  const note = (row: RunSummary, extra: Partial<NotificationOf['runs']> = {}): NotificationOf['runs'] => ({
+    runId: row.id, status: row.status, unreachableSince: null, statusReason: null, run: row, ...extra,
+  });
+
+  it('tells a row update from a new run, a status change and a deletion', () => {
+    const memory = new RunStatusMemory();
+    const a = run('run_a', 'running');
+    assert.equal(memory.classify(note(a)), 'new');
+    assert.equal(memory.classify(note({ ...a, lastStep: 20 })), 'row');
+    assert.equal(memory.classify(note({ ...a, status: 'succeeded' })), 'status');
+    assert.equal(memory.classify(note(a, { deleted: true })), 'deleted');
+    assert.equal(memory.classify(note(a)), 'new', 'a deleted run is forgotten');
+    memory.learn([run('run_b', 'queued')]);
+    assert.equal(memory.classify(note(run('run_b', 'queued'))), 'row', 'rows read in full are known');
+    memory.clear();
+    assert.equal(memory.classify(note(run('run_b', 'queued'))), 'new');
+  });
+
+  it('replaces the row in place, drops a deleted run, adds a new one only when admitted, and keeps the array when nothing changed', () => {
+    const list = [run('run_a', 'running'), run('run_b', 'succeeded')];
+    const updated = applyRunDelta(list, note(run('run_a', 'running', { lastStep: 40, lastLoss: 0.5 })), () => true);
+    assert.deepEqual(updated.map((r) => [r.id, r.lastStep]), [['run_a', 40], ['run_b', null]]);
+    assert.deepEqual(applyRunDelta(list, note(run('run_b', 'succeeded'), { deleted: true }), () => true).map((r) => r.id), ['run_a']);
+    assert.deepEqual(applyRunDelta(list, note(run('run_c', 'queued')), () => true).map((r) => r.id), ['run_c', 'run_a', 'run_b']);
+    assert.equal(applyRunDelta(list, note(run('run_c', 'queued')), () => false), list, 'another project\'s run stays out');
+    assert.equal(applyRunDelta(list, note(run('run_x', 'failed'), { deleted: true }), () => true), list);
+    const { run: _row, ...bare } = note(run('run_a', 'failed'));
+    assert.equal(applyRunDelta(list, bare, () => true), list, 'a notification without a row (an older daemon) changes nothing here');
+  });
+
+  it('gives the run without its summary fields, as runs/get has it', () => {
+    const row = run('run_a', 'running', { lastLoss: 1, lastStep: 2, alerts: 3, lastLossStep: 2, kind: 'eval', parentRunId: 'run_p', overrides: ['x=1'] });
+    const bare = runOfRow(row);
+    for (const k of ['lastLoss', 'lastStep', 'alerts', 'lastLossStep', 'kind', 'parentRunId', 'overrides']) assert.ok(!(k in bare), k);
+    assert.equal(bare.id, 'run_a');
+    assert.equal(bare.status, 'running');
   });
 });

@@ -22,11 +22,23 @@ export function runStatusCell(r: Pick<RunSummary, 'status' | 'statusReason' | 'u
     (r.status === 'incomplete' && r.statusReason ? ` (${r.statusReason})` : '');
 }
 
+/** A shell word for `s` in a command the user may copy. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Runs `keel runs` shows unless --limit says otherwise. */
+const DEFAULT_RUNS_PAGE = 200;
+
 export async function runsCommand(ctx: CommandContext): Promise<number> {
+  const rawLimit = stringOption(ctx, 'limit');
+  const limit = rawLimit === undefined ? DEFAULT_RUNS_PAGE : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be an integer from 1 to 10000');
   return withDaemon(async (client) => {
     const project = stringOption(ctx, 'project');
-    const { runs } = await client.call('runs/list', { ...(project ? { project } : {}) });
-    if (ctx.json) return (printJson({ runs }), 0);
+    const after = stringOption(ctx, 'after');
+    const { runs, nextCursor } = await client.call('runs/list', { ...(project ? { project } : {}), limit, ...(after ? { cursor: after } : {}) });
+    if (ctx.json) return (printJson({ runs, nextCursor: nextCursor ?? null }), 0);
     if (runs.length === 0) {
       print('No runs yet. Launch one, or point `outputs:` in keel.yaml at your training output folders, or `keel import DIR`.\n');
       return 0;
@@ -41,6 +53,10 @@ export async function runsCommand(ctx: CommandContext): Promise<number> {
       { header: 'ALERTS', value: (r) => r.alerts || '', align: 'right' },
       { header: 'CREATED', value: (r) => ago(r.createdAt) },
     ]) + '\n');
+    if (nextCursor) {
+      const again = ['keel runs', ...(project ? [`--project ${shellWord(project)}`] : []), ...(rawLimit === undefined ? [] : [`--limit ${limit}`]), `--after ${nextCursor}`].join(' ');
+      print(`(the newest ${runs.length}${after ? ' after the cursor' : ''}; more: \`${again}\`)\n`);
+    }
     return 0;
   });
 }
