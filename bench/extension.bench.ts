@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Frame } from 'playwright-core';
 import { join } from 'node:path';
 import { EdgeTypes, Store } from '../daemon/src/store/index.ts';
 import { CodeServer } from '../test/e2e/support/code-server.ts';
@@ -61,6 +62,19 @@ async function closeEditors(wb: Workbench): Promise<void> {
   await wb.page.waitForTimeout(300);
 }
 
+/** Where one compare's time went, in ms from accepting the pick (webview marks, on the same clock). */
+interface Phases { frame: number; script: number; init: number; chart: number }
+const phases: Phases[] = [];
+
+/** Reads the webview's performance marks (webview/src/main.ts) as ms after `acceptedAt` (epoch ms). */
+async function readPhases(frame: Frame, acceptedAt: number): Promise<Phases> {
+  const marks = await frame.evaluate(() => {
+    const at = (name: string): number => performance.timeOrigin + (performance.getEntriesByName(name)[0]?.startTime ?? NaN);
+    return { frame: performance.timeOrigin, script: at('keel-script'), init: at('keel-init'), chart: at('keel-first-chart') };
+  });
+  return { frame: marks.frame - acceptedAt, script: marks.script - acceptedAt, init: marks.init - acceptedAt, chart: marks.chart - acceptedAt };
+}
+
 /** Accepting the compare pick (BASELINE.md open in the editor) → the first painted canvas in the panel. */
 async function compareFirstChart(wb: Workbench): Promise<number> {
   await wb.openFile('BASELINE.md');
@@ -70,10 +84,13 @@ async function compareFirstChart(wb: Workbench): Promise<number> {
   await wb.page.waitForTimeout(300);
   await wb.tickAll();
   const t0 = performance.now();
+  const acceptedAt = Date.now();
   await wb.accept();
   const frame = await wb.webviewFrame('canvas', 60_000);
   while ((await paintedPixels(frame, 0)).painted < 500) await wb.page.waitForTimeout(5);
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  phases.push(await readPhases(frame, acceptedAt));
+  return ms;
 }
 
 /** The same path through VS Code's own webview: Markdown preview of a file → its heading rendered. */
@@ -142,6 +159,9 @@ try {
   }
   console.log(`${since()} compare panel, ${RUNS} runs × ${fmt(STEPS, 0)} steps: first chart in ${fmt(median(keel), 0)} ms (median of ${REPEAT}: ${keel.map((x) => fmt(x, 0)).join(', ')})`);
   console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md), 0)} ms → ${fmt(median(keel) / median(md))}x`);
+  const phase = (k: keyof Phases): string => fmt(median(phases.map((p) => p[k])), 0);
+  console.log(`  where it went (median ms after accepting the pick): webview document ${phase('frame')}, script running ${phase('script')}, init received ${phase('init')}, chart drawn ${phase('chart')}`);
+  for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init)/.test(l)).slice(-2 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
 
   const lineage: number[] = [];
   const md2: number[] = [];

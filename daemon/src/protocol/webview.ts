@@ -48,6 +48,8 @@ export type HostToWebview =
   | { type: 'seriesAppend'; runId: string; key: string; points: MetricPoint[] }
   /** A whole series again (after a zoom or a resync). */
   | { type: 'series'; series: SeriesPayload }
+  /** Several whole series at once (every run's curve of one key, streamed after init): one redraw. */
+  | { type: 'seriesBatch'; series: SeriesPayload[] }
   | { type: 'runUpdate'; run: Run }
   | { type: 'comparison'; comparison: RunComparison }
   /** A lineage graph (of `runId`, or of the record "Show Lineage" asked about); `focus` selects and reveals that node. */
