@@ -81,8 +81,10 @@ const metrics = new MetricsView(panels.metrics, {
   theme: () => theme,
   post: (m) => api.postMessage(m),
   onFirstDraw: () => {
-    if (firstChartMs === null) performance.mark('keel-first-chart');
-    firstChartMs ??= performance.now() - initAt;
+    if (firstChartMs !== null) return;
+    performance.mark('keel-first-chart');
+    firstChartMs = performance.now() - initAt;
+    api.postMessage({ type: 'painted' });
   },
 });
 
@@ -194,6 +196,8 @@ function init(msg: Extract<HostToWebview, { type: 'init' }>): void {
     smoothing = s.smoothing;
   });
   renderAll();
+  // Nothing to draw first (another section, no shared metric): the host need not wait.
+  if (state.value.section !== undefined && state.value.section !== 'metrics' || !metrics.hasCharts()) api.postMessage({ type: 'painted' });
 }
 
 function onRunRemoved(runId: string): void {

@@ -259,6 +259,11 @@ export class MetricsView {
     }
   }
 
+  /** Whether the section has any chart to draw. */
+  hasCharts(): boolean {
+    return this.slots.size > 0;
+  }
+
   /** What the charts hold (the test hook reads it). */
   debug(): { key: string; drawn: boolean; length: number; pointsPerRun: number[]; lines: string[] }[] {
     return [...this.slots.entries()].map(([key, s]) => ({

@@ -60,6 +60,8 @@ export type HostToWebview =
 /** Webview → extension host. */
 export type WebviewToHost =
   | { type: 'ready' }
+  /** The first chart after `init` is drawn (or there is none to draw): the host streams the other curves now. */
+  | { type: 'painted' }
   /** Re-fetch a series at a finer resolution for a step range (zoom). */
   | { type: 'requestSeries'; runId: string; key: string; maxPoints: number; fromStep?: number; toStep?: number }
   /** Open VS Code's diff editor between two runs' effective configs, at `key`. */
@@ -76,5 +78,5 @@ export type WebviewToHost =
 export function isWebviewToHost(x: unknown): x is WebviewToHost {
   if (typeof x !== 'object' || x === null) return false;
   const t = (x as { type?: unknown }).type;
-  return typeof t === 'string' && ['ready', 'requestSeries', 'openConfigDiff', 'openRun', 'requestLineage', 'openPath', 'showLineage', 'stateChanged'].includes(t);
+  return typeof t === 'string' && ['ready', 'painted', 'requestSeries', 'openConfigDiff', 'openRun', 'requestLineage', 'openPath', 'showLineage', 'stateChanged'].includes(t);
 }
