@@ -15,7 +15,7 @@ import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
 import { buildPanelHtml, makeNonce } from './html.ts';
-import { INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
+import { curvePoints, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
 import { parsePanelState } from './state.ts';
@@ -156,10 +156,10 @@ export class ComparePanel extends Disposables {
     }
   }
 
-  /** `keel.compare.maxPoints`: points per curve the daemon downsamples to. */
+  /** Points per curve the daemon downsamples to: `keel.compare.maxPoints`, shared out when many runs are shown. */
   private maxPoints(): number {
     const n = vscode.workspace.getConfiguration('keel.compare').get<number>('maxPoints', 2000);
-    return Number.isInteger(n) && n >= 2 ? Math.min(n, 1_000_000) : 2000;
+    return curvePoints(Number.isInteger(n) && n >= 2 ? Math.min(n, 1_000_000) : 2000, this.state.runIds.length);
   }
 
   private async fetchSeries(runId: string, key: string, maxPoints: number, range?: { fromStep?: number; toStep?: number }): Promise<SeriesPayload> {
