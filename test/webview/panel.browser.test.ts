@@ -151,11 +151,12 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
   it('is usable from the keyboard: Tab reaches the controls, Space/Enter toggle, arrows smooth, focus is visible', async () => {
     await page.focus('body');
     const seen: string[] = [];
-    for (let i = 0; i < 14; i++) {
+    for (let i = 0; i < 36; i++) {
       await page.keyboard.press('Tab');
       seen.push(await focused(page));
     }
-    for (const want of [/button#\[run:/, /button#\[baseline:/, /vscode-tab-header.*\[metrics\]/, /input#x-axis-step/, /input#smoothing/, /vscode-checkbox#log-scale/]) {
+    for (const want of [/button#\[run:/, /button#\[baseline:/, /vscode-tab-header.*\[metrics\]/, /input#x-axis-step/, /input#smoothing/, /vscode-checkbox#log-scale/,
+      /vscode-textfield#run-filter/, /button#\[legend-show-all\]/, /select#group-by/, /button#\[legend:run_/, /button#\[sort:name\]/]) {
       assert.ok(seen.some((s) => want.test(s)), `Tab reaches ${want.source}: ${seen.join(' → ')}`);
     }
     await page.focus('#log-scale');

@@ -111,7 +111,7 @@ export function bandOf(curves: readonly (readonly MetricPoint[])[]): Band {
 export function matchRuns(c: RunComparison, query: string): Set<string> {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   const text = (runId: string, name: string): string =>
-    [name, runId, ...c.params.differ.map((d) => `${d.key}=${formatParam(d.values[runId])}`)].join(' ').toLowerCase();
+    [name, ...c.params.differ.map((d) => `${d.key}=${formatParam(d.values[runId])}`)].join(' ').toLowerCase();
   return new Set(c.runs.filter((r) => words.every((w) => text(r.id, r.name).includes(w))).map((r) => r.id));
 }
 

@@ -20,6 +20,12 @@ export interface ComparePanelState {
   section?: 'metrics' | 'config' | 'evals' | 'lineage';
   /** The lineage node whose details are shown (`kind:id`); absent = none selected. */
   selectedNode?: string;
+  /** Runs the legend hides from the charts; absent = none. */
+  hiddenRunIds?: string[];
+  /** `sweep` or `param:<key>`: runs drawn as one mean line with a min–max band per group; absent = each run its own line. */
+  groupBy?: string;
+  /** The best/last table's order: `name`, `status` or `<key>:best` / `<key>:last`. */
+  tableSort?: { column: string; descending: boolean };
 }
 
 /** A record in the lineage graph, by kind and id (what "Show Lineage" asked about). */
