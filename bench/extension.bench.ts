@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Frame } from 'playwright-core';
 import { join } from 'node:path';
 import { EdgeTypes, Store } from '../daemon/src/store/index.ts';
 import { CodeServer } from '../test/e2e/support/code-server.ts';
@@ -61,6 +62,19 @@ async function closeEditors(wb: Workbench): Promise<void> {
   await wb.page.waitForTimeout(300);
 }
 
+/** Where one compare's time went, in ms from accepting the pick (webview marks, on the same clock). */
+interface Phases { frame: number; script: number; ready: number; init: number; chart: number }
+const phases: Phases[] = [];
+
+/** Reads the webview's performance marks (webview/src/main.ts) as ms after `acceptedAt` (epoch ms). */
+async function readPhases(frame: Frame, acceptedAt: number): Promise<Phases> {
+  const marks = await frame.evaluate(() => {
+    const at = (name: string): number => performance.timeOrigin + (performance.getEntriesByName(name)[0]?.startTime ?? NaN);
+    return { frame: performance.timeOrigin, script: at('keel-script'), ready: at('keel-ready'), init: at('keel-init'), chart: at('keel-first-chart') };
+  });
+  return { frame: marks.frame - acceptedAt, script: marks.script - acceptedAt, ready: marks.ready - acceptedAt, init: marks.init - acceptedAt, chart: marks.chart - acceptedAt };
+}
+
 /** Accepting the compare pick (BASELINE.md open in the editor) → the first painted canvas in the panel. */
 async function compareFirstChart(wb: Workbench): Promise<number> {
   await wb.openFile('BASELINE.md');
@@ -70,10 +84,13 @@ async function compareFirstChart(wb: Workbench): Promise<number> {
   await wb.page.waitForTimeout(300);
   await wb.tickAll();
   const t0 = performance.now();
+  const acceptedAt = Date.now();
   await wb.accept();
   const frame = await wb.webviewFrame('canvas', 60_000);
   while ((await paintedPixels(frame, 0)).painted < 500) await wb.page.waitForTimeout(5);
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  phases.push(await readPhases(frame, acceptedAt));
+  return ms;
 }
 
 /** The same path through VS Code's own webview: Markdown preview of a file → its heading rendered. */
@@ -105,6 +122,9 @@ async function hovers(wb: Workbench, paths: string[]): Promise<{ cold: number[];
   return { cold, cached };
 }
 
+/** Thrown to end the bench early (KEEL_BENCH_ONLY). */
+class Done extends Error {}
+
 const benchStart = performance.now();
 const since = (): string => `[${fmt((performance.now() - benchStart) / 1000, 0)} s]`;
 let server: CodeServer | undefined;
@@ -120,7 +140,7 @@ try {
   const pkg = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs'), '--no-build', '--no-check', '--out', vsix], { encoding: 'utf8' });
   if (pkg.status !== 0) throw new Error(`packaging failed: ${pkg.stderr}`);
 
-  const started = await CodeServer.start({ root: join(dir, 'cs'), vsix, logFile: join(dir, 'code-server.log'), env: { KEEL_HOME: home, KEEL_POLL_MS: '300' } });
+  const started = await CodeServer.start({ root: join(dir, 'cs'), vsix, logFile: join(dir, 'code-server.log'), env: { KEEL_HOME: home, KEEL_POLL_MS: '300' }, settings: JSON.parse(process.env.KEEL_BENCH_SETTINGS ?? '{}') as Record<string, unknown> });
   server = started.server;
   wb = (await Workbench.open(server.folderUrl(ws), join(repoRoot, '.bench', 'extension'))).wb;
   let activate = '';
@@ -142,7 +162,12 @@ try {
   }
   console.log(`${since()} compare panel, ${RUNS} runs × ${fmt(STEPS, 0)} steps: first chart in ${fmt(median(keel), 0)} ms (median of ${REPEAT}: ${keel.map((x) => fmt(x, 0)).join(', ')})`);
   console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md), 0)} ms → ${fmt(median(keel) / median(md))}x`);
+  const phase = (k: keyof Phases): string => fmt(median(phases.map((p) => p[k])), 0);
+  console.log(`  where it went (median ms after accepting the pick): webview document ${phase('frame')}, script running ${phase('script')}, ready posted ${phase('ready')}, init received ${phase('init')}, chart drawn ${phase('chart')}`);
+  for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init)/.test(l)).slice(-2 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
 
+  // KEEL_BENCH_ONLY=compare: just the figure above (when working on the panel).
+  if (process.env.KEEL_BENCH_ONLY === 'compare') throw new Done();
   const lineage: number[] = [];
   const md2: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
@@ -163,6 +188,8 @@ try {
     `${name}: p50 ${fmt(percentile(xs, 50), 0)} ms, p99 ${fmt(percentile(xs, 99), 0)} ms (n=${xs.length}; minus the ${HOVER_DELAY_MS} ms hover delay: p50 ${fmt(percentile(xs, 50) - HOVER_DELAY_MS, 0)} ms)`;
   console.log(line('hover on a tracked checkpoint path, cold', h.cold));
   console.log(line('hover on a tracked checkpoint path, cached', h.cached));
+} catch (err) {
+  if (!(err instanceof Done)) throw err;
 } finally {
   await wb?.close().catch(() => undefined);
   await server?.stop();

@@ -261,3 +261,50 @@ export function manyRuns(n: number): ManyRuns {
   const lineage = runs.map((r) => ({ runId: r.id, graph: lineageGraph(store, 'run', r.id) ?? null }));
   return { init, lineage, runs, focus: { kind: 'checkpoint', id: focus }, close: t.close };
 }
+
+export interface SweepRuns {
+  init: InitMessage;
+  runs: Run[];
+  /** The sweeps' ids, in the order their runs come. */
+  sweepIds: string[];
+  close: () => void;
+}
+
+/**
+ * A grid sweep as Keel records it: `sweeps` sweeps, each trying every learning rate in
+ * `lrs` with every seed in `seeds` (runs `lr<i>-s<seed>`, params `learning_rate`, `seed`,
+ * `output_dir`), each logging `loss` every step and `eval_loss` every 100 steps for `steps`
+ * steps — the loss falls faster with a larger learning rate, and seeds scatter around it.
+ */
+export function sweepRuns(opts: { lrs: readonly number[]; seeds: readonly number[]; steps: number; sweeps?: number; maxPoints?: number }): SweepRuns {
+  const t = tempStore();
+  const { store } = t;
+  const runs: Run[] = [];
+  const sweepIds: string[] = [];
+  for (let w = 0; w < (opts.sweeps ?? 1); w++) {
+    const sweepId = store.sweeps.create(null, `grid-${w + 1}`, { learning_rate: opts.lrs, seed: opts.seeds });
+    sweepIds.push(sweepId);
+    opts.lrs.forEach((lr, i) => {
+      for (const seed of opts.seeds) {
+        const name = `${opts.sweeps && opts.sweeps > 1 ? `w${w + 1}-` : ''}lr${i + 1}-s${seed}`;
+        const run = store.runs.create({ projectId: null, name, status: 'succeeded', source: 'launch', sweepId });
+        store.runLinks.setParams(run.id, { learning_rate: lr, seed, output_dir: `outputs/${name}` });
+        const rnd = random(seed * 1000 + i + w * 7);
+        const batch: MetricInput[] = [];
+        const rate = (i + 1) / (opts.lrs.length * opts.steps * 0.2);
+        for (let s = 1; s <= opts.steps; s++) {
+          const base = 2.5 * Math.exp(-s * rate) + 0.4;
+          batch.push({ key: 'loss', step: s, value: base + 0.06 * (rnd() - 0.5), wallTime: 1_760_000_000 + s });
+          if (s % 100 === 0) batch.push({ key: 'eval_loss', step: s, value: base + 0.1 + 0.03 * (rnd() - 0.5), wallTime: 1_760_000_000 + s });
+        }
+        store.metrics.record(run.id, batch);
+        runs.push(store.runs.get(run.id) as Run);
+      }
+    });
+  }
+  const init: InitMessage = {
+    type: 'init', state: defaultPanelState(runs.map((r) => r.id)), comparison: compareRuns(store, runs),
+    series: seriesOf(store, runs, opts.maxPoints ?? 2000).filter((s) => s.key === 'loss'),
+  };
+  return { init, runs, sweepIds, close: t.close };
+}

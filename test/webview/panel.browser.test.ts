@@ -13,6 +13,7 @@ import type { HostToWebview } from '../../daemon/src/protocol/webview.ts';
 import {
   artifactsDir, buildBundle, canvasPixels, charts, chromiumPath, launchChromium, posted, removeDir, sendToPanel, servePanel, themes, waitPosted, type PanelServer,
 } from './browser.ts';
+import { runPalette } from '../../webview/src/palette.ts';
 import { bigComparison, twoRuns, type TwoRuns } from './fixtures.ts';
 
 const dark = themes.dark;
@@ -62,7 +63,8 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
     // epoch is bookkeeping: in the picker, not drawn by default.
     assert.deepEqual(list.map((c) => c.key), ['loss', 'grad_norm', 'learning_rate']);
     assert.deepEqual(list[0]?.pointsPerRun, [20, 60]);
-    const px = await canvasPixels(page, 'loss', [dark['charts-blue'] ?? '', dark['charts-orange'] ?? '']);
+    // The run palette made for Dark Modern's editor background (solid, not charts.orange at 33 %).
+    const px = await canvasPixels(page, 'loss', runPalette(dark['editor-background'] ?? '').slice(0, 2));
     assert.ok(px.drawn > 1000, `loss canvas has ${px.drawn} drawn pixels`);
     assert.ok((px.byColor[0] ?? 0) > 30 && (px.byColor[1] ?? 0) > 30, `run colours on the canvas: ${px.byColor.join(', ')}`);
     assert.match(await page.textContent('header') ?? '', /lora-1b.*running.*baseline.*fft-8b.*succeeded/s);
@@ -149,11 +151,12 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
   it('is usable from the keyboard: Tab reaches the controls, Space/Enter toggle, arrows smooth, focus is visible', async () => {
     await page.focus('body');
     const seen: string[] = [];
-    for (let i = 0; i < 14; i++) {
+    for (let i = 0; i < 36; i++) {
       await page.keyboard.press('Tab');
       seen.push(await focused(page));
     }
-    for (const want of [/button#\[run:/, /button#\[baseline:/, /vscode-tab-header.*\[metrics\]/, /input#x-axis-step/, /input#smoothing/, /vscode-checkbox#log-scale/]) {
+    for (const want of [/button#\[run:/, /button#\[baseline:/, /vscode-tab-header.*\[metrics\]/, /input#x-axis-step/, /input#smoothing/, /vscode-checkbox#log-scale/,
+      /vscode-textfield#run-filter/, /button#\[legend-show-all\]/, /select#group-by/, /button#\[legend:run_/, /button#\[sort:name\]/]) {
       assert.ok(seen.some((s) => want.test(s)), `Tab reaches ${want.source}: ${seen.join(' → ')}`);
     }
     await page.focus('#log-scale');
@@ -173,11 +176,13 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
 
   it('re-reads canvas colours when VS Code switches theme (body class)', async () => {
     await page.evaluate(() => { document.body.className = 'vscode-light'; });
-    const light = themes.light['charts-blue'] ?? '';
-    let px = await canvasPixels(page, 'loss', [light, dark['charts-blue'] ?? '']);
+    const light = runPalette(themes.light['editor-background'] ?? '')[0] ?? '';
+    const darkFirst = runPalette(dark['editor-background'] ?? '')[0] ?? '';
+    assert.notEqual(light, darkFirst);
+    let px = await canvasPixels(page, 'loss', [light, darkFirst]);
     for (let i = 0; i < 50 && (px.byColor[0] ?? 0) === 0; i++) {
       await page.waitForTimeout(50);
-      px = await canvasPixels(page, 'loss', [light, dark['charts-blue'] ?? '']);
+      px = await canvasPixels(page, 'loss', [light, darkFirst]);
     }
     assert.ok((px.byColor[0] ?? 0) > 30, `light theme blue drawn: ${px.byColor[0]}`);
     assert.equal(px.byColor[1], 0, 'no dark-theme blue left');

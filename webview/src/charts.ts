@@ -18,6 +18,8 @@ export interface ChartLine {
   /** Place in the comparison (its colour). */
   index: number;
   role: 'train' | 'eval' | 'only';
+  /** A group's mean, drawn with its min–max band (ChartData.bands). */
+  band?: boolean;
 }
 
 export interface ChartSettings {
@@ -40,6 +42,7 @@ export const lineLabel = (l: ChartLine): string => (l.role === 'only' ? l.name :
 
 function seriesOpts(lines: readonly ChartLine[], s: ChartSettings, theme: ChartTheme): uPlot.Series[] {
   const out: uPlot.Series[] = [{ label: s.xAxis === 'step' ? 'step' : 'time' }];
+  const colorOf = (l: ChartLine): string => theme.series[runStyle(l.index).colorIndex] ?? theme.foreground;
   for (const l of lines) {
     const st = runStyle(l.index);
     const color = theme.series[st.colorIndex] ?? theme.foreground;
@@ -48,6 +51,25 @@ function seriesOpts(lines: readonly ChartLine[], s: ChartSettings, theme: ChartT
     const points = { show: l.role === 'eval' ? true : sparse, size: l.role === 'eval' ? 5 : 7, stroke: color, fill: color };
     if (s.smoothing > 0) out.push({ label: `${lineLabel(l)} (raw)`, stroke: withAlpha(color, 0.25), width: 1, dash, points: { show: false } });
     out.push({ label: lineLabel(l), stroke: color, width: 1.5, dash, points });
+  }
+  // A group's band edges after every line (columns() appends them in the same order).
+  for (const l of lines) {
+    if (!l.band) continue;
+    const edge = withAlpha(colorOf(l), 0.45);
+    out.push({ label: `${lineLabel(l)} min`, stroke: edge, width: 0.5, points: { show: false } }, { label: `${lineLabel(l)} max`, stroke: edge, width: 0.5, points: { show: false } });
+  }
+  return out;
+}
+
+/** uPlot bands: each group's max edge filled down to its min edge, faint in the group's colour. */
+function bandOpts(lines: readonly ChartLine[], s: ChartSettings, theme: ChartTheme): uPlot.Band[] {
+  let next = 1 + lines.length * (s.smoothing > 0 ? 2 : 1);
+  const out: uPlot.Band[] = [];
+  for (const l of lines) {
+    if (!l.band) continue;
+    const lo = next, hi = next + 1;
+    next += 2;
+    out.push({ series: [hi, lo], fill: withAlpha(theme.series[runStyle(l.index).colorIndex] ?? theme.foreground, 0.16) });
   }
   return out;
 }
@@ -78,12 +100,16 @@ function yAxisSize(_u: uPlot, values: string[] | null): number {
   return Math.ceil(longest * 7.2 + 18);
 }
 
-/** The columns uPlot gets: x, then per run (raw when smoothing, then smoothed/plain). */
-function columns(d: ChartData, s: ChartSettings): uPlot.AlignedData {
+/** The columns uPlot gets: x, then per run (raw when smoothing, then smoothed/plain), then each group's band edges (min, max). */
+function columns(d: ChartData, s: ChartSettings, lines: readonly ChartLine[]): uPlot.AlignedData {
   const ys: (number | null | undefined)[][] = [];
   d.raw.forEach((raw, i) => {
     if (s.smoothing > 0) ys.push(raw, d.smooth[i] ?? raw);
     else ys.push(raw);
+  });
+  const none = (): null[] => d.x.map(() => null);
+  lines.forEach((l, i) => {
+    if (l.band) ys.push(d.bands?.[i]?.lo ?? none(), d.bands?.[i]?.hi ?? none());
   });
   return [d.x, ...ys];
 }
@@ -166,6 +192,7 @@ export class MetricChart {
       cursor: { drag: { x: true, y: false, setScale: true }, sync: { key: 'keel-metrics' } },
       scales: { x: { time: false }, y: this.settings.logScale ? { distr: 3 } : {} },
       series: seriesOpts(this.lines, this.settings, this.theme),
+      bands: bandOpts(this.lines, this.settings, this.theme),
       axes: axisOpts(this.settings, this.theme),
       hooks: {
         draw: [(u) => this.onDraw(u)],
@@ -174,7 +201,7 @@ export class MetricChart {
       },
     };
     this.quiet = true;
-    this.plot = new uPlot(opts, columns(this.data, this.settings), this.plotEl);
+    this.plot = new uPlot(opts, columns(this.data, this.settings, this.lines), this.plotEl);
     this.quiet = false;
     if (this.zoom) this.applyZoom(this.zoom);
     this.renderReadout(null);
@@ -209,7 +236,7 @@ export class MetricChart {
     this.data = data;
     if (!this.plot) return this.build();
     this.quiet = true;
-    this.plot.setData(columns(data, this.settings), true);
+    this.plot.setData(columns(data, this.settings, this.lines), true);
     this.quiet = false;
     if (this.zoom) this.applyZoom(this.zoom);
     this.renderReadout(this.plot.cursor.idx ?? null);
@@ -229,7 +256,7 @@ export class MetricChart {
   drawsLines(lines: readonly ChartLine[]): boolean {
     return lines.length === this.lines.length && lines.every((l, i) => {
       const o = this.lines[i];
-      return o !== undefined && l.runId === o.runId && l.key === o.key && l.name === o.name && l.role === o.role;
+      return o !== undefined && l.runId === o.runId && l.key === o.key && l.name === o.name && l.role === o.role && l.index === o.index && !!l.band === !!o.band;
     });
   }
 

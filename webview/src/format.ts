@@ -1,6 +1,7 @@
 /** Text for numbers, params and times, the same way in every section. */
 import { formatBytes as formatBytesShared } from '../../daemon/src/protocol/format.ts';
 import type { RunStatus } from '../../daemon/src/protocol/domain.ts';
+import { PALETTE_SIZE } from './palette.ts';
 
 /** The badge class of a run status (a Record, so a new status cannot be forgotten). */
 const STATUS_CLASSES: Readonly<Record<RunStatus, string>> = {
@@ -64,16 +65,13 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${sign}${h}:${String(m).padStart(2, '0')}:${sec}` : `${sign}${m}:${sec}`;
 }
 
-/** Series colours, in the order runs get them (VS Code's chart palette). */
-export const ChartColors = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'] as const;
-
-/** A run's place in the palette; runs past the sixth reuse colours, drawn dotted. */
-export function runStyle(index: number): { color: (typeof ChartColors)[number]; colorIndex: number; dotted: boolean } {
-  const colorIndex = index % ChartColors.length;
-  return { color: ChartColors[colorIndex] as (typeof ChartColors)[number], colorIndex, dotted: index >= ChartColors.length };
+/** A run's place in the palette (palette.ts, 100 colours); runs past the 100th reuse colours, drawn dotted. */
+export function runStyle(index: number): { colorIndex: number; dotted: boolean } {
+  const colorIndex = index % PALETTE_SIZE;
+  return { colorIndex, dotted: index >= PALETTE_SIZE };
 }
 
-/** How a chart line is drawn: an eval curve dashed, a run past the sixth colour dotted. */
+/** How a chart line is drawn: an eval curve dashed, a run past the 100th colour dotted. */
 export function lineDash(role: 'train' | 'eval' | 'only', dotted: boolean): number[] | undefined {
   if (role === 'eval') return dotted ? [8, 3, 2, 3] : [6, 4];
   return dotted ? [2, 3] : undefined;

@@ -25,10 +25,14 @@ const keyed = <E extends Element>(el: E, key: string): E => {
 /** After "set baseline", its button is gone: focus goes to the run's name. */
 export const headerFocusFallback = (key: string): string | null => (key.startsWith('baseline:') ? `run:${key.slice('baseline:'.length)}` : null);
 
+/** Runs beyond which the header's run list scrolls. */
+const MANY_RUNS = 12;
+
 /** Renders the header into `root`. */
 export function renderHeader(root: HTMLElement, v: HeaderView): void {
   clear(root);
-  const list = h('ul', { class: 'run-list', attrs: { 'aria-label': 'Runs compared' } });
+  // Past a dozen runs the list scrolls in three lines: the charts stay on the first screen.
+  const list = h('ul', { class: `run-list${v.runs.length > MANY_RUNS ? ' many' : ''}`, attrs: { 'aria-label': 'Runs compared' } });
   for (const run of v.runs) {
     const st = runStyle(v.runIndex(run.id));
     const isBase = run.id === v.baselineRunId;

@@ -24,7 +24,7 @@ import { parseHostMessage } from './messages.ts';
 import { MetricsView } from './metrics-view.ts';
 import { SeriesStore } from './series-store.ts';
 import { initialState, PanelState, parsePanelState, Sections, type Section } from './state.ts';
-import { readTheme, watchTheme } from './theme.ts';
+import { applyRunColors, readTheme, watchTheme } from './theme.ts';
 import { vscode } from './vscode-api.ts';
 
 // Marks the e2e suite and a profiler read: how long the page took to start, to init, to the first chart.
@@ -46,6 +46,7 @@ const removed: string[] = [];
 let comparison: RunComparison | null = null;
 let state: PanelState | null = null;
 let theme = readTheme();
+applyRunColors(theme);
 let initAt = 0;
 let firstChartMs: number | null = null;
 
@@ -80,8 +81,10 @@ const metrics = new MetricsView(panels.metrics, {
   theme: () => theme,
   post: (m) => api.postMessage(m),
   onFirstDraw: () => {
-    if (firstChartMs === null) performance.mark('keel-first-chart');
-    firstChartMs ??= performance.now() - initAt;
+    if (firstChartMs !== null) return;
+    performance.mark('keel-first-chart');
+    firstChartMs = performance.now() - initAt;
+    api.postMessage({ type: 'painted' });
   },
 });
 
@@ -193,6 +196,8 @@ function init(msg: Extract<HostToWebview, { type: 'init' }>): void {
     smoothing = s.smoothing;
   });
   renderAll();
+  // Nothing to draw first (another section, no shared metric): the host need not wait.
+  if (state.value.section !== undefined && state.value.section !== 'metrics' || !metrics.hasCharts()) api.postMessage({ type: 'painted' });
 }
 
 function onRunRemoved(runId: string): void {
@@ -222,6 +227,10 @@ function handle(msg: HostToWebview): void {
     case 'series':
       store.replace(msg.series);
       return metrics.changed(msg.series.key);
+    case 'seriesBatch':
+      for (const s of msg.series) store.replace(s);
+      for (const key of new Set(msg.series.map((s) => s.key))) metrics.changed(key);
+      return;
     case 'runUpdate':
       comparison = { ...comparison, runs: comparison.runs.map((r) => (r.id === msg.run.id ? msg.run : r)) };
       return renderHeaderSection();
@@ -257,6 +266,7 @@ tabs.addEventListener('vsc-tabs-select', (ev) => {
 });
 watchTheme(() => {
   theme = readTheme();
+  applyRunColors(theme);
   metrics.redrawAll(true);
 });
 

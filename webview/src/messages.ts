@@ -24,6 +24,7 @@ export function parseHostMessage(x: unknown): { message: HostToWebview } | { err
       case 'init': return isObj(x.state) && isComparison(x.comparison) && Array.isArray(x.series) && x.series.every(isSeries);
       case 'seriesAppend': return isSeries(x);
       case 'series': return isSeries(x.series);
+      case 'seriesBatch': return Array.isArray(x.series) && x.series.every(isSeries);
       case 'runUpdate': return isRun(x.run);
       case 'comparison': return isComparison(x.comparison);
       case 'lineage': return isStr(x.runId) && (x.graph === null || isGraph(x.graph)) && (x.focus === undefined || isFocus(x.focus));

@@ -12,8 +12,10 @@ import { clear, h, keepFocus } from './dom.ts';
 import { formatCount } from './format.ts';
 import { chartKeys, type ChartGroup } from './metric-keys.ts';
 import { metricsToolbar } from './metrics-controls.ts';
-import { runLegend } from './run-legend.ts';
-import { buildChartData, stepRange, type ChartData } from './series.ts';
+import { bestLastTable } from './best-last-table.ts';
+import { runLegendSection } from './legend.ts';
+import { bandOf, groupRuns, type RunGroup } from './run-groups.ts';
+import { alignTo, buildChartData, logSafe, stepRange, type ChartData } from './series.ts';
 import { summaryTable } from './summary-table.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { ChartTheme } from './theme.ts';
@@ -50,6 +52,11 @@ export class MetricsView {
   private readonly groupOfKey = new Map<string, string>();
   /** The metric picker's search text. */
   private filter = '';
+  /** The legend's run search text. */
+  private runQuery = '';
+  /** The legend and the best/last table as last rendered (updated in place when runs are shown or hidden). */
+  private legend: { update(hidden: ReadonlySet<string>): void } | null = null;
+  private table: HTMLElement | null = null;
   private readonly dirty = new Set<string>();
   private frame = 0;
   private preview: number | null = null;
@@ -73,9 +80,41 @@ export class MetricsView {
     return this.ctx.comparison().runs;
   }
 
-  /** The lines of a chart: per run (in comparison order) its train curve, then its eval curve. */
+  private hidden(): Set<string> {
+    return new Set(this.ctx.state().hiddenRunIds ?? []);
+  }
+
+  /** The runs drawn: all but those the legend hides. */
+  private visibleRunIds(): string[] {
+    const hidden = this.hidden();
+    return this.runs().map((r) => r.id).filter((id) => !hidden.has(id));
+  }
+
+  /** The groups drawn (of the visible runs), or null when each run is its own line. */
+  private grouping(): RunGroup[] | null {
+    const by = this.ctx.state().groupBy;
+    return by ? groupRuns(this.ctx.comparison(), by, this.visibleRunIds()) : null;
+  }
+
+  /** A run's colour slot: its group's when grouped, else its own. */
+  private colorSlot(runId: string, groups = this.grouping()): number {
+    const g = groups?.findIndex((x) => x.runIds.includes(runId)) ?? -1;
+    return g >= 0 ? g : this.ctx.runIndex(runId);
+  }
+
+  /** The lines of a chart: per run (in comparison order) its train curve, then its eval curve; grouped, per group its mean curves. */
   private chartLines(group: ChartGroup): ChartLine[] {
-    const runIds = this.runs().map((r) => r.id);
+    const groups = this.grouping();
+    if (groups) {
+      const paired = group.keys.length > 1;
+      return groups.flatMap((g, gi) => group.keys
+        .filter((k) => g.runIds.some((id) => (this.ctx.store.get(id, k)?.points.length ?? 0) > 0))
+        .map((key): ChartLine => ({
+          runId: g.id, key, name: `${g.label} (${g.runIds.length})`, index: gi, band: true,
+          role: !paired ? 'only' : key === group.eval ? 'eval' : 'train',
+        })));
+    }
+    const runIds = this.visibleRunIds();
     const names = new Map(this.runs().map((r) => [r.id, r.name]));
     const withData = new Map(group.keys.map((k) => [k, new Set(this.ctx.store.curves(k, runIds).map((c) => c.runId))]));
     const paired = group.keys.length > 1;
@@ -85,14 +124,27 @@ export class MetricsView {
     })));
   }
 
+  /** Chart settings; grouped runs are lined up by step (their wall clocks differ). */
   private settings(): { xAxis: 'step' | 'time'; logScale: boolean; smoothing: number } {
     const s = this.ctx.state();
-    return { xAxis: s.xAxis, logScale: s.logScale, smoothing: this.preview ?? s.smoothing };
+    return { xAxis: s.groupBy ? 'step' : s.xAxis, logScale: s.logScale, smoothing: this.preview ?? s.smoothing };
   }
 
-  private data(group: ChartGroup): ChartData {
-    const curves = this.chartLines(group).map((l) => ({ runId: l.runId, key: l.key, points: this.ctx.store.get(l.runId, l.key)?.points ?? [] }));
-    return buildChartData(curves, this.settings());
+  private data(group: ChartGroup, lines = this.chartLines(group)): ChartData {
+    const groups = this.grouping();
+    if (!groups) {
+      const curves = lines.map((l) => ({ runId: l.runId, key: l.key, points: this.ctx.store.get(l.runId, l.key)?.points ?? [] }));
+      return buildChartData(curves, this.settings());
+    }
+    const members = new Map(groups.map((g) => [g.id, g.runIds]));
+    const bands = lines.map((l) => bandOf((members.get(l.runId) ?? []).map((id) => this.ctx.store.get(id, l.key)?.points ?? [])));
+    const settings = this.settings();
+    const data = buildChartData(lines.map((l, i) => ({
+      runId: l.runId, key: l.key, points: (bands[i]?.x ?? []).map((x, j) => ({ step: x, value: bands[i]?.mean[j] ?? null, wallTime: null })),
+    })), settings);
+    const guard = (vs: (number | null)[]): (number | null)[] => (settings.logScale ? vs.map(logSafe) : vs);
+    data.bands = bands.map((b) => ({ lo: alignTo(data.x, b.x, guard(b.min)), hi: alignTo(data.x, b.x, guard(b.max)) }));
+    return data;
   }
 
   private keys(): ReturnType<typeof chartKeys> {
@@ -136,7 +188,16 @@ export class MetricsView {
       if (summaries) this.root.append(summaries);
       return;
     }
-    this.root.append(runLegend(this.ctx.comparison(), (id) => this.ctx.runIndex(id), keys.shown.some((g) => g.keys.length > 1)));
+    const groups = this.grouping();
+    const legend = runLegendSection({
+      comparison: this.ctx.comparison(), runIndex: (id) => this.colorSlot(id, groups), hidden: this.hidden(),
+      setHidden: (hiddenRunIds) => this.ctx.change({ hiddenRunIds }),
+      groupBy: state.groupBy ?? '', setGroupBy: (groupBy) => this.ctx.change({ groupBy: groupBy || undefined }),
+      groups, paired: keys.shown.some((g) => g.keys.length > 1),
+      query: this.runQuery, onQuery: (q) => { this.runQuery = q; },
+    });
+    this.legend = legend;
+    this.root.append(legend.el);
     const list = h('div', { class: 'charts' });
     for (const group of keys.shown) {
       const note = h('span', { class: 'chart-note muted' });
@@ -147,7 +208,29 @@ export class MetricsView {
       this.seen.observe(el);
     }
     this.root.append(list);
+    this.table = this.bestLast(keys.shown.flatMap((g) => g.keys));
+    if (this.table) this.root.append(this.table);
     if (summaries) this.root.append(summaries);
+  }
+
+  private bestLast(keys: readonly string[]): HTMLElement | null {
+    const state = this.ctx.state();
+    return bestLastTable({
+      comparison: this.ctx.comparison(), keys, runIndex: (id) => this.ctx.runIndex(id), hidden: this.hidden(),
+      sort: state.tableSort, onSort: (tableSort) => this.ctx.change({ tableSort }),
+    });
+  }
+
+  /** The best/last table again (sorted anew, hidden runs marked), keeping keyboard focus on its header. */
+  private refreshTable(): void {
+    if (!this.table) return;
+    const next = this.bestLast(this.keys().shown.flatMap((g) => g.keys));
+    const old = this.table;
+    keepFocus(() => {
+      if (next) old.replaceWith(next);
+      else old.remove();
+    });
+    this.table = next;
   }
 
   private noneInCommon(all: readonly ChartGroup[]): HTMLElement {
@@ -162,10 +245,11 @@ export class MetricsView {
   }
 
   private draw(slot: Slot): void {
-    const data = this.data(slot.group);
+    const lines = this.chartLines(slot.group);
+    const data = this.data(slot.group, lines);
     this.describe(slot, data);
     if (data.x.length === 0) return;
-    slot.chart = new MetricChart(slot.group.id, slot.el, this.chartLines(slot.group), data, this.settings(), this.ctx.theme(), {
+    slot.chart = new MetricChart(slot.group.id, slot.el, lines, data, this.settings(), this.ctx.theme(), {
       onZoom: (_id, min, max) => this.zoomed(slot.group, min, max),
       onFirstDraw: (id) => this.ctx.onFirstDraw(id),
     });
@@ -183,6 +267,7 @@ export class MetricsView {
     for (const m of data.specials) counts.set(m.kind, (counts.get(m.kind) ?? 0) + 1);
     for (const [kind, n] of counts) notes.push(`${n} ${kind === 'nan' ? 'NaN' : kind === 'inf' ? '+Inf' : '−Inf'} point${n === 1 ? '' : 's'} marked`);
     if (data.hiddenByLog > 0) notes.push(`${data.hiddenByLog} value${data.hiddenByLog === 1 ? '' : 's'} ≤ 0 not shown on a log scale`);
+    if (this.ctx.state().groupBy) notes.push('groups: mean line, min–max band, by step');
     if (data.x.length === 0 && this.settings().xAxis === 'time') notes.push('no wall-clock times recorded — use the step axis');
     else if (data.withoutTime > 0) notes.push(`${data.withoutTime} points without a wall-clock time left out`);
     slot.note.textContent = notes.length ? ` · ${notes.join(' · ')}` : '';
@@ -190,6 +275,7 @@ export class MetricsView {
 
   /** Asks the host for a finer curve of every downsampled line over the zoomed range. */
   private zoomed(group: ChartGroup, min: number, max: number): void {
+    if (this.grouping()) return; // a group's band is drawn from the curves it has
     const data = this.data(group);
     for (const curve of data.runs) {
       const stored = this.ctx.store.get(curve.runId, curve.key);
@@ -224,9 +310,9 @@ export class MetricsView {
     for (const id of this.dirty) {
       const slot = this.slots.get(id);
       if (!slot) continue;
-      const data = this.data(slot.group);
-      this.describe(slot, data);
       const lines = this.chartLines(slot.group);
+      const data = this.data(slot.group, lines);
+      this.describe(slot, data);
       if (slot.chart && !slot.chart.drawsLines(lines)) slot.chart.rebuild(lines, data, this.settings(), this.ctx.theme());
       else if (slot.chart) slot.chart.update(data);
       else if (slot.visible) this.draw(slot);
@@ -243,7 +329,12 @@ export class MetricsView {
   /** After a state change: smoothing redraws charts in place; axis, scale and key selection re-render. */
   stateChanged(changed: readonly (keyof ComparePanelState)[], previousSmoothing: number): void {
     this.preview = null;
-    if (changed.includes('selectedKeys') || changed.includes('xAxis') || changed.includes('logScale')) return this.render();
+    if (changed.includes('selectedKeys') || changed.includes('xAxis') || changed.includes('logScale') || changed.includes('groupBy')) return this.render();
+    if (changed.includes('hiddenRunIds')) {
+      this.legend?.update(this.hidden());
+      this.redrawAll(false);
+      this.refreshTable();
+    } else if (changed.includes('tableSort')) this.refreshTable();
     if (changed.includes('smoothing')) this.redrawAll((previousSmoothing > 0) !== (this.ctx.state().smoothing > 0));
   }
 
@@ -251,12 +342,17 @@ export class MetricsView {
   redrawAll(rebuild: boolean): void {
     for (const slot of this.slots.values()) {
       if (!slot.chart) continue;
-      const data = this.data(slot.group);
-      this.describe(slot, data);
       const lines = this.chartLines(slot.group);
+      const data = this.data(slot.group, lines);
+      this.describe(slot, data);
       if (rebuild || !slot.chart.drawsLines(lines)) slot.chart.rebuild(lines, data, this.settings(), this.ctx.theme());
       else slot.chart.update(data);
     }
+  }
+
+  /** Whether the section has any chart to draw. */
+  hasCharts(): boolean {
+    return this.slots.size > 0;
   }
 
   /** What the charts hold (the test hook reads it). */

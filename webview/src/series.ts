@@ -117,6 +117,8 @@ export interface ChartData {
   hiddenByLog: number;
   /** Points left out of a time axis for want of a wall time. */
   withoutTime: number;
+  /** Per curve, when it is a group's mean: the group's min and max, aligned to `x`. */
+  bands?: ({ lo: Cell[]; hi: Cell[] } | null)[];
 }
 
 export interface CurveOptions {

@@ -29,6 +29,12 @@ export function parsePanelState(x: unknown): ComparePanelState | null {
   };
   if (typeof s.section === 'string' && (Sections as readonly string[]).includes(s.section)) state.section = s.section as Section;
   if (typeof s.selectedNode === 'string' && s.selectedNode.length <= 300) state.selectedNode = s.selectedNode;
+  if (isStringArray(s.hiddenRunIds)) state.hiddenRunIds = s.hiddenRunIds.filter((id) => (s.runIds as string[]).includes(id));
+  if (typeof s.groupBy === 'string' && (s.groupBy === 'sweep' || s.groupBy.startsWith('param:')) && s.groupBy.length <= 300) state.groupBy = s.groupBy;
+  const sort = s.tableSort as { column?: unknown; descending?: unknown } | undefined;
+  if (typeof sort === 'object' && sort !== null && typeof sort.column === 'string' && sort.column.length <= 300 && typeof sort.descending === 'boolean') {
+    state.tableSort = { column: sort.column, descending: sort.descending };
+  }
   return state;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Colours for canvases, read from VS Code's CSS variables at runtime (a canvas cannot use
  * `var(--…)`), and read again when VS Code switches theme (it swaps the body's class).
+ * Run colours are the palette (palette.ts) made for the theme's editor background.
  */
-import { ChartColors } from './format.ts';
+import { runPalette } from './palette.ts';
 
 export interface ChartTheme {
   foreground: string;
@@ -10,15 +11,10 @@ export interface ChartTheme {
   grid: string;
   background: string;
   font: string;
-  /** One per palette slot (see ChartColors). */
+  /** One per palette slot: solid colours readable on `background` (palette.ts). */
   series: string[];
   error: string;
 }
-
-/** Fallbacks only matter outside VS Code (it always defines these variables). */
-const fallbacks: Record<(typeof ChartColors)[number], string> = {
-  blue: '#3794ff', orange: '#d18616', green: '#89d185', purple: '#b180d7', red: '#f14c4c', yellow: '#cca700',
-};
 
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
   const v = style.getPropertyValue(name).trim();
@@ -29,13 +25,14 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
 export function readTheme(): ChartTheme {
   const s = getComputedStyle(document.body);
   const foreground = cssVar(s, '--vscode-foreground', '#cccccc');
+  const background = cssVar(s, '--vscode-editor-background', '#1e1e1e');
   return {
     foreground,
     muted: cssVar(s, '--vscode-descriptionForeground', foreground),
     grid: cssVar(s, '--vscode-editorWidget-border', cssVar(s, '--vscode-panel-border', 'rgba(128,128,128,0.35)')),
-    background: cssVar(s, '--vscode-editor-background', '#1e1e1e'),
+    background,
     font: `${cssVar(s, '--vscode-font-size', '12px')} ${cssVar(s, '--vscode-font-family', 'sans-serif')}`,
-    series: ChartColors.map((c) => cssVar(s, `--vscode-charts-${c}`, fallbacks[c])),
+    series: runPalette(background),
     error: cssVar(s, '--vscode-errorForeground', '#f48771'),
   };
 }
@@ -64,4 +61,19 @@ export function watchTheme(onChange: () => void): MutationObserver {
   });
   obs.observe(document.body, { attributes: true, attributeFilter: ['class'] });
   return obs;
+}
+
+let runColorSheet: CSSStyleSheet | null = null;
+
+/**
+ * The palette as classes for the DOM (`.swatch.cN`, `.line-sample.cN`), in a constructed
+ * stylesheet (the CSP allows no inline styles), replaced when the theme changes.
+ */
+export function applyRunColors(theme: ChartTheme): void {
+  const rules = theme.series.map((c, i) => `.swatch.c${i}{background:${c}}.line-sample.c${i}{border-top-color:${c}}.legend-toggle.c${i}{--run-color:${c}}`).join('\n');
+  if (!runColorSheet) {
+    runColorSheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, runColorSheet];
+  }
+  runColorSheet.replaceSync(rules);
 }

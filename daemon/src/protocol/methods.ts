@@ -12,6 +12,9 @@ import type {
 import { v, type Infer, type Validator } from './validate.ts';
 
 /** Bumped on any incompatible change to a method, a notification or a record shape. */
+/** Runs one comparison (and one compare panel) holds at most. */
+export const MAX_COMPARED_RUNS = 100;
+
 export const PROTOCOL_VERSION = 1;
 
 /** Frames larger than this are refused (the socket closes with 1009). */
@@ -87,7 +90,7 @@ export const paramsOf = {
   /** Client → daemon: one run (id, id prefix or name) with params, metric summaries, checkpoints and evals. */
   'runs/get': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
   /** Client → daemon: compare runs: params that differ, metric summaries, the eval table. */
-  'runs/compare': v.object({ runs: v.array(v.string({ minLength: 1, maxLength: 200 }), { maxItems: 50 }) }),
+  'runs/compare': v.object({ runs: v.array(v.string({ minLength: 1, maxLength: 200 }), { maxItems: MAX_COMPARED_RUNS }) }),
   /** Client → daemon: ingest a folder a training tool wrote (trainer_state.json, event files, checkpoints…) as a run. */
   'runs/import': v.object({ dir: v.string({ minLength: 1, maxLength: 4096 }), project: v.optional(projectRef), name: v.optional(v.string({ maxLength: 200 })) }),
   /** Client → daemon: one metric series, downsampled (min/max per bucket) to at most `maxPoints`. */

@@ -20,6 +20,12 @@ export interface ComparePanelState {
   section?: 'metrics' | 'config' | 'evals' | 'lineage';
   /** The lineage node whose details are shown (`kind:id`); absent = none selected. */
   selectedNode?: string;
+  /** Runs the legend hides from the charts; absent = none. */
+  hiddenRunIds?: string[];
+  /** `sweep` or `param:<key>`: runs drawn as one mean line with a min–max band per group; absent = each run its own line. */
+  groupBy?: string;
+  /** The best/last table's order: `name`, `status` or `<key>:best` / `<key>:last`. */
+  tableSort?: { column: string; descending: boolean };
 }
 
 /** A record in the lineage graph, by kind and id (what "Show Lineage" asked about). */
@@ -48,6 +54,8 @@ export type HostToWebview =
   | { type: 'seriesAppend'; runId: string; key: string; points: MetricPoint[] }
   /** A whole series again (after a zoom or a resync). */
   | { type: 'series'; series: SeriesPayload }
+  /** Several whole series at once (every run's curve of one key, streamed after init): one redraw. */
+  | { type: 'seriesBatch'; series: SeriesPayload[] }
   | { type: 'runUpdate'; run: Run }
   | { type: 'comparison'; comparison: RunComparison }
   /** A lineage graph (of `runId`, or of the record "Show Lineage" asked about); `focus` selects and reveals that node. */
@@ -58,6 +66,8 @@ export type HostToWebview =
 /** Webview → extension host. */
 export type WebviewToHost =
   | { type: 'ready' }
+  /** The first chart after `init` is drawn (or there is none to draw): the host streams the other curves now. */
+  | { type: 'painted' }
   /** Re-fetch a series at a finer resolution for a step range (zoom). */
   | { type: 'requestSeries'; runId: string; key: string; maxPoints: number; fromStep?: number; toStep?: number }
   /** Open VS Code's diff editor between two runs' effective configs, at `key`. */
@@ -74,5 +84,5 @@ export type WebviewToHost =
 export function isWebviewToHost(x: unknown): x is WebviewToHost {
   if (typeof x !== 'object' || x === null) return false;
   const t = (x as { type?: unknown }).type;
-  return typeof t === 'string' && ['ready', 'requestSeries', 'openConfigDiff', 'openRun', 'requestLineage', 'openPath', 'showLineage', 'stateChanged'].includes(t);
+  return typeof t === 'string' && ['ready', 'painted', 'requestSeries', 'openConfigDiff', 'openRun', 'requestLineage', 'openPath', 'showLineage', 'stateChanged'].includes(t);
 }

@@ -12,7 +12,7 @@ import type { NotificationOf, RunComparison } from '../../../daemon/src/protocol
 import { lineOfParam, configDocPath, runIdOfConfigPath } from './config-uri.ts';
 import { DisplayedSeries, seriesAppendFor, shouldStartSeries } from './deltas.ts';
 import { buildPanelHtml, contentSecurityPolicy, makeNonce } from './html.ts';
-import { initialKeys, keyRank, seriesToFetch } from './keys.ts';
+import { CHART_POINT_BUDGET, curvePoints, initialKeys, keyRank, seriesToFetch } from './keys.ts';
 import { parsePanelState } from './state.ts';
 import { compareTitle } from './title.ts';
 import { RECORDED, realFixture } from '../../../test/support/fixtures.ts';
@@ -170,5 +170,19 @@ describe('titles and config documents', () => {
     const line = lineOfParam(torchtune, 'checkpointer.checkpoint_dir');
     assert.equal(torchtune.split('\n')[line ?? -1], '  checkpoint_dir: /tmp/Llama-3.2-1B-Instruct/');
     assert.equal(lineOfParam(torchtune, 'nope.lr'), undefined);
+  });
+
+  it('shares a chart\'s points among many runs: the setting up to 20 runs, a share of 40,000 beyond, never under 200', () => {
+    assert.equal(curvePoints(2000, 10), 2000);
+    assert.equal(curvePoints(2000, 20), 2000);
+    assert.equal(curvePoints(2000, 100), 400);
+    assert.ok(100 * curvePoints(2000, 100) <= CHART_POINT_BUDGET);
+    assert.equal(curvePoints(2000, 1000), 200);
+    assert.equal(curvePoints(300, 100), 300, 'a setting below the share stays');
+  });
+
+  it('keeps up to 100 runs of a restored panel', () => {
+    const runIds = Array.from({ length: 120 }, (_, i) => `run_${i}`);
+    assert.equal(parsePanelState({ runIds })?.runIds.length, 100);
   });
 });

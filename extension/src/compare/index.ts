@@ -13,13 +13,21 @@ import { diffConfigsCommand, RunConfigDocuments } from './config-diff.ts';
 import { CONFIG_SCHEME } from './config-uri.ts';
 import { COMPARE_VIEW_TYPE } from './panel.ts';
 import { ComparePanels } from './panels.ts';
-import { pickRuns } from './pick-runs.ts';
+import { pickRunItems } from './pick-runs.ts';
+import { MAX_COMPARED_RUNS } from '../../../daemon/src/protocol/index.ts';
 
 /** `keel.compareRuns`: run ids, names or Runs-view items; none → a multi-select picker. */
 async function compareRuns(services: KeelServices, panels: ComparePanels, args: unknown[]): Promise<void> {
-  let refs = runIdsFromArgs(args);
-  if (refs.length === 0) refs = (await pickRuns(services, { title: 'Keel: Compare Runs' })) ?? [];
-  if (refs.length === 0) return;
+  const refs = runIdsFromArgs(args);
+  if (refs.length === 0) {
+    // Picked runs come with ids and names: the panel opens without another round trip.
+    const picked = (await pickRunItems(services, { title: 'Keel: Compare Runs', atMost: MAX_COMPARED_RUNS })) ?? [];
+    if (picked.length > 0) panels.show(picked.map((r) => r.id), { names: picked.map((r) => r.name) });
+    return;
+  }
+  if (refs.length > MAX_COMPARED_RUNS) {
+    throw new Error(`a comparison holds at most ${MAX_COMPARED_RUNS} runs (${refs.length} given): compare fewer at once, e.g. one sweep's runs`);
+  }
   // Names and id prefixes become ids, so the same runs always land in the same panel.
   const client = await services.client();
   const runs = await Promise.all(refs.map((ref) => client.call('runs/get', { run: ref }).then((r) => r.run)));

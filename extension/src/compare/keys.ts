@@ -63,3 +63,19 @@ export function seriesToFetch(comparison: RunComparison, keys: readonly string[]
     return comparison.runs.filter((r) => (row.perRun[r.id]?.points ?? 0) > 0).map((r) => ({ runId: r.id, key }));
   });
 }
+
+/**
+ * Points a chart holds in all, at most, when the setting would give more: 20 runs at the
+ * default 2,000 each. A hundred overlaid runs cannot show 2,000 points each on a chart a
+ * thousand pixels wide, and would send 13 MB to the webview before the first paint; each
+ * gets its share instead (min/max buckets keep the spikes; zooming in fetches finer ones).
+ */
+export const CHART_POINT_BUDGET = 40_000;
+/** The least a curve gets, however many runs share the chart. */
+const MIN_CURVE_POINTS = 200;
+
+/** Points per curve for `runs` curves in a chart, from the configured `perCurve`. */
+export function curvePoints(perCurve: number, runs: number): number {
+  if (runs * perCurve <= CHART_POINT_BUDGET) return perCurve;
+  return Math.min(perCurve, Math.max(MIN_CURVE_POINTS, Math.floor(CHART_POINT_BUDGET / runs)));
+}

@@ -16,7 +16,7 @@ import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
 import { buildPanelHtml, makeNonce } from './html.ts';
-import { INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
+import { curvePoints, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
 import { parsePanelState } from './state.ts';
@@ -29,6 +29,12 @@ export const COMPARE_VIEW_TYPE = 'keel.compare';
 const COMPARISON_DEBOUNCE_MS = 1_500;
 /** What a panel whose runs are all gone (or a lineage view of a record no run used) shows. */
 const EMPTY_COMPARISON: RunComparison = { runs: [], params: { differ: [], equal: 0, equalParams: {} }, metrics: [], evals: [] };
+/**
+ * How long the other curves wait for the webview to say it drew its first chart: they are
+ * sent after it, so the first paint neither shares the wire with them nor waits behind
+ * their redraws, and never later than this.
+ */
+const PAINT_WAIT_MS = 1_500;
 /** Notifications kept while init is built (a bulk import could send thousands). */
 const MAX_BUFFERED = 2_000;
 
@@ -59,6 +65,8 @@ export class ComparePanel extends Disposables {
   private comparisonTimer: NodeJS.Timeout | undefined;
   /** When the panel was made (the log says how long its first init took from there). */
   private openedAt = 0;
+  /** Resolves the wait for the webview's `painted` after an init. */
+  private painted: (() => void) | null = null;
 
   constructor(services: KeelServices, panel: vscode.WebviewPanel, state: ComparePanelState, lineage?: LineageGraph) {
     super();
@@ -118,6 +126,9 @@ export class ComparePanel extends Disposables {
     switch (m.type) {
       case 'ready':
         return this.sendInit();
+      case 'painted':
+        this.painted?.();
+        return;
       case 'requestSeries':
         return this.series.load(m.runId, m.key, m.maxPoints, { ...(m.fromStep !== undefined ? { fromStep: m.fromStep } : {}), ...(m.toStep !== undefined ? { toStep: m.toStep } : {}) });
       case 'openConfigDiff':
@@ -146,10 +157,10 @@ export class ComparePanel extends Disposables {
     }
   }
 
-  /** `keel.compare.maxPoints`: points per curve the daemon downsamples to. */
+  /** Points per curve the daemon downsamples to: `keel.compare.maxPoints`, shared out when many runs are shown. */
   private maxPoints(): number {
     const n = vscode.workspace.getConfiguration('keel.compare').get<number>('maxPoints', 2000);
-    return Number.isInteger(n) && n >= 2 ? Math.min(n, 1_000_000) : 2000;
+    return curvePoints(Number.isInteger(n) && n >= 2 ? Math.min(n, 1_000_000) : 2000, this.state.runIds.length);
   }
 
   private async fetchSeries(runId: string, key: string, maxPoints: number, range?: { fromStep?: number; toStep?: number }): Promise<SeriesPayload> {
@@ -198,7 +209,21 @@ export class ComparePanel extends Disposables {
     }
     const lineage = await this.lineage.afterInit((ref) => this.fetchGraph(ref), this.series.shown.runIds[0]);
     if (lineage) this.post(lineage);
+    if (this.initialized && rest.length > 0) await this.firstPaint();
     await this.series.stream(rest);
+  }
+
+  /** Resolves when the webview drew its first chart after init, or after PAINT_WAIT_MS. */
+  private firstPaint(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.painted === done) this.painted = null;
+        resolve();
+      };
+      const timer = setTimeout(done, PAINT_WAIT_MS);
+      this.painted = done;
+    });
   }
 
   /** runs/compare over the panel's runs, dropping (and reporting) runs that no longer exist. */

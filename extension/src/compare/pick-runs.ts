@@ -12,6 +12,8 @@ export interface PickRunsOptions {
   title: string;
   /** Require exactly this many runs (else at least one). */
   exactly?: number;
+  /** At most this many runs (the compare panel's limit). */
+  atMost?: number;
   /** Runs ticked at the start. */
   preselect?: readonly string[];
 }
@@ -24,6 +26,11 @@ export function runItem(run: RunSummary): RunItem {
 
 /** The runs the user ticks, or undefined when they cancel (or there are no runs). */
 export async function pickRuns(services: KeelServices, opts: PickRunsOptions): Promise<string[] | undefined> {
+  return (await pickRunItems(services, opts))?.map((r) => r.id);
+}
+
+/** The runs the user ticks with their names (no second round trip to name them), or undefined. */
+export async function pickRunItems(services: KeelServices, opts: PickRunsOptions): Promise<{ id: string; name: string }[] | undefined> {
   const client = await services.client();
   const { runs } = await client.call('runs/list', { limit: 500 });
   if (runs.length === 0) {
@@ -42,11 +49,12 @@ export async function pickRuns(services: KeelServices, opts: PickRunsOptions): P
   return new Promise((resolve) => {
     let done = false;
     qp.onDidAccept(() => {
-      const ids = qp.selectedItems.map((i) => i.runId);
-      const ok = opts.exactly ? ids.length === opts.exactly : ids.length > 0;
+      const ids = qp.selectedItems.map((i) => ({ id: i.runId, name: i.label }));
+      const ok = opts.exactly ? ids.length === opts.exactly : ids.length > 0 && (opts.atMost === undefined || ids.length <= opts.atMost);
       if (!ok) {
         // (QuickPick.validationMessage is newer than the VS Code 1.100 API this extension targets.)
-        qp.placeholder = opts.exactly ? `Tick exactly ${opts.exactly} runs (${ids.length} ticked)` : 'Tick at least one run';
+        qp.placeholder = opts.exactly ? `Tick exactly ${opts.exactly} runs (${ids.length} ticked)`
+          : ids.length === 0 ? 'Tick at least one run' : `Tick at most ${opts.atMost ?? ids.length} runs (${ids.length} ticked)`;
         return;
       }
       done = true;

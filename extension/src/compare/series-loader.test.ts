@@ -59,7 +59,10 @@ describe('SeriesLoader', () => {
     for (const id of [BASE, HIGH, CHILD]) await answer(id, 'eval_loss');
     for (const id of [BASE, HIGH, CHILD]) await answer(id, 'eval_accuracy');
     await stream;
-    assert.deepEqual(posted.map((m) => (m.type === 'series' ? m.series.key : m.type)), ['eval_loss', 'eval_loss', 'eval_loss', 'eval_accuracy', 'eval_accuracy', 'eval_accuracy']);
+    // One message per key with every run's curve: the webview redraws once per key.
+    assert.deepEqual(posted.map((m) => (m.type === 'seriesBatch' ? m.series.map((c) => `${c.runId}/${c.key}`) : m.type)), [
+      [`${BASE}/eval_loss`, `${HIGH}/eval_loss`, `${CHILD}/eval_loss`], [`${BASE}/eval_accuracy`, `${HIGH}/eval_accuracy`, `${CHILD}/eval_accuracy`],
+    ]);
     assert.equal(loader.shown.shows(CHILD, 'eval_accuracy'), true);
   });
 

@@ -70,15 +70,46 @@ export class SeriesLoader {
     for (const s of series) this.displayed.add(s.runId, s.key);
   }
 
-  /** Sends the remaining curves key by key; stops early when a newer init started. */
+  /**
+   * Sends the remaining curves key by key, every run's curve of a key in one `seriesBatch`
+   * (the webview redraws a chart once per key, not once per run: with 10 runs a chart
+   * pairing loss with eval_loss was rebuilt 10 times right after the first paint); stops
+   * early when a newer init started.
+   */
   async stream(pairs: readonly { runId: string; key: string }[]): Promise<void> {
     const maxPoints = this.maxPoints();
     const generation = this.generation;
     const keys = [...new Set(pairs.map((p) => p.key))];
     for (const key of keys) {
       if (generation !== this.generation) return;
-      await Promise.all(pairs.filter((p) => p.key === key).map((p) => this.load(p.runId, p.key, maxPoints)));
+      await this.loadKey(pairs.filter((p) => p.key === key), maxPoints);
     }
+  }
+
+  /** Fetches several curves concurrently and posts those that came as one message. */
+  private async loadKey(pairs: readonly { runId: string; key: string }[], maxPoints: number): Promise<void> {
+    const generation = this.generation;
+    const started = pairs.filter((p) => this.displayed.hasRun(p.runId)).map((p) => {
+      const id = pairKey(p.runId, p.key);
+      const held = this.loading.get(id) ?? [];
+      this.loading.set(id, held);
+      return { ...p, id, held };
+    });
+    const got = await Promise.all(started.map(async (p) => {
+      try {
+        return await this.fetch(p.runId, p.key, maxPoints);
+      } catch (err) {
+        this.onError(`${p.key} of ${p.runId}: ${(err as Error).message}`);
+        return null;
+      }
+    }));
+    for (const p of started) if (this.loading.get(p.id) === p.held) this.loading.delete(p.id);
+    if (generation !== this.generation) return;
+    const series = got.filter((s): s is SeriesPayload => s !== null);
+    for (const s of series) this.displayed.add(s.runId, s.key);
+    if (series.length === 1) this.post({ type: 'series', series: series[0] as SeriesPayload });
+    else if (series.length > 1) this.post({ type: 'seriesBatch', series });
+    for (const p of started) for (const note of p.held) this.onMetrics(note);
   }
 
   /** Fetches one curve and posts it as `series` (a zoom when `range` is given). */

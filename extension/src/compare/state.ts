@@ -3,6 +3,7 @@
  * `stateChanged`. Both come from the webview, so they are parsed, never trusted.
  */
 import { defaultPanelState } from '../../../daemon/src/protocol/webview.ts';
+import { MAX_COMPARED_RUNS } from '../../../daemon/src/protocol/methods.ts';
 import type { ComparePanelState } from '../../../daemon/src/protocol/index.ts';
 
 const isStringArray = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
@@ -18,7 +19,7 @@ export function parsePanelState(x: unknown): ComparePanelState | undefined {
   if (typeof x !== 'object' || x === null) return undefined;
   const s = x as Record<string, unknown>;
   if (!isStringArray(s.runIds) || s.runIds.length === 0) return undefined;
-  const runIds = [...new Set(s.runIds)].slice(0, 50);
+  const runIds = [...new Set(s.runIds)].slice(0, MAX_COMPARED_RUNS);
   const d = defaultPanelState(runIds);
   const { section: _section, selectedNode: _selectedNode, ...rest } = s;
   return {

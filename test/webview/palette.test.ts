@@ -1,0 +1,46 @@
+/**
+ * The run palette (webview/src/palette.ts): 100 solid colours per theme background, each
+ * readable against it (3:1, WCAG's bar for graphics) and apart from every other one.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { contrast, MIN_CONTRAST, oklabDistance, PALETTE_SIZE, parseColor, runPalette, type Rgb } from '../../webview/src/palette.ts';
+
+/** Editor backgrounds of VS Code's Dark Modern, Light Modern, Dark+, Light+, and the two high-contrast themes. */
+const backgrounds = { darkModern: '#1f1f1f', lightModern: '#ffffff', darkPlus: '#1e1e1e', lightPlus: '#ffffff', hcDark: '#000000', hcLight: '#ffffff', solarizedLight: '#fdf6e3', monokai: '#272822' };
+
+const rgb = (hex: string): Rgb => parseColor(hex) as Rgb;
+
+describe('run palette', () => {
+  for (const [name, bg] of Object.entries(backgrounds)) {
+    it(`${name}: 100 distinct opaque colours, each at least 3:1 against ${bg}, none closer than a visible step`, () => {
+      const p = runPalette(bg);
+      assert.equal(p.length, PALETTE_SIZE);
+      assert.equal(new Set(p).size, PALETTE_SIZE);
+      for (const c of p) {
+        assert.match(c, /^#[0-9a-f]{6}$/, 'solid #rrggbb, no alpha');
+        assert.ok(contrast(rgb(c), rgb(bg)) >= MIN_CONTRAST, `${c} on ${bg}: contrast ${contrast(rgb(c), rgb(bg)).toFixed(2)}`);
+      }
+      let closest = Infinity;
+      for (let i = 0; i < p.length; i++) for (let j = i + 1; j < p.length; j++) closest = Math.min(closest, oklabDistance(rgb(p[i] as string), rgb(p[j] as string)));
+      // ~0.02 is a just-noticeable difference; 100 colours in a contrast-limited band keep over twice that.
+      assert.ok(closest >= 0.045, `closest pair ${closest.toFixed(3)} apart`);
+      // The first few runs (the usual comparison) get far more distinct colours than the 100th.
+      let closest6 = Infinity;
+      for (let i = 0; i < 6; i++) for (let j = i + 1; j < 6; j++) closest6 = Math.min(closest6, oklabDistance(rgb(p[i] as string), rgb(p[j] as string)));
+      assert.ok(closest6 >= 0.15, `first six ${closest6.toFixed(3)} apart`);
+    });
+  }
+
+  it('is the same for the same background (runs keep their colours across redraws)', () => {
+    assert.deepEqual(runPalette('#1f1f1f'), runPalette('rgb(31, 31, 31)'));
+  });
+
+  it('reads hex with alpha and rgba(), and says null for what it cannot read', () => {
+    assert.deepEqual(parseColor('#d1861654'), [0xd1, 0x86, 0x16]);
+    assert.deepEqual(parseColor('#fff'), [255, 255, 255]);
+    assert.deepEqual(parseColor('rgba(12, 34, 56, 0.5)'), [12, 34, 56]);
+    assert.equal(parseColor('var(--x)'), null);
+    assert.equal(runPalette('not a colour').length, PALETTE_SIZE);
+  });
+});
