@@ -150,11 +150,11 @@ export interface SlurmPoll {
   probe: ProbeReport;
 }
 
-/** One ssh call: squeue, sacct for `jobs`' Slurm ids, and probe.sh over their job dirs. */
+/** One ssh call: squeue, sacct for `jobs`' Slurm ids, and a look at their job dirs. */
 export async function pollSlurm(ctx: DispatchContext, hostName: string, jobs: readonly Job[]): Promise<SlurmPoll> {
   const scripts = await ctx.hosts.scriptsDir(hostName);
   const ids = jobs.flatMap((j) => (j.schedulerJobId ? [j.schedulerJobId] : []));
-  const r = await ctx.hosts.connection(hostName).exec(['bash', `${scripts}/slurm.sh`, 'poll', scripts, ...ids, '--', ...jobs.map((j) => j.jobDir)], { timeoutMs: 60_000, what: 'polling Slurm' });
+  const r = await ctx.hosts.connection(hostName).exec(['bash', `${scripts}/slurm.sh`, 'poll', ...ids, '--', ...jobs.map((j) => j.jobDir)], { timeoutMs: 60_000, what: 'polling Slurm' });
   return parseSlurmPoll(r.stdout, ids.length > 0);
 }
 

@@ -22,10 +22,10 @@ export const SLURM_SH = `#!/usr/bin/env bash
 #       --open-mode=append SBATCH_OPTION… JOBDIR/run.sh JOBDIR\`; the id (sbatch's last line,
 #       before any ';cluster') goes to state/slurm_job_id at once.
 #       KEEL_SUBMIT submitted ID | found ID | cancelled | error TEXT
-#   slurm.sh poll SCRIPTS_DIR [JOBID…] -- [JOBDIR…]
+#   slurm.sh poll [JOBID…] -- [JOBDIR…]
 #       One squeue (this user's jobs, all states) and, for the ids given, one sacct -X:
 #       KEEL_SQ ID|STATE|REASON…, KEEL_SACCT ok | no TEXT, KEEL_SA ID|STATE|EXITCODE…;
-#       then probe.sh's answer for the JOBDIRs (exit_code, log size, cancel mark…).
+#       then each JOBDIR as probe.sh reports it (exit_code, log size, cancel mark…; see probe_dirs).
 #   slurm.sh cancel JOBDIR NAME [JOBID]
 #       Marks state/cancel (submit then never submits it) and, under the start lock,
 #       scancels the job (by the id given, in state/slurm_job_id, or found by NAME).
@@ -103,8 +103,7 @@ submit() {
 }
 
 poll() {
-  local scripts=\${1:?usage: slurm.sh poll SCRIPTS_DIR [JOBID…] -- [JOBDIR…]} line out joined
-  shift
+  local line out joined
   local -a ids=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do ids+=("$1"); shift; done
   [ $# -gt 0 ] && shift
@@ -123,7 +122,42 @@ poll() {
       say SACCT no "$(one_line <<< "$out")"
     fi
   fi
-  exec bash "$scripts/probe.sh" "$@"
+  probe_dirs "$@"
+}
+
+# probe_dirs JOBDIR…: what reconciling a Slurm job needs of its dir, in probe.sh's format but
+# without forking per job (a poll of hundreds of jobs stays one quick call): one stat for
+# every job's log size and heartbeat age, then bash builtins only. STATE is finished CODE
+# (exit_code written), running 0 (the wrapper wrote state/pid: Slurm's word says whether it
+# still runs — it may run on another node, so no pid is judged here), new, or missing.
+probe_dirs() {
+  local d f line code now hb
+  local -a files=()
+  local -A size=() mtime=()
+  now=$(date +%s)
+  for d in "$@"; do files+=("$d/logs/output.log" "$d/state/heartbeat"); done
+  if [ \${#files[@]} -gt 0 ]; then
+    while IFS='|' read -r line hb f; do size[$f]=$line; mtime[$f]=$hb; done < <(stat -c '%s|%Y|%n' -- "\${files[@]}" 2>/dev/null)
+  fi
+  for d in "$@"; do
+    say JOB "\${d//$'\n'/?}"
+    if [ ! -d "$d" ]; then say STATE missing; continue; fi
+    code=''
+    if [ -f "$d/state/exit_code" ] && { read -r code < "$d/state/exit_code" || [ -n "$code" ]; } && [[ $code =~ ^[0-9]+$ ]]; then say STATE finished "$code"
+    elif [ -f "$d/state/pid" ]; then say STATE running 0
+    else say STATE new; fi
+    hb=\${mtime[$d/state/heartbeat]:-}
+    if [ -n "$hb" ]; then say HEARTBEAT $((now - hb)); else say HEARTBEAT none; fi
+    say LOG_SIZE "\${size[$d/logs/output.log]:-0}"
+    if [ -e "$d/state/cancel" ]; then say CANCEL yes; else say CANCEL no; fi
+    for f in stop_reason error; do
+      [ -f "$d/state/$f" ] || continue
+      line=''
+      IFS= read -r line < "$d/state/$f"
+      if [ "$f" = stop_reason ]; then say STOP_REASON "$line"; else say ERROR "$line"; fi
+    done
+  done
+  say END
 }
 
 cancel() {
@@ -146,6 +180,6 @@ case $action in
   submit) submit "$@" ;;
   poll) poll "$@" ;;
   cancel) cancel "$@" ;;
-  *) say ERROR "usage: slurm.sh check | submit JOBDIR NAME [OPTION…] | poll SCRIPTS [ID…] -- [JOBDIR…] | cancel JOBDIR NAME [ID]"; say END ;;
+  *) say ERROR "usage: slurm.sh check | submit JOBDIR NAME [OPTION…] | poll [ID…] -- [JOBDIR…] | cancel JOBDIR NAME [ID]"; say END ;;
 esac
 `;
