@@ -165,6 +165,11 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     await waitFor(() => s.runs().filter((r) => running.includes(r.id) && r.status === 'running').length === 4, 120_000, 'four running');
     const pending = s.launch(['configs/long.json', '--gpus', '1']);
     await waitFor(() => /queued on Slurm \(Resources\)/.test(s.runs().find((r) => r.id === pending)?.statusReason ?? ''), 60_000, 'the fifth queued (Resources)');
+    // The user's queue, as `keel hosts check` and then `keel hosts` show it.
+    const { facts } = h.keelJson<{ facts: { slurm: { queue: { name: string; state: string; reason: string }[] } } }>(['hosts', 'check', 'slurm']);
+    const mine = facts.slurm.queue.filter((q) => [pending, ...running].some((id) => q.name === `keel-${id}-1`));
+    assert.deepEqual(mine.map((q) => q.state).sort(), ['PENDING', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']);
+    assert.match(h.keel(['hosts']).stdout, /slurm \(Slurm\), your queue at its last check: 4 running, 1 pending/);
     h.keelJson(['cancel', pending]);
     assert.equal(s.wait(pending, 60).status, 'cancelled');
     const target = running[0] as string;

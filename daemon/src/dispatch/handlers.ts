@@ -1,7 +1,7 @@
 /** Protocol methods for hosts and launching, controlling and following runs. */
 import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { ErrorCode, RpcError, isTerminal, type HostInfo, type Run } from '../protocol/index.ts';
+import { ErrorCode, RpcError, isTerminal, type HostInfo, type Run, type SlurmCheckFacts } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { LOCAL_HOST, splitLocation, type HostRecord } from './hosts.ts';
@@ -20,7 +20,8 @@ function slurmLaunchOf(p: { time?: string | undefined; partition?: string | unde
 function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
   const { id: _id, check: _check, ...host } = h;
   const running = ctx.store.jobs.active(h.id).length;
-  return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running };
+  const queue = h.backend === 'slurm' ? (h.check as { slurm?: SlurmCheckFacts } | null)?.slurm?.queue : undefined;
+  return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running, ...(queue ? { slurmQueue: queue } : {}) };
 }
 
 export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {

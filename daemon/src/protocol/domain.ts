@@ -480,6 +480,8 @@ export interface HostInfo extends Host {
   gpusFree: number;
   gpusTotal: number;
   runningRuns: number;
+  /** Slurm hosts: this user's queue at the host's last check (absent from older daemons and other hosts). */
+  slurmQueue?: SlurmCheckFacts['queue'];
 }
 
 /** A command as frozen at launch: the template from keel.yaml (placeholders still in it), its setup, and env NAMES (values are read at each start). */

@@ -22,12 +22,17 @@ function printHosts(hosts: HostInfo[]): void {
     { header: 'HOST', value: (h) => h.name },
     { header: 'BACKEND', value: (h) => h.backend },
     { header: 'TARGET', value: (h) => h.sshTarget ?? 'this machine' },
-    { header: 'GPUS FREE', value: (h) => (h.checkedAt === null ? 'unchecked' : `${h.gpusFree}/${h.gpusTotal}`), align: 'right' },
+    { header: 'GPUS FREE', value: (h) => (h.backend === 'slurm' ? 'Slurm' : h.checkedAt === null ? 'unchecked' : `${h.gpusFree}/${h.gpusTotal}`), align: 'right' },
     { header: 'RUNNING', value: (h) => h.runningRuns, align: 'right' },
     { header: 'REACHABLE', value: (h) => (h.reachable === null ? '?' : h.reachable ? 'yes' : 'NO') },
     { header: 'CHECKED', value: (h) => (h.checkedAt ? ago(h.checkedAt) : '-') },
     { header: '$/H', value: (h) => h.costPerHour, align: 'right' },
   ]) + '\n');
+  for (const h of hosts.filter((x) => x.slurmQueue)) {
+    const q = h.slurmQueue ?? [];
+    const count = (state: string): number => q.filter((j) => j.state === state).length;
+    print(`${h.name} (Slurm), your queue at its last check: ${count('RUNNING')} running, ${count('PENDING')} pending${q.length > 0 ? `\n${table(q, [{ header: '  JOB', value: (j) => `  ${j.id}` }, { header: 'NAME', value: (j) => j.name }, { header: 'STATE', value: (j) => j.state }, { header: 'REASON', value: (j) => j.reason }, { header: 'TIME', value: (j) => j.time }])}` : ''} (\`keel hosts check ${h.name}\` looks again)\n`);
+  }
 }
 
 /** `--slurm [--partition P] [--account A] [--qos Q]` of `keel hosts add`; undefined for an SSH host. */
