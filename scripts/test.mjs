@@ -24,8 +24,9 @@ const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o
 // The hostile suites assert the daemon's status latency (p99 < 100 ms) while it chews on a
 // hostile input. On a 2-core machine a second test file running beside them (an e2e suite,
 // a real-sshd dispatch suite) takes the cores those bounds measure, so they get a pass of
-// their own, one file at a time, after the rest.
-const alone = selected.filter((f) => f.split(/[\\/]/).includes('hostile'));
+// their own, one file at a time, after the rest. So do the Slurm suites: each brings up a real
+// Slurm cluster, and two on one machine would share cgroup names (job ids start at 1 in each).
+const alone = selected.filter((f) => f.split(/[\\/]/).includes('hostile') || /slurm/i.test(f.split(/[\\/]/).at(-1) ?? ''));
 const shared = selected.filter((f) => !alone.includes(f));
 
 const runId = randomUUID();
@@ -37,7 +38,7 @@ function runPass(files, concurrency) {
   return r.status ?? 1;
 }
 const sharedStatus = runPass(shared, 2);
-if (alone.length > 0 && shared.length > 0) process.stdout.write(`\n# hostile suites, one file at a time (${alone.length} files)\n`);
+if (alone.length > 0 && shared.length > 0) process.stdout.write(`\n# hostile and Slurm suites, one file at a time (${alone.length} files)\n`);
 const aloneStatus = runPass(alone, 1);
 const res = { status: sharedStatus !== 0 ? sharedStatus : aloneStatus };
 

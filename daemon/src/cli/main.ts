@@ -57,6 +57,7 @@ const tagCommand = lazy(lineageCommands, (m) => m.tagCommand);
 const launchOptions: Command['options'] = {
   host: { type: 'string' }, local: { type: 'boolean' }, gpus: { type: 'string' }, set: { type: 'string', multiple: true },
   name: { type: 'string' }, retries: { type: 'string' }, priority: { type: 'boolean' },
+  time: { type: 'string' }, partition: { type: 'string' }, cpus: { type: 'string' }, mem: { type: 'string' },
 };
 
 const commands: Record<string, Command> = {
@@ -75,8 +76,8 @@ const commands: Record<string, Command> = {
   import: { run: importCommand, usage: 'import DIR [--name N]   record a training output folder as a run', options: { name: { type: 'string' }, project: { type: 'string' } } },
   tag: { run: tagCommand, usage: 'tag CHECKPOINT ALIAS    point an alias (prod, candidate) at a checkpoint; re-tag to roll back', options: { note: { type: 'string' } } },
   models: { run: modelsCommand, usage: 'models                  aliases and their checkpoints' },
-  hosts: { run: hostsCommand, usage: 'hosts [add NAME --ssh TARGET | check NAME | remove NAME]  GPU hosts', options: { ssh: { type: 'string' }, workdir: { type: 'string' }, 'cost-per-hour': { type: 'string' }, label: { type: 'string', multiple: true } } },
-  launch: { run: launchCommand, usage: 'launch CONFIG [--host H | --local] [--gpus N] [--set k=v]… [--name N] [--retries N] [--skip-preflight]  check, then start a fine-tune', options: { ...launchOptions, 'skip-preflight': { type: 'boolean' } } },
+  hosts: { run: hostsCommand, usage: 'hosts [add NAME --ssh TARGET [--slurm [--partition P] [--account A] [--qos Q]] | check NAME | remove NAME]  GPU hosts and Slurm clusters', options: { ssh: { type: 'string' }, workdir: { type: 'string' }, 'cost-per-hour': { type: 'string' }, label: { type: 'string', multiple: true }, slurm: { type: 'boolean' }, partition: { type: 'string' }, account: { type: 'string' }, qos: { type: 'string' } } },
+  launch: { run: launchCommand, usage: 'launch CONFIG [--host H | --local] [--gpus N] [--set k=v]… [--name N] [--retries N] [--time HH:MM:SS] [--partition P] [--cpus C] [--mem M] [--skip-preflight]  check, then start a fine-tune (--time… on Slurm hosts)', options: { ...launchOptions, 'skip-preflight': { type: 'boolean' } } },
   sweep: { run: sweepCommand, usage: 'sweep CONFIG --grid k=v1,v2 [--random N --range k=lo:hi]  one run per point', options: { ...launchOptions, grid: { type: 'string', multiple: true }, random: { type: 'string' }, range: { type: 'string', multiple: true } } },
   logs: { run: logsCommand, usage: 'logs RUN [-f]           a run\'s output (follow until it ends)', options: { follow: { type: 'boolean', short: 'f' } } },
   wait: { run: waitCommand, usage: 'wait RUN [--timeout S]  wait for a run; exit 0 succeeded, its exit code failed, 130 cancelled, 75 lost, 124 timeout', options: { timeout: { type: 'string' } } },

@@ -19,6 +19,7 @@ import type { FrozenSpec } from './freeze.ts';
 import { checkCaches, dataDir, ensureData } from './caches.ts';
 import { codeDir, ensureCode } from './ship-code.ts';
 import { buildWorkspace, writeJobDir } from './job-dir.ts';
+import { SbatchError, submitToSlurm, type SubmitOutcome } from './slurm.ts';
 
 /** The attempt was cancelled or superseded before it started anything: nothing runs. */
 export class AttemptStopped extends Error {
@@ -77,7 +78,37 @@ export async function startAttempt(ctx: DispatchContext, run: Run, job: Job, hos
   const moved = ctx.takeTransfers(job.id);
   ctx.log.info('job directory ready', { run: run.id, attempt: job.attempt, host, codeBytes: moved.code, dataBytes: moved.data });
   if (!beginStart(ctx, run, job)) throw new AttemptStopped(`attempt ${job.attempt} of ${run.name} was cancelled before start.sh`, wrote);
-  await runStart(ctx, run, job, host);
+  if (ctx.hosts.get(host).backend === 'slurm') await runSubmit(ctx, run, job, host);
+  else await runStart(ctx, run, job, host);
+}
+
+/**
+ * Slurm hosts: the job dir's run.sh goes to sbatch (slurm.sh looks the job's name up first,
+ * so a submit the daemon did not see through is found, never repeated). The job stays
+ * `starting` while Slurm queues it; the reconciler moves it on from squeue/sacct. A refusal
+ * by sbatch (bad partition, account, QOS limit) fails the run with Slurm's words; anything
+ * else throws, and the reconciler submits again (idempotent).
+ */
+export async function runSubmit(ctx: DispatchContext, run: Run, job: Job, host: string): Promise<void> {
+  const spec = launchSpecOf(ctx.store, run.id);
+  let outcome: SubmitOutcome;
+  try {
+    outcome = await submitToSlurm(ctx, run, job, host, spec.slurm ?? {});
+  } catch (err) {
+    if (!(err instanceof SbatchError)) throw err;
+    ctx.store.jobs.update(job.id, { state: 'abandoned', ended: true });
+    ctx.lifecycle.setStatus(run.id, 'failed', { reason: `${err.message}. Check the partition, account and limits with \`keel hosts check ${host}\`` });
+    return;
+  }
+  if (outcome.outcome === 'cancelled') {
+    ctx.store.jobs.update(job.id, { state: 'abandoned', ended: true });
+    ctx.lifecycle.setStatus(run.id, 'cancelled', { reason: 'cancelled before it was submitted' });
+    return;
+  }
+  ctx.store.jobs.setSchedulerJobId(job.id, outcome.id);
+  ctx.store.runs.setBackoff(run.id, { notBefore: null, busyRetries: 0 });
+  ctx.lifecycle.setReason(run.id, `submitted to Slurm on ${host} as job ${outcome.id}`);
+  ctx.log.info(outcome.outcome === 'found' ? 'slurm job found by its name; not submitted again' : 'slurm job submitted', { run: run.id, attempt: job.attempt, host, slurmJob: outcome.id });
 }
 
 /** start.sh, and what its answer means for the job. Also used by the reconciler for a start the daemon did not see through. */

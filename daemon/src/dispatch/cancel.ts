@@ -17,9 +17,11 @@ import type { DispatchContext } from './context.ts';
 import { parseCancelOutput } from './remote/markers.ts';
 import { isTimedOut, isUnreachable } from './transport/connection.ts';
 import { cancelPendingReason } from './settle.ts';
+import { cancelOnSlurm } from './slurm.ts';
 
 /** Asks `host` to stop `job` (cancel.sh) and records what came of it. Throws when the host cannot be reached. */
 export async function sendCancel(ctx: DispatchContext, hostName: string, job: Job): Promise<void> {
+  if (ctx.hosts.get(hostName).backend === 'slurm') return sendSlurmCancel(ctx, hostName, job);
   const intent = ctx.lifecycle.cancelIntent(job.runId);
   const scripts = await ctx.hosts.scriptsDir(hostName);
   const r = await ctx.hosts.connection(hostName).exec(['bash', `${scripts}/cancel.sh`, job.jobDir], { timeoutMs: 90_000, what: 'cancel.sh' });
@@ -31,6 +33,22 @@ export async function sendCancel(ctx: DispatchContext, hostName: string, job: Jo
     // Nothing ran and nothing will (start.sh refuses a job with state/cancel).
     ctx.store.jobs.update(job.id, { state: 'abandoned', ended: true });
     ctx.lifecycle.setStatus(job.runId, 'cancelled', { reason: 'cancelled before it started' });
+  }
+}
+
+/**
+ * Slurm hosts: scancel (pending or running), after marking the job dir so that no later
+ * submit sends it; the reconciler ends the run once Slurm says CANCELLED. A job never
+ * submitted ends here.
+ */
+async function sendSlurmCancel(ctx: DispatchContext, hostName: string, job: Job): Promise<void> {
+  const intent = ctx.lifecycle.cancelIntent(job.runId);
+  const outcome = await cancelOnSlurm(ctx, hostName, job);
+  ctx.log.info('cancel sent', { run: job.runId, attempt: job.attempt, host: hostName, outcome: outcome.outcome, ...(outcome.outcome === 'scancel' ? { slurmJob: outcome.id } : {}) });
+  if (intent) ctx.store.intents.advance(intent.id, 'applied', outcome.outcome === 'scancel' ? `scancel ${outcome.id}` : 'never submitted');
+  if (outcome.outcome === 'never-started') {
+    ctx.store.jobs.update(job.id, { state: 'abandoned', ended: true });
+    ctx.lifecycle.setStatus(job.runId, 'cancelled', { reason: 'cancelled before it was submitted' });
   }
 }
 

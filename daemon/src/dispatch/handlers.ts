@@ -1,7 +1,7 @@
 /** Protocol methods for hosts and launching, controlling and following runs. */
 import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { ErrorCode, RpcError, isTerminal, type HostInfo, type Run } from '../protocol/index.ts';
+import { ErrorCode, RpcError, isTerminal, type HostInfo, type Run, type SlurmCheckFacts } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { LOCAL_HOST, splitLocation, type HostRecord } from './hosts.ts';
@@ -9,18 +9,26 @@ import { freeGpus } from './placement.ts';
 import { readLocalLog } from './logs.ts';
 import { sweepPoints } from './sweep.ts';
 import { launchSpecView } from './launch-request.ts';
+import type { SlurmLaunch } from './slurm.ts';
+
+/** The Slurm options of a launch (`--time`, `--partition`, `--cpus`, `--mem`), when any was given. */
+function slurmLaunchOf(p: { time?: string | undefined; partition?: string | undefined; cpus?: number | undefined; mem?: string | undefined }): { slurm?: SlurmLaunch } {
+  const slurm: SlurmLaunch = { ...(p.time ? { time: p.time } : {}), ...(p.partition ? { partition: p.partition } : {}), ...(p.cpus !== undefined ? { cpus: p.cpus } : {}), ...(p.mem ? { mem: p.mem } : {}) };
+  return Object.keys(slurm).length > 0 ? { slurm } : {};
+}
 
 function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
   const { id: _id, check: _check, ...host } = h;
   const running = ctx.store.jobs.active(h.id).length;
-  return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running };
+  const queue = h.backend === 'slurm' ? (h.check as { slurm?: SlurmCheckFacts } | null)?.slurm?.queue : undefined;
+  return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running, ...(queue ? { slurmQueue: queue } : {}) };
 }
 
 export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
   const d = (): DaemonContext['dispatcher'] => ctx.dispatcher;
   return {
-    'hosts/add': ({ name, ssh, workdir, costPerHour, labels }) => {
-      const h = d().hosts.add({ name, sshTarget: ssh, ...(workdir ? { workdir } : {}), ...(costPerHour !== undefined ? { costPerHour } : {}), ...(labels ? { labels } : {}) });
+    'hosts/add': ({ name, ssh, slurm, workdir, costPerHour, labels }) => {
+      const h = d().hosts.add({ name, sshTarget: ssh, ...(slurm ? { slurm } : {}), ...(workdir ? { workdir } : {}), ...(costPerHour !== undefined ? { costPerHour } : {}), ...(labels ? { labels } : {}) });
       ctx.server.publish('hosts', { name, reachable: null });
       return { host: hostInfo(ctx, h) };
     },
@@ -39,7 +47,7 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
     },
     'runs/launch': async (params) => {
       const { config, cwd, host, local, gpus, set, name, retries, priority } = params;
-      const run = await d().launch({ config, ...(cwd ? { cwd } : {}), ...(host ? { host } : {}), ...(local ? { local } : {}), ...(gpus !== undefined ? { gpus } : {}), ...(set ? { set } : {}), ...(name ? { name } : {}), ...(retries !== undefined ? { retries } : {}), ...(priority !== undefined ? { priority } : {}) });
+      const run = await d().launch({ config, ...(cwd ? { cwd } : {}), ...(host ? { host } : {}), ...(local ? { local } : {}), ...(gpus !== undefined ? { gpus } : {}), ...(set ? { set } : {}), ...(name ? { name } : {}), ...(retries !== undefined ? { retries } : {}), ...(priority !== undefined ? { priority } : {}), ...slurmLaunchOf(params) });
       return { run };
     },
     'runs/sweep': async (params) => {
@@ -53,7 +61,7 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
         const name = `${base}-${i + 1}`;
         runs.push(await d().launch({
           config: params.config, ...(params.cwd ? { cwd: params.cwd } : {}), ...(params.host ? { host: params.host } : {}), ...(params.local ? { local: true } : {}),
-          gpus: params.gpus ?? 0, set: [...(params.set ?? []), ...overrides], name, retries: params.retries ?? 0, sweepId,
+          gpus: params.gpus ?? 0, set: [...(params.set ?? []), ...overrides], name, retries: params.retries ?? 0, sweepId, ...slurmLaunchOf(params),
         }, sources));
       }
       return { sweepId, runs };

@@ -4,6 +4,7 @@
  */
 import type { HostConnection } from './transport/connection.ts';
 import { parseCheck } from './remote/answers.ts';
+import type { SlurmFacts } from './slurm.ts';
 
 export { NVIDIA_SMI_QUERY } from './remote/host-sh.ts';
 
@@ -29,6 +30,8 @@ export interface HostFacts {
   flock: boolean;
   /** The user's login umask there (`0022`); a job's command runs with it. null: unknown. */
   loginUmask: string | null;
+  /** Slurm hosts: version, partitions with their GRES, node states, whether sacct works, this user's queue. */
+  slurm?: SlurmFacts;
 }
 
 /** Parses `nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits` lines. */

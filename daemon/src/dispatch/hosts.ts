@@ -1,12 +1,13 @@
 /**
  * The hosts runs go to: the built-in `local` host (this machine, no SSH, work dir under
- * $KEEL_HOME/local) and SSH hosts added by the user. Holds one connection per host and
+ * $KEEL_HOME/local), SSH hosts added by the user, and Slurm hosts (a login node reached over
+ * SSH, where Keel submits with sbatch: slurm.ts). Holds one connection per host and
  * makes sure each host has the current job scripts.
  */
 import { join } from 'node:path';
-import type { Host } from '../protocol/index.ts';
 import { ErrorCode, RpcError } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
+import type { SlurmDefaults, StoredHost } from '../store/hosts.ts';
 import type { Logger } from '../log/logger.ts';
 import type { HostConnection } from './transport/connection.ts';
 import { LocalConnection } from './transport/local.ts';
@@ -14,10 +15,11 @@ import { SshConnection } from './transport/ssh.ts';
 import { findProgram, INSTALL_RSYNC } from './transport/tools.ts';
 import { installScript, jobScriptsVersion } from './remote/scripts.ts';
 import { checkHost, type HostFacts } from './host-check.ts';
+import { checkSlurm, slurmValueProblem } from './slurm.ts';
 
 export const LOCAL_HOST = 'local';
 
-export type HostRecord = Host & { id: string; check: unknown };
+export type HostRecord = StoredHost;
 
 /** Splits a checkpoint location: `host:/abs/path` (on a host) or a local absolute path (host null). */
 export function splitLocation(location: string): { host: string | null; path: string } {
@@ -60,12 +62,13 @@ export class HostRegistry {
     return this.deps.store.hosts.list();
   }
 
-  add(input: { name: string; sshTarget: string; workdir?: string; costPerHour?: number | null; labels?: string[] }): HostRecord {
+  add(input: { name: string; sshTarget: string; workdir?: string; costPerHour?: number | null; labels?: string[]; slurm?: Partial<SlurmDefaults> }): HostRecord {
     if (!NAME.test(input.name)) throw new RpcError(ErrorCode.InvalidParams, `host names use letters, digits, ".", "_" and "-" (got "${input.name}")`);
     if (input.name === LOCAL_HOST) throw new RpcError(ErrorCode.Conflict, '"local" is the built-in host for this machine');
     if (/^-|\s/.test(input.sshTarget)) throw new RpcError(ErrorCode.InvalidParams, `"${input.sshTarget}" is not an ssh target (an alias from ~/.ssh/config or user@host[:port])`);
     if (this.deps.store.hosts.get(input.name)) throw new RpcError(ErrorCode.Conflict, `a host named "${input.name}" exists; remove it first or pick another name`);
-    this.deps.store.hosts.add({ name: input.name, backend: 'ssh', sshTarget: input.sshTarget, workdir: input.workdir ?? '~/.keel', costPerHour: input.costPerHour ?? null, labels: input.labels ?? [] });
+    const slurm = input.slurm ? slurmDefaults(input.slurm) : null;
+    this.deps.store.hosts.add({ name: input.name, backend: slurm ? 'slurm' : 'ssh', sshTarget: input.sshTarget, workdir: input.workdir ?? '~/.keel', costPerHour: input.costPerHour ?? null, labels: input.labels ?? [], slurm });
     const host = this.get(input.name);
     if (!findProgram('rsync')) this.noteMissingRsync(host, 'this machine');
     return host;
@@ -125,7 +128,10 @@ export class HostRegistry {
     const h = this.get(name);
     try {
       const conn = this.connection(name);
-      const facts = await checkHost(conn, await this.scriptsDir(name), await this.workdir(name));
+      const scripts = await this.scriptsDir(name);
+      const facts: HostFacts = await checkHost(conn, scripts, await this.workdir(name));
+      // On a Slurm login node nvidia-smi (if any) describes the login node, not the cluster: Slurm owns the GPUs.
+      if (h.backend === 'slurm') Object.assign(facts, { gpus: null, nvidiaSmiError: null, slurm: await checkSlurm(conn, scripts) });
       if (conn instanceof SshConnection) {
         conn.setRemoteRsync(facts.rsync);
         const missing = [...(findProgram('rsync') ? [] : ['this machine']), ...(facts.rsync ? [] : [name])];
@@ -166,4 +172,15 @@ export class HostRegistry {
     await Promise.all([...this.connections.values()].map((c) => c.close()));
     this.connections.clear();
   }
+}
+
+/** A Slurm host's submit defaults, each checked (they reach sbatch as arguments). */
+function slurmDefaults(input: Partial<SlurmDefaults>): SlurmDefaults {
+  for (const field of ['partition', 'account', 'qos'] as const) {
+    const value = input[field];
+    if (value === undefined || value === null) continue;
+    const problem = slurmValueProblem(field, value);
+    if (problem) throw new RpcError(ErrorCode.InvalidParams, problem);
+  }
+  return { partition: input.partition ?? null, account: input.account ?? null, qos: input.qos ?? null };
 }

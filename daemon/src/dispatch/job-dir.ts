@@ -75,8 +75,10 @@ async function stage(ctx: DispatchContext, run: Run, job: Job, host: string, spe
   if (config !== null) writeFileSync(join(staging, basename(configFile)), config, { mode: 0o600 });
   const gpus = gpusOf(ctx, job);
   const umask = ctx.hosts.loginUmask(host);
+  // On a Slurm host, Slurm picks the GPUs and sets CUDA_VISIBLE_DEVICES: run.sh leases none.
+  const slurm = ctx.hosts.get(host).backend === 'slurm';
   writeFileSync(join(staging, 'job.env'), renderJobEnv({
-    runId: run.id, command: renderCommand(frozen.job.command, values), gpus: gpus.uuids, outputDir, config: configFile, checkpoint: values.checkpoint,
+    runId: run.id, command: renderCommand(frozen.job.command, values), gpus: slurm ? null : gpus.uuids, outputDir, config: configFile, checkpoint: values.checkpoint,
     keelRoot: await ctx.hosts.workdir(host), codeDir: workspace, env: await envValues(ctx, run, spec, frozen),
     heartbeatSeconds: ctx.heartbeatSeconds, killGraceSeconds: ctx.killGraceSeconds,
     ...(gpus.indices.length > 0 ? { gpuIndices: gpus.indices } : {}),

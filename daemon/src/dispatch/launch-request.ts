@@ -14,6 +14,7 @@ import { readProjectFileAsync } from '../projects/record-project.ts';
 import type { KeelProject } from '../track/project/keel-yaml.ts';
 import { trackConfig } from '../track/config/track-config.ts';
 import { defaultRunName } from '../runs/run-name.ts';
+import { slurmValueProblem, type SlurmLaunch } from './slurm.ts';
 import { freezeCommand, freezeSources, type FreezeDeps, type FrozenSources, type FrozenSpec } from './freeze.ts';
 
 /** What a launch records in `runs.launch_json`: no env values (they may be secrets). */
@@ -32,6 +33,8 @@ export interface LaunchSpec {
   checkpoint: string | null;
   evalOf: string | null;
   sweepId: string | null;
+  /** Slurm hosts: sbatch's --time/--partition/--cpus-per-task/--mem for this run (absent: the host's defaults). */
+  slurm?: SlurmLaunch;
   /** What the run executes, decided at launch (absent from runs queued by a Keel before it froze specs). */
   frozen?: FrozenSpec;
 }
@@ -47,6 +50,8 @@ export interface LaunchInput {
   retries?: number;
   priority?: number;
   sweepId?: string;
+  /** Slurm hosts only: see LaunchSpec.slurm. */
+  slurm?: SlurmLaunch;
 }
 
 /** The project holding `path`: the innermost registered root above it. */
@@ -98,6 +103,7 @@ export async function prepareLaunch(deps: FreezeDeps, input: LaunchInput, source
   const effectiveText = overrides.length ? renderConfig(data, parsed.format) : text;
   const effectiveConfigHash = store.blobs.put(effectiveText);
   const gpus = Math.max(0, input.gpus ?? 0);
+  if (input.slurm) checkSlurmLaunch(store, input);
   const frozenSources = sources ?? (await freezeSources(deps, project, keel));
   const spec: LaunchSpec = {
     kind: 'train',
@@ -111,6 +117,7 @@ export async function prepareLaunch(deps: FreezeDeps, input: LaunchInput, source
     checkpoint: null,
     evalOf: null,
     sweepId: input.sweepId ?? null,
+    ...(input.slurm ? { slurm: input.slurm } : {}),
     frozen: { frozenAt: Date.now(), job, eval: freezeCommand(keel.eval), code: frozenSources.code, datasets: frozenSources.datasets },
   };
   const run = store.runs.create({
@@ -128,6 +135,19 @@ export async function prepareLaunch(deps: FreezeDeps, input: LaunchInput, source
   });
   store.runLinks.setParams(run.id, flattenParams(data));
   return { run, sources: frozenSources };
+}
+
+/** Slurm options go to a Slurm host only, and each must be a value sbatch takes (they reach it as arguments). */
+function checkSlurmLaunch(store: Store, input: LaunchInput): void {
+  const host = input.host ? store.hosts.get(input.host) : undefined;
+  if (!host || host.backend !== 'slurm') {
+    throw new RpcError(ErrorCode.InvalidParams, `--time, --partition, --cpus and --mem are for Slurm hosts; ${input.host ? `host ${input.host} is not one` : 'name one with --host'} (\`keel hosts\` lists them)`);
+  }
+  for (const field of ['time', 'partition', 'mem'] as const) {
+    const value = input.slurm?.[field];
+    const problem = value === undefined ? null : slurmValueProblem(field, value);
+    if (problem) throw new RpcError(ErrorCode.InvalidParams, problem);
+  }
 }
 
 /** Reads the launch spec back from a run. */

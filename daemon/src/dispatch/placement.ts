@@ -42,6 +42,11 @@ export function place(store: Store, hosts: HostRecord[], want: { host: string | 
       if (want.host !== null) return { wait: `host unreachable: ${lastCheckError(host) ?? `host ${host.name} did not answer its last check`}, retrying` };
       continue;
     }
+    // Slurm owns placement on a Slurm host: Keel submits, the job waits in Slurm's queue.
+    if (host.backend === 'slurm') {
+      if (want.host === null) continue; // only when named: never onto a cluster by surprise
+      return { host, gpuIds: [] };
+    }
     if (want.gpus === 0) {
       // CPU jobs: without an explicit host they run locally, never on someone's GPU box by surprise.
       if (want.host === null && host.backend !== 'local') continue;

@@ -22,7 +22,7 @@ export interface ReconcileJobDeps extends SettleDeps {
 }
 
 /** Runs `task` for `job` in the background unless one is in flight already. */
-function inBackground(deps: ReconcileJobDeps, job: Job, what: string, task: () => Promise<void>): void {
+export function inBackground(deps: ReconcileJobDeps, job: Job, what: string, task: () => Promise<void>): void {
   if (deps.background.has(job.id)) return;
   const p = task()
     .catch((err: Error) => deps.ctx.log.warn(`${what} failed; it is tried again`, { run: job.runId, attempt: job.attempt, error: err.message }))

@@ -1,7 +1,8 @@
 /**
  * The reconciler: one loop per host with active jobs, each on its own timer, so a slow or
  * dead host delays only its own runs. Each turn, one probe call reads all of the host's job
- * state files; each job is then reconciled from them (reconcile-job.ts), with anything long
+ * state files (on a Slurm host, the same call runs one squeue and one sacct too); each job is
+ * then reconciled from them (reconcile-job.ts, reconcile-slurm.ts), with anything long
  * in background tasks. A failed SSH call marks the host's runs unreachable and judges
  * nothing; a probe that outran its time-out marks them timed out, also judging nothing.
  */
@@ -11,6 +12,8 @@ import { parseProbeOutput, type ProbedJob } from './remote/markers.ts';
 import { GpuIdleWatch } from './alerts.ts';
 import { settleUnreachable } from './settle.ts';
 import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.ts';
+import { reconcileSlurmJob, SlurmMemo } from './reconcile-slurm.ts';
+import { pollSlurm, type SlurmPoll } from './slurm.ts';
 import { isTimedOut, isUnreachable } from './transport/connection.ts';
 
 export interface ReconcilerOptions {
@@ -26,6 +29,7 @@ class HostLoop {
   private running: Promise<void> | null = null;
   private stopped = false;
   private wasUnreachable = true; // the first turn after start syncs every job's outputs at once
+  private readonly slurmMemo = new SlurmMemo();
   readonly done: () => void;
 
   constructor(hostId: string, deps: ReconcileJobDeps, opts: ReconcilerOptions, gpuIdle: GpuIdleWatch, done: () => void) {
@@ -68,6 +72,10 @@ class HostLoop {
         this.done();
         return;
       }
+      if (host.backend === 'slurm') {
+        await this.slurmTurn(host, jobs);
+        return;
+      }
       const probed = await this.probe(host, jobs);
       if (!probed) return;
       for (const job of jobs) {
@@ -85,6 +93,52 @@ class HostLoop {
     }
   }
 
+  /** A Slurm host: one ssh call (squeue, sacct, probe.sh), then each job from it (reconcile-slurm.ts). */
+  private async slurmTurn(host: HostRecord, jobs: Job[]): Promise<void> {
+    const { ctx } = this.deps;
+    let poll: SlurmPoll;
+    try {
+      poll = await pollSlurm(ctx, host.name, jobs);
+    } catch (err) {
+      this.failedCall(host, jobs, err);
+      return;
+    }
+    if (!poll.probe.complete) return; // cut short: unknown, ask again
+    this.answered(host, jobs);
+    for (const job of jobs) {
+      const p = poll.probe.jobs.find((x) => x.jobDir === job.jobDir);
+      if (!p) continue;
+      try {
+        reconcileSlurmJob(this.deps, host, job, p, poll, this.slurmMemo);
+      } catch (err) {
+        ctx.log.error('reconcile failed', { run: job.runId, error: (err as Error).stack });
+      }
+    }
+  }
+
+  /** The host answered: reachable again, and after an outage every job's outputs are synced at once. */
+  private answered(host: HostRecord, jobs: Job[]): void {
+    if (host.reachable === false) this.deps.ctx.store.hosts.setReachable(host.name, true);
+    if (this.wasUnreachable) for (const job of jobs) this.deps.outputs.syncSoon(job.id);
+    this.wasUnreachable = false;
+  }
+
+  /** A failed call judges nothing: unreachable marks the host's runs, timed out marks them timed out. */
+  private failedCall(host: HostRecord, jobs: Job[], err: unknown): void {
+    const { ctx } = this.deps;
+    if (isUnreachable(err)) {
+      this.wasUnreachable = true;
+      settleUnreachable(this.deps, host, jobs, (err as Error).message);
+      return;
+    }
+    if (isTimedOut(err)) {
+      for (const job of jobs) ctx.lifecycle.setTimedOut(job.runId, Date.now());
+      ctx.log.warn('probe timed out', { host: host.name, error: (err as Error).message });
+      return;
+    }
+    throw err;
+  }
+
   /** probe.sh for every job of the host; null when it could not answer (unreachable, timed out, cut short). */
   private async probe(host: HostRecord, jobs: Job[]): Promise<ProbedJob[] | null> {
     const { ctx } = this.deps;
@@ -93,22 +147,11 @@ class HostLoop {
       const r = await ctx.hosts.connection(host.name).exec(['bash', `${scripts}/probe.sh`, ...jobs.map((j) => j.jobDir)], { timeoutMs: 60_000, what: 'probing its jobs' });
       const report = parseProbeOutput(r.stdout);
       if (!report.complete) return null; // cut short: unknown, ask again
-      if (host.reachable === false) ctx.store.hosts.setReachable(host.name, true);
-      if (this.wasUnreachable) for (const job of jobs) this.deps.outputs.syncSoon(job.id);
-      this.wasUnreachable = false;
+      this.answered(host, jobs);
       return report.jobs;
     } catch (err) {
-      if (isUnreachable(err)) {
-        this.wasUnreachable = true;
-        settleUnreachable(this.deps, host, jobs, (err as Error).message);
-        return null;
-      }
-      if (isTimedOut(err)) {
-        for (const job of jobs) ctx.lifecycle.setTimedOut(job.runId, Date.now());
-        ctx.log.warn('probe timed out', { host: host.name, error: (err as Error).message });
-        return null;
-      }
-      throw err;
+      this.failedCall(host, jobs, err);
+      return null;
     }
   }
 

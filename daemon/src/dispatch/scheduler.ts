@@ -125,7 +125,7 @@ export class Scheduler {
       this.reportHeld(run, ready);
       return;
     }
-    if (spec.gpus > 0 && !this.leases.isFresh(where.host, Math.max(1000, this.opts.pollMs))) {
+    if (spec.gpus > 0 && where.host.backend !== 'slurm' && !this.leases.isFresh(where.host, Math.max(1000, this.opts.pollMs))) {
       this.ctx.lifecycle.setReason(run.id, `looking at the GPU locks on ${where.host.name}`);
       this.leases.refresh(where.host);
       return;

@@ -282,6 +282,28 @@ export interface Host {
   reachable: boolean | null;
   checkedAt: number | null;
   gpus: { index: number; uuid: string; name: string; memoryTotalMiB: number }[];
+  /** Slurm hosts: their submit defaults (absent from older daemons; null on other hosts). */
+  slurm?: SlurmHostDefaults | null;
+}
+
+/** A Slurm host's submit defaults (`keel hosts add NAME --slurm --ssh LOGIN --partition P --account A --qos Q`). */
+export interface SlurmHostDefaults {
+  partition: string | null;
+  account: string | null;
+  qos: string | null;
+}
+
+/** What `keel hosts check` found on a Slurm login node. */
+export interface SlurmCheckFacts {
+  /** `sinfo --version`, e.g. "slurm 22.05.8". */
+  version: string;
+  /** Partitions with their GRES (`gpu:4`), availability, node count, state and time limit; `default` marks the default partition. */
+  partitions: { name: string; default: boolean; gres: string; avail: string; nodes: number; state: string; timeLimit: string }[];
+  nodes: { name: string; state: string; gres: string; partition: string }[];
+  /** Whether sacct works (slurmdbd present); without it Keel reads final states from squeue and the job's exit_code file. */
+  sacct: { ok: boolean; error: string | null };
+  /** This user's jobs (running and pending) at the check. */
+  queue: { id: string; name: string; state: string; reason: string; time: string }[];
 }
 
 export interface KeelEvent {
@@ -462,6 +484,8 @@ export interface HostInfo extends Host {
   gpusFree: number;
   gpusTotal: number;
   runningRuns: number;
+  /** Slurm hosts: this user's queue at the host's last check (absent from older daemons and other hosts). */
+  slurmQueue?: SlurmCheckFacts['queue'];
 }
 
 /** A command as frozen at launch: the template from keel.yaml (placeholders still in it), its setup, and env NAMES (values are read at each start). */
@@ -498,4 +522,6 @@ export interface HostCheckFacts {
   nvidiaSmiError: string | null;
   rsync: boolean;
   flock: boolean;
+  /** Slurm hosts only. */
+  slurm?: SlurmCheckFacts;
 }

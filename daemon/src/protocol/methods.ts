@@ -43,6 +43,11 @@ const launchShape = {
   name: v.optional(v.string({ minLength: 1, maxLength: 200 })),
   retries: v.optional(v.number({ integer: true, min: 0, max: 20 })),
   priority: v.optional(v.number({ integer: true, min: -100, max: 100 })),
+  /** Slurm hosts: sbatch --time (MM, HH:MM:SS, D-HH:MM…), --partition, --cpus-per-task, --mem (checked again by the daemon). */
+  time: v.optional(v.string({ minLength: 1, maxLength: 20 })),
+  partition: v.optional(v.string({ minLength: 1, maxLength: 500 })),
+  cpus: v.optional(v.number({ integer: true, min: 1, max: 4096 })),
+  mem: v.optional(v.string({ minLength: 1, maxLength: 20 })),
 };
 
 /** Params validators, one per method. */
@@ -127,10 +132,19 @@ export const paramsOf = {
   }),
   /** Client → daemon: aliases, their checkpoints and history. */
   'models/list': v.object({ project: v.optional(projectRef) }),
-  /** Client → daemon: add an SSH host (an alias from ~/.ssh/config, or user@host[:port]). */
+  /**
+   * Client → daemon: add an SSH host (an alias from ~/.ssh/config, or user@host[:port]); with
+   * `slurm`, a Slurm cluster reached through that login node (sbatch there; job dirs under
+   * `workdir`, which must be on the shared filesystem).
+   */
   'hosts/add': v.object({
     name: v.string({ minLength: 1, maxLength: 64 }),
     ssh: v.string({ minLength: 1, maxLength: 500 }),
+    slurm: v.optional(v.object({
+      partition: v.optional(v.string({ minLength: 1, maxLength: 500 })),
+      account: v.optional(v.string({ minLength: 1, maxLength: 64 })),
+      qos: v.optional(v.string({ minLength: 1, maxLength: 64 })),
+    })),
     workdir: v.optional(v.string({ minLength: 1, maxLength: 1000 })),
     costPerHour: v.optional(v.number({ min: 0 })),
     labels: v.optional(v.array(v.string({ maxLength: 100 }), { maxItems: 50 })),

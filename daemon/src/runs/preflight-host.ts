@@ -3,9 +3,10 @@
  * again over SSH when its last check is old or failed), and has the GPUs asked for — an error
  * when it has fewer in all, a warning when they are only busy (the run waits in the queue).
  */
-import type { PreflightProblem } from '../protocol/index.ts';
+import type { PreflightProblem, SlurmCheckFacts } from '../protocol/index.ts';
 import { LOCAL_HOST, type HostRecord, type HostRegistry } from '../dispatch/hosts.ts';
 import { freeGpus } from '../dispatch/placement.ts';
+import { gresGpus } from '../dispatch/slurm.ts';
 import type { Store } from '../store/index.ts';
 import { closeMatches } from '../track/config/suggest.ts';
 import type { CheckOutcome } from './preflight-config.ts';
@@ -76,7 +77,18 @@ async function checkNamed(deps: HostCheckDeps, name: string, gpus: number): Prom
     }
     host = checked.host ?? host;
   }
+  if (host.backend === 'slurm') return slurmOutcome(host, gpus);
   return gpuOutcome(deps, host, gpus, `Host ${name}`);
+}
+
+/** A Slurm host: Slurm places the GPUs; an error only when no partition has as many per node (GRES) as asked. */
+function slurmOutcome(host: HostRecord, gpus: number): CheckOutcome {
+  const facts = (host.check as { slurm?: SlurmCheckFacts } | null)?.slurm;
+  const most = Math.max(0, ...(facts?.partitions ?? []).map((p) => gresGpus(p.gres)));
+  if (facts && gpus > most) {
+    return problem('gpus', `Slurm host ${host.name} has no partition with ${plural(gpus, 'GPU')} per node (GRES, at its last check: at most ${most}). Ask for fewer GPUs, or run \`keel hosts check ${host.name}\`.`, { subject: host.name });
+  }
+  return { problems: [], passed: [`Slurm host ${host.name} answers; Slurm places the run${gpus > 0 ? ` on ${plural(gpus, 'GPU')}` : ''}`] };
 }
 
 /** A host check, given up on (not cancelled: it finishes and records) after checkTimeoutMs. */

@@ -1,5 +1,5 @@
-/** Hosts where runs execute (local, ssh, later slurm), with their last check and GPUs. */
-import type { Host } from '../protocol/index.ts';
+/** Hosts where runs execute (local, ssh, slurm), with their last check and GPUs. */
+import type { Host, SlurmHostDefaults } from '../protocol/index.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 
@@ -14,7 +14,11 @@ interface HostRow {
   reachable: number | null;
   check_json: string | null;
   checked_at: number | null;
+  slurm_json: string | null;
 }
+
+/** A Slurm host's submit defaults (a launch may name another partition). */
+export type SlurmDefaults = SlurmHostDefaults;
 
 export interface HostCheckRecord {
   reachable: boolean;
@@ -22,27 +26,35 @@ export interface HostCheckRecord {
   gpus?: { index: number; uuid: string; name: string; memoryTotalMiB: number }[];
 }
 
+/** A host as stored: its record, its last check's facts, and (Slurm hosts) its submit defaults. */
+export type StoredHost = Host & { id: string; check: unknown; slurm: SlurmDefaults | null };
+
 export class HostStore {
   private readonly db: Db;
   constructor(db: Db) {
     this.db = db;
   }
 
-  private toHost(r: HostRow): Host & { id: string; check: unknown } {
+  private toHost(r: HostRow): StoredHost {
     const gpus = this.db.prepare('SELECT idx, uuid, name, memory_total_mib FROM host_gpus WHERE host_id = ? ORDER BY idx').all(r.id) as { idx: number; uuid: string; name: string; memory_total_mib: number }[];
     return {
       id: r.id, name: r.name, backend: r.backend, sshTarget: r.ssh_target, workdir: r.workdir, costPerHour: r.cost_per_hour,
       labels: JSON.parse(r.labels_json) as string[], reachable: r.reachable === null ? null : r.reachable === 1, checkedAt: r.checked_at,
       gpus: gpus.map((g) => ({ index: g.idx, uuid: g.uuid, name: g.name, memoryTotalMiB: g.memory_total_mib })),
       check: r.check_json ? (JSON.parse(r.check_json) as unknown) : null,
+      slurm: r.slurm_json ? (JSON.parse(r.slurm_json) as SlurmDefaults) : null,
     };
   }
 
-  add(input: { name: string; backend: Host['backend']; sshTarget: string | null; workdir: string; costPerHour?: number | null; labels?: string[] }): Host & { id: string } {
+  add(input: { name: string; backend: Host['backend']; sshTarget: string | null; workdir: string; costPerHour?: number | null; labels?: string[]; slurm?: SlurmDefaults | null }): Host & { id: string } {
     const id = newId('host');
-    this.db
-      .prepare('INSERT INTO hosts (id, name, backend, ssh_target, workdir, cost_per_hour, labels_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, input.name, input.backend, input.sshTarget, input.workdir, input.costPerHour ?? null, JSON.stringify(input.labels ?? []), Date.now());
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO hosts (id, name, backend, ssh_target, workdir, cost_per_hour, labels_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, input.name, input.backend, input.sshTarget, input.workdir, input.costPerHour ?? null, JSON.stringify(input.labels ?? []), Date.now());
+      // Only Slurm hosts touch slurm_json (so the version-1 fixture writer, which adds SSH hosts, runs on a v1 file).
+      if (input.slurm) this.db.prepare('UPDATE hosts SET slurm_json = ? WHERE id = ?').run(JSON.stringify(input.slurm), id);
+    })();
     return this.get(input.name) as Host & { id: string };
   }
 
@@ -54,17 +66,17 @@ export class HostStore {
       .run(input.sshTarget ?? h.sshTarget, input.workdir ?? h.workdir, input.costPerHour === undefined ? h.costPerHour : input.costPerHour, JSON.stringify(input.labels ?? h.labels), h.id);
   }
 
-  get(name: string): (Host & { id: string; check: unknown }) | undefined {
+  get(name: string): StoredHost | undefined {
     const row = this.db.prepare('SELECT * FROM hosts WHERE name = ?').get(name) as HostRow | undefined;
     return row ? this.toHost(row) : undefined;
   }
 
-  byId(id: string): (Host & { id: string; check: unknown }) | undefined {
+  byId(id: string): StoredHost | undefined {
     const row = this.db.prepare('SELECT * FROM hosts WHERE id = ?').get(id) as HostRow | undefined;
     return row ? this.toHost(row) : undefined;
   }
 
-  list(): (Host & { id: string; check: unknown })[] {
+  list(): StoredHost[] {
     return (this.db.prepare('SELECT * FROM hosts ORDER BY backend = \'local\' DESC, name').all() as HostRow[]).map((r) => this.toHost(r));
   }
 

@@ -22,18 +22,21 @@ export interface Job {
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;
+  /** The Slurm job id of this attempt (Slurm hosts, once submitted); null otherwise. */
+  schedulerJobId: string | null;
 }
 
 interface JobRow {
   id: string; run_id: string; attempt: number; backend: Job['backend']; host_id: string | null; remote_dir: string;
   gpu_ids_json: string; pid: number | null; state: JobState; exit_code: number | null; last_heartbeat: number | null;
-  created_at: number; started_at: number | null; ended_at: number | null;
+  created_at: number; started_at: number | null; ended_at: number | null; scheduler_job_id: string | null;
 }
 
 const toJob = (r: JobRow): Job => ({
   id: r.id, runId: r.run_id, attempt: r.attempt, backend: r.backend, hostId: r.host_id, jobDir: r.remote_dir,
   gpuIds: JSON.parse(r.gpu_ids_json) as string[], pid: r.pid, state: r.state, exitCode: r.exit_code,
   lastHeartbeat: r.last_heartbeat, createdAt: r.created_at, startedAt: r.started_at, endedAt: r.ended_at,
+  schedulerJobId: r.scheduler_job_id ?? null,
 });
 
 /** States in which a job holds its GPUs. */
@@ -88,6 +91,11 @@ export class JobStore {
       ? this.db.prepare("SELECT * FROM jobs WHERE state IN ('preparing', 'starting', 'running') AND host_id = ? ORDER BY created_at").all(hostId)
       : this.db.prepare("SELECT * FROM jobs WHERE state IN ('preparing', 'starting', 'running') ORDER BY created_at").all()) as JobRow[];
     return rows.map(toJob);
+  }
+
+  /** Records the Slurm job id of an attempt (sbatch's answer, or found by the job's name). */
+  setSchedulerJobId(id: string, schedulerJobId: string): void {
+    this.db.prepare('UPDATE jobs SET scheduler_job_id = ? WHERE id = ?').run(schedulerJobId, id);
   }
 
   /** GPU ids leased on a host by active jobs. */

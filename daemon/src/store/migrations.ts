@@ -10,6 +10,7 @@ import { fidelityMigration } from './migration-fidelity.ts';
 import { rebuildTable } from './table-rebuild.ts';
 import { runLifecycleMigration } from './migration-run-lifecycle.ts';
 import { scaleMigration } from './migration-scale.ts';
+import { slurmMigration } from './migration-slurm.ts';
 
 /** Version 1: the whole domain. */
 const V1_SCHEMA = `
@@ -367,4 +368,5 @@ export const migrations: readonly Migration[] = [
   fidelityMigration,
   runLifecycleMigration,
   scaleMigration,
+  slurmMigration,
 ];

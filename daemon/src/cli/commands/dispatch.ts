@@ -1,6 +1,6 @@
 /** `keel hosts …`, `keel launch`, `keel sweep`, `keel cancel`, `keel wait`, `keel pull`, `keel rerun`, `keel events` (`keel logs`: logs.ts). */
 import type { KeelClient } from '../../client/client.ts';
-import { ErrorCode, isTerminal, RpcError, type HostInfo, type PreflightProblem, type Run } from '../../protocol/index.ts';
+import { ErrorCode, isTerminal, RpcError, type HostInfo, type PreflightProblem, type Run, type SlurmCheckFacts } from '../../protocol/index.ts';
 import { ago, keyValues, print, printError, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -22,12 +22,44 @@ function printHosts(hosts: HostInfo[]): void {
     { header: 'HOST', value: (h) => h.name },
     { header: 'BACKEND', value: (h) => h.backend },
     { header: 'TARGET', value: (h) => h.sshTarget ?? 'this machine' },
-    { header: 'GPUS FREE', value: (h) => (h.checkedAt === null ? 'unchecked' : `${h.gpusFree}/${h.gpusTotal}`), align: 'right' },
+    { header: 'GPUS FREE', value: (h) => (h.backend === 'slurm' ? 'Slurm' : h.checkedAt === null ? 'unchecked' : `${h.gpusFree}/${h.gpusTotal}`), align: 'right' },
     { header: 'RUNNING', value: (h) => h.runningRuns, align: 'right' },
     { header: 'REACHABLE', value: (h) => (h.reachable === null ? '?' : h.reachable ? 'yes' : 'NO') },
     { header: 'CHECKED', value: (h) => (h.checkedAt ? ago(h.checkedAt) : '-') },
     { header: '$/H', value: (h) => h.costPerHour, align: 'right' },
   ]) + '\n');
+  for (const h of hosts.filter((x) => x.slurmQueue)) {
+    const q = h.slurmQueue ?? [];
+    const count = (state: string): number => q.filter((j) => j.state === state).length;
+    print(`${h.name} (Slurm), your queue at its last check: ${count('RUNNING')} running, ${count('PENDING')} pending${q.length > 0 ? `\n${table(q, [{ header: '  JOB', value: (j) => `  ${j.id}` }, { header: 'NAME', value: (j) => j.name }, { header: 'STATE', value: (j) => j.state }, { header: 'REASON', value: (j) => j.reason }, { header: 'TIME', value: (j) => j.time }])}` : ''} (\`keel hosts check ${h.name}\` looks again)\n`);
+  }
+}
+
+/** `--slurm [--partition P] [--account A] [--qos Q]` of `keel hosts add`; undefined for an SSH host. */
+function slurmHostOptions(ctx: CommandContext): { partition?: string; account?: string; qos?: string } | undefined {
+  const partition = stringOption(ctx, 'partition');
+  const account = stringOption(ctx, 'account');
+  const qos = stringOption(ctx, 'qos');
+  if (ctx.options.slurm !== true) {
+    if (partition || account || qos) throw new UsageError('--partition, --account and --qos are for Slurm hosts: add --slurm');
+    return undefined;
+  }
+  return { ...(partition ? { partition } : {}), ...(account ? { account } : {}), ...(qos ? { qos } : {}) };
+}
+
+function printSlurmCheck(name: string, workdir: string, s: SlurmCheckFacts): void {
+  print(keyValues([
+    ['Host', `${name} (Slurm login node, reachable)`], ['Slurm', s.version], ['Job dirs', `${workdir} (must be on the shared filesystem)`],
+    ['Accounting', s.sacct.ok ? 'sacct works (slurmdbd)' : `sacct unusable (${s.sacct.error ?? 'no slurmdbd'}): Keel reads final states from squeue and each job's exit_code file`],
+  ]) + '\n');
+  print(table(s.partitions, [
+    { header: 'PARTITION', value: (p) => `${p.name}${p.default ? '*' : ''}` }, { header: 'GPUS (GRES)', value: (p) => p.gres === '(null)' ? 'none' : p.gres },
+    { header: 'AVAIL', value: (p) => p.avail }, { header: 'NODES', value: (p) => p.nodes, align: 'right' }, { header: 'STATE', value: (p) => p.state },
+    { header: 'TIME LIMIT', value: (p) => p.timeLimit },
+  ]) + '\n');
+  print(table(s.nodes, [{ header: 'NODE', value: (n) => n.name }, { header: 'STATE', value: (n) => n.state }, { header: 'GRES', value: (n) => n.gres }, { header: 'PARTITION', value: (n) => n.partition }]) + '\n');
+  if (s.queue.length === 0) print('Your queue is empty.\n');
+  else print(table(s.queue, [{ header: 'JOB', value: (q) => q.id }, { header: 'NAME', value: (q) => q.name }, { header: 'STATE', value: (q) => q.state }, { header: 'REASON', value: (q) => q.reason }, { header: 'TIME', value: (q) => q.time }]) + '\n');
 }
 
 export async function hostsCommand(ctx: CommandContext): Promise<number> {
@@ -42,12 +74,13 @@ export async function hostsCommand(ctx: CommandContext): Promise<number> {
     if (!name) throw new UsageError(`usage: keel hosts ${sub} NAME`);
     if (sub === 'add') {
       const ssh = stringOption(ctx, 'ssh');
-      if (!ssh) throw new UsageError('usage: keel hosts add NAME --ssh TARGET [--workdir DIR] [--cost-per-hour X] [--label L]…');
+      if (!ssh) throw new UsageError('usage: keel hosts add NAME --ssh TARGET [--slurm [--partition P] [--account A] [--qos Q]] [--workdir DIR] [--cost-per-hour X] [--label L]…');
       const cost = stringOption(ctx, 'cost-per-hour');
       const workdir = stringOption(ctx, 'workdir');
-      const { host } = await client.call('hosts/add', { name, ssh, ...(workdir ? { workdir } : {}), ...(cost ? { costPerHour: Number(cost) } : {}), labels: listOption(ctx, 'label') });
+      const slurm = slurmHostOptions(ctx);
+      const { host } = await client.call('hosts/add', { name, ssh, ...(slurm ? { slurm } : {}), ...(workdir ? { workdir } : {}), ...(cost ? { costPerHour: Number(cost) } : {}), labels: listOption(ctx, 'label') });
       if (ctx.json) printJson({ host });
-      else print(`Added host ${host.name} (${ssh}). Check it with \`keel hosts check ${host.name}\`.\n`);
+      else print(`Added ${slurm ? 'Slurm host' : 'host'} ${host.name} (${ssh}${slurm ? `, job dirs under ${host.workdir}: it must be on the cluster's shared filesystem` : ''}). Check it with \`keel hosts check ${host.name}\`.\n`);
       return 0;
     }
     if (sub === 'check') {
@@ -58,6 +91,10 @@ export async function hostsCommand(ctx: CommandContext): Promise<number> {
         return 1;
       }
       const f = r.facts;
+      if (f?.slurm) {
+        printSlurmCheck(name, r.host.workdir, f.slurm);
+        return 0;
+      }
       print(keyValues([
         ['Host', `${name} (reachable)`], ['OS', f?.os], ['Python', f?.python ?? 'not found'],
         ['Free disk', f?.freeDiskBytes ? `${(f.freeDiskBytes / 1e9).toFixed(1)} GB under ${r.host.workdir}` : null],
@@ -90,10 +127,13 @@ function launchParams(ctx: CommandContext, config: string): Record<string, unkno
   const gpus = intOption(ctx, 'gpus');
   const retries = intOption(ctx, 'retries');
   const name = stringOption(ctx, 'name');
+  const cpus = intOption(ctx, 'cpus');
+  const slurm = { time: stringOption(ctx, 'time'), partition: stringOption(ctx, 'partition'), mem: stringOption(ctx, 'mem') };
   return {
     config, cwd: ctx.cwd, ...(host ? { host } : {}), ...(local ? { local } : {}), ...(gpus !== undefined ? { gpus } : {}),
     set: listOption(ctx, 'set'), ...(name ? { name } : {}), ...(retries !== undefined ? { retries } : {}),
     ...(ctx.options.priority === true ? { priority: 10 } : {}),
+    ...Object.fromEntries(Object.entries(slurm).filter(([, v]) => v !== undefined)), ...(cpus !== undefined ? { cpus } : {}),
   };
 }
 

@@ -16,6 +16,7 @@
  *   workspace.sh  `workspace.sh JOBDIR CODE […]`    the job's private working tree
  *   check.sh      `check.sh WORKDIR`                the host check
  *   artifacts.sh  `artifacts.sh OUT ART FINAL`      hash a job's complete checkpoints
+ *   slurm.sh      `slurm.sh check|submit|poll|cancel …`  a Slurm login node's side (slurm-sh.ts)
  *
  * The texts are constants: no user data is ever spliced into them. Per-job values reach
  * run.sh through job.env (job-env.ts).
@@ -26,9 +27,10 @@ import { GPU_LEASES_SH } from './gpu-sh.ts';
 import { CACHE_SH, WORKSPACE_SH } from './cache-sh.ts';
 import { ARTIFACTS_SH, CHECK_SH } from './host-sh.ts';
 import { RUN_SH } from './run-sh.ts';
+import { SLURM_SH } from './slurm-sh.ts';
 import { shellQuote } from './quote.ts';
 
-export { ARTIFACTS_SH, CACHE_SH, CANCEL_SH, CHECK_SH, GPU_LEASES_SH, PROBE_SH, RUN_SH, START_SH, WORKSPACE_SH };
+export { ARTIFACTS_SH, CACHE_SH, CANCEL_SH, CHECK_SH, GPU_LEASES_SH, PROBE_SH, RUN_SH, SLURM_SH, START_SH, WORKSPACE_SH };
 
 /** Every job script by its file name. */
 export const JOB_SCRIPTS = {
@@ -41,6 +43,7 @@ export const JOB_SCRIPTS = {
   'workspace.sh': WORKSPACE_SH,
   'check.sh': CHECK_SH,
   'artifacts.sh': ARTIFACTS_SH,
+  'slurm.sh': SLURM_SH,
 } as const;
 
 /** The file name each script is shipped under. */

@@ -1,0 +1,159 @@
+/**
+ * What one job on a Slurm host means, from one batched poll (slurm.ts): the job dir's
+ * `exit_code` wins over Slurm's word, and Slurm's final state says why (a time limit, OOM, a
+ * cancel). Live state from squeue, final state from `sacct -X` (squeue's `-t all` keeps
+ * ended jobs for MinJobAge: enough without slurmdbd). A job neither knows is "not known
+ * yet", never "gone" — only after UNKNOWN_LOST_MS is it lost.
+ *
+ *   PENDING (and REQUEUED, held…) → the run stays `starting`, its reason Slurm's (Resources…)
+ *   RUNNING, COMPLETING…          → `running`; logs, metrics, checkpoints stream from the job dir
+ *   COMPLETED / FAILED            → by the exit code (the job dir's, else sacct's)
+ *   CANCELLED*                    → cancelled (also when cancelled on the cluster, by hand)
+ *   TIMEOUT                       → failed (time limit), with an alert
+ *   OUT_OF_MEMORY                 → failed (OOM), with an alert
+ *   NODE_FAIL / BOOT_FAIL         → lost (retried under --retries)
+ */
+import type { Run } from '../protocol/index.ts';
+import type { Job } from '../store/jobs.ts';
+import type { HostRecord } from './hosts.ts';
+import type { ProbedJob } from './remote/markers.ts';
+import { checkAlerts } from './alerts.ts';
+import { sendCancel } from './cancel.ts';
+import { runSubmit } from './attempt.ts';
+import { settleFinished, settleLost } from './settle.ts';
+import { inBackground, type ReconcileJobDeps } from './reconcile-job.ts';
+import { isFinalSlurmState, slurmViewOf, type SlurmJobView, type SlurmPoll } from './slurm.ts';
+
+/** How long a submitted job may be unknown to both squeue and sacct before it counts as lost. */
+export const UNKNOWN_LOST_MS = 10 * 60_000;
+/** How long a final Slurm state waits for the job dir's exit_code (a shared filesystem can lag), and an exit code for Slurm's final state. */
+const SETTLE_WAIT_MS = 20_000;
+
+/** What a host loop remembers between polls of its Slurm jobs. */
+export class SlurmMemo {
+  /** When a job was first unknown to squeue and sacct. */
+  readonly unknownSince = new Map<string, number>();
+  /** When a job was first seen half-ended: an exit_code without Slurm's final state, or the reverse. */
+  readonly halfEndedSince = new Map<string, number>();
+
+  /** True once `jobId` has waited SETTLE_WAIT_MS since first asked. */
+  waited(jobId: string, now = Date.now()): boolean {
+    const since = this.halfEndedSince.get(jobId) ?? now;
+    this.halfEndedSince.set(jobId, since);
+    return now - since >= SETTLE_WAIT_MS;
+  }
+
+  forget(jobId: string): void {
+    this.unknownSince.delete(jobId);
+    this.halfEndedSince.delete(jobId);
+  }
+}
+
+const LIVE = ['RUNNING', 'COMPLETING', 'CONFIGURING', 'SIGNALING', 'STAGE_OUT', 'SUSPENDED', 'RESIZING', 'STOPPED'];
+
+/** Reconciles one Slurm job from the host's poll. */
+export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job: Job, p: ProbedJob, poll: SlurmPoll, memo: SlurmMemo): void {
+  const { ctx } = deps;
+  const run = ctx.store.runs.get(job.runId);
+  if (!run) return;
+  if (run.unreachableSince !== null) ctx.lifecycle.setUnreachable(run.id, null);
+  const exit = p.state.state === 'finished' ? p.state.exitCode : null;
+  const intent = ctx.lifecycle.cancelIntent(run.id);
+  if (intent?.state === 'pending' && exit === null) inBackground(deps, job, 'sending a cancel', () => sendCancel(ctx, host.name, job));
+  if (job.schedulerJobId === null) {
+    // Not submitted as far as this daemon knows: one that died between `starting` and recording
+    // the id, or a submit that failed. The submit looks the name up first, so it never doubles.
+    if (exit !== null) finish(deps, host, run, job, p, exit, null, memo);
+    else if (job.state === 'starting' && !deps.attempts.has(job.id) && !intent) inBackground(deps, job, 'submitting the job again', () => runSubmit(ctx, run, job, host.name));
+    return;
+  }
+  const view = slurmViewOf(poll, job.schedulerJobId);
+  if (exit !== null) {
+    // The exit code wins; Slurm's final state only says why, so wait for it a little when the code is not 0.
+    if (exit !== 0 && (view === null || !isFinalSlurmState(view.state)) && poll.squeue !== null && !memo.waited(job.id)) return;
+    finish(deps, host, run, job, p, exit, view, memo);
+    return;
+  }
+  if (view === null) {
+    if (poll.squeue === null) return; // squeue failed: judge nothing
+    const since = memo.unknownSince.get(job.id) ?? Date.now();
+    memo.unknownSince.set(job.id, since);
+    if (Date.now() - since > UNKNOWN_LOST_MS) {
+      memo.forget(job.id);
+      settleLost(deps, host, run, job, `Slurm knows no job ${job.schedulerJobId} (squeue${poll.sacct ? ', sacct' : ''}) and it left no exit code`, p);
+    }
+    return;
+  }
+  memo.unknownSince.delete(job.id);
+  const state = view.state;
+  if (LIVE.some((s) => state.startsWith(s))) {
+    if (job.state === 'starting') {
+      ctx.store.jobs.update(job.id, { state: 'running', started: true });
+      ctx.lifecycle.setReason(run.id, null);
+    }
+    if (run.status === 'starting') ctx.lifecycle.setStatus(run.id, 'running');
+    if (p.heartbeatAgeSeconds !== null) ctx.store.jobs.update(job.id, { lastHeartbeat: Date.now() - p.heartbeatAgeSeconds * 1000 });
+    deps.logs.follow(job, ctx.hosts.connection(host.name));
+    deps.outputs.kick(host, run, job);
+    checkAlerts({ store: ctx.store, lifecycle: ctx.lifecycle, lastLogGrowth: deps.logs.lastGrowth }, run, job, p);
+    return;
+  }
+  if (!isFinalSlurmState(state)) {
+    // PENDING, REQUEUED, PREEMPTED, held: not an end. The run shows Slurm's reason.
+    const why = state.startsWith('PENDING') ? `queued on Slurm (${view.reason ?? 'pending'})` : `${state.toLowerCase()} on Slurm${view.reason ? ` (${view.reason})` : ''}`;
+    if (run.statusReason !== why) ctx.lifecycle.setReason(run.id, why);
+    return;
+  }
+  // Final without an exit_code: a COMPLETED/FAILED job's file may still be on its way.
+  if ((state.startsWith('COMPLETED') || state.startsWith('FAILED')) && !memo.waited(job.id)) return;
+  finish(deps, host, run, job, p, null, view, memo);
+}
+
+/** After the last sync and log drain: ends the run by the exit code and Slurm's final state. */
+function finish(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Job, p: ProbedJob, exit: number | null, view: SlurmJobView | null, memo: SlurmMemo): void {
+  deps.outputs.finish(host, run, job, p.logBytes, () => {
+    memo.forget(job.id);
+    settleSlurm(deps, host, run, job, p, exit, view);
+    return Promise.resolve();
+  });
+}
+
+function settleSlurm(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Job, p: ProbedJob, exit: number | null, view: SlurmJobView | null): void {
+  const { ctx } = deps;
+  const state = view?.state ?? '';
+  const id = job.schedulerJobId ?? '?';
+  if (state.startsWith('NODE_FAIL') || state.startsWith('BOOT_FAIL')) {
+    settleLost(deps, host, run, job, `Slurm job ${id} ended ${state}`, p);
+    return;
+  }
+  // Cancelled on the cluster (scancel by hand, an admin): the record follows Slurm.
+  if (state.startsWith('CANCELLED') && !ctx.lifecycle.cancelIntent(run.id)) ctx.lifecycle.requestCancel(run.id);
+  const cancelled = ctx.lifecycle.cancelIntent(run.id) !== undefined || p.cancelRequested || p.stopReason === 'cancel';
+  const code = exit ?? view?.exitCode?.code ?? (state.startsWith('COMPLETED') ? 0 : null);
+  if (cancelled) {
+    if (!ctx.lifecycle.cancelIntent(run.id)) ctx.lifecycle.requestCancel(run.id);
+    ctx.store.jobs.update(job.id, { state: 'finished', exitCode: code, ended: true });
+    ctx.lifecycle.setStatus(run.id, 'cancelled', { exitCode: code, reason: `cancelled (Slurm job ${id} ${state || 'ended'})` });
+    return;
+  }
+  const limit = state.startsWith('TIMEOUT') ? 'time' : state.startsWith('OUT_OF_MEMORY') ? 'memory' : state.startsWith('DEADLINE') ? 'deadline' : null;
+  if (limit !== null || code === null) {
+    const reason = limit === 'time'
+      ? `time limit reached: Slurm stopped job ${id} (TIMEOUT${(launchTime(ctx, run) ?? '') && `, --time ${launchTime(ctx, run)}`}); launch again with a longer --time`
+      : limit === 'memory'
+        ? `out of memory: Slurm killed job ${id} (OUT_OF_MEMORY); launch again with a larger --mem`
+        : limit === 'deadline'
+          ? `Slurm ended job ${id} at its deadline (DEADLINE)`
+          : `Slurm job ${id} ended ${state || 'without a state'} and left no exit code`;
+    ctx.store.jobs.update(job.id, { state: 'finished', exitCode: code, ended: true });
+    ctx.lifecycle.setStatus(run.id, 'failed', { exitCode: code, reason });
+    if (limit === 'time') ctx.lifecycle.alert(run.id, 'slurm_time_limit', 'error', `run ${run.name} hit its Slurm time limit: ${reason}`);
+    if (limit === 'memory') ctx.lifecycle.alert(run.id, 'oom', 'error', `run ${run.name} ran out of memory on Slurm: ${reason}`);
+    return;
+  }
+  settleFinished(deps, host, run, job, code, p);
+}
+
+function launchTime(ctx: ReconcileJobDeps['ctx'], run: Run): string | undefined {
+  return (ctx.store.runs.launchSpec(run.id) as { slurm?: { time?: string } } | null)?.slurm?.time;
+}

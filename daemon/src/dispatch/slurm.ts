@@ -1,0 +1,222 @@
+/**
+ * Slurm hosts: Keel reaches a Slurm cluster the way people do — ssh to a login node, run
+ * sbatch/squeue/sacct/scancel there (slurm.sh), job directories on the shared filesystem.
+ * Slurm, not Keel, owns GPU placement: no GPU leases, CUDA_VISIBLE_DEVICES as Slurm sets it.
+ *
+ * Submission is idempotent: slurm.sh looks the job's name (`keel-<run>-<attempt>`) up before
+ * any sbatch, so a daemon killed between sbatch and recording the id never submits twice.
+ * Polling is batched: one ssh call per host per tick, running one squeue (this user's jobs,
+ * all states) and one `sacct -X` for every active job, then probe.sh over their job dirs.
+ */
+import type { Run, SlurmCheckFacts } from '../protocol/index.ts';
+import type { Job } from '../store/jobs.ts';
+import type { SlurmDefaults } from '../store/hosts.ts';
+import type { DispatchContext } from './context.ts';
+import type { HostConnection } from './transport/connection.ts';
+import { parseProbeOutput, readMarkers, type ProbeReport } from './remote/markers.ts';
+
+/** What a launch may ask of sbatch beyond the GPUs (`keel launch --time/--partition/--cpus/--mem`). */
+export interface SlurmLaunch {
+  time?: string;
+  partition?: string;
+  cpus?: number;
+  mem?: string;
+}
+
+/** Slurm names (partition, account, qos): letters, digits, `.`, `_`, `-`; partitions may be a comma list. */
+export const SLURM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const PARTITIONS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(,[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,15}$/;
+/** sbatch --time: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
+export const SLURM_TIME = /^(\d{1,7}|\d{1,7}:\d{2}|\d{1,4}:\d{2}:\d{2}|\d{1,4}-\d{1,2}(:\d{2}){0,2})$/;
+/** sbatch --mem: a size with an optional K/M/G/T unit. */
+export const SLURM_MEM = /^\d{1,9}[KMGT]?$/;
+
+/** The error a bad Slurm value gets, or null. */
+export function slurmValueProblem(field: 'partition' | 'account' | 'qos' | 'time' | 'mem', value: string): string | null {
+  const ok = field === 'partition' ? PARTITIONS.test(value) : field === 'time' ? SLURM_TIME.test(value) : field === 'mem' ? SLURM_MEM.test(value) : SLURM_NAME.test(value);
+  if (ok) return null;
+  const want = {
+    partition: 'a partition name (letters, digits, ".", "_", "-"; several separated by commas)',
+    account: 'an account name (letters, digits, ".", "_", "-")',
+    qos: 'a QOS name (letters, digits, ".", "_", "-")',
+    time: 'a Slurm time limit: MM, MM:SS, HH:MM:SS or D-HH[:MM[:SS]] (e.g. 02:00:00)',
+    mem: 'a memory size like 64G or 16000M',
+  }[field];
+  return `--${field} "${value}" is not ${want}`;
+}
+
+/** The Slurm job name of an attempt: what the look-up before a (re)submit finds it by. */
+export function slurmJobName(runId: string, attempt: number): string {
+  return `keel-${runId}-${attempt}`;
+}
+
+/** The sbatch options of a job: GPUs as GRES, the launch's limits, the host's defaults (a launch's partition wins). */
+export function sbatchOptions(defaults: SlurmDefaults | null, gpus: number, launch: SlurmLaunch): string[] {
+  const out: string[] = [];
+  if (gpus > 0) out.push(`--gres=gpu:${gpus}`);
+  if (launch.time) out.push(`--time=${launch.time}`);
+  const partition = launch.partition ?? defaults?.partition ?? null;
+  if (partition) out.push(`--partition=${partition}`);
+  if (launch.cpus !== undefined) out.push(`--cpus-per-task=${launch.cpus}`);
+  if (launch.mem) out.push(`--mem=${launch.mem}`);
+  if (defaults?.account) out.push(`--account=${defaults.account}`);
+  if (defaults?.qos) out.push(`--qos=${defaults.qos}`);
+  return out;
+}
+
+// ---------------------------------------------------------------- the host check
+
+export type SlurmFacts = SlurmCheckFacts;
+
+/** Runs `slurm.sh check` and reads its answer; throws when the host is no Slurm login node or the answer was cut short. */
+export async function checkSlurm(conn: HostConnection, scriptsDir: string): Promise<SlurmFacts> {
+  const r = await conn.exec(['bash', `${scriptsDir}/slurm.sh`, 'check'], { timeoutMs: 60_000, what: 'the Slurm check' });
+  const { markers, complete } = readMarkers(r.stdout);
+  const error = markers.find((m) => m.key === 'ERROR')?.rest;
+  if (error !== undefined) throw new Error(`${conn.hostName}: ${error}`);
+  if (!complete) throw new Error(`the Slurm check on ${conn.hostName} was cut short (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 300)}` : ''}); run \`keel hosts check ${conn.hostName}\` again`);
+  const fields = (rest: string): string[] => rest.split('|');
+  const sacct = markers.find((m) => m.key === 'SACCT')?.rest ?? 'no';
+  return {
+    version: markers.find((m) => m.key === 'VERSION')?.rest.trim() || 'unknown',
+    partitions: markers.filter((m) => m.key === 'PARTITION').map((m) => {
+      const [name = '', gres = '', avail = '', nodes = '0', state = '', timeLimit = ''] = fields(m.rest);
+      return { name: name.replace(/\*$/, ''), default: name.endsWith('*'), gres, avail, nodes: Number(nodes) || 0, state, timeLimit };
+    }),
+    nodes: markers.filter((m) => m.key === 'NODE').map((m) => {
+      const [name = '', state = '', gres = '', partition = ''] = fields(m.rest);
+      return { name, state, gres, partition: partition.replace(/\*$/, '') };
+    }),
+    sacct: sacct === 'ok' ? { ok: true, error: null } : { ok: false, error: sacct.replace(/^no ?/, '') || 'sacct failed' },
+    queue: markers.filter((m) => m.key === 'QUEUE').map((m) => {
+      const [id = '', name = '', state = '', reason = '', time = ''] = fields(m.rest);
+      return { id, name, state, reason, time };
+    }),
+  };
+}
+
+/** GPUs a GRES string declares (`gpu:4`, `gpu:a100:8(S:0-1)`, `gpu:2,shard:8`), summed. */
+export function gresGpus(gres: string): number {
+  let n = 0;
+  for (const part of gres.split(',')) {
+    const m = /^gpu(?::[^:(]+)?:(\d+)/.exec(part.trim());
+    if (m) n += Number(m[1]);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- submit
+
+/** What the submit came to: a Slurm job id, or a job dir cancelled before it was submitted. */
+export type SubmitOutcome = { outcome: 'submitted' | 'found'; id: string } | { outcome: 'cancelled' };
+
+/** `slurm.sh submit`: sbatch unless the job dir was submitted (or cancelled) before. Throws when nothing was submitted and sbatch failed. */
+export async function submitToSlurm(ctx: DispatchContext, run: Run, job: Job, hostName: string, launch: SlurmLaunch): Promise<SubmitOutcome> {
+  const host = ctx.hosts.get(hostName);
+  const scripts = await ctx.hosts.scriptsDir(hostName);
+  const args = ['bash', `${scripts}/slurm.sh`, 'submit', job.jobDir, slurmJobName(run.id, job.attempt), ...sbatchOptions(host.slurm, run.gpus, launch)];
+  const r = await ctx.hosts.connection(hostName).exec(args, { timeoutMs: 120_000, what: 'sbatch' });
+  const { markers, complete } = readMarkers(r.stdout);
+  const line = markers.find((m) => m.key === 'SUBMIT')?.rest;
+  if (!complete || line === undefined) throw new Error(`slurm.sh submit on ${hostName} gave no complete answer (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 300)}` : ''}); the submit is looked up and tried again`);
+  const [word = '', ...rest] = line.split(' ');
+  const detail = rest.join(' ');
+  if ((word === 'submitted' || word === 'found') && /^\d+(_\d+)?$/.test(detail)) return { outcome: word, id: detail };
+  if (word === 'cancelled') return { outcome: 'cancelled' };
+  throw new SbatchError(`${hostName} refused the job: ${detail || line}`);
+}
+
+/** sbatch said no (a bad partition, a QOS limit, an account…): the run fails with Slurm's words. */
+export class SbatchError extends Error {
+  override name = 'SbatchError';
+}
+
+// ---------------------------------------------------------------- poll
+
+/** A job as squeue or sacct sees it. */
+export interface SlurmJobView {
+  state: string;
+  reason: string | null;
+  /** sacct's ExitCode `code:signal`; null from squeue. */
+  exitCode: { code: number; signal: number } | null;
+}
+
+export interface SlurmPoll {
+  /** squeue's answer by job id; null when squeue failed (judge nothing). */
+  squeue: Map<string, SlurmJobView> | null;
+  /** sacct's answer by job id; null when sacct is unusable (no slurmdbd) or was not asked. */
+  sacct: Map<string, SlurmJobView> | null;
+  sacctError: string | null;
+  probe: ProbeReport;
+}
+
+/** One ssh call: squeue, sacct for `jobs`' Slurm ids, and a look at their job dirs. */
+export async function pollSlurm(ctx: DispatchContext, hostName: string, jobs: readonly Job[]): Promise<SlurmPoll> {
+  const scripts = await ctx.hosts.scriptsDir(hostName);
+  const ids = jobs.flatMap((j) => (j.schedulerJobId ? [j.schedulerJobId] : []));
+  const r = await ctx.hosts.connection(hostName).exec(['bash', `${scripts}/slurm.sh`, 'poll', ...ids, '--', ...jobs.map((j) => j.jobDir)], { timeoutMs: 60_000, what: 'polling Slurm' });
+  return parseSlurmPoll(r.stdout, ids.length > 0);
+}
+
+/** slurm.sh poll's answer. */
+export function parseSlurmPoll(stdout: string, askedSacct: boolean): SlurmPoll {
+  const { markers } = readMarkers(stdout);
+  const squeueOk = markers.find((m) => m.key === 'SQUEUE')?.rest === 'ok';
+  const sacctLine = markers.find((m) => m.key === 'SACCT')?.rest;
+  const squeue = new Map<string, SlurmJobView>();
+  const sacct = new Map<string, SlurmJobView>();
+  for (const m of markers) {
+    if (m.key === 'SQ') {
+      const [id = '', state = '', reason = ''] = m.rest.split('|');
+      squeue.set(id, { state, reason: reason === '' || reason === 'None' ? null : reason, exitCode: null });
+    } else if (m.key === 'SA') {
+      const [id = '', state = '', exit = ''] = m.rest.split('|');
+      const e = /^(\d+):(\d+)$/.exec(exit);
+      sacct.set(id, { state, reason: null, exitCode: e ? { code: Number(e[1]), signal: Number(e[2]) } : null });
+    }
+  }
+  return {
+    squeue: squeueOk ? squeue : null,
+    sacct: askedSacct && sacctLine === 'ok' ? sacct : null,
+    sacctError: sacctLine !== undefined && sacctLine !== 'ok' ? sacctLine.replace(/^no ?/, '') : null,
+    probe: parseProbeOutput(stdout),
+  };
+}
+
+/** A state is final by its prefix (after a slurmctld restart a record may read `CANCELLED by 0`). */
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED'];
+
+export function isFinalSlurmState(state: string): boolean {
+  return FINAL.some((f) => state.startsWith(f));
+}
+
+/**
+ * What Slurm says of job `id`: a final state from either source wins (sacct's, with its exit
+ * code, before squeue's); else squeue's live state; else sacct's; null when neither knows it
+ * (a job new to sacct reads empty for a few seconds: "not known yet", never "gone").
+ */
+export function slurmViewOf(poll: SlurmPoll, id: string): SlurmJobView | null {
+  const live = poll.squeue?.get(id) ?? null;
+  const acct = poll.sacct?.get(id) ?? null;
+  if (acct && isFinalSlurmState(acct.state)) return acct;
+  if (live && isFinalSlurmState(live.state)) return live;
+  return live ?? acct;
+}
+
+// ---------------------------------------------------------------- cancel
+
+export type SlurmCancelOutcome = { outcome: 'scancel'; id: string } | { outcome: 'never-started' };
+
+/** `slurm.sh cancel`: marks the job dir (never submitted after this) and scancels the job. Throws when scancel failed. */
+export async function cancelOnSlurm(ctx: DispatchContext, hostName: string, job: Job): Promise<SlurmCancelOutcome> {
+  const scripts = await ctx.hosts.scriptsDir(hostName);
+  const args = ['bash', `${scripts}/slurm.sh`, 'cancel', job.jobDir, slurmJobName(job.runId, job.attempt), ...(job.schedulerJobId ? [job.schedulerJobId] : [])];
+  const r = await ctx.hosts.connection(hostName).exec(args, { timeoutMs: 90_000, what: 'scancel' });
+  const { markers, complete } = readMarkers(r.stdout);
+  const line = markers.find((m) => m.key === 'CANCEL')?.rest;
+  if (!complete || line === undefined) throw new Error(`slurm.sh cancel on ${hostName} gave no complete answer; it is sent again`);
+  const [word = '', ...rest] = line.split(' ');
+  if (word === 'scancel') return { outcome: 'scancel', id: rest.join(' ') };
+  if (word === 'never-started') return { outcome: 'never-started' };
+  throw new Error(`cancel on ${hostName}: ${rest.join(' ') || line}`);
+}
