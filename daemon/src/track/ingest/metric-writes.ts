@@ -64,7 +64,7 @@ export async function writePoints(ctx: IngestContext, file: string, points: read
 function canonical(ctx: IngestContext, points: readonly MetricInput[], source: MetricSource, allSummary: boolean): { series: MetricInput[]; summary: SummaryInput[] } {
   const bySource = (ctx.keyNames ??= new Map<string, Map<string, { key: string; summary: boolean }>>());
   let names = bySource.get(source);
-  if (names === undefined) bySource.set(source, (names = new Map()));
+  if (names === undefined) bySource.set(source, (names = new Map<string, { key: string; summary: boolean }>()));
   const series: MetricInput[] = [];
   const summary: SummaryInput[] = [];
   for (const p of points) {
