@@ -62,8 +62,8 @@ export interface IngestContext {
   lastSteps?: Map<string, number>;
   /** Points dropped by the key cap, by file. */
   dropped: Map<string, DroppedPoints>;
-  /** Canonical key of each (source, key as written) met in this ingest, and whether it is a summary value. */
-  keyNames?: Map<string, { key: string; summary: boolean }>;
+  /** Canonical key of each key as written met in this ingest, by source, and whether it is a summary value. */
+  keyNames?: Map<string, Map<string, { key: string; summary: boolean }>>;
   /** Steps where this file's value disagreed with another file's, by file. */
   disagreements?: Map<string, DisagreementNote>;
 }

@@ -62,15 +62,16 @@ export async function writePoints(ctx: IngestContext, file: string, points: read
 
 /** Splits points into curve points and summary values, under canonical keys (names cached per ingest). */
 function canonical(ctx: IngestContext, points: readonly MetricInput[], source: MetricSource, allSummary: boolean): { series: MetricInput[]; summary: SummaryInput[] } {
-  const names = (ctx.keyNames ??= new Map<string, { key: string; summary: boolean }>());
+  const bySource = (ctx.keyNames ??= new Map<string, Map<string, { key: string; summary: boolean }>>());
+  let names = bySource.get(source);
+  if (names === undefined) bySource.set(source, (names = new Map<string, { key: string; summary: boolean }>()));
   const series: MetricInput[] = [];
   const summary: SummaryInput[] = [];
   for (const p of points) {
-    const cacheKey = `${source}\u0000${p.key}`;
-    let name = names.get(cacheKey);
+    let name = names.get(p.key);
     if (name === undefined) {
       const key = canonicalMetricKey(p.key, source);
-      names.set(cacheKey, (name = { key, summary: isSummaryKey(key) }));
+      names.set(p.key, (name = { key, summary: isSummaryKey(key) }));
     }
     if (allSummary || name.summary) {
       summary.push({ key: name.key, value: p.value, step: p.step, ...(name.key !== p.key ? { sourceKey: p.key } : {}), ...(p.bits !== undefined ? { bits: p.bits } : {}) });
