@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from './index.ts';
+import { runPageQuery, type RunListFilter } from './run-list.ts';
 
 const RUN = 'SELECT runs.*, hosts.name AS host_name FROM runs LEFT JOIN hosts ON hosts.id = runs.host_id';
 
@@ -76,5 +77,29 @@ describe('hot queries use an index', () => {
         assert.ok(!new RegExp(`\\bSCAN ${table}\\b(?! USING)`).test(plan), `${what}: scans ${table}: ${plan}`);
       }
     });
+  });
+
+  it('runs/list pages (one query with their summaries) read each table through an index', () => {
+    const pages: [string, RunListFilter, string][] = [
+      ['the first page', { limit: 100 }, 'runs_by_created'],
+      ['a later page', { limit: 100, after: { createdAt: 1, id: 'run_x' } }, 'runs_by_created'],
+      ['a project\'s page', { projectId: 'p', limit: 100, after: { createdAt: 1, id: 'run_x' } }, 'runs_by_project'],
+      ['active runs', { statuses: ['queued', 'running'] }, 'runs_by_status'],
+      ['a config file\'s runs', { configPaths: ['/w/1.yaml'], limit: 200 }, 'runs_by_config'],
+      ['one run\'s row', { ids: ['run_x'], limit: 1 }, 'sqlite_autoindex_runs_1'],
+    ];
+    const db = new Database(file, { readonly: true });
+    try {
+      for (const [what, filter, index] of pages) {
+        const { sql, args } = runPageQuery(filter);
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
+        assert.ok(plan.includes(index), `${what}: uses ${index}: ${plan}`);
+        for (const table of ['runs', 'metric_series', 'events', 'hosts']) {
+          assert.ok(!new RegExp(`\\bSCAN ${table}\\b(?! USING)`).test(plan), `${what}: scans ${table}: ${plan}`);
+        }
+      }
+    } finally {
+      db.close();
+    }
   });
 });

@@ -89,8 +89,8 @@ export function parseRunCursor(text: string): RunCursor | undefined {
   return m ? { createdAt: Number(m[1]), id: m[2] as string } : undefined;
 }
 
-/** One page of run summaries, newest first; see RunListFilter. */
-export function listRunSummaries(db: Db, filter: RunListFilter = {}): RunPage {
+/** The SQL of one page (limit + 1 rows, so the caller sees whether more follow) and its arguments. */
+export function runPageQuery(filter: RunListFilter = {}): { sql: string; args: unknown[]; limit: number } {
   const where: string[] = [];
   const args: unknown[] = [];
   if (filter.configPaths) {
@@ -119,9 +119,14 @@ export function listRunSummaries(db: Db, filter: RunListFilter = {}): RunPage {
   // A config file names a handful of runs: found through runs_by_config then sorted, where
   // the planner would rather walk the whole table (its estimate of the IN list is blind).
   const select = selectSummaries(filter.configPaths ? 'runs INDEXED BY runs_by_config' : 'runs');
-  // One row more than asked tells whether a next page exists.
   const sql = `${select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY runs.created_at DESC, runs.id DESC LIMIT ?`;
-  const rows = db.prepare(sql).all(...args, Math.min(limit + 1, Number.MAX_SAFE_INTEGER)) as SummaryRow[];
+  return { sql, args: [...args, Math.min(limit + 1, Number.MAX_SAFE_INTEGER)], limit };
+}
+
+/** One page of run summaries, newest first; see RunListFilter. */
+export function listRunSummaries(db: Db, filter: RunListFilter = {}): RunPage {
+  const { sql, args, limit } = runPageQuery(filter);
+  const rows = db.prepare(sql).all(...args) as SummaryRow[];
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   const last = page.at(-1);
