@@ -13,6 +13,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import type { LineageGraph, RunComparison } from '../../daemon/src/protocol/domain.ts';
 import type { ComparePanelState, HostToWebview } from '../../daemon/src/protocol/webview.ts';
+import { unpackMessage } from '../../daemon/src/protocol/series-pack.ts';
 import { renderConfigDiff } from './config-diff.ts';
 import { h, keepFocus } from './dom.ts';
 import { renderEvals } from './evals.ts';
@@ -254,7 +255,7 @@ function handle(msg: HostToWebview): void {
 }
 
 window.addEventListener('message', (ev: MessageEvent<unknown>) => {
-  const parsed = parseHostMessage(ev.data);
+  const parsed = parseHostMessage(unpackMessage(ev.data));
   if ('message' in parsed) handle(parsed.message);
   else console.warn(`keel: ignored a message: ${parsed.error}`);
 });

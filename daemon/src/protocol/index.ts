@@ -10,3 +10,4 @@ export * from './validate.ts';
 export * from './webview.ts';
 export * from './run-page.ts';
 export * from './eval-verdicts.ts';
+export * from './series-pack.ts';

@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
-import { ErrorCode, RpcError, isTerminal, isWebviewToHost } from '../../../daemon/src/protocol/index.ts';
+import { ErrorCode, RpcError, isTerminal, isWebviewToHost, packMessage } from '../../../daemon/src/protocol/index.ts';
 import type { ComparePanelState, HostToWebview, LineageGraph, NotificationOf, RunComparison, SeriesPayload, WebviewToHost } from '../../../daemon/src/protocol/index.ts';
 import { Disposables } from '../disposables.ts';
 import { runOfRow } from '../runs/run-deltas.ts';
@@ -111,7 +111,8 @@ export class ComparePanel extends Disposables {
   }
 
   private post(message: HostToWebview): void {
-    if (!this.isDisposed) void this.panel.webview.postMessage(message);
+    // Curves go in columns (series-pack.ts): the first chart waits on every hop parsing them.
+    if (!this.isDisposed) void this.panel.webview.postMessage(packMessage(message));
   }
 
   private onMessage(raw: unknown): void {
