@@ -26,7 +26,7 @@ const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o
 // a real-sshd dispatch suite) takes the cores those bounds measure, so they get a pass of
 // their own, one file at a time, after the rest. So do the Slurm suites: each brings up a real
 // Slurm cluster, and two on one machine would share cgroup names (job ids start at 1 in each).
-const alone = selected.filter((f) => f.split(/[\\/]/).includes('hostile') || /slurm/i.test(f.split(/[\\/]/).at(-1) ?? ''));
+const alone = selected.filter((f) => f.split(/[\\/]/).includes('hostile') || (f.split(/[\\/]/)[0] === 'test' && /slurm/i.test(f.split(/[\\/]/).at(-1) ?? '')));
 const shared = selected.filter((f) => !alone.includes(f));
 
 const runId = randomUUID();

@@ -31,7 +31,7 @@ function slurmSuite(cluster: SlurmCluster, prefix: string): {
         gpu: { steps: 6, sleep: 0.05, checkpoint: true },
         exit3: { steps: 2, sleep: 0.05, exit: 3 },
         short: { steps: 20, sleep: 0.1 },
-        six: { steps: 40, sleep: 0.15 },
+        six: { steps: 40, sleep: 0.3 },
         long: { steps: 2000, sleep: 0.2 },
       });
       h.keelJson(['init', root]);
@@ -112,6 +112,22 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     assert.match(h.keel(['logs', id]).stdout, /step 6 loss 0\.166667\ndone\n/);
   });
 
+  it('refuses what Slurm cannot take, with the reason: too many GPUs, a bad --time or partition, options on a non-Slurm host; sbatch\'s own refusal fails the run', () => {
+    const refused = (args: string[], re: RegExp): void => {
+      const r = h.keel(['launch', 'configs/gpu.json', ...args], { cwd: s.root });
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, re);
+    };
+    refused(['--host', 'slurm', '--gpus', '5'], /no partition with 5 GPUs per node \(GRES, at its last check: at most 4\)/);
+    refused(['--host', 'slurm', '--gpus', '1', '--time', 'soon'], /--time "soon" is not a Slurm time limit/);
+    refused(['--host', 'slurm', '--gpus', '1', '--partition', 'debug;id'], /--partition "debug;id" is not a partition name/);
+    refused(['--local', '--time', '00:10:00'], /--time, --partition, --cpus and --mem are for Slurm hosts/);
+    const id = s.launch(['configs/gpu.json', '--gpus', '1', '--partition', 'nosuch']);
+    const run = s.wait(id, 60);
+    assert.equal(run.status, 'failed');
+    assert.match(run.statusReason ?? '', /slurm refused the job: sbatch: .*invalid partition/i);
+  });
+
   it('an exit-3 job is failed with exit code 3', () => {
     const id = s.launch(['configs/exit3.json', '--gpus', '1']);
     const run = s.wait(id);
@@ -183,6 +199,22 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     const live = (): string[] => cluster.slurm('squeue', ['-h', '-o', '%j']).split('\n').filter((n) => [pending, ...running].some((id) => n.includes(id)));
     await waitFor(() => live().length === 0, 30_000, 'nothing of them left in squeue');
     for (const id of running) assert.deepEqual(jobProcesses(id), [], `no process of ${id} left`);
+  });
+
+  it('scontrol requeue of a running job: Slurm runs it again in its job dir, the run continues and succeeds', async () => {
+    const id = s.launch(['configs/six.json', '--gpus', '1']);
+    await waitFor(() => s.runs().find((r) => r.id === id)?.status === 'running' && jobProcesses(id).length > 0, 60_000, 'the run running');
+    const slurmId = readFileSync(join(s.jobDir(id), 'state', 'slurm_job_id'), 'utf8').trim();
+    cluster.slurm('scontrol', ['requeue', slurmId]);
+    await waitFor(() => /requeued by Slurm/.test(s.runs().find((r) => r.id === id)?.statusReason ?? ''), 60_000, 'the run shown requeued');
+    assert.equal(s.runs().find((r) => r.id === id)?.status, 'running', 'a requeue is not an end');
+    // Slurm holds a requeued job back (BeginTime, about 2 min): start it now.
+    cluster.slurm('scontrol', ['update', `JobId=${slurmId}`, 'StartTime=now']);
+    const run = s.wait(id);
+    assert.equal(run.status, 'succeeded', run.statusReason ?? '');
+    assert.ok(existsSync(join(s.jobDir(id), 'state', 'restart-1', 'exit_code')), 'the stopped run\'s end kept in state/restart-1/');
+    assert.deepEqual(cluster.jobIdsNamed(`keel-${id}-1`), [slurmId], 'the same Slurm job');
+    assert.match(h.keel(['logs', id]).stdout, /step 40 loss 0\.025000\ndone\n$/);
   });
 
   it('kill -9 of the daemon right after sbatch: exactly one Slurm job after the restart', async () => {

@@ -9,7 +9,7 @@ import { freeGpus } from './placement.ts';
 import { readLocalLog } from './logs.ts';
 import { sweepPoints } from './sweep.ts';
 import { launchSpecView } from './launch-request.ts';
-import type { SlurmLaunch } from './slurm.ts';
+import { gresGpus, type SlurmLaunch } from './slurm.ts';
 
 /** The Slurm options of a launch (`--time`, `--partition`, `--cpus`, `--mem`), when any was given. */
 function slurmLaunchOf(p: { time?: string | undefined; partition?: string | undefined; cpus?: number | undefined; mem?: string | undefined }): { slurm?: SlurmLaunch } {
@@ -20,8 +20,13 @@ function slurmLaunchOf(p: { time?: string | undefined; partition?: string | unde
 function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
   const { id: _id, check: _check, ...host } = h;
   const running = ctx.store.jobs.active(h.id).length;
-  const queue = h.backend === 'slurm' ? (h.check as { slurm?: SlurmCheckFacts } | null)?.slurm?.queue : undefined;
-  return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running, ...(queue ? { slurmQueue: queue } : {}) };
+  if (h.backend === 'slurm') {
+    // Slurm places GPUs: the most one node of a partition has (GRES) is what a run may ask for, and Slurm queues it.
+    const facts = (h.check as { slurm?: SlurmCheckFacts } | null)?.slurm;
+    const most = Math.max(0, ...(facts?.partitions ?? []).map((p) => gresGpus(p.gres)));
+    return { ...host, gpusTotal: most, gpusFree: most, runningRuns: running, ...(facts ? { slurmQueue: facts.queue } : {}) };
+  }
+  return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running };
 }
 
 export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {

@@ -12,6 +12,8 @@
  *   TIMEOUT                       → failed (time limit), with an alert
  *   OUT_OF_MEMORY                 → failed (OOM), with an alert
  *   NODE_FAIL / BOOT_FAIL         → lost (retried under --retries)
+ *   REQUEUED / PREEMPTED          → not an end: Slurm runs run.sh again in the same job dir
+ *                                   (the stopped run's end moves to state/restart-N/)
  */
 import type { Run } from '../protocol/index.ts';
 import type { Job } from '../store/jobs.ts';
@@ -36,19 +38,22 @@ export class SlurmMemo {
   /** When a job was first seen half-ended: an exit_code without Slurm's final state, or the reverse. */
   readonly halfEndedSince = new Map<string, number>();
 
-  /** True once `jobId` has waited SETTLE_WAIT_MS since first asked. */
-  waited(jobId: string, now = Date.now()): boolean {
-    const since = this.halfEndedSince.get(jobId) ?? now;
-    this.halfEndedSince.set(jobId, since);
+  /** True once `key` (`exit:<job>` or `final:<job>`) has waited SETTLE_WAIT_MS since first asked. */
+  waited(key: string, now = Date.now()): boolean {
+    const since = this.halfEndedSince.get(key) ?? now;
+    this.halfEndedSince.set(key, since);
     return now - since >= SETTLE_WAIT_MS;
   }
 
   forget(jobId: string): void {
     this.unknownSince.delete(jobId);
-    this.halfEndedSince.delete(jobId);
+    this.halfEndedSince.delete(`exit:${jobId}`);
+    this.halfEndedSince.delete(`final:${jobId}`);
   }
 }
 
+/** Waiting to run (again): after a requeue, an exit code in the job dir is the stopped run's. */
+const REQUEUED = ['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'PREEMPTED', 'SPECIAL_EXIT'];
 const LIVE = ['RUNNING', 'COMPLETING', 'CONFIGURING', 'SIGNALING', 'STAGE_OUT', 'SUSPENDED', 'RESIZING', 'STOPPED'];
 
 /** Reconciles one Slurm job from the host's poll. */
@@ -68,9 +73,18 @@ export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job:
     return;
   }
   const view = slurmViewOf(poll, job.schedulerJobId);
+  if (exit === null) memo.halfEndedSince.delete(`exit:${job.id}`);
+  if (exit !== null && view !== null && REQUEUED.some((s) => view.state.startsWith(s))) {
+    // Requeued (scontrol requeue, preemption): that exit code is the stopped run's; Slurm runs
+    // run.sh again in this job dir, which moves it to state/restart-N/. Not an end.
+    memo.halfEndedSince.delete(`exit:${job.id}`);
+    const why = `requeued by Slurm: job ${job.schedulerJobId} waits to run again (${view.reason ?? view.state})`;
+    if (run.statusReason !== why) ctx.lifecycle.setReason(run.id, why);
+    return;
+  }
   if (exit !== null) {
     // The exit code wins; Slurm's final state only says why, so wait for it a little when the code is not 0.
-    if (exit !== 0 && (view === null || !isFinalSlurmState(view.state)) && poll.squeue !== null && !memo.waited(job.id)) return;
+    if (exit !== 0 && (view === null || !isFinalSlurmState(view.state)) && poll.squeue !== null && !memo.waited(`exit:${job.id}`)) return;
     finish(deps, host, run, job, p, exit, view, memo);
     return;
   }
@@ -90,6 +104,8 @@ export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job:
     if (job.state === 'starting') {
       ctx.store.jobs.update(job.id, { state: 'running', started: true });
       ctx.lifecycle.setReason(run.id, null);
+    } else if (run.statusReason?.startsWith('requeued by Slurm')) {
+      ctx.lifecycle.setReason(run.id, `running again after a Slurm requeue (job ${job.schedulerJobId})`);
     }
     if (run.status === 'starting') ctx.lifecycle.setStatus(run.id, 'running');
     if (p.heartbeatAgeSeconds !== null) ctx.store.jobs.update(job.id, { lastHeartbeat: Date.now() - p.heartbeatAgeSeconds * 1000 });
@@ -100,12 +116,14 @@ export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job:
   }
   if (!isFinalSlurmState(state)) {
     // PENDING, REQUEUED, PREEMPTED, held: not an end. The run shows Slurm's reason.
-    const why = state.startsWith('PENDING') ? `queued on Slurm (${view.reason ?? 'pending'})` : `${state.toLowerCase()} on Slurm${view.reason ? ` (${view.reason})` : ''}`;
+    const why = job.state === 'running' && REQUEUED.some((s) => state.startsWith(s))
+      ? `requeued by Slurm: job ${job.schedulerJobId} waits to run again (${view.reason ?? state})`
+      : state.startsWith('PENDING') ? `queued on Slurm (${view.reason ?? 'pending'})` : `${state.toLowerCase()} on Slurm${view.reason ? ` (${view.reason})` : ''}`;
     if (run.statusReason !== why) ctx.lifecycle.setReason(run.id, why);
     return;
   }
   // Final without an exit_code: a COMPLETED/FAILED job's file may still be on its way.
-  if ((state.startsWith('COMPLETED') || state.startsWith('FAILED')) && !memo.waited(job.id)) return;
+  if ((state.startsWith('COMPLETED') || state.startsWith('FAILED')) && !memo.waited(`final:${job.id}`)) return;
   finish(deps, host, run, job, p, null, view, memo);
 }
 

@@ -184,7 +184,7 @@ export function parseSlurmPoll(stdout: string, askedSacct: boolean): SlurmPoll {
 }
 
 /** A state is final by its prefix (after a slurmctld restart a record may read `CANCELLED by 0`). */
-const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED'];
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'REVOKED'];
 
 export function isFinalSlurmState(state: string): boolean {
   return FINAL.some((f) => state.startsWith(f));

@@ -111,7 +111,7 @@ export function hostChoices(hosts: readonly HostInfo[]): HostChoice[] {
   for (const h of remote) {
     choices.push({
       label: `$(server) ${h.name}`,
-      description: `${h.gpusFree}/${h.gpusTotal} GPUs free · ${reachability(h)}${h.runningRuns ? ` · ${plural(h.runningRuns, 'run')} running` : ''}`,
+      description: `${h.backend === 'slurm' ? `Slurm (up to ${h.gpusTotal} GPUs per node)` : `${h.gpusFree}/${h.gpusTotal} GPUs free`} · ${reachability(h)}${h.runningRuns ? ` · ${plural(h.runningRuns, 'run')} running` : ''}`,
       target: { kind: 'host', name: h.name },
       gpusTotal: h.gpusTotal,
       gpusFree: h.gpusFree,

@@ -181,7 +181,7 @@ export async function cancelCommand(ctx: CommandContext): Promise<number> {
   return withDaemon(async (client) => {
     const { run } = await client.call('runs/cancel', { run: ref });
     if (ctx.json) printJson({ run });
-    else print(`Cancelling ${run.name} (${run.id}): TERM sent; KILL follows after the grace period.\n`);
+    else print(`Cancelling ${run.name} (${run.id}): ${run.statusReason?.startsWith('cancel') ? `${run.statusReason}.` : 'TERM sent (scancel on a Slurm host); KILL follows after the grace period.'}\n`);
     return 0;
   });
 }

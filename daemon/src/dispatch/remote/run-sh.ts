@@ -276,6 +276,16 @@ run_setup() {
 }
 
 # ---- main ----
+# Slurm runs this script again, in the same job dir, when it requeues the job (scontrol
+# requeue, preemption): the previous run's end moves to state/restart-N/, so the job reads
+# as running again instead of finished.
+if [[ \${SLURM_RESTART_COUNT:-0} =~ ^[1-9][0-9]*$ ]]; then
+  mkdir -p "$state/restart-$SLURM_RESTART_COUNT"
+  for f in exit_code ended_at stop_reason error job_pid; do
+    [ -e "$state/$f" ] && mv -f -- "$state/$f" "$state/restart-$SLURM_RESTART_COUNT/"
+  done
+  note "Slurm restarted this job (restart $SLURM_RESTART_COUNT); the previous run's end is in state/restart-$SLURM_RESTART_COUNT/"
+fi
 record_identity "$state/pid" "$wrapper_pid"
 write_atomic "$state/started_at" "$(now)"
 load_job_env
