@@ -30,14 +30,20 @@ describe('expanding a glob over a large tree', () => {
       lags.push(now - last - 2);
       last = now;
     }, 2);
+    const started = performance.now();
     const found = await expandGlob(root, compileGlob('data/**/*.jsonl'));
+    const walkMs = performance.now() - started;
     clearInterval(timer);
     assert.equal(found.length, FOLDERS * PER_FOLDER);
     lags.sort((a, b) => a - b);
     const worst = lags.at(-1) ?? Infinity;
-    console.log(`# ${found.length} matches; ${lags.length} timer ticks during the walk, worst lag ${worst.toFixed(1)} ms`);
+    const p95 = lags[Math.floor(lags.length * 0.95)] ?? Infinity;
+    console.log(`# ${found.length} matches in ${walkMs.toFixed(0)} ms; ${lags.length} timer ticks during the walk, p95 lag ${p95.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`);
     assert.ok(lags.length >= 5, `the timer ran ${lags.length} times during the walk`);
-    assert.ok(worst < 60, `worst event-loop lag ${worst.toFixed(1)} ms`);
+    // The loop keeps turning: most ticks are on time. One late tick (a GC pause, a busy shared
+    // machine) is not a held loop; a synchronous walk shows as one lag as long as the walk.
+    assert.ok(p95 < 60, `p95 event-loop lag ${p95.toFixed(1)} ms`);
+    assert.ok(worst < walkMs / 2, `worst event-loop lag ${worst.toFixed(1)} ms of a ${walkMs.toFixed(0)} ms walk`);
   });
 
   it('stops at its entry limit and says so', async () => {
