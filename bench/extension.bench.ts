@@ -1,7 +1,7 @@
 /**
  * The extension in a real VS Code (code-server + chromium, as test/e2e): activation time;
- * the compare panel for 10 runs × 100,000 steps, from accepting the run pick to the first
- * chart drawn, and "Show lineage" from a checkpoint's hover card to its node drawn, each
+ * the compare panel for 10 runs × 100,000 steps and for 100 runs × 10,000 steps, from
+ * accepting the run pick to the first chart drawn, and "Show lineage" from a checkpoint's hover card to its node drawn, each
  * against VS Code's own Markdown preview opened the same way (a ratio, since this machine
  * is shared and noisy), each with an editor open (as when a user compares from their code);
  * and hover latency on 40 tracked checkpoint paths, cold then cached, beside VS Code's
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { EdgeTypes, Store } from '../daemon/src/store/index.ts';
 import { CodeServer } from '../test/e2e/support/code-server.ts';
 import { commandTitled, readManifest } from '../test/e2e/support/manifest.ts';
+import { HUNDRED_STEPS, seedHundredRuns } from '../test/e2e/support/hundred-runs.ts';
 import { checkpointCard, copyExample } from '../test/e2e/support/project.ts';
 import { Workbench, paintedPixels } from '../test/e2e/support/workbench.ts';
 import { fmt, keelBin, median, percentile, repoRoot } from './support.ts';
@@ -76,11 +77,11 @@ async function readPhases(frame: Frame, acceptedAt: number): Promise<Phases> {
 }
 
 /** Accepting the compare pick (BASELINE.md open in the editor) → the first painted canvas in the panel. */
-async function compareFirstChart(wb: Workbench): Promise<number> {
+async function compareFirstChart(wb: Workbench, filter = 'bench-'): Promise<number> {
   await wb.openFile('BASELINE.md');
   await wb.runCommand(commandTitled(readManifest(), /compare runs/i).label);
   await wb.waitQuickInput();
-  await wb.page.keyboard.type('bench-');
+  await wb.page.keyboard.type(filter);
   await wb.page.waitForTimeout(300);
   await wb.tickAll();
   const t0 = performance.now();
@@ -132,7 +133,8 @@ let wb: Workbench | undefined;
 try {
   const t0 = performance.now();
   const { paths, ids } = seed();
-  console.log(`seeded ${RUNS} runs × ${fmt(STEPS, 0)} steps × ${KEYS.length} keys in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  seedHundredRuns(join(home, 'keel.db'));
+  console.log(`seeded ${RUNS} runs × ${fmt(STEPS, 0)} steps × ${KEYS.length} keys, and 100 runs × ${fmt(HUNDRED_STEPS, 0)} steps × 2 keys, in ${fmt((performance.now() - t0) / 1000, 1)} s`);
   copyExample(ws);
   writeFileSync(join(ws, 'HOVER.md'), ['# Checkpoints', '', ...paths.map((p) => `- ${p}`), ''].join('\n'));
   writeFileSync(join(ws, 'BASELINE.md'), '# Baseline heading\n\nVS Code renders this with its own Markdown preview webview.\n');
@@ -166,7 +168,21 @@ try {
   console.log(`  where it went (median ms after accepting the pick): webview document ${phase('frame')}, script running ${phase('script')}, ready posted ${phase('ready')}, init received ${phase('init')}, chart drawn ${phase('chart')}`);
   for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init)/.test(l)).slice(-2 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
 
-  // KEEL_BENCH_ONLY=compare: just the figure above (when working on the panel).
+  // The panel at 100 runs (2 sweeps × 10 learning rates × 5 seeds, 10,000 steps each).
+  const keel100: number[] = [];
+  const md100: number[] = [];
+  phases.length = 0;
+  for (let i = 0; i < REPEAT; i++) {
+    md100.push(await markdownPreview(wb));
+    await closeEditors(wb);
+    keel100.push(await compareFirstChart(wb, 'hundred-'));
+    await closeEditors(wb);
+  }
+  console.log(`${since()} compare panel, 100 runs × ${fmt(HUNDRED_STEPS, 0)} steps: first chart in ${fmt(median(keel100), 0)} ms (median of ${REPEAT}: ${keel100.map((x) => fmt(x, 0)).join(', ')})`);
+  console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md100), 0)} ms → ${fmt(median(keel100) / median(md100))}x`);
+  console.log(`  where it went (median ms after accepting the pick): webview document ${phase('frame')}, script running ${phase('script')}, ready posted ${phase('ready')}, init received ${phase('init')}, chart drawn ${phase('chart')}`);
+
+  // KEEL_BENCH_ONLY=compare: just the figures above (when working on the panel).
   if (process.env.KEEL_BENCH_ONLY === 'compare') throw new Done();
   const lineage: number[] = [];
   const md2: number[] = [];

@@ -14,50 +14,19 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store, type MetricInput } from '../../daemon/src/store/index.ts';
-import { seededRandom } from '../../daemon/src/dispatch/sweep.ts';
 import { repoRoot } from '../support/keel-home.ts';
 import { CodeServer, chromiumPath, codeServerEntry } from './support/code-server.ts';
 import { commandTitled, readManifest } from './support/manifest.ts';
+import { HUNDRED_STEPS, seedHundredRuns } from './support/hundred-runs.ts';
 import { keelFrame, webviewBox } from './support/panel.ts';
 import { copyExample } from './support/project.ts';
 import { Workbench, paintedPixels } from './support/workbench.ts';
 
 const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
-const STEPS = 10_000;
-const LRS = Array.from({ length: 10 }, (_, i) => Number((2e-5 * (i + 1)).toPrecision(2)));
-const SEEDS = [1, 2, 3, 4, 5];
+const STEPS = HUNDRED_STEPS;
 const REPEAT = 3;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
-/** 2 sweeps × 10 learning rates × 5 seeds, named `hundred-w<sweep>-lr<i>-s<seed>`. */
-function seed(home: string): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const store = new Store(join(home, 'keel.db'));
-  try {
-    for (let w = 1; w <= 2; w++) {
-      const sweepId = store.sweeps.create(null, `grid-${w}`, { learning_rate: LRS, seed: SEEDS });
-      LRS.forEach((lr, i) => {
-        for (const s of SEEDS) {
-          const name = `hundred-w${w}-lr${String(i + 1).padStart(2, '0')}-s${s}`;
-          const run = store.runs.create({ projectId: null, source: 'launch', name, status: 'succeeded', sweepId });
-          store.runLinks.setParams(run.id, { learning_rate: lr, seed: s, output_dir: `outputs/${name}` });
-          const rnd = seededRandom(w * 1000 + i * 10 + s);
-          const pts: MetricInput[] = [];
-          for (let step = 1; step <= STEPS; step++) {
-            const base = 2.4 * Math.exp((-step * (i + 1)) / 20_000) + 0.35;
-            pts.push({ key: 'loss', step, value: base + 0.08 * (rnd() - 0.5), wallTime: 1_760_000_000 + step });
-            if (step % 100 === 0) pts.push({ key: 'eval_loss', step, value: base + 0.1 + 0.03 * (rnd() - 0.5), wallTime: 1_760_000_000 + step });
-          }
-          store.metrics.record(run.id, pts);
-        }
-      });
-    }
-  } finally {
-    store.close();
-  }
-}
 
 describe('compare panel with 100 runs (code-server + chromium)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'keel-e2e-100-'));
@@ -78,7 +47,8 @@ describe('compare panel with 100 runs (code-server + chromium)', () => {
     }
     mkdirSync(artifacts, { recursive: true });
     const t0 = performance.now();
-    seed(home);
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    seedHundredRuns(join(home, 'keel.db'));
     console.log(`# seeded 100 runs × ${STEPS} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     copyExample(ws);
     writeFileSync(join(ws, 'BASELINE.md'), '# Baseline heading\n\nVS Code renders this with its own Markdown preview webview.\n');

@@ -36,6 +36,8 @@ export interface ChartHandlers {
 }
 
 const HEIGHT = 200;
+/** Lines the readout under a chart names; the rest are counted. */
+const MAX_READOUT = 24;
 
 /** `run-a` for a chart's only curve, `run-a · eval` for one of a train/eval pair. */
 export const lineLabel = (l: ChartLine): string => (l.role === 'only' ? l.name : `${l.name} · ${l.role}`);
@@ -308,7 +310,10 @@ export class MetricChart {
         h('span', {}, `${line.name}: `, ...values, oneStep ? h('span', { class: 'muted', text: ` @ step ${parts[0]?.step ?? '?'}` }) : null));
     });
     const where = x === null || x === undefined ? 'latest' : this.settings.xAxis === 'time' ? formatDuration(x) : `step ${formatNumber(x)}`;
-    this.readout.replaceChildren(h('span', { class: 'readout-x muted', text: `${where}:` }), ...rows);
+    // With many runs the first ones are named and the rest counted: a hundred values under
+    // each chart, rebuilt on every mouse move, would be a wall of text and a slow page.
+    const more = rows.length > MAX_READOUT ? h('span', { class: 'readout-more muted', text: `+${rows.length - MAX_READOUT} more (see Best and last values)` }) : null;
+    this.readout.replaceChildren(h('span', { class: 'readout-x muted', text: `${where}:` }), ...rows.slice(0, MAX_READOUT), ...(more ? [more] : []));
   }
 
   destroy(): void {
