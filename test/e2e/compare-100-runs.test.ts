@@ -6,7 +6,8 @@
  * preview opened the same way (the ratio is printed, not asserted: the machine is shared);
  * then what makes 100 runs usable: every run in the legend, search and "Only matching",
  * grouping by learning rate into mean ± min–max bands, the best/last table sorted.
- * The grouped view is saved as docs/images/compare-100-runs.png (README's usage shows it).
+ * The grouped view is saved in the test artifacts; with KEEL_UPDATE_DOCS_IMAGES=1 also as
+ * docs/images/compare-100-runs.png (README's usage shows it).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,10 +131,14 @@ describe('compare panel with 100 runs (code-server + chromium)', () => {
     const shot = await wbx.shot('compare-100-runs');
     // The webview alone for the README (the workbench around it says nothing about Keel).
     const box = await webviewBox(wbx);
-    const docShot = join(repoRoot, 'docs', 'images', 'compare-100-runs.png');
-    mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
-    await wbx.page.screenshot({ path: docShot, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 900) } });
-    console.log(`# screenshots: ${shot}, ${docShot}`);
-    copyFileSync(docShot, join(artifacts, 'compare-100-runs-webview.png'));
+    // Written to the test artifacts; KEEL_UPDATE_DOCS_IMAGES=1 also refreshes the README's copy
+    // (a test run must not leave the checkout modified).
+    const webviewShot = join(artifacts, 'compare-100-runs-webview.png');
+    await wbx.page.screenshot({ path: webviewShot, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 900) } });
+    if (process.env.KEEL_UPDATE_DOCS_IMAGES === '1') {
+      mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
+      copyFileSync(webviewShot, join(repoRoot, 'docs', 'images', 'compare-100-runs.png'));
+    }
+    console.log(`# screenshots: ${shot}, ${webviewShot}`);
   });
 });
