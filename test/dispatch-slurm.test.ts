@@ -159,6 +159,12 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
       const info = JSON.parse(readFileSync(join(s.jobDir(id), 'outputs', 'info.json'), 'utf8')) as Info;
       return { ...info, id };
     });
+    // GPU time: wall time × the one GPU asked of Slurm (the runs sleep 40 × 0.3 s).
+    const usage = h.keelJson<{ usage: { attempts: number; seconds: number; gpuHours: number; cost: number | null } }>(['run', 'show', ids[0] as string]).usage;
+    assert.equal(usage.attempts, 1);
+    assert.ok(usage.seconds >= 12 && usage.seconds < 60, `ran ${usage.seconds} s`);
+    assert.ok(Math.abs(usage.gpuHours - usage.seconds / 3600) < 1e-9);
+    assert.equal(usage.cost, null, 'no --cost-per-hour on this host');
     // At each run's start, the runs running then (the most at once is reached at some start).
     for (const a of spans) {
       const now = spans.filter((b) => b.start <= a.start && a.start < b.end);
