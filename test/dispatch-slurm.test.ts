@@ -165,6 +165,9 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     assert.ok(usage.seconds >= 12 && usage.seconds < 60, `ran ${usage.seconds} s`);
     assert.ok(Math.abs(usage.gpuHours - usage.seconds / 3600) < 1e-9);
     assert.equal(usage.cost, null, 'no --cost-per-hour on this host');
+    const compared = h.keelJson<{ usage: Record<string, { gpuHours: number } | null> }>(['compare', ids[0] as string, ids[1] as string]);
+    assert.ok((compared.usage[ids[1] as string]?.gpuHours ?? 0) > 0, 'compare shows each run\'s GPU-hours');
+    assert.match(h.keel(['compare', ids[0] as string, ids[1] as string]).stdout, /Usage\n.*\nGPU-hours/);
     // At each run's start, the runs running then (the most at once is reached at some start).
     for (const a of spans) {
       const now = spans.filter((b) => b.start <= a.start && a.start < b.end);

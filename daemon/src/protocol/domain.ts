@@ -448,6 +448,8 @@ export interface RunComparison {
    * Shown as a table; these keys are never in `metrics`. Absent from older daemons.
    */
   summary?: { key: string; perRun: Record<string, SummaryValue | null> }[];
+  /** Each run's GPU time and cost (null: no attempt started). Absent from older daemons. */
+  usage?: Record<string, RunUsage | null>;
 }
 
 /**
