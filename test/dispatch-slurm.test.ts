@@ -112,7 +112,7 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     assert.match(h.keel(['logs', id]).stdout, /step 6 loss 0\.166667\ndone\n/);
   });
 
-  it('refuses what Slurm cannot take, with the reason: too many GPUs, a bad --time or partition, options on a non-Slurm host; sbatch\'s own refusal fails the run', () => {
+  it('refuses what Slurm cannot take, with the reason: too many GPUs, a bad --time, an unknown or malformed partition, options on a non-Slurm host; sbatch\'s own refusal fails the run', () => {
     const refused = (args: string[], re: RegExp): void => {
       const r = h.keel(['launch', 'configs/gpu.json', ...args], { cwd: s.root });
       assert.notEqual(r.code, 0, args.join(' '));
@@ -122,7 +122,9 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     refused(['--host', 'slurm', '--gpus', '1', '--time', 'soon'], /--time "soon" is not a Slurm time limit/);
     refused(['--host', 'slurm', '--gpus', '1', '--partition', 'debug;id'], /--partition "debug;id" is not a partition name/);
     refused(['--local', '--time', '00:10:00'], /--time, --partition, --cpus and --mem are for Slurm hosts/);
-    const id = s.launch(['configs/gpu.json', '--gpus', '1', '--partition', 'nosuch']);
+    refused(['--host', 'slurm', '--gpus', '1', '--partition', 'debgu'], /has no partition "debgu" \(at its last check: debug\)\. Did you mean "debug"\?/);
+    // Past the pre-flight, sbatch itself refuses it.
+    const id = s.launch(['configs/gpu.json', '--gpus', '1', '--partition', 'nosuch', '--skip-preflight']);
     const run = s.wait(id, 60);
     assert.equal(run.status, 'failed');
     assert.match(run.statusReason ?? '', /slurm refused the job: sbatch: .*invalid partition/i);
