@@ -112,7 +112,7 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     assert.match(h.keel(['logs', id]).stdout, /step 6 loss 0\.166667\ndone\n/);
   });
 
-  it('refuses what Slurm cannot take, with the reason: too many GPUs, a bad --time or partition, options on a non-Slurm host; sbatch\'s own refusal fails the run', () => {
+  it('refuses what Slurm cannot take, with the reason: too many GPUs, a bad --time, an unknown or malformed partition, options on a non-Slurm host; sbatch\'s own refusal fails the run', () => {
     const refused = (args: string[], re: RegExp): void => {
       const r = h.keel(['launch', 'configs/gpu.json', ...args], { cwd: s.root });
       assert.notEqual(r.code, 0, args.join(' '));
@@ -122,7 +122,9 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
     refused(['--host', 'slurm', '--gpus', '1', '--time', 'soon'], /--time "soon" is not a Slurm time limit/);
     refused(['--host', 'slurm', '--gpus', '1', '--partition', 'debug;id'], /--partition "debug;id" is not a partition name/);
     refused(['--local', '--time', '00:10:00'], /--time, --partition, --cpus and --mem are for Slurm hosts/);
-    const id = s.launch(['configs/gpu.json', '--gpus', '1', '--partition', 'nosuch']);
+    refused(['--host', 'slurm', '--gpus', '1', '--partition', 'debgu'], /has no partition "debgu" \(at its last check: debug\)\. Did you mean "debug"\?/);
+    // Past the pre-flight, sbatch itself refuses it.
+    const id = s.launch(['configs/gpu.json', '--gpus', '1', '--partition', 'nosuch', '--skip-preflight']);
     const run = s.wait(id, 60);
     assert.equal(run.status, 'failed');
     assert.match(run.statusReason ?? '', /slurm refused the job: sbatch: .*invalid partition/i);
@@ -159,6 +161,15 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
       const info = JSON.parse(readFileSync(join(s.jobDir(id), 'outputs', 'info.json'), 'utf8')) as Info;
       return { ...info, id };
     });
+    // GPU time: wall time × the one GPU asked of Slurm (the runs sleep 40 × 0.3 s).
+    const usage = h.keelJson<{ usage: { attempts: number; seconds: number; gpuHours: number; cost: number | null } }>(['run', 'show', ids[0] as string]).usage;
+    assert.equal(usage.attempts, 1);
+    assert.ok(usage.seconds >= 12 && usage.seconds < 60, `ran ${usage.seconds} s`);
+    assert.ok(Math.abs(usage.gpuHours - usage.seconds / 3600) < 1e-9);
+    assert.equal(usage.cost, null, 'no --cost-per-hour on this host');
+    const compared = h.keelJson<{ usage: Record<string, { gpuHours: number } | null> }>(['compare', ids[0] as string, ids[1] as string]);
+    assert.ok((compared.usage[ids[1] as string]?.gpuHours ?? 0) > 0, 'compare shows each run\'s GPU-hours');
+    assert.match(h.keel(['compare', ids[0] as string, ids[1] as string]).stdout, /Usage\n.*\nGPU-hours/);
     // At each run's start, the runs running then (the most at once is reached at some start).
     for (const a of spans) {
       const now = spans.filter((b) => b.start <= a.start && a.start < b.end);

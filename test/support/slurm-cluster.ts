@@ -65,19 +65,27 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
 }
 
 export class SlurmCluster {
-  readonly base: string;
   readonly noDbd: boolean;
+  private readonly prefix: string;
+  private dir: string | null = null;
   private envFile: ClusterEnv | null = null;
 
   constructor(opts: { noDbd?: boolean; prefix?: string } = {}) {
     this.noDbd = opts.noDbd ?? false;
-    this.base = mkdtempSync(join('/tmp', opts.prefix ?? 'keel-slurm-'));
+    this.prefix = opts.prefix ?? 'keel-slurm-';
+  }
+
+  /** SLURM_BASE: a temp dir made by start() (so a suite filtered out leaves nothing behind). */
+  get base(): string {
+    if (this.dir === null) throw new Error('the Slurm cluster was not started');
+    return this.dir;
   }
 
   /** Brings the cluster up (about 6 s; fails with the reason when this machine cannot). */
   async start(): Promise<void> {
     const why = slurmUnavailable(this.noDbd);
     if (why) throw new Error(why);
+    this.dir = mkdtempSync(join('/tmp', this.prefix));
     const env = { ...process.env, SLURM_BASE: this.base, NO_DBD: this.noDbd ? '1' : '0', PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
     const r = await run('flock', ['-w', '600', LOCK, 'bash', join(SCRIPTS, 'slurm-up.sh')], env, 660_000);
     if (r.code !== 0) throw new Error(`slurm-up.sh failed (exit ${r.code}):\n${r.out}\n${this.logTail()}`);
@@ -114,6 +122,7 @@ export class SlurmCluster {
 
   /** Cancels every job, stops every daemon slurm-up started (by pid file) and removes the base. */
   async stop(): Promise<void> {
+    if (this.dir === null) return;
     if (existsSync(join(this.base, 'run'))) {
       const r = await run('bash', [join(SCRIPTS, 'slurm-down.sh'), '--purge'], { ...process.env, SLURM_BASE: this.base, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` }, 180_000);
       if (r.code !== 0) process.stderr.write(`slurm-down.sh exited ${r.code}:\n${r.out}\n`);

@@ -368,6 +368,20 @@ export interface RunDetail {
    * Absent from older daemons.
    */
   launch?: Record<string, unknown> | null;
+  /** GPU time and cost of the run's attempts (null before any attempt started). Absent from older daemons. */
+  usage?: RunUsage | null;
+}
+
+/**
+ * What a run's attempts used: wall time × GPUs of each attempt that started (from when Keel saw
+ * it run until it ended, or now), summed; `cost` is GPU-hours × each attempt's host
+ * `--cost-per-hour`, null when no host of its attempts has one.
+ */
+export interface RunUsage {
+  attempts: number;
+  seconds: number;
+  gpuHours: number;
+  cost: number | null;
 }
 
 /** One thing `runs/preflight` found wrong with a launch, or worth a look before it. */
@@ -438,6 +452,8 @@ export interface RunComparison {
    * Shown as a table; these keys are never in `metrics`. Absent from older daemons.
    */
   summary?: { key: string; perRun: Record<string, SummaryValue | null> }[];
+  /** Each run's GPU time and cost (null: no attempt started). Absent from older daemons. */
+  usage?: Record<string, RunUsage | null>;
 }
 
 /**

@@ -9,6 +9,7 @@ import { rowVerdicts, type EvalJobRef, type EvalResult, type Run, type RunCompar
 import { EdgeTypes, type Store } from '../store/index.ts';
 import { displayRank } from '../store/metrics.ts';
 import { MAX_SERIES_SHOWN } from './metric-answers.ts';
+import { runUsage } from './usage.ts';
 
 /** Lower is better for losses, perplexities and error rates; higher for everything else. */
 export function metricGoal(key: string): 'min' | 'max' {
@@ -160,5 +161,6 @@ export function compareRuns(store: Store, runs: Run[]): RunComparison {
   return {
     runs, params: compareParams(store, runs), metricsTotal: store.metrics.distinctKeyCount(runs.map((r) => r.id)),
     metrics: compareMetrics(store, runs), evals: compareEvals(store, runs), summary: compareSummary(store, runs),
+    usage: Object.fromEntries(runs.map((r) => [r.id, runUsage(store, r)])),
   };
 }

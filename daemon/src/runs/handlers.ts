@@ -7,6 +7,7 @@ import type { DaemonContext } from '../server/daemon.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
 import { deleteRun } from './delete-run.ts';
+import { runUsage } from './usage.ts';
 import { metricPoints, metricsPage, shownSeries } from './metric-answers.ts';
 import { findProject } from '../projects/handlers.ts';
 import { refusedFolderReason } from '../projects/refused-folders.ts';
@@ -85,6 +86,7 @@ export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
         codeVersion: run.codeVersionId ? store.codeVersions.get(run.codeVersionId) ?? null : null,
         datasets,
         launch: launchOf(ctx, run.id),
+        usage: runUsage(store, run),
       };
     },
     'runs/compare': ({ runs }) => {

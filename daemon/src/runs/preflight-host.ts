@@ -6,7 +6,7 @@
 import type { PreflightProblem, SlurmCheckFacts } from '../protocol/index.ts';
 import { LOCAL_HOST, type HostRecord, type HostRegistry } from '../dispatch/hosts.ts';
 import { freeGpus } from '../dispatch/placement.ts';
-import { gresGpus } from '../dispatch/slurm.ts';
+import { gresGpus, slurmValueProblem } from '../dispatch/slurm.ts';
 import type { Store } from '../store/index.ts';
 import { closeMatches } from '../track/config/suggest.ts';
 import type { CheckOutcome } from './preflight-config.ts';
@@ -28,6 +28,8 @@ export interface HostWish {
   host?: string | undefined;
   local?: boolean | undefined;
   gpus?: number | undefined;
+  /** Slurm hosts: the partition(s) asked for (`--partition`, comma-separated). */
+  partition?: string | undefined;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -36,7 +38,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 export async function checkTarget(deps: HostCheckDeps, wish: HostWish): Promise<CheckOutcome> {
   const gpus = wish.gpus ?? 0;
   if (wish.local || wish.host === LOCAL_HOST) return checkLocal(deps, gpus);
-  if (wish.host) return checkNamed(deps, wish.host, gpus);
+  if (wish.host) return checkNamed(deps, wish.host, gpus, wish.partition);
   // No host named: CPU jobs run on this machine; GPU jobs go to the first host with enough.
   if (gpus === 0) return { problems: [], passed: ['runs on this machine (no GPUs asked for)'] };
   const fit = deps.hosts.list().filter((h) => h.gpus.length >= gpus);
@@ -58,7 +60,7 @@ async function checkLocal(deps: HostCheckDeps, gpus: number): Promise<CheckOutco
   return gpuOutcome(deps, host, gpus, 'This machine');
 }
 
-async function checkNamed(deps: HostCheckDeps, name: string, gpus: number): Promise<CheckOutcome> {
+async function checkNamed(deps: HostCheckDeps, name: string, gpus: number, partition?: string): Promise<CheckOutcome> {
   let host: HostRecord;
   try {
     host = deps.hosts.get(name);
@@ -77,14 +79,24 @@ async function checkNamed(deps: HostCheckDeps, name: string, gpus: number): Prom
     }
     host = checked.host ?? host;
   }
-  if (host.backend === 'slurm') return slurmOutcome(host, gpus);
+  if (host.backend === 'slurm') return slurmOutcome(host, gpus, partition);
   return gpuOutcome(deps, host, gpus, `Host ${name}`);
 }
 
 /** A Slurm host: Slurm places the GPUs; an error only when no partition has as many per node (GRES) as asked. */
-function slurmOutcome(host: HostRecord, gpus: number): CheckOutcome {
+function slurmOutcome(host: HostRecord, gpus: number, partition?: string): CheckOutcome {
   const facts = (host.check as { slurm?: SlurmCheckFacts } | null)?.slurm;
-  const most = Math.max(0, ...(facts?.partitions ?? []).map((p) => gresGpus(p.gres)));
+  const malformed = partition === undefined ? null : slurmValueProblem('partition', partition);
+  if (malformed) return problem('host', malformed, { subject: host.name });
+  const asked = (partition ?? host.slurm?.partition ?? '').split(',').filter(Boolean);
+  const known = (facts?.partitions ?? []).map((p) => p.name);
+  const unknown = asked.filter((p) => !known.includes(p));
+  if (facts && unknown.length > 0) {
+    const close = unknown.flatMap((p) => closeMatches(p, known));
+    return problem('host', `Slurm host ${host.name} has no partition ${unknown.map((p) => `"${p}"`).join(', ')} (at its last check: ${known.join(', ') || 'none'}).${close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : ''}`, { subject: host.name, suggestions: close });
+  }
+  const usable = (facts?.partitions ?? []).filter((p) => asked.length === 0 || asked.includes(p.name));
+  const most = Math.max(0, ...usable.map((p) => gresGpus(p.gres)));
   if (facts && gpus > most) {
     return problem('gpus', `Slurm host ${host.name} has no partition with ${plural(gpus, 'GPU')} per node (GRES, at its last check: at most ${most}). Ask for fewer GPUs, or run \`keel hosts check ${host.name}\`.`, { subject: host.name });
   }

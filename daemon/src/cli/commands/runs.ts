@@ -1,6 +1,6 @@
 /** `keel runs`, `keel run show`, `keel run delete`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
-import type { Checkpoint, EvalResult, FrozenCommandView, LaunchSpecView, MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, SeriesInfo, SummaryValue } from '../../protocol/index.ts';
+import type { Checkpoint, EvalResult, FrozenCommandView, LaunchSpecView, MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, RunUsage, SeriesInfo, SummaryValue } from '../../protocol/index.ts';
 import { ago, duration, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
@@ -74,6 +74,7 @@ function printRun(d: RunDetail): void {
     ['Data', d.datasets.map((v) => v.hash.slice(0, 19)).join(', ') || null],
     ['Created', `${new Date(r.createdAt).toISOString()} (${ago(r.createdAt)})`],
     ['Duration', r.startedAt ? duration((r.endedAt ?? Date.now()) - r.startedAt) : null],
+    ['GPU time', d.usage ? `${d.usage.gpuHours.toFixed(d.usage.gpuHours < 1 ? 3 : 1)} GPU-hours over ${d.usage.attempts} attempt${d.usage.attempts === 1 ? '' : 's'}${d.usage.cost !== null ? `, cost ${d.usage.cost.toFixed(2)} (--cost-per-hour)` : ''}` : null],
   ]) + '\n');
   if (d.metrics.length) {
     print('\nMetrics\n' + seriesTable(d.metrics) + '\n');
@@ -308,6 +309,17 @@ function printComparison(c: RunComparison): void {
     print(table(c.summary, [
       { header: 'KEY', value: (row) => row.key },
       ...c.runs.map((r) => ({ header: r.name, value: (row: NonNullable<RunComparison['summary']>[number]) => summaryCell(row.perRun[r.id]), align: 'right' as const })),
+    ]) + '\n');
+  }
+  if (c.usage && Object.values(c.usage).some((u) => u !== null)) {
+    const u = c.usage;
+    const rows = [
+      { key: 'GPU-hours', cell: (x: RunUsage) => x.gpuHours.toFixed(x.gpuHours < 1 ? 3 : 1) },
+      { key: 'cost (--cost-per-hour)', cell: (x: RunUsage) => (x.cost === null ? '-' : x.cost.toFixed(2)) },
+    ];
+    print('\nUsage\n' + table(rows, [
+      { header: 'KEY', value: (row) => row.key },
+      ...c.runs.map((r) => ({ header: r.name, value: (row: (typeof rows)[number]) => { const x = u[r.id]; return x ? row.cell(x) : '-'; }, align: 'right' as const })),
     ]) + '\n');
   }
   if (c.evals.length) {
