@@ -9,6 +9,7 @@ import { ConfigInvalidError } from '../track/config/parse.ts';
 import { InputFileError } from '../track/input-file.ts';
 import { parseProjectFile } from '../track/project/keel-yaml.ts';
 import { realFixture } from '../../../test/support/fixtures.ts';
+import { writeTrainerState } from '../../../test/support/trainer-state.ts';
 import { createParsePool, WorkerLimitError, type ParsePool } from './index.ts';
 
 const TORCHTUNE = realFixture('torchtune', 'llama3_2_1B_lora_single_device.yaml');
@@ -121,5 +122,42 @@ describe('the parse pool', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'torchtune');
     assert.ok(performance.now() - t0 < 15_000, 'the process exited by itself');
+  });
+  it('streams batches in order, one handled at a time, and answers only once every batch was handled', async () => {
+    const file = join(dir, 'ahead-trainer_state.json');
+    writeTrainerState(file, { entries: 2_000, keys: ['loss'] });
+    const p = pool();
+    const firstSteps: number[] = [];
+    let inHandler = 0;
+    let most = 0;
+    let points = 0;
+    let doneHandling = false;
+    const read = await p.streamTrainerState(file, async (batch) => {
+      most = Math.max(most, ++inHandler);
+      firstSteps.push(batch.step[0] as number);
+      await new Promise((r) => setTimeout(r, 3));
+      points += batch.key.length;
+      inHandler--;
+      doneHandling = true;
+    }, 100);
+    assert.ok(doneHandling && inHandler === 0, 'every batch was handled before the result came');
+    assert.equal(most, 1, 'one batch at a time');
+    assert.equal(points, read.points);
+    assert.equal(points, 2_000);
+    assert.ok(firstSteps.length >= 10, `${firstSteps.length} batches`);
+    assert.deepEqual(firstSteps, [...firstSteps].sort((a, b) => a - b), 'in file order');
+  });
+
+  it('stops a stream at the batch whose handler failed: no later batch is handed over, and the task rejects with that error', async () => {
+    const file = join(dir, 'stop-trainer_state.json');
+    writeTrainerState(file, { entries: 2_000, keys: ['loss'] });
+    let calls = 0;
+    const failure = new Error('disk full');
+    await assert.rejects(pool().streamTrainerState(file, async () => {
+      if (++calls === 3) throw failure;
+      await new Promise((r) => setTimeout(r, 3));
+    }, 100), (err: unknown) => err === failure);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(calls, 3);
   });
 });
