@@ -123,7 +123,7 @@ describe('the parse pool', () => {
     assert.equal(r.stdout.trim(), 'torchtune');
     assert.ok(performance.now() - t0 < 15_000, 'the process exited by itself');
   });
-  it('streams batches in order, one handled at a time, and answers only once every batch was handled (the worker reads one ahead)', async () => {
+  it('streams batches in order, one handled at a time, and answers only once every batch was handled', async () => {
     const file = join(dir, 'ahead-trainer_state.json');
     writeTrainerState(file, { entries: 2_000, keys: ['loss'] });
     const p = pool();

@@ -73,10 +73,6 @@ interface Slot {
   worker: Worker;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
-  /** Batches received and not yet acked (the worker reads one ahead: parse-worker.ts). */
-  pending: number;
-  /** The batch being handled; the next one waits for it, so batches are handled in order. */
-  handling: Promise<void>;
 }
 
 const DEFAULT_HEAP_MB = 512;
@@ -154,7 +150,6 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
       if (!slot) return;
       const job = this.#queue.shift() as Job;
       slot.job = job;
-      slot.pending = 0;
       this.#tasks++;
       slot.worker.ref();
       this.#arm(slot, STARTUP_MS);
@@ -169,7 +164,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
       resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
     });
     this.#started++;
-    const slot: Slot = { worker, job: undefined, timer: undefined, pending: 0, handling: Promise.resolve() };
+    const slot: Slot = { worker, job: undefined, timer: undefined };
     worker.on('message', (raw: unknown) => this.#onMessage(slot, raw));
     worker.on('error', (err) => this.#onWorkerGone(slot, err));
     worker.on('exit', (code) => this.#onWorkerGone(slot, new Error(`the worker exited with code ${code}`)));
@@ -187,8 +182,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
     }
     if (msg.type === 'batch') {
       this.#disarm(slot);
-      slot.pending++;
-      slot.handling = slot.handling.then(() => this.#handleBatch(slot, job, msg));
+      void this.#handleBatch(slot, job, msg);
       return;
     }
     this.#finish(slot, msg.type === 'done' ? msg.result : undefined, msg.type === 'error' ? fromWireError(msg.error) : undefined);
@@ -196,10 +190,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
     this.#dispatch();
   }
 
-  /**
-   * Hands a batch to the caller, then acks it; the worker reads at most one batch ahead of
-   * the acks. The task's time limit runs again once no batch waits here.
-   */
+  /** Hands a batch to the caller, then acks it; the worker reads on only after the ack. */
   async #handleBatch(slot: Slot, job: Job, msg: Extract<FromWorker, { type: 'batch' }>): Promise<void> {
     let stop = job.settled;
     if (!stop) {
@@ -211,8 +202,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
       }
     }
     if (slot.job !== job || !this.#slots.includes(slot)) return;
-    slot.pending--;
-    if (slot.pending === 0) this.#arm(slot);
+    this.#arm(slot);
     this.#post(slot, { type: 'ack', id: job.id, seq: msg.seq, stop });
   }
 

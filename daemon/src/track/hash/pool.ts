@@ -9,7 +9,7 @@ import { HASH_ALGO, READ_CHUNK_BYTES, formatHash } from './algorithm.ts';
 import type { FileIdentity } from './cache.ts';
 import { FileReadError, OPEN_FLAGS } from './file-hash.ts';
 import type { FileHash, HashFileOptions } from './file-hash.ts';
-import type { EntryStat, ListedEntry } from './walk.ts';
+import { listFolder, type EntryStat, type ListedEntry } from './walk.ts';
 import { HASH_WORKER_SOURCE } from './worker-source.ts';
 
 /** Anything that can hash a file: the pool, or a wrapper around it (tests count reads). */
@@ -104,8 +104,16 @@ class WorkerHashPool implements HashPool {
 
   listFolder(path: string): Promise<ListedEntry[]> {
     if (this.#closed) return Promise.reject(new Error('hash pool closed'));
+    // Never behind a hash (a big file takes seconds): a listing goes ahead of queued hashes,
+    // and when every worker is hashing it is done with this thread's async calls instead, so
+    // one folder's hashing never holds up another's walk.
+    const free = this.#slots.length < this.size || this.#slots.some((s) => s.job === undefined || s.job.type === 'list');
+    if (!free) return listFolder(path);
     return new Promise<ListedEntry[]>((resolveList, reject) => {
-      this.#queue.push({ id: this.#nextId++, type: 'list', path, opts: {}, bytesSeen: 0, resolve: () => {}, resolveList, reject });
+      const at = this.#queue.findIndex((j) => j.type !== 'list');
+      const job: Job = { id: this.#nextId++, type: 'list', path, opts: {}, bytesSeen: 0, resolve: () => {}, resolveList, reject };
+      if (at < 0) this.#queue.push(job);
+      else this.#queue.splice(at, 0, job);
       this.#dispatch();
     });
   }

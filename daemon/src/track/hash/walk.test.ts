@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -100,4 +100,29 @@ void test('listing in the pool\'s workers finds what a walk on this thread finds
   ]);
   assert.ok(inWorkers.files.some((f) => f.path === 'ünïcödé/😀.txt'));
   await assert.rejects(pool.listFolder(path.join(root, 'no-such-folder')), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && /scandir/.test(err.message));
+});
+
+void test('a folder listing never waits behind a hash: with every worker busy it is listed on this thread', async () => {
+  const one = createHashPool({ size: 1 });
+  const dir = path.join(scratch, 'busy');
+  write(path.join(dir, 'a', 'x.txt'), 'x');
+  const big = path.join(scratch, 'big.bin');
+  writeFileSync(big, '');
+  truncateSync(big, 8 * 1024 ** 3); // sparse: reading it takes seconds
+  const abort = new AbortController();
+  const hashing = one.hashFile(big, { signal: abort.signal }).catch((err: unknown) => err);
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    const listed = await one.listFolder(dir);
+    const ms = performance.now() - started;
+    assert.deepEqual(listed.map((e) => [e.name, e.dirent]), [['a', 'dir']]);
+    assert.ok(ms < 1_000, `listed in ${ms.toFixed(0)} ms while the only worker hashes 8 GiB`);
+    assert.equal(one.bytesRead < 8 * 1024 ** 3, true, 'the hash was still running');
+  } finally {
+    abort.abort();
+    await hashing;
+    await one.close();
+    rmSync(big, { force: true });
+  }
 });

@@ -6,7 +6,7 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 import { fileIdentity } from './cache.ts';
 import type { FileIdentity } from './cache.ts';
 import { forEachLimited } from './concurrency.ts';
@@ -134,8 +134,18 @@ export async function listFolder(absDir: string): Promise<ListedEntry[]> {
 /** A million entries: far past any dataset folder a profile or a manifest row per file suits. */
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
+/**
+ * `join(dir, name)` for a normalized `dir` and a name from readdir (never `.`, `..` or with a
+ * separator), without join's normalizing pass over the whole path: a walk makes one per entry.
+ */
+function childPath(dir: string, name: string): string {
+  if (dir === '.') return name;
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
+}
+
 /** Walks the folder `root`, whose own stat the caller already has. */
-export async function walkFolder(root: string, rootStats: BigIntStats, opts: WalkOptions = {}): Promise<WalkResult> {
+export async function walkFolder(rootPath: string, rootStats: BigIntStats, opts: WalkOptions = {}): Promise<WalkResult> {
+  const root = normalize(rootPath);
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const rootKey = dirKey(fileIdentity(rootStats));
   const state: WalkState = {
@@ -184,7 +194,7 @@ async function walkEntries(
   for (const [i, entry] of entries.entries()) {
     while (nextAhead < folders.length && ahead.size < LIST_AHEAD) {
       const f = folders[nextAhead++] as number;
-      ahead.set(f, listAhead(state, join(absDir, (entries[f] as ListedEntry).name)));
+      ahead.set(f, listAhead(state, childPath(absDir, (entries[f] as ListedEntry).name)));
     }
     const listing = ahead.get(i);
     ahead.delete(i);
@@ -193,7 +203,7 @@ async function walkEntries(
     const entryStat = entry.stat;
     const isDir = isDirAt(entry);
     if (ignored[i]) continue;
-    const absPath = join(absDir, entry.name);
+    const absPath = childPath(absDir, entry.name);
     if (entryStat instanceof Error) skipUnstattable(state, relPath, entry, entryStat);
     else if (entry.dirent === 'link' && (await leavesFolder(state, absPath, relPath))) continue;
     else if (entryStat.kind === 'file') state.result.files.push({ relPath, absPath, identity: entryStat.identity });

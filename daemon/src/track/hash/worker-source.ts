@@ -24,7 +24,7 @@ const load = (id) => (typeof process.getBuiltinModule === 'function' ? process.g
 const { parentPort, workerData } = load('node:worker_threads');
 const { createHash } = load('node:crypto');
 const fs = load('node:fs');
-const { join } = load('node:path');
+const { sep } = load('node:path');
 
 // The pool writes the id of a job to cancel here; a blocked thread cannot read messages.
 const cancelFlag = new Int32Array(workerData.cancelFlag);
@@ -55,11 +55,12 @@ function listOne(job) {
     return { type: 'error', id: job.id, code, message };
   }
   const entries = new Array(dirents.length);
+  const prefix = job.path.endsWith(sep) ? job.path : job.path + sep;
   for (let i = 0; i < dirents.length; i++) {
     const d = dirents[i];
     const dirent = d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'link' : d.isFile() ? 'file' : 'other';
     try {
-      const st = fs.statSync(join(job.path, d.name), { bigint: true });
+      const st = fs.statSync(prefix + d.name, { bigint: true });
       entries[i] = [d.name, dirent, kindOf(st), String(st.dev), String(st.ino), Number(st.size), String(st.mtimeNs)];
     } catch (err) {
       const code = err && typeof err.code === 'string' ? err.code : 'EIO';
