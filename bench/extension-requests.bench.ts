@@ -2,8 +2,9 @@
  * Daemon requests per second from one extension window while 20 runs train: a real daemon
  * watches a project whose 20 output folders grow a metrics.jsonl line every second (what a
  * trainer logging once a second looks like to Keel), and the extension's own code — the
- * connection, the workspace projects, the run list behind the Runs view and status bar, the
- * Hosts and Models views, the config CodeLens on an open config file (VS Code asks again whenever the
+ * connection, the workspace projects, the Runs view (one running run expanded: VS Code asks
+ * again for the children of expanded nodes whenever a tree says it changed) and the run list
+ * behind it and the status bar, the Hosts and Models views, the config CodeLens on an open config file (VS Code asks again whenever the
  * lens says it changed), the lineage hover (a hover over a run's output folder every 2 s)
  * and a compare panel of the 20 runs — runs under plain Node with VS Code's APIs faked
  * (test/support/fake-vscode.ts). The daemon counts every request it takes by method
@@ -16,12 +17,14 @@ import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { defaultPanelState, type HostToWebview } from '../daemon/src/protocol/index.ts';
 import { FakeLog, folders, settings, useFakeVscode } from '../test/support/fake-vscode.ts';
+import type { RunsNode } from '../extension/src/runs/runs-view.ts';
 import { fmt, repoRoot, tempHome } from './support.ts';
 
 useFakeVscode();
 const { DaemonConnection } = await import('../extension/src/connection/daemon-connection.ts');
 const { WorkspaceProjects } = await import('../extension/src/project/workspace-projects.ts');
 const { RunsModel } = await import('../extension/src/runs/runs-model.ts');
+const { RunsView } = await import('../extension/src/runs/runs-view.ts');
 const { HostsView } = await import('../extension/src/hosts/hosts-view.ts');
 const { ModelsView } = await import('../extension/src/models/models-view.ts');
 const { ConfigLensProvider } = await import('../extension/src/lineage/codelens.ts');
@@ -53,6 +56,7 @@ const connection = new DaemonConnection(context, log as unknown as vscode.LogOut
 // The window: what activate() builds for these features, fed by one connection (they load on connect).
 const projects = new WorkspaceProjects(connection);
 const model = new RunsModel(connection, projects);
+const runsView = new RunsView(connection, model);
 const hosts = new HostsView(connection);
 const models = new ModelsView(connection, model);
 const lens = new ConfigLensProvider(connection);
@@ -74,6 +78,19 @@ lens.onDidChangeCodeLenses(() => lens.provideCodeLenses(configDoc)); // VS Code 
 const hoverLine = `see ${outs[0] ?? ''} for the run`;
 const hoverDoc = { uri: { scheme: 'file', fsPath: join(root, 'notes.md') }, lineAt: () => ({ text: hoverLine }) } as unknown as vscode.TextDocument;
 const hoverOnce = (): void => void hover.provideHover(hoverDoc, { line: 0, character: 10 } as vscode.Position, { isCancellationRequested: false } as vscode.CancellationToken);
+// The Runs view with one running run expanded: VS Code asks again for the children of every
+// expanded node whenever the view says its tree changed.
+const expandedRun = (): RunsNode | undefined => {
+  const running = model.groups().find((g) => g.kind === 'running')?.runs[0];
+  return running ? { type: 'run', runId: running.id, run: running } : undefined;
+};
+const drawRunsView = async (): Promise<void> => {
+  const groups = runsView.getChildren();
+  for (const g of await groups) await runsView.getChildren(g);
+  const run = expandedRun();
+  if (run) await runsView.getChildren(run);
+};
+runsView.onDidChangeTreeData(() => void drawRunsView());
 const posted: HostToWebview[] = [];
 let receive: (m: unknown) => void = () => undefined;
 const panel = {
@@ -127,6 +144,7 @@ hover.dispose();
 lens.dispose();
 hosts.dispose();
 models.dispose();
+runsView.dispose();
 model.dispose();
 projects.dispose();
 connection.dispose();

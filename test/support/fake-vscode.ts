@@ -50,6 +50,8 @@ export class Uri {
   }
   static file(path: string): Uri { return new Uri('file', path); }
   static joinPath(base: Uri, ...parts: string[]): Uri { return new Uri(base.scheme, [base.fsPath, ...parts].join('/')); }
+  static from(parts: { scheme: string; path: string }): Uri { return new Uri(parts.scheme, parts.path); }
+  get path(): string { return this.fsPath; }
   toString(): string { return `${this.scheme}://${this.fsPath}`; }
 }
 
@@ -139,6 +141,17 @@ export class MarkdownString {
   constructor(value = '') { this.value = value; }
 }
 
+export class FileDecoration {
+  readonly badge?: string;
+  readonly tooltip?: string;
+  readonly color?: unknown;
+  constructor(badge?: string, tooltip?: string, color?: unknown) {
+    this.badge = badge;
+    this.tooltip = tooltip;
+    this.color = color;
+  }
+}
+
 export class Hover {
   readonly contents: unknown;
   readonly range?: Range;
@@ -157,6 +170,7 @@ export const window = {
   createTreeView() {
     return { visible: true, onDidChangeVisibility: noEvent, onDidChangeSelection: noEvent, onDidExpandElement: noEvent, onDidCollapseElement: noEvent, dispose: () => undefined, reveal: () => Promise.resolve() };
   },
+  registerFileDecorationProvider: () => disposable(),
   withProgress<T>(_options: unknown, task: () => Promise<T>): Promise<T> {
     return task();
   },

@@ -44,13 +44,26 @@ export class RunStatusMemory {
  * deleted, added when `admit(row)` says it belongs there. Returns the same array when
  * nothing changed, so callers can skip a redraw.
  */
-export function applyRunDelta(list: readonly RunSummary[], n: RunsNote, admit: (row: RunSummary) => boolean): readonly RunSummary[] {
+export function applyRunDelta(list: readonly RunSummary[], n: RunsNote, admit: (row: RunSummary) => boolean, opts: { onlyNewer?: boolean } = {}): readonly RunSummary[] {
   const at = list.findIndex((r) => r.id === n.runId);
   if (n.deleted) return at < 0 ? list : list.filter((r) => r.id !== n.runId);
   const row = n.run;
   if (!row) return list;
-  if (at >= 0) return list.map((r, i) => (i === at ? row : r));
+  if (at >= 0) {
+    // A read may be newer than a notification that arrived while it was under way: a status change moves updatedAt.
+    if (opts.onlyNewer && row.updatedAt < (list[at] as RunSummary).updatedAt) return list;
+    return list.map((r, i) => (i === at ? row : r));
+  }
   return admit(row) ? [row, ...list] : list;
+}
+
+/**
+ * A full read that was under way while notifications arrived, with those applied again where
+ * they are not older than what the read found (so a run that ended, was created or was
+ * deleted meanwhile is not lost, and a read taken after a notification is not undone by it).
+ */
+export function replayDeltas(read: readonly RunSummary[], arrived: readonly RunsNote[], admit: (row: RunSummary) => boolean): readonly RunSummary[] {
+  return arrived.reduce((list, n) => applyRunDelta(list, n, admit, { onlyNewer: true }), read);
 }
 
 /** The run itself from its row (without the summary fields), as runs/get gives it. */

@@ -14,7 +14,7 @@ import { Disposables } from '../disposables.ts';
 import type { WorkspaceProjects } from '../project/workspace-projects.ts';
 import type { KeelServices } from '../services.ts';
 import { ActiveStatuses, countRuns, groupRuns, type RunCounts, type RunGroup } from './grouping.ts';
-import { applyRunDelta } from './run-deltas.ts';
+import { applyRunDelta, replayDeltas } from './run-deltas.ts';
 
 /** Ended runs read at a time (the first page, and each "Load more"). */
 const RECENT_LIMIT = 50;
@@ -43,6 +43,8 @@ export class RunsModel extends Disposables {
   private recentShown = RECENT_LIMIT;
   /** False until a `runs` notification brings a row (a daemon that sends none needs full reads). */
   private rowsFromDaemon = false;
+  /** Notifications that arrived while a full read was under way (replayed on its answer); null when none is. */
+  private arrivedDuringRead: NotificationOf['runs'][] | null = null;
   private readonly debouncer = this.register(new Debouncer(300, () => void this.refresh()));
   private readonly drawer = this.register(new Coalescer(DRAW_MS, () => this.changeEmitter.fire()));
   private readonly changeEmitter = this.register(new vscode.EventEmitter<void>());
@@ -135,6 +137,7 @@ export class RunsModel extends Disposables {
       return;
     }
     if (n.run) this.rowsFromDaemon = true;
+    this.arrivedDuringRead?.push(n);
     const next = applyRunDelta(this.list, n, (row) => this.inScope(row));
     let changed = next !== this.list;
     this.list = next;
@@ -173,6 +176,8 @@ export class RunsModel extends Disposables {
     const client = this.services.connected;
     if (!client) return;
     const scopes = this.scopes();
+    const arrived: NotificationOf['runs'][] = [];
+    this.arrivedDuringRead = arrived;
     try {
       const parts = await Promise.all(scopes.map(async (project) => {
         const [active, recent] = await Promise.all([
@@ -181,17 +186,22 @@ export class RunsModel extends Disposables {
         ]);
         return { project, runs: [...active.runs, ...recent.runs], next: recent.nextCursor ?? null };
       }));
-      this.list = [...new Map(parts.flatMap((p) => p.runs).map((r) => [r.id, r])).values()];
+      const filter = this.configFilter;
+      const filtered = filter ? (await client.call('runs/list', { config: filter.configPath, limit: CONFIG_LIMIT })).runs : null;
+      if (this.arrivedDuringRead !== arrived) return; // a newer read took over
+      this.list = replayDeltas([...new Map(parts.flatMap((p) => p.runs).map((r) => [r.id, r])).values()], arrived, (row) => this.inScope(row));
       this.cursors.clear();
       for (const p of parts) this.cursors.set(p.project, p.next);
-      if (this.configFilter) {
-        const { configPath, label } = this.configFilter;
-        this.configFilter = { configPath, label, runs: (await client.call('runs/list', { config: configPath, limit: CONFIG_LIMIT })).runs };
+      if (filter && filtered && this.configFilter?.configPath === filter.configPath) {
+        const configs = new Set(filtered.map((r) => r.configId));
+        this.configFilter = { ...this.configFilter, runs: replayDeltas(filtered, arrived, (row) => row.configId !== null && configs.has(row.configId)) };
       }
       this.loadedOnce = true;
       this.changeEmitter.fire();
     } catch (err) {
       this.services.log.warn(`refreshing runs failed: ${(err as Error).message}`);
+    } finally {
+      if (this.arrivedDuringRead === arrived) this.arrivedDuringRead = null;
     }
   }
 }

@@ -35,6 +35,8 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
   private readonly model: RunsModel;
   private readonly details = new Map<string, { updatedAt: number; detail: Promise<RunDetail> }>();
   private datasetPaths: Promise<Map<string, string>> | null = null;
+  /** The runs the model held at the last change (their ids), to tell row updates from runs coming or going. */
+  private shownIds = '';
   private readonly treeEmitter = this.register(new vscode.EventEmitter<RunsNode | undefined>());
   private readonly decorationEmitter = this.register(new vscode.EventEmitter<vscode.Uri[] | undefined>());
   readonly onDidChangeTreeData = this.treeEmitter.event;
@@ -79,9 +81,16 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
   }
 
   private changed(): void {
-    this.datasetPaths = null;
+    // Row updates (a training run's new points, several a second) keep what expanded runs show;
+    // a run whose record changed is read again, and so are the dataset paths when runs come or go.
+    const ids = this.model.runs.map((r) => r.id).join();
+    if (ids !== this.shownIds) this.datasetPaths = null;
+    this.shownIds = ids;
     for (const [id, cached] of this.details) {
-      if (this.model.find(id)?.updatedAt !== cached.updatedAt) this.details.delete(id);
+      if (this.model.find(id)?.updatedAt !== cached.updatedAt) {
+        this.details.delete(id);
+        this.datasetPaths = null;
+      }
     }
     this.treeEmitter.fire(undefined);
     this.decorationEmitter.fire(undefined);

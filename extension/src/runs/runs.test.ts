@@ -12,7 +12,7 @@ import { checkpointRefOf, runIdOf, runIdsFromArgs } from './run-args.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type NotifySettings } from './notify-policy.ts';
 import { deleteConfirmation, deletedMessage, isDeletable } from './run-deletion.ts';
 import { cancelOutcome, cancelQuestion, waitForEnd } from './run-cancel.ts';
-import { applyRunDelta, RunStatusMemory, runOfRow } from './run-deltas.ts';
+import { applyRunDelta, replayDeltas, RunStatusMemory, runOfRow } from './run-deltas.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -330,6 +330,18 @@ describe('runs notifications as deltas', () => {
     assert.equal(applyRunDelta(list, note(run('run_x', 'failed'), { deleted: true }), () => true), list);
     const { run: _row, ...bare } = note(run('run_a', 'failed'));
     assert.equal(applyRunDelta(list, bare, () => true), list, 'a notification without a row (an older daemon) changes nothing here');
+  });
+
+  it('replays what arrived during a full read without undoing what the read found later', () => {
+    const read = [run('run_a', 'succeeded', { updatedAt: T0 + 10 }), run('run_b', 'running', { updatedAt: T0, lastStep: 5 })];
+    const arrived = [
+      note(run('run_a', 'running', { updatedAt: T0 + 5 })), // older than the read: the run has ended since
+      note(run('run_b', 'running', { updatedAt: T0, lastStep: 9 })), // same record, newer points
+      note(run('run_c', 'queued', { updatedAt: T0 + 20 })), // created while the read was under way
+      note(run('run_d', 'failed'), { deleted: true }),
+    ];
+    const out = replayDeltas([...read, run('run_d', 'failed')], arrived, () => true);
+    assert.deepEqual(out.map((r) => [r.id, r.status, r.lastStep]), [['run_c', 'queued', null], ['run_a', 'succeeded', null], ['run_b', 'running', 9]]);
   });
 
   it('gives the run without its summary fields, as runs/get has it', () => {
