@@ -29,6 +29,8 @@ export class ModelsView extends Disposables implements vscode.TreeDataProvider<M
   private readonly runNames = new Map<string, string>();
   private readonly facts = new Map<string, CheckpointFacts | null>();
   private hasCheckpoints = false;
+  /** What the rows last drawn showed (models and run names), to skip redraws that change nothing. */
+  private shown = '';
   private readonly emitter = this.register(new vscode.EventEmitter<ModelNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly debouncer = this.register(new Debouncer(500, () => void this.refresh()));
@@ -59,10 +61,17 @@ export class ModelsView extends Disposables implements vscode.TreeDataProvider<M
     const client = this.services.connected;
     if (!client) return;
     try {
-      this.models = (await client.call('models/list', {})).models.sort((a, b) => a.alias.localeCompare(b.alias));
+      const models = (await client.call('models/list', {})).models.sort((a, b) => a.alias.localeCompare(b.alias));
+      this.models = models;
       await this.loadNames(client);
       this.hasCheckpoints = this.models.length > 0 || (await this.anyCheckpoint(client));
       await vscode.commands.executeCommand('setContext', 'keel.state.hasCheckpoints', this.hasCheckpoints);
+      // Redrawn only when something shown changed (the "tagged … ago" texts: once a minute at
+      // most): a redraw replaces the rows under the mouse, and a click on a row's inline action
+      // mid-redraw can reach its command without the row.
+      const shown = JSON.stringify([models, models.map((m) => (m.checkpoint?.runId ? this.runNames.get(m.checkpoint.runId) ?? null : null)), Math.floor(Date.now() / 60_000)]);
+      if (shown === this.shown) return;
+      this.shown = shown;
       this.facts.clear();
       this.emitter.fire(undefined);
     } catch (err) {
