@@ -89,8 +89,8 @@ export function parseRunCursor(text: string): RunCursor | undefined {
   return m ? { createdAt: Number(m[1]), id: m[2] as string } : undefined;
 }
 
-/** The SQL of one page (limit + 1 rows, so the caller sees whether more follow) and its arguments. */
-export function runPageQuery(filter: RunListFilter = {}): { sql: string; args: unknown[]; limit: number } {
+/** WHERE clauses (ANDed) and their arguments for the filters runs/list and RunStore.list share. */
+export function runFilterClauses(filter: Pick<RunListFilter, 'configPaths' | 'ids' | 'projectId' | 'statuses'>): { where: string[]; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   if (filter.configPaths) {
@@ -110,6 +110,12 @@ export function runPageQuery(filter: RunListFilter = {}): { sql: string; args: u
     where.push(`runs.status IN (${filter.statuses.map(() => '?').join(',')})`);
     args.push(...filter.statuses);
   }
+  return { where, args };
+}
+
+/** The SQL of one page (limit + 1 rows, so the caller sees whether more follow) and its arguments. */
+export function runPageQuery(filter: RunListFilter = {}): { sql: string; args: unknown[]; limit: number } {
+  const { where, args } = runFilterClauses(filter);
   if (filter.after) {
     // `<=` first, so the index on created_at bounds the walk; ties broken by id.
     where.push('runs.created_at <= ? AND (runs.created_at < ? OR runs.id < ?)');

@@ -3,7 +3,7 @@ import { isTerminal, RunTransitions, type Run, type RunStatus, type RunSummary }
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 import { checkDeletable, deleteRunRows, type RunDeletionCounts } from './run-delete.ts';
-import { listRunSummaries, type RunListFilter, type RunPage } from './run-list.ts';
+import { listRunSummaries, runFilterClauses, type RunListFilter, type RunPage } from './run-list.ts';
 
 /** The status reason of a run an import has begun and not finished (see RunStore.beginImport). */
 export const IMPORT_IN_PROGRESS = 'import in progress';
@@ -152,21 +152,7 @@ export class RunStore {
   }
 
   list(filter: { projectId?: string; statuses?: RunStatus[]; configPaths?: string[]; limit?: number } = {}): Run[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.configPaths) {
-      // Every version of the file counts: each edit is a new config record at the same path.
-      where.push(`runs.config_id IN (SELECT config_id FROM config_paths WHERE abs_path IN (${filter.configPaths.map(() => '?').join(',') || 'NULL'}))`);
-      args.push(...filter.configPaths);
-    }
-    if (filter.projectId) {
-      where.push('runs.project_id = ?');
-      args.push(filter.projectId);
-    }
-    if (filter.statuses?.length) {
-      where.push(`runs.status IN (${filter.statuses.map(() => '?').join(',')})`);
-      args.push(...filter.statuses);
-    }
+    const { where, args } = runFilterClauses(filter);
     // A config file names a handful of runs: found through runs_by_config then sorted, where
     // the planner would rather walk the whole table (its estimate of the IN list is blind).
     const select = filter.configPaths ? selectRun.replace('FROM runs ', 'FROM runs INDEXED BY runs_by_config ') : selectRun;
