@@ -2,7 +2,7 @@
 import type * as vscode from 'vscode';
 
 export class Debouncer implements vscode.Disposable {
-  private timer: NodeJS.Timeout | undefined;
+  protected timer: NodeJS.Timeout | undefined;
   private readonly ms: number;
   private readonly fn: () => void;
 
@@ -13,15 +13,19 @@ export class Debouncer implements vscode.Disposable {
 
   schedule(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.fn();
-    }, this.ms);
+    this.start();
   }
 
   dispose(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  protected start(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.fn();
+    }, this.ms);
   }
 }
 
@@ -29,26 +33,8 @@ export class Debouncer implements vscode.Disposable {
  * Runs `fn` once, `ms` after the first `schedule()` of a spell; later calls in that spell
  * join it. Unlike Debouncer it never starves: a steady stream still runs `fn` every `ms`.
  */
-export class Coalescer implements vscode.Disposable {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly ms: number;
-  private readonly fn: () => void;
-
-  constructor(ms: number, fn: () => void) {
-    this.ms = ms;
-    this.fn = fn;
-  }
-
-  schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.fn();
-    }, this.ms);
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+export class Coalescer extends Debouncer {
+  override schedule(): void {
+    if (!this.timer) this.start();
   }
 }
