@@ -93,7 +93,7 @@ export async function runSubmit(ctx: DispatchContext, run: Run, job: Job, host: 
   const spec = launchSpecOf(ctx.store, run.id);
   let outcome: SubmitOutcome;
   try {
-    outcome = await submitToSlurm(ctx, run, job, host, spec.slurm ?? {});
+    outcome = await submitToSlurm(ctx, run, job, host, spec.slurm ?? {}, spec.afterTrain?.slurmJobId);
   } catch (err) {
     if (!(err instanceof SbatchError)) throw err;
     ctx.store.jobs.update(job.id, { state: 'abandoned', ended: true });
@@ -107,7 +107,7 @@ export async function runSubmit(ctx: DispatchContext, run: Run, job: Job, host: 
   }
   ctx.store.jobs.setSchedulerJobId(job.id, outcome.id);
   ctx.store.runs.setBackoff(run.id, { notBefore: null, busyRetries: 0 });
-  ctx.lifecycle.setReason(run.id, `submitted to Slurm on ${host} as job ${outcome.id}`);
+  ctx.lifecycle.setReason(run.id, `submitted to Slurm on ${host} as job ${outcome.id}${spec.afterTrain ? `, to run after job ${spec.afterTrain.slurmJobId} succeeds (afterok)` : ''}`);
   ctx.log.info(outcome.outcome === 'found' ? 'slurm job found by its name; not submitted again' : 'slurm job submitted', { run: run.id, attempt: job.attempt, host, slurmJob: outcome.id });
 }
 
