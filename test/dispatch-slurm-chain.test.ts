@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isAlive, TestHome, waitFor } from './support/keel-home.ts';
@@ -51,8 +51,8 @@ describe('eval chained to its train job on a real Slurm cluster (afterok)', () =
     await cluster.start();
     h.extraEnv.KEEL_SSH_CONFIG = cluster.env.SSH_CONFIG;
     writeProbeProject(root, {
-      train: { steps: 50, sleep: 0.3, checkpoint: true },
-      broken: { steps: 30, sleep: 0.3, exit: 3 },
+      train: { steps: 80, sleep: 0.3, checkpoint: true },
+      broken: { steps: 60, sleep: 0.3, exit: 3 },
     });
     writeFileSync(join(root, 'eval.py'), EVAL_PY);
     appendFileSync(join(root, 'keel.yaml'), 'eval:\n  command: python3 eval.py --checkpoint {checkpoint} --out {output_dir}\n');
@@ -99,7 +99,7 @@ describe('eval chained to its train job on a real Slurm cluster (afterok)', () =
     assert.equal(evalInfo.slurmJob, evalSlurm);
     assert.ok(evalInfo.start >= trainInfo.end, 'the eval ran after the train job');
     assert.equal(evalInfo.checkpoint, join(jobDir(trainId), 'outputs'));
-    assert.ok(evalInfo.found?.includes('checkpoint-50'), `the eval saw the train job's checkpoint: ${JSON.stringify(evalInfo.found)}`);
+    assert.ok(evalInfo.found?.includes('checkpoint-80'), `the eval saw the train job's checkpoint: ${JSON.stringify(evalInfo.found)}`);
 
     // The daemon back: both settled, the eval linked to the train run's checkpoint, its results read.
     const train = wait(trainId);
@@ -109,7 +109,7 @@ describe('eval chained to its train job on a real Slurm cluster (afterok)', () =
     assert.equal(runs().filter((r) => r.parentRunId === trainId).length, 1, 'one eval, not a second one after the train run ended');
     assert.equal(cluster.jobIdsNamed(`keel-${evalId}-1`).length, 1, 'one eval job on the cluster');
     const detail = h.keelJson<{ checkpoints: { id: string; location: string }[] }>(['run', 'show', trainId]);
-    const ckpt = detail.checkpoints.find((c) => c.location.endsWith('/checkpoint-50'));
+    const ckpt = detail.checkpoints.find((c) => c.location.endsWith('/checkpoint-80'));
     assert.ok(ckpt, JSON.stringify(detail.checkpoints));
     await waitFor(() => {
       const db = new Database(h.db, { readonly: true, fileMustExist: true });
@@ -137,6 +137,8 @@ describe('eval chained to its train job on a real Slurm cluster (afterok)', () =
     const ev = wait(evalId);
     assert.equal(ev.status, 'cancelled', JSON.stringify(ev));
     assert.match(ev.statusReason ?? '', /never ran this eval.*DependencyNeverSatisfied/);
-    assert.ok(!readFileSync(join(jobDir(evalId), 'logs', 'wrapper.log'), { encoding: 'utf8', flag: 'a+' }).includes('eval done'), 'the eval never ran');
+    assert.ok(!existsSync(join(jobDir(evalId), 'outputs', 'eval-info.json')), 'the eval never ran');
+    const evalSlurm = slurmIdOf(evalId);
+    assert.match(cluster.slurm('sacct', ['-X', '-n', '-P', '-j', evalSlurm, '-o', 'State']).trim(), /^CANCELLED/, 'Slurm cancelled it');
   });
 });
