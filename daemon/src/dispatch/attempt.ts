@@ -10,7 +10,7 @@
  * attempt stops, start.sh never runs) or after it (the cancel goes to the host, where
  * start.sh and cancel.sh serialize on the job's start lock).
  */
-import type { Run } from '../protocol/index.ts';
+import { isTerminal, type Run } from '../protocol/index.ts';
 import type { Job } from '../store/jobs.ts';
 import { parseStartOutput } from './remote/markers.ts';
 import { launchSpecOf, type LaunchSpec } from './launch-request.ts';
@@ -91,9 +91,18 @@ export async function startAttempt(ctx: DispatchContext, run: Run, job: Job, hos
  */
 export async function runSubmit(ctx: DispatchContext, run: Run, job: Job, host: string): Promise<void> {
   const spec = launchSpecOf(ctx.store, run.id);
+  // A chained eval whose train run ended before it could be submitted: none is needed (it did
+  // not succeed), or the dependency is met already (Slurm may have forgotten the train job).
+  const after = spec.afterTrain;
+  const train = after ? ctx.store.runs.get(after.runId) : undefined;
+  if (after && train && isTerminal(train.status) && train.status !== 'succeeded') {
+    ctx.store.jobs.update(job.id, { state: 'abandoned', ended: true });
+    ctx.lifecycle.setStatus(run.id, 'cancelled', { reason: `not submitted: train run ${train.name} (Slurm job ${after.slurmJobId}) ended ${train.status}, so its afterok dependency can never be met (DependencyNeverSatisfied)` });
+    return;
+  }
   let outcome: SubmitOutcome;
   try {
-    outcome = await submitToSlurm(ctx, run, job, host, spec.slurm ?? {});
+    outcome = await submitToSlurm(ctx, run, job, host, spec.slurm ?? {}, after && train?.status !== 'succeeded' ? after.slurmJobId : undefined);
   } catch (err) {
     if (!(err instanceof SbatchError)) throw err;
     ctx.store.jobs.update(job.id, { state: 'abandoned', ended: true });
@@ -107,7 +116,7 @@ export async function runSubmit(ctx: DispatchContext, run: Run, job: Job, host: 
   }
   ctx.store.jobs.setSchedulerJobId(job.id, outcome.id);
   ctx.store.runs.setBackoff(run.id, { notBefore: null, busyRetries: 0 });
-  ctx.lifecycle.setReason(run.id, `submitted to Slurm on ${host} as job ${outcome.id}`);
+  ctx.lifecycle.setReason(run.id, `submitted to Slurm on ${host} as job ${outcome.id}${spec.afterTrain ? `, to run after job ${spec.afterTrain.slurmJobId} succeeds (afterok)` : ''}`);
   ctx.log.info(outcome.outcome === 'found' ? 'slurm job found by its name; not submitted again' : 'slurm job submitted', { run: run.id, attempt: job.attempt, host, slurmJob: outcome.id });
 }
 

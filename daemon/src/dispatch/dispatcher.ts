@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ErrorCode, RpcError, isTerminal, type Checkpoint, type Run } from '../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { EdgeTypes, type Store } from '../store/index.ts';
+import type { Job } from '../store/jobs.ts';
 import type { HashPool } from '../track/hash/index.ts';
 import type { Tracker } from '../track/tracker.ts';
 import type { Publish } from '../track/publish.ts';
@@ -92,6 +93,7 @@ export class Dispatcher {
       requeue: (run, reason, backoff) => this.scheduler.requeue(run, reason, backoff),
       gpuTaken: (host) => this.scheduler.leases.invalidate(host),
       launchEval: (parent, checkpoint, spec, host) => this.launchEval(parent, checkpoint, spec, host),
+      chainEval: (parent, job, spec, host) => this.chainEval(parent, job, spec, host),
       unreachableGraceMs: deps.unreachableGraceMs ?? 30 * 60_000,
     }, { pollMs });
     deps.lifecycle.onEnd((run) => {
@@ -210,6 +212,33 @@ export class Dispatcher {
     this.ctx.lifecycle.recordIntent(run.id, 'launch', `eval of checkpoint ${checkpoint.id}`);
     recordFrozenLineage(this.store, run.id, frozen);
     this.store.lineage.addEdge({ kind: 'checkpoint', id: checkpoint.id }, { kind: 'run', id: run.id }, EdgeTypes.EvaluatedBy);
+    this.ctx.lifecycle.changed(run.id);
+    void this.scheduler.pump();
+    return run;
+  }
+
+  /**
+   * Slurm hosts: the eval of a train run, launched as soon as the train job is submitted and
+   * submitted behind it with `--dependency=afterok:<train job>`, so it runs on the cluster
+   * with no daemon awake. Which checkpoint is best is not known yet: it evaluates the train
+   * job's output folder (its final model), and is linked to that checkpoint when the train
+   * run succeeds (settle.ts).
+   */
+  chainEval(parent: Run, trainJob: Job, spec: LaunchSpec, hostName: string): Run | undefined {
+    const frozen = spec.frozen;
+    if (!frozen?.eval || trainJob.schedulerJobId === null) return undefined;
+    const outputDir = `${trainJob.jobDir}/outputs`;
+    const evalSpec: LaunchSpec = {
+      ...spec, kind: 'eval', configPath: null, effectiveConfigHash: null, overrides: [], host: hostName, checkpoint: outputDir, evalOf: null,
+      afterTrain: { runId: parent.id, jobId: trainJob.id, slurmJobId: trainJob.schedulerJobId, outputDir },
+      frozen: { ...frozen, job: frozen.eval, eval: null },
+    };
+    const run = this.store.runs.create({
+      projectId: parent.projectId, name: `${parent.name}-eval`, source: 'launch', kind: 'eval', parentRunId: parent.id,
+      codeVersionId: frozen.code.versionId, gpus: spec.gpus, priority: parent.priority + 1, launch: evalSpec,
+    });
+    this.ctx.lifecycle.recordIntent(run.id, 'launch', `eval chained to Slurm job ${trainJob.schedulerJobId} of ${parent.name} (afterok)`);
+    recordFrozenLineage(this.store, run.id, frozen);
     this.ctx.lifecycle.changed(run.id);
     void this.scheduler.pump();
     return run;

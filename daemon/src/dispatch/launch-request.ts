@@ -35,6 +35,11 @@ export interface LaunchSpec {
   sweepId: string | null;
   /** Slurm hosts: sbatch's --time/--partition/--cpus-per-task/--mem for this run (absent: the host's defaults). */
   slurm?: SlurmLaunch;
+  /**
+   * Slurm hosts: an eval chained to its train job, submitted at once with
+   * `--dependency=afterok:<slurmJobId>`; it evaluates the train job's output folder.
+   */
+  afterTrain?: { runId: string; jobId: string; slurmJobId: string; outputDir: string };
   /** What the run executes, decided at launch (absent from runs queued by a Keel before it froze specs). */
   frozen?: FrozenSpec;
 }

@@ -15,14 +15,15 @@
  *   REQUEUED / PREEMPTED          → not an end: Slurm runs run.sh again in the same job dir
  *                                   (the stopped run's end moves to state/restart-N/)
  */
-import type { Run } from '../protocol/index.ts';
+import { isTerminal, type Run } from '../protocol/index.ts';
 import type { Job } from '../store/jobs.ts';
 import type { HostRecord } from './hosts.ts';
 import type { ProbedJob } from './remote/markers.ts';
 import { checkAlerts } from './alerts.ts';
 import { sendCancel } from './cancel.ts';
 import { runSubmit } from './attempt.ts';
-import { settleFinished, settleLost } from './settle.ts';
+import { hasChainedEval, settleFinished, settleLost } from './settle.ts';
+import { launchSpecOf } from './launch-request.ts';
 import { inBackground, type ReconcileJobDeps } from './reconcile-job.ts';
 import { isFinalSlurmState, slurmViewOf, type SlurmJobView, type SlurmPoll } from './slurm.ts';
 
@@ -37,6 +38,8 @@ export class SlurmMemo {
   readonly unknownSince = new Map<string, number>();
   /** When a job was first seen half-ended: an exit_code without Slurm's final state, or the reverse. */
   readonly halfEndedSince = new Map<string, number>();
+  /** Train jobs whose chained eval (afterok) is known to exist. */
+  readonly chained = new Set<string>();
 
   /** True once `key` (`exit:<job>` or `final:<job>`) has waited SETTLE_WAIT_MS since first asked. */
   waited(key: string, now = Date.now()): boolean {
@@ -49,6 +52,7 @@ export class SlurmMemo {
     this.unknownSince.delete(jobId);
     this.halfEndedSince.delete(`exit:${jobId}`);
     this.halfEndedSince.delete(`final:${jobId}`);
+    this.chained.delete(jobId);
   }
 }
 
@@ -73,6 +77,7 @@ export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job:
     return;
   }
   const view = slurmViewOf(poll, job.schedulerJobId);
+  if (exit === null && (view === null || !isFinalSlurmState(view.state))) chainEval(deps, host, run, job, memo);
   if (exit === null) memo.halfEndedSince.delete(`exit:${job.id}`);
   if (exit !== null && view !== null && REQUEUED.some((s) => view.state.startsWith(s))) {
     // Requeued (scontrol requeue, preemption): that exit code is the stopped run's; Slurm runs
@@ -127,6 +132,19 @@ export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job:
   finish(deps, host, run, job, p, null, view, memo);
 }
 
+/**
+ * A train run with an eval command: its eval is launched as soon as the train job is in Slurm,
+ * and submitted behind it (afterok), so it queues on the cluster while the laptop sleeps.
+ * Once per train job, whatever the restarts (the record says whether it was chained).
+ */
+function chainEval(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Job, memo: SlurmMemo): void {
+  if (memo.chained.has(job.id) || deps.ctx.lifecycle.cancelIntent(run.id)) return;
+  memo.chained.add(job.id);
+  const spec = launchSpecOf(deps.ctx.store, run.id);
+  if (spec.kind !== 'train' || !spec.frozen?.eval || hasChainedEval(deps.ctx, run.id, job.id)) return;
+  deps.chainEval(run, job, spec, host.name);
+}
+
 /** After the last sync and log drain: ends the run by the exit code and Slurm's final state. */
 function finish(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Job, p: ProbedJob, exit: number | null, view: SlurmJobView | null, memo: SlurmMemo): void {
   deps.outputs.finish(host, run, job, p.logBytes, () => {
@@ -145,13 +163,14 @@ function settleSlurm(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Jo
     return;
   }
   // Cancelled on the cluster (scancel by hand, an admin): the record follows Slurm.
-  if (state.startsWith('CANCELLED') && !ctx.lifecycle.cancelIntent(run.id)) ctx.lifecycle.requestCancel(run.id);
+  const byHand = ctx.lifecycle.cancelIntent(run.id) !== undefined;
+  if (state.startsWith('CANCELLED') && !byHand) ctx.lifecycle.requestCancel(run.id);
   const cancelled = ctx.lifecycle.cancelIntent(run.id) !== undefined || p.cancelRequested || p.stopReason === 'cancel';
   const code = exit ?? view?.exitCode?.code ?? (state.startsWith('COMPLETED') ? 0 : null);
   if (cancelled) {
     if (!ctx.lifecycle.cancelIntent(run.id)) ctx.lifecycle.requestCancel(run.id);
     ctx.store.jobs.update(job.id, { state: 'finished', exitCode: code, ended: true });
-    ctx.lifecycle.setStatus(run.id, 'cancelled', { exitCode: code, reason: `cancelled (Slurm job ${id} ${state || 'ended'})` });
+    ctx.lifecycle.setStatus(run.id, 'cancelled', { exitCode: code, reason: dependencyReason(deps, run, job, state, byHand) ?? `cancelled (Slurm job ${id} ${state || 'ended'})` });
     return;
   }
   const limit = state.startsWith('TIMEOUT') ? 'time' : state.startsWith('OUT_OF_MEMORY') ? 'memory' : state.startsWith('DEADLINE') ? 'deadline' : null;
@@ -170,6 +189,19 @@ function settleSlurm(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Jo
     return;
   }
   settleFinished(deps, host, run, job, code, p);
+}
+
+/**
+ * An eval chained to a train job that did not succeed: Slurm cancelled it (afterok can never
+ * be met, `--kill-on-invalid-dep=yes`) without running it. Says so, with the train run's end.
+ */
+function dependencyReason(deps: ReconcileJobDeps, run: Run, job: Job, state: string, cancelledHere: boolean): string | null {
+  const after = launchSpecOf(deps.ctx.store, run.id).afterTrain;
+  if (!after || cancelledHere || !state.startsWith('CANCELLED') || job.startedAt !== null) return null;
+  const train = deps.ctx.store.runs.get(after.runId);
+  if (train?.status === 'succeeded') return null;
+  const how = train && isTerminal(train.status) ? `ended ${train.status}${train.exitCode !== null ? ` (exit ${train.exitCode})` : ''}` : 'did not succeed';
+  return `Slurm never ran this eval: train run ${train?.name ?? after.runId} (Slurm job ${after.slurmJobId}) ${how}, so its afterok dependency can never be met (DependencyNeverSatisfied)`;
 }
 
 function launchTime(ctx: ReconcileJobDeps['ctx'], run: Run): string | undefined {

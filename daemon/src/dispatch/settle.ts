@@ -9,8 +9,9 @@
  */
 import { isTerminal, type Checkpoint, type Run } from '../protocol/index.ts';
 import type { Job } from '../store/jobs.ts';
+import { EdgeTypes } from '../store/index.ts';
 import type { DispatchContext } from './context.ts';
-import type { HostRecord } from './hosts.ts';
+import { splitLocation, type HostRecord } from './hosts.ts';
 import type { ProbedJob } from './remote/markers.ts';
 import type { LogFollower } from './logs.ts';
 import { launchSpecOf, type LaunchSpec } from './launch-request.ts';
@@ -27,6 +28,8 @@ export interface SettleDeps {
   gpuTaken(host: HostRecord): void;
   /** Launches the eval of a train run's checkpoint. */
   launchEval(parent: Run, checkpoint: Checkpoint, spec: LaunchSpec, hostName: string): void;
+  /** Slurm hosts: launches the eval of a train run behind its submitted train job (afterok). */
+  chainEval(parent: Run, trainJob: Job, spec: LaunchSpec, hostName: string): void;
   unreachableGraceMs: number;
 }
 
@@ -56,18 +59,48 @@ export function settleFinished(deps: SettleDeps, host: HostRecord, run: Run, job
     deps.gpuTaken(host);
     deps.requeue(run, `a GPU on ${host.name} was taken by something else when the job started (${p.error ?? 'gpu busy'}): requeued`, true);
   } else if (exitCode === 0) {
-    if (ctx.lifecycle.setStatus(run.id, 'succeeded', { exitCode: 0 })?.status === 'succeeded') afterSuccess(deps, host, run);
+    if (ctx.lifecycle.setStatus(run.id, 'succeeded', { exitCode: 0 })?.status === 'succeeded') afterSuccess(deps, host, run, job);
   } else {
     ctx.lifecycle.setStatus(run.id, 'failed', { exitCode, reason: p.error ?? `exit code ${exitCode}` });
   }
 }
 
-/** Eval after train: the frozen eval command runs on the best (else the last) checkpoint. */
-function afterSuccess(deps: SettleDeps, host: HostRecord, run: Run): void {
-  const spec = launchSpecOf(deps.ctx.store, run.id);
+/**
+ * Eval after train: the frozen eval command runs on the best (else the last) checkpoint. On a
+ * Slurm host it was chained to this job at submit (afterok): its results are linked to the
+ * checkpoint it evaluated, the job's output folder (else the best). A chained eval that was
+ * behind another attempt's job, or never ran (its submit came too late for the dependency),
+ * gives way to an eval launched now.
+ */
+function afterSuccess(deps: SettleDeps, host: HostRecord, run: Run, job: Job): void {
+  const { store } = deps.ctx;
+  const spec = launchSpecOf(store, run.id);
   if (spec.kind !== 'train' || !spec.frozen?.eval) return;
-  const best = deps.ctx.store.checkpoints.bestOrLatest(run.id);
+  const best = store.checkpoints.bestOrLatest(run.id);
+  const chained = chainedEvalOf(deps.ctx, run.id, job.id);
+  if (chained) {
+    const evaluated = store.checkpoints.byRun(run.id).find((c) => splitLocation(c.location).path.replace(/\/+$/, '') === chained.outputDir) ?? best;
+    if (evaluated) store.lineage.addEdge({ kind: 'checkpoint', id: evaluated.id }, { kind: 'run', id: chained.run.id }, EdgeTypes.EvaluatedBy);
+    deps.ctx.lifecycle.changed(chained.run.id);
+    return;
+  }
   if (best) deps.launchEval(run, best, spec, host.name);
+}
+
+/** The eval chained (afterok) to train job `jobId` of `runId`, unless it ended without ever running. */
+export function chainedEvalOf(ctx: DispatchContext, runId: string, jobId: string): { run: Run; outputDir: string } | undefined {
+  for (const r of ctx.store.runs.evalsOf(runId)) {
+    const after = launchSpecOf(ctx.store, r.id).afterTrain;
+    if (after?.jobId !== jobId) continue;
+    const neverRan = isTerminal(r.status) && r.status !== 'succeeded' && ctx.store.jobs.byRun(r.id).every((j) => j.startedAt === null);
+    if (!neverRan) return { run: r, outputDir: after.outputDir };
+  }
+  return undefined;
+}
+
+/** True when some eval run was ever chained to train job `jobId` of `runId`. */
+export function hasChainedEval(ctx: DispatchContext, runId: string, jobId: string): boolean {
+  return ctx.store.runs.evalsOf(runId).some((r) => launchSpecOf(ctx.store, r.id).afterTrain?.jobId === jobId);
 }
 
 /** The job's process is gone without an exit code (or its directory is). */

@@ -18,6 +18,12 @@ describe('sbatch options', () => {
     assert.equal(slurmJobName('run_abc', 2), 'keel-run_abc-2');
   });
 
+  it('an eval chained to its train job: afterok on that job id, cancelled by Slurm when it can never run; a bad id is refused', () => {
+    assert.deepEqual(sbatchOptions(null, 1, {}, '4242'), ['--dependency=afterok:4242', '--kill-on-invalid-dep=yes', '--gres=gpu:1']);
+    assert.deepEqual(sbatchOptions(null, 0, {}, '17_3'), ['--dependency=afterok:17_3', '--kill-on-invalid-dep=yes']);
+    assert.throws(() => sbatchOptions(null, 1, {}, '1;scancel -u x'), /not a Slurm job id/);
+  });
+
   it('refuses values that are not what sbatch takes (so none can smuggle shell or another option)', () => {
     for (const [field, value] of [['partition', 'gpu;rm -rf ~'], ['partition', '--wrap=id'], ['account', 'a b'], ['qos', '$(id)'], ['time', '1 hour'], ['time', '4:00:00;x'], ['mem', '64 G'], ['mem', '-1']] as const) {
       assert.ok(slurmValueProblem(field, value), `${field} ${value} refused`);

@@ -50,9 +50,20 @@ export function slurmJobName(runId: string, attempt: number): string {
   return `keel-${runId}-${attempt}`;
 }
 
-/** The sbatch options of a job: GPUs as GRES, the launch's limits, the host's defaults (a launch's partition wins). */
-export function sbatchOptions(defaults: SlurmDefaults | null, gpus: number, launch: SlurmLaunch): string[] {
+/** A Slurm job id as sbatch gives it (`123`, or `123_4` for an array task). */
+export const SLURM_JOB_ID = /^\d+(_\d+)?$/;
+
+/**
+ * The sbatch options of a job: GPUs as GRES, the launch's limits, the host's defaults (a
+ * launch's partition wins), and for an eval chained to its train job, `afterok` on that job
+ * (Slurm cancels it when the train job fails: `--kill-on-invalid-dep=yes`).
+ */
+export function sbatchOptions(defaults: SlurmDefaults | null, gpus: number, launch: SlurmLaunch, afterOk?: string): string[] {
   const out: string[] = [];
+  if (afterOk !== undefined) {
+    if (!SLURM_JOB_ID.test(afterOk)) throw new Error(`"${afterOk}" is not a Slurm job id`);
+    out.push(`--dependency=afterok:${afterOk}`, '--kill-on-invalid-dep=yes');
+  }
   if (gpus > 0) out.push(`--gres=gpu:${gpus}`);
   if (launch.time) out.push(`--time=${launch.time}`);
   const partition = launch.partition ?? defaults?.partition ?? null;
@@ -111,17 +122,17 @@ export function gresGpus(gres: string): number {
 export type SubmitOutcome = { outcome: 'submitted' | 'found'; id: string } | { outcome: 'cancelled' };
 
 /** `slurm.sh submit`: sbatch unless the job dir was submitted (or cancelled) before. Throws when nothing was submitted and sbatch failed. */
-export async function submitToSlurm(ctx: DispatchContext, run: Run, job: Job, hostName: string, launch: SlurmLaunch): Promise<SubmitOutcome> {
+export async function submitToSlurm(ctx: DispatchContext, run: Run, job: Job, hostName: string, launch: SlurmLaunch, afterOk?: string): Promise<SubmitOutcome> {
   const host = ctx.hosts.get(hostName);
   const scripts = await ctx.hosts.scriptsDir(hostName);
-  const args = ['bash', `${scripts}/slurm.sh`, 'submit', job.jobDir, slurmJobName(run.id, job.attempt), ...sbatchOptions(host.slurm, run.gpus, launch)];
+  const args = ['bash', `${scripts}/slurm.sh`, 'submit', job.jobDir, slurmJobName(run.id, job.attempt), ...sbatchOptions(host.slurm, run.gpus, launch, afterOk)];
   const r = await ctx.hosts.connection(hostName).exec(args, { timeoutMs: 120_000, what: 'sbatch' });
   const { markers, complete } = readMarkers(r.stdout);
   const line = markers.find((m) => m.key === 'SUBMIT')?.rest;
   if (!complete || line === undefined) throw new Error(`slurm.sh submit on ${hostName} gave no complete answer (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 300)}` : ''}); the submit is looked up and tried again`);
   const [word = '', ...rest] = line.split(' ');
   const detail = rest.join(' ');
-  if ((word === 'submitted' || word === 'found') && /^\d+(_\d+)?$/.test(detail)) return { outcome: word, id: detail };
+  if ((word === 'submitted' || word === 'found') && SLURM_JOB_ID.test(detail)) return { outcome: word, id: detail };
   if (word === 'cancelled') return { outcome: 'cancelled' };
   throw new SbatchError(`${hostName} refused the job: ${detail || line}`);
 }

@@ -160,6 +160,11 @@ export class RunStore {
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RunRow[]).map(toRun);
   }
 
+  /** The eval runs launched after `parentId` (a train run), newest first. */
+  evalsOf(parentId: string): Run[] {
+    return (this.db.prepare(`${selectRun} WHERE runs.parent_run_id = ? AND runs.kind = 'eval' ORDER BY runs.created_at DESC`).all(parentId) as RunRow[]).map(toRun);
+  }
+
   /** A page of runs with their summaries, newest first, in one query (see run-list.ts). */
   summaries(filter: RunListFilter = {}): RunPage {
     return listRunSummaries(this.db, filter);
