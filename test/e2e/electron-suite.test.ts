@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import type { Browser } from 'playwright-core';
@@ -49,17 +49,23 @@ describe('the test-electron suite in a real VS Code extension host (VS Code 1.13
   });
 
   after(async () => {
-    writeFileSync(join(artifacts, 'mocha.txt'), consoleLines.join('\n') + '\n');
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    // The suite restarts the daemon; stop the one it left.
-    spawnSync(process.execPath, [join(repoRoot, 'bin', 'keel.js'), 'daemon', 'stop'], { env: h.env, stdio: 'ignore', timeout: 30_000 });
-    h.cleanup();
+    try {
+      mkdirSync(artifacts, { recursive: true });
+      writeFileSync(join(artifacts, 'mocha.txt'), consoleLines.join('\n') + '\n');
+    } finally {
+      // Whatever happened above, nothing is left running (a hook that threw here once left the
+      // server and the test process up until the runner's time-out).
+      await browser?.close().catch(() => undefined);
+      await server?.stop();
+      // The suite restarts the daemon; stop the one it left.
+      spawnSync(process.execPath, [join(repoRoot, 'bin', 'keel.js'), 'daemon', 'stop'], { env: h.env, stdio: 'ignore', timeout: 30_000 });
+      h.cleanup();
+    }
   });
 
   it('runs every test of the suite in the extension host, and they pass', async (t) => {
     const entry = await bundleSuite();
-    spawnSync('mkdir', ['-p', artifacts]);
+    mkdirSync(artifacts, { recursive: true });
     server = await VsCodeServer.start({
       root: join(h.dir, 'vscode-server'), logFile: join(artifacts, 'vscode-server.log'),
       settings: { 'keel.daemon.home': h.home, 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'extensions.autoCheckUpdates': false, 'telemetry.telemetryLevel': 'off' },

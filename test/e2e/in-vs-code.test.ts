@@ -12,7 +12,7 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TestHome, repoRoot, waitFor } from '../support/keel-home.ts';
 import { CodeServer, chromiumPath, codeServerEntry } from './support/code-server.ts';
@@ -60,7 +60,9 @@ describe('Keel in a real VS Code (code-server + chromium)', () => {
     for (const f of process.env.KEEL_E2E_VSIX ? ['dist/keel.js'] : ['dist/extension.js', 'dist/keel.js', 'dist/webview.js']) {
       if (!existsSync(join(repoRoot, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
     }
-    rmSync(artifacts, { recursive: true, force: true });
+    // Never emptied: the e2e suites share this folder and run side by side, and some read
+    // their logs back by path (removing it once hid the electron suite's server log from it,
+    // which then waited 300 s for an exit it could no longer see). Files are overwritten.
     mkdirSync(artifacts, { recursive: true });
     copyExample(ws);
 
