@@ -147,7 +147,8 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
       const runs = s.runs().filter((r) => ids.includes(r.id));
       for (const r of runs) {
         // The first job Slurm holds back waits for Resources; those behind it for Priority.
-        if (r.status === 'starting' && /^queued on Slurm \((Resources|Priority)\)$/.test(r.statusReason ?? '')) {
+        // With its place in the partition's queue: `queued on Slurm (Resources), 1st of 2 pending in debug`.
+        if (r.status === 'starting' && /^queued on Slurm \((Resources|Priority)\), \d+(st|nd|rd|th) of \d+ pending in debug$/.test(r.statusReason ?? '')) {
           queued.add(r.id);
           reasons = new Set([...reasons, r.statusReason ?? '']);
         }
@@ -155,18 +156,26 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
       return runs.every((r) => ['succeeded', 'failed', 'cancelled', 'lost'].includes(r.status));
     }, 240_000, 'the six runs to end');
     assert.ok(queued.size >= 2, `two runs showed queued on Slurm (saw ${queued.size})`);
-    assert.ok(reasons.has('queued on Slurm (Resources)'), `one waited for Resources (saw ${[...reasons].join(', ')})`);
+    assert.ok([...reasons].some((x) => /^queued on Slurm \(Resources\), 1st of [2-6] pending in debug$/.test(x)), `the first in line waited for Resources (saw ${[...reasons].join(', ')})`);
+    assert.ok([...reasons].some((x) => /^queued on Slurm \(Priority\), [2-6](nd|rd|th) of [2-6] pending in debug$/.test(x)), `the ones behind it for Priority (saw ${[...reasons].join(', ')})`);
     const spans = ids.map((id) => {
       assert.equal(s.runs().find((r) => r.id === id)?.status, 'succeeded');
       const info = JSON.parse(readFileSync(join(s.jobDir(id), 'outputs', 'info.json'), 'utf8')) as Info;
       return { ...info, id };
     });
     // GPU time: wall time × the one GPU asked of Slurm (the runs sleep 40 × 0.3 s).
-    const usage = h.keelJson<{ usage: { attempts: number; seconds: number; gpuHours: number; cost: number | null } }>(['run', 'show', ids[0] as string]).usage;
+    const usage = h.keelJson<{ usage: { attempts: number; seconds: number; gpuHours: number; cost: number | null; slurmAccounted?: number } }>(['run', 'show', ids[0] as string]).usage;
     assert.equal(usage.attempts, 1);
     assert.ok(usage.seconds >= 12 && usage.seconds < 60, `ran ${usage.seconds} s`);
     assert.ok(Math.abs(usage.gpuHours - usage.seconds / 3600) < 1e-9);
     assert.equal(usage.cost, null, 'no --cost-per-hour on this host');
+    // Slurm's accounting, as sacct itself reports it, is what counts.
+    const sid = readFileSync(join(s.jobDir(ids[0] as string), 'state', 'slurm_job_id'), 'utf8').trim();
+    const [elapsed = '', tres = ''] = cluster.slurm('sacct', ['-X', '-n', '-P', '-j', sid, '-o', 'ElapsedRaw,AllocTRES']).trim().split('|');
+    assert.match(tres, /(^|,)gres\/gpu=1(,|$)/);
+    assert.equal(usage.slurmAccounted, 1);
+    assert.equal(usage.seconds, Number(elapsed), 'the seconds sacct accounted');
+    assert.match(h.keel(['run', 'show', ids[0] as string]).stdout, /GPU time\s+0\.\d{3} GPU-hours over 1 attempt \(from Slurm's accounting\)/);
     const compared = h.keelJson<{ usage: Record<string, { gpuHours: number } | null> }>(['compare', ids[0] as string, ids[1] as string]);
     assert.ok((compared.usage[ids[1] as string]?.gpuHours ?? 0) > 0, 'compare shows each run\'s GPU-hours');
     assert.match(h.keel(['compare', ids[0] as string, ids[1] as string]).stdout, /Usage\n.*\nGPU-hours/);

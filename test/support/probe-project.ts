@@ -16,7 +16,7 @@ out = args[args.index('--out') + 1]
 cfg = json.load(open(cfg_path))
 os.makedirs(out, exist_ok=True)
 info = {'argv': args, 'cuda': os.environ.get('CUDA_VISIBLE_DEVICES'), 'run': os.environ.get('KEEL_RUN_ID'),
-        'outEnv': os.environ.get('KEEL_OUTPUT_DIR'), 'host': os.environ.get('KEEL_TEST_HOST', 'local'), 'slurmJob': os.environ.get('SLURM_JOB_ID'),
+        'outEnv': os.environ.get('KEEL_OUTPUT_DIR'), 'host': os.environ.get('KEEL_TEST_HOST', 'local'), 'slurmJob': os.environ.get('SLURM_JOB_ID'), 'arrayTask': os.environ.get('SLURM_ARRAY_TASK_ID'),
         'secret': os.environ.get('HF_TOKEN'), 'start': time.time(), 'cfg': cfg, 'cwd': os.getcwd(),
         'data': open('data/train.jsonl').read() if os.path.exists('data/train.jsonl') else None}
 if cfg.get('mutate'):

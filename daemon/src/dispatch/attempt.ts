@@ -20,6 +20,7 @@ import { checkCaches, dataDir, ensureData } from './caches.ts';
 import { codeDir, ensureCode } from './ship-code.ts';
 import { buildWorkspace, writeJobDir } from './job-dir.ts';
 import { SbatchError, submitToSlurm, type SubmitOutcome } from './slurm.ts';
+import { isArrayAttempt, submitArrayMember } from './slurm-array.ts';
 
 /** The attempt was cancelled or superseded before it started anything: nothing runs. */
 export class AttemptStopped extends Error {
@@ -100,6 +101,8 @@ export async function runSubmit(ctx: DispatchContext, run: Run, job: Job, host: 
     ctx.lifecycle.setStatus(run.id, 'cancelled', { reason: `not submitted: train run ${train.name} (Slurm job ${after.slurmJobId}) ended ${train.status}, so its afterok dependency can never be met (DependencyNeverSatisfied)` });
     return;
   }
+  // The first attempt of a run of an array sweep goes as a task of the sweep's job array.
+  if (isArrayAttempt(spec, job) && (await submitArrayMember(ctx, run, job, host, spec))) return;
   let outcome: SubmitOutcome;
   try {
     outcome = await submitToSlurm(ctx, run, job, host, spec.slurm ?? {}, after && train?.status !== 'succeeded' ? after.slurmJobId : undefined);

@@ -25,6 +25,7 @@ import { Scheduler } from './scheduler.ts';
 import { Reconciler } from './reconciler.ts';
 import { JobOutputs } from './job-outputs.ts';
 import { cancelRun } from './cancel.ts';
+import { cancelSweep } from './slurm-array.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -56,6 +57,8 @@ export class Dispatcher {
   private readonly deps: DispatcherDeps;
   private readonly scheduler: Scheduler;
   private readonly reconciler: Reconciler;
+  /** Background work per job (a cancel, a re-submit) that the reconciler must not start twice. */
+  private readonly background = new Map<string, Promise<void>>();
   private readonly attempts = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -88,7 +91,7 @@ export class Dispatcher {
     const pollMs = deps.pollMs ?? 2000;
     this.scheduler = new Scheduler(this.ctx, { pollMs, attempts: this.attempts, wake: () => this.reconciler.wake() });
     this.reconciler = new Reconciler({
-      ctx: this.ctx, logs: this.logs, attempts: this.attempts, background: new Map(),
+      ctx: this.ctx, logs: this.logs, attempts: this.attempts, background: this.background,
       outputs: new JobOutputs({ ctx: this.ctx, tracker: deps.tracker, logs: this.logs }),
       requeue: (run, reason, backoff) => this.scheduler.requeue(run, reason, backoff),
       gpuTaken: (host) => this.scheduler.leases.invalidate(host),
@@ -171,6 +174,18 @@ export class Dispatcher {
   /** Stops a run (see cancel.ts). */
   async cancel(runRef: string): Promise<Run> {
     return cancelRun(this.ctx, this.findRun(runRef));
+  }
+
+  /** Stops every run of a sweep; its Slurm job array, if any, with one scancel (slurm-array.ts). */
+  cancelSweep(sweepId: string): Promise<{ runs: Run[]; slurmArray: string | null }> {
+    return cancelSweep(this.ctx, sweepId, (run) => cancelRun(this.ctx, run), (jobIds, work) => {
+      // The reconciler sends nothing of its own for these jobs while the sweep's cancel is on its way.
+      const mine = jobIds.filter((id) => !this.background.has(id));
+      const done = work.then(() => undefined, () => undefined).finally(() => {
+        for (const id of mine) this.background.delete(id);
+      });
+      for (const id of mine) this.background.set(id, done);
+    });
   }
 
   /**

@@ -57,6 +57,8 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
     },
     'runs/sweep': async (params) => {
       const points = sweepPoints(params);
+      const slurmHost = !params.local && params.host !== undefined && d().hosts.get(params.host).backend === 'slurm';
+      if (params.maxParallel !== undefined && !slurmHost) throw new RpcError(ErrorCode.InvalidParams, `--max-parallel is for a sweep on a Slurm host (its job array's %M); ${params.host ? `host ${params.host} is not one` : 'name one with --host'}`);
       const base = params.name ?? basename(params.config).replace(/\.(ya?ml|json)$/, '');
       const sweepId = ctx.store.sweeps.create(null, base, { config: params.config, grid: params.grid ?? [], random: params.random ?? null, range: params.range ?? [], set: params.set ?? [] });
       // Code and data are frozen once: every point of the sweep runs the same snapshot and versions.
@@ -67,11 +69,13 @@ export function dispatchHandlers(ctx: DaemonContext): Partial<Handlers> {
         runs.push(await d().launch({
           config: params.config, ...(params.cwd ? { cwd: params.cwd } : {}), ...(params.host ? { host: params.host } : {}), ...(params.local ? { local: true } : {}),
           gpus: params.gpus ?? 0, set: [...(params.set ?? []), ...overrides], name, retries: params.retries ?? 0, sweepId, ...slurmLaunchOf(params),
+          ...(slurmHost ? { slurmArray: { sweepId, index: i, maxParallel: params.maxParallel ?? 0 } } : {}),
         }, sources));
       }
       return { sweepId, runs };
     },
     'runs/cancel': async ({ run }) => ({ run: await d().cancel(run) }),
+    'runs/cancelSweep': ({ sweep }) => d().cancelSweep(sweep),
     'runs/rerun': ({ run, host, local }) => ({ run: d().rerun(run, local ? LOCAL_HOST : host) }),
     'runs/spec': ({ run: ref }) => {
       const run = d().findRun(ref);

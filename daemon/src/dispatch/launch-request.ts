@@ -15,6 +15,7 @@ import type { KeelProject } from '../track/project/keel-yaml.ts';
 import { trackConfig } from '../track/config/track-config.ts';
 import { defaultRunName } from '../runs/run-name.ts';
 import { slurmValueProblem, type SlurmLaunch } from './slurm.ts';
+import type { SlurmArraySpec } from './slurm-array.ts';
 import { freezeCommand, freezeSources, type FreezeDeps, type FrozenSources, type FrozenSpec } from './freeze.ts';
 
 /** What a launch records in `runs.launch_json`: no env values (they may be secrets). */
@@ -40,6 +41,8 @@ export interface LaunchSpec {
    * `--dependency=afterok:<slurmJobId>`; it evaluates the train job's output folder.
    */
   afterTrain?: { runId: string; jobId: string; slurmJobId: string; outputDir: string };
+  /** Slurm hosts: a run of a sweep submitted as one task of the sweep's job array (slurm-array.ts). */
+  slurmArray?: SlurmArraySpec;
   /** What the run executes, decided at launch (absent from runs queued by a Keel before it froze specs). */
   frozen?: FrozenSpec;
 }
@@ -57,6 +60,8 @@ export interface LaunchInput {
   sweepId?: string;
   /** Slurm hosts only: see LaunchSpec.slurm. */
   slurm?: SlurmLaunch;
+  /** Slurm hosts only: see LaunchSpec.slurmArray. */
+  slurmArray?: SlurmArraySpec;
 }
 
 /** The project holding `path`: the innermost registered root above it. */
@@ -123,6 +128,7 @@ export async function prepareLaunch(deps: FreezeDeps, input: LaunchInput, source
     evalOf: null,
     sweepId: input.sweepId ?? null,
     ...(input.slurm ? { slurm: input.slurm } : {}),
+    ...(input.slurmArray ? { slurmArray: input.slurmArray } : {}),
     frozen: { frozenAt: Date.now(), job, eval: freezeCommand(keel.eval), code: frozenSources.code, datasets: frozenSources.datasets },
   };
   const run = store.runs.create({

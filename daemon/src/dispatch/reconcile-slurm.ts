@@ -6,6 +6,7 @@
  * yet", never "gone" — only after UNKNOWN_LOST_MS is it lost.
  *
  *   PENDING (and REQUEUED, held…) → the run stays `starting`, its reason Slurm's (Resources…)
+ *                                   and its place in the partition's queue (by priority)
  *   RUNNING, COMPLETING…          → `running`; logs, metrics, checkpoints stream from the job dir
  *   COMPLETED / FAILED            → by the exit code (the job dir's, else sacct's)
  *   CANCELLED*                    → cancelled (also when cancelled on the cluster, by hand)
@@ -88,8 +89,10 @@ export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job:
     return;
   }
   if (exit !== null) {
-    // The exit code wins; Slurm's final state only says why, so wait for it a little when the code is not 0.
-    if (exit !== 0 && (view === null || !isFinalSlurmState(view.state)) && poll.squeue !== null && !memo.waited(`exit:${job.id}`)) return;
+    // The exit code wins; Slurm's final state only says why (and, from sacct, what the job used),
+    // so wait for it a little: when the code is not 0, and for sacct's record when sacct works.
+    const settled = view !== null && isFinalSlurmState(view.state) && (poll.sacct === null || view.accounted !== undefined);
+    if (!settled && (exit !== 0 || poll.sacct !== null) && poll.squeue !== null && !memo.waited(`exit:${job.id}`)) return;
     finish(deps, host, run, job, p, exit, view, memo);
     return;
   }
@@ -123,13 +126,21 @@ export function reconcileSlurmJob(deps: ReconcileJobDeps, host: HostRecord, job:
     // PENDING, REQUEUED, PREEMPTED, held: not an end. The run shows Slurm's reason.
     const why = job.state === 'running' && REQUEUED.some((s) => state.startsWith(s))
       ? `requeued by Slurm: job ${job.schedulerJobId} waits to run again (${view.reason ?? state})`
-      : state.startsWith('PENDING') ? `queued on Slurm (${view.reason ?? 'pending'})` : `${state.toLowerCase()} on Slurm${view.reason ? ` (${view.reason})` : ''}`;
+      : state.startsWith('PENDING') ? `queued on Slurm (${view.reason ?? 'pending'})${queuePlace(poll, job.schedulerJobId)}` : `${state.toLowerCase()} on Slurm${view.reason ? ` (${view.reason})` : ''}`;
     if (run.statusReason !== why) ctx.lifecycle.setReason(run.id, why);
     return;
   }
   // Final without an exit_code: a COMPLETED/FAILED job's file may still be on its way.
   if ((state.startsWith('COMPLETED') || state.startsWith('FAILED')) && !memo.waited(`final:${job.id}`)) return;
   finish(deps, host, run, job, p, null, view, memo);
+}
+
+/** `, 2nd of 5 pending in gpu`: a pending job's place among its partition's pending jobs, by priority. */
+function queuePlace(poll: SlurmPoll, id: string): string {
+  const at = poll.positions.get(id);
+  if (!at) return '';
+  const nth = at.position % 100 >= 11 && at.position % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][at.position % 10] ?? 'th');
+  return `, ${at.position}${nth} of ${at.pending} pending${at.partition ? ` in ${at.partition}` : ''}`;
 }
 
 /**
@@ -158,6 +169,11 @@ function settleSlurm(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Jo
   const { ctx } = deps;
   const state = view?.state ?? '';
   const id = job.schedulerJobId ?? '?';
+  if (view?.accounted && isFinalSlurmState(state)) {
+    // GPU time as Slurm accounts it (usage.ts prefers it to Keel's clock).
+    const { seconds, gpus } = view.accounted;
+    ctx.store.events.add({ kind: 'slurm_usage', severity: 'info', runId: run.id, message: `Slurm accounted job ${id}: ${seconds} s × ${gpus} GPU${gpus === 1 ? '' : 's'}`, data: { jobId: job.id, seconds, gpus } });
+  }
   if (state.startsWith('NODE_FAIL') || state.startsWith('BOOT_FAIL')) {
     settleLost(deps, host, run, job, `Slurm job ${id} ended ${state}`, p);
     return;

@@ -7,7 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { gresGpus, isFinalSlurmState, parseSlurmPoll, sbatchOptions, slurmJobName, slurmValueProblem, slurmViewOf } from './slurm.ts';
+import { gresGpus, isFinalSlurmState, parseSlurmPoll, sbatchOptions, slurmJobName, slurmValueProblem, slurmViewOf, tresGpus } from './slurm.ts';
 
 describe('sbatch options', () => {
   it('GPUs as GRES, the launch\'s limits, the host\'s account and QOS; a launch\'s partition wins over the host\'s', () => {
@@ -40,6 +40,13 @@ describe('sbatch options', () => {
     assert.equal(gresGpus('gpu:2,shard:8'), 2);
     assert.equal(gresGpus('(null)'), 0);
   });
+
+  it('counts GPUs in sacct\'s AllocTRES (the untyped count; typed ones repeat it)', () => {
+    assert.equal(tresGpus('billing=1,cpu=1,gres/gpu=1,node=1'), 1);
+    assert.equal(tresGpus('cpu=8,gres/gpu:a100=4,gres/gpu=4,mem=64G'), 4);
+    assert.equal(tresGpus('billing=1,cpu=1,node=1'), 0);
+    assert.equal(tresGpus(''), 0);
+  });
 });
 
 describe('reading a Slurm poll', () => {
@@ -48,17 +55,19 @@ describe('reading a Slurm poll', () => {
   it('squeue live, sacct final with its exit code, job dirs as probe.sh reports them', () => {
     const out = [
       'Welcome to the cluster!', // a banner: ignored
-      'KEEL_SQ 12|RUNNING|None', 'KEEL_SQ 13|PENDING|Resources', 'KEEL_SQ 14|COMPLETED|None', 'KEEL_SQUEUE ok',
-      'KEEL_SA 12|RUNNING|0:0', 'KEEL_SA 14|FAILED|3:0', 'KEEL_SA 15|CANCELLED by 0|0:15', 'KEEL_SACCT ok',
+      'KEEL_SQ 12|RUNNING|None', 'KEEL_SQ 13|PENDING|Resources', 'KEEL_SQ 14|COMPLETED|None', 'KEEL_SQ 17_2|PENDING|JobArrayTaskLimit', 'KEEL_SQUEUE ok',
+      'KEEL_POS 13|2|7|gpu', 'KEEL_POS 17_2|7|7|gpu,debug', 'KEEL_POS 18|x|7|gpu', // a malformed line: ignored
+      'KEEL_SA 12|RUNNING|0:0', 'KEEL_SA 14|FAILED|3:0|41|billing=2,cpu=2,gres/gpu=2,gres/gpu:a100=2,node=1', 'KEEL_SA 15|CANCELLED by 0|0:15', 'KEEL_SACCT ok',
       job('/s/a', 'running 0') + job('/s/b', 'finished 3') + 'KEEL_END',
     ].join('\n');
     const poll = parseSlurmPoll(out, true);
     assert.deepEqual(slurmViewOf(poll, '12'), { state: 'RUNNING', reason: null, exitCode: null }, 'the live state from squeue');
     assert.deepEqual(slurmViewOf(poll, '13'), { state: 'PENDING', reason: 'Resources', exitCode: null });
-    assert.deepEqual(slurmViewOf(poll, '14'), { state: 'FAILED', reason: null, exitCode: { code: 3, signal: 0 } }, 'sacct\'s final state, with the exit code');
+    assert.deepEqual(slurmViewOf(poll, '14'), { state: 'FAILED', reason: null, exitCode: { code: 3, signal: 0 }, accounted: { seconds: 41, gpus: 2 } }, 'sacct\'s final state, with the exit code and what it used');
     assert.equal(slurmViewOf(poll, '15')?.state, 'CANCELLED by 0');
     assert.ok(isFinalSlurmState('CANCELLED by 0'), 'states match by prefix');
     assert.equal(slurmViewOf(poll, '16'), null, 'known to neither: not known yet');
+    assert.deepEqual([...poll.positions], [['13', { position: 2, pending: 7, partition: 'gpu' }], ['17_2', { position: 7, pending: 7, partition: 'gpu,debug' }]], 'pending jobs\' places in their partition\'s queue');
     assert.deepEqual(poll.probe.jobs.map((j) => [j.jobDir, j.state]), [['/s/a', { state: 'running', pid: 0 }], ['/s/b', { state: 'finished', exitCode: 3 }]]);
     assert.equal(poll.probe.complete, true);
   });

@@ -137,6 +137,53 @@ export async function submitToSlurm(ctx: DispatchContext, run: Run, job: Job, ho
   throw new SbatchError(`${hostName} refused the job: ${detail || line}`);
 }
 
+/** The Slurm job name of a sweep's job array: what the look-up before a (re)submit finds it by. */
+export function slurmArrayName(sweepId: string): string {
+  return `keel-sweep-${sweepId}`;
+}
+
+/** A sweep's array as submitted (or found): its id, and which job dir each task runs. */
+export type ArraySubmit = { outcome: 'cancelled' } | {
+  outcome: 'submitted' | 'found';
+  id: string;
+  /** Task index by job dir (the task list on the cluster, which wins over the one sent). */
+  tasks: Map<string, number>;
+};
+
+/**
+ * `slurm.sh submit-array`: one `sbatch --array=0-(N-1)[%M]` for the job dirs of a sweep's
+ * runs, unless the array was submitted before (found by the id file or its name). Throws
+ * SbatchError when sbatch refused it, another Error when the answer was cut short.
+ */
+export async function submitArrayToSlurm(ctx: DispatchContext, hostName: string, sweepDir: string, name: string, jobDirs: readonly string[], maxParallel: number, options: readonly string[]): Promise<ArraySubmit> {
+  const scripts = await ctx.hosts.scriptsDir(hostName);
+  const args = ['bash', `${scripts}/slurm.sh`, 'submit-array', sweepDir, name, String(jobDirs.length), String(maxParallel), ...jobDirs, ...options];
+  const r = await ctx.hosts.connection(hostName).exec(args, { timeoutMs: 180_000, what: 'sbatch --array' });
+  const { markers, complete } = readMarkers(r.stdout);
+  const line = markers.find((m) => m.key === 'SUBMIT')?.rest;
+  if (line === undefined) throw new Error(`slurm.sh submit-array on ${hostName} gave no answer (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 300)}` : ''}); the submit is looked up and tried again`);
+  const [word = '', ...rest] = line.split(' ');
+  const detail = rest.join(' ');
+  if (word === 'error') throw new SbatchError(`${hostName} refused the sweep's job array: ${detail}`);
+  if (word === 'cancelled') return { outcome: 'cancelled' };
+  if (!complete || (word !== 'submitted' && word !== 'found') || !/^\d+$/.test(detail)) {
+    throw new Error(`slurm.sh submit-array on ${hostName} gave no complete answer (${line}); the submit is looked up and tried again`);
+  }
+  const tasks = new Map<string, number>();
+  for (const m of markers.filter((x) => x.key === 'TASK')) {
+    const space = m.rest.indexOf(' ');
+    tasks.set(m.rest.slice(space + 1), Number(m.rest.slice(0, space)));
+  }
+  return { outcome: word, id: detail, tasks };
+}
+
+/** `slurm.sh cancel-array`: marks every task's job dir cancelled and scancels the whole array. */
+export async function cancelArrayOnSlurm(ctx: DispatchContext, hostName: string, sweepDir: string, name: string, id: string | null): Promise<SlurmCancelOutcome> {
+  const scripts = await ctx.hosts.scriptsDir(hostName);
+  const r = await ctx.hosts.connection(hostName).exec(['bash', `${scripts}/slurm.sh`, 'cancel-array', sweepDir, name, ...(id ? [id] : [])], { timeoutMs: 90_000, what: 'scancel of a job array' });
+  return readCancelAnswer(r.stdout, hostName);
+}
+
 /** sbatch said no (a bad partition, a QOS limit, an account…): the run fails with Slurm's words. */
 export class SbatchError extends Error {
   override name = 'SbatchError';
@@ -150,6 +197,14 @@ export interface SlurmJobView {
   reason: string | null;
   /** sacct's ExitCode `code:signal`; null from squeue. */
   exitCode: { code: number; signal: number } | null;
+  /** sacct's ElapsedRaw and the GPUs of its AllocTRES (`gres/gpu=N`); absent from squeue. */
+  accounted?: { seconds: number; gpus: number };
+}
+
+/** The GPUs in an AllocTRES (`billing=1,cpu=1,gres/gpu=2,node=1`): the untyped `gres/gpu=` count (typed ones repeat it). */
+export function tresGpus(tres: string): number {
+  const m = /(?:^|,)gres\/gpu=(\d+)(?:,|$)/.exec(tres);
+  return m ? Number(m[1]) : 0;
 }
 
 export interface SlurmPoll {
@@ -158,6 +213,8 @@ export interface SlurmPoll {
   /** sacct's answer by job id; null when sacct is unusable (no slurmdbd) or was not asked. */
   sacct: Map<string, SlurmJobView> | null;
   sacctError: string | null;
+  /** This user's pending jobs: place among the partition's pending jobs by priority (1 = next). */
+  positions: Map<string, { position: number; pending: number; partition: string }>;
   probe: ProbeReport;
 }
 
@@ -176,20 +233,26 @@ export function parseSlurmPoll(stdout: string, askedSacct: boolean): SlurmPoll {
   const sacctLine = markers.find((m) => m.key === 'SACCT')?.rest;
   const squeue = new Map<string, SlurmJobView>();
   const sacct = new Map<string, SlurmJobView>();
+  const positions: SlurmPoll['positions'] = new Map();
   for (const m of markers) {
+    if (m.key === 'POS') {
+      const [id = '', position = '', pending = '', partition = ''] = m.rest.split('|');
+      if (/^\d+$/.test(position) && /^\d+$/.test(pending)) positions.set(id, { position: Number(position), pending: Number(pending), partition });
+    }
     if (m.key === 'SQ') {
       const [id = '', state = '', reason = ''] = m.rest.split('|');
       squeue.set(id, { state, reason: reason === '' || reason === 'None' ? null : reason, exitCode: null });
     } else if (m.key === 'SA') {
-      const [id = '', state = '', exit = ''] = m.rest.split('|');
+      const [id = '', state = '', exit = '', elapsed = '', tres = ''] = m.rest.split('|');
       const e = /^(\d+):(\d+)$/.exec(exit);
-      sacct.set(id, { state, reason: null, exitCode: e ? { code: Number(e[1]), signal: Number(e[2]) } : null });
+      sacct.set(id, { state, reason: null, exitCode: e ? { code: Number(e[1]), signal: Number(e[2]) } : null, ...(/^\d+$/.test(elapsed) ? { accounted: { seconds: Number(elapsed), gpus: tresGpus(tres) } } : {}) });
     }
   }
   return {
     squeue: squeueOk ? squeue : null,
     sacct: askedSacct && sacctLine === 'ok' ? sacct : null,
     sacctError: sacctLine !== undefined && sacctLine !== 'ok' ? sacctLine.replace(/^no ?/, '') : null,
+    positions,
     probe: parseProbeOutput(stdout),
   };
 }
@@ -223,7 +286,11 @@ export async function cancelOnSlurm(ctx: DispatchContext, hostName: string, job:
   const scripts = await ctx.hosts.scriptsDir(hostName);
   const args = ['bash', `${scripts}/slurm.sh`, 'cancel', job.jobDir, slurmJobName(job.runId, job.attempt), ...(job.schedulerJobId ? [job.schedulerJobId] : [])];
   const r = await ctx.hosts.connection(hostName).exec(args, { timeoutMs: 90_000, what: 'scancel' });
-  const { markers, complete } = readMarkers(r.stdout);
+  return readCancelAnswer(r.stdout, hostName);
+}
+
+function readCancelAnswer(stdout: string, hostName: string): SlurmCancelOutcome {
+  const { markers, complete } = readMarkers(stdout);
   const line = markers.find((m) => m.key === 'CANCEL')?.rest;
   if (!complete || line === undefined) throw new Error(`slurm.sh cancel on ${hostName} gave no complete answer; it is sent again`);
   const [word = '', ...rest] = line.split(' ');

@@ -382,6 +382,8 @@ export interface RunUsage {
   seconds: number;
   gpuHours: number;
   cost: number | null;
+  /** Attempts whose time and GPUs are Slurm's accounting (`sacct` ElapsedRaw × AllocTRES gres/gpu), not Keel's clock. Absent from older daemons. */
+  slurmAccounted?: number;
 }
 
 /** One thing `runs/preflight` found wrong with a launch, or worth a look before it. */

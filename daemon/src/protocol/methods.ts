@@ -164,9 +164,13 @@ export const paramsOf = {
     random: v.optional(v.number({ integer: true, min: 1, max: 1000 })),
     range: v.optional(v.array(v.string({ minLength: 3, maxLength: 500 }), { maxItems: 20 })),
     seed: v.optional(v.number({ integer: true })),
+    /** Slurm hosts: the sweep is one job array; at most this many of its tasks run at once (`%M`). */
+    maxParallel: v.optional(v.number({ integer: true, min: 1, max: 1000 })),
   }),
   /** Client → daemon: stop a run (TERM to its process group, KILL after the grace period). */
   'runs/cancel': v.object({ run: v.string({ minLength: 1, maxLength: 200 }) }),
+  /** Client → daemon: cancel every run of a sweep that has not ended (on a Slurm host, one scancel of its job array). */
+  'runs/cancelSweep': v.object({ sweep: v.string({ minLength: 1, maxLength: 200 }) }),
   /**
    * Client → daemon: run again exactly what the run recorded at launch — its command, code
    * snapshot (rebuilt from commit + patch when needed), dataset versions and config —
@@ -259,6 +263,8 @@ export interface ResultOf {
   'runs/launch': { run: Run };
   'runs/sweep': { sweepId: string; runs: Run[] };
   'runs/cancel': { run: Run };
+  /** `slurmArray`: the Slurm job array scancelled, if the sweep had one. */
+  'runs/cancelSweep': { runs: Run[]; slurmArray: string | null };
   'runs/rerun': { run: Run };
   /** `untrackedOutput`: the run's output folder, still on disk, that Keel no longer tracks (until `keel import` of it). */
   'runs/delete': { run: Run; removed: RunRemovalCounts; untrackedOutput: string | null };

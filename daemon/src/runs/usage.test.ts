@@ -1,4 +1,4 @@
-/** GPU time and cost of a run, from its attempts in a real store: wall time × GPUs (leased, or asked of Slurm) × the host's rate. */
+/** GPU time and cost of a run, from its attempts in a real store: wall time × GPUs (leased, or asked of Slurm; Slurm's accounting once recorded) × the host's rate. */
 import { after, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +27,11 @@ describe('run usage', () => {
       store.jobs.update(second.id, { state: 'running', started: true });
       mock.timers.tick(3_600_000); // an hour on the 2 GPUs asked of Slurm, still running, no rate
       const u = runUsage(store, store.runs.get(run.id) ?? run);
-      assert.deepEqual(u, { attempts: 2, seconds: 5400, gpuHours: 3, cost: 2 });
+      assert.deepEqual(u, { attempts: 2, seconds: 5400, gpuHours: 3, cost: 2, slurmAccounted: 0 });
+      // Once Slurm's accounting of the ended job is recorded, it counts instead of Keel's clock.
+      store.jobs.update(second.id, { state: 'finished', ended: true });
+      store.events.add({ kind: 'slurm_usage', severity: 'info', runId: run.id, message: 'Slurm accounted job 7: 1800 s × 4 GPUs', data: { jobId: second.id, seconds: 1800, gpus: 4 } });
+      assert.deepEqual(runUsage(store, store.runs.get(run.id) ?? run), { attempts: 2, seconds: 3600, gpuHours: 3, cost: 2, slurmAccounted: 1 });
     } finally {
       mock.timers.reset();
       store.close();

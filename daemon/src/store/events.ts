@@ -23,6 +23,11 @@ export class EventStore {
     return this.db.prepare('SELECT 1 FROM events WHERE run_id = ? AND kind = ? LIMIT 1').get(runId, kind) !== undefined;
   }
 
+  /** The data recorded with a run's events of one kind, oldest first. */
+  dataOf(runId: string, kind: string): unknown[] {
+    return (this.db.prepare('SELECT data_json FROM events WHERE run_id = ? AND kind = ? AND data_json IS NOT NULL ORDER BY id').pluck().all(runId, kind) as string[]).map((d) => JSON.parse(d) as unknown);
+  }
+
   countAlerts(runId: string): number {
     return this.db.prepare("SELECT count(*) FROM events WHERE run_id = ? AND severity != 'info' AND acknowledged = 0").pluck().get(runId) as number;
   }

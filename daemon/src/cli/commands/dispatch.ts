@@ -163,12 +163,13 @@ export async function launchCommand(ctx: CommandContext): Promise<number> {
 
 export async function sweepCommand(ctx: CommandContext): Promise<number> {
   const config = ctx.positionals[0];
-  if (!config) throw new UsageError('usage: keel sweep CONFIG --grid key=v1,v2 [--grid …] [--random N --range key=lo:hi] [--host NAME] [--gpus N]');
+  if (!config) throw new UsageError('usage: keel sweep CONFIG --grid key=v1,v2 [--grid …] [--random N --range key=lo:hi] [--host NAME] [--gpus N] [--max-parallel M]');
   const random = intOption(ctx, 'random');
+  const maxParallel = intOption(ctx, 'max-parallel');
   return withDaemon(async (client) => {
-    const r = await client.call('runs/sweep', { ...launchParams(ctx, config), grid: listOption(ctx, 'grid'), range: listOption(ctx, 'range'), ...(random ? { random } : {}) } as never);
+    const r = await client.call('runs/sweep', { ...launchParams(ctx, config), grid: listOption(ctx, 'grid'), range: listOption(ctx, 'range'), ...(random ? { random } : {}), ...(maxParallel !== undefined ? { maxParallel } : {}) } as never);
     if (ctx.json) return (printJson(r), 0);
-    print(`Sweep ${r.sweepId}: ${r.runs.length} runs\n`);
+    print(`Sweep ${r.sweepId}: ${r.runs.length} runs${maxParallel !== undefined ? `, one Slurm job array (at most ${maxParallel} at once)` : ''}\n`);
     print(table(r.runs, [{ header: 'RUN', value: (x: Run) => x.id }, { header: 'NAME', value: (x: Run) => x.name }]) + '\n');
     print(`Compare them with \`keel compare ${r.runs.map((x) => x.id).join(' ')}\`\n`);
     return 0;
@@ -177,7 +178,18 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
 
 export async function cancelCommand(ctx: CommandContext): Promise<number> {
   const ref = ctx.positionals[0];
-  if (!ref) throw new UsageError('usage: keel cancel RUN');
+  const sweep = stringOption(ctx, 'sweep');
+  if (sweep !== undefined) {
+    if (ref) throw new UsageError('usage: keel cancel RUN, or keel cancel --sweep ID (not both)');
+    return withDaemon(async (client) => {
+      const r = await client.call('runs/cancelSweep', { sweep }, { timeoutMs: 300_000 });
+      if (ctx.json) return (printJson(r), 0);
+      const ended = r.runs.filter((x) => x.status === 'cancelled').length;
+      print(`Cancelling sweep ${sweep}: ${r.runs.length} runs${r.slurmArray ? `, Slurm job array ${r.slurmArray} scancelled` : ''}; ${ended} cancelled so far, the others end as their jobs stop.\n`);
+      return 0;
+    });
+  }
+  if (!ref) throw new UsageError('usage: keel cancel RUN | --sweep ID');
   return withDaemon(async (client) => {
     const { run } = await client.call('runs/cancel', { run: ref });
     if (ctx.json) printJson({ run });

@@ -74,7 +74,7 @@ function printRun(d: RunDetail): void {
     ['Data', d.datasets.map((v) => v.hash.slice(0, 19)).join(', ') || null],
     ['Created', `${new Date(r.createdAt).toISOString()} (${ago(r.createdAt)})`],
     ['Duration', r.startedAt ? duration((r.endedAt ?? Date.now()) - r.startedAt) : null],
-    ['GPU time', d.usage ? `${d.usage.gpuHours.toFixed(d.usage.gpuHours < 1 ? 3 : 1)} GPU-hours over ${d.usage.attempts} attempt${d.usage.attempts === 1 ? '' : 's'}${d.usage.cost !== null ? `, cost ${d.usage.cost.toFixed(2)} (--cost-per-hour)` : ''}` : null],
+    ['GPU time', d.usage ? `${d.usage.gpuHours.toFixed(d.usage.gpuHours < 1 ? 3 : 1)} GPU-hours over ${d.usage.attempts} attempt${d.usage.attempts === 1 ? '' : 's'}${d.usage.slurmAccounted ? ` (${d.usage.slurmAccounted === d.usage.attempts ? '' : `${d.usage.slurmAccounted} `}from Slurm's accounting)` : ''}${d.usage.cost !== null ? `, cost ${d.usage.cost.toFixed(2)} (--cost-per-hour)` : ''}` : null],
   ]) + '\n');
   if (d.metrics.length) {
     print('\nMetrics\n' + seriesTable(d.metrics) + '\n');
