@@ -14,8 +14,17 @@ export interface IconSpec {
   color?: string;
 }
 
+/**
+ * True for a run Slurm holds pending (the daemon's reason "queued on Slurm (Resources)" or
+ * "requeued by Slurm: …"): it waits in the cluster's queue, it is not starting.
+ */
+export function pendingOnSlurm(run: Pick<Run, 'status' | 'statusReason'>): boolean {
+  return groupOf(run.status) !== 'recent' && run.status !== 'running' && /^(queued on Slurm|requeued by Slurm)\b/.test(run.statusReason ?? '');
+}
+
 export function runIcon(run: Run): IconSpec {
   if (run.unreachableSince !== null && groupOf(run.status) !== 'recent') return { id: 'debug-disconnect', color: 'list.warningForeground' };
+  if (pendingOnSlurm(run)) return { id: 'clock' };
   switch (run.status) {
     case 'queued': return { id: 'clock' };
     case 'syncing':
@@ -56,11 +65,17 @@ function progress(run: RunSummary): string[] {
   return parts;
 }
 
-/** The one-line description: status (with when and why), progress, host, and overrides the name does not show. */
+/**
+ * The one-line description: status (with when and why), progress, host, and overrides the
+ * name does not show. A run Slurm holds pending shows Slurm's reason in place of its status
+ * ("queued on Slurm (Resources)"); another waiting run shows why it waits after its status.
+ */
 export function runDescription(run: RunSummary, now: number = Date.now()): string {
   const parts: string[] = [];
   const g = groupOf(run.status);
   if (run.status === 'incomplete') parts.push(`incomplete${run.statusReason ? `: ${run.statusReason}` : ''}`);
+  else if (pendingOnSlurm(run)) parts.push(run.statusReason ?? run.status);
+  else if (run.status !== 'running' && g !== 'recent' && run.statusReason) parts.push(`${run.status}: ${run.statusReason}`);
   else if (g === 'recent') parts.push(`${run.status} ${ago(run.endedAt ?? run.updatedAt, now)}`);
   else if (run.status !== 'running') parts.push(run.status);
   if (run.status === 'failed' && run.exitCode !== null) parts.push(`exit ${run.exitCode}`);
