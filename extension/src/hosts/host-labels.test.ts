@@ -48,5 +48,8 @@ describe('Slurm hosts in the Hosts view', () => {
     assert.deepEqual(slurmHostRows(partitions, []).at(-1)?.description, 'empty at the last check');
     assert.deepEqual(slurmHostRows(null, undefined).map((r) => r.label), ['Not checked yet']);
     assert.deepEqual(slurmHostRows(null, queue).map((r) => r.label), ['41 keel-run_a-1', '42 keel-run_b-1'], 'a daemon without slurmPartitions still shows the queue');
+    const names = new Map([['run_a', 'lora · lr=0.01']]);
+    const named = slurmHostRows(null, [...queue, { id: '43', name: 'keel-run_a-2', state: 'PENDING', reason: 'Priority', time: '0:00' }, { id: '44', name: 'interactive', state: 'RUNNING', reason: 'None', time: '3:00' }], (id) => names.get(id));
+    assert.deepEqual(named.map((r) => r.label), ['41 lora · lr=0.01', '42 keel-run_b-1', '43 lora · lr=0.01 (attempt 2)', '44 interactive'], 'Keel jobs by their run\'s name when known');
   });
 });

@@ -64,7 +64,7 @@ export interface HostChildRow {
  * the cluster default marked) and this user's queue at the last check, each job with its state,
  * Slurm's reason when pending and its elapsed time. `partitions` null: never checked.
  */
-export function slurmHostRows(partitions: SlurmCheckFacts['partitions'] | null, queue: SlurmCheckFacts['queue'] | undefined): HostChildRow[] {
+export function slurmHostRows(partitions: SlurmCheckFacts['partitions'] | null, queue: SlurmCheckFacts['queue'] | undefined, runName: (runId: string) => string | undefined = () => undefined): HostChildRow[] {
   if (partitions === null && queue === undefined) {
     return [{ key: 'unchecked', label: 'Not checked yet', description: 'Keel: Check Host lists partitions and your queue', icon: 'info' }];
   }
@@ -83,11 +83,14 @@ export function slurmHostRows(partitions: SlurmCheckFacts['partitions'] | null, 
   for (const j of q) {
     const pending = j.state.startsWith('PENDING');
     const reason = j.reason && j.reason !== 'None' && j.reason !== '(null)' ? ` (${j.reason})` : '';
+    // Keel's own jobs are named keel-<run id>-<attempt>: shown by the run's name when the Runs view knows it.
+    const keel = /^keel-(run_[A-Za-z0-9]+)-(\d+)$/.exec(j.name);
+    const name = keel?.[1] ? runName(keel[1]) : undefined;
     rows.push({
       key: `job:${j.id}`,
-      label: `${j.id} ${j.name}`,
+      label: `${j.id} ${name ? `${name}${keel?.[2] && keel[2] !== '1' ? ` (attempt ${keel[2]})` : ''}` : j.name}`,
       description: `${j.state.toLowerCase()}${pending ? reason : ''}${j.time ? ` · ${j.time}` : ''}`,
-      tooltip: `Slurm job ${j.id} (${j.name}): ${j.state}${reason}${j.time ? `, elapsed ${j.time}` : ''}\nAs of the host's last check.`,
+      tooltip: `Slurm job ${j.id} (${j.name}${name ? `, run ${name}` : ''}): ${j.state}${reason}${j.time ? `, elapsed ${j.time}` : ''}\nAs of the host's last check.`,
       icon: pending ? 'clock' : 'play',
     });
   }

@@ -28,9 +28,13 @@ export class HostsView extends Disposables implements vscode.TreeDataProvider<Ho
   /** Slurm partitions from checks run here, for daemons whose `hosts/list` does not send `slurmPartitions`. */
   private readonly checkedPartitions = new Map<string, SlurmCheckFacts['partitions']>();
 
-  constructor(services: KeelServices) {
+  /** A run's name by id (the Runs view's), for Keel's jobs in a Slurm host's queue. */
+  private readonly runName: (runId: string) => string | undefined;
+
+  constructor(services: KeelServices, runName: (runId: string) => string | undefined = () => undefined) {
     super();
     this.services = services;
+    this.runName = runName;
     this.register(vscode.window.createTreeView('keel.hosts', { treeDataProvider: this }));
     this.register(services.onNotification('hosts', () => this.debouncer.schedule()));
     // A run's start or end moves GPU leases; its row updates (new points) and deleting an ended run do not.
@@ -69,7 +73,7 @@ export class HostsView extends Disposables implements vscode.TreeDataProvider<Ho
     if (node.type !== 'host') return [];
     if (node.host.backend === 'slurm') {
       const h = node.host;
-      return slurmHostRows(h.slurmPartitions ?? this.checkedPartitions.get(h.name) ?? null, h.slurmQueue).map((row) => ({ type: 'slurm', hostName: h.name, row }));
+      return slurmHostRows(h.slurmPartitions ?? this.checkedPartitions.get(h.name) ?? null, h.slurmQueue, this.runName).map((row) => ({ type: 'slurm', hostName: h.name, row }));
     }
     return node.host.gpus.map((g) => ({ type: 'gpu', hostName: node.hostName, label: `GPU ${g.index}`, description: `${g.name} · ${Math.round(g.memoryTotalMiB / 1024)} GB` }));
   }

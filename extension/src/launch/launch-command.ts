@@ -95,12 +95,15 @@ async function pickGpus(host: HostChoice, title: string): Promise<number | undef
   const counts = gpuCounts(host);
   // A host without GPUs has one answer; asking would only slow the user down.
   if (counts.length === 1) return 0;
+  // Slurm owns a cluster's GPUs: Keel knows how many a node has, not how many are free; Slurm queues the run until they are.
+  const slurm = host.slurm !== undefined;
   const items = counts.map((n) => ({
     label: n === 0 ? '0 (CPU only)' : String(n),
-    description: n > host.gpusFree ? `waits until ${n} are free (${host.gpusFree} now)` : '',
+    description: !slurm && n > host.gpusFree ? `waits until ${n} are free (${host.gpusFree} now)` : '',
     n,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: `${title}: GPUs`, placeHolder: `How many GPUs? (${host.gpusFree} of ${host.gpusTotal} free)` });
+  const placeHolder = slurm ? `How many GPUs? (up to ${host.gpusTotal} per node; Slurm queues the run until they are free)` : `How many GPUs? (${host.gpusFree} of ${host.gpusTotal} free)`;
+  const picked = await vscode.window.showQuickPick(items, { title: `${title}: GPUs`, placeHolder });
   return picked?.n;
 }
 
