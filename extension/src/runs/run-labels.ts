@@ -4,7 +4,9 @@
  */
 import type { Run, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { ago, duration, formatValue } from '../format.ts';
-import { groupOf } from './grouping.ts';
+import { groupOf, pendingOnSlurm } from './grouping.ts';
+
+export { pendingOnSlurm };
 import { overridesNote, overridesOf } from './run-overrides.ts';
 import { mdCode, mdText } from '../lineage/markdown.ts';
 
@@ -12,14 +14,6 @@ import { mdCode, mdText } from '../lineage/markdown.ts';
 export interface IconSpec {
   id: string;
   color?: string;
-}
-
-/**
- * True for a run Slurm holds pending (the daemon's reason "queued on Slurm (Resources)" or
- * "requeued by Slurm: …"): it waits in the cluster's queue, it is not starting.
- */
-export function pendingOnSlurm(run: Pick<Run, 'status' | 'statusReason'>): boolean {
-  return groupOf(run.status) !== 'recent' && run.status !== 'running' && /^(queued on Slurm|requeued by Slurm)\b/.test(run.statusReason ?? '');
 }
 
 export function runIcon(run: Run): IconSpec {

@@ -124,6 +124,14 @@ describe('runs waiting on Slurm', () => {
     assert.deepEqual(runIcon({ ...pending, status: 'running' }), { id: 'sync~spin', color: 'charts.blue' });
   });
 
+  it('are listed and counted as queued, not running, until Slurm starts them', () => {
+    const going = run('run_g', 'running', { hostName: 'cluster', startedAt: T0 });
+    const groups = groupRuns([pending, requeued, going]);
+    assert.deepEqual(groups.map((g) => [g.kind, g.runs.map((r) => r.id)]), [['running', ['run_g']], ['queued', ['run_p', 'run_r']], ['recent', []]]);
+    assert.deepEqual(countRuns([pending, requeued, going]), { running: 1, queued: 2 });
+    assert.deepEqual(countRuns([{ ...pending, statusReason: null }]), { running: 1, queued: 0 }, 'a starting run with no Slurm reason is on its way');
+  });
+
   it('another waiting run says why after its status', () => {
     assert.equal(runDescription(run('run_q', 'queued', { hostName: null, statusReason: 'waiting for 2 free GPUs' }), T0), 'queued: waiting for 2 free GPUs');
   });
