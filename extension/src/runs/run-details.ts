@@ -110,12 +110,14 @@ function evalRows(d: RunDetail): DetailRow[] {
 
 /**
  * GPU time and cost (`runs/get`'s usage): GPU-hours of every attempt that started, × the host's
- * `--cost-per-hour` when it has one. Left out for a daemon too old to say.
+ * `--cost-per-hour` when it has one. Left out for a daemon too old to say and for runs Keel did
+ * not launch (watched, imported).
  */
 function usageRow(d: RunDetail): DetailRow[] {
   if (d.usage === undefined) return [];
   const u = d.usage;
-  if (u === null) return [{ label: 'GPU time', description: 'none yet (no attempt started)', icon: 'dashboard' }];
+  // A watched or imported run had no Keel attempts: nothing to say. A launched one may not have started yet.
+  if (u === null) return d.run.source === 'launch' ? [{ label: 'GPU time', description: 'none yet (no attempt started)', icon: 'dashboard' }] : [];
   return [{
     label: 'GPU time',
     description: usageLine(u),

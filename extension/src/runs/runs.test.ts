@@ -237,6 +237,7 @@ describe('run details', () => {
     assert.equal(noRate?.description, '0.025 GPU-hours');
     assert.match(noRate?.tooltip ?? '', /no --cost-per-hour/);
     assert.equal(runDetailRows({ ...detail, usage: null }).at(-1)?.description, 'none yet (no attempt started)');
+    assert.equal(runDetailRows({ ...detail, run: { ...detail.run, source: 'watch' }, usage: null }).some((r) => r.label === 'GPU time'), false, 'a watched run had no Keel attempts');
     assert.equal(runDetailRows(detail).some((r) => r.label === 'GPU time'), false, 'a daemon without usage: no row');
   });
 
