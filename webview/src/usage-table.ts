@@ -46,7 +46,7 @@ export function usageTable(c: RunComparison, runIndex: (runId: string) => number
   const body = h('tbody', {}, ...rows.map((row) => h('tr', { attrs: { 'data-key': row.key } },
     h('th', { attrs: { scope: 'row' } }, row.label, h('span', { class: 'muted', text: ` ${row.meaning}` })),
     ...row.cells.map((cell) => h('td', { class: 'num', text: cell.text, attrs: { 'data-run': cell.runId } })))));
-  return h('section', { class: 'summary-values usage-values', attrs: { 'aria-label': 'GPU time and cost' } },
+  return h('section', { class: 'usage-values', attrs: { 'aria-label': 'GPU time and cost' } },
     h('h3', { text: 'GPU time and cost' }),
     h('div', { class: 'table-scroll' }, h('table', { class: 'grid usage-table', attrs: { 'aria-label': 'GPU time and cost per run' } }, h('thead', {}, head), body)));
 }
