@@ -1,7 +1,8 @@
 /**
  * The @vscode/test-electron suite (mocha, TDD UI): the API-level flows in a real VS Code
  * extension host — activation, the commands, a launch of examples/tiny-finetune on the
- * local backend shown as succeeded in the Runs view, and a reconnect after a daemon
+ * local backend shown as succeeded in the Runs view, the launch wizard's partition and time
+ * steps on a Slurm host (its dialogs answered by stubs), and a reconnect after a daemon
  * restart. runTest.ts prepares the temp workspace and KEEL_HOME.
  *
  * The suite is a function, called by index.ts inside VS Code: `scripts/test.mjs` runs every
