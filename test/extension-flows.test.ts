@@ -92,7 +92,10 @@ describe('extension views on a real tiny-finetune run', () => {
     const detail = await client.call('runs/get', { run: run.id });
     const { datasets } = await client.call('datasets/list', {});
     const rows = runDetailRows(detail, new Map(datasets.map((d): [string, string] => [d.id, d.path])));
-    assert.deepEqual(rows.map((r) => r.label), ['Config', 'Datasets', 'Code', 'Checkpoints', 'Evals']);
+    assert.deepEqual(rows.map((r) => r.label), ['Config', 'Datasets', 'Code', 'Checkpoints', 'Evals', 'GPU time']);
+    // Launched locally on 0 GPUs, one attempt, no cost per hour: no GPU time, said plainly.
+    assert.equal(rows[5]?.description, '0.000 GPU-hours');
+    assert.match(rows[5]?.tooltip ?? '', /^1 attempt, \d+ (s|min \d+ s) of wall time/);
     assert.deepEqual(rows[1]?.children?.map((r) => [r.label, r.description]).sort(), [['data/eval.jsonl', '56f7dedc · 3.7 KB'], ['data/train.jsonl', 'd83fdc86 · 17.7 KB']]);
     // save_steps 50 over 250 steps; the final weights in the output folder itself are checkpoint-250's (same
     // weights): one model at two locations, not a second "step 250" checkpoint.

@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): KeelTestApi {
   const projects = r.register(new WorkspaceProjects(connection));
   const model = r.register(new RunsModel(connection, projects));
   const runsView = r.register(new RunsView(connection, model));
-  const hostsView = r.register(new HostsView(connection));
+  const hostsView = r.register(new HostsView(connection, (id) => model.find(id)?.name));
   const datasetsView = r.register(new DatasetsView(connection, projects));
   const modelsView = r.register(new ModelsView(connection, model));
   const terminals = r.register(new RunLogTerminals(connection));

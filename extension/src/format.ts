@@ -1,5 +1,5 @@
 /** Small, pure formatters for labels in views, pickers and messages. */
-export { ago, duration, formatBytes } from '../../daemon/src/protocol/format.ts';
+export { ago, duration, formatBytes, formatGpuHours, usageLine } from '../../daemon/src/protocol/format.ts';
 
 /** A metric value: 4 significant digits, plain for ordinary sizes, exponent for tiny/huge ones. */
 export function formatValue(value: number | null): string {

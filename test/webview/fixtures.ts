@@ -4,6 +4,7 @@
  * `init` message is made from `compareRuns`, `metrics.downsample` and `lineageGraph` —
  * so the webview is tested against what the host will actually send.
  */
+import { mock } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -307,4 +308,41 @@ export function sweepRuns(opts: { lrs: readonly number[]; seeds: readonly number
     series: seriesOf(store, runs, opts.maxPoints ?? 2000).filter((s) => s.key === 'loss'),
   };
   return { init, runs, sweepIds, close: t.close };
+}
+
+/**
+ * Three launched runs with real attempts in a real store, compared by the daemon's own code
+ * (so `usage` is runUsage's): `box` (SSH, cost 2.5 per GPU-hour) ran `ssh-2gpu` 90 min on 2
+ * leased GPUs; `hpc` (Slurm, no cost) ran `slurm-1gpu` 45 min on the 1 GPU asked of Slurm;
+ * `waiting` never started. Each logged a short loss curve, so the panel draws charts.
+ */
+export function usageRuns(): { init: InitMessage; close: () => void } {
+  const t = tempStore();
+  const { store } = t;
+  const box = store.hosts.add({ name: 'box', backend: 'ssh', sshTarget: 'box', workdir: '~/.keel', costPerHour: 2.5 });
+  const hpc = store.hosts.add({ name: 'hpc', backend: 'slurm', sshTarget: 'login', workdir: '/shared/keel', slurm: { partition: null, account: null, qos: null } });
+  const made = [
+    { name: 'ssh-2gpu', host: box, backend: 'ssh' as const, gpus: 2, gpuIds: ['GPU-a', 'GPU-b'], minutes: 90 },
+    { name: 'slurm-1gpu', host: hpc, backend: 'slurm' as const, gpus: 1, gpuIds: [], minutes: 45 },
+    { name: 'waiting', host: hpc, backend: null, gpus: 1, gpuIds: [], minutes: 0 },
+  ];
+  const runs: Run[] = [];
+  mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 11, 7, 12) });
+  try {
+    for (const m of made) {
+      const run = store.runs.create({ projectId: null, name: m.name, status: m.backend ? 'succeeded' : 'queued', source: 'launch', hostId: m.host.id, gpus: m.gpus });
+      if (m.backend) {
+        const job = store.jobs.create({ runId: run.id, backend: m.backend, hostId: m.host.id, gpuIds: m.gpuIds, jobDirFor: (n) => `/j/${run.id}/${n}` });
+        store.jobs.update(job.id, { state: 'running', started: true });
+        mock.timers.tick(m.minutes * 60_000);
+        store.jobs.update(job.id, { state: 'finished', exitCode: 0, ended: true });
+        store.metrics.record(run.id, [1, 2, 3].map((step) => ({ key: 'loss', step, value: 2 / step, wallTime: 1_765_108_800 + step })));
+      }
+      runs.push(store.runs.get(run.id) as Run);
+    }
+  } finally {
+    mock.timers.reset();
+  }
+  const init: InitMessage = { type: 'init', state: defaultPanelState(runs.map((r) => r.id)), comparison: compareRuns(store, runs), series: seriesOf(store, runs) };
+  return { init, close: t.close };
 }

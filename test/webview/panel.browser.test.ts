@@ -14,7 +14,7 @@ import {
   artifactsDir, buildBundle, canvasPixels, charts, chromiumPath, launchChromium, posted, removeDir, sendToPanel, servePanel, themes, waitPosted, type PanelServer,
 } from './browser.ts';
 import { runPalette } from '../../webview/src/palette.ts';
-import { bigComparison, twoRuns, type TwoRuns } from './fixtures.ts';
+import { bigComparison, twoRuns, usageRuns, type TwoRuns } from './fixtures.ts';
 
 const dark = themes.dark;
 const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
@@ -219,6 +219,24 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
     await page.evaluate(() => window.postMessage({ type: 'seriesAppend', runId: 'x' }, '*')); // malformed: ignored
     await sendToPanel(page, { type: 'error', message: 'The daemon stopped; reconnecting…' });
     assert.equal(await page.textContent('[role="alert"]'), 'The daemon stopped; reconnecting…');
+  });
+
+  it('shows each run\'s GPU-hours and cost (SSH with a rate, Slurm without, one never started) below the curves', async () => {
+    const u = usageRuns();
+    try {
+      await sendToPanel(page, { ...u.init, state: { ...u.init.state, section: 'metrics' } });
+      await openTab(page, 'metrics');
+      await page.waitForSelector('.usage-table tbody tr', { state: 'visible' });
+      const head = await page.$$eval('.usage-table thead th', (ths) => ths.map((th) => th.textContent));
+      assert.deepEqual(head, ['Usage', 'ssh-2gpu', 'slurm-1gpu', 'waiting']);
+      const rows = await page.$$eval('.usage-table tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-key'), ...[...tr.querySelectorAll('td')].map((td) => td.textContent)]));
+      assert.deepEqual(rows, [['gpuHours', '3.0', '0.750', '—'], ['cost', '7.50', '—', '—'], ['wall', '1:30:00', '45:00', '—'], ['attempts', '1', '1', '—']]);
+      assert.ok(await page.locator('figure.chart').count() > 0, 'the curves are still drawn above it');
+      await page.locator('.usage-values').scrollIntoViewIfNeeded();
+      await shot(page, 'usage-dark');
+    } finally {
+      u.close();
+    }
   });
 
   it('had no CSP violations and no page errors', async () => {

@@ -33,6 +33,8 @@ const detail: RunDetail = {
   codeVersion: null,
   datasets: [],
   // `frozenAt` and `resolvedCommand` stand for fields a later daemon records: the page shows them without knowing them.
+  // 2 GPUs × 8 min at the host's 3 per GPU-hour, as runUsage gives it.
+  usage: { attempts: 1, seconds: 480, gpuHours: 16 / 60, cost: 0.8 },
   launch: { kind: 'train', configPath: 'configs/lora-r8.yaml', overrides: ['learning_rate=0.01'], host: 'gpu1', gpus: 2, frozenAt: T0 - 600_000, resolvedCommand: 'axolotl train /job/config.yaml' },
 };
 
@@ -78,7 +80,7 @@ describe('run page in Chromium', { skip: existsSync(chromiumPath) ? false : `no 
     await tab.waitForSelector('main.run-page h1');
     assert.equal(await tab.innerText('h1'), 'lora-r8 · lr=0.01');
     assert.equal(await tab.innerText('.error-line'), 'OSError: base-models/llama-3-8b is not a local folder');
-    assert.match(await tab.textContent('.status-line') ?? '', /failed · exit 1 · gpu1 · 2 GPUs · started 9 min ago, took 8 min 0 s/);
+    assert.match(await tab.textContent('.status-line') ?? '', /failed · exit 1 · gpu1 · 2 GPUs · started 9 min ago, took 8 min 0 s · 0\.267 GPU-hours · cost 0\.80$/);
     assert.match(await tab.innerText('.block-why .log-tail'), /Traceback \(most recent call last\):/);
   });
 

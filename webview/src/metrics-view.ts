@@ -17,6 +17,7 @@ import { runLegendSection } from './legend.ts';
 import { bandOf, groupRuns, type RunGroup } from './run-groups.ts';
 import { alignTo, buildChartData, logSafe, stepRange, type ChartData } from './series.ts';
 import { summaryTable } from './summary-table.ts';
+import { usageTable } from './usage-table.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { ChartTheme } from './theme.ts';
 
@@ -178,14 +179,17 @@ export class MetricsView {
       filter: this.filter, onFilter: (text) => { this.filter = text; },
     }));
     const summaries = summaryTable(this.ctx.comparison(), keys.summaries, (id) => this.ctx.runIndex(id));
+    const usage = usageTable(this.ctx.comparison(), (id) => this.ctx.runIndex(id));
     if (keys.all.length === 0) {
       this.root.append(h('p', { class: 'empty', text: summaries ? 'These runs logged summary values only.' : 'No metrics recorded for these runs yet.' }));
       if (summaries) this.root.append(summaries);
+      if (usage) this.root.append(usage);
       return;
     }
     if (keys.shown.length === 0) {
       this.root.append(this.noneInCommon(keys.all));
       if (summaries) this.root.append(summaries);
+      if (usage) this.root.append(usage);
       return;
     }
     const groups = this.grouping();
@@ -211,6 +215,7 @@ export class MetricsView {
     this.table = this.bestLast(keys.shown.flatMap((g) => g.keys));
     if (this.table) this.root.append(this.table);
     if (summaries) this.root.append(summaries);
+    if (usage) this.root.append(usage);
   }
 
   private bestLast(keys: readonly string[]): HTMLElement | null {

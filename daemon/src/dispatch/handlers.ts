@@ -24,7 +24,7 @@ function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
     // Slurm places GPUs: the most one node of a partition has (GRES) is what a run may ask for, and Slurm queues it.
     const facts = (h.check as { slurm?: SlurmCheckFacts } | null)?.slurm;
     const most = Math.max(0, ...(facts?.partitions ?? []).map((p) => gresGpus(p.gres)));
-    return { ...host, gpusTotal: most, gpusFree: most, runningRuns: running, ...(facts ? { slurmQueue: facts.queue } : {}) };
+    return { ...host, gpusTotal: most, gpusFree: most, runningRuns: running, ...(facts ? { slurmQueue: facts.queue, slurmPartitions: facts.partitions } : {}) };
   }
   return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running };
 }

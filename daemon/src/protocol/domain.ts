@@ -504,6 +504,11 @@ export interface HostInfo extends Host {
   runningRuns: number;
   /** Slurm hosts: this user's queue at the host's last check (absent from older daemons and other hosts). */
   slurmQueue?: SlurmCheckFacts['queue'];
+  /**
+   * Slurm hosts: the partitions at the host's last check (what the launch wizard offers).
+   * Absent from daemons that do not send it; clients then ask `hosts/check`.
+   */
+  slurmPartitions?: SlurmCheckFacts['partitions'];
 }
 
 /** A command as frozen at launch: the template from keel.yaml (placeholders still in it), its setup, and env NAMES (values are read at each start). */

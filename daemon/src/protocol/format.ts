@@ -32,3 +32,16 @@ export function duration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
+
+/** GPU-hours: three decimals under one ("0.042"), one above ("12.5"), as `keel run show` prints them. */
+export function formatGpuHours(hours: number): string {
+  return hours.toFixed(hours < 1 ? 3 : 1);
+}
+
+/**
+ * A run's GPU time and cost in one line: "0.250 GPU-hours · cost 0.50". The cost is GPU-hours
+ * × the host's `--cost-per-hour`, in whatever currency that was given in (Keel does not know it).
+ */
+export function usageLine(u: { gpuHours: number; cost: number | null }): string {
+  return `${formatGpuHours(u.gpuHours)} GPU-hours${u.cost !== null ? ` · cost ${u.cost.toFixed(2)}` : ''}`;
+}

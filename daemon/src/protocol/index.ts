@@ -11,3 +11,4 @@ export * from './webview.ts';
 export * from './run-page.ts';
 export * from './eval-verdicts.ts';
 export * from './series-pack.ts';
+export * from './slurm-values.ts';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostCheckFacts, HostInfo } from '../../../daemon/src/protocol/index.ts';
-import { checkSummary, hostDescription } from './host-labels.ts';
+import { checkSummary, hostDescription, slurmHostRows } from './host-labels.ts';
 
 const base: HostInfo = {
   name: 'hpc', backend: 'slurm', sshTarget: 'login1', workdir: '/shared/keel', costPerHour: null, labels: [], reachable: true, checkedAt: 1,
@@ -26,5 +26,30 @@ describe('Slurm hosts in the Hosts view', () => {
       },
     };
     assert.equal(checkSummary(facts), 'slurm-wlm 22.05.8, partitions debug* (gpu:4), no sacct (slurmdbd): final states from squeue, 0 job(s) of yours queued');
+  });
+
+  it('expand to partitions with their GPU GRES and the user\'s queue, pending jobs with Slurm\'s reason', () => {
+    const partitions = [
+      { name: 'debug', default: true, gres: 'gpu:4', avail: 'up', nodes: 1, state: 'mix', timeLimit: 'infinite' },
+      { name: 'cpu', default: false, gres: '(null)', avail: 'down', nodes: 2, state: 'idle', timeLimit: '1-00:00:00' },
+    ];
+    const queue = [
+      { id: '41', name: 'keel-run_a-1', state: 'RUNNING', reason: 'None', time: '1:05' },
+      { id: '42', name: 'keel-run_b-1', state: 'PENDING', reason: 'Resources', time: '0:00' },
+    ];
+    const rows = slurmHostRows(partitions, queue);
+    assert.deepEqual(rows.map((r) => [r.label, r.description, r.icon]), [
+      ['debug (default)', '4 GPUs/node (gpu:4) · limit infinite · 1 node · mix', 'layers'],
+      ['cpu', 'no GPUs · limit 1-00:00:00 · 2 nodes · down', 'layers'],
+      ['41 keel-run_a-1', 'running · 1:05', 'play'],
+      ['42 keel-run_b-1', 'pending (Resources) · 0:00', 'clock'],
+    ]);
+    assert.equal(new Set(rows.map((r) => r.key)).size, rows.length, 'unique keys (tree item ids)');
+    assert.deepEqual(slurmHostRows(partitions, []).at(-1)?.description, 'empty at the last check');
+    assert.deepEqual(slurmHostRows(null, undefined).map((r) => r.label), ['Not checked yet']);
+    assert.deepEqual(slurmHostRows(null, queue).map((r) => r.label), ['41 keel-run_a-1', '42 keel-run_b-1'], 'a daemon without slurmPartitions still shows the queue');
+    const names = new Map([['run_a', 'lora · lr=0.01']]);
+    const named = slurmHostRows(null, [...queue, { id: '43', name: 'keel-run_a-2', state: 'PENDING', reason: 'Priority', time: '0:00' }, { id: '44', name: 'interactive', state: 'RUNNING', reason: 'None', time: '3:00' }], (id) => names.get(id));
+    assert.deepEqual(named.map((r) => r.label), ['41 lora · lr=0.01', '42 keel-run_b-1', '43 lora · lr=0.01 (attempt 2)', '44 interactive'], 'Keel jobs by their run\'s name when known');
   });
 });

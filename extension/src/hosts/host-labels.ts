@@ -1,5 +1,5 @@
 /** How a host looks in the Hosts view and in messages. Pure. */
-import type { HostCheckFacts, HostInfo } from '../../../daemon/src/protocol/index.ts';
+import { gresGpuCount, type HostCheckFacts, type HostInfo, type SlurmCheckFacts } from '../../../daemon/src/protocol/index.ts';
 import { formatBytes, plural } from '../format.ts';
 import type { IconSpec } from '../runs/run-labels.ts';
 
@@ -48,4 +48,51 @@ export function checkSummary(facts: HostCheckFacts): string {
   if (facts.freeDiskBytes !== null) parts.push(`${formatBytes(facts.freeDiskBytes)} free`);
   if (!facts.rsync) parts.push('rsync missing');
   return parts.join(', ');
+}
+
+/** A row under a host in the Hosts view. */
+export interface HostChildRow {
+  key: string;
+  label: string;
+  description: string;
+  tooltip?: string;
+  icon: string;
+}
+
+/**
+ * What a Slurm host expands to: its partitions (GPUs per node from GRES, time limit, state;
+ * the cluster default marked) and this user's queue at the last check, each job with its state,
+ * Slurm's reason when pending and its elapsed time. `partitions` null: never checked.
+ */
+export function slurmHostRows(partitions: SlurmCheckFacts['partitions'] | null, queue: SlurmCheckFacts['queue'] | undefined, runName: (runId: string) => string | undefined = () => undefined): HostChildRow[] {
+  if (partitions === null && queue === undefined) {
+    return [{ key: 'unchecked', label: 'Not checked yet', description: 'Keel: Check Host lists partitions and your queue', icon: 'info' }];
+  }
+  const rows: HostChildRow[] = (partitions ?? []).map((p) => {
+    const gpus = gresGpuCount(p.gres);
+    return {
+      key: `partition:${p.name}`,
+      label: `${p.name}${p.default ? ' (default)' : ''}`,
+      description: [gpus > 0 ? `${gpus} GPU${gpus === 1 ? '' : 's'}/node (${p.gres})` : 'no GPUs', `limit ${p.timeLimit}`, plural(p.nodes, 'node'), p.avail === 'up' ? p.state : p.avail].join(' · '),
+      tooltip: `Partition ${p.name}${p.default ? ' (the cluster\'s default)' : ''}\nGRES: ${p.gres}\ntime limit: ${p.timeLimit}\nnodes: ${p.nodes} (${p.state}), ${p.avail}`,
+      icon: 'layers',
+    };
+  });
+  const q = queue ?? [];
+  if (q.length === 0) rows.push({ key: 'queue:empty', label: 'Your queue', description: 'empty at the last check', icon: 'list-unordered' });
+  for (const j of q) {
+    const pending = j.state.startsWith('PENDING');
+    const reason = j.reason && j.reason !== 'None' && j.reason !== '(null)' ? ` (${j.reason})` : '';
+    // Keel's own jobs are named keel-<run id>-<attempt>: shown by the run's name when the Runs view knows it.
+    const keel = /^keel-(run_[A-Za-z0-9]+)-(\d+)$/.exec(j.name);
+    const name = keel?.[1] ? runName(keel[1]) : undefined;
+    rows.push({
+      key: `job:${j.id}`,
+      label: `${j.id} ${name ? `${name}${keel?.[2] && keel[2] !== '1' ? ` (attempt ${keel[2]})` : ''}` : j.name}`,
+      description: `${j.state.toLowerCase()}${pending ? reason : ''}${j.time ? ` · ${j.time}` : ''}`,
+      tooltip: `Slurm job ${j.id} (${j.name}${name ? `, run ${name}` : ''}): ${j.state}${reason}${j.time ? `, elapsed ${j.time}` : ''}\nAs of the host's last check.`,
+      icon: pending ? 'clock' : 'play',
+    });
+  }
+  return rows;
 }

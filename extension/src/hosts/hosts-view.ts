@@ -1,19 +1,22 @@
 /**
- * The Hosts view (GPU use and reachability, each GPU below its host) and the Add Host and
- * Check Host commands. Refreshed (debounced) by `hosts` notifications and by a run's status
+ * The Hosts view (GPU use and reachability, each GPU below its host; a Slurm host's partitions
+ * and this user's queue below it) and the Add Host and Check Host commands. Refreshed (debounced) by `hosts` notifications and by a run's status
  * change (GPU leases change when runs start and end), not by its every ingest.
  */
 import * as vscode from 'vscode';
-import { isTerminal, type HostInfo } from '../../../daemon/src/protocol/index.ts';
+import { isTerminal, type HostInfo, type SlurmCheckFacts } from '../../../daemon/src/protocol/index.ts';
 import { Debouncer } from '../debounce.ts';
 import { Disposables } from '../disposables.ts';
 import { RunStatusMemory } from '../runs/run-deltas.ts';
 import { themeIcon } from '../runs/runs-view.ts';
 import type { KeelServices } from '../services.ts';
 import { registerKeelCommand } from '../show-error.ts';
-import { checkSummary, hostDescription, hostIcon } from './host-labels.ts';
+import { checkSummary, hostDescription, hostIcon, slurmHostRows, type HostChildRow } from './host-labels.ts';
 
-export type HostNode = { type: 'host'; hostName: string; host: HostInfo } | { type: 'gpu'; hostName: string; label: string; description: string };
+export type HostNode =
+  | { type: 'host'; hostName: string; host: HostInfo }
+  | { type: 'gpu'; hostName: string; label: string; description: string }
+  | { type: 'slurm'; hostName: string; row: HostChildRow };
 
 export class HostsView extends Disposables implements vscode.TreeDataProvider<HostNode> {
   private readonly services: KeelServices;
@@ -22,10 +25,16 @@ export class HostsView extends Disposables implements vscode.TreeDataProvider<Ho
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly debouncer = this.register(new Debouncer(500, () => void this.refresh()));
   private readonly statuses = new RunStatusMemory();
+  /** Slurm partitions from checks run here, for daemons whose `hosts/list` does not send `slurmPartitions`. */
+  private readonly checkedPartitions = new Map<string, SlurmCheckFacts['partitions']>();
 
-  constructor(services: KeelServices) {
+  /** A run's name by id (the Runs view's), for Keel's jobs in a Slurm host's queue. */
+  private readonly runName: (runId: string) => string | undefined;
+
+  constructor(services: KeelServices, runName: (runId: string) => string | undefined = () => undefined) {
     super();
     this.services = services;
+    this.runName = runName;
     this.register(vscode.window.createTreeView('keel.hosts', { treeDataProvider: this }));
     this.register(services.onNotification('hosts', () => this.debouncer.schedule()));
     // A run's start or end moves GPU leases; its row updates (new points) and deleting an ended run do not.
@@ -38,6 +47,11 @@ export class HostsView extends Disposables implements vscode.TreeDataProvider<Ho
 
   list(): readonly HostInfo[] {
     return this.hosts;
+  }
+
+  /** Remembers what a check found on a Slurm host (its partitions) until the host list sends them. */
+  noteCheck(name: string, facts: SlurmCheckFacts | undefined): void {
+    if (facts) this.checkedPartitions.set(name, facts.partitions);
   }
 
   async refresh(): Promise<void> {
@@ -57,10 +71,22 @@ export class HostsView extends Disposables implements vscode.TreeDataProvider<Ho
       return sorted.map((host) => ({ type: 'host', hostName: host.name, host }));
     }
     if (node.type !== 'host') return [];
+    if (node.host.backend === 'slurm') {
+      const h = node.host;
+      return slurmHostRows(h.slurmPartitions ?? this.checkedPartitions.get(h.name) ?? null, h.slurmQueue, this.runName).map((row) => ({ type: 'slurm', hostName: h.name, row }));
+    }
     return node.host.gpus.map((g) => ({ type: 'gpu', hostName: node.hostName, label: `GPU ${g.index}`, description: `${g.name} · ${Math.round(g.memoryTotalMiB / 1024)} GB` }));
   }
 
   getTreeItem(node: HostNode): vscode.TreeItem {
+    if (node.type === 'slurm') {
+      const item = new vscode.TreeItem(node.row.label);
+      item.id = `host:${node.hostName}:${node.row.key}`;
+      item.description = node.row.description;
+      if (node.row.tooltip) item.tooltip = node.row.tooltip;
+      item.iconPath = new vscode.ThemeIcon(node.row.icon);
+      return item;
+    }
     if (node.type === 'gpu') {
       const item = new vscode.TreeItem(node.label);
       item.description = node.description;
@@ -68,10 +94,12 @@ export class HostsView extends Disposables implements vscode.TreeDataProvider<Ho
       return item;
     }
     const h = node.host;
-    const item = new vscode.TreeItem(h.name, h.gpus.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(h.name, h.gpus.length || h.backend === 'slurm' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `host:${h.name}`;
     item.description = hostDescription(h);
-    item.tooltip = `${h.backend === 'local' ? 'This machine' : h.sshTarget ?? h.name}\nwork dir: ${h.workdir}${h.checkedAt ? `\nchecked ${new Date(h.checkedAt).toLocaleString()}` : ''}`;
+    const where = h.backend === 'local' ? 'This machine' : h.backend === 'slurm' ? `Slurm cluster, login node ${h.sshTarget ?? h.name}` : h.sshTarget ?? h.name;
+    const rate = h.costPerHour !== null ? `\ncost per GPU-hour: ${h.costPerHour}` : '';
+    item.tooltip = `${where}\nwork dir: ${h.workdir}${rate}${h.checkedAt ? `\nchecked ${new Date(h.checkedAt).toLocaleString()}` : ''}`;
     item.iconPath = themeIcon(hostIcon(h));
     item.contextValue = h.backend === 'local' ? 'keel.host.local' : 'keel.host';
     return item;
@@ -106,6 +134,7 @@ async function checkHost(services: KeelServices, view: HostsView, arg: unknown):
   if (!name) return;
   const host = name;
   const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Keel: checking ${host}…` }, () => client.call('hosts/check', { name: host }, { timeoutMs: 120_000 }));
+  view.noteCheck(host, r.facts?.slurm);
   await view.refresh();
   if (r.error || !r.facts) {
     const choice = await vscode.window.showWarningMessage(`Keel: ${host} is unreachable: ${r.error ?? 'no answer'}. Check that \`ssh ${r.host.sshTarget ?? host}\` works in a terminal.`, 'Show Output');

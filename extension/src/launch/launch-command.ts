@@ -1,7 +1,8 @@
 /**
  * `Keel: Launch Fine-tune` and `Keel: Launch Sweep`: pick the config (the active editor's
  * first, then those keel.yaml's `configs` globs match), the host (free/total GPUs and
- * reachability, plus Local), the GPU count, `key=value` overrides (or a sweep grid); check it
+ * reachability, plus Local), on a Slurm host the partition (from its last check) and a time
+ * limit, the GPU count, `key=value` overrides (or a sweep grid); check it
  * all with the daemon's pre-flight; name the run; confirm a one-line summary, launch, and
  * follow the log in a terminal. Callers (the explorer menu, CodeLens, tests) may pass a
  * config Uri or a LaunchRequest to skip steps.
@@ -19,7 +20,8 @@ import type { KeelServices } from '../services.ts';
 import { registerKeelCommand } from '../show-error.ts';
 import {
   gpuCounts, hostChoices, hostLabel, hostParams, launchSummary, looksLikeConfig, orderConfigs, parseGrid, parseLaunchRequest, parseOverrides,
-  type HostChoice, type HostTarget, type LaunchRequest, type Parsed,
+  partitionItems, partitionNameProblem, slurmParams, timeLimitProblem,
+  type HostChoice, type HostTarget, type LaunchRequest, type Parsed, type PartitionItem, type SlurmPartition,
 } from './launch-input.ts';
 import { askAboutProblems, askName, problemsText, runPreflight, type PreflightParams } from './preflight-step.ts';
 
@@ -93,13 +95,55 @@ async function pickGpus(host: HostChoice, title: string): Promise<number | undef
   const counts = gpuCounts(host);
   // A host without GPUs has one answer; asking would only slow the user down.
   if (counts.length === 1) return 0;
+  // Slurm owns a cluster's GPUs: Keel knows how many a node has, not how many are free; Slurm queues the run until they are.
+  const slurm = host.slurm !== undefined;
   const items = counts.map((n) => ({
     label: n === 0 ? '0 (CPU only)' : String(n),
-    description: n > host.gpusFree ? `waits until ${n} are free (${host.gpusFree} now)` : '',
+    description: !slurm && n > host.gpusFree ? `waits until ${n} are free (${host.gpusFree} now)` : '',
     n,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: `${title}: GPUs`, placeHolder: `How many GPUs? (${host.gpusFree} of ${host.gpusTotal} free)` });
+  const placeHolder = slurm ? `How many GPUs? (up to ${host.gpusTotal} per node; Slurm queues the run until they are free)` : `How many GPUs? (${host.gpusFree} of ${host.gpusTotal} free)`;
+  const picked = await vscode.window.showQuickPick(items, { title: `${title}: GPUs`, placeHolder });
   return picked?.n;
+}
+
+/** A Slurm host's partitions: those of its last check, else a check now (null when that fails: the user may type one). */
+async function slurmPartitions(deps: LaunchDeps, host: HostChoice): Promise<SlurmPartition[] | null> {
+  if (host.slurm?.partitions) return host.slurm.partitions;
+  if (host.target.kind !== 'host') return null;
+  const name = host.target.name;
+  const client = await deps.services.client();
+  try {
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Keel: asking ${name} for its partitions (sinfo)…` },
+      () => client.call('hosts/check', { name }, { timeoutMs: 120_000 }),
+    );
+    if (r.facts?.slurm) return r.facts.slurm.partitions;
+    deps.services.log.warn(`launch: checking ${name} for partitions failed: ${r.error ?? 'no Slurm facts'}`);
+  } catch (err) {
+    deps.services.log.warn(`launch: checking ${name} for partitions failed: ${(err as Error).message}`);
+  }
+  return null;
+}
+
+/** The partition step: undefined when the user stops; `item.partition` undefined is the host default. */
+async function pickPartition(deps: LaunchDeps, host: HostChoice, title: string): Promise<PartitionItem | undefined> {
+  const items = partitionItems(await slurmPartitions(deps, host), host.slurm?.hostDefault ?? null);
+  const picked = await vscode.window.showQuickPick(items.map((i) => ({ ...i, item: i })), { title: `${title}: partition`, placeHolder: 'Which Slurm partition? (sbatch --partition)', matchOnDescription: true });
+  if (!picked?.item.other) return picked?.item;
+  const typed = await vscode.window.showInputBox({ title: `${title}: partition`, prompt: 'The partition name (sinfo lists them)', validateInput: partitionNameProblem });
+  return typed === undefined ? undefined : { label: typed.trim(), description: '', partition: typed.trim(), gpus: null, timeLimit: null };
+}
+
+/** The time-limit step: '' keeps the partition's limit; undefined when the user stops. */
+async function askTimeLimit(title: string, partitionLimit: string | null): Promise<string | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: `${title}: time limit`,
+    prompt: `Slurm time limit (sbatch --time): MM, HH:MM:SS or D-HH:MM:SS. Enter for the partition's limit${partitionLimit ? ` (${partitionLimit})` : ''}.`,
+    placeHolder: '02:00:00',
+    validateInput: timeLimitProblem,
+  });
+  return text === undefined ? undefined : text.trim();
 }
 
 async function askOverrides(title: string, value = ''): Promise<string[] | undefined> {
@@ -180,8 +224,21 @@ function requestOf(arg: unknown): LaunchRequest {
   return r.value;
 }
 
-/** Where and how it runs: the config, the host, the GPUs and (a sweep) the grid; undefined when the user stops. */
-async function askTarget(deps: LaunchDeps, req: LaunchRequest, title: string, sweep: boolean): Promise<{ config: ConfigChoice; host: HostChoice; gpus: number; grid?: { grid: string[]; points: number } } | undefined> {
+interface Target {
+  config: ConfigChoice;
+  host: HostChoice;
+  gpus: number;
+  /** Slurm hosts: sbatch --partition / --time, when the user chose them. */
+  slurm: { partition?: string; time?: string };
+  grid?: { grid: string[]; points: number };
+}
+
+/**
+ * Where and how it runs: the config, the host, on a Slurm host its partition and time limit,
+ * the GPUs and (a sweep) the grid; undefined when the user stops. A caller that answered
+ * every step (`answered`) is asked nothing, on Slurm either.
+ */
+async function askTarget(deps: LaunchDeps, req: LaunchRequest, title: string, sweep: boolean, answered: boolean): Promise<Target | undefined> {
   const roots = deps.projects.roots();
   if (roots.length === 0) throw new NoProjectError();
   await deps.services.client();
@@ -189,28 +246,39 @@ async function askTarget(deps: LaunchDeps, req: LaunchRequest, title: string, sw
   if (!config) return undefined;
   const host = await pickHost(deps.services, title, req.target);
   if (!host) return undefined;
-  const gpus = req.gpus ?? await pickGpus(host, title);
+  let gpuChoice = host;
+  let slurm: Target['slurm'] = slurmParams(req);
+  if (host.slurm && !answered) {
+    const partition = req.partition !== undefined ? { partition: req.partition, gpus: null, timeLimit: null } : await pickPartition(deps, host, title);
+    if (!partition) return undefined;
+    // The GPU step offers what one node of the chosen partition has (Slurm queues the run until they are free).
+    if (partition.gpus !== null) gpuChoice = { ...host, gpusTotal: partition.gpus, gpusFree: partition.gpus };
+    const time = req.time ?? await askTimeLimit(title, partition.timeLimit);
+    if (time === undefined) return undefined;
+    slurm = slurmParams({ partition: partition.partition, time });
+  }
+  const gpus = req.gpus ?? await pickGpus(gpuChoice, title);
   if (gpus === undefined) return undefined;
-  if (!sweep) return { config, host, gpus };
+  if (!sweep) return { config, host, gpus, slurm };
   const grid = req.grid ? checked(parseGrid(req.grid.join(' '))) : await askGrid(title);
-  return grid ? { config, host, gpus, grid } : undefined;
+  return grid ? { config, host, gpus, slurm, grid } : undefined;
 }
 
 async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<Run | Run[] | undefined> {
   const title = sweep ? 'Keel: Launch Sweep' : 'Keel: Launch Fine-tune';
   const req = requestOf(arg);
-  const target = await askTarget(deps, req, title, sweep);
-  if (!target) return undefined;
-  const { config, host, gpus, grid } = target;
   const answered = Boolean(req.config && req.target && req.gpus !== undefined && req.set && (!sweep || req.grid));
-  const base: PreflightParams = { config: config.path, cwd: config.root, ...hostParams(host.target), gpus };
+  const target = await askTarget(deps, req, title, sweep, answered);
+  if (!target) return undefined;
+  const { config, host, gpus, slurm, grid } = target;
+  const base: PreflightParams = { config: config.path, cwd: config.root, ...hostParams(host.target), gpus, ...slurm };
   const passed = await checkedOverrides(deps, title, base, req.set, grid?.grid, answered);
   if (!passed) return undefined;
   const { set, result } = passed;
   // A sweep names its runs after the config and the point (`lora-3`); a single run gets a name step.
   const name = sweep ? undefined : req.name ?? (answered ? undefined : await askName(title, result.defaultName));
   if (!sweep && !answered && name === undefined) return undefined;
-  const summary = launchSummary({ config: relative(config.root, config.path), target: host.target, gpus, set, ...(grid ? { sweepRuns: grid.points } : {}), ...(name ? { name } : {}) });
+  const summary = launchSummary({ config: relative(config.root, config.path), target: host.target, gpus, set, ...slurm, ...(grid ? { sweepRuns: grid.points } : {}), ...(name ? { name } : {}) });
   if (!answered && !(await confirm(summary, title, result.problems.filter((p) => p.severity === 'warning')))) return undefined;
   // The default name is left to the daemon, which makes it unique at the moment of launch.
   const params = { ...base, ...(set.length ? { set } : {}), ...(name && name !== result.defaultName ? { name } : {}) };

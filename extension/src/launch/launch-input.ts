@@ -1,9 +1,9 @@
 /**
  * The launch wizard's pure parts: `key=value` overrides and sweep grids (parsed and
- * validated as the user types), the host and GPU choices, the config order, and the
- * one-line summary shown before launching.
+ * validated as the user types), the host and GPU choices, a Slurm host's partition and time
+ * limit, the config order, and the one-line summary shown before launching.
  */
-import type { HostInfo } from '../../../daemon/src/protocol/index.ts';
+import { gresGpuCount, SLURM_PARTITION, slurmTimeProblem, type HostInfo, type SlurmCheckFacts } from '../../../daemon/src/protocol/index.ts';
 import { plural } from '../format.ts';
 
 /** A config param path as `--set` takes it: `learning_rate`, `optimizer.lr`, `datasets[0].path`. */
@@ -91,7 +91,11 @@ export interface HostChoice {
   /** GPUs on the host (the most on any host for `any`). */
   gpusTotal: number;
   gpusFree: number;
+  /** Slurm hosts: the partitions at the last check (null: not known) and the host's own default (`--partition` at add). */
+  slurm?: { partitions: SlurmPartition[] | null; hostDefault: string | null };
 }
+
+export type SlurmPartition = SlurmCheckFacts['partitions'][number];
 
 function reachability(h: HostInfo): string {
   return h.reachable === true ? 'reachable' : h.reachable === false ? 'unreachable' : 'not checked yet';
@@ -115,6 +119,7 @@ export function hostChoices(hosts: readonly HostInfo[]): HostChoice[] {
       target: { kind: 'host', name: h.name },
       gpusTotal: h.gpusTotal,
       gpusFree: h.gpusFree,
+      ...(h.backend === 'slurm' ? { slurm: { partitions: h.slurmPartitions ?? null, hostDefault: h.slurm?.partition ?? null } } : {}),
     });
   }
   if (remote.length > 0) {
@@ -129,6 +134,75 @@ export function gpuCounts(choice: Pick<HostChoice, 'gpusTotal'>): number[] {
   return Array.from({ length: Math.max(0, choice.gpusTotal) + 1 }, (_, i) => i);
 }
 
+/** One answer of the partition step: a partition, or (partition undefined) the host's default. */
+export interface PartitionItem {
+  label: string;
+  description: string;
+  /** undefined: let the host's `--partition` (or else the cluster's default partition) decide. */
+  partition: string | undefined;
+  /** GPUs one node of it has (GRES), to offer in the GPU step; null when not known. */
+  gpus: number | null;
+  /** Its time limit as sinfo says it ("1-00:00:00", "infinite"); null when not known. */
+  timeLimit: string | null;
+  /** The "type a name" answer, offered when the partitions are not known. */
+  other?: true;
+}
+
+function gpusText(gres: string): string {
+  const n = gresGpuCount(gres);
+  return n > 0 ? `${n} GPU${n === 1 ? '' : 's'} per node (${gres})` : 'no GPUs';
+}
+
+/**
+ * The partition step: "Host default" first (naming the partition it is), then each partition
+ * with its GPUs (GRES), time limit, nodes and state, the cluster's default marked. Without
+ * known partitions: "Host default" and "Other partition…" to type one.
+ */
+export function partitionItems(partitions: readonly SlurmPartition[] | null, hostDefault: string | null): PartitionItem[] {
+  const clusterDefault = partitions?.find((p) => p.default) ?? null;
+  const usual = (hostDefault ? partitions?.find((p) => p.name === hostDefault) : clusterDefault) ?? null;
+  const defaultName = hostDefault ?? clusterDefault?.name ?? null;
+  const items: PartitionItem[] = [{
+    label: '$(star-full) Host default',
+    description: defaultName ? `${defaultName}${hostDefault ? ' (the host\'s --partition)' : ' (the cluster\'s default)'}${usual ? ` · ${gpusText(usual.gres)} · time limit ${usual.timeLimit}` : ''}` : 'the cluster\'s default partition',
+    partition: undefined,
+    gpus: usual ? gresGpuCount(usual.gres) : null,
+    timeLimit: usual?.timeLimit ?? null,
+  }];
+  if (partitions === null) {
+    items.push({ label: '$(edit) Other partition…', description: 'type its name (the host has not been checked: Keel: Check Host lists them)', partition: undefined, gpus: null, timeLimit: null, other: true });
+    return items;
+  }
+  for (const p of partitions) {
+    const state = p.avail !== 'up' ? ` · ${p.avail}` : '';
+    items.push({
+      label: p.name,
+      description: `${gpusText(p.gres)} · time limit ${p.timeLimit} · ${p.nodes} node${p.nodes === 1 ? '' : 's'}${state}${p.default ? ' · cluster default' : ''}`,
+      partition: p.name,
+      gpus: gresGpuCount(p.gres),
+      timeLimit: p.timeLimit,
+    });
+  }
+  return items;
+}
+
+/** A partition name typed by hand: one Slurm name. */
+export function partitionNameProblem(text: string): string | undefined {
+  return SLURM_PARTITION.test(text.trim()) ? undefined : 'One partition name: letters, digits, ".", "_" and "-"';
+}
+
+/** The time-limit step's check: empty is the partition's own limit; otherwise what sbatch --time takes (the daemon's rule). */
+export function timeLimitProblem(text: string): string | undefined {
+  const t = text.trim();
+  return t === '' ? undefined : slurmTimeProblem(t) ?? undefined;
+}
+
+/** The `partition` / `time` launch params of the Slurm steps' answers (nothing for "host default" and an empty time). */
+export function slurmParams(answer: { partition?: string | undefined; time?: string | undefined }): { partition?: string; time?: string } {
+  const time = answer.time?.trim();
+  return { ...(answer.partition ? { partition: answer.partition } : {}), ...(time ? { time } : {}) };
+}
+
 export function hostLabel(target: HostTarget): string {
   return target.kind === 'local' ? 'local' : target.kind === 'host' ? target.name : 'any host';
 }
@@ -138,9 +212,12 @@ export function hostParams(target: HostTarget): { local?: true; host?: string } 
   return target.kind === 'local' ? { local: true } : target.kind === 'host' ? { host: target.name } : {};
 }
 
-/** "configs/baseline.yaml on local · 0 GPUs · learning_rate=0.1" */
-export function launchSummary(input: { config: string; target: HostTarget; gpus: number; set: readonly string[]; sweepRuns?: number; name?: string }): string {
-  const parts = [`${input.name ? `"${input.name}": ` : ''}${input.config} on ${hostLabel(input.target)}`, plural(input.gpus, 'GPU')];
+/** "configs/baseline.yaml on local · 0 GPUs · learning_rate=0.1"; on Slurm "… on cluster · partition gpu · time 02:00:00 · 1 GPU" */
+export function launchSummary(input: { config: string; target: HostTarget; gpus: number; set: readonly string[]; sweepRuns?: number; name?: string; partition?: string; time?: string }): string {
+  const parts = [`${input.name ? `"${input.name}": ` : ''}${input.config} on ${hostLabel(input.target)}`];
+  if (input.partition) parts.push(`partition ${input.partition}`);
+  if (input.time) parts.push(`time ${input.time}`);
+  parts.push(plural(input.gpus, 'GPU'));
   if (input.sweepRuns !== undefined) parts.push(plural(input.sweepRuns, 'run'));
   if (input.set.length) parts.push(input.set.join(' '));
   return parts.join(' · ');
@@ -172,6 +249,9 @@ export interface LaunchRequest {
   gpus?: number;
   set?: string[];
   grid?: string[];
+  /** Slurm hosts: sbatch --partition and --time (given, their steps are skipped). */
+  partition?: string;
+  time?: string;
 }
 
 /** Reads a LaunchRequest from a command argument; fields of the wrong shape are ignored, bad overrides are an error. */
@@ -183,6 +263,16 @@ export function parseLaunchRequest(arg: unknown): Parsed<LaunchRequest> {
   if (typeof a.host === 'string' && a.host) req.target = a.host === 'local' ? { kind: 'local' } : a.host === 'any' ? { kind: 'any' } : { kind: 'host', name: a.host };
   if (typeof a.gpus === 'number' && Number.isInteger(a.gpus) && a.gpus >= 0) req.gpus = a.gpus;
   if (typeof a.name === 'string' && a.name.trim() !== '') req.name = a.name.trim();
+  if (typeof a.partition === 'string' && a.partition) {
+    const problem = partitionNameProblem(a.partition);
+    if (problem) return { ok: false, error: `partition "${a.partition}": ${problem}` };
+    req.partition = a.partition.trim();
+  }
+  if (typeof a.time === 'string' && a.time) {
+    const problem = timeLimitProblem(a.time);
+    if (problem) return { ok: false, error: problem };
+    req.time = a.time.trim();
+  }
   for (const field of ['set', 'grid'] as const) {
     const list = a[field];
     if (!Array.isArray(list)) continue;

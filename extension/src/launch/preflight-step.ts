@@ -18,6 +18,9 @@ export interface PreflightParams {
   host?: string;
   gpus: number;
   set?: string[];
+  /** Slurm hosts: sbatch --partition and --time. */
+  partition?: string;
+  time?: string;
 }
 
 /** The user's answer to the problems found. */

@@ -20,6 +20,20 @@ export function groupOf(status: RunStatus): RunGroupKind {
   return ActiveStatuses.includes(status) ? 'running' : 'recent';
 }
 
+/**
+ * True for a run Slurm holds pending (the daemon's reason "queued on Slurm (Resources)" or
+ * "requeued by Slurm: …"): its status is `starting` but it waits in the cluster's queue, so
+ * the Runs view lists and counts it as queued, not running.
+ */
+export function pendingOnSlurm(run: Pick<RunSummary, 'status' | 'statusReason'>): boolean {
+  return (run.status === 'starting' || run.status === 'syncing' || run.status === 'queued') && /^(queued on Slurm|requeued by Slurm)\b/.test(run.statusReason ?? '');
+}
+
+/** A run's group in the Runs view: by status, except that a run Slurm holds pending is queued. */
+export function runGroupOf(run: Pick<RunSummary, 'status' | 'statusReason'>): RunGroupKind {
+  return pendingOnSlurm(run) ? 'queued' : groupOf(run.status);
+}
+
 const byNewest = (a: RunSummary, b: RunSummary): number => (b.startedAt ?? b.createdAt) - (a.startedAt ?? a.createdAt);
 const byEnded = (a: RunSummary, b: RunSummary): number => (b.endedAt ?? b.updatedAt) - (a.endedAt ?? a.updatedAt);
 // Queue order: higher priority first, then first come first served (as the daemon places them).
@@ -35,7 +49,7 @@ export function groupRuns(runs: readonly RunSummary[], recentLimit = 50): RunGro
   const all = [...new Map(runs.map((r) => [r.id, r])).values()];
   const nested = nestedEvalIds(all);
   const unique = all.filter((r) => !nested.has(r.id));
-  const pick = (kind: RunGroupKind): RunSummary[] => unique.filter((r) => groupOf(r.status) === kind);
+  const pick = (kind: RunGroupKind): RunSummary[] => unique.filter((r) => runGroupOf(r) === kind);
   const groups: RunGroup[] = [];
   const running = pick('running').sort(byNewest);
   const queued = pick('queued').sort(byQueue);
@@ -54,8 +68,8 @@ export interface RunCounts {
 export function countRuns(runs: readonly RunSummary[]): RunCounts {
   const unique = [...new Map(runs.map((r) => [r.id, r])).values()];
   return {
-    running: unique.filter((r) => groupOf(r.status) === 'running').length,
-    queued: unique.filter((r) => r.status === 'queued').length,
+    running: unique.filter((r) => runGroupOf(r) === 'running').length,
+    queued: unique.filter((r) => runGroupOf(r) === 'queued').length,
   };
 }
 

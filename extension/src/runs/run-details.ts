@@ -4,7 +4,7 @@
  * view turns them into TreeItems.
  */
 import type { Checkpoint, EvalResult, RunDetail } from '../../../daemon/src/protocol/index.ts';
-import { formatBytes, formatValue, shortHash } from '../format.ts';
+import { duration, formatBytes, formatValue, plural, shortHash, usageLine } from '../format.ts';
 
 export interface DetailRow {
   /** Unique among its siblings (tree item ids are built from it); defaults to the label. */
@@ -108,6 +108,24 @@ function evalRows(d: RunDetail): DetailRow[] {
   }));
 }
 
+/**
+ * GPU time and cost (`runs/get`'s usage): GPU-hours of every attempt that started, × the host's
+ * `--cost-per-hour` when it has one. Left out for a daemon too old to say and for runs Keel did
+ * not launch (watched, imported).
+ */
+function usageRow(d: RunDetail): DetailRow[] {
+  if (d.usage === undefined) return [];
+  const u = d.usage;
+  // A watched or imported run had no Keel attempts: nothing to say. A launched one may not have started yet.
+  if (u === null) return d.run.source === 'launch' ? [{ label: 'GPU time', description: 'none yet (no attempt started)', icon: 'dashboard' }] : [];
+  return [{
+    label: 'GPU time',
+    description: usageLine(u),
+    tooltip: `${plural(u.attempts, 'attempt')}, ${duration(u.seconds * 1000)} of wall time × the GPUs each had${u.cost === null ? '\nNo cost: the host has no --cost-per-hour.' : '\nCost: GPU-hours × the host\'s --cost-per-hour.'}`,
+    icon: 'dashboard',
+  }];
+}
+
 function section(label: string, icon: string, rows: DetailRow[]): DetailRow {
   return rows.length
     ? { label, description: String(rows.length), icon, children: rows }
@@ -122,5 +140,6 @@ export function runDetailRows(d: RunDetail, datasetPaths: ReadonlyMap<string, st
     codeRow(d),
     section('Checkpoints', 'package', checkpointRows(d)),
     section('Evals', 'beaker', evalRows(d)),
+    ...usageRow(d),
   ];
 }

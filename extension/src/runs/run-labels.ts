@@ -4,7 +4,9 @@
  */
 import type { Run, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { ago, duration, formatValue } from '../format.ts';
-import { groupOf } from './grouping.ts';
+import { groupOf, pendingOnSlurm } from './grouping.ts';
+
+export { pendingOnSlurm };
 import { overridesNote, overridesOf } from './run-overrides.ts';
 import { mdCode, mdText } from '../lineage/markdown.ts';
 
@@ -16,6 +18,7 @@ export interface IconSpec {
 
 export function runIcon(run: Run): IconSpec {
   if (run.unreachableSince !== null && groupOf(run.status) !== 'recent') return { id: 'debug-disconnect', color: 'list.warningForeground' };
+  if (pendingOnSlurm(run)) return { id: 'clock' };
   switch (run.status) {
     case 'queued': return { id: 'clock' };
     case 'syncing':
@@ -56,11 +59,17 @@ function progress(run: RunSummary): string[] {
   return parts;
 }
 
-/** The one-line description: status (with when and why), progress, host, and overrides the name does not show. */
+/**
+ * The one-line description: status (with when and why), progress, host, and overrides the
+ * name does not show. A run Slurm holds pending shows Slurm's reason in place of its status
+ * ("queued on Slurm (Resources)"); another waiting run shows why it waits after its status.
+ */
 export function runDescription(run: RunSummary, now: number = Date.now()): string {
   const parts: string[] = [];
   const g = groupOf(run.status);
   if (run.status === 'incomplete') parts.push(`incomplete${run.statusReason ? `: ${run.statusReason}` : ''}`);
+  else if (pendingOnSlurm(run)) parts.push(run.statusReason ?? run.status);
+  else if (run.status !== 'running' && g !== 'recent' && run.statusReason) parts.push(`${run.status}: ${run.statusReason}`);
   else if (g === 'recent') parts.push(`${run.status} ${ago(run.endedAt ?? run.updatedAt, now)}`);
   else if (run.status !== 'running') parts.push(run.status);
   if (run.status === 'failed' && run.exitCode !== null) parts.push(`exit ${run.exitCode}`);

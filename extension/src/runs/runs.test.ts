@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Checkpoint, EvalResult, NotificationOf, RunDetail, RunStatus, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { countRuns, groupRuns, nestedEvalRuns } from './grouping.ts';
-import { alertBadge, runContextValue, runDescription, runIcon, runTooltip } from './run-labels.ts';
+import { alertBadge, pendingOnSlurm, runContextValue, runDescription, runIcon, runTooltip } from './run-labels.ts';
 import { checkpointLabel, evalValue, runDetailRows } from './run-details.ts';
 import { checkpointRefOf, runIdOf, runIdsFromArgs } from './run-args.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type NotifySettings } from './notify-policy.ts';
@@ -105,6 +105,38 @@ describe('run labels', () => {
   });
 });
 
+describe('runs waiting on Slurm', () => {
+  // The reasons the daemon's reconcile-slurm.ts writes for a PENDING job and a requeued one.
+  const pending = run('run_p', 'starting', { hostName: 'cluster', gpus: 1, statusReason: 'queued on Slurm (Resources)' });
+  const requeued = run('run_r', 'starting', { hostName: 'cluster', statusReason: 'requeued by Slurm: job 42 waits to run again (BeginTime)' });
+
+  it('show Slurm\'s reason in the row itself, in place of "starting", with a clock', () => {
+    assert.equal(runDescription(pending, T0), 'queued on Slurm (Resources) · cluster');
+    assert.equal(runDescription(requeued, T0), 'requeued by Slurm: job 42 waits to run again (BeginTime) · cluster');
+    assert.deepEqual(runIcon(pending), { id: 'clock' });
+    assert.match(runTooltip(pending, T0), /^\*\*p\*\* — starting: queued on Slurm \\?\(Resources\\?\)/);
+  });
+
+  it('stop being pending once running or ended, whatever reason is left', () => {
+    assert.equal(pendingOnSlurm({ ...pending, status: 'running' }), false);
+    assert.equal(pendingOnSlurm({ ...pending, status: 'cancelled' }), false);
+    assert.equal(runDescription({ ...pending, status: 'running', lastStep: 5, lastLoss: 1 }, T0), 'step 5 · loss 1 · cluster');
+    assert.deepEqual(runIcon({ ...pending, status: 'running' }), { id: 'sync~spin', color: 'charts.blue' });
+  });
+
+  it('are listed and counted as queued, not running, until Slurm starts them', () => {
+    const going = run('run_g', 'running', { hostName: 'cluster', startedAt: T0 });
+    const groups = groupRuns([pending, requeued, going]);
+    assert.deepEqual(groups.map((g) => [g.kind, g.runs.map((r) => r.id)]), [['running', ['run_g']], ['queued', ['run_p', 'run_r']], ['recent', []]]);
+    assert.deepEqual(countRuns([pending, requeued, going]), { running: 1, queued: 2 });
+    assert.deepEqual(countRuns([{ ...pending, statusReason: null }]), { running: 1, queued: 0 }, 'a starting run with no Slurm reason is on its way');
+  });
+
+  it('another waiting run says why after its status', () => {
+    assert.equal(runDescription(run('run_q', 'queued', { hostName: null, statusReason: 'waiting for 2 free GPUs' }), T0), 'queued: waiting for 2 free GPUs');
+  });
+});
+
 describe('incomplete runs', () => {
   const half = run('run_h', 'incomplete', { source: 'import', statusReason: 'import interrupted; run `keel import /data/h` again', lastStep: 40, lastLoss: 0.5 });
 
@@ -195,6 +227,18 @@ describe('run details', () => {
     const rows = runDetailRows(detail)[4]?.children ?? [];
     assert.deepEqual(rows.map((r) => [r.label, r.description]), [['tiny_reverse', 'exact_match 0.9429'], ['tiny_reverse_hard', 'acc 0.975 ± 0.01336']]);
     assert.equal(evalValue({ ...ev('e', 't', 'acc', 0.5, null), filter: 'strict-match' }), 'acc (strict-match) 0.5');
+  });
+
+  it('ends with GPU time and cost when the daemon reports usage', () => {
+    const withCost = runDetailRows({ ...detail, usage: { attempts: 2, seconds: 5400, gpuHours: 3, cost: 7.5 } }).at(-1);
+    assert.deepEqual([withCost?.label, withCost?.description], ['GPU time', '3.0 GPU-hours · cost 7.50']);
+    assert.match(withCost?.tooltip ?? '', /^2 attempts, 1 h 30 min of wall time/);
+    const noRate = runDetailRows({ ...detail, usage: { attempts: 1, seconds: 90, gpuHours: 0.025, cost: null } }).at(-1);
+    assert.equal(noRate?.description, '0.025 GPU-hours');
+    assert.match(noRate?.tooltip ?? '', /no --cost-per-hour/);
+    assert.equal(runDetailRows({ ...detail, usage: null }).at(-1)?.description, 'none yet (no attempt started)');
+    assert.equal(runDetailRows({ ...detail, run: { ...detail.run, source: 'watch' }, usage: null }).some((r) => r.label === 'GPU time'), false, 'a watched run had no Keel attempts');
+    assert.equal(runDetailRows(detail).some((r) => r.label === 'GPU time'), false, 'a daemon without usage: no row');
   });
 
   it('says "not recorded" instead of leaving gaps', () => {

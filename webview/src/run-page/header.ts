@@ -3,7 +3,8 @@
  * where and when it ran, its overrides and the run it came from, and the action buttons that
  * fit its state (Stop only while it is active, Rerun once a launched run has ended).
  */
-import type { Run, RunStatus } from '../../../daemon/src/protocol/domain.ts';
+import type { Run, RunStatus, RunUsage } from '../../../daemon/src/protocol/domain.ts';
+import { usageLine } from '../../../daemon/src/protocol/format.ts';
 import type { RunPageAction, RunPageData } from '../../../daemon/src/protocol/run-page.ts';
 import { h } from '../dom.ts';
 import { ago, duration } from './format.ts';
@@ -23,13 +24,15 @@ export function linkButton(label: string, onPress: () => void, title?: string): 
   return h('button', { class: 'link', text: label, ...(title ? { title } : {}), attrs: { type: 'button' }, on: { click: onPress } });
 }
 
-function statusLine(run: Run, now: number): HTMLElement {
+function statusLine(run: Run, usage: RunUsage | null | undefined, now: number): HTMLElement {
   const parts: (string | HTMLElement)[] = [h('span', { class: `status status-${run.status}`, text: run.status })];
   if (run.status === 'failed' && run.exitCode !== null) parts.push(h('span', { text: `exit ${run.exitCode}` }));
   if (run.statusReason && !/^exit code -?\d+$/.test(run.statusReason)) parts.push(h('span', { class: 'reason', text: run.statusReason }));
   if (run.hostName) parts.push(h('span', { text: `${run.hostName}${run.gpus ? ` · ${run.gpus} GPU${run.gpus === 1 ? '' : 's'}` : ''}` }));
   if (run.startedAt !== null) parts.push(h('span', { text: `started ${ago(run.startedAt, now)}${run.endedAt !== null ? `, took ${duration(run.endedAt - run.startedAt)}` : ''}` }));
   else parts.push(h('span', { text: `created ${ago(run.createdAt, now)}` }));
+  // GPU-hours of every attempt (and their cost at the host's --cost-per-hour), as `keel run show` gives them.
+  if (usage) parts.push(h('span', { class: 'usage', text: usageLine(usage), title: `${usage.attempts} attempt${usage.attempts === 1 ? '' : 's'}, wall time × GPUs${usage.cost === null ? '; no cost: the host has no --cost-per-hour' : ''}` }));
   const line = h('p', { class: 'status-line' });
   parts.forEach((p, i) => {
     if (i > 0) line.append(h('span', { class: 'sep', text: ' · ' }));
@@ -44,7 +47,7 @@ export function renderHeader(page: RunPageData, now: number, act: Act): HTMLElem
   const overrides = page.summary?.overrides ?? [];
   const header = h('header', { class: 'page-head' },
     h('div', { class: 'title-row' }, h('h1', { text: run.name }), button('Rename', () => act({ action: 'rename' }))),
-    statusLine(run, now),
+    statusLine(run, page.detail.usage, now),
     h('p', { class: 'muted ids' }, h('span', { text: `${page.summary?.kind === 'eval' ? 'eval run' : run.source === 'launch' ? 'launched' : run.source === 'watch' ? 'watched' : 'imported'} · ` }),
       h('code', { text: run.id }), ' ', linkButton('copy id', () => act({ action: 'copyText', text: run.id }), 'Copy the run id')),
   );
