@@ -14,6 +14,9 @@ import type { SlurmDefaults } from '../store/hosts.ts';
 import type { DispatchContext } from './context.ts';
 import type { HostConnection } from './transport/connection.ts';
 import { parseProbeOutput, readMarkers, type ProbeReport } from './remote/markers.ts';
+import { gresGpuCount, SLURM_PARTITION, SLURM_TIME } from '../protocol/slurm-values.ts';
+
+export { SLURM_TIME };
 
 /** What a launch may ask of sbatch beyond the GPUs (`keel launch --time/--partition/--cpus/--mem`). */
 export interface SlurmLaunch {
@@ -24,10 +27,8 @@ export interface SlurmLaunch {
 }
 
 /** Slurm names (partition, account, qos): letters, digits, `.`, `_`, `-`; partitions may be a comma list. */
-export const SLURM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const SLURM_NAME = SLURM_PARTITION;
 const PARTITIONS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(,[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,15}$/;
-/** sbatch --time: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
-export const SLURM_TIME = /^(\d{1,7}|\d{1,7}:\d{2}|\d{1,4}:\d{2}:\d{2}|\d{1,4}-\d{1,2}(:\d{2}){0,2})$/;
 /** sbatch --mem: a size with an optional K/M/G/T unit. */
 export const SLURM_MEM = /^\d{1,9}[KMGT]?$/;
 
@@ -107,14 +108,7 @@ export async function checkSlurm(conn: HostConnection, scriptsDir: string): Prom
 }
 
 /** GPUs a GRES string declares (`gpu:4`, `gpu:a100:8(S:0-1)`, `gpu:2,shard:8`), summed. */
-export function gresGpus(gres: string): number {
-  let n = 0;
-  for (const part of gres.split(',')) {
-    const m = /^gpu(?::[^:(]+)?:(\d+)/.exec(part.trim());
-    if (m) n += Number(m[1]);
-  }
-  return n;
-}
+export const gresGpus = gresGpuCount;
 
 // ---------------------------------------------------------------- submit
 

@@ -4,12 +4,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SLURM_NAME, SLURM_TIME, gresGpus, slurmValueProblem } from '../dispatch/slurm.ts';
-import { SLURM_PARTITION, SLURM_TIME as CLIENT_TIME, gresGpuCount, slurmTimeProblem } from './slurm-values.ts';
+import { SLURM_NAME, gresGpus, slurmValueProblem } from '../dispatch/slurm.ts';
+import { SLURM_PARTITION, gresGpuCount, slurmTimeProblem } from './slurm-values.ts';
 
 describe('Slurm values shared with clients', () => {
   it('use the same time-limit rule as the daemon', () => {
-    assert.equal(CLIENT_TIME.source, SLURM_TIME.source);
     for (const t of ['30', '30:00', '02:00:00', '1-00', '1-12:00', '2-00:00:00', '', '2h', '02:00:00:00', '-1', '1:2', ' 02:00:00']) {
       assert.equal(slurmTimeProblem(t) === null, slurmValueProblem('time', t) === null, t);
     }

@@ -1,7 +1,7 @@
 /**
  * Slurm values a client checks as the user types them (the launch wizard's time limit) and
  * reads from `hosts/check` facts (a partition's GPUs). The daemon checks them again at launch
- * (dispatch/slurm.ts); slurm-values.test.ts keeps the two rules the same.
+ * with the same rules (dispatch/slurm.ts uses these).
  */
 
 /** sbatch --time: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
