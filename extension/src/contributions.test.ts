@@ -84,7 +84,7 @@ describe('package.json contributions', () => {
   });
 
   it('has the core commands, views and activation', () => {
-    for (const id of ['keel.launchRun', 'keel.launchSweep', 'keel.cancelRun', 'keel.rerun', 'keel.deleteRun', 'keel.showLogs', 'keel.addHost', 'keel.checkHost',
+    for (const id of ['keel.launchRun', 'keel.launchSweep', 'keel.cancelRun', 'keel.cancelSweep', 'keel.rerun', 'keel.deleteRun', 'keel.showLogs', 'keel.addHost', 'keel.checkHost',
       'keel.pullCheckpoint', 'keel.tagCheckpoint', 'keel.refresh', 'keel.initProject', 'keel.restartDaemon', 'keel.showOutput', 'keel.compareRuns']) {
       assert.ok(contributed.has(id), `${id} is contributed`);
     }

@@ -19,7 +19,7 @@ import type { RunsModel } from '../runs/runs-model.ts';
 import type { KeelServices } from '../services.ts';
 import { registerKeelCommand } from '../show-error.ts';
 import {
-  gpuCounts, hostChoices, hostLabel, hostParams, launchSummary, looksLikeConfig, orderConfigs, parseGrid, parseLaunchRequest, parseOverrides,
+  gpuCounts, hostChoices, hostLabel, hostParams, launchSummary, looksLikeConfig, orderConfigs, parseGrid, parseLaunchRequest, parseMaxParallel, parseOverrides,
   partitionItems, partitionNameProblem, slurmParams, timeLimitProblem,
   type HostChoice, type HostTarget, type LaunchRequest, type Parsed, type PartitionItem, type SlurmPartition,
 } from './launch-input.ts';
@@ -146,6 +146,19 @@ async function askTimeLimit(title: string, partitionLimit: string | null): Promi
   return text === undefined ? undefined : text.trim();
 }
 
+/** A sweep on a Slurm host is one job array: how many of its tasks may run at once (`%M`). */
+async function askMaxParallel(title: string, points: number): Promise<number | null | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: `${title}: at most at once`,
+    prompt: `The sweep goes to Slurm as one job array of ${points} task${points === 1 ? '' : 's'}: at most how many may run at once (--max-parallel)? Enter for no limit.`,
+    placeHolder: String(Math.min(points, 4)),
+    validateInput: (v) => { const r = parseMaxParallel(v); return r.ok ? undefined : r.error; },
+  });
+  if (text === undefined) return undefined;
+  const r = parseMaxParallel(text);
+  return r.ok ? r.value ?? null : undefined;
+}
+
 async function askOverrides(title: string, value = ''): Promise<string[] | undefined> {
   const text = await vscode.window.showInputBox({
     title: `${title}: overrides`,
@@ -231,6 +244,8 @@ interface Target {
   /** Slurm hosts: sbatch --partition / --time, when the user chose them. */
   slurm: { partition?: string; time?: string };
   grid?: { grid: string[]; points: number };
+  /** A sweep on a Slurm host: its job array's limit of tasks at once. */
+  maxParallel?: number;
 }
 
 /**
@@ -261,7 +276,11 @@ async function askTarget(deps: LaunchDeps, req: LaunchRequest, title: string, sw
   if (gpus === undefined) return undefined;
   if (!sweep) return { config, host, gpus, slurm };
   const grid = req.grid ? checked(parseGrid(req.grid.join(' '))) : await askGrid(title);
-  return grid ? { config, host, gpus, slurm, grid } : undefined;
+  if (!grid) return undefined;
+  if (!host.slurm) return { config, host, gpus, slurm, grid };
+  const limit = req.maxParallel ?? (answered ? null : await askMaxParallel(title, grid.points));
+  if (limit === undefined) return undefined;
+  return { config, host, gpus, slurm, grid, ...(limit !== null ? { maxParallel: limit } : {}) };
 }
 
 async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<Run | Run[] | undefined> {
@@ -270,7 +289,7 @@ async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<R
   const answered = Boolean(req.config && req.target && req.gpus !== undefined && req.set && (!sweep || req.grid));
   const target = await askTarget(deps, req, title, sweep, answered);
   if (!target) return undefined;
-  const { config, host, gpus, slurm, grid } = target;
+  const { config, host, gpus, slurm, grid, maxParallel } = target;
   const base: PreflightParams = { config: config.path, cwd: config.root, ...hostParams(host.target), gpus, ...slurm };
   const passed = await checkedOverrides(deps, title, base, req.set, grid?.grid, answered);
   if (!passed) return undefined;
@@ -278,7 +297,7 @@ async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<R
   // A sweep names its runs after the config and the point (`lora-3`); a single run gets a name step.
   const name = sweep ? undefined : req.name ?? (answered ? undefined : await askName(title, result.defaultName));
   if (!sweep && !answered && name === undefined) return undefined;
-  const summary = launchSummary({ config: relative(config.root, config.path), target: host.target, gpus, set, ...slurm, ...(grid ? { sweepRuns: grid.points } : {}), ...(name ? { name } : {}) });
+  const summary = launchSummary({ config: relative(config.root, config.path), target: host.target, gpus, set, ...slurm, ...(grid ? { sweepRuns: grid.points } : {}), ...(maxParallel !== undefined ? { maxParallel } : {}), ...(name ? { name } : {}) });
   if (!answered && !(await confirm(summary, title, result.problems.filter((p) => p.severity === 'warning')))) return undefined;
   // The default name is left to the daemon, which makes it unique at the moment of launch.
   const params = { ...base, ...(set.length ? { set } : {}), ...(name && name !== result.defaultName ? { name } : {}) };
@@ -289,9 +308,10 @@ async function launch(deps: LaunchDeps, arg: unknown, sweep: boolean): Promise<R
     announceRun(deps, run, 'launched');
     return run;
   }
-  const { runs } = await client.call('runs/sweep', { ...params, grid: grid.grid });
+  const { runs } = await client.call('runs/sweep', { ...params, grid: grid.grid, ...(maxParallel !== undefined ? { maxParallel } : {}) });
   deps.model.refreshSoon();
-  void vscode.window.showInformationMessage(`Keel: sweep of ${runs.length} runs queued.`, 'Compare', 'Show Runs').then((choice) => {
+  const how = host.slurm ? `goes to Slurm as one job array${maxParallel !== undefined ? `, at most ${maxParallel} at once` : ''}` : 'queued';
+  void vscode.window.showInformationMessage(`Keel: sweep of ${runs.length} runs ${how}.`, 'Compare', 'Show Runs').then((choice) => {
     if (choice === 'Compare') void vscode.commands.executeCommand('keel.compareRuns', ...runs.map((r) => r.id));
     if (choice === 'Show Runs') void vscode.commands.executeCommand('keel.runs.focus');
   });

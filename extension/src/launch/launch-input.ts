@@ -213,12 +213,12 @@ export function hostParams(target: HostTarget): { local?: true; host?: string } 
 }
 
 /** "configs/baseline.yaml on local · 0 GPUs · learning_rate=0.1"; on Slurm "… on cluster · partition gpu · time 02:00:00 · 1 GPU" */
-export function launchSummary(input: { config: string; target: HostTarget; gpus: number; set: readonly string[]; sweepRuns?: number; name?: string; partition?: string; time?: string }): string {
+export function launchSummary(input: { config: string; target: HostTarget; gpus: number; set: readonly string[]; sweepRuns?: number; maxParallel?: number; name?: string; partition?: string; time?: string }): string {
   const parts = [`${input.name ? `"${input.name}": ` : ''}${input.config} on ${hostLabel(input.target)}`];
   if (input.partition) parts.push(`partition ${input.partition}`);
   if (input.time) parts.push(`time ${input.time}`);
   parts.push(plural(input.gpus, 'GPU'));
-  if (input.sweepRuns !== undefined) parts.push(plural(input.sweepRuns, 'run'));
+  if (input.sweepRuns !== undefined) parts.push(`${plural(input.sweepRuns, 'run')}${input.maxParallel !== undefined ? ` (at most ${input.maxParallel} at once)` : ''}`);
   if (input.set.length) parts.push(input.set.join(' '));
   return parts.join(' · ');
 }
@@ -252,6 +252,16 @@ export interface LaunchRequest {
   /** Slurm hosts: sbatch --partition and --time (given, their steps are skipped). */
   partition?: string;
   time?: string;
+  /** A sweep on a Slurm host: at most this many of its job array's tasks at once (given, its step is skipped). */
+  maxParallel?: number;
+}
+
+/** `--max-parallel` as typed: '' = no limit (undefined), else a whole number 1–1000; an error message when neither. */
+export function parseMaxParallel(text: string): Parsed<number | undefined> {
+  const t = text.trim();
+  if (t === '') return { ok: true, value: undefined };
+  if (!/^\d{1,4}$/.test(t) || Number(t) < 1 || Number(t) > 1000) return { ok: false, error: `"${t}" is not a number of runs from 1 to 1000 (Enter for no limit)` };
+  return { ok: true, value: Number(t) };
 }
 
 /** Reads a LaunchRequest from a command argument; fields of the wrong shape are ignored, bad overrides are an error. */
@@ -272,6 +282,11 @@ export function parseLaunchRequest(arg: unknown): Parsed<LaunchRequest> {
     const problem = timeLimitProblem(a.time);
     if (problem) return { ok: false, error: problem };
     req.time = a.time.trim();
+  }
+  if (a.maxParallel !== undefined) {
+    const r = typeof a.maxParallel === 'number' ? parseMaxParallel(String(a.maxParallel)) : { ok: false as const, error: 'must be a number' };
+    if (!r.ok) return { ok: false, error: `maxParallel: ${r.error}` };
+    if (r.value !== undefined) req.maxParallel = r.value;
   }
   for (const field of ['set', 'grid'] as const) {
     const list = a[field];

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostInfo } from '../../../daemon/src/protocol/index.ts';
-import { gpuCounts, hostChoices, launchSummary, parseLaunchRequest, partitionItems, partitionNameProblem, slurmParams, timeLimitProblem, type SlurmPartition } from './launch-input.ts';
+import { gpuCounts, hostChoices, launchSummary, parseLaunchRequest, parseMaxParallel, partitionItems, partitionNameProblem, slurmParams, timeLimitProblem, type SlurmPartition } from './launch-input.ts';
 
 // As `hosts/check` reports the test cluster (one node, 4 GRES GPUs) plus a CPU partition and a drained one.
 const PARTITIONS: SlurmPartition[] = [
@@ -84,5 +84,15 @@ describe('the launch wizard on a Slurm host', () => {
       { ok: true, value: { target: { kind: 'host', name: 'cluster' }, partition: 'debug', time: '00:10:00' } });
     assert.equal(parseLaunchRequest({ partition: 'a b' }).ok, false);
     assert.deepEqual(parseLaunchRequest({ time: '2h' }), { ok: false, error: '"2h" is not a Slurm time limit: MM, MM:SS, HH:MM:SS or D-HH[:MM[:SS]] (e.g. 02:00:00)' });
+  });
+
+  it('a sweep\'s limit of tasks at once (--max-parallel): empty is no limit, else 1–1000, in the summary', () => {
+    assert.deepEqual(parseMaxParallel(' '), { ok: true, value: undefined });
+    assert.deepEqual(parseMaxParallel(' 4 '), { ok: true, value: 4 });
+    for (const bad of ['0', '1001', '2.5', '-1', 'four', '1e3']) assert.match(parseMaxParallel(bad).ok ? '' : (parseMaxParallel(bad) as { error: string }).error, /not a number of runs from 1 to 1000/, bad);
+    assert.deepEqual(parseLaunchRequest({ host: 'cluster', grid: ['lr=1,2'], maxParallel: 2 }), { ok: true, value: { target: { kind: 'host', name: 'cluster' }, grid: ['lr=1,2'], maxParallel: 2 } });
+    assert.equal(parseLaunchRequest({ maxParallel: 0 }).ok, false);
+    assert.equal(launchSummary({ config: 'c.yaml', target: { kind: 'host', name: 'cluster' }, gpus: 1, set: [], sweepRuns: 6, maxParallel: 2 }),
+      'c.yaml on cluster · 1 GPU · 6 runs (at most 2 at once)');
   });
 });

@@ -68,6 +68,23 @@ async function cancelRun(deps: RunCommandDeps, arg: unknown): Promise<void> {
   void vscode.window.showInformationMessage(`Keel: ${cancelOutcome(run.name, status)}`);
 }
 
+/** Stops every run of the picked run's sweep that has not ended (on a Slurm host, one scancel of its job array). */
+async function cancelSweep(deps: RunCommandDeps, arg: unknown): Promise<void> {
+  const picked = await resolveRun(deps.services, deps.model, arg, 'Cancel Sweep', (r) => r.sweepId !== null && groupOf(r.status) !== 'recent');
+  if (!picked) return;
+  const client = await deps.services.client();
+  const { run } = await client.call('runs/get', { run: picked.id });
+  if (run.sweepId === null) {
+    void vscode.window.showInformationMessage(`Keel: run ${run.name} is not part of a sweep; Cancel Run stops it alone.`);
+    return;
+  }
+  const answer = await vscode.window.showWarningMessage(`Stop every run of the sweep of ${run.name}?`, { modal: true, detail: 'Runs that have ended are kept as they are. On a Slurm host the sweep\'s job array is cancelled with one scancel.' }, { title: 'Stop Sweep' }, { title: 'Keep Running', isCloseAffordance: true });
+  if (answer?.title !== 'Stop Sweep') return;
+  const r = await client.call('runs/cancelSweep', { sweep: run.sweepId });
+  deps.model.refreshSoon();
+  void vscode.window.showInformationMessage(`Keel: stopping ${r.runs.filter((x) => !isTerminal(x.status) || x.status === 'cancelled').length} runs of the sweep${r.slurmArray ? ` (Slurm job array ${r.slurmArray} cancelled)` : ''}; the Runs view shows each as it ends.`);
+}
+
 async function rerun(deps: RunCommandDeps, arg: unknown): Promise<void> {
   const run = await resolveRun(deps.services, deps.model, arg, 'Rerun', (r) => r.source === 'launch');
   if (!run) return;
@@ -171,6 +188,7 @@ export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
   const log = deps.services.log;
   return [
     registerKeelCommand('keel.cancelRun', (arg) => cancelRun(deps, arg), log, 'Cancel failed'),
+    registerKeelCommand('keel.cancelSweep', (arg) => cancelSweep(deps, arg), log, 'Cancel Sweep failed'),
     registerKeelCommand('keel.rerun', (arg) => rerun(deps, arg), log, 'Rerun failed'),
     registerKeelCommand('keel.deleteRun', (arg) => deleteRun(deps, arg), log, 'Delete failed'),
     registerKeelCommand('keel.showLogs', (arg) => showLogs(deps, arg), log, 'Show Logs failed'),

@@ -1,0 +1,33 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createHashPool, createMemoryHashCache } from '../daemon/src/track/hash/index.ts';
+import { Store } from '../daemon/src/store/index.ts';
+import { RunIngester } from '../daemon/src/track/ingest/index.ts';
+const dir = mkdtempSync(join(tmpdir(), 'keel-prof-'));
+const keys = ['loss', 'learning_rate', 'grad_norm', 'epoch', 'eval_loss', 'eval_accuracy', 'eval_runtime', 'tokens'];
+const hf = join(dir, 'hf-run');
+mkdirSync(hf, { recursive: true });
+const history: string[] = [];
+for (let s = 1; s <= 100_000; s++) history.push(`{${keys.map((k, i) => `"${k}": ${(s * (i + 1)) % 997 / 97}`).join(', ')}, "step": ${s}}`);
+writeFileSync(join(hf, 'trainer_state.json'), `{"global_step": 100000, "max_steps": 100000, "log_history": [${history.join(',\n')}]}`);
+for (let rep = 0; rep < 2; rep++) {
+  const store = new Store(join(dir, `ingest-${rep}.db`));
+  const pool = createHashPool();
+  const ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
+  const t0 = performance.now();
+  const a = await ingester.ingestRunDir(hf, { projectId: null, source: 'import' });
+  const t = performance.now() - t0;
+  await pool.close();
+  store.close();
+  const db = new Database(join(dir, `bare-${rep}.db`));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE m (series INTEGER, step INTEGER, value REAL, PRIMARY KEY (series, step)) WITHOUT ROWID');
+  const ins = db.prepare('INSERT INTO m VALUES (?, ?, ?)');
+  const t1 = performance.now();
+  db.transaction(() => { for (let i = 0; i < 800_000; i++) ins.run(i % 8, Math.floor(i / 8), i * 0.5); })();
+  const b = performance.now() - t1;
+  db.close();
+  console.log(`ingest ${a.points} pts ${t.toFixed(0)} ms; bare ${b.toFixed(0)} ms; ratio ${(b / t).toFixed(2)}x`);
+}
