@@ -35,8 +35,7 @@ export interface SlurmArraySpec {
 }
 
 interface Member {
-  run: Run;
-  spec: LaunchSpec & { slurmArray: SlurmArraySpec };
+  runId: string;
   job: Job | undefined;
   /** ready: job dir written, waiting for the array; submitted: has its task id; waiting: not there yet; out: not part of the array. */
   kind: 'ready' | 'submitted' | 'waiting' | 'out';
@@ -47,23 +46,22 @@ export function isArrayAttempt(spec: LaunchSpec, job: Job): spec is LaunchSpec &
   return spec.slurmArray !== undefined && job.attempt === 1;
 }
 
+/** The runs of an array sweep and where each stands (one query; no launch spec read). */
 function members(ctx: DispatchContext, sweepId: string): Member[] {
-  const out: Member[] = [];
-  for (const id of ctx.store.sweeps.runIds(sweepId)) {
-    const run = ctx.store.runs.get(id);
-    const spec = run ? (ctx.store.runs.launchSpec(id) as LaunchSpec | null) : null;
-    if (!run || !spec?.slurmArray) continue;
-    const job = ctx.store.jobs.latest(id);
+  return ctx.store.jobs.latestOfSweep(sweepId).map(({ runId, runStatus, cancelOpen, job }) => {
     let kind: Member['kind'] = 'out';
-    if (isTerminal(run.status) || ctx.lifecycle.cancelIntent(id)) { /* out */ } else if (!job || (job.attempt === 1 && job.state === 'preparing')) kind = 'waiting';
+    if (isTerminal(runStatus as Run['status']) || cancelOpen) kind = 'out';
+    else if (!job || (job.attempt === 1 && job.state === 'preparing')) kind = 'waiting';
     else if (job.attempt === 1 && job.state === 'starting') kind = job.schedulerJobId === null ? 'ready' : 'submitted';
     else if (job.attempt === 1 && job.schedulerJobId !== null) kind = 'submitted';
-    out.push({ run, spec: spec as Member['spec'], job, kind });
-  }
-  return out;
+    return { runId, job, kind };
+  });
 }
 
 const inflight = new WeakMap<DispatchContext, Map<string, Promise<void>>>();
+const looks = new WeakMap<DispatchContext, Map<string, { at: number; all: Member[] }>>();
+/** How long one look at a sweep's runs answers "still waiting?" for all of them. */
+const LOOK_MS = 1000;
 
 /**
  * The submit of one member of an array sweep: nothing yet while other members are still on
@@ -73,7 +71,12 @@ const inflight = new WeakMap<DispatchContext, Map<string, Promise<void>>>();
  */
 export async function submitArrayMember(ctx: DispatchContext, run: Run, job: Job, host: string, spec: LaunchSpec & { slurmArray: SlurmArraySpec }): Promise<boolean> {
   const sweepId = spec.slurmArray.sweepId;
-  const all = members(ctx, sweepId);
+  // Every waiting run of a big sweep asks at every tick: one look at the sweep serves them all for a moment.
+  let memo = looks.get(ctx);
+  if (!memo) looks.set(ctx, (memo = new Map<string, { at: number; all: Member[] }>()));
+  const seen = memo.get(sweepId);
+  const all = seen && Date.now() - seen.at < LOOK_MS ? seen.all : members(ctx, sweepId);
+  memo.set(sweepId, { at: seen?.all === all ? seen.at : Date.now(), all });
   const waiting = all.filter((m) => m.kind === 'waiting').length;
   if (waiting > 0) {
     const why = `waiting for ${waiting} more run${waiting === 1 ? '' : 's'} of its sweep: the sweep goes to Slurm as one job array`;
@@ -85,7 +88,8 @@ export async function submitArrayMember(ctx: DispatchContext, run: Run, job: Job
   const pending = running.get(sweepId);
   if (pending) await pending;
   else {
-    const p = submitArray(ctx, sweepId, host, all).finally(() => running.delete(sweepId));
+    memo.delete(sweepId);
+    const p = submitArray(ctx, sweepId, host, members(ctx, sweepId)).finally(() => running.delete(sweepId));
     running.set(sweepId, p);
     await p;
   }
@@ -94,7 +98,13 @@ export async function submitArrayMember(ctx: DispatchContext, run: Run, job: Job
 }
 
 async function submitArray(ctx: DispatchContext, sweepId: string, host: string, all: Member[]): Promise<void> {
-  const inArray = all.filter((m) => m.kind === 'ready' || m.kind === 'submitted').sort((a, b) => a.spec.slurmArray.index - b.spec.slurmArray.index);
+  if (all.some((m) => m.kind === 'waiting')) return;
+  // Only now the runs and their specs are read: the sweep's order is the points' (spec index).
+  const inArray = all.filter((m) => m.kind === 'ready' || m.kind === 'submitted').flatMap((m) => {
+    const run = ctx.store.runs.get(m.runId);
+    const spec = ctx.store.runs.launchSpec(m.runId) as LaunchSpec | null;
+    return run && spec?.slurmArray && m.job ? [{ ...m, run, job: m.job, spec: spec as LaunchSpec & { slurmArray: SlurmArraySpec } }] : [];
+  }).sort((a, b) => a.spec.slurmArray.index - b.spec.slurmArray.index);
   const first = inArray[0];
   if (!first || !inArray.some((m) => m.kind === 'ready')) return;
   const hostRecord = ctx.hosts.get(host);
@@ -103,25 +113,25 @@ async function submitArray(ctx: DispatchContext, sweepId: string, host: string, 
   const ready = inArray.filter((m) => m.kind === 'ready');
   let result;
   try {
-    result = await submitArrayToSlurm(ctx, host, sweepDir, slurmArrayName(sweepId), inArray.map((m) => (m.job as Job).jobDir), first.spec.slurmArray.maxParallel, options);
+    result = await submitArrayToSlurm(ctx, host, sweepDir, slurmArrayName(sweepId), inArray.map((m) => m.job.jobDir), first.spec.slurmArray.maxParallel, options);
   } catch (err) {
     if (!(err instanceof SbatchError)) throw err;
     for (const m of ready) {
-      ctx.store.jobs.update((m.job as Job).id, { state: 'abandoned', ended: true });
+      ctx.store.jobs.update(m.job.id, { state: 'abandoned', ended: true });
       ctx.lifecycle.setStatus(m.run.id, 'failed', { reason: `${err.message}. Check the partition, account and limits with \`keel hosts check ${host}\`` });
     }
     return;
   }
   if (result.outcome === 'cancelled') {
     for (const m of ready) {
-      ctx.store.jobs.update((m.job as Job).id, { state: 'abandoned', ended: true });
+      ctx.store.jobs.update(m.job.id, { state: 'abandoned', ended: true });
       ctx.lifecycle.setStatus(m.run.id, 'cancelled', { reason: 'cancelled with its sweep before the sweep was submitted' });
     }
     return;
   }
   const limit = first.spec.slurmArray.maxParallel;
   for (const m of ready) {
-    const job = m.job as Job;
+    const job = m.job;
     const task = result.tasks.get(job.jobDir);
     if (task === undefined) continue; // not in the array on the cluster: submitted on its own
     const id = `${result.id}_${task}`;
@@ -146,8 +156,8 @@ export async function cancelSweep(ctx: DispatchContext, sweepId: string, cancelR
   const host = inArray[0]?.job?.hostId ? ctx.store.hosts.byId(inArray[0].job.hostId) : undefined;
   if (host && host.backend === 'slurm') {
     for (const m of inArray) {
-      ctx.lifecycle.requestCancel(m.run.id);
-      byArray.add(m.run.id);
+      ctx.lifecycle.requestCancel(m.runId);
+      byArray.add(m.runId);
     }
     const known = inArray.map((m) => m.job?.schedulerJobId).find((x) => x);
     const sending = ctx.hosts.workdir(host.name).then((workdir) => cancelArrayOnSlurm(ctx, host.name, `${workdir}/sweeps/${sweepId}`, slurmArrayName(sweepId), known ? known.replace(/_\d+$/, '') : null));
@@ -157,18 +167,18 @@ export async function cancelSweep(ctx: DispatchContext, sweepId: string, cancelR
       slurmArray = outcome.outcome === 'scancel' ? outcome.id : null;
       ctx.log.info('sweep cancelled', { sweep: sweepId, host: host.name, outcome: outcome.outcome, ...(slurmArray ? { slurmJob: slurmArray } : {}) });
       for (const m of inArray) {
-        const intent = ctx.lifecycle.cancelIntent(m.run.id);
+        const intent = ctx.lifecycle.cancelIntent(m.runId);
         if (intent) ctx.store.intents.advance(intent.id, 'applied', slurmArray ? `scancel ${slurmArray} (the sweep's job array)` : 'never submitted');
         // Never submitted: nothing runs, and the sweep dir's mark keeps it so.
         if (!slurmArray && m.job && m.job.schedulerJobId === null) {
           ctx.store.jobs.update(m.job.id, { state: 'abandoned', ended: true });
-          ctx.lifecycle.setStatus(m.run.id, 'cancelled', { reason: 'cancelled with its sweep before the sweep was submitted' });
+          ctx.lifecycle.setStatus(m.runId, 'cancelled', { reason: 'cancelled with its sweep before the sweep was submitted' });
         }
       }
     } catch (err) {
       if (!isUnreachable(err) && !isTimedOut(err)) throw err;
       // The intents stay pending: the reconciler sends each task's cancel when the host answers.
-      for (const m of inArray) ctx.lifecycle.setReason(m.run.id, cancelPendingReason(host.name));
+      for (const m of inArray) ctx.lifecycle.setReason(m.runId, cancelPendingReason(host.name));
     }
   }
   for (const id of ids) {

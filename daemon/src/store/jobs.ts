@@ -93,6 +93,19 @@ export class JobStore {
     return rows.map(toJob);
   }
 
+  /**
+   * Every run of a sweep, in launch order, with its latest attempt and whether a cancel is open:
+   * one query, so a sweep of hundreds of runs costs one look (slurm-array.ts's barrier).
+   */
+  latestOfSweep(sweepId: string): { runId: string; runStatus: string; cancelOpen: boolean; job: Job | undefined }[] {
+    const rows = this.db.prepare(`
+      SELECT r.id AS r_id, r.status AS r_status,
+             EXISTS (SELECT 1 FROM run_intents i WHERE i.run_id = r.id AND i.kind = 'cancel' AND i.state != 'done') AS r_cancel, j.*
+      FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.attempt = (SELECT max(attempt) FROM jobs WHERE run_id = r.id)
+      WHERE r.sweep_id = ? ORDER BY r.created_at, r.rowid`).all(sweepId) as (JobRow & { r_id: string; r_status: string; r_cancel: number })[];
+    return rows.map((r) => ({ runId: r.r_id, runStatus: r.r_status, cancelOpen: r.r_cancel === 1, job: r.id ? toJob(r) : undefined }));
+  }
+
   /** Records the Slurm job id of an attempt (sbatch's answer, or found by the job's name). */
   setSchedulerJobId(id: string, schedulerJobId: string): void {
     this.db.prepare('UPDATE jobs SET scheduler_job_id = ? WHERE id = ?').run(schedulerJobId, id);
