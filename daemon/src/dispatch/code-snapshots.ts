@@ -50,6 +50,7 @@ export interface CodeSnapshotsDeps {
 export class CodeSnapshots {
   readonly root: string;
   private readonly deps: CodeSnapshotsDeps;
+  private readonly freezing = new Map<string, Promise<Snapshot>>();
 
   constructor(keelHome: string, deps: CodeSnapshotsDeps) {
     this.root = join(keelHome, 'snapshots');
@@ -72,9 +73,20 @@ export class CodeSnapshots {
    * Copies `code` (the files `shippedCode` chose under `sourceRoot`) into a snapshot, unless
    * one with its id is here already. Returns the snapshot as copied.
    */
-  async freeze(sourceRoot: string, code: ShippedCode): Promise<Snapshot> {
+  freeze(sourceRoot: string, code: ShippedCode): Promise<Snapshot> {
     const existing = this.get(code.id);
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    // Launches of the same code at once (a burst of `keel launch`) share one copy: two copies
+    // sealed side by side would race for the same folder.
+    let pending = this.freezing.get(code.id);
+    if (!pending) {
+      pending = this.copy(sourceRoot, code).finally(() => this.freezing.delete(code.id));
+      this.freezing.set(code.id, pending);
+    }
+    return pending;
+  }
+
+  private async copy(sourceRoot: string, code: ShippedCode): Promise<Snapshot> {
     ensurePrivateDir(this.root);
     const tmp = join(this.root, `.tmp-${randomBytes(6).toString('hex')}`);
     try {

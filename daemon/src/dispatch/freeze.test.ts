@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../store/index.ts';
@@ -51,5 +51,12 @@ describe('freezing a launch', () => {
     assert.deepEqual(frozen.datasets.map((d) => d.path).sort(), ['data/shards', 'data/train.jsonl'], 'both datasets, and not the ignored folder');
     for (const d of frozen.datasets) assert.match(d.hash, /^sha256:[0-9a-f]{64}$/);
     assert.equal(store.datasets.list({ projectId: project.id }).length, 2, 'and recorded');
+
+    // A burst of launches of the same code at once (20 `keel launch` in parallel) shares one copy:
+    // two copies sealed side by side raced for the same folder (ENOTEMPTY on rename).
+    const fresh = new CodeSnapshots(join(dir, 'home2'), { store, hasher: pool, hashCache: store.fileHashes });
+    const burst = await Promise.all(Array.from({ length: 8 }, () => freezeSources({ ...deps, snapshots: fresh }, { id: project.id, root }, keel.project)));
+    assert.equal(new Set(burst.map((f) => f.code.snapshotId)).size, 1);
+    assert.deepEqual(readdirSync(join(dir, 'home2', 'snapshots')).filter((f) => !f.startsWith('.')).sort(), [`${burst[0]?.code.snapshotId}`, `${burst[0]?.code.snapshotId}.json`], 'one snapshot, no copies left behind');
   });
 });
