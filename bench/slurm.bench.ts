@@ -3,11 +3,13 @@
  * slurm-up.sh; root needed), each beside its own baseline measured in the same run:
  * - launch → RUNNING through Keel (sync, job dir, idempotent sbatch, the poll that sees it
  *   run) vs a bare `ssh LOGIN sbatch --wrap true` to RUNNING (squeue read as root every 20 ms);
+ * - a 20-point sweep (one job array) vs 20 single launches: command → every run's job in
+ *   Slurm, and sbatch calls (1 vs 20);
  * - polling cost per tick with 200 active Slurm jobs: ssh calls per tick and ms, vs a bare
  *   `ssh LOGIN 'squeue --me; sacct -X -j <200 ids>'`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeelClient } from '../daemon/src/client/client.ts';
 import { Store } from '../daemon/src/store/index.ts';
@@ -81,6 +83,44 @@ try {
   client.close();
 
   // 2. Polling cost per tick with 200 active Slurm jobs (held in the queue: active, never run).
+  // 2. A 20-point sweep (one job array) vs 20 single launches: command → every run's job known to
+  // Slurm (its id in the job dir), and how many sbatch calls that took.
+  const points = 20;
+  const slurmIdOf = (runId: string): string | null => {
+    try {
+      return readFileSync(join(shared, 'keel', 'jobs', runId, '1', 'state', 'slurm_job_id'), 'utf8').trim() || null;
+    } catch {
+      return null;
+    }
+  };
+  const allSubmitted = async (runIds: string[], t0: number): Promise<{ ms: number; sbatch: number }> => {
+    for (;;) {
+      const got = runIds.map(slurmIdOf);
+      if (got.every((x) => x !== null)) return { ms: performance.now() - t0, sbatch: new Set(got.map((x) => (x ?? '').split('_')[0])).size };
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  // A fresh connection: the bare baseline above blocked this process (execFileSync), and the
+  // daemon closes a client that does not read its notifications for that long (a slow client).
+  const client2 = await KeelClient.connect({ socketPath: join(t.home, 'daemon.sock'), client: { name: 'bench', version: '0' } });
+  const waitDone2 = async (runId: string): Promise<void> => {
+    for (;;) {
+      const { run } = await client2.call('runs/get', { run: runId });
+      if (['succeeded', 'failed', 'lost', 'cancelled'].includes(run.status)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const t1 = performance.now();
+  const singles = await Promise.all(Array.from({ length: points }, () => client2.call('runs/launch', { config: 'configs/quick.json', cwd: root, host: 'cluster', gpus: 1 }).then((r) => r.run.id)));
+  const one = await allSubmitted(singles, t1);
+  for (const id of singles) await waitDone2(id);
+  const t2 = performance.now();
+  const { runs: swept } = await client2.call('runs/sweep', { config: 'configs/quick.json', cwd: root, host: 'cluster', gpus: 1, grid: [`sleep=${Array.from({ length: points }, (_, i) => 0.5 + i / 1000).join(',')}`], maxParallel: 4 });
+  const arr = await allSubmitted(swept.map((r) => r.id), t2);
+  for (const r of swept) await waitDone2(r.id);
+  client2.close();
+  console.log(`${points}-point sweep → every run's job in Slurm: ${fmt(arr.ms)} ms with ${arr.sbatch} sbatch call (one job array); ${points} single launches ${fmt(one.ms)} ms with ${one.sbatch} sbatch calls; ratio ${fmt(arr.ms / one.ms)}x`);
+
   const n = 200;
   const ids = ssh(`for i in $(seq ${n}); do sbatch --parsable --hold --output=/dev/null --job-name=keel-bench-$i --wrap true; done`).trim().split('\n').map((l) => l.split(';')[0] ?? '');
   const jobsRoot = join(shared, 'bench-jobs');
@@ -118,6 +158,12 @@ try {
   ssh(`scancel ${ids.join(' ')}`);
   await hosts.close();
   store.close();
+} catch (err) {
+  try {
+    const logs = readdirSync(t.home).filter((f) => f.endsWith('.log'));
+    for (const f of logs) console.error(`--- ${f}\n${readFileSync(join(t.home, f), 'utf8').split('\n').slice(-40).join('\n')}`);
+  } catch { /* no log */ }
+  throw err;
 } finally {
   t.cleanup();
   await cluster.stop();

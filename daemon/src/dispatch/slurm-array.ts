@@ -74,8 +74,10 @@ export async function submitArrayMember(ctx: DispatchContext, run: Run, job: Job
   // Every waiting run of a big sweep asks at every tick: one look at the sweep serves them all for a moment.
   let memo = looks.get(ctx);
   if (!memo) looks.set(ctx, (memo = new Map<string, { at: number; all: Member[] }>()));
+  // A look that still has this run on its way is stale: this run is ready now (the last one to be is what ends the wait).
   const seen = memo.get(sweepId);
-  const all = seen && Date.now() - seen.at < LOOK_MS ? seen.all : members(ctx, sweepId);
+  const fresh = seen && Date.now() - seen.at < LOOK_MS && seen.all.find((m) => m.runId === run.id)?.kind === 'ready';
+  const all = fresh ? seen.all : members(ctx, sweepId);
   memo.set(sweepId, { at: seen?.all === all ? seen.at : Date.now(), all });
   const waiting = all.filter((m) => m.kind === 'waiting').length;
   if (waiting > 0) {
