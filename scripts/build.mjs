@@ -54,10 +54,19 @@ const node = {
   external: ['better-sqlite3'],
   define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js') },
 };
+/** dist/keel.js (cli/entry.ts) turns on the compile cache, then requires the CLI bundle beside it. */
+const cliApart = {
+  name: 'cli-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/keel-cli\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
 const builds = [
-  // dist/keel.js is the CLI; dist/keel-worker.js the parse worker (daemon/src/work/parse-worker.ts):
+  // dist/keel.js is the small first file of every start (cli/entry.ts: the compile cache, then
+  // dist/keel-cli.js, the CLI); dist/keel-worker.js the parse worker (daemon/src/work/parse-worker.ts):
   // a worker thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name.
-  { ...node, entryPoints: { keel: 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
+  { ...node, entryPoints: { keel: 'daemon/src/cli/entry.ts' }, plugins: [cliApart] },
+  { ...node, entryPoints: { 'keel-cli': 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
   { ...node, entryPoints: { 'keel-daemon': 'daemon/src/server/daemon.ts' }, plugins: [lazyBuiltins] },
 ];
 if (existsSync('extension/src/extension.ts')) {
