@@ -54,11 +54,11 @@ const node = {
   external: ['better-sqlite3'],
   define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js') },
 };
-/** dist/keel.js (cli/entry.ts) turns on the compile cache, then requires the CLI bundle beside it. */
+/** dist/keel.js (cli/entry.ts) turns on the compile cache, then requires the CLI (or daemon) bundle beside it. */
 const cliApart = {
   name: 'cli-apart',
   setup(build) {
-    build.onResolve({ filter: /^\.\/keel-cli\.js$/ }, (args) => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^\.\/keel-(cli|daemon)\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 const builds = [

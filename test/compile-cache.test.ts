@@ -1,14 +1,16 @@
 /**
  * dist/keel.js turns on Node's compile cache before it loads the CLI and daemon bundles
  * (daemon/src/cli/entry.ts): the cache lands in a per-user 0700 folder and is reused, and a
- * cache folder that cannot be made never stops the CLI or the daemon from starting.
+ * cache folder that cannot be made never stops the CLI or the daemon from starting. To run
+ * the daemon it loads the daemon bundle alone; every other form goes through the CLI.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon } from '../daemon/src/client/ensure.ts';
+import { runsTheDaemon } from '../daemon/src/cli/start.ts';
 import { repoRoot, TestHome } from './support/keel-home.ts';
 
 const entry = join(repoRoot, 'dist', 'keel.js');
@@ -28,6 +30,9 @@ async function daemonAnswers(h: TestHome, env: NodeJS.ProcessEnv): Promise<numbe
   } finally {
     await client.call('daemon/shutdown', {}).catch(() => undefined);
     client.close();
+    // Gone only once its lock is: the next test starts a daemon in the same home.
+    const deadline = Date.now() + 15_000;
+    while (existsSync(join(h.home, 'daemon.lock')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -60,5 +65,32 @@ describe('compile cache', () => {
     assert.match(cli.stdout, /^keel \d/);
     assert.equal(cli.stderr, '');
     assert.ok((await daemonAnswers(h, env)) > 0);
+  });
+
+  it('runs the daemon without the CLI bundle only for `daemon` and `daemon --background`', () => {
+    assert.deepEqual(runsTheDaemon(['daemon']), { foreground: true });
+    assert.deepEqual(runsTheDaemon(['daemon', '--background']), { foreground: false });
+    for (const other of [['daemon', 'start'], ['daemon', 'stop'], ['daemon', '--help'], ['daemon', '--bogus'], ['daemon', '--background', '--json'], ['status'], []]) {
+      assert.equal(runsTheDaemon(other), null, other.join(' '));
+    }
+    // Those other forms still get the CLI's answers.
+    const bogus = spawnSync(process.execPath, [entry, 'daemon', '--bogus'], { env: h.env, encoding: 'utf8' });
+    assert.equal(bogus.status, 2, bogus.stderr);
+    assert.match(bogus.stderr, /bogus/);
+  });
+
+  it('a second daemon started the direct way exits 3 and says which one runs', async () => {
+    const pid = await (async () => {
+      const client = await startDaemon(
+        { execPath: process.execPath, args: [entry, 'daemon', '--background'], env: h.env, logPath: join(h.home, 'daemon.log') },
+        { socketPath: h.socket, client: { name: 'test', version: '0' }, lockPath: join(h.home, 'daemon.lock') },
+      );
+      const status = await client.call('daemon/status', {});
+      client.close();
+      return status.pid;
+    })();
+    const second = spawnSync(process.execPath, [entry, 'daemon'], { env: h.env, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(second.status, 3, second.stderr);
+    assert.match(second.stderr, new RegExp(`already running \\(pid ${pid}`));
   });
 });
