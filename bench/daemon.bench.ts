@@ -8,7 +8,7 @@
  * (vs. a bare ws echo server on a Unix socket, the floor under any design).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,17 @@ function bareNode(): number {
  * `dist/keel.js daemon --background`, through the same startDaemon) and stops the clock at
  * the first answered `daemon/status`; `cli` times `keel daemon start` to its exit.
  */
-async function coldStart(seed?: string): Promise<{ direct: number; cli: number; node: number }> {
+type Steps = { node: number; loaded: number; store: number; listening: number };
+
+/** The daemon's own start steps, from its `daemon ready` log line (ms since its process began). */
+function readySteps(home: string): Steps {
+  const line = readFileSync(join(home, 'daemon.log'), 'utf8').split('\n').find((l) => l.includes('"daemon ready"'));
+  if (!line) throw new Error(`no "daemon ready" line in ${home}/daemon.log`);
+  return (JSON.parse(line) as { startMs: Steps }).startMs;
+}
+
+async function coldStart(seed?: string): Promise<{ direct: number; cli: number; node: number; steps: Steps }> {
+  const steps: Steps[] = [];
   const direct: number[] = [];
   const cli: number[] = [];
   const node: number[] = [];
@@ -69,6 +79,7 @@ async function coldStart(seed?: string): Promise<{ direct: number; cli: number; 
     await client.call('daemon/status', {});
     direct.push(performance.now() - d0);
     client.close();
+    steps.push(readySteps(t.home));
     t.cleanup();
     node.push(bareNode());
 
@@ -80,12 +91,15 @@ async function coldStart(seed?: string): Promise<{ direct: number; cli: number; 
     t.cleanup();
     node.push(bareNode());
   }
-  return { direct: median(direct), cli: median(cli), node: median(node) };
+  const step = (k: keyof Steps): number => median(steps.map((x) => x[k]));
+  return { direct: median(direct), cli: median(cli), node: median(node), steps: { node: step('node'), loaded: step('loaded'), store: step('store'), listening: step('listening') } };
 }
 
-function coldLine(label: string, s: { direct: number; cli: number; node: number }): string {
+function coldLine(label: string, s: { direct: number; cli: number; node: number; steps: Steps }): string {
   return `${label}: daemon spawned directly (as the extension does) to first answer ${fmt(s.direct)} ms, ratio ${fmt(s.direct / s.node)}x; ` +
-    `\`keel daemon start\` (CLI + daemon, two Node starts) ${fmt(s.cli)} ms, ratio ${fmt(s.cli / s.node)}x; bare \`node -e 0\` ${fmt(s.node)} ms`;
+    `\`keel daemon start\` (CLI + daemon, two Node starts) ${fmt(s.cli)} ms, ratio ${fmt(s.cli / s.node)}x; bare \`node -e 0\` ${fmt(s.node)} ms\n` +
+    `  inside the directly spawned daemon (median ms since its process began): Node ready ${fmt(s.steps.node)}, bundle loaded ${fmt(s.steps.loaded)}, ` +
+    `store open ${fmt(s.steps.store)}, listening ${fmt(s.steps.listening)}`;
 }
 
 async function roundTrips(call: () => Promise<unknown>, clients: number, perClient: number): Promise<number[]> {
