@@ -57,17 +57,25 @@ function bareNode(): number {
  * `dist/keel.js daemon --background`, through the same startDaemon) and stops the clock at
  * the first answered `daemon/status`; `cli` times `keel daemon start` to its exit.
  */
-type Steps = { node: number; loaded: number; store: number; listening: number };
+type Steps = { node: number; loaded: number; store: number; listening: number; cpu: number };
 
 /** The daemon's own start steps, from its `daemon ready` log line (ms since its process began). */
 function readySteps(home: string): Steps {
   const line = readFileSync(join(home, 'daemon.log'), 'utf8').split('\n').find((l) => l.includes('"daemon ready"'));
   if (!line) throw new Error(`no "daemon ready" line in ${home}/daemon.log`);
-  return (JSON.parse(line) as { startMs: Steps }).startMs;
+  const ready = JSON.parse(line) as { startMs: Omit<Steps, 'cpu'>; startCpuMs: number };
+  return { ...ready.startMs, cpu: ready.startCpuMs };
 }
 
-async function coldStart(seed?: string): Promise<{ direct: number; cli: number; node: number; steps: Steps }> {
+/** CPU time (user + system) a bare `node -e` has used when its script runs: the floor under the daemon's startCpuMs. */
+function bareNodeCpu(): number {
+  const r = spawnSync(process.execPath, ['-e', 'const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+async function coldStart(seed?: string): Promise<{ direct: number; cli: number; node: number; nodeCpu: number; steps: Steps }> {
   const steps: Steps[] = [];
+  const nodeCpu: number[] = [];
   const direct: number[] = [];
   const cli: number[] = [];
   const node: number[] = [];
@@ -82,6 +90,7 @@ async function coldStart(seed?: string): Promise<{ direct: number; cli: number; 
     steps.push(readySteps(t.home));
     t.cleanup();
     node.push(bareNode());
+    nodeCpu.push(bareNodeCpu());
 
     t = seededHome(seed);
     const c0 = performance.now();
@@ -92,14 +101,18 @@ async function coldStart(seed?: string): Promise<{ direct: number; cli: number; 
     node.push(bareNode());
   }
   const step = (k: keyof Steps): number => median(steps.map((x) => x[k]));
-  return { direct: median(direct), cli: median(cli), node: median(node), steps: { node: step('node'), loaded: step('loaded'), store: step('store'), listening: step('listening') } };
+  return {
+    direct: median(direct), cli: median(cli), node: median(node), nodeCpu: median(nodeCpu),
+    steps: { node: step('node'), loaded: step('loaded'), store: step('store'), listening: step('listening'), cpu: step('cpu') },
+  };
 }
 
-function coldLine(label: string, s: { direct: number; cli: number; node: number; steps: Steps }): string {
+function coldLine(label: string, s: { direct: number; cli: number; node: number; nodeCpu: number; steps: Steps }): string {
   return `${label}: daemon spawned directly (as the extension does) to first answer ${fmt(s.direct)} ms, ratio ${fmt(s.direct / s.node)}x; ` +
     `\`keel daemon start\` (CLI + daemon, two Node starts) ${fmt(s.cli)} ms, ratio ${fmt(s.cli / s.node)}x; bare \`node -e 0\` ${fmt(s.node)} ms\n` +
     `  inside the directly spawned daemon (median ms since its process began): Node ready ${fmt(s.steps.node)}, bundle loaded ${fmt(s.steps.loaded)}, ` +
-    `store open ${fmt(s.steps.store)}, listening ${fmt(s.steps.listening)}`;
+    `store open ${fmt(s.steps.store)}, listening ${fmt(s.steps.listening)}; CPU time to listening ${fmt(s.steps.cpu)} ms vs a bare \`node -e\`'s ` +
+    `${fmt(s.nodeCpu)} ms, ratio ${fmt(s.steps.cpu / s.nodeCpu)}x (steadier than wall time on a busy machine)`;
 }
 
 async function roundTrips(call: () => Promise<unknown>, clients: number, perClient: number): Promise<number[]> {

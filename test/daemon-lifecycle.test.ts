@@ -35,6 +35,7 @@ describe('daemon lifecycle', () => {
     // Where the start went, in ms since the process began, step by step.
     const t = ready.startMs as { node: number; loaded: number; store: number; listening: number };
     assert.ok(t.node > 0 && t.node <= t.loaded && t.loaded <= t.store && t.store <= t.listening, JSON.stringify(t));
+    assert.ok(typeof ready.startCpuMs === 'number' && ready.startCpuMs > 0, String(ready.startCpuMs));
     assert.equal(h.integrity(), 'ok');
   });
 

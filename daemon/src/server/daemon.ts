@@ -110,6 +110,10 @@ export async function runDaemon(opts: { foreground: boolean }): Promise<number> 
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 /** Per-client send budgets; KEEL_SLOW_CLIENT_SECONDS shortens how long a client may stay over its soft budget. */
 function sendLimits(slowClientSeconds: number | undefined): SendLimits {
@@ -218,6 +222,8 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     db: paths.db, schemaVersion: store.schemaVersion(), socket: paths.socket,
     lastCleanShutdown: store.meta.get('last_clean_shutdown') ?? null,
     startMs: { ...times, listening: round(performance.now()) },
+    // CPU time (user + system) the process had used by then: a start's cost even on a busy machine.
+    startCpuMs: round(cpuMs()),
   });
   // Watching starts after the socket answers: a large project must not delay `keel status`.
   for (const project of store.projects.list()) {
