@@ -17,7 +17,9 @@ mkdirSync('dist', { recursive: true });
  * to answer its first request:
  *  - https, tls: \`ws\` loads them at its top for wss:// and https://; Keel only speaks ws+unix;
  *  - zlib, child_process, worker_threads: compression, git/ssh/rsync processes and worker
- *    threads, all used later.
+ *    threads, all used later;
+ *  - fs/promises (which brings readline's internals), timers/promises: file work and waits
+ *    happen after the first answer.
  * Modules take functions out of these at their top (\`const { spawn } = require(…)\`,
  * esbuild's import of a bundled module copies its keys), so a function is handed out as a
  * stand-in that loads the module when called or constructed, and keys and descriptors are
@@ -25,7 +27,7 @@ mkdirSync('dist', { recursive: true });
  * stand-in is not the class itself: nothing may \`extends\` or \`instanceof\` a class of
  * these modules (test/lazy-builtins.test.ts checks the bundles for \`extends\`).
  */
-const LAZY_BUILTINS = ['https', 'tls', 'zlib', 'child_process', 'worker_threads'];
+const LAZY_BUILTINS = ['https', 'tls', 'zlib', 'child_process', 'worker_threads', 'fs/promises', 'timers/promises'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(build) {

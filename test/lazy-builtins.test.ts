@@ -1,5 +1,6 @@
 /**
- * The bundles load zlib, child_process, worker_threads, tls and https on first use
+ * The bundles load zlib, child_process, worker_threads, tls, https, fs/promises and
+ * timers/promises on first use
  * (scripts/build.mjs, lazy-builtins): a daemon start does not pay for them. Their stand-ins
  * are plain functions, so no bundled code may subclass or `instanceof`-check one of their
  * classes. (That the stand-ins work — workers, git, jobs — the daemon tests show: every
@@ -13,7 +14,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repoRoot } from './support/keel-home.ts';
 
-const LAZY = ['zlib', 'child_process', 'worker_threads', 'tls', 'https'];
+const LAZY = ['zlib', 'child_process', 'worker_threads', 'tls', 'https', 'fs/promises', 'timers/promises'];
 const bundles = ['keel.js', 'keel-cli.js', 'keel-daemon.js', 'keel-worker.js'].map((f) => join(repoRoot, 'dist', f));
 
 describe('built-ins loaded on first use', () => {
@@ -38,7 +39,7 @@ process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => !before
       const text = readFileSync(file, 'utf8');
       for (const c of classes) {
         // `extends Worker`, `instanceof import_node_worker_threads.Worker`, `instanceof zlib.Deflate`…
-        const re = new RegExp(`\\b(extends|instanceof)\\s+(?:[\\w$]*${c.module}[\\w$]*\\.)?${c.name}\\b`);
+        const re = new RegExp(`\\b(extends|instanceof)\\s+(?:[\\w$]*${c.module.replace('/', '_')}[\\w$]*\\.)?${c.name}\\b`);
         assert.doesNotMatch(text, re, `${file}: ${c.module}.${c.name} is a stand-in until first use`);
       }
     }
