@@ -18,7 +18,7 @@ import { startDaemon } from '../daemon/src/client/ensure.ts';
 import { Store } from '../daemon/src/store/index.ts';
 import { fmt, keelBin, median, percentile, repoRoot, tempHome } from './support.ts';
 
-/** A keel.db with 1 M metric points (4 series of 250 k steps over 10 runs), closed cleanly. */
+/** A keel.db with 1 M metric points (4 series of 250 k steps over 10 finished runs), closed cleanly. */
 function bigDatabase(): { file: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-db-'));
   const file = join(dir, 'keel.db');
@@ -30,6 +30,9 @@ function bigDatabase(): { file: string; cleanup: () => void } {
       for (let i = start; i < start + 10_000; i++) batch.push({ key: ['loss', 'learning_rate', 'grad_norm', 'eval_loss'][i % 4] as string, step: Math.floor(i / 4), value: Math.sin(i), wallTime: 1.7e9 + i });
       store.metrics.record(run.id, batch);
     }
+    // Finished, as an imported run is: a queued one would be placed (and failed) at every start.
+    store.runs.setStatus(run.id, 'running');
+    store.runs.setStatus(run.id, 'succeeded');
   }
   store.close();
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
