@@ -20,17 +20,5 @@ if (!fs.existsSync(bundle)) {
   process.stderr.write('keel: the CLI is not built yet. Run `npm run setup` in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);
 }
-// V8's compiled code for the bundles, kept per user so every start after the first skips
-// compiling ~2 MB of JavaScript (the larger part of a cold start). Never a shared /tmp path:
-// another user could plant code there.
-try {
-  const mod = require('node:module');
-  if (typeof mod.enableCompileCache === 'function') {
-    const os = require('node:os');
-    const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-    mod.enableCompileCache(path.join(cacheHome, 'keel', 'compile-cache'));
-  }
-} catch {
-  // No cache (read-only home, …): the CLI runs as before, only slower to start.
-}
+// dist/keel.js turns on Node's compile cache (daemon/src/cli/entry.ts), then loads the CLI.
 require(bundle);

@@ -11,21 +11,63 @@ const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalCommen
 mkdirSync('dist', { recursive: true });
 
 /**
- * Node built-ins that `ws` loads at its top but Keel never calls: https and tls serve wss://
- * and https:// URLs, and Keel only speaks ws+unix. Loading them costs ~20 ms of every start
- * (OpenSSL's certificate and key modules come with them), so in the bundles they are loaded
- * on first use instead: a proxy that requires the real module when a property is read.
+ * Node built-ins loaded on first use instead of at start: a proxy that requires the real
+ * module when one of its properties is used. Each costs every start time (Node compiles a
+ * built-in's internal modules when it is first required) while the daemon needs none of them
+ * to answer its first request:
+ *  - https, tls: \`ws\` loads them at its top for wss:// and https://; Keel only speaks ws+unix;
+ *  - zlib, child_process, worker_threads: compression, git/ssh/rsync processes and worker
+ *    threads, all used later;
+ *  - fs/promises (which brings readline's internals), timers/promises: file work and waits
+ *    happen after the first answer.
+ * Modules take functions out of these at their top (\`const { spawn } = require(…)\`,
+ * esbuild's import of a bundled module copies its keys), so a function is handed out as a
+ * stand-in that loads the module when called or constructed, and keys and descriptors are
+ * answered from a list made at build time; reading anything else loads the module. A
+ * stand-in is not the class itself: nothing may \`extends\` or \`instanceof\` a class of
+ * these modules (test/lazy-builtins.test.ts checks the bundles for \`extends\`).
  */
+const LAZY_BUILTINS = ['https', 'tls', 'zlib', 'child_process', 'worker_threads', 'fs/promises', 'timers/promises'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(build) {
-    build.onResolve({ filter: /^(node:)?(https|tls)$/ }, (args) =>
-      /[\\/]node_modules[\\/]ws[\\/]/.test(args.importer) ? { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' } : undefined);
-    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `let real; const load = () => (real ??= require('node:${args.path}'));
-module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
-      loader: 'js',
-    }));
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    // The stand-in's own require of the real module resolves as usual.
+    build.onResolve({ filter }, (args) =>
+      args.namespace !== 'lazy-builtin' ? { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' } : { path: args.path, external: true });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const real = await import(`node:${args.path}`);
+      const mod = real.default ?? real;
+      const keys = Object.keys(mod);
+      const functions = keys.filter((k) => typeof mod[k] === 'function');
+      return {
+        contents: `let real; const load = () => (real ??= require('node:${args.path}'));
+const keys = ${JSON.stringify(keys)};
+const functions = new Set(${JSON.stringify(functions)});
+const standIns = new Map();
+function standIn(key) {
+  let f = standIns.get(key);
+  if (!f) {
+    // \`new\` makes an instance of the real class (its prototype), not of this stand-in.
+    f = function (...args) { return new.target ? Reflect.construct(load()[key], args) : load()[key].apply(this, args); };
+    standIns.set(key, f);
+  }
+  return f;
+}
+const proxy = new Proxy({}, {
+  get: (_, key) => (real === undefined && functions.has(key) ? standIn(key) : load()[key]),
+  has: (_, key) => key in load(),
+  ownKeys: () => (real === undefined ? [...keys] : Reflect.ownKeys(real)),
+  getOwnPropertyDescriptor: (_, key) => {
+    if (real === undefined) return keys.includes(key) ? { configurable: true, enumerable: true, get: () => proxy[key] } : undefined;
+    const d = Reflect.getOwnPropertyDescriptor(real, key);
+    return d && { ...d, configurable: true };
+  },
+});
+module.exports = proxy;`,
+        loader: 'js',
+      };
+    });
   },
 };
 
@@ -54,10 +96,19 @@ const node = {
   external: ['better-sqlite3'],
   define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js') },
 };
+/** dist/keel.js (cli/entry.ts) turns on the compile cache, then requires the CLI (or daemon) bundle beside it. */
+const cliApart = {
+  name: 'cli-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/keel-(cli|daemon)\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
 const builds = [
-  // dist/keel.js is the CLI; dist/keel-worker.js the parse worker (daemon/src/work/parse-worker.ts):
+  // dist/keel.js is the small first file of every start (cli/entry.ts: the compile cache, then
+  // dist/keel-cli.js, the CLI); dist/keel-worker.js the parse worker (daemon/src/work/parse-worker.ts):
   // a worker thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name.
-  { ...node, entryPoints: { keel: 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
+  { ...node, entryPoints: { keel: 'daemon/src/cli/entry.ts' }, plugins: [cliApart] },
+  { ...node, entryPoints: { 'keel-cli': 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
   { ...node, entryPoints: { 'keel-daemon': 'daemon/src/server/daemon.ts' }, plugins: [lazyBuiltins] },
 ];
 if (existsSync('extension/src/extension.ts')) {

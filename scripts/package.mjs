@@ -25,6 +25,7 @@ const REQUIRED = [
   'extension/LICENSE.txt',
   'extension/dist/extension.js',
   'extension/dist/keel.js',
+  'extension/dist/keel-cli.js',
   'extension/dist/keel-daemon.js',
   'extension/dist/keel-worker.js',
   'extension/dist/webview.js',
@@ -130,7 +131,7 @@ function checkDaemonStarts(file) {
 }
 
 if (!args.includes('--no-build')) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
-for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-daemon.js', 'dist/keel-worker.js', 'dist/webview.js']) {
+for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-cli.js', 'dist/keel-daemon.js', 'dist/keel-worker.js', 'dist/webview.js']) {
   if (!existsSync(join(root, f))) fail(`${f} is missing: the build did not produce it`);
 }
 // --dependencies: vsce lists the production dependencies with `npm list` and the

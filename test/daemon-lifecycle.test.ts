@@ -32,6 +32,10 @@ describe('daemon lifecycle', () => {
     const ready = log.find((l) => l.msg === 'daemon ready');
     assert.ok(ready, 'daemon.log is JSON lines and records the start');
     assert.equal(ready.napi, process.versions.napi);
+    // Where the start went, in ms since the process began, step by step.
+    const t = ready.startMs as { node: number; loaded: number; store: number; listening: number };
+    assert.ok(t.node > 0 && t.node <= t.loaded && t.loaded <= t.store && t.store <= t.listening, JSON.stringify(t));
+    assert.ok(typeof ready.startCpuMs === 'number' && ready.startCpuMs > 0, String(ready.startCpuMs));
     assert.equal(h.integrity(), 'ok');
   });
 

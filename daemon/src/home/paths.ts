@@ -7,7 +7,6 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 
 export interface KeelPaths {
   home: string;
@@ -88,12 +87,25 @@ export function ensurePrivateDir(dir: string): string {
  * threads cannot change the umask; there `fn` just runs (callers chmod afterwards too).
  */
 export function withUmask<T>(mask: number, fn: () => T): T {
-  if (!isMainThread) return fn();
-  const previous = process.umask(mask);
+  const previous = trySetUmask(mask);
+  if (previous === null) return fn();
   try {
     return fn();
   } finally {
     process.umask(previous);
+  }
+}
+
+/**
+ * `process.umask(mask)`, returning the previous mask — or null in a worker thread, where Node
+ * refuses to set it (ERR_WORKER_UNSUPPORTED_OPERATION). Asked this way rather than through
+ * worker_threads' isMainThread: loading that module costs every daemon start.
+ */
+function trySetUmask(mask: number): number | null {
+  try {
+    return process.umask(mask);
+  } catch {
+    return null;
   }
 }
 
@@ -123,7 +135,7 @@ export function umaskText(mask: number): string {
  * create in their job folders under KEEL_HOME — is private, not only the ones Keel names.
  */
 export function ensureHome(paths: KeelPaths): void {
-  if (isMainThread) startUmask ??= process.umask(DAEMON_UMASK);
+  startUmask ??= trySetUmask(DAEMON_UMASK) ?? undefined;
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
     throw new HomeError(`KEEL_HOME is too long for a Unix socket path (${paths.socket}); choose a shorter KEEL_HOME.`);
   }

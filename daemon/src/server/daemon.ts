@@ -6,6 +6,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { constants } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { ensureHome, keelPaths, type KeelPaths } from '../home/paths.ts';
 import { acquireLock } from '../home/lock.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
@@ -55,7 +56,21 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * Milliseconds since the process started (performance.now()'s origin) at each step of the
+ * start, for the `daemon ready` log line: where a slow start went.
+ */
+interface StartTimes {
+  /** Node's own start, until it ran the first file. */
+  node: number;
+  /** The daemon bundle loaded and evaluated (runDaemon called). */
+  loaded: number;
+  /** keel.db opened (checked, migrated). */
+  store?: number;
+}
+
 export async function runDaemon(opts: { foreground: boolean }): Promise<number> {
+  const times: StartTimes = { node: round(performance.nodeTiming.bootstrapComplete), loaded: round(performance.now()) };
   // A background daemon's stderr is a pipe its starter closes once it is ready: never die of EPIPE.
   process.stderr.on('error', () => {});
   process.stdout.on('error', () => {});
@@ -84,14 +99,21 @@ export async function runDaemon(opts: { foreground: boolean }): Promise<number> 
   let store: Store;
   try {
     store = new Store(paths.db);
+    times.store = round(performance.now());
   } catch (err) {
     log.error('cannot open the database', { db: paths.db, error: (err as Error).message });
     process.stderr.write(`keel daemon: ${(err as Error).message}\n`);
     lock.release();
     return DaemonExit.Unusable;
   }
-  return serve(paths, store, log, lock.release);
+  return serve(paths, store, log, lock.release, times);
 }
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 /** Per-client send budgets; KEEL_SLOW_CLIENT_SECONDS shortens how long a client may stay over its soft budget. */
 function sendLimits(slowClientSeconds: number | undefined): SendLimits {
@@ -169,7 +191,7 @@ function stopper(ctx: DaemonContext, pools: WorkerPools, releaseLock: () => void
   return shutdown;
 }
 
-async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: () => void): Promise<number> {
+async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: () => void, times: StartTimes): Promise<number> {
   const startedAt = Date.now();
   let resolveDone: (code: number) => void = () => {};
   const done = new Promise<number>((r) => (resolveDone = r));
@@ -199,6 +221,9 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     napi: process.versions.napi, execPath: process.execPath, electron: process.versions.electron ?? null,
     db: paths.db, schemaVersion: store.schemaVersion(), socket: paths.socket,
     lastCleanShutdown: store.meta.get('last_clean_shutdown') ?? null,
+    startMs: { ...times, listening: round(performance.now()) },
+    // CPU time (user + system) the process had used by then: a start's cost even on a busy machine.
+    startCpuMs: round(cpuMs()),
   });
   // Watching starts after the socket answers: a large project must not delay `keel status`.
   for (const project of store.projects.list()) {

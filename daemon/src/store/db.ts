@@ -1,7 +1,8 @@
 /**
  * Opens keel.db: private (0600, and so its -wal and -shm, which SQLite creates with the
  * database's mode), WAL, foreign keys on, a busy timeout, and every pending migration
- * applied safely (migrate.ts). A check reads the whole file, so it runs only when needed:
+ * applied safely (migrate.ts) — or, for a new file, the latest schema in one script
+ * (schema-latest.ts). A check reads the whole file, so it runs only when needed:
  * `quick_check` after an unclean shutdown or before a schema change, `integrity_check` when
  * asked. A file that is not a SQLite database, or fails its check, is reported with
  * E_STORE_CORRUPT and never replaced.
@@ -9,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { tightenMode, withUmask } from '../home/paths.ts';
 import { migrations } from './migrations.ts';
+import { LATEST_SCHEMA } from './schema-latest.ts';
 import { migrate, schemaVersion, type Migration, type MigrationOutcome } from './migrate.ts';
 import { StoreOpenError } from './open-error.ts';
 
@@ -105,7 +107,8 @@ export function openDb(file: string, opts: OpenOptions = {}): { db: Db; report: 
       return { db, report };
     }
     try {
-      report.migration = migrate(db, file, target);
+      // A new file gets the latest schema in one script; tests that pass their own list do not.
+      report.migration = migrate(db, file, target, opts.migrations ? undefined : LATEST_SCHEMA);
       db.pragma('foreign_keys = ON');
       markShutdownState(db, 'open');
     } catch (err) {

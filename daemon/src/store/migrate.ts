@@ -20,6 +20,16 @@ export interface Migration {
   steps: readonly MigrationStep[];
 }
 
+/**
+ * The latest schema as one script (schema-latest.ts, generated from the migrations): a new,
+ * empty file is created with it in one transaction instead of running every migration in turn.
+ */
+export interface FreshSchema {
+  /** The version it is: used only when it equals the number of migrations. */
+  version: number;
+  statements: readonly string[];
+}
+
 /** What opening did to the schema. `backup` is the copy taken before a change, if one was needed. */
 export interface MigrationOutcome {
   from: number;
@@ -43,8 +53,11 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Brings `db` (the file `file`) to the latest version in `list`; see the module comment. */
-export function migrate(db: Db, file: string, list: readonly Migration[]): MigrationOutcome {
+/**
+ * Brings `db` (the file `file`) to the latest version in `list`; see the module comment. An
+ * empty file is created from `fresh` instead when it is that same version.
+ */
+export function migrate(db: Db, file: string, list: readonly Migration[], fresh?: FreshSchema): MigrationOutcome {
   const from = schemaVersion(db);
   if (from > list.length) {
     throw new StoreOpenError(
@@ -53,6 +66,10 @@ export function migrate(db: Db, file: string, list: readonly Migration[]): Migra
     );
   }
   if (from === list.length) return { from, to: from, backup: null };
+  if (from === 0 && fresh?.version === list.length && !hasTables(db)) {
+    createLatest(db, file, fresh);
+    return { from, to: list.length, backup: null };
+  }
   const backup = hasTables(db) ? backupBeforeMigration(db, file, from) : null;
   applyPending(db, file, list, from, backup);
   return { from, to: list.length, backup };
@@ -94,6 +111,21 @@ export function pruneBackups(file: string): void {
     .sort((a, b) => (BACKUP_NAME.exec(b)?.[2] ?? '').localeCompare(BACKUP_NAME.exec(a)?.[2] ?? ''));
   for (const name of backups.slice(KEPT_BACKUPS)) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, name + suffix), { force: true });
+  }
+}
+
+function createLatest(db: Db, file: string, fresh: FreshSchema): void {
+  try {
+    db.transaction(() => {
+      for (const sql of fresh.statements) db.exec(sql);
+      db.pragma(`user_version = ${fresh.version}`);
+    }).immediate();
+  } catch (err) {
+    throw new StoreOpenError(
+      'E_STORE_MIGRATION',
+      `cannot create the schema (version ${fresh.version}) in the new database ${file}: ${(err as Error).message}. ` +
+        'Nothing was written (it is one transaction). Report the problem with daemon.log.',
+    );
   }
 }
 

@@ -28,7 +28,8 @@ export const PROJECT_FILE_NAME = 'keel.yaml';
 /** The pattern that makes `path` a secret, or undefined. */
 export type SecretMatcher = (path: string) => string | undefined;
 
-const builtIns = BUILT_IN_SECRET_PATTERNS.map((p) => compileGlob(p));
+/** Compiled on first use, not when the daemon bundle loads (every start would pay for it). */
+let builtIns: CompiledGlob[] | undefined;
 
 /**
  * A matcher for `/`-separated paths. `base` is where the project folder sits relative to the
@@ -36,7 +37,7 @@ const builtIns = BUILT_IN_SECRET_PATTERNS.map((p) => compileGlob(p));
  * `/` apply only below it.
  */
 export function secretFileMatcher(userGlobs: readonly string[] = [], base = ''): SecretMatcher {
-  const secrets = new GlobSet(builtIns);
+  const secrets = new GlobSet((builtIns ??= BUILT_IN_SECRET_PATTERNS.map((p) => compileGlob(p))));
   const exceptions = new GlobSet([]);
   for (const raw of userGlobs) {
     const glob = raw.trim();

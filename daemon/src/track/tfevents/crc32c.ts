@@ -10,8 +10,11 @@ const POLY = 0x82f63b78;
 /** TFRecord's mask delta: masked = rotr(crc, 15) + MASK_DELTA (mod 2^32). */
 const MASK_DELTA = 0xa282ead8;
 
-/** Tables 0..7 laid end to end: table k is at [k * 256, k * 256 + 256). */
-const TABLE = buildTables();
+/**
+ * Tables 0..7 laid end to end: table k is at [k * 256, k * 256 + 256). Built on the first
+ * checksum, not when the daemon bundle loads (every start would pay for it).
+ */
+let TABLE: Int32Array | undefined;
 
 function buildTables(): Int32Array {
   const t = new Int32Array(8 * 256);
@@ -37,7 +40,7 @@ function buildTables(): Int32Array {
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
   // Indexing typed arrays in range never yields undefined; the `| 0` coercions keep the
   // loop monomorphic (int32) without noUncheckedIndexedAccess fallbacks in the hot path.
-  const t = TABLE;
+  const t = (TABLE ??= buildTables());
   let crc = ~seed;
   let i = start;
   const end8 = end - ((end - start) & 7);
