@@ -184,6 +184,7 @@ try {
   console.log(`${since()} compare panel, 100 runs × ${fmt(HUNDRED_STEPS, 0)} steps: first chart in ${fmt(median(keel100), 0)} ms (median of ${REPEAT}: ${keel100.map((x) => fmt(x, 0)).join(', ')})`);
   console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md100), 0)} ms → ${fmt(median(keel100) / median(md100))}x`);
   console.log(`  where it went (median ms after accepting the pick): webview document ${phase('frame')}, script running ${phase('script')}, ready posted ${phase('ready')}, init received ${phase('init')}, chart drawn ${phase('chart')}`);
+  for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init|page with init)/.test(l)).slice(-3 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
 
   // KEEL_BENCH_ONLY=compare: just the figures above (when working on the panel).
   if (process.env.KEEL_BENCH_ONLY === 'compare') throw new Done();

@@ -18,7 +18,7 @@ import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
 import { buildPanelHtml, makeNonce } from './html.ts';
-import { curvePoints, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
+import { curvePoints, FIRST_PAINT_POINTS, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
 import { parsePanelState } from './state.ts';
@@ -39,14 +39,15 @@ const EMPTY_COMPARISON: RunComparison = { runs: [], params: { differ: [], equal:
 const PAINT_WAIT_MS = 1_500;
 /**
  * How long the page waits for the prefetched init to put it in the HTML. VS Code spends
- * about 400 ms making the webview before the page starts whatever we do, and the init takes
- * 50–150 ms: the wait is usually hidden. Past it the page goes out without (and asks).
+ * 300–400 ms making the webview before any page can start, and the init takes 50–150 ms for
+ * 10 runs: the wait is hidden. A slower init (a hundred runs, a busy daemon) lets the page
+ * go without it, so the bundle loads meanwhile and `ready` picks the init up.
  */
-const EMBED_WAIT_MS = 750;
+export const EMBED_WAIT_MS = 400;
 /** Notifications kept while init is built (a bulk import could send thousands). */
 const MAX_BUFFERED = 2_000;
 
-/** What `init` carries, and the curves to stream after it. */
+/** What `init` carries, and the curves to stream after it (first the init's own again, at full resolution, when it carried them thinned). */
 interface PreparedInit {
   comparison: RunComparison;
   series: SeriesPayload[];
@@ -59,6 +60,8 @@ export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptio
 }
 
 export class ComparePanel extends Disposables {
+  /** EMBED_WAIT_MS; a test on a loaded machine waits longer so the page surely carries the init. */
+  static embedWaitMs = EMBED_WAIT_MS;
   readonly panel: vscode.WebviewPanel;
   private readonly services: KeelServices;
   private state: ComparePanelState;
@@ -136,7 +139,7 @@ export class ComparePanel extends Disposables {
     let timer: NodeJS.Timeout | undefined;
     const init = await Promise.race([
       prefetched.catch(() => null),
-      new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), EMBED_WAIT_MS); }),
+      new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), ComparePanel.embedWaitMs); }),
     ]);
     clearTimeout(timer);
     if (this.isDisposed) return;
@@ -236,9 +239,13 @@ export class ComparePanel extends Disposables {
     const keys = initialKeys(comparison, this.state.selectedKeys);
     // A lineage view draws its graph first; its curves can follow.
     const first = this.state.section === 'lineage' ? 0 : INIT_KEYS;
-    const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, first)));
+    const full = this.maxPoints();
+    const coarse = Math.min(full, FIRST_PAINT_POINTS);
+    const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, first)), coarse);
+    // Curves thinned for the first paint come again at full resolution, first in the stream.
+    const refine = coarse < full ? series.filter((s) => s.downsampled).map(({ runId, key }) => ({ runId, key })) : [];
     this.services.log.info(`compare panel: runs/compare ${Math.round(t1 - t0)} ms, first curves ${Math.round(performance.now() - t1)} ms`);
-    return { comparison, series, rest: seriesToFetch(comparison, keys.slice(first)) };
+    return { comparison, series, rest: [...refine, ...seriesToFetch(comparison, keys.slice(first))] };
   }
 
   /** Sends the init (or, `embedded`, takes the one the page carried as sent), then the other curves. */
