@@ -25,7 +25,7 @@ const RUNS = 10;
 const STEPS = 100_000;
 const KEYS = ['loss', 'eval_loss', 'learning_rate'];
 const HOVER_DELAY_MS = 300; // code-server.ts SETTINGS 'editor.hover.delay'
-const REPEAT = 3;
+const REPEAT = Number(process.env.KEEL_BENCH_REPEAT ?? 3);
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ext-'));
 const home = join(dir, 'home');
