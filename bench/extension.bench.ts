@@ -166,7 +166,7 @@ try {
     await closeEditors(wb);
   }
   console.log(`${since()} compare panel, ${RUNS} runs × ${fmt(STEPS, 0)} steps: first chart in ${fmt(median(keel), 0)} ms (median of ${REPEAT}: ${keel.map((x) => fmt(x, 0)).join(', ')})`);
-  console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md), 0)} ms → ${fmt(median(keel) / median(md))}x`);
+  console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md), 0)} ms → ${fmt(median(keel) / median(md))}x (previews: ${md.map((x) => fmt(x, 0)).join(', ')}; median of the paired ratios ${fmt(median(keel.map((x, i) => x / (md[i] as number))))}x)`);
   const phase = (k: keyof Phases): string => fmt(median(phases.map((p) => p[k])), 0);
   console.log(`  where it went (median ms after accepting the pick): webview document ${phase('frame')}, script running ${phase('script')}, ready posted ${phase('ready')}, init received ${phase('init')}, chart drawn ${phase('chart')}`);
   for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init|page with init)/.test(l)).slice(-3 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
@@ -182,7 +182,7 @@ try {
     await closeEditors(wb);
   }
   console.log(`${since()} compare panel, 100 runs × ${fmt(HUNDRED_STEPS, 0)} steps: first chart in ${fmt(median(keel100), 0)} ms (median of ${REPEAT}: ${keel100.map((x) => fmt(x, 0)).join(', ')})`);
-  console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md100), 0)} ms → ${fmt(median(keel100) / median(md100))}x`);
+  console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md100), 0)} ms → ${fmt(median(keel100) / median(md100))}x (previews: ${md100.map((x) => fmt(x, 0)).join(', ')}; median of the paired ratios ${fmt(median(keel100.map((x, i) => x / (md100[i] as number))))}x)`);
   console.log(`  where it went (median ms after accepting the pick): webview document ${phase('frame')}, script running ${phase('script')}, ready posted ${phase('ready')}, init received ${phase('init')}, chart drawn ${phase('chart')}`);
   for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init|page with init)/.test(l)).slice(-3 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
 
