@@ -12,6 +12,8 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebview, WebviewToHost } from '../../daemon/src/protocol/webview.ts';
+import { packMessage } from '../../daemon/src/protocol/series-pack.ts';
+import { jsonForScript } from '../../extension/src/compare/html.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const chromiumPath = '/usr/bin/chromium';
@@ -92,10 +94,15 @@ export interface PanelServer {
  * `extraFiles` are scripts (path → source) a page can load before the bundle with
  * `?preload=/path` — big payloads get into the page without crossing the DevTools protocol.
  */
-export async function servePanel(bundleDir: string, extraFiles: Record<string, string> = {}): Promise<PanelServer> {
+export async function servePanel(bundleDir: string, extraFiles: Record<string, string> = {}, inits: Record<string, HostToWebview> = {}): Promise<PanelServer> {
   const nonce = 'dGVzdC1ub25jZS0xMjM0NQ';
   let origin = '';
-  const page = (script: string, preload: string | null): string => `<!DOCTYPE html>
+  // `?init=<name>`: that init in the page, as the host embeds a prefetched one (html.ts).
+  const initBlock = (name: string | null): string => {
+    const init = name === null ? undefined : inits[name];
+    return init ? `<script type="application/json" id="keel-init" nonce="${nonce}">${jsonForScript(packMessage(init))}</script>\n` : '';
+  };
+  const page = (script: string, preload: string | null, init: string | null): string => `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${origin} data:; style-src ${origin}; font-src ${origin}; script-src 'nonce-${nonce}'">
 <link rel="stylesheet" href="/theme-dark.css"><link rel="stylesheet" href="/theme-light.css"><link rel="stylesheet" href="/${script}.css">
@@ -103,7 +110,7 @@ export async function servePanel(bundleDir: string, extraFiles: Record<string, s
 <body class="vscode-dark"><div id="app"></div>
 <script nonce="${nonce}">${fakeApi}</script>
 ${preload ? `<script nonce="${nonce}" src="${preload}"></script>` : ''}
-<script nonce="${nonce}" src="/${script}.js"></script>
+${initBlock(init)}<script nonce="${nonce}" src="/${script}.js"></script>
 </body></html>`;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -112,7 +119,7 @@ ${preload ? `<script nonce="${nonce}" src="${preload}"></script>` : ''}
       res.end(body);
     };
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    if (url.pathname === '/') return send('text/html', page(url.searchParams.get('bundle') ?? 'webview', url.searchParams.get('preload')));
+    if (url.pathname === '/') return send('text/html', page(url.searchParams.get('bundle') ?? 'webview', url.searchParams.get('preload'), url.searchParams.get('init')));
     if (url.pathname === '/theme-dark.css') return send('text/css', themeCss('dark'));
     if (url.pathname === '/theme-light.css') return send('text/css', themeCss('light'));
     const extra = extraFiles[url.pathname];

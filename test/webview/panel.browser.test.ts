@@ -244,6 +244,55 @@ describe('compare panel in Chromium', { skip: existsSync(chromiumPath) ? false :
     assert.deepEqual(pageErrors, []);
   });
 
+  it('draws an init the page carries before saying ready, marks the body as it paints, and shows hostile names as text', async () => {
+    assert.equal(f.init.type, 'init');
+    if (f.init.type !== 'init') return;
+    // A run name that would end the data block or run as script if the host's escaping failed.
+    const hostileName = '</script><script>window.__pwned=1</script>\u2028<!--';
+    const c = f.init.comparison;
+    const init: HostToWebview = { ...f.init, comparison: { ...c, runs: c.runs.map((r, i) => (i === 0 ? { ...r, name: hostileName } : r)) } };
+    const srv = await servePanel(bundle, {}, { first: init });
+    const p = await browser.newPage({ viewport: { width: 1100, height: 820 } });
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await p.goto(`${srv.url}/?test&init=first`);
+      // Drawn without a message from the host: the first thing posted says the page's init was used.
+      const ready = await waitPosted(p, { type: 'ready' });
+      assert.deepEqual(ready, { type: 'ready', embeddedInit: true });
+      await p.waitForSelector('body[data-keel-first-chart]', { timeout: 10_000 });
+      // The mark means a chart is on the canvas (checked right away, not after a wait).
+      const px = await canvasPixels(p, 'loss', []);
+      assert.ok(px.drawn > 1000, `loss canvas has ${px.drawn} drawn pixels when the body is marked`);
+      assert.deepEqual((await charts(p)).map((ch) => ch.key), ['loss', 'grad_norm', 'learning_rate']);
+      assert.ok((await p.textContent('header') ?? '').includes(hostileName), 'the hostile name shown as text');
+      assert.equal(await p.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+      assert.equal(await p.locator('#keel-init').count(), 0, 'the data block is dropped once read');
+      // Later messages still apply (the host's deltas, or a fresh init for a page that went stale).
+      await sendToPanel(p, f.init);
+      await p.waitForFunction((name) => !(document.querySelector('header')?.textContent ?? '').includes(name), hostileName);
+      assert.deepEqual(await p.evaluate(() => (window as unknown as { __csp: string[] }).__csp), []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await p.close();
+      await srv.close();
+    }
+  });
+
+  it('says a plain ready (and waits for init) when the page has no init', async () => {
+    const srv = await servePanel(bundle);
+    const p = await browser.newPage();
+    try {
+      await p.goto(`${srv.url}/?test&init=missing`);
+      assert.deepEqual(await waitPosted(p, { type: 'ready' }), { type: 'ready' });
+      assert.equal(await p.locator('body[data-keel-first-chart]').count(), 0);
+      assert.match(await p.textContent('body') ?? '', /Loading the comparison/);
+    } finally {
+      await p.close();
+      await srv.close();
+    }
+  });
+
   it('draws 10 runs × 100,000 steps quickly, downsampled or raw, and asks for detail on zoom', async () => {
     const sampled = bigComparison(10, 100_000, 2000);
     const raw = bigComparison(10, 100_000, Infinity);

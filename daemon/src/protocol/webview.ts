@@ -65,7 +65,8 @@ export type HostToWebview =
 
 /** Webview → extension host. */
 export type WebviewToHost =
-  | { type: 'ready' }
+  /** The page loaded; `embeddedInit`: it drew the init the host put in its HTML (no `init` message wanted). */
+  | { type: 'ready'; embeddedInit?: boolean }
   /** The first chart after `init` is drawn (or there is none to draw): the host streams the other curves now. */
   | { type: 'painted' }
   /** Re-fetch a series at a finer resolution for a step range (zoom). */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { NotificationOf, RunComparison } from '../../../daemon/src/protocol/index.ts';
 import { lineOfParam, configDocPath, runIdOfConfigPath } from './config-uri.ts';
 import { DisplayedSeries, seriesAppendFor, shouldStartSeries } from './deltas.ts';
-import { buildPanelHtml, contentSecurityPolicy, makeNonce } from './html.ts';
+import { buildPanelHtml, contentSecurityPolicy, jsonForScript, makeNonce } from './html.ts';
 import { CHART_POINT_BUDGET, curvePoints, initialKeys, keyRank, seriesToFetch } from './keys.ts';
 import { parsePanelState } from './state.ts';
 import { compareTitle } from './title.ts';
@@ -53,6 +53,27 @@ describe('the panel HTML and its CSP', () => {
 
   it('escapes the title', () => {
     assert.match(buildPanelHtml({ cspSource: 'c', nonce: 'n', title: 'Compare: <a> & b', scriptUri: 's', styleUri: 't' }), /<title>Compare: &lt;a&gt; &amp; b<\/title>/);
+  });
+
+  // A run name, param or metric key is the user's text: none may end the init's block or run as script.
+  const hostile = { type: 'init', name: '</script><script>alert(1)</script>', key: '<!-- x --> & y', sep: 'a\u2028b\u2029c', tag: '</SCRIPT >' };
+
+  it('embeds a prefetched init as JSON that nothing in it can break out of, and reads back the same', () => {
+    const json = jsonForScript(hostile);
+    assert.doesNotMatch(json, /[<>&\u2028\u2029]/);
+    assert.deepEqual(JSON.parse(json), hostile);
+    const page = buildPanelHtml({ cspSource: 'c', nonce: 'N0nce', title: 't', scriptUri: 's', styleUri: 'y', init: hostile });
+    // Exactly the one data block (before the bundle, so it is parsed when the bundle runs) and the bundle: no script the init opened.
+    const scripts = [...page.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
+    assert.deepEqual(scripts, ['<script type="application/json" id="keel-init" nonce="N0nce">', '<script nonce="N0nce" src="s">']);
+    assert.equal([...page.matchAll(/<\/script/gi)].length, 2);
+    const body = /<script type="application\/json" id="keel-init" nonce="N0nce">([^]*?)<\/script>/.exec(page)?.[1] ?? '';
+    assert.deepEqual(JSON.parse(body), hostile);
+    assert.doesNotMatch(page, /<!--/);
+  });
+
+  it('has no init block when the host had none ready (the page asks with `ready`)', () => {
+    assert.doesNotMatch(html, /keel-init/);
   });
 });
 

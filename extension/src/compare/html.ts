@@ -14,6 +14,12 @@ export interface PanelHtmlInput {
   styleUri: string;
   nonce: string;
   title: string;
+  /**
+   * The first `init` (as posted: packMessage), when the host had it before the page was
+   * made: the webview paints from it without asking. Left out, the page says `ready` and
+   * waits for the message.
+   */
+  init?: unknown;
 }
 
 /** A fresh nonce: 128 random bits, base64 without padding (CSP accepts base64). */
@@ -51,9 +57,19 @@ export function buildPanelHtml(input: PanelHtmlInput): string {
 </head>
 <body>
 <div id="app"></div>
-<script nonce="${escapeAttr(input.nonce)}" src="${escapeAttr(input.scriptUri)}"></script>
+${input.init === undefined ? '' : `<script type="application/json" id="keel-init" nonce="${escapeAttr(input.nonce)}">${jsonForScript(input.init)}</script>\n`}<script nonce="${escapeAttr(input.nonce)}" src="${escapeAttr(input.scriptUri)}"></script>
 </body>
 </html>`;
+}
+
+/**
+ * JSON that stays inside its `<script>` block: `<` (so no `</script>` or `<!--` ends or bends
+ * it), `>` and `&` as \u escapes, and U+2028/U+2029 too (line terminators to older JS
+ * parsers). JSON.parse reads the escapes back as the same characters.
+ */
+export function jsonForScript(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'null';
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function escapeAttr(s: string): string {

@@ -71,6 +71,13 @@ export function seriesToFetch(comparison: RunComparison, keys: readonly string[]
  * gets its share instead (min/max buckets keep the spikes; zooming in fetches finer ones).
  */
 export const CHART_POINT_BUDGET = 40_000;
+/**
+ * Points per curve in `init`, at most: the first chart waits for every hop to carry and
+ * parse them and for uPlot to lay ten curves of them out, and 500 min/max-bucketed points
+ * still show every spike on a chart about a thousand pixels wide. The curves come again at
+ * `curvePoints` right after the first paint (the stream after init starts with them).
+ */
+export const FIRST_PAINT_POINTS = 500;
 /** The least a curve gets, however many runs share the chart. */
 const MIN_CURVE_POINTS = 200;
 

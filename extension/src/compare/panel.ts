@@ -1,7 +1,9 @@
 /**
  * One compare panel: a webview showing some runs. The init (comparison, the most relevant
- * key's curves) is fetched while the webview loads; the webview says `ready` and gets one
- * `init`, then the other keys' curves as `series`, then only deltas: `seriesAppend` from
+ * key's curves) is fetched while VS Code makes the webview; when it is ready in time it goes
+ * in the page itself (html.ts), so the webview draws the first chart without a round trip
+ * and says `ready` with `embeddedInit`. Otherwise the webview says `ready` and gets one
+ * `init`. Then the other keys' curves as `series`, then only deltas: `seriesAppend` from
  * live metric notifications, `runUpdate` when a run changes, `comparison` when runs finish
  * (evals arrive), `runRemoved` when a run is gone, `series` after a zoom or a reconnect,
  * `lineage` on request (and right after init in a lineage view, focused on its record).
@@ -16,7 +18,7 @@ import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
 import { buildPanelHtml, makeNonce } from './html.ts';
-import { curvePoints, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
+import { curvePoints, FIRST_PAINT_POINTS, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
 import { parsePanelState } from './state.ts';
@@ -35,10 +37,17 @@ const EMPTY_COMPARISON: RunComparison = { runs: [], params: { differ: [], equal:
  * their redraws, and never later than this.
  */
 const PAINT_WAIT_MS = 1_500;
+/**
+ * How long the page waits for the prefetched init to put it in the HTML. VS Code spends
+ * 300–400 ms making the webview before any page can start, and the init takes 50–150 ms for
+ * 10 runs: the wait is hidden. A slower init (a hundred runs, a busy daemon) lets the page
+ * go without it, so the bundle loads meanwhile and `ready` picks the init up.
+ */
+export const EMBED_WAIT_MS = 400;
 /** Notifications kept while init is built (a bulk import could send thousands). */
 const MAX_BUFFERED = 2_000;
 
-/** What `init` carries, and the curves to stream after it. */
+/** What `init` carries, and the curves to stream after it (first the init's own again, at full resolution, when it carried them thinned). */
 interface PreparedInit {
   comparison: RunComparison;
   series: SeriesPayload[];
@@ -51,6 +60,8 @@ export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptio
 }
 
 export class ComparePanel extends Disposables {
+  /** EMBED_WAIT_MS; a test on a loaded machine waits longer so the page surely carries the init. */
+  static embedWaitMs = EMBED_WAIT_MS;
   readonly panel: vscode.WebviewPanel;
   private readonly services: KeelServices;
   private state: ComparePanelState;
@@ -67,6 +78,12 @@ export class ComparePanel extends Disposables {
   private openedAt = 0;
   /** Resolves the wait for the webview's `painted` after an init. */
   private painted: (() => void) | null = null;
+  /** The webview said `painted` since the last init (it may, before `ready`, for an embedded init). */
+  private sawPainted = false;
+  /** The init the page's HTML carries, until the webview says it drew it (`ready` with `embeddedInit`). */
+  private embedded: PreparedInit | null = null;
+  /** The page's HTML; `plainHtml` is the same without an init (what a re-shown webview loads). */
+  private readonly plainHtml: string;
 
   constructor(services: KeelServices, panel: vscode.WebviewPanel, state: ComparePanelState, lineage?: LineageGraph) {
     super();
@@ -84,12 +101,17 @@ export class ComparePanel extends Disposables {
     const extensionUri = services.context.extensionUri;
     panel.webview.options = panelOptions(extensionUri);
     const asset = (name: string): string => panel.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name)).toString();
-    panel.webview.html = buildPanelHtml({ cspSource: panel.webview.cspSource, scriptUri: asset('webview.js'), styleUri: asset('webview.css'), nonce: makeNonce(), title: panel.title });
+    const page = { cspSource: panel.webview.cspSource, scriptUri: asset('webview.js'), styleUri: asset('webview.css'), nonce: makeNonce(), title: panel.title };
+    this.plainHtml = buildPanelHtml(page);
     this.register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.register(panel.onDidDispose(() => this.dispose()));
-    // Without retainContextWhenHidden a hidden webview is gone: it says `ready` again when shown.
+    // Without retainContextWhenHidden a hidden webview is gone: it says `ready` again when shown,
+    // from a page without the first init (that one is old by then).
     this.register(panel.onDidChangeViewState((e) => {
-      if (!e.webviewPanel.visible) this.initialized = false;
+      if (e.webviewPanel.visible) return;
+      this.initialized = false;
+      this.embedded = null;
+      if (panel.webview.html !== this.plainHtml) panel.webview.html = this.plainHtml;
     }));
     this.register(services.onNotification('metrics', (n) => this.onMetrics(n)));
     this.register(services.onNotification('runs', (n) => this.onRunChange(n)));
@@ -102,8 +124,39 @@ export class ComparePanel extends Disposables {
     this.register({ dispose: () => clearTimeout(this.comparisonTimer) });
     // The daemon works while the webview loads its bundle: `ready` then finds the init built.
     this.openedAt = performance.now();
-    this.prefetched = this.prepareInit();
-    this.prefetched.catch(() => undefined); // its failure is reported when `ready` awaits it
+    const prefetched = this.prepareInit();
+    this.prefetched = prefetched;
+    prefetched.catch(() => undefined); // its failure is reported when `ready` awaits it
+    void this.writePage(prefetched, (init) => buildPanelHtml({ ...page, init: packMessage(this.initMessage(init)) }));
+  }
+
+  /**
+   * Sets the page once the prefetched init is there (in it), or after EMBED_WAIT_MS (without:
+   * the webview asks with `ready`). A run that changed meanwhile makes the prefetch stale: the
+   * page goes out without it.
+   */
+  private async writePage(prefetched: Promise<PreparedInit>, withInit: (init: PreparedInit) => string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const init = await Promise.race([
+      prefetched.catch(() => null),
+      new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), ComparePanel.embedWaitMs); }),
+    ]);
+    clearTimeout(timer);
+    if (this.isDisposed) return;
+    if (init && this.prefetched === prefetched) {
+      this.prefetched = null;
+      this.embedded = init;
+      this.sawPainted = false;
+      this.panel.webview.html = withInit(init);
+      this.services.log.info(`compare panel: page with init (${init.comparison.runs.length} runs, ${init.series.length} curves) set ${Math.round(performance.now() - this.openedAt)} ms after the panel opened`);
+    } else {
+      this.panel.webview.html = this.plainHtml;
+    }
+  }
+
+  /** The `init` message of a prepared init. */
+  private initMessage(init: PreparedInit): HostToWebview {
+    return { type: 'init', state: { ...this.state, runIds: init.comparison.runs.map((r) => r.id) }, comparison: init.comparison, series: init.series };
   }
 
   get runIds(): readonly string[] {
@@ -125,9 +178,15 @@ export class ComparePanel extends Disposables {
 
   private async handle(m: WebviewToHost): Promise<void> {
     switch (m.type) {
-      case 'ready':
-        return this.sendInit();
+      case 'ready': {
+        // The page's init is drawn: it counts as sent. A page from before a run changed (or a
+        // re-shown one) gets a fresh init, which replaces what it drew.
+        const embedded = m.embeddedInit === true ? this.embedded : null;
+        this.embedded = null;
+        return this.sendInit(embedded);
+      }
       case 'painted':
+        this.sawPainted = true;
         this.painted?.();
         return;
       case 'requestSeries':
@@ -180,29 +239,43 @@ export class ComparePanel extends Disposables {
     const keys = initialKeys(comparison, this.state.selectedKeys);
     // A lineage view draws its graph first; its curves can follow.
     const first = this.state.section === 'lineage' ? 0 : INIT_KEYS;
-    const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, first)));
+    const full = this.maxPoints();
+    const coarse = Math.min(full, FIRST_PAINT_POINTS);
+    const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, first)), coarse);
+    // Curves thinned for the first paint come again at full resolution, first in the stream.
+    const refine = coarse < full ? series.filter((s) => s.downsampled).map(({ runId, key }) => ({ runId, key })) : [];
     this.services.log.info(`compare panel: runs/compare ${Math.round(t1 - t0)} ms, first curves ${Math.round(performance.now() - t1)} ms`);
-    return { comparison, series, rest: seriesToFetch(comparison, keys.slice(first)) };
+    return { comparison, series, rest: [...refine, ...seriesToFetch(comparison, keys.slice(first))] };
   }
 
-  private async sendInit(): Promise<void> {
+  /** Sends the init (or, `embedded`, takes the one the page carried as sent), then the other curves. */
+  private async sendInit(embedded: PreparedInit | null = null): Promise<void> {
     this.buffered ??= [];
     this.initialized = false;
     const t0 = performance.now();
     let rest: { runId: string; key: string }[] = [];
     try {
-      const pending = this.prefetched ?? this.prepareInit();
-      this.prefetched = null;
-      const init = await pending;
+      let init = embedded;
+      if (!init) {
+        const pending = this.prefetched ?? this.prepareInit();
+        this.prefetched = null;
+        init = await pending;
+      }
       const { comparison } = init;
       rest = init.rest;
       this.series.adopt(comparison.runs.map((r) => r.id), init.series);
       // A restored "Lineage: …" panel keeps its title; a compare panel follows its runs.
       if (!this.lineage.ref && /^(Compare|Run)\b/.test(this.panel.title)) this.panel.title = compareTitle(comparison.runs.map((r) => r.name));
-      this.post({ type: 'init', state: { ...this.state, runIds: this.series.shown.runIds }, comparison, series: init.series });
+      if (!embedded) {
+        this.sawPainted = false;
+        this.post(this.initMessage(init));
+      }
       this.initialized = true;
       const now = performance.now();
-      this.services.log.info(`compare panel: init (${comparison.runs.length} runs, ${init.series.length} curves) sent ${Math.round(now - t0)} ms after ready, ${Math.round(now - this.openedAt)} ms after the panel opened`);
+      const what = `init (${comparison.runs.length} runs, ${init.series.length} curves)`;
+      this.services.log.info(embedded
+        ? `compare panel: ${what} drawn from the page, ready ${Math.round(now - this.openedAt)} ms after the panel opened`
+        : `compare panel: ${what} sent ${Math.round(now - t0)} ms after ready, ${Math.round(now - this.openedAt)} ms after the panel opened`);
     } finally {
       const held = this.buffered ?? [];
       this.buffered = null;
@@ -216,6 +289,7 @@ export class ComparePanel extends Disposables {
 
   /** Resolves when the webview drew its first chart after init, or after PAINT_WAIT_MS. */
   private firstPaint(): Promise<void> {
+    if (this.sawPainted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -263,6 +337,7 @@ export class ComparePanel extends Disposables {
     // A comparison fetched before this change is stale: `ready` fetches a fresh one.
     if (!this.initialized) {
       this.prefetched = null;
+      this.embedded = null;
       return;
     }
     if (this.series.shown.hasRun(n.runId)) {

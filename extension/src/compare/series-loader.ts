@@ -51,8 +51,7 @@ export class SeriesLoader {
    * panel. Nothing is marked shown until `adopt`: the panel fetches these while its webview
    * loads, and an init fetched for a stale comparison is thrown away.
    */
-  async fetchForInit(pairs: readonly { runId: string; key: string }[]): Promise<SeriesPayload[]> {
-    const maxPoints = this.maxPoints();
+  async fetchForInit(pairs: readonly { runId: string; key: string }[], maxPoints = this.maxPoints()): Promise<SeriesPayload[]> {
     const got = await Promise.all(pairs.map(async ({ runId, key }) => {
       try {
         return await this.fetch(runId, key, maxPoints);
