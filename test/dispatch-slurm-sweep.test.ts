@@ -6,28 +6,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, TestHome, waitFor } from './support/keel-home.ts';
-import { writeProbeProject } from './support/probe-project.ts';
+import { probeJobProcesses as jobProcesses, writeProbeProject } from './support/probe-project.ts';
 import { SlurmCluster } from './support/slurm-cluster.ts';
 
 interface RunJson { id: string; name: string; status: string; statusReason: string | null; exitCode: number | null; sweepId: string | null }
 interface Info { cuda: string | null; slurmJob: string | null; arrayTask: string | null; start: number; end: number; run: string; cfg: { sleep: number } }
 
 const ENDED = ['succeeded', 'failed', 'cancelled', 'lost'];
-
-/** Processes of a run's job still alive on this machine (its command line names the run id). */
-function jobProcesses(runId: string): number[] {
-  const pids: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('job.py') && cmd.includes(runId) && isAlive(Number(pid))) pids.push(Number(pid));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 
 describe('a sweep on a real Slurm cluster is one job array', () => {
   const cluster = new SlurmCluster();

@@ -6,10 +6,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, TestHome, waitFor } from './support/keel-home.ts';
-import { writeProbeProject } from './support/probe-project.ts';
+import { probeJobProcesses as jobProcesses, writeProbeProject } from './support/probe-project.ts';
 import { SlurmCluster } from './support/slurm-cluster.ts';
 
 interface RunJson { id: string; name: string; status: string; statusReason: string | null; exitCode: number | null; hostName: string | null }
@@ -49,18 +49,6 @@ function slurmSuite(cluster: SlurmCluster, prefix: string): {
     jobDir: (id, attempt = 1) => join(cluster.env.SHARED_DIR, 'keel', 'jobs', id, String(attempt)),
     runs: () => h.keelJson<{ runs: RunJson[] }>(['runs']).runs,
   };
-}
-
-/** Processes of a run's job still alive on this machine (its command line names the run id). */
-function jobProcesses(runId: string): number[] {
-  const pids: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('job.py') && cmd.includes(runId) && isAlive(Number(pid))) pids.push(Number(pid));
-    } catch { /* gone */ }
-  }
-  return pids;
 }
 
 describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
