@@ -78,6 +78,7 @@ export async function submitArrayMember(ctx: DispatchContext, run: Run, job: Job
   const seen = memo.get(sweepId);
   const fresh = seen && Date.now() - seen.at < LOOK_MS && seen.all.find((m) => m.runId === run.id)?.kind === 'ready';
   const all = fresh ? seen.all : members(ctx, sweepId);
+  if (!fresh) for (const [id, look] of memo) if (Date.now() - look.at > 10 * LOOK_MS) memo.delete(id); // sweeps no longer asked about
   memo.set(sweepId, { at: seen?.all === all ? seen.at : Date.now(), all });
   const waiting = all.filter((m) => m.kind === 'waiting').length;
   if (waiting > 0) {
