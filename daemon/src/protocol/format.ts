@@ -45,8 +45,3 @@ export function formatGpuHours(hours: number): string {
 export function usageLine(u: { gpuHours: number; cost: number | null }): string {
   return `${formatGpuHours(u.gpuHours)} GPU-hours${u.cost !== null ? ` · cost ${u.cost.toFixed(2)}` : ''}`;
 }
-
-/** `path` as one word of a command the user may paste into a shell: as is when plain, else single-quoted. */
-export function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
-}
