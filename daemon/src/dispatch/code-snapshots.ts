@@ -75,7 +75,12 @@ export class CodeSnapshots {
    */
   freeze(sourceRoot: string, code: ShippedCode): Promise<Snapshot> {
     const existing = this.get(code.id);
-    if (existing) return Promise.resolve(existing);
+    if (existing) {
+      // Its manifest blob may have been reclaimed with the last run that named it (run-delete.ts): a
+      // launch that reuses the snapshot names it again, so it must exist again.
+      this.deps.store.blobs.put(manifestText(identityEntries(existing.files)));
+      return Promise.resolve(existing);
+    }
     // Launches of the same code at once (a burst of `keel launch`) share one copy: two copies
     // sealed side by side would race for the same folder.
     let pending = this.freezing.get(code.id);

@@ -58,5 +58,17 @@ describe('freezing a launch', () => {
     const burst = await Promise.all(Array.from({ length: 8 }, () => freezeSources({ ...deps, snapshots: fresh }, { id: project.id, root }, keel.project)));
     assert.equal(new Set(burst.map((f) => f.code.snapshotId)).size, 1);
     assert.deepEqual(readdirSync(join(dir, 'home2', 'snapshots')).filter((f) => !f.startsWith('.')).sort(), [`${burst[0]?.code.snapshotId}`, `${burst[0]?.code.snapshotId}.json`], 'one snapshot, no copies left behind');
+
+    // A snapshot still on disk whose manifest blob is gone (reclaimed with the last run that named
+    // it): the launch that reuses it records the manifest again, so a later rebuild can check it.
+    const other = new Store(join(dir, 'other.db'));
+    try {
+      const { project: again } = other.projects.upsert(root, 'p', keel.project, []);
+      const reused = await freezeSources({ store: other, hasher: pool, hashCache: other.fileHashes, snapshots: new CodeSnapshots(join(dir, 'home2'), { store: other, hasher: pool, hashCache: other.fileHashes }) }, { id: again.id, root }, keel.project);
+      assert.equal(reused.code.snapshotId, burst[0]?.code.snapshotId, 'the snapshot on disk is reused');
+      assert.ok(other.blobs.getText(reused.code.snapshotHash)?.includes('train.py'), 'and its manifest is recorded again');
+    } finally {
+      other.close();
+    }
   });
 });
