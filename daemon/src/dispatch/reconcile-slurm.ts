@@ -192,7 +192,7 @@ function settleSlurm(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Jo
   const limit = state.startsWith('TIMEOUT') ? 'time' : state.startsWith('OUT_OF_MEMORY') ? 'memory' : state.startsWith('DEADLINE') ? 'deadline' : null;
   if (limit !== null || code === null) {
     const reason = limit === 'time'
-      ? `time limit reached: Slurm stopped job ${id} (TIMEOUT${(launchTime(ctx, run) ?? '') && `, --time ${launchTime(ctx, run)}`}); launch again with a longer --time`
+      ? `time limit reached: Slurm stopped job ${id} (TIMEOUT${launchTime(deps, run)}); launch again with a longer --time`
       : limit === 'memory'
         ? `out of memory: Slurm killed job ${id} (OUT_OF_MEMORY); launch again with a larger --mem`
         : limit === 'deadline'
@@ -220,6 +220,8 @@ function dependencyReason(deps: ReconcileJobDeps, run: Run, job: Job, state: str
   return `Slurm never ran this eval: train run ${train?.name ?? after.runId} (Slurm job ${after.slurmJobId}) ${how}, so its afterok dependency can never be met (DependencyNeverSatisfied)`;
 }
 
-function launchTime(ctx: ReconcileJobDeps['ctx'], run: Run): string | undefined {
-  return (ctx.store.runs.launchSpec(run.id) as { slurm?: { time?: string } } | null)?.slurm?.time;
+/** `, --time 01:00:00` when the launch set a time limit. */
+function launchTime(deps: ReconcileJobDeps, run: Run): string {
+  const time = launchSpecOf(deps.ctx.store, run.id).slurm?.time;
+  return time ? `, --time ${time}` : '';
 }

@@ -17,7 +17,7 @@
  * Cancelling the sweep cancels the array: one scancel of the array id (after marking every
  * task's job dir, and the sweep dir so an array not yet submitted never is).
  */
-import { ErrorCode, RpcError, isTerminal, type Run } from '../protocol/index.ts';
+import { ErrorCode, RpcError, isTerminal, type Run, type RunStatus } from '../protocol/index.ts';
 import type { Job } from '../store/jobs.ts';
 import type { DispatchContext } from './context.ts';
 import type { LaunchSpec } from './launch-request.ts';
@@ -48,14 +48,16 @@ export function isArrayAttempt(spec: LaunchSpec, job: Job): spec is LaunchSpec &
 
 /** The runs of an array sweep and where each stands (one query; no launch spec read). */
 function members(ctx: DispatchContext, sweepId: string): Member[] {
-  return ctx.store.jobs.latestOfSweep(sweepId).map(({ runId, runStatus, cancelOpen, job }) => {
-    let kind: Member['kind'] = 'out';
-    if (isTerminal(runStatus as Run['status']) || cancelOpen) kind = 'out';
-    else if (!job || (job.attempt === 1 && job.state === 'preparing')) kind = 'waiting';
-    else if (job.attempt === 1 && job.state === 'starting') kind = job.schedulerJobId === null ? 'ready' : 'submitted';
-    else if (job.attempt === 1 && job.schedulerJobId !== null) kind = 'submitted';
-    return { runId, job, kind };
-  });
+  return ctx.store.jobs.latestOfSweep(sweepId).map(({ runId, runStatus, cancelOpen, job }) => ({ runId, job, kind: memberKind(runStatus, cancelOpen, job) }));
+}
+
+function memberKind(status: RunStatus, cancelOpen: boolean, job: Job | undefined): Member['kind'] {
+  if (isTerminal(status) || cancelOpen) return 'out';
+  if (!job) return 'waiting'; // queued, not placed yet
+  if (job.attempt !== 1) return 'out'; // a retry is a job of its own
+  if (job.state === 'preparing') return 'waiting';
+  if (job.schedulerJobId !== null) return 'submitted';
+  return job.state === 'starting' ? 'ready' : 'out';
 }
 
 const inflight = new WeakMap<DispatchContext, Map<string, Promise<void>>>();

@@ -2,6 +2,7 @@
  * Jobs: one attempt of a run on a host. The host's job directory is the truth about a
  * running job; this table keeps where it is, what it was given, and what was last seen.
  */
+import type { RunStatus } from '../protocol/index.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 
@@ -97,12 +98,12 @@ export class JobStore {
    * Every run of a sweep, in launch order, with its latest attempt and whether a cancel is open:
    * one query, so a sweep of hundreds of runs costs one look (slurm-array.ts's barrier).
    */
-  latestOfSweep(sweepId: string): { runId: string; runStatus: string; cancelOpen: boolean; job: Job | undefined }[] {
+  latestOfSweep(sweepId: string): { runId: string; runStatus: RunStatus; cancelOpen: boolean; job: Job | undefined }[] {
     const rows = this.db.prepare(`
       SELECT r.id AS r_id, r.status AS r_status,
              EXISTS (SELECT 1 FROM run_intents i WHERE i.run_id = r.id AND i.kind = 'cancel' AND i.state != 'done') AS r_cancel, j.*
       FROM runs r LEFT JOIN jobs j ON j.run_id = r.id AND j.attempt = (SELECT max(attempt) FROM jobs WHERE run_id = r.id)
-      WHERE r.sweep_id = ? ORDER BY r.created_at, r.rowid`).all(sweepId) as (JobRow & { r_id: string; r_status: string; r_cancel: number })[];
+      WHERE r.sweep_id = ? ORDER BY r.created_at, r.rowid`).all(sweepId) as (JobRow & { r_id: string; r_status: RunStatus; r_cancel: number })[];
     return rows.map((r) => ({ runId: r.r_id, runStatus: r.r_status, cancelOpen: r.r_cancel === 1, job: r.id ? toJob(r) : undefined }));
   }
 
