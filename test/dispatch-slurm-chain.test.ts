@@ -11,9 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { isAlive, TestHome, waitFor } from './support/keel-home.ts';
-import { writeProbeProject } from './support/probe-project.ts';
+import { isAlive, waitFor } from './support/keel-home.ts';
 import { SlurmCluster } from './support/slurm-cluster.ts';
+import { slurmSuite } from './support/slurm-suite.ts';
 
 interface RunJson { id: string; name: string; status: string; statusReason: string | null; exitCode: number | null; parentRunId?: string | null }
 
@@ -33,43 +33,22 @@ print('eval done', flush=True)
 
 describe('eval chained to its train job on a real Slurm cluster (afterok)', () => {
   const cluster = new SlurmCluster();
-  const h = new TestHome('keel-slurm-chain-', { KEEL_POLL_MS: '300', KEEL_JOB_HEARTBEAT_SECONDS: '1', KEEL_JOB_KILL_GRACE_SECONDS: '2', KEEL_LOG_LEVEL: 'debug' });
-  const root = join(h.dir, 'proj');
-  const jobDir = (id: string): string => join(cluster.env.SHARED_DIR, 'keel', 'jobs', id, '1');
-  const launch = (config: string): string => h.keelJson<{ run: RunJson }>(['launch', config, '--host', 'slurm', '--gpus', '1'], { cwd: root }).run.id;
-  const runs = (): RunJson[] => h.keelJson<{ runs: RunJson[] }>(['runs']).runs;
+  const s = slurmSuite<RunJson>(cluster, 'keel-slurm-chain-');
+  const { h, root, jobDir, runs, wait } = s;
+  const launch = (config: string): string => s.launch([config, '--gpus', '1']);
   const evalOf = (trainId: string): RunJson | undefined => runs().find((r) => r.parentRunId === trainId);
   const slurmIdOf = (runId: string): string => cluster.slurm('squeue', ['-h', '-t', 'all', '-n', `keel-${runId}-1`, '-o', '%i']).trim();
-  const wait = (id: string): RunJson => {
-    const r = h.keel(['wait', id, '--timeout', '180', '--json'], { timeoutMs: 210_000 });
-    const run = (JSON.parse(r.stdout) as { run: RunJson }).run;
-    if (['queued', 'syncing', 'starting', 'running'].includes(run.status)) process.stderr.write(`run ${id} still ${run.status}; daemon log:\n${h.daemonLogTail(120)}\n${cluster.logTail()}\n`);
-    return run;
-  };
 
-  before(async () => {
-    await cluster.start();
-    h.extraEnv.KEEL_SSH_CONFIG = cluster.env.SSH_CONFIG;
-    writeProbeProject(root, {
-      train: { steps: 80, sleep: 0.3, checkpoint: true },
-      broken: { steps: 60, sleep: 0.3, exit: 3 },
-    });
+  before(() => s.setUp({
+    train: { steps: 80, sleep: 0.3, checkpoint: true },
+    broken: { steps: 60, sleep: 0.3, exit: 3 },
+  }, () => {
     writeFileSync(join(root, 'eval.py'), EVAL_PY);
     appendFileSync(join(root, 'keel.yaml'), 'eval:\n  command: python3 eval.py --checkpoint {checkpoint} --out {output_dir}\n');
     execFileSync('git', ['add', 'eval.py', 'keel.yaml'], { cwd: root });
     execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=T', 'commit', '-qm', 'eval'], { cwd: root });
-    h.keelJson(['init', root]);
-    h.keelJson(['hosts', 'add', 'slurm', '--slurm', '--ssh', cluster.env.SSH_ALIAS, '--workdir', join(cluster.env.SHARED_DIR, 'keel'), '--partition', cluster.env.PARTITION]);
-  });
-
-  after(async () => {
-    try {
-      assert.equal(h.integrity(), 'ok');
-      h.cleanup();
-    } finally {
-      await cluster.stop();
-    }
-  });
+  }));
+  after(() => s.tearDown());
 
   it('the eval is submitted with afterok before the train job ends, and both run on the cluster with the daemon stopped', async () => {
     const trainId = launch('configs/train.json');

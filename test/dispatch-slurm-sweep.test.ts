@@ -8,9 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, TestHome, waitFor } from './support/keel-home.ts';
-import { probeJobProcesses as jobProcesses, writeProbeProject } from './support/probe-project.ts';
+import { isAlive, waitFor } from './support/keel-home.ts';
+import { probeJobProcesses as jobProcesses } from './support/probe-project.ts';
 import { SlurmCluster } from './support/slurm-cluster.ts';
+import { slurmSuite } from './support/slurm-suite.ts';
 
 interface RunJson { id: string; name: string; status: string; statusReason: string | null; exitCode: number | null; sweepId: string | null }
 interface Info { cuda: string | null; slurmJob: string | null; arrayTask: string | null; start: number; end: number; run: string; cfg: { sleep: number } }
@@ -19,38 +20,16 @@ const ENDED = ['succeeded', 'failed', 'cancelled', 'lost'];
 
 describe('a sweep on a real Slurm cluster is one job array', () => {
   const cluster = new SlurmCluster();
-  const h = new TestHome('keel-slurm-sweep-', { KEEL_POLL_MS: '300', KEEL_JOB_HEARTBEAT_SECONDS: '1', KEEL_JOB_KILL_GRACE_SECONDS: '2', KEEL_LOG_LEVEL: 'debug' });
-  const root = join(h.dir, 'proj');
-  const jobDir = (id: string): string => join(cluster.env.SHARED_DIR, 'keel', 'jobs', id, '1');
-  const runs = (): RunJson[] => h.keelJson<{ runs: RunJson[] }>(['runs']).runs;
+  const s = slurmSuite<RunJson>(cluster, 'keel-slurm-sweep-');
+  const { h, root, jobDir, runs, wait } = s;
   const sweep = (config: string, grid: string, maxParallel: number): { sweepId: string; ids: string[] } => {
     const r = h.keelJson<{ sweepId: string; runs: RunJson[] }>(['sweep', config, '--grid', grid, '--host', 'slurm', '--gpus', '1', '--max-parallel', String(maxParallel)], { cwd: root });
     return { sweepId: r.sweepId, ids: r.runs.map((x) => x.id) };
   };
   const slurmIdOf = (id: string): string => readFileSync(join(jobDir(id), 'state', 'slurm_job_id'), 'utf8').trim();
-  const wait = (id: string, timeout = 180): RunJson => {
-    const r = h.keel(['wait', id, '--timeout', String(timeout), '--json'], { timeoutMs: (timeout + 30) * 1000 });
-    const run = (JSON.parse(r.stdout) as { run: RunJson }).run;
-    if (!ENDED.includes(run.status)) process.stderr.write(`run ${id} still ${run.status}; daemon log:\n${h.daemonLogTail(150)}\n${cluster.logTail()}\n`);
-    return run;
-  };
 
-  before(async () => {
-    await cluster.start();
-    h.extraEnv.KEEL_SSH_CONFIG = cluster.env.SSH_CONFIG;
-    writeProbeProject(root, { point: { steps: 20, sleep: 0.3 }, long: { steps: 2000, sleep: 0.2 }, short: { steps: 20, sleep: 0.1 } });
-    h.keelJson(['init', root]);
-    h.keelJson(['hosts', 'add', 'slurm', '--slurm', '--ssh', cluster.env.SSH_ALIAS, '--workdir', join(cluster.env.SHARED_DIR, 'keel'), '--partition', cluster.env.PARTITION]);
-  });
-
-  after(async () => {
-    try {
-      assert.equal(h.integrity(), 'ok');
-      h.cleanup();
-    } finally {
-      await cluster.stop();
-    }
-  });
+  before(() => s.setUp({ point: { steps: 20, sleep: 0.3 }, long: { steps: 2000, sleep: 0.2 }, short: { steps: 20, sleep: 0.1 } }));
+  after(() => s.tearDown());
 
   it('refuses --max-parallel off a Slurm host', () => {
     const r = h.keel(['sweep', 'configs/point.json', '--grid', 'sleep=0.1,0.2', '--local', '--max-parallel', '1'], { cwd: root });

@@ -8,68 +8,30 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, TestHome, waitFor } from './support/keel-home.ts';
-import { probeJobProcesses as jobProcesses, writeProbeProject } from './support/probe-project.ts';
+import { isAlive, waitFor } from './support/keel-home.ts';
+import { probeJobProcesses as jobProcesses } from './support/probe-project.ts';
 import { SlurmCluster } from './support/slurm-cluster.ts';
+import { slurmSuite } from './support/slurm-suite.ts';
 
 interface RunJson { id: string; name: string; status: string; statusReason: string | null; exitCode: number | null; hostName: string | null }
 interface Info { cuda: string | null; slurmJob: string | null; start: number; end: number; run: string }
+const CONFIGS = {
+  gpu: { steps: 6, sleep: 0.05, checkpoint: true },
+  exit3: { steps: 2, sleep: 0.05, exit: 3 },
+  short: { steps: 20, sleep: 0.1 },
+  six: { steps: 40, sleep: 0.3 },
+  long: { steps: 2000, sleep: 0.2 },
+};
 interface SlurmCheck { version: string; partitions: { name: string; gres: string }[]; nodes: { state: string }[]; sacct: { ok: boolean; error: string | null }; queue: unknown[] }
-
-/** A TestHome whose daemon knows the cluster as Slurm host `slurm`, and a probe project. */
-function slurmSuite(cluster: SlurmCluster, prefix: string): {
-  h: TestHome; root: string; setUp: () => void; launch: (args: string[]) => string; wait: (id: string, timeout?: number) => RunJson;
-  jobDir: (id: string, attempt?: number) => string; runs: () => RunJson[];
-} {
-  const h = new TestHome(prefix, { KEEL_POLL_MS: '300', KEEL_JOB_HEARTBEAT_SECONDS: '1', KEEL_JOB_KILL_GRACE_SECONDS: '2', KEEL_LOG_LEVEL: 'debug' });
-  const root = join(h.dir, 'proj');
-  return {
-    h, root,
-    setUp: () => {
-      h.extraEnv.KEEL_SSH_CONFIG = cluster.env.SSH_CONFIG;
-      writeProbeProject(root, {
-        gpu: { steps: 6, sleep: 0.05, checkpoint: true },
-        exit3: { steps: 2, sleep: 0.05, exit: 3 },
-        short: { steps: 20, sleep: 0.1 },
-        six: { steps: 40, sleep: 0.3 },
-        long: { steps: 2000, sleep: 0.2 },
-      });
-      h.keelJson(['init', root]);
-      h.keelJson(['hosts', 'add', 'slurm', '--slurm', '--ssh', cluster.env.SSH_ALIAS, '--workdir', join(cluster.env.SHARED_DIR, 'keel'), '--partition', cluster.env.PARTITION]);
-    },
-    launch: (args) => h.keelJson<{ run: RunJson }>(['launch', ...args, '--host', 'slurm'], { cwd: root }).run.id,
-    wait: (id, timeout = 180) => {
-      const r = h.keel(['wait', id, '--timeout', String(timeout), '--json'], { timeoutMs: (timeout + 30) * 1000 });
-      const run = (JSON.parse(r.stdout) as { run: RunJson }).run;
-      if (['queued', 'syncing', 'starting', 'running'].includes(run.status)) {
-        process.stderr.write(`run ${id} still ${run.status} after ${timeout} s; the daemon's log ends:\n${h.daemonLogTail(120)}\n${cluster.logTail()}\n`);
-      }
-      return run;
-    },
-    jobDir: (id, attempt = 1) => join(cluster.env.SHARED_DIR, 'keel', 'jobs', id, String(attempt)),
-    runs: () => h.keelJson<{ runs: RunJson[] }>(['runs']).runs,
-  };
-}
 
 describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
   const cluster = new SlurmCluster();
-  const s = slurmSuite(cluster, 'keel-slurm-home-');
+  const s = slurmSuite<RunJson>(cluster, 'keel-slurm-home-');
   const { h } = s;
   let timeLimited = '';
 
-  before(async () => {
-    await cluster.start();
-    s.setUp();
-  });
-
-  after(async () => {
-    try {
-      assert.equal(h.integrity(), 'ok');
-      h.cleanup();
-    } finally {
-      await cluster.stop();
-    }
-  });
+  before(() => s.setUp(CONFIGS));
+  after(() => s.tearDown());
 
   it('checks the Slurm host: version, partitions with GPU GRES, node states, sacct, the queue', () => {
     const r = h.keelJson<{ facts: { slurm: SlurmCheck }; error: string | null; host: { backend: string } }>(['hosts', 'check', 'slurm']);
@@ -242,21 +204,11 @@ describe('dispatch to a real Slurm cluster (with slurmdbd)', () => {
 
 describe('dispatch to a Slurm cluster without slurmdbd', () => {
   const cluster = new SlurmCluster({ noDbd: true });
-  const s = slurmSuite(cluster, 'keel-slurm-nodbd-');
+  const s = slurmSuite<RunJson>(cluster, 'keel-slurm-nodbd-');
   const { h } = s;
 
-  before(async () => {
-    await cluster.start();
-    s.setUp();
-  });
-
-  after(async () => {
-    try {
-      h.cleanup();
-    } finally {
-      await cluster.stop();
-    }
-  });
+  before(() => s.setUp(CONFIGS));
+  after(() => s.tearDown());
 
   it('says once that sacct is unusable, and still reaches the right final states', async () => {
     const r = h.keelJson<{ facts: { slurm: SlurmCheck } }>(['hosts', 'check', 'slurm']);

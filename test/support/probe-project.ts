@@ -5,9 +5,9 @@
  * place, as careless jobs do). Real python3, real processes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive } from './keel-home.ts';
+import { processesWith } from './job-host.ts';
 
 export const JOB_PY = `
 import json, os, sys, time
@@ -64,14 +64,13 @@ export function writeProbeProject(root: string, configs: Record<string, Record<s
   git('commit', '-qm', 'probe project');
 }
 
-/** Processes of a probe job still alive on this machine (job.py, its command line naming the run id). */
+/** Processes of a probe job still alive on this machine: job.py, its command line naming the run id (not run.sh). */
 export function probeJobProcesses(runId: string): number[] {
-  const pids: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  return processesWith(runId).filter((pid) => {
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('job.py') && cmd.includes(runId) && isAlive(Number(pid))) pids.push(Number(pid));
-    } catch { /* gone */ }
-  }
-  return pids;
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job.py');
+    } catch {
+      return false; // gone
+    }
+  });
 }
