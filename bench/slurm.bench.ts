@@ -56,9 +56,9 @@ try {
     });
     return { runId: run.id, ms: performance.now() - t0 };
   };
-  const waitDone = async (runId: string): Promise<void> => {
+  const waitDone = async (runId: string, via: KeelClient = client): Promise<void> => {
     for (;;) {
-      const { run } = await client.call('runs/get', { run: runId });
+      const { run } = await via.call('runs/get', { run: runId });
       if (['succeeded', 'failed', 'lost', 'cancelled'].includes(run.status)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -82,7 +82,6 @@ try {
   console.log(`launch → RUNNING on Slurm: first ${fmt(first.ms)} ms (code shipped), then ${fmt(median(keelTimes))} ms (median of 3, code cached); bare \`ssh LOGIN sbatch --wrap true\` → RUNNING ${fmt(bare)} ms (median of 5); ratio ${fmt(median(keelTimes) / bare)}x (first ${fmt(first.ms / bare)}x)`);
   client.close();
 
-  // 2. Polling cost per tick with 200 active Slurm jobs (held in the queue: active, never run).
   // 2. A 20-point sweep (one job array) vs 20 single launches: command → every run's job known to
   // Slurm (its id in the job dir), and how many sbatch calls that took.
   const points = 20;
@@ -103,24 +102,18 @@ try {
   // A fresh connection: the bare baseline above blocked this process (execFileSync), and the
   // daemon closes a client that does not read its notifications for that long (a slow client).
   const client2 = await KeelClient.connect({ socketPath: join(t.home, 'daemon.sock'), client: { name: 'bench', version: '0' } });
-  const waitDone2 = async (runId: string): Promise<void> => {
-    for (;;) {
-      const { run } = await client2.call('runs/get', { run: runId });
-      if (['succeeded', 'failed', 'lost', 'cancelled'].includes(run.status)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
   const t1 = performance.now();
   const singles = await Promise.all(Array.from({ length: points }, () => client2.call('runs/launch', { config: 'configs/quick.json', cwd: root, host: 'cluster', gpus: 1 }).then((r) => r.run.id)));
   const one = await allSubmitted(singles, t1);
-  for (const id of singles) await waitDone2(id);
+  for (const id of singles) await waitDone(id, client2);
   const t2 = performance.now();
   const { runs: swept } = await client2.call('runs/sweep', { config: 'configs/quick.json', cwd: root, host: 'cluster', gpus: 1, grid: [`sleep=${Array.from({ length: points }, (_, i) => 0.5 + i / 1000).join(',')}`], maxParallel: 4 });
   const arr = await allSubmitted(swept.map((r) => r.id), t2);
-  for (const r of swept) await waitDone2(r.id);
+  for (const r of swept) await waitDone(r.id, client2);
   client2.close();
   console.log(`${points}-point sweep → every run's job in Slurm: ${fmt(arr.ms)} ms with ${arr.sbatch} sbatch call (one job array); ${points} single launches ${fmt(one.ms)} ms with ${one.sbatch} sbatch calls; ratio ${fmt(arr.ms / one.ms)}x`);
 
+  // 3. Polling cost per tick with 200 active Slurm jobs (held in the queue: active, never run).
   const n = 200;
   const ids = ssh(`for i in $(seq ${n}); do sbatch --parsable --hold --output=/dev/null --job-name=keel-bench-$i --wrap true; done`).trim().split('\n').map((l) => l.split(';')[0] ?? '');
   const jobsRoot = join(shared, 'bench-jobs');

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RawClient, TestHome } from './support/keel-home.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { RawClient, TestHome, waitFor } from './support/keel-home.ts';
 import { KeelClient } from '../daemon/src/client/client.ts';
 import { RpcError, type NotificationOf } from '../daemon/src/protocol/index.ts';
 
@@ -131,14 +132,16 @@ describe('daemon protocol', () => {
     writeFileSync(join(dir, 'metrics.jsonl'), [{ step: 1, loss: 2 }, { step: 2, loss: 1.5, eval_loss: 1.75 }].map((l) => JSON.stringify(l)).join('\n') + '\n');
     const { runId } = await c.call('runs/import', { dir, name: 'rows' });
     const listed = (await c.call('runs/list', {})).runs.find((r) => r.id === runId);
-    await new Promise((r) => setTimeout(r, 100));
-    const last = notes.filter((n) => n.runId === runId).at(-1);
+    const lastOf = (): NotificationOf['runs'] | undefined => notes.filter((n) => n.runId === runId).at(-1);
+    // The import's last notification may still be on its way when runs/list answers.
+    await waitFor(() => isDeepStrictEqual(lastOf()?.run, listed), 5_000, 'the import\'s last notification to carry the listed row').catch(() => undefined);
+    const last = lastOf();
     assert.ok(last?.run, 'the last notification of the import has the row');
     assert.deepEqual(last.run, listed);
     assert.deepEqual([last.run.lastLoss, last.run.lastStep, last.run.name], [1.5, 2, 'rows']);
     await c.call('runs/delete', { run: runId });
-    await new Promise((r) => setTimeout(r, 100));
-    const gone = notes.filter((n) => n.runId === runId).at(-1);
+    await waitFor(() => lastOf()?.deleted === true, 5_000, 'the deletion\'s notification').catch(() => undefined);
+    const gone = lastOf();
     assert.deepEqual([gone?.deleted, gone?.run], [true, undefined]);
     c.close();
   });

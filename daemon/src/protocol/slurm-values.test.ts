@@ -1,26 +1,24 @@
 /**
- * The client's Slurm rules are the daemon's: the launch wizard refuses exactly the time limits
- * `runs/launch` would refuse, and counts a partition's GPUs as the daemon does.
+ * The Slurm rules the launch wizard checks as the user types (and the daemon checks launches
+ * with: dispatch/slurm.ts builds on these), each against values sbatch takes or refuses.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SLURM_NAME, gresGpus, slurmValueProblem } from '../dispatch/slurm.ts';
 import { SLURM_PARTITION, gresGpuCount, slurmTimeProblem } from './slurm-values.ts';
 
-describe('Slurm values shared with clients', () => {
-  it('use the same time-limit rule as the daemon', () => {
-    for (const t of ['30', '30:00', '02:00:00', '1-00', '1-12:00', '2-00:00:00', '', '2h', '02:00:00:00', '-1', '1:2', ' 02:00:00']) {
-      assert.equal(slurmTimeProblem(t) === null, slurmValueProblem('time', t) === null, t);
-    }
+describe('Slurm values shared with clients (the daemon checks launches with the same ones: dispatch/slurm.ts)', () => {
+  it('takes the time limits sbatch takes, and says what one looks like', () => {
+    for (const ok of ['30', '30:00', '02:00:00', '1-00', '1-12:00', '2-00:00:00']) assert.equal(slurmTimeProblem(ok), null, ok);
+    for (const bad of ['', '2h', '02:00:00:00', '-1', '1:2', ' 02:00:00']) assert.notEqual(slurmTimeProblem(bad), null, bad);
     assert.match(slurmTimeProblem('2h') ?? '', /not a Slurm time limit.*02:00:00/);
   });
 
-  it('take one partition name as the daemon takes a Slurm name', () => {
-    assert.equal(SLURM_PARTITION.source, SLURM_NAME.source);
+  it('takes one partition name: letters, digits, ".", "_", "-"', () => {
+    for (const ok of ['gpu', 'a100-80g', 'debug.1_x']) assert.match(ok, SLURM_PARTITION);
+    for (const bad of ['', 'a b', 'gpu;id', '-x', 'gpu,debug']) assert.doesNotMatch(bad, SLURM_PARTITION);
   });
 
-  it('count GRES GPUs as the daemon does', () => {
-    for (const g of ['gpu:4', 'gpu:a100:2(S:0),gpu:v100:1', '(null)', '', 'gpu:tesla:8,mps:100']) assert.equal(gresGpuCount(g), gresGpus(g), g);
-    assert.equal(gresGpuCount('gpu:a100:2(S:0),gpu:v100:1'), 3);
+  it('counts GRES GPUs, typed or not, and none in other GRES', () => {
+    assert.deepEqual(['gpu:4', 'gpu:a100:2(S:0),gpu:v100:1', '(null)', '', 'gpu:tesla:8,mps:100'].map(gresGpuCount), [4, 3, 0, 0, 8]);
   });
 });

@@ -11,20 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordKind } from '../protocol/index.ts';
 import { Store, type RecordRef } from './index.ts';
+import { seededRandom } from '../dispatch/sweep.ts';
 
 type Walk = ReturnType<Store['lineage']['walk']>;
 type ByNode = (ref: RecordRef, direction: 'up' | 'down', maxDepth: number, maxNodes: number) => Walk;
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('lineage walk in one query', () => {
   let dir: string;
@@ -51,7 +41,7 @@ describe('lineage walk in one query', () => {
     let walks = 0;
     const kinds: RecordKind[] = ['dataset_version', 'config', 'run', 'checkpoint', 'eval'];
     for (let g = 0; g < 6; g++) {
-      const next = rng(1000 + g);
+      const next = seededRandom(1000 + g); // deterministic, so a failure can be replayed
       const nodes = Array.from({ length: 40 }, (_, i): RecordRef => ({ kind: kinds[i % kinds.length] as RecordKind, id: `g${g}_n${i}` }));
       // Mostly forward edges (a DAG, as lineage is), some back edges (reruns make cycles), some fan-out.
       for (let e = 0; e < 90; e++) {
