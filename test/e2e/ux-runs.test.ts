@@ -92,7 +92,9 @@ for (const theme of THEMES) {
     });
 
     after(async () => {
-      for (const { text } of server?.logs(/^Keel\.log$/) ?? []) writeFileSync(join(artifacts, 'Keel.log'), text);
+      // One Keel.log per window session (the suite reloads the window): keep them all, oldest first.
+      const logs = (server?.logs(/^Keel\.log$/) ?? []).sort((a, b) => a.file.localeCompare(b.file));
+      if (logs.length) writeFileSync(join(artifacts, 'Keel.log'), logs.map((l) => `=== ${l.file}\n${l.text}`).join('\n'));
       if (existsSync(join(h.home, 'daemon.log'))) copyFileSync(join(h.home, 'daemon.log'), join(artifacts, 'daemon.log'));
       await wb?.close().catch(() => undefined);
       await server?.stop();
@@ -303,6 +305,7 @@ for (const theme of THEMES) {
         const key = page().page.locator('.editor-instance .monaco-editor .view-line span > span', { hasText: /^configs$/ }).first();
         const hover = await page().hoverUntil(key, /configs[^]*Globs of training configs/, 20_000);
         assert.match(hover.text, /CodeLens to launch them/);
+        if (hover.via === 'keyboard') console.log(`keel.yaml hover: shown by Show Hover after ${hover.tries} tries (no mouse hover showed)`);
         await snap('15-keel-yaml-hover');
         await page().mouseAway();
         // A new top-level line after the comment: the keys the file lacks, not those it has.

@@ -60,12 +60,15 @@ async function cancelRun(deps: RunCommandDeps, arg: unknown): Promise<void> {
   // Listen before asking: a queued run is cancelled at once, and its notification may beat the answer.
   const ended = waitForEnd(deps.services, run.id, run.status, CANCEL_WAIT_MS);
   const { run: after } = await client.call('runs/cancel', { run: run.id });
+  deps.services.log.info(`cancel of run ${run.name} (${run.id}) sent; it is ${after.status}`);
   deps.model.refreshSoon();
   const status = isTerminal(after.status) ? after.status : await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Keel: stopping run ${run.name}…` },
     () => ended,
   );
-  void vscode.window.showInformationMessage(`Keel: ${cancelOutcome(run.name, status)}`);
+  const outcome = cancelOutcome(run.name, status);
+  deps.services.log.info(`cancel of run ${run.name}: ${outcome}`);
+  void vscode.window.showInformationMessage(`Keel: ${outcome}`);
 }
 
 /** Stops every run of the picked run's sweep that has not ended (on a Slurm host, one scancel of its job array). */

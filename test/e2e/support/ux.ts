@@ -34,10 +34,18 @@ export async function toasts(wb: Workbench): Promise<Toast[]> {
 /** Waits for a toast whose message matches; returns it. */
 export async function waitToast(wb: Workbench, match: RegExp, timeoutMs = 60_000): Promise<Toast> {
   let found: Toast | undefined;
-  await waitFor(async () => {
-    found = (await toasts(wb)).find((t) => match.test(t.message));
-    return found !== undefined;
-  }, timeoutMs, `a notification matching ${String(match)}`);
+  try {
+    await waitFor(async () => {
+      found = (await toasts(wb)).find((t) => match.test(t.message));
+      return found !== undefined;
+    }, timeoutMs, `a notification matching ${String(match)}`);
+  } catch (err) {
+    // Say whether it came and went (it is in the notification center) or never came.
+    const shown = (await toasts(wb)).map((t) => t.message);
+    await wb.runCommand('Notifications: Show Notifications').catch(() => undefined);
+    const center = (await wb.page.locator('.notifications-center .notification-list-item-message').allInnerTexts().catch(() => [])).map(norm);
+    throw new Error(`${(err as Error).message}; toasts now: ${shown.join(' | ') || 'none'}; notification center: ${center.join(' | ') || 'empty'}`);
+  }
   if (!found) throw new Error('unreachable');
   return found;
 }
