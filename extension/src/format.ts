@@ -1,5 +1,7 @@
 /** Small, pure formatters for labels in views, pickers and messages. */
-export { ago, duration, formatBytes, formatGpuHours, usageLine } from '../../daemon/src/protocol/format.ts';
+export { ago, duration, formatBytes, formatGpuHours, plural, usageLine } from '../../daemon/src/protocol/format.ts';
+import { gresGpuCount } from '../../daemon/src/protocol/index.ts';
+import { plural } from '../../daemon/src/protocol/format.ts';
 
 /** A metric value: 4 significant digits, plain for ordinary sizes, exponent for tiny/huge ones. */
 export function formatValue(value: number | null): string {
@@ -17,8 +19,10 @@ export function shortHash(hash: string | null): string {
   return hash.replace(/^\w+:/, '').slice(0, 8);
 }
 
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
+/** A Slurm partition's GRES as people read it: "4 GPUs per node (gpu:4)", "no GPUs" (none, or `(null)`). */
+export function gresText(gres: string): string {
+  const n = gresGpuCount(gres);
+  return n > 0 ? `${plural(n, 'GPU')} per node (${gres})` : 'no GPUs';
 }
 
 /** Terminal text: CRLF line ends, as a pseudoterminal needs (a lone CR is left alone for progress bars). */

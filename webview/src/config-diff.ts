@@ -6,6 +6,7 @@ import type { RunComparison } from '../../daemon/src/protocol/domain.ts';
 import { checkbox } from './controls.ts';
 import { clear, h } from './dom.ts';
 import { formatParam, runStyle } from './format.ts';
+import { plural } from '../../daemon/src/protocol/format.ts';
 
 export interface ParamCell {
   runId: string;
@@ -65,7 +66,7 @@ function summary(c: RunComparison): string {
   const differ = c.params.differ.length;
   if (differ === 0 && c.params.equal === 0) return 'No params recorded for these runs (no tracked config).';
   if (differ === 0) return `The configs agree on all ${c.params.equal} params.`;
-  return `${differ} param${differ === 1 ? '' : 's'} differ · ${c.params.equal} equal. Choose a value to open the diff against the baseline.`;
+  return `${plural(differ, 'param')} differ · ${c.params.equal} equal. Choose a value to open the diff against the baseline.`;
 }
 
 /** Arrow keys move between rows and cells; Enter/Space open the diff for the focused cell (or row). */

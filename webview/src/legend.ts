@@ -10,6 +10,7 @@ import { h } from './dom.ts';
 import { runStyle } from './format.ts';
 import { runOverrides } from './run-legend.ts';
 import { groupOptions, matchRuns, type RunGroup } from './run-groups.ts';
+import { plural } from '../../daemon/src/protocol/format.ts';
 
 interface TextField extends HTMLElement {
   value: string;
@@ -41,7 +42,7 @@ function lineSample(colorIndex: number, role: 'train' | 'eval', dotted: boolean)
 /** "12 of 100 runs shown · 3 match" */
 function countText(c: RunComparison, hidden: ReadonlySet<string>, matched: number | null): string {
   const shown = c.runs.filter((r) => !hidden.has(r.id)).length;
-  return `${shown} of ${c.runs.length} run${c.runs.length === 1 ? '' : 's'} shown${matched === null ? '' : ` · ${matched} match${matched === 1 ? '' : 'es'}`}`;
+  return `${shown} of ${plural(c.runs.length, 'run')} shown${matched === null ? '' : ` · ${plural(matched, 'match', 'matches')}`}`;
 }
 
 function groupBySelect(ctx: LegendContext): HTMLElement | null {
@@ -128,7 +129,7 @@ export function runLegendSection(ctx: LegendContext): { el: HTMLElement; update(
       ...ctx.groups.map((g, i) => {
         const st = runStyle(i);
         return h('li', { class: 'legend-group', attrs: { 'data-group': g.id } }, lineSample(st.colorIndex, 'train', st.dotted),
-          h('span', { class: 'legend-name', text: g.label }), h('span', { class: 'legend-params muted', text: `mean of ${g.runIds.length} run${g.runIds.length === 1 ? '' : 's'}, band min–max` }));
+          h('span', { class: 'legend-name', text: g.label }), h('span', { class: 'legend-params muted', text: `mean of ${plural(g.runIds.length, 'run')}, band min–max` }));
       }))
     : null;
   const el = h('div', { class: `legend${ctx.groups ? ' grouped' : ''}` },

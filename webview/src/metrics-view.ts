@@ -20,6 +20,7 @@ import { summaryTable } from './summary-table.ts';
 import { usageTable } from './usage-table.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { ChartTheme } from './theme.ts';
+import { plural } from '../../daemon/src/protocol/format.ts';
 
 /** Points a zoomed refetch asks for. */
 export const ZoomPoints = 2000;
@@ -271,7 +272,7 @@ export class MetricsView {
     const counts = new Map<string, number>();
     for (const m of data.specials) counts.set(m.kind, (counts.get(m.kind) ?? 0) + 1);
     for (const [kind, n] of counts) notes.push(`${n} ${kind === 'nan' ? 'NaN' : kind === 'inf' ? '+Inf' : '−Inf'} point${n === 1 ? '' : 's'} marked`);
-    if (data.hiddenByLog > 0) notes.push(`${data.hiddenByLog} value${data.hiddenByLog === 1 ? '' : 's'} ≤ 0 not shown on a log scale`);
+    if (data.hiddenByLog > 0) notes.push(`${plural(data.hiddenByLog, 'value')} ≤ 0 not shown on a log scale`);
     if (this.ctx.state().groupBy) notes.push('groups: mean line, min–max band, by step');
     if (data.x.length === 0 && this.settings().xAxis === 'time') notes.push('no wall-clock times recorded — use the step axis');
     else if (data.withoutTime > 0) notes.push(`${data.withoutTime} points without a wall-clock time left out`);

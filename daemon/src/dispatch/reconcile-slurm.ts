@@ -27,6 +27,7 @@ import { hasChainedEval, settleFinished, settleLost } from './settle.ts';
 import { launchSpecOf } from './launch-request.ts';
 import { inBackground, type ReconcileJobDeps } from './reconcile-job.ts';
 import { isFinalSlurmState, slurmViewOf, type SlurmJobView, type SlurmPoll } from './slurm.ts';
+import { plural } from '../protocol/format.ts';
 
 /** How long a submitted job may be unknown to both squeue and sacct before it counts as lost. */
 export const UNKNOWN_LOST_MS = 10 * 60_000;
@@ -172,7 +173,7 @@ function settleSlurm(deps: ReconcileJobDeps, host: HostRecord, run: Run, job: Jo
   if (view?.accounted && isFinalSlurmState(state)) {
     // GPU time as Slurm accounts it (usage.ts prefers it to Keel's clock).
     const { seconds, gpus } = view.accounted;
-    ctx.store.events.add({ kind: 'slurm_usage', severity: 'info', runId: run.id, message: `Slurm accounted job ${id}: ${seconds} s × ${gpus} GPU${gpus === 1 ? '' : 's'}`, data: { jobId: job.id, seconds, gpus } });
+    ctx.store.events.add({ kind: 'slurm_usage', severity: 'info', runId: run.id, message: `Slurm accounted job ${id}: ${seconds} s × ${plural(gpus, 'GPU')}`, data: { jobId: job.id, seconds, gpus } });
   }
   if (state.startsWith('NODE_FAIL') || state.startsWith('BOOT_FAIL')) {
     settleLost(deps, host, run, job, `Slurm job ${id} ended ${state}`, p);

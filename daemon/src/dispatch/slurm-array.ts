@@ -24,6 +24,7 @@ import type { LaunchSpec } from './launch-request.ts';
 import { cancelArrayOnSlurm, sbatchOptions, SbatchError, slurmArrayName, submitArrayToSlurm } from './slurm.ts';
 import { cancelPendingReason } from './settle.ts';
 import { isTimedOut, isUnreachable } from './transport/connection.ts';
+import { plural } from '../protocol/format.ts';
 
 /** A sweep's place in its job array, recorded in each run's launch spec. */
 export interface SlurmArraySpec {
@@ -84,7 +85,7 @@ export async function submitArrayMember(ctx: DispatchContext, run: Run, job: Job
   memo.set(sweepId, { at: seen?.all === all ? seen.at : Date.now(), all });
   const waiting = all.filter((m) => m.kind === 'waiting').length;
   if (waiting > 0) {
-    const why = `waiting for ${waiting} more run${waiting === 1 ? '' : 's'} of its sweep: the sweep goes to Slurm as one job array`;
+    const why = `waiting for ${plural(waiting, 'more run')} of its sweep: the sweep goes to Slurm as one job array`;
     if (ctx.store.runs.get(run.id)?.statusReason !== why) ctx.lifecycle.setReason(run.id, why);
     return true;
   }

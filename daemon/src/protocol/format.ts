@@ -45,3 +45,8 @@ export function formatGpuHours(hours: number): string {
 export function usageLine(u: { gpuHours: number; cost: number | null }): string {
   return `${formatGpuHours(u.gpuHours)} GPU-hours${u.cost !== null ? ` · cost ${u.cost.toFixed(2)}` : ''}`;
 }
+
+/** `1 run`, `3 runs`, `12,000 points`; `many` for irregular plurals (`2 matches`). */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+}

@@ -11,6 +11,7 @@ import { applyOverrides, ConfigOverrideError } from '../track/config/overrides.t
 import { flattenParams } from '../track/config/flatten.ts';
 import { existingPaths } from '../track/config/track-config.ts';
 import type { ConfigRefs, ParamValue, TrainingConfig } from '../track/config/types.ts';
+import { plural } from '../protocol/format.ts';
 
 /** What one check found. */
 export interface CheckOutcome {
@@ -69,7 +70,7 @@ export function checkOverrides(parsed: TrainingConfig, overrides: readonly strin
     if (problem) problems.push(problem);
   }
   const n = overrides.length;
-  return { problems, passed: problems.length ? [] : [`${n} override${n === 1 ? '' : 's'} name${n === 1 ? 's' : ''} keys of the config`] };
+  return { problems, passed: problems.length ? [] : [`${plural(n, 'override')} name${n === 1 ? 's' : ''} keys of the config`] };
 }
 
 function overrideProblem(override: string, message: string, suggestions: string[]): PreflightProblem {
@@ -144,8 +145,8 @@ export async function checkPaths(refs: ConfigRefs, configPath: string, root: str
     }
   }
   const passed: string[] = [];
-  if (local > 0) passed.push(`${local} local path${local === 1 ? '' : 's'} the config names exist${local === 1 ? 's' : ''}`);
-  if (hub > 0) passed.push(`${hub} name${hub === 1 ? '' : 's'} read${hub === 1 ? 's' : ''} as a hub id`);
+  if (local > 0) passed.push(`${plural(local, 'local path')} the config names exist${local === 1 ? 's' : ''}`);
+  if (hub > 0) passed.push(`${plural(hub, 'name')} read${hub === 1 ? 's' : ''} as a hub id`);
   return { problems, passed };
 }
 

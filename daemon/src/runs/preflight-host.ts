@@ -10,6 +10,7 @@ import { gresGpus, slurmValueProblem } from '../dispatch/slurm.ts';
 import type { Store } from '../store/index.ts';
 import { closeMatches } from '../track/config/suggest.ts';
 import type { CheckOutcome } from './preflight-config.ts';
+import { plural } from '../protocol/format.ts';
 
 /** What the host check needs. */
 export interface HostCheckDeps {
@@ -32,7 +33,6 @@ export interface HostWish {
   partition?: string | undefined;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Checks the host the launch names (or the hosts it may use) for reachability and GPUs. */
 export async function checkTarget(deps: HostCheckDeps, wish: HostWish): Promise<CheckOutcome> {

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { Dataset, DatasetVersion } from '../../../daemon/src/protocol/index.ts';
 import { Debouncer } from '../debounce.ts';
 import { Disposables } from '../disposables.ts';
-import { ago, formatBytes, shortHash } from '../format.ts';
+import { ago, formatBytes, plural, shortHash } from '../format.ts';
 import type { WorkspaceProjects } from '../project/workspace-projects.ts';
 import type { KeelServices } from '../services.ts';
 import { profileFacts, profileWarnings } from './profile-warnings.ts';
@@ -70,7 +70,7 @@ export class DatasetsView extends Disposables implements vscode.TreeDataProvider
       case 'dataset': {
         const item = new vscode.TreeItem(node.dataset.path, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `dataset:${node.dataset.id}`;
-        item.description = `${node.dataset.versions} version${node.dataset.versions === 1 ? '' : 's'}`;
+        item.description = `${plural(node.dataset.versions, 'version')}`;
         item.iconPath = new vscode.ThemeIcon(node.dataset.kind === 'folder' ? 'folder' : 'database');
         item.contextValue = 'keel.dataset';
         const root = this.projects.projects().find((p) => p.id === node.dataset.projectId)?.root;
@@ -83,7 +83,7 @@ export class DatasetsView extends Disposables implements vscode.TreeDataProvider
         const item = new vscode.TreeItem(label, node.warnings.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `dataset-version:${v.id}`;
         item.description = [profileFacts(v.profile), formatBytes(v.sizeBytes), ago(v.createdAt)].filter(Boolean).join(' · ');
-        item.tooltip = `${v.hash}\n${v.fileCount} file${v.fileCount === 1 ? '' : 's'}${node.warnings.length ? `\n\n${node.warnings.join('\n')}` : ''}`;
+        item.tooltip = `${v.hash}\n${plural(v.fileCount, 'file')}${node.warnings.length ? `\n\n${node.warnings.join('\n')}` : ''}`;
         item.iconPath = node.warnings.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('versions');
         return item;
       }

@@ -39,7 +39,7 @@ describe('Slurm hosts in the Hosts view', () => {
     ];
     const rows = slurmHostRows(partitions, queue);
     assert.deepEqual(rows.map((r) => [r.label, r.description, r.icon]), [
-      ['debug (default)', '4 GPUs/node (gpu:4) · limit infinite · 1 node · mix', 'layers'],
+      ['debug (default)', '4 GPUs per node (gpu:4) · limit infinite · 1 node · mix', 'layers'],
       ['cpu', 'no GPUs · limit 1-00:00:00 · 2 nodes · down', 'layers'],
       ['41 keel-run_a-1', 'running · 1:05', 'play'],
       ['42 keel-run_b-1', 'pending (Resources) · 0:00', 'clock'],

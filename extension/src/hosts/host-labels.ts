@@ -1,6 +1,6 @@
 /** How a host looks in the Hosts view and in messages. Pure. */
 import { gresGpuCount, type HostCheckFacts, type HostInfo, type SlurmCheckFacts } from '../../../daemon/src/protocol/index.ts';
-import { formatBytes, plural } from '../format.ts';
+import { formatBytes, gresText, plural } from '../format.ts';
 import type { IconSpec } from '../runs/run-labels.ts';
 
 export function hostIcon(h: HostInfo): IconSpec {
@@ -31,7 +31,7 @@ function slurmGpus(h: HostInfo): string {
 export function checkSummary(facts: HostCheckFacts): string {
   if (facts.slurm) {
     const s = facts.slurm;
-    const partitions = s.partitions.map((p) => `${p.name}${p.default ? '*' : ''} (${p.gres === '(null)' ? 'no GPUs' : p.gres})`).join(', ');
+    const partitions = s.partitions.map((p) => `${p.name}${p.default ? '*' : ''} (${gresGpuCount(p.gres) > 0 ? p.gres : 'no GPUs'})`).join(', ');
     return [s.version, `partitions ${partitions || 'none'}`, s.sacct.ok ? 'sacct works' : 'no sacct (slurmdbd): final states from squeue', `${s.queue.length} job(s) of yours queued`].join(', ');
   }
   const parts = [facts.os];
@@ -69,11 +69,10 @@ export function slurmHostRows(partitions: SlurmCheckFacts['partitions'] | null, 
     return [{ key: 'unchecked', label: 'Not checked yet', description: 'Keel: Check Host lists partitions and your queue', icon: 'info' }];
   }
   const rows: HostChildRow[] = (partitions ?? []).map((p) => {
-    const gpus = gresGpuCount(p.gres);
     return {
       key: `partition:${p.name}`,
       label: `${p.name}${p.default ? ' (default)' : ''}`,
-      description: [gpus > 0 ? `${gpus} GPU${gpus === 1 ? '' : 's'}/node (${p.gres})` : 'no GPUs', `limit ${p.timeLimit}`, plural(p.nodes, 'node'), p.avail === 'up' ? p.state : p.avail].join(' · '),
+      description: [gresText(p.gres), `limit ${p.timeLimit}`, plural(p.nodes, 'node'), p.avail === 'up' ? p.state : p.avail].join(' · '),
       tooltip: `Partition ${p.name}${p.default ? ' (the cluster\'s default)' : ''}\nGRES: ${p.gres}\ntime limit: ${p.timeLimit}\nnodes: ${p.nodes} (${p.state}), ${p.avail}`,
       icon: 'layers',
     };

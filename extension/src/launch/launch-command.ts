@@ -11,6 +11,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { PreflightProblem, PreflightResult, Run } from '../../../daemon/src/protocol/index.ts';
 import { ExplainedError, NoProjectError } from '../errors.ts';
+import { plural } from '../format.ts';
 import { readKeelYaml } from '../project/keel-yaml.ts';
 import type { WorkspaceProjects } from '../project/workspace-projects.ts';
 import { announceRun } from '../runs/run-commands.ts';
@@ -150,7 +151,7 @@ async function askTimeLimit(title: string, partitionLimit: string | null): Promi
 async function askMaxParallel(title: string, points: number): Promise<number | null | undefined> {
   const text = await vscode.window.showInputBox({
     title: `${title}: at most at once`,
-    prompt: `The sweep goes to Slurm as one job array of ${points} task${points === 1 ? '' : 's'}: at most how many may run at once (--max-parallel)? Enter for no limit.`,
+    prompt: `The sweep goes to Slurm as one job array of ${plural(points, 'task')}: at most how many may run at once (--max-parallel)? Enter for no limit.`,
     placeHolder: String(Math.min(points, 4)),
     validateInput: (v) => { const r = parseMaxParallel(v); return r.ok ? undefined : r.error; },
   });
@@ -179,7 +180,7 @@ async function askGrid(title: string): Promise<{ grid: string[]; points: number 
     placeHolder: 'learning_rate=0.05,0.1,0.2 warmup_steps=0,20',
     validateInput: (v) => {
       const r = parseGrid(v);
-      return r.ok ? { message: `${r.value.points} run${r.value.points === 1 ? '' : 's'}`, severity: vscode.InputBoxValidationSeverity.Info } : r.error;
+      return r.ok ? { message: plural(r.value.points, 'run'), severity: vscode.InputBoxValidationSeverity.Info } : r.error;
     },
   });
   if (text === undefined) return undefined;
@@ -190,7 +191,7 @@ async function askGrid(title: string): Promise<{ grid: string[]; points: number 
 /** The last step: the summary, Launch or Cancel, and the pre-flight's warnings (picking one shows it whole). */
 async function confirm(summary: string, title: string, warnings: readonly PreflightProblem[]): Promise<boolean> {
   const items: (vscode.QuickPickItem & { go?: boolean; warning?: string })[] = [
-    { label: '$(rocket) Launch', description: warnings.length ? `with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : 'checked: config, paths, overrides, host', go: true },
+    { label: '$(rocket) Launch', description: warnings.length ? `with ${plural(warnings.length, 'warning')}` : 'checked: config, paths, overrides, host', go: true },
     { label: '$(close) Cancel', go: false },
     ...(warnings.length ? [{ label: 'Warnings', kind: vscode.QuickPickItemKind.Separator }] : []),
     ...warnings.map((w) => ({ label: `$(warning) ${w.message}`, warning: w.message })),

@@ -4,7 +4,7 @@
  * limit, the config order, and the one-line summary shown before launching.
  */
 import { gresGpuCount, SLURM_PARTITION, slurmTimeProblem, type HostInfo, type SlurmCheckFacts } from '../../../daemon/src/protocol/index.ts';
-import { plural } from '../format.ts';
+import { gresText, plural } from '../format.ts';
 
 /** A config param path as `--set` takes it: `learning_rate`, `optimizer.lr`, `datasets[0].path`. */
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.\-[\]]*$/;
@@ -148,11 +148,6 @@ export interface PartitionItem {
   other?: true;
 }
 
-function gpusText(gres: string): string {
-  const n = gresGpuCount(gres);
-  return n > 0 ? `${n} GPU${n === 1 ? '' : 's'} per node (${gres})` : 'no GPUs';
-}
-
 /**
  * The partition step: "Host default" first (naming the partition it is), then each partition
  * with its GPUs (GRES), time limit, nodes and state, the cluster's default marked. Without
@@ -164,7 +159,7 @@ export function partitionItems(partitions: readonly SlurmPartition[] | null, hos
   const defaultName = hostDefault ?? clusterDefault?.name ?? null;
   const items: PartitionItem[] = [{
     label: '$(star-full) Host default',
-    description: defaultName ? `${defaultName}${hostDefault ? ' (the host\'s --partition)' : ' (the cluster\'s default)'}${usual ? ` · ${gpusText(usual.gres)} · time limit ${usual.timeLimit}` : ''}` : 'the cluster\'s default partition',
+    description: defaultName ? `${defaultName}${hostDefault ? ' (the host\'s --partition)' : ' (the cluster\'s default)'}${usual ? ` · ${gresText(usual.gres)} · time limit ${usual.timeLimit}` : ''}` : 'the cluster\'s default partition',
     partition: undefined,
     gpus: usual ? gresGpuCount(usual.gres) : null,
     timeLimit: usual?.timeLimit ?? null,
@@ -177,7 +172,7 @@ export function partitionItems(partitions: readonly SlurmPartition[] | null, hos
     const state = p.avail !== 'up' ? ` · ${p.avail}` : '';
     items.push({
       label: p.name,
-      description: `${gpusText(p.gres)} · time limit ${p.timeLimit} · ${p.nodes} node${p.nodes === 1 ? '' : 's'}${state}${p.default ? ' · cluster default' : ''}`,
+      description: `${gresText(p.gres)} · time limit ${p.timeLimit} · ${plural(p.nodes, 'node')}${state}${p.default ? ' · cluster default' : ''}`,
       partition: p.name,
       gpus: gresGpuCount(p.gres),
       timeLimit: p.timeLimit,

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { PreflightProblem, PreflightResult } from '../../../daemon/src/protocol/index.ts';
 import { renameProblem } from '../runs/run-rename.ts';
 import type { KeelServices } from '../services.ts';
+import { plural } from '../format.ts';
 
 /** What the wizard sends to `runs/preflight` (the launch params). */
 export interface PreflightParams {
@@ -30,7 +31,7 @@ export type PreflightChoice = 'launch' | 'editOverrides' | 'cancel';
 export function problemsText(problems: readonly PreflightProblem[]): { message: string; detail: string } {
   const errors = problems.filter((p) => p.severity === 'error');
   const warnings = problems.filter((p) => p.severity === 'warning');
-  const message = `This launch would fail: ${errors.length} problem${errors.length === 1 ? '' : 's'} found before starting it.`;
+  const message = `This launch would fail: ${plural(errors.length, 'problem')} found before starting it.`;
   const detail = [...errors.map((p) => `✖ ${p.message}`), ...warnings.map((p) => `⚠ ${p.message}`)].join('\n\n');
   return { message, detail };
 }

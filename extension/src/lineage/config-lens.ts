@@ -6,7 +6,7 @@
  */
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
 import type { RunComparison, RunSummary } from '../../../daemon/src/protocol/index.ts';
-import { formatValue } from '../format.ts';
+import { formatValue, plural } from '../format.ts';
 
 /** The best run of a config by a loss. */
 export interface BestRun {
@@ -59,7 +59,7 @@ export function lensTitles(stats: ConfigStats): { launch: string; runs?: string;
   const out: { launch: string; runs?: string; best?: string } = { launch: '▶ Launch' };
   if (stats.runs !== undefined) {
     const other = stats.runs - (stats.exact ?? stats.runs);
-    out.runs = stats.runs === 0 ? 'no runs yet' : `${stats.runs} run${stats.runs === 1 ? '' : 's'}${other > 0 && stats.exact !== undefined ? ` (${stats.exact} of this exact config)` : ''}`;
+    out.runs = stats.runs === 0 ? 'no runs yet' : `${plural(stats.runs, 'run')}${other > 0 && stats.exact !== undefined ? ` (${stats.exact} of this exact config)` : ''}`;
   }
   if (stats.best) out.best = `best ${stats.best.metric} ${formatValue(stats.best.value)} (${stats.best.runName})`;
   return out;

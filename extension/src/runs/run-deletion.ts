@@ -4,6 +4,7 @@
  */
 import type { ResultOf, Run } from '../../../daemon/src/protocol/index.ts';
 import { groupOf } from './grouping.ts';
+import { plural } from '../format.ts';
 
 /** Runs the Delete Run command offers: not queued or on their way (the daemon refuses those without force). */
 export function isDeletable(run: Pick<Run, 'status'>): boolean {
@@ -25,9 +26,9 @@ export function deleteConfirmation(run: Pick<Run, 'name' | 'id' | 'outputDir' | 
 /** The notice after a deletion. */
 export function deletedMessage(r: ResultOf['runs/delete']): string {
   const x = r.removed;
-  const parts = [`${x.metricPoints.toLocaleString('en-US')} metric point${x.metricPoints === 1 ? '' : 's'}`];
-  if (x.checkpoints > 0) parts.push(`${x.checkpoints} checkpoint record${x.checkpoints === 1 ? '' : 's'}`);
-  if (x.evals > 0) parts.push(`${x.evals} eval result${x.evals === 1 ? '' : 's'}`);
+  const parts = [plural(x.metricPoints, 'metric point')];
+  if (x.checkpoints > 0) parts.push(`${plural(x.checkpoints, 'checkpoint record')}`);
+  if (x.evals > 0) parts.push(`${plural(x.evals, 'eval result')}`);
   const folder = r.untrackedOutput ? ` Its output folder is no longer tracked: \`keel import ${r.untrackedOutput}\` brings it back.` : '';
   return `Deleted run ${r.run.name} (${parts.join(', ')}); files on disk are kept.${folder}`;
 }

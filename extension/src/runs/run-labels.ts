@@ -3,7 +3,7 @@
  * value menus key on. Pure (no vscode): icons are codicon ids and theme colour ids.
  */
 import type { Run, RunSummary } from '../../../daemon/src/protocol/index.ts';
-import { ago, duration, formatValue } from '../format.ts';
+import { ago, duration, formatValue, plural } from '../format.ts';
 import { groupOf, pendingOnSlurm } from './grouping.ts';
 
 export { pendingOnSlurm };
@@ -85,13 +85,13 @@ export function runDescription(run: RunSummary, now: number = Date.now()): strin
 /** A Markdown tooltip with what the description leaves out. */
 export function runTooltip(run: RunSummary, now: number = Date.now()): string {
   const lines = [`**${mdText(run.name)}** — ${run.status}${run.exitCode !== null && run.status === 'failed' ? ` (exit ${run.exitCode})` : ''}${run.statusReason ? `: ${mdText(run.statusReason)}` : ''}`, ''];
-  lines.push(`id \`${run.id}\` · ${run.kind === 'eval' ? 'eval of a checkpoint' : run.source}${run.hostName ? ` on ${run.hostName}` : ''}${run.gpus ? ` · ${run.gpus} GPU${run.gpus === 1 ? '' : 's'}` : ''}`);
+  lines.push(`id \`${run.id}\` · ${run.kind === 'eval' ? 'eval of a checkpoint' : run.source}${run.hostName ? ` on ${run.hostName}` : ''}${run.gpus ? ` · ${plural(run.gpus, 'GPU')}` : ''}`);
   const overrides = overridesOf(run);
   if (overrides.length) lines.push('', `overrides: ${overrides.map(mdCode).join(' ')}`);
   const p = progress(run);
   if (p.length) lines.push('', p.join(' · '));
   if (run.startedAt !== null) lines.push('', `started ${ago(run.startedAt, now)}${run.endedAt !== null ? `, took ${duration(run.endedAt - run.startedAt)}` : ''}`);
-  if (run.alerts > 0) lines.push('', `⚠ ${run.alerts} alert${run.alerts === 1 ? '' : 's'}`);
+  if (run.alerts > 0) lines.push('', `⚠ ${plural(run.alerts, 'alert')}`);
   if (run.outputDir) lines.push('', `output: ${mdCode(run.outputDir)}`);
   return lines.join('\n');
 }

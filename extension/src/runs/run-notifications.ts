@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { NotificationOf, RunStatus } from '../../../daemon/src/protocol/index.ts';
 import { Disposables } from '../disposables.ts';
+import { plural } from '../format.ts';
 import type { KeelServices } from '../services.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type Notice, type NotifySettings } from './notify-policy.ts';
 import type { RunsModel } from './runs-model.ts';
@@ -107,7 +108,7 @@ export class RunNotifications extends Disposables {
     this.summaryTimer = undefined;
     const n = this.limiter.takeHeld();
     if (n === 0) return;
-    void vscode.window.showWarningMessage(`Keel: ${n} more run${n === 1 ? '' : 's'} ended or raised alerts; see the Runs view.`, 'Open Runs').then((choice) => {
+    void vscode.window.showWarningMessage(`Keel: ${plural(n, 'more run')} ended or raised alerts; see the Runs view.`, 'Open Runs').then((choice) => {
       if (choice) void vscode.commands.executeCommand('keel.runs.focus');
     });
   }

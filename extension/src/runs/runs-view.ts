@@ -13,6 +13,7 @@ import { nestedEvalRuns, type RunGroup } from './grouping.ts';
 import { alertBadge, runContextValue, runDescription, runIcon, runTooltip, type IconSpec } from './run-labels.ts';
 import { runDetailRows, type DetailRow } from './run-details.ts';
 import type { RunsModel } from './runs-model.ts';
+import { plural } from '../format.ts';
 
 export type RunsNode =
   | { type: 'group'; group: RunGroup }
@@ -157,7 +158,7 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
     const run = this.model.find(uri.path.slice(1));
     const badge = run ? alertBadge(run.alerts) : undefined;
     if (!run || !badge) return undefined;
-    return new vscode.FileDecoration(badge, `${run.alerts} alert${run.alerts === 1 ? '' : 's'}`, new vscode.ThemeColor('list.warningForeground'));
+    return new vscode.FileDecoration(badge, `${plural(run.alerts, 'alert')}`, new vscode.ThemeColor('list.warningForeground'));
   }
 
   private runItem(run: RunSummary): vscode.TreeItem {

@@ -4,7 +4,7 @@
  * fit its state (Stop only while it is active, Rerun once a launched run has ended).
  */
 import type { Run, RunStatus, RunUsage } from '../../../daemon/src/protocol/domain.ts';
-import { usageLine } from '../../../daemon/src/protocol/format.ts';
+import { plural, usageLine } from '../../../daemon/src/protocol/format.ts';
 import type { RunPageAction, RunPageData } from '../../../daemon/src/protocol/run-page.ts';
 import { h } from '../dom.ts';
 import { ago, duration } from './format.ts';
@@ -28,11 +28,11 @@ function statusLine(run: Run, usage: RunUsage | null | undefined, now: number): 
   const parts: (string | HTMLElement)[] = [h('span', { class: `status status-${run.status}`, text: run.status })];
   if (run.status === 'failed' && run.exitCode !== null) parts.push(h('span', { text: `exit ${run.exitCode}` }));
   if (run.statusReason && !/^exit code -?\d+$/.test(run.statusReason)) parts.push(h('span', { class: 'reason', text: run.statusReason }));
-  if (run.hostName) parts.push(h('span', { text: `${run.hostName}${run.gpus ? ` · ${run.gpus} GPU${run.gpus === 1 ? '' : 's'}` : ''}` }));
+  if (run.hostName) parts.push(h('span', { text: `${run.hostName}${run.gpus ? ` · ${plural(run.gpus, 'GPU')}` : ''}` }));
   if (run.startedAt !== null) parts.push(h('span', { text: `started ${ago(run.startedAt, now)}${run.endedAt !== null ? `, took ${duration(run.endedAt - run.startedAt)}` : ''}` }));
   else parts.push(h('span', { text: `created ${ago(run.createdAt, now)}` }));
   // GPU-hours of every attempt (and their cost at the host's --cost-per-hour), as `keel run show` gives them.
-  if (usage) parts.push(h('span', { class: 'usage', text: usageLine(usage), title: `${usage.attempts} attempt${usage.attempts === 1 ? '' : 's'}, wall time × GPUs${usage.cost === null ? '; no cost: the host has no --cost-per-hour' : ''}` }));
+  if (usage) parts.push(h('span', { class: 'usage', text: usageLine(usage), title: `${plural(usage.attempts, 'attempt')}, wall time × GPUs${usage.cost === null ? '; no cost: the host has no --cost-per-hour' : ''}` }));
   const line = h('p', { class: 'status-line' });
   parts.forEach((p, i) => {
     if (i > 0) line.append(h('span', { class: 'sep', text: ' · ' }));

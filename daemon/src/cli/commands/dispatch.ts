@@ -4,6 +4,7 @@ import { ErrorCode, isTerminal, RpcError, type HostInfo, type PreflightProblem, 
 import { ago, keyValues, print, printError, printJson, table } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
+import { plural } from '../../protocol/format.ts';
 
 function listOption(ctx: CommandContext, name: string): string[] {
   const v = ctx.options[name];
@@ -142,10 +143,10 @@ async function preflight(client: KeelClient, params: Record<string, unknown>): P
   const r = await client.call('runs/preflight', params as never, { timeoutMs: 60_000 });
   const line = (p: PreflightProblem): string => `  ${p.severity === 'error' ? 'error' : 'warning'}: ${p.message}\n`;
   const warnings = r.problems.filter((p) => p.severity === 'warning');
-  if (warnings.length) printError(`keel launch: ${warnings.length} warning${warnings.length === 1 ? '' : 's'}:\n${warnings.map(line).join('')}`);
+  if (warnings.length) printError(`keel launch: ${plural(warnings.length, 'warning')}:\n${warnings.map(line).join('')}`);
   const errors = r.problems.filter((p) => p.severity === 'error');
   if (errors.length === 0) return;
-  throw new RpcError(ErrorCode.PreflightFailed, `not launched: ${errors.length} problem${errors.length === 1 ? '' : 's'} (--skip-preflight launches anyway):\n${errors.map(line).join('')}`.trimEnd(), { problems: r.problems });
+  throw new RpcError(ErrorCode.PreflightFailed, `not launched: ${plural(errors.length, 'problem')} (--skip-preflight launches anyway):\n${errors.map(line).join('')}`.trimEnd(), { problems: r.problems });
 }
 
 export async function launchCommand(ctx: CommandContext): Promise<number> {

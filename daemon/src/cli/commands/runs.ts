@@ -4,6 +4,7 @@ import type { Checkpoint, EvalResult, FrozenCommandView, LaunchSpecView, MetricP
 import { ago, duration, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
+import { plural } from '../../protocol/format.ts';
 
 export function num(v: number | null | undefined, digits = 4): string {
   if (v === null || v === undefined) return '-';
@@ -74,7 +75,7 @@ function printRun(d: RunDetail): void {
     ['Data', d.datasets.map((v) => v.hash.slice(0, 19)).join(', ') || null],
     ['Created', `${new Date(r.createdAt).toISOString()} (${ago(r.createdAt)})`],
     ['Duration', r.startedAt ? duration((r.endedAt ?? Date.now()) - r.startedAt) : null],
-    ['GPU time', d.usage ? `${d.usage.gpuHours.toFixed(d.usage.gpuHours < 1 ? 3 : 1)} GPU-hours over ${d.usage.attempts} attempt${d.usage.attempts === 1 ? '' : 's'}${d.usage.slurmAccounted ? ` (${d.usage.slurmAccounted === d.usage.attempts ? '' : `${d.usage.slurmAccounted} `}from Slurm's accounting)` : ''}${d.usage.cost !== null ? `, cost ${d.usage.cost.toFixed(2)} (--cost-per-hour)` : ''}` : null],
+    ['GPU time', d.usage ? `${d.usage.gpuHours.toFixed(d.usage.gpuHours < 1 ? 3 : 1)} GPU-hours over ${plural(d.usage.attempts, 'attempt')}${d.usage.slurmAccounted ? ` (${d.usage.slurmAccounted === d.usage.attempts ? '' : `${d.usage.slurmAccounted} `}from Slurm's accounting)` : ''}${d.usage.cost !== null ? `, cost ${d.usage.cost.toFixed(2)} (--cost-per-hour)` : ''}` : null],
   ]) + '\n');
   if (d.metrics.length) {
     print('\nMetrics\n' + seriesTable(d.metrics) + '\n');
@@ -165,10 +166,6 @@ function launchSpecSection(s: LaunchSpecView): string {
     ['Data', s.datasets.map((d) => `${d.path} ${d.hash.slice(0, 19)}`).join(', ') || null],
     ['Placement', `${s.host ?? 'any host'}, ${plural(s.gpus, 'GPU')}`],
   ]) + '\n';
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 /** What `keel run delete` says: what went, that files stay, and whether the output folder is left untracked. */
