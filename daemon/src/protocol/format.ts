@@ -50,3 +50,8 @@ export function usageLine(u: { gpuHours: number; cost: number | null }): string 
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
 }
+
+/** `path` as one word of a command the user may paste into a shell: as is when plain, else single-quoted. */
+export function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+}

@@ -65,14 +65,14 @@ export class RunLifecycle implements RunStatusWriter {
 
   /** Tells subscribers about a run as it is now (created, re-linked, new points), with its summary row. */
   changed(runId: string): void {
-    const run = this.store.runs.get(runId);
-    if (run) this.publishRun(run);
+    this.publishRun(runId);
   }
 
-  /** The `runs` notification for `run`, carrying its summary row (one query). */
-  private publishRun(run: Run): void {
-    const summary = this.store.runs.summary(run.id);
-    this.deps.publish('runs', runNotification(run, summary ? { summary } : {}), run.id);
+  /** The `runs` notification for a run, carrying its summary row (one query: a summary is the run and more). */
+  private publishRun(runId: string): void {
+    const summary = this.store.runs.summary(runId);
+    const run = summary ?? this.store.runs.get(runId);
+    if (run) this.deps.publish('runs', runNotification(run, summary ? { summary } : {}), runId);
   }
 
   /** A run was deleted: views drop it. */
@@ -105,7 +105,7 @@ export class RunLifecycle implements RunStatusWriter {
       return undefined;
     }
     const run = this.store.runs.setStatus(runId, target, { reason, exitCode: detail.exitCode ?? null });
-    this.publishRun(run);
+    this.publishRun(run.id);
     this.afterChange(run, reason);
     return run;
   }
@@ -183,7 +183,7 @@ export class RunLifecycle implements RunStatusWriter {
   beginImport(runId: string): Run {
     const before = this.store.runs.get(runId);
     const run = this.store.runs.beginImport(runId);
-    if (before?.status !== run.status || before.statusReason !== run.statusReason) this.publishRun(run);
+    if (before?.status !== run.status || before.statusReason !== run.statusReason) this.publishRun(run.id);
     return run;
   }
 
@@ -191,7 +191,7 @@ export class RunLifecycle implements RunStatusWriter {
   finishImport(runId: string): Run {
     const before = this.store.runs.get(runId);
     const run = this.store.runs.finishImport(runId);
-    if (before?.status !== run.status) this.publishRun(run);
+    if (before?.status !== run.status) this.publishRun(run.id);
     return run;
   }
 

@@ -24,6 +24,11 @@ export function runUsage(store: Store, run: Run, now = Date.now()): RunUsage | n
   let seconds = 0;
   let gpuHours = 0;
   let cost: number | null = null;
+  const rates = new Map<string, number | null>();
+  const rateOf = (hostId: string): number | null => {
+    if (!rates.has(hostId)) rates.set(hostId, store.hosts.byId(hostId)?.costPerHour ?? null);
+    return rates.get(hostId) ?? null;
+  };
   for (const job of jobs) {
     const slurm = accounted.get(job.id);
     const secs = slurm ? slurm.seconds : Math.max(0, ((job.endedAt ?? now) - (job.startedAt ?? now)) / 1000);
@@ -31,7 +36,7 @@ export function runUsage(store: Store, run: Run, now = Date.now()): RunUsage | n
     const hours = (secs * gpus) / 3600;
     seconds += secs;
     gpuHours += hours;
-    const rate = job.hostId ? store.hosts.byId(job.hostId)?.costPerHour ?? null : null;
+    const rate = job.hostId ? rateOf(job.hostId) : null;
     if (rate !== null) cost = (cost ?? 0) + hours * rate;
   }
   return { attempts: jobs.length, seconds, gpuHours, cost, slurmAccounted: jobs.filter((j) => accounted.has(j.id)).length };

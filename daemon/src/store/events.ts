@@ -28,10 +28,6 @@ export class EventStore {
     return (this.db.prepare('SELECT data_json FROM events WHERE run_id = ? AND kind = ? AND data_json IS NOT NULL ORDER BY id').pluck().all(runId, kind) as string[]).map((d) => JSON.parse(d) as unknown);
   }
 
-  countAlerts(runId: string): number {
-    return this.db.prepare("SELECT count(*) FROM events WHERE run_id = ? AND severity != 'info' AND acknowledged = 0").pluck().get(runId) as number;
-  }
-
   list(filter: { id?: number; runId?: string; limit?: number } = {}): KeelEvent[] {
     const where: string[] = [];
     const args: unknown[] = [];

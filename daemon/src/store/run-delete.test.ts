@@ -80,7 +80,7 @@ describe('deleting a run', () => {
     });
     assert.deepEqual(Object.entries(rowsOf(raw, doomed)).filter(([, n]) => n > 0), [], 'no row of the deleted run is left');
     assert.deepEqual(rowsOf(raw, kept), keptBefore, 'the other run is untouched');
-    assert.equal(store.runs.parentOf(child.id), null, 'its child lives on without a parent');
+    assert.equal(store.runs.summary(child.id)?.parentRunId, null, 'its child lives on without a parent');
     assert.equal(store.runs.get(doomed.runId), undefined);
     assert.equal(store.runs.find(doomed.runId.slice(0, 10)), undefined);
     assert.equal(store.integrityCheck(), 'ok');

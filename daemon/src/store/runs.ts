@@ -1,5 +1,6 @@
 /** Runs: the status machine lives here, so no caller can make an illegal transition. */
 import { isTerminal, RunTransitions, type Run, type RunStatus, type RunSummary } from '../protocol/index.ts';
+import { shellWord } from '../protocol/format.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 import { checkDeletable, deleteRunRows, type RunDeletionCounts } from './run-delete.ts';
@@ -25,9 +26,6 @@ export interface DeletedOutput {
 }
 
 /** A shell word for `path` in a command the user may copy. */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
-}
 
 export interface NewRun {
   projectId: string | null;
@@ -253,11 +251,6 @@ export class RunStore {
   /** Why a run is where it is (e.g. "waiting for 2 free GPUs"), without a status change. */
   setStatusReason(id: string, reason: string | null): void {
     this.db.prepare('UPDATE runs SET status_reason = ?, updated_at = ? WHERE id = ?').run(reason, Date.now(), id);
-  }
-
-  /** The run this one re-runs (or retries), if any. */
-  parentOf(id: string): string | null {
-    return (this.db.prepare('SELECT parent_run_id FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
   }
 
   /** Places (or un-places) a run on a host. */

@@ -1,10 +1,10 @@
 /** `keel runs`, `keel run show`, `keel run delete`, `keel metrics`, `keel compare`, `keel import`, `keel evals`. */
 import { resolve } from 'node:path';
 import type { Checkpoint, EvalResult, FrozenCommandView, LaunchSpecView, MetricPoint, ResultOf, RunComparison, RunDetail, RunSummary, RunUsage, SeriesInfo, SummaryValue } from '../../protocol/index.ts';
+import { plural, shellWord } from '../../protocol/format.ts';
 import { ago, duration, keyValues, print, printJson, table, visibleInline } from '../output.ts';
 import { withDaemon } from '../session.ts';
 import { stringOption, UsageError, type CommandContext } from '../command.ts';
-import { plural } from '../../protocol/format.ts';
 
 export function num(v: number | null | undefined, digits = 4): string {
   if (v === null || v === undefined) return '-';
@@ -24,9 +24,6 @@ export function runStatusCell(r: Pick<RunSummary, 'status' | 'statusReason' | 'u
 }
 
 /** A shell word for `s` in a command the user may copy. */
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
 
 /** Runs `keel runs` shows unless --limit says otherwise. */
 const DEFAULT_RUNS_PAGE = 200;
