@@ -42,13 +42,16 @@ const MAX_READOUT = 24;
 /** `run-a` for a chart's only curve, `run-a · eval` for one of a train/eval pair. */
 export const lineLabel = (l: ChartLine): string => (l.role === 'only' ? l.name : `${l.name} · ${l.role}`);
 
+/** A line's colour: its run's slot in the theme's palette. */
+function lineColor(l: ChartLine, theme: ChartTheme): string {
+  return theme.series[runStyle(l.index).colorIndex] ?? theme.foreground;
+}
+
 function seriesOpts(lines: readonly ChartLine[], s: ChartSettings, theme: ChartTheme): uPlot.Series[] {
   const out: uPlot.Series[] = [{ label: s.xAxis === 'step' ? 'step' : 'time' }];
-  const colorOf = (l: ChartLine): string => theme.series[runStyle(l.index).colorIndex] ?? theme.foreground;
   for (const l of lines) {
-    const st = runStyle(l.index);
-    const color = theme.series[st.colorIndex] ?? theme.foreground;
-    const dash = lineDash(l.role, st.dotted);
+    const color = lineColor(l, theme);
+    const dash = lineDash(l.role, runStyle(l.index).dotted);
     // Eval curves are sparse (every eval_steps): their points are always marked.
     const points = { show: l.role === 'eval' ? true : sparse, size: l.role === 'eval' ? 5 : 7, stroke: color, fill: color };
     if (s.smoothing > 0) out.push({ label: `${lineLabel(l)} (raw)`, stroke: withAlpha(color, 0.25), width: 1, dash, points: { show: false } });
@@ -57,7 +60,7 @@ function seriesOpts(lines: readonly ChartLine[], s: ChartSettings, theme: ChartT
   // A group's band edges after every line (columns() appends them in the same order).
   for (const l of lines) {
     if (!l.band) continue;
-    const edge = withAlpha(colorOf(l), 0.45);
+    const edge = withAlpha(lineColor(l, theme), 0.45);
     out.push({ label: `${lineLabel(l)} min`, stroke: edge, width: 0.5, points: { show: false } }, { label: `${lineLabel(l)} max`, stroke: edge, width: 0.5, points: { show: false } });
   }
   return out;
@@ -71,7 +74,7 @@ function bandOpts(lines: readonly ChartLine[], s: ChartSettings, theme: ChartThe
     if (!l.band) continue;
     const lo = next, hi = next + 1;
     next += 2;
-    out.push({ series: [hi, lo], fill: withAlpha(theme.series[runStyle(l.index).colorIndex] ?? theme.foreground, 0.16) });
+    out.push({ series: [hi, lo], fill: withAlpha(lineColor(l, theme), 0.16) });
   }
   return out;
 }
@@ -295,7 +298,10 @@ export class MetricChart {
       entry.parts.push({ role: line.role, shown, step: curve.steps[j] });
       byRun.set(line.runId, entry);
     });
-    const rows = [...byRun.values()].map(({ line, parts }) => {
+    // With many runs the first ones are named and the rest counted: a hundred values under
+    // each chart, rebuilt on every mouse move, would be a wall of text and a slow page.
+    const all = [...byRun.values()];
+    const rows = all.slice(0, MAX_READOUT).map(({ line, parts }) => {
       const st = runStyle(line.index);
       const oneStep = parts.every((p) => p.step === parts[0]?.step);
       const values = parts.flatMap((p, k) => [
@@ -310,10 +316,8 @@ export class MetricChart {
         h('span', {}, `${line.name}: `, ...values, oneStep ? h('span', { class: 'muted', text: ` @ step ${parts[0]?.step ?? '?'}` }) : null));
     });
     const where = x === null || x === undefined ? 'latest' : this.settings.xAxis === 'time' ? formatDuration(x) : `step ${formatNumber(x)}`;
-    // With many runs the first ones are named and the rest counted: a hundred values under
-    // each chart, rebuilt on every mouse move, would be a wall of text and a slow page.
-    const more = rows.length > MAX_READOUT ? h('span', { class: 'readout-more muted', text: `+${rows.length - MAX_READOUT} more (see Best and last values)` }) : null;
-    this.readout.replaceChildren(h('span', { class: 'readout-x muted', text: `${where}:` }), ...rows.slice(0, MAX_READOUT), ...(more ? [more] : []));
+    const more = all.length > MAX_READOUT ? h('span', { class: 'readout-more muted', text: `+${all.length - MAX_READOUT} more (see Best and last values)` }) : null;
+    this.readout.replaceChildren(h('span', { class: 'readout-x muted', text: `${where}:` }), ...rows, ...(more ? [more] : []));
   }
 
   destroy(): void {

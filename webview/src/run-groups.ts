@@ -6,6 +6,7 @@
  */
 import type { MetricPoint, RunComparison } from '../../daemon/src/protocol/domain.ts';
 import { formatParam } from './format.ts';
+import { PER_RUN_PARAMS } from './run-legend.ts';
 
 /** `sweep`, `param:<key>`, or '' (each run its own line). */
 export type GroupBy = string;
@@ -18,7 +19,7 @@ export interface RunGroup {
 }
 
 /** Params that tell runs apart without being a setting worth grouping by (seeds, paths, names). */
-const NOT_A_SETTING = /(^|\.)(seed|data_seed|output_dir|logging_dir|run_name|hub_model_id|resume_from_checkpoint|save_dir|output_path|wandb_run_name|wandb_run_id)$/;
+const NOT_A_SETTING = new RegExp(`(^|\\.)(${['seed', 'data_seed', ...PER_RUN_PARAMS].join('|')})$`);
 
 /** What the runs can be grouped by: their sweep (when any run has one) and each differing param. */
 export function groupOptions(c: RunComparison): { value: GroupBy; label: string }[] {

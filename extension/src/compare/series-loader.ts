@@ -85,8 +85,8 @@ export class SeriesLoader {
     }
   }
 
-  /** Fetches several curves concurrently and posts those that came as one message. */
-  private async loadKey(pairs: readonly { runId: string; key: string }[], maxPoints: number): Promise<void> {
+  /** Fetches several curves concurrently and posts those that came as one message (a zoom when `range` is given). */
+  private async loadKey(pairs: readonly { runId: string; key: string }[], maxPoints: number, range?: { fromStep?: number; toStep?: number }): Promise<void> {
     const generation = this.generation;
     const started = pairs.filter((p) => this.displayed.hasRun(p.runId)).map((p) => {
       const id = pairKey(p.runId, p.key);
@@ -96,7 +96,7 @@ export class SeriesLoader {
     });
     const got = await Promise.all(started.map(async (p) => {
       try {
-        return await this.fetch(p.runId, p.key, maxPoints);
+        return await this.fetch(p.runId, p.key, maxPoints, range);
       } catch (err) {
         this.onError(`${p.key} of ${p.runId}: ${(err as Error).message}`);
         return null;
@@ -112,23 +112,8 @@ export class SeriesLoader {
   }
 
   /** Fetches one curve and posts it as `series` (a zoom when `range` is given). */
-  async load(runId: string, key: string, maxPoints: number, range?: { fromStep?: number; toStep?: number }): Promise<void> {
-    if (!this.displayed.hasRun(runId)) return;
-    const generation = this.generation;
-    const id = pairKey(runId, key);
-    const held = this.loading.get(id) ?? [];
-    this.loading.set(id, held);
-    try {
-      const series = await this.fetch(runId, key, maxPoints, range);
-      if (generation !== this.generation) return;
-      this.displayed.add(runId, key);
-      this.post({ type: 'series', series });
-    } catch (err) {
-      this.onError(`${key} of ${runId}: ${(err as Error).message}`);
-    } finally {
-      if (this.loading.get(id) === held) this.loading.delete(id);
-    }
-    for (const note of held) this.onMetrics(note);
+  load(runId: string, key: string, maxPoints: number, range?: { fromStep?: number; toStep?: number }): Promise<void> {
+    return this.loadKey([{ runId, key }], maxPoints, range);
   }
 
   /** A live `metrics` notification: a delta for a curve on screen, held while it loads, or the start of a new curve. */

@@ -6,7 +6,6 @@ import type { Run, RunSummary } from '../../../daemon/src/protocol/index.ts';
 import { ago, duration, formatValue, plural } from '../format.ts';
 import { groupOf, pendingOnSlurm } from './grouping.ts';
 
-export { pendingOnSlurm };
 import { overridesNote, overridesOf } from './run-overrides.ts';
 import { mdCode, mdText } from '../lineage/markdown.ts';
 

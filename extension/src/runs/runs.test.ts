@@ -5,8 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Checkpoint, EvalResult, NotificationOf, RunDetail, RunStatus, RunSummary } from '../../../daemon/src/protocol/index.ts';
-import { countRuns, groupRuns, nestedEvalRuns } from './grouping.ts';
-import { alertBadge, pendingOnSlurm, runContextValue, runDescription, runIcon, runTooltip } from './run-labels.ts';
+import { countRuns, groupRuns, nestedEvalRuns, pendingOnSlurm } from './grouping.ts';
+import { alertBadge, runContextValue, runDescription, runIcon, runTooltip } from './run-labels.ts';
 import { checkpointLabel, evalValue, runDetailRows } from './run-details.ts';
 import { checkpointRefOf, runIdOf, runIdsFromArgs } from './run-args.ts';
 import { alertNotice, NoticeLimiter, runEndNotice, type NotifySettings } from './notify-policy.ts';
