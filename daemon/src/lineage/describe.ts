@@ -1,6 +1,6 @@
 /** Describes any record as a lineage node: a short label and the facts a person wants. */
 import { basename } from 'node:path';
-import type { LineageNode, RecordKind } from '../protocol/index.ts';
+import type { LineageNode, RecordKind, Run } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
 import { flavorLabel } from '../track/config/flavor.ts';
 
@@ -8,16 +8,32 @@ function short(hash: string | null | undefined): string | null {
   return hash ? hash.replace(/^(\w+:)?(.{12}).*$/, '$1$2') : null;
 }
 
+function runNode(r: Run, launch: unknown): LineageNode {
+  // Overrides tell runs of one config apart wherever a lineage label is shown.
+  const spec = launch as { overrides?: unknown } | null;
+  const overrides = Array.isArray(spec?.overrides) ? spec.overrides.filter((o): o is string => typeof o === 'string').join(' ') : '';
+  return { kind: 'run', id: r.id, label: r.name, details: { status: r.status, host: r.hostName, outputDir: r.outputDir, exitCode: r.exitCode, createdAt: r.createdAt, overrides: overrides || null } };
+}
+
+/**
+ * The nodes for many records, in their order, leaving out those that no longer exist. Runs —
+ * the many in a big graph (a dataset hundreds of runs trained on) — are read in one query.
+ */
+export function describeNodes<T extends { kind: RecordKind; id: string }>(store: Store, refs: readonly T[]): (LineageNode & Omit<T, 'kind' | 'id'>)[] {
+  const runs = store.runs.getMany(refs.filter((r) => r.kind === 'run').map((r) => r.id));
+  return refs.flatMap((ref) => {
+    const found = ref.kind === 'run' ? runs.get(ref.id) : undefined;
+    const node = found ? runNode(found.run, found.launch) : ref.kind === 'run' ? undefined : describeNode(store, ref.kind, ref.id);
+    return node ? [{ ...ref, ...node }] : [];
+  });
+}
+
 /** The node for `kind:id`, or undefined when the record no longer exists. */
 export function describeNode(store: Store, kind: RecordKind, id: string): LineageNode | undefined {
   switch (kind) {
     case 'run': {
       const r = store.runs.get(id);
-      if (!r) return undefined;
-      // Overrides tell runs of one config apart wherever a lineage label is shown.
-      const spec = store.runs.launchSpec(id) as { overrides?: unknown } | null;
-      const overrides = Array.isArray(spec?.overrides) ? spec.overrides.filter((o): o is string => typeof o === 'string').join(' ') : '';
-      return { kind, id, label: r.name, details: { status: r.status, host: r.hostName, outputDir: r.outputDir, exitCode: r.exitCode, createdAt: r.createdAt, overrides: overrides || null } };
+      return r ? runNode(r, store.runs.launchSpec(id)) : undefined;
     }
     case 'checkpoint': {
       const c = store.checkpoints.get(id);

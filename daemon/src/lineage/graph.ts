@@ -1,18 +1,14 @@
 /** The lineage graph around a record: where it came from and what came of it. */
 import type { LineageGraph, LineageNode, RecordKind } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
-import { describeNode } from './describe.ts';
+import { describeNode, describeNodes } from './describe.ts';
 
 export function lineageGraph(store: Store, kind: RecordKind, id: string, depth = 10): LineageGraph | undefined {
   const root = describeNode(store, kind, id);
   if (!root) return undefined;
   const up = store.lineage.walk({ kind, id }, 'up', depth);
   const down = store.lineage.walk({ kind, id }, 'down', depth);
-  const describe = (nodes: { kind: RecordKind; id: string; depth: number }[]): (LineageNode & { depth: number })[] =>
-    nodes.flatMap((n) => {
-      const d = describeNode(store, n.kind, n.id);
-      return d ? [{ ...d, depth: n.depth }] : [];
-    });
+  const describe = (nodes: { kind: RecordKind; id: string; depth: number }[]): (LineageNode & { depth: number })[] => describeNodes(store, nodes);
   const seen = new Set<string>();
   const edges = [...up.edges, ...down.edges].filter((e) => {
     const k = `${e.fromKind}:${e.fromId}>${e.toKind}:${e.toId}:${e.type}`;

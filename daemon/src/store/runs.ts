@@ -1,6 +1,7 @@
 /** Runs: the status machine lives here, so no caller can make an illegal transition. */
 import { isTerminal, RunTransitions, type Run, type RunStatus, type RunSummary } from '../protocol/index.ts';
 import { shellWord } from '../protocol/format.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 import { checkDeletable, deleteRunRows, type RunDeletionCounts } from './run-delete.ts';
@@ -108,6 +109,8 @@ export class IllegalTransitionError extends Error {
 
 export class RunStore {
   private readonly db: Db;
+  /** The hottest lookup (every notification, hover and lineage node), compiled once. */
+  private getStatement: Statement | undefined;
   constructor(db: Db) {
     this.db = db;
   }
@@ -131,8 +134,21 @@ export class RunStore {
   }
 
   get(id: string): Run | undefined {
-    const row = this.db.prepare(`${selectRun} WHERE runs.id = ?`).get(id) as RunRow | undefined;
+    this.getStatement ??= this.db.prepare(`${selectRun} WHERE runs.id = ?`);
+    const row = this.getStatement.get(id) as RunRow | undefined;
     return row ? toRun(row) : undefined;
+  }
+
+  /**
+   * Runs by id with their launch specs, in one query however many (a lineage graph describes
+   * hundreds of nodes); ids of runs that no longer exist are left out.
+   */
+  getMany(ids: readonly string[]): Map<string, { run: Run; launch: unknown }> {
+    const out = new Map<string, { run: Run; launch: unknown }>();
+    if (ids.length === 0) return out;
+    const rows = this.db.prepare(`${selectRun} WHERE runs.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as (RunRow & { launch_json: string | null })[];
+    for (const r of rows) out.set(r.id, { run: toRun(r), launch: r.launch_json ? (JSON.parse(r.launch_json) as unknown) : null });
+    return out;
   }
 
   /** Finds a run by id, unique id prefix or unique name. */
