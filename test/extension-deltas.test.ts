@@ -77,6 +77,18 @@ describe('extension views apply run deltas', () => {
     return out;
   };
 
+  /** The request counts once the views stop asking (no new request but daemon/status for 600 ms): a baseline that load cannot move. */
+  const settled = async (): Promise<Record<string, number>> => {
+    let last = await requests();
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 600));
+      const now = await requests();
+      if (Object.keys(grew(last, now)).length === 0) return now;
+      last = now;
+    }
+    throw new Error(`the views kept asking for 20 s: ${JSON.stringify(last)}`);
+  };
+
   it('shows a watched run the moment it appears, from the notification\'s row', async () => {
     const client = await connection.client();
     await waitFor(() => model.loaded, 10_000, 'the first read of the list');
@@ -93,8 +105,7 @@ describe('extension views apply run deltas', () => {
     try {
       receive({ type: 'ready' });
       await waitFor(() => posted.some((m) => m.type === 'init'), 20_000, 'the panel init');
-      await new Promise((r) => setTimeout(r, 1_000)); // the views' first reads settle
-      const before = await requests();
+      const before = await settled(); // the views' first reads are done
       const updates = posted.length;
       appendFileSync(join(out, 'metrics.jsonl'), [{ step: 2, loss: 1.5 }, { step: 3, loss: 1.25 }].map((l) => JSON.stringify(l)).join('\n') + '\n');
       await waitFor(() => model.find(liveId)?.lastStep === 3, 30_000, 'the row at step 3');
@@ -113,10 +124,10 @@ describe('extension views apply run deltas', () => {
     const client = await connection.client();
     const gone = oldIds.at(-1) ?? ''; // the newest: on the first page
     await waitFor(() => model.find(gone) !== undefined, 5_000, 'the run in the list');
-    const before = await requests();
+    const before = await settled();
     await client.call('runs/delete', { run: gone });
     await waitFor(() => model.find(gone) === undefined, 5_000, 'the run gone from the list');
-    await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise((r) => setTimeout(r, 1_000)); // past every view's debounce: nothing else may ask
     assert.deepEqual(grew(before, await requests()), { 'runs/delete': 1 });
   });
 
