@@ -67,14 +67,13 @@ export function uniqueRunName(base: string, taken: ReadonlySet<string>): string 
   }
 }
 
-/** Every run name in the store (names are unique across projects: `keel run show NAME` is global). */
-function takenNames(store: Store): Set<string> {
-  return new Set(store.runs.list({ limit: Number.MAX_SAFE_INTEGER }).map((r) => r.name));
-}
-
-/** The name a launch of `configPath` with `overrides` gets when none is given. */
+/**
+ * The name a launch of `configPath` with `overrides` gets when none is given. Names are unique
+ * across projects (`keel run show NAME` is global); only the names it could clash with are read.
+ */
 export function defaultRunName(store: Store, configPath: string, overrides: readonly string[]): string {
-  return uniqueRunName(baseRunName(configPath, overrides), takenNames(store));
+  const base = baseRunName(configPath, overrides);
+  return uniqueRunName(base, store.runs.namesLike(base));
 }
 
 /** Control characters and the bidi overrides that reorder what is shown. */
@@ -99,7 +98,7 @@ export function checkedRunName(store: Store, runId: string, name: string): strin
   if (HAS_UNPRINTABLE.test(trimmed)) refuse('it holds control characters; use one line of plain text');
   if (trimmed.includes('/')) refuse('it holds "/" (pulled checkpoints go to a folder named after the run); use another character');
   if (/^run_/.test(trimmed)) refuse('names starting with "run_" look like run ids');
-  const other = store.runs.list({ limit: Number.MAX_SAFE_INTEGER }).find((r) => r.name === trimmed && r.id !== runId);
+  const other = store.runs.namedOtherThan(trimmed, runId);
   if (other) throw new RpcError(ErrorCode.Conflict, `run ${other.id} is already named "${trimmed}"; pick another name (names are unique so \`keel run show NAME\` finds one run)`);
   return trimmed;
 }

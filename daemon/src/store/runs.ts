@@ -174,6 +174,23 @@ export class RunStore {
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RunRow[]).map(toRun);
   }
 
+  /**
+   * The names taken among `base` and `base #2`, `base #3`… — all a new run's default name has to
+   * avoid — read through runs_by_name as a key range, not by reading every run.
+   */
+  namesLike(base: string): Set<string> {
+    const prefix = `${base} #`;
+    const end = `${base} $`; // '$' follows '#': the range holds exactly the names starting with prefix
+    const rows = this.db.prepare('SELECT name FROM runs WHERE name = ? OR (name >= ? AND name < ?)').pluck().all(base, prefix, end) as string[];
+    return new Set(rows);
+  }
+
+  /** The run named exactly `name`, other than `exceptId`, if any (names are unique). */
+  namedOtherThan(name: string, exceptId: string): Run | undefined {
+    const row = this.db.prepare(`${selectRun} WHERE runs.name = ? AND runs.id != ? LIMIT 1`).get(name, exceptId) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
   /** The eval runs launched after `parentId` (a train run), newest first. */
   evalsOf(parentId: string): Run[] {
     return (this.db.prepare(`${selectRun} WHERE runs.parent_run_id = ? AND runs.kind = 'eval' ORDER BY runs.created_at DESC`).all(parentId) as RunRow[]).map(toRun);
