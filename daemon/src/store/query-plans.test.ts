@@ -16,9 +16,8 @@ const RUN = 'SELECT runs.*, (SELECT name FROM hosts WHERE hosts.id = runs.host_i
 
 /** [what, SQL as the store sends it, the index it must use]. */
 const HOT: readonly [string, string, string][] = [
-  ['runs/list, newest first', `${RUN} ORDER BY runs.created_at DESC LIMIT 1000`, 'runs_by_created'],
-  ['runs/list of a project', `${RUN} WHERE runs.project_id = 'p' ORDER BY runs.created_at DESC LIMIT 1000`, 'runs_by_project'],
-  ['runs/list of a config file', `${RUN} INDEXED BY runs_by_config WHERE runs.config_id IN (SELECT config_id FROM config_paths WHERE abs_path IN ('/a.yaml')) ORDER BY runs.created_at DESC LIMIT 1000`, 'runs_by_config'],
+  ['runs, newest first', `${RUN} ORDER BY runs.created_at DESC LIMIT 1000`, 'runs_by_created'],
+  ['is a code snapshot still in use', "SELECT 1 FROM runs INDEXED BY runs_by_status WHERE status IN ('queued', 'syncing', 'starting', 'running', 'incomplete') AND CASE WHEN json_valid(launch_json) THEN json_extract(launch_json, '$.frozen.code.snapshotId') END = 's' LIMIT 1", 'runs_by_status'],
   ['a run by id prefix or name', `${RUN} WHERE (runs.id >= 'run_ab' AND runs.id < 'run_ac') OR runs.name = 'run_ab' LIMIT 2`, 'runs_by_name'],
   ['names a default run name could clash with', "SELECT name FROM runs WHERE name = 'baseline' OR (name >= 'baseline #' AND name < 'baseline $')", 'runs_by_name'],
   ['another run with a name', `${RUN} WHERE runs.name = 'baseline' AND runs.id != 'r' LIMIT 1`, 'runs_by_name'],

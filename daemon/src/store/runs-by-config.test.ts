@@ -33,8 +33,9 @@ describe('runs of a config file (the CodeLens count: every version of the file)'
     const r2 = store.runs.create({ projectId: null, source: 'launch', name: 'second', configId: v2 });
     store.runs.create({ projectId: null, source: 'launch', name: 'full', configId: other });
     store.runs.create({ projectId: null, source: 'import', name: 'no config' });
-    assert.deepEqual(store.runs.list({ configPaths: [lora] }).map((r) => r.id).sort(), [r1.id, r2.id].sort());
-    assert.deepEqual(store.runs.list({ configPaths: [join(dir, 'configs', 'nope.yaml')] }), []);
-    assert.deepEqual(store.runs.list({ configPaths: [] }), []);
+    // As runs/list reads them (the CodeLens asks it with configPaths).
+    assert.deepEqual(store.runs.summaries({ configPaths: [lora] }).runs.map((r) => r.id).sort(), [r1.id, r2.id].sort());
+    assert.deepEqual(store.runs.summaries({ configPaths: [join(dir, 'configs', 'nope.yaml')] }).runs, []);
+    assert.deepEqual(store.runs.summaries({ configPaths: [] }).runs, []);
   });
 });

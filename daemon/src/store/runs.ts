@@ -5,7 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 import { checkDeletable, deleteRunRows, type RunDeletionCounts } from './run-delete.ts';
-import { listRunSummaries, runFilterClauses, type RunListFilter, type RunPage } from './run-list.ts';
+import { listRunSummaries, type RunListFilter, type RunPage } from './run-list.ts';
 
 /** The status reason of a run an import has begun and not finished (see RunStore.beginImport). */
 export const IMPORT_IN_PROGRESS = 'import in progress';
@@ -166,13 +166,21 @@ export class RunStore {
     return rows.length === 1 ? toRun(rows[0] as RunRow) : undefined;
   }
 
-  list(filter: { projectId?: string; statuses?: RunStatus[]; configPaths?: string[]; limit?: number } = {}): Run[] {
-    const { where, args } = runFilterClauses(filter);
-    // A config file names a handful of runs: found through runs_by_config then sorted, where
-    // the planner would rather walk the whole table (its estimate of the IN list is blind).
-    const select = filter.configPaths ? `${selectRun} INDEXED BY runs_by_config` : selectRun;
-    const sql = `${select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY runs.created_at DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RunRow[]).map(toRun);
+  /** Runs, newest first (views read pages of summaries: `summaries`). */
+  list(filter: { limit?: number } = {}): Run[] {
+    return (this.db.prepare(`${selectRun} ORDER BY runs.created_at DESC LIMIT ?`).all(filter.limit ?? 1000) as RunRow[]).map(toRun);
+  }
+
+  /**
+   * Whether a run in one of `statuses` was launched from code snapshot `snapshotId` — one
+   * look through runs_by_status (named: with few runs the planner would rather scan), however many
+   * runs are active or stored.
+   */
+  usesSnapshot(snapshotId: string, statuses: readonly RunStatus[]): boolean {
+    if (statuses.length === 0) return false;
+    const row = this.db.prepare(`SELECT 1 FROM runs INDEXED BY runs_by_status WHERE status IN (${statuses.map(() => '?').join(', ')})
+      AND CASE WHEN json_valid(launch_json) THEN json_extract(launch_json, '$.frozen.code.snapshotId') END = ? LIMIT 1`).get(...statuses, snapshotId);
+    return row !== undefined;
   }
 
   /**

@@ -1,0 +1,47 @@
+/**
+ * Whether a code snapshot is still in use, as the dispatcher asks when a run ends (a snapshot
+ * nothing active uses is dropped): one indexed look, right past the first 1,000 active runs
+ * (the list it replaced stopped there, so a busy sweep's oldest run could lose its snapshot),
+ * blind to ended runs and to a launch spec that is not JSON.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from './index.ts';
+
+const ACTIVE = ['queued', 'syncing', 'starting', 'running', 'incomplete'] as const;
+
+describe('code snapshots in use', () => {
+  let dir: string;
+  let store: Store;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keel-snapshot-use-'));
+    store = new Store(join(dir, 'keel.db'));
+  });
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const launch = (snapshotId: string, status: 'queued' | 'succeeded'): string =>
+    store.runs.create({ projectId: null, source: 'launch', status, launch: { kind: 'train', frozen: { code: { snapshotId, rebuildable: true } } } }).id;
+
+  it('finds the oldest of 1,001 queued runs, and only runs that have not ended', () => {
+    launch('snap-old', 'queued');
+    for (let i = 0; i < 1000; i++) launch('snap-busy', 'queued');
+    launch('snap-done', 'succeeded');
+    assert.equal(store.runs.usesSnapshot('snap-old', ACTIVE), true, 'the 1,001st newest active run counts');
+    assert.equal(store.runs.usesSnapshot('snap-busy', ACTIVE), true);
+    assert.equal(store.runs.usesSnapshot('snap-done', ACTIVE), false, 'an ended run holds nothing');
+    assert.equal(store.runs.usesSnapshot('snap-none', ACTIVE), false);
+    assert.equal(store.runs.usesSnapshot('snap-old', []), false);
+  });
+
+  it('reads a launch spec that is not JSON as naming no snapshot', () => {
+    const id = launch('snap-bad', 'queued');
+    (store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): void } } }).db.prepare('UPDATE runs SET launch_json = ? WHERE id = ?').run('{not json', id);
+    assert.equal(store.runs.usesSnapshot('snap-bad', ACTIVE), false);
+  });
+});
