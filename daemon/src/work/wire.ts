@@ -11,6 +11,12 @@ import { ConfigOverrideError, type OverrideProblem } from '../track/config/overr
 import { FormatError, type FormatErrorCode } from '../track/formats/types.ts';
 import { InputFileError } from '../track/input-file.ts';
 
+/**
+ * Batches a streaming task may have posted and not yet seen acked: the worker reads the next
+ * while the daemon writes the ones before, and holds at most this many in flight.
+ */
+export const STREAM_AHEAD = 3;
+
 /** Daemon → worker. */
 export type ToWorker =
   | { type: 'task'; id: number; kind: string; args: unknown }
