@@ -5,9 +5,8 @@
  * batches, and a daemon that writes slowly slows the reader down. The result is posted once
  * every batch was acked.
  */
-import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { PARSE_WORKER_NICE, parseToWorker, STREAM_AHEAD, toWireError, type FromWorker, type ToWorker } from './wire.ts';
+import { parseToWorker, STREAM_AHEAD, toWireError, type FromWorker, type ToWorker } from './wire.ts';
 import { WORKER_TASKS } from './worker-tasks.ts';
 
 /** Thrown inside a task when the daemon asked it to stop (its batch handler failed). */
@@ -20,13 +19,6 @@ class TaskStopped extends Error {
 
 const port = parentPort;
 if (port === null) throw new Error('parse-worker.ts runs only as a worker thread');
-
-// Below the daemon thread's priority (see PARSE_WORKER_NICE); on Linux this thread's only.
-try {
-  setPriority(Math.min(19, getPriority() + PARSE_WORKER_NICE));
-} catch {
-  // Not permitted or not supported here: the worker runs at the daemon's priority.
-}
 /** A streaming task's batches not yet acked, whether the daemon asked it to stop, and its wait for an ack. */
 interface Flow {
   unacked: number;

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrainingConfig } from '../track/config/parse.ts';
 import { ConfigInvalidError } from '../track/config/parse.ts';
@@ -11,7 +11,7 @@ import { parseProjectFile } from '../track/project/keel-yaml.ts';
 import { realFixture } from '../../../test/support/fixtures.ts';
 import { writeTrainerState } from '../../../test/support/trainer-state.ts';
 import { createParsePool, WorkerLimitError, type ParsePool } from './index.ts';
-import { PARSE_WORKER_NICE, STREAM_AHEAD } from './wire.ts';
+import { STREAM_AHEAD } from './wire.ts';
 
 const TORCHTUNE = realFixture('torchtune', 'llama3_2_1B_lora_single_device.yaml');
 
@@ -164,21 +164,6 @@ describe('the parse pool', () => {
     assert.ok(most <= STREAM_AHEAD, `${most} batches in hand, over the bound of ${STREAM_AHEAD}`);
     assert.equal(read.points, 3_000);
     assert.deepEqual(steps, Array.from({ length: 3_000 }, (_, i) => i + 1), 'every point once, in file order');
-  });
-
-  it('runs its workers at a lower priority than the daemon thread (Linux: per thread), so reading ahead never takes the daemon\'s CPU', { skip: process.platform !== 'linux' && 'per-thread nice values are read from /proc' }, async () => {
-    const p = pool();
-    await p.parseProjectFile('version: 1\n', 'keel.yaml').catch(() => undefined);
-    const niceOf = new Map<string, number[]>();
-    for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-      const comm = readFileSync(`/proc/${process.pid}/task/${task}/comm`, 'utf8').trim();
-      const stat = readFileSync(`/proc/${process.pid}/task/${task}/stat`, 'utf8');
-      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      niceOf.set(comm, [...(niceOf.get(comm) ?? []), nice]);
-    }
-    const ours = getPriority();
-    assert.ok((niceOf.get('keel-parse') ?? []).length > 0, `a keel-parse thread runs (threads: ${[...niceOf.keys()].join(', ')})`);
-    for (const nice of niceOf.get('keel-parse') ?? []) assert.equal(nice, Math.min(19, ours + PARSE_WORKER_NICE));
   });
 
   it('stops a stream at the batch whose handler failed: no later batch is handed over, and the task rejects with that error', async () => {

@@ -17,13 +17,6 @@ import { InputFileError } from '../track/input-file.ts';
  */
 export const STREAM_AHEAD = 3;
 
-/**
- * How much nicer than the daemon's thread a parse worker runs. Reading ahead overlaps parsing
- * with the daemon's writes when a core is free; on a busy machine the reader must not take
- * CPU from the daemon's own thread (whose requests would then wait), so it yields to it.
- */
-export const PARSE_WORKER_NICE = 10;
-
 /** Daemon → worker. */
 export type ToWorker =
   | { type: 'task'; id: number; kind: string; args: unknown }
