@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, RpcError } from '../protocol/errors.ts';
 import { formatBytes } from '../track/input-file.ts';
-import { fromWireError, parseFromWorker, type FromWorker, type ToWorker } from './wire.ts';
+import { FLOW_BYTES, FLOW_HANDLED, FLOW_STOP, STREAM_RESUME, fromWireError, parseFromWorker, type FromWorker, type ToWorker } from './wire.ts';
 
 /** One kind of task: what it takes, what it returns, and what it streams (never when it does not). */
 export interface TaskSpec {
@@ -75,6 +75,8 @@ interface Job {
   chain: Promise<void>;
   /** The worker sent its result or error (which waits for `chain`). */
   answered: boolean;
+  /** Flow control shared with the worker when the task streams (wire.ts FLOW_*). */
+  flow: Int32Array | undefined;
 }
 
 interface Slot {
@@ -132,6 +134,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
     return new Promise<T[K]['result']>((resolve, reject) => {
       const job: Job = {
         id: this.#nextId++, kind, args, opts, settled: false, resolve, reject, waiting: 0, chain: Promise.resolve(), answered: false,
+        flow: opts.onBatch ? new Int32Array(new SharedArrayBuffer(FLOW_BYTES)) : undefined,
       };
       this.#queue.push(job);
       this.#dispatch();
@@ -167,7 +170,9 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
       this.#tasks++;
       slot.worker.ref();
       this.#arm(slot, STARTUP_MS);
-      this.#post(slot, { type: 'task', id: job.id, kind: job.kind, args: job.args });
+      const task: ToWorker = { type: 'task', id: job.id, kind: job.kind, args: job.args };
+      if (job.flow) task.flow = job.flow.buffer as SharedArrayBuffer;
+      this.#post(slot, task);
     }
   }
 
@@ -230,7 +235,13 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
     if (slot.job !== job || !this.#slots.includes(slot)) return;
     // The time limit runs while the worker owes the next batch: not while batches wait here.
     if (job.waiting === 0 && !job.answered) this.#arm(slot);
-    this.#post(slot, { type: 'ack', id: job.id, seq: msg.seq, stop });
+    const flow = job.flow;
+    if (flow === undefined) return;
+    if (stop) Atomics.store(flow, FLOW_STOP, 1);
+    Atomics.add(flow, FLOW_HANDLED, 1);
+    // Waking the worker costs the daemon's thread ~1 ms (it is scheduled in at once): wake it
+    // once per refill, when the batches in hand run low, not once per batch.
+    if (stop || job.waiting <= STREAM_RESUME) Atomics.notify(flow, FLOW_HANDLED);
   }
 
   /** A worker that died (out of memory, crashed, or terminated by us) fails only its own task. */
