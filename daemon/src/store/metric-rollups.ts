@@ -50,6 +50,22 @@ function fold(acc: RollupRow, next: { n: number; minValue: number | null; minSte
   }
 }
 
+/** {@link fold} of one point, without making a row of it. */
+function foldPoint(acc: RollupRow, step: number, value: number | null, wall: number | null): void {
+  acc.n++;
+  if (value === null) return;
+  if (acc.minValue === null || value < acc.minValue || (value === acc.minValue && step < (acc.minStep ?? Infinity))) {
+    acc.minValue = value;
+    acc.minStep = step;
+    acc.minWall = wall;
+  }
+  if (acc.maxValue === null || value > acc.maxValue || (value === acc.maxValue && step < (acc.maxStep ?? Infinity))) {
+    acc.maxValue = value;
+    acc.maxStep = step;
+    acc.maxWall = wall;
+  }
+}
+
 function empty(bucket: number): RollupRow {
   return { bucket, n: 0, minValue: null, minStep: null, minWall: null, maxValue: null, maxStep: null, maxWall: null };
 }
@@ -57,12 +73,16 @@ function empty(bucket: number): RollupRow {
 /**
  * What a write knows that spares reading points back: the series' rollups were complete
  * (`rollup_ready`) and its last step was `after` (null: no point) before the write, which
- * inserted `points` (none was stored at its step) and wrote `replacedSteps` over stored
- * points or twice. Only buckets past `after` holding no replaced step are built from `points`.
+ * inserted the points (`steps[i]`, `values[i]` (null: NaN), `walls[i]`; none was stored at
+ * its step; in columns, so a write allocates nothing per point) and wrote `replacedSteps`
+ * over stored points or twice. Only buckets past `after` holding no replaced step are built
+ * from the points in hand.
  */
 export interface AppendedPoints {
   after: number | null;
-  points: readonly { step: number; value: number | null; wall: number | null }[];
+  steps: readonly number[];
+  values: readonly (number | null)[];
+  walls: readonly (number | null)[];
   replacedSteps: readonly number[];
 }
 
@@ -104,18 +124,31 @@ export class RollupStore {
     /** Whether bucket `b` of a level `width` steps wide starts past the previous last step (so held no point before). */
     const isNew = (b: number, width: number): boolean => appended !== undefined && (after === null || b * width > after);
     let buckets = new Set<number>();
-    for (const s of steps) buckets.add(Math.floor(s / w1));
+    // Steps mostly come in order: a bucket is added once per run of its steps.
+    let prev = NaN;
+    for (const s of steps) {
+      const b = Math.floor(s / w1);
+      if (b !== prev) buckets.add((prev = b));
+    }
     // Level 1 from the points in hand where it may; a bucket with a step written twice is read back.
     const inHand = new Map<number, RollupRow>();
     if (appended) {
       const replaced = new Set<number>();
       for (const step of appended.replacedSteps) replaced.add(Math.floor(step / w1));
-      for (const p of appended.points) {
-        const b = Math.floor(p.step / w1);
-        if (replaced.has(b) || !isNew(b, w1)) continue;
-        let acc = inHand.get(b);
-        if (acc === undefined) inHand.set(b, (acc = empty(b)));
-        fold(acc, { n: 1, minValue: p.value, minStep: p.step, minWall: p.wall, maxValue: p.value, maxStep: p.step, maxWall: p.wall });
+      const { steps: st, values, walls } = appended;
+      let acc: RollupRow | undefined;
+      for (let i = 0; i < st.length; i++) {
+        const step = st[i] as number;
+        const b = Math.floor(step / w1);
+        if (acc?.bucket !== b) {
+          if (replaced.has(b) || !isNew(b, w1)) {
+            acc = undefined;
+            continue;
+          }
+          acc = inHand.get(b);
+          if (acc === undefined) inHand.set(b, (acc = empty(b)));
+        }
+        foldPoint(acc, step, values[i] as number | null, walls[i] as number | null);
       }
     }
     let rows = new Map<number, RollupRow>();

@@ -106,7 +106,7 @@ interface Touched {
 }
 
 /** AppendedPoints as a write collects them. */
-type Appending = AppendedPoints & { points: { step: number; value: number | null; wall: number | null }[]; replacedSteps: number[] };
+type Appending = AppendedPoints & { steps: number[]; values: (number | null)[]; walls: (number | null)[]; replacedSteps: number[] };
 
 /** Folds a written point into the batch's summary (the first step of a tie keeps the best). */
 function noteValue(t: Touched, step: number, value: number | null): void {
@@ -136,6 +136,8 @@ export class MetricStore {
       findSeries: db.prepare('SELECT id, sources FROM metric_series WHERE run_id = ? AND key = ?'),
       addSeries: db.prepare('INSERT INTO metric_series (run_id, key, updated_at, rollup_ready) VALUES (?, ?, ?, 1)'),
       insert: db.prepare('INSERT OR IGNORE INTO metrics (series_id, step, value, wall_time, bits, source) VALUES (?, ?, ?, ?, ?, ?)'),
+      /** The same for a point without a wall time (JSON, text): one bind fewer on the hottest statement. */
+      insertNoWall: db.prepare('INSERT OR IGNORE INTO metrics (series_id, step, value, bits, source) VALUES (?, ?, ?, ?, ?)'),
       stored: db.prepare('SELECT value, wall_time, bits, source FROM metrics WHERE series_id = ? AND step = ?'),
       update: db.prepare('UPDATE metrics SET value = ?, wall_time = coalesce(?, wall_time), bits = ?, source = coalesce(?, source) WHERE series_id = ? AND step = ?'),
       setSources: db.prepare('UPDATE metric_series SET sources = ? WHERE id = ?'),
@@ -185,25 +187,38 @@ export class MetricStore {
     const created: string[] = [];
     const aliased = new Set<number>();
     const sourced: number[] = [];
-    // Series ids by key for this call (points of one key come in runs; no cache key string per point).
-    const ids = new Map<string, number>();
+    // Per key of this call: its series and what the call does to it (one lookup per point; no cache key string per point).
+    const byKey = new Map<string, { id: number; t: Touched; alias: string | undefined }>();
     const write = this.db.transaction(() => {
       for (const p of points) {
-        let id = ids.get(p.key);
-        if (id === undefined) ids.set(p.key, (id = this.seriesId(runId, p.key, created)));
-        if (p.sourceKey !== undefined && p.sourceKey !== p.key) this.noteAlias(aliased, id, p.sourceKey);
         const step = Math.trunc(p.step);
-        let t = touched.get(id);
-        if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, minStep: null, maxStep: null, disagreements: 0, steps: [], appended: this.appendTo(id) }));
+        let k = byKey.get(p.key);
+        if (k === undefined) {
+          const id = this.seriesId(runId, p.key, created);
+          let t = touched.get(id);
+          if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, minStep: null, maxStep: null, disagreements: 0, steps: [], appended: this.appendTo(id) }));
+          byKey.set(p.key, (k = { id, t, alias: undefined }));
+        }
+        const { id, t } = k;
+        // The alias is looked up once per name per call, not per point.
+        if (p.sourceKey !== undefined && p.sourceKey !== p.key && p.sourceKey !== k.alias) {
+          this.noteAlias(aliased, id, p.sourceKey);
+          k.alias = p.sourceKey;
+        }
         t.steps.push(step);
         const added = t.added;
         const kept = this.writePoint(id, p, step, opts, t);
-        if (t.appended) {
-          if (t.added > added) t.appended.points.push({ step, value: Number.isNaN(p.value) ? null : p.value, wall: p.wallTime ?? null });
-          else t.appended.replacedSteps.push(step);
+        const value = Number.isNaN(p.value) ? null : p.value;
+        const a = t.appended;
+        if (a) {
+          if (t.added > added) {
+            a.steps.push(step);
+            a.values.push(value);
+            a.walls.push(p.wallTime ?? null);
+          } else a.replacedSteps.push(step);
         }
         if (!kept) continue;
-        noteValue(t, step, Number.isNaN(p.value) ? null : p.value);
+        noteValue(t, step, value);
       }
       const now = Date.now();
       for (const [id, t] of touched) {
@@ -240,7 +255,7 @@ export class MetricStore {
   /** What the rollups need to build appended buckets from the points in hand: only for a series whose rollups are complete. */
   private appendTo(id: number): Appending | undefined {
     const row = this.stmts.rollupState.get(id) as [number | null, number] | undefined;
-    return row !== undefined && row[1] === 1 ? { after: row[0], points: [], replacedSteps: [] } : undefined;
+    return row !== undefined && row[1] === 1 ? { after: row[0], steps: [], values: [], walls: [], replacedSteps: [] } : undefined;
   }
 
   /**
@@ -252,7 +267,8 @@ export class MetricStore {
     const wall = p.wallTime ?? null;
     const bits = p.bits ?? DEFAULT_BITS;
     const source = opts.source ?? null;
-    if (this.stmts.insert.run(id, step, value, wall, bits, source).changes > 0) {
+    const inserted = wall === null ? this.stmts.insertNoWall.run(id, step, value, bits, source) : this.stmts.insert.run(id, step, value, wall, bits, source);
+    if (inserted.changes > 0) {
       t.added++;
       return true;
     }

@@ -70,8 +70,8 @@ export class ParsePool {
 
   /**
    * Streams a trainer_state.json: `onBatch` gets its points in batches of about `batchPoints`,
-   * in file order, and the worker reads on only once `onBatch` has resolved (a throw stops
-   * it). Resolves with the facts after the last batch; rejects with FormatError
+   * in file order, one call at a time (each after the previous one resolved; a throw stops the
+   * task); the worker reads ahead by at most STREAM_AHEAD batches (work/wire.ts). Resolves with the facts after the last batch; rejects with FormatError
    * (E_TRUNCATED: read again later), InputFileError or WorkerLimitError.
    */
   streamTrainerState(path: string, onBatch: (batch: PointBatch) => Promise<void>, batchPoints = 5_000): Promise<TrainerStateRead> {

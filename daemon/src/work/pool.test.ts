@@ -11,6 +11,7 @@ import { parseProjectFile } from '../track/project/keel-yaml.ts';
 import { realFixture } from '../../../test/support/fixtures.ts';
 import { writeTrainerState } from '../../../test/support/trainer-state.ts';
 import { createParsePool, WorkerLimitError, type ParsePool } from './index.ts';
+import { STREAM_AHEAD } from './wire.ts';
 
 const TORCHTUNE = realFixture('torchtune', 'llama3_2_1B_lora_single_device.yaml');
 
@@ -146,6 +147,23 @@ describe('the parse pool', () => {
     assert.equal(points, 2_000);
     assert.ok(firstSteps.length >= 10, `${firstSteps.length} batches`);
     assert.deepEqual(firstSteps, [...firstSteps].sort((a, b) => a - b), 'in file order');
+  });
+
+  it('reads ahead while a batch is handled: the next batches wait in hand, never more than STREAM_AHEAD', async () => {
+    const file = join(dir, 'read-ahead-trainer_state.json');
+    writeTrainerState(file, { entries: 3_000, keys: ['loss'] });
+    const p = pool();
+    const steps: number[] = [];
+    const read = await p.streamTrainerState(file, async (batch) => {
+      steps.push(...batch.step);
+      // A slow writer: the worker has time to read the next batches meanwhile.
+      await new Promise((r) => setTimeout(r, 15));
+    }, 100);
+    const most = p.workers.mostBatchesWaiting;
+    assert.ok(most >= 2, `the worker read on while a batch was written (at most ${most} batch(es) in hand)`);
+    assert.ok(most <= STREAM_AHEAD, `${most} batches in hand, over the bound of ${STREAM_AHEAD}`);
+    assert.equal(read.points, 3_000);
+    assert.deepEqual(steps, Array.from({ length: 3_000 }, (_, i) => i + 1), 'every point once, in file order');
   });
 
   it('stops a stream at the batch whose handler failed: no later batch is handed over, and the task rejects with that error', async () => {

@@ -6,14 +6,17 @@
  * the limit, and the next task gets a fresh worker. Workers start on first use, one at a
  * time up to `size`; an idle worker does not keep the process alive.
  *
- * A task may stream: the worker posts batches and waits for each to be acknowledged before
- * it reads on (backpressure), so a file far larger than memory flows through in pieces.
+ * A task may stream: the worker posts batches and reads on while at most STREAM_AHEAD of them
+ * wait to be acknowledged (backpressure: reading overlaps writing, yet what is held stays
+ * bounded), so a file far larger than memory flows through in pieces. Batches are handed to
+ * the caller one at a time, in order; the task's answer (result or error) is given only once
+ * every batch that came before it was handled.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, RpcError } from '../protocol/errors.ts';
 import { formatBytes } from '../track/input-file.ts';
-import { fromWireError, parseFromWorker, type FromWorker, type ToWorker } from './wire.ts';
+import { FLOW_BYTES, FLOW_HANDLED, FLOW_STOP, STREAM_RESUME, fromWireError, parseFromWorker, type FromWorker, type ToWorker } from './wire.ts';
 
 /** One kind of task: what it takes, what it returns, and what it streams (never when it does not). */
 export interface TaskSpec {
@@ -67,6 +70,13 @@ interface Job {
   reject: (err: unknown) => void;
   /** Set once the caller has its answer; a late reply from the worker is then ignored. */
   settled: boolean;
+  /** Batches received and not yet handled; `chain` settles once the last of them was. */
+  waiting: number;
+  chain: Promise<void>;
+  /** The worker sent its result or error (which waits for `chain`). */
+  answered: boolean;
+  /** Flow control shared with the worker when the task streams (wire.ts FLOW_*). */
+  flow: Int32Array | undefined;
 }
 
 interface Slot {
@@ -90,6 +100,7 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
   #closed = false;
   #started = 0;
   #tasks = 0;
+  #mostWaiting = 0;
 
   constructor(opts: WorkerPoolOptions) {
     this.#opts = opts;
@@ -107,6 +118,11 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
     return this.#tasks;
   }
 
+  /** The most batches of one task ever received and not yet handled at once (at most STREAM_AHEAD). */
+  get mostBatchesWaiting(): number {
+    return this.#mostWaiting;
+  }
+
   /** Workers alive now. */
   get workersAlive(): number {
     return this.#slots.length;
@@ -117,7 +133,8 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
     if (this.#closed) return Promise.reject(closedError());
     return new Promise<T[K]['result']>((resolve, reject) => {
       const job: Job = {
-        id: this.#nextId++, kind, args, opts, settled: false, resolve, reject,
+        id: this.#nextId++, kind, args, opts, settled: false, resolve, reject, waiting: 0, chain: Promise.resolve(), answered: false,
+        flow: opts.onBatch ? new Int32Array(new SharedArrayBuffer(FLOW_BYTES)) : undefined,
       };
       this.#queue.push(job);
       this.#dispatch();
@@ -153,7 +170,9 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
       this.#tasks++;
       slot.worker.ref();
       this.#arm(slot, STARTUP_MS);
-      this.#post(slot, { type: 'task', id: job.id, kind: job.kind, args: job.args });
+      const task: ToWorker = { type: 'task', id: job.id, kind: job.kind, args: job.args };
+      if (job.flow) task.flow = job.flow.buffer as SharedArrayBuffer;
+      this.#post(slot, task);
     }
   }
 
@@ -181,16 +200,27 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
       return;
     }
     if (msg.type === 'batch') {
+      // The worker answered; until the batches in hand are handled, any wait is the daemon's.
       this.#disarm(slot);
-      void this.#handleBatch(slot, job, msg);
+      job.waiting++;
+      this.#mostWaiting = Math.max(this.#mostWaiting, job.waiting);
+      job.chain = job.chain.then(() => this.#handleBatch(slot, job, msg));
       return;
     }
-    this.#finish(slot, msg.type === 'done' ? msg.result : undefined, msg.type === 'error' ? fromWireError(msg.error) : undefined);
-    slot.worker.unref();
-    this.#dispatch();
+    // The answer comes after the batches before it (the worker sends it once all were acked; this is for a worker that failed meanwhile).
+    this.#disarm(slot);
+    job.answered = true;
+    const result = msg.type === 'done' ? msg.result : undefined;
+    const error = msg.type === 'error' ? fromWireError(msg.error) : undefined;
+    void job.chain.then(() => {
+      if (slot.job !== job) return;
+      this.#finish(slot, result, error);
+      slot.worker.unref();
+      this.#dispatch();
+    });
   }
 
-  /** Hands a batch to the caller, then acks it; the worker reads on only after the ack. */
+  /** Hands a batch to the caller, then acks it; the worker keeps at most STREAM_AHEAD batches unacked. */
   async #handleBatch(slot: Slot, job: Job, msg: Extract<FromWorker, { type: 'batch' }>): Promise<void> {
     let stop = job.settled;
     if (!stop) {
@@ -201,9 +231,17 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
         stop = true;
       }
     }
+    job.waiting--;
     if (slot.job !== job || !this.#slots.includes(slot)) return;
-    this.#arm(slot);
-    this.#post(slot, { type: 'ack', id: job.id, seq: msg.seq, stop });
+    // The time limit runs while the worker owes the next batch: not while batches wait here.
+    if (job.waiting === 0 && !job.answered) this.#arm(slot);
+    const flow = job.flow;
+    if (flow === undefined) return;
+    if (stop) Atomics.store(flow, FLOW_STOP, 1);
+    Atomics.add(flow, FLOW_HANDLED, 1);
+    // Waking the worker costs the daemon's thread ~1 ms (it is scheduled in at once): wake it
+    // once per refill, when the batches in hand run low, not once per batch.
+    if (stop || job.waiting <= STREAM_RESUME) Atomics.notify(flow, FLOW_HANDLED);
   }
 
   /** A worker that died (out of memory, crashed, or terminated by us) fails only its own task. */

@@ -1,6 +1,6 @@
 /**
- * What crosses between the daemon's thread and a parse worker: task requests, acks for
- * streamed batches, results, and errors. Errors lose their class when posted (structured
+ * What crosses between the daemon's thread and a parse worker: task requests, streamed
+ * batches (acknowledged through a shared counter, not a message), results, and errors. Errors lose their class when posted (structured
  * clone keeps only `message` and `name`), so they travel as plain data and are rebuilt as
  * the same error types on the daemon's side: a config's line and column, a trainer_state's
  * "still being written" code and an input file's refusal reason all survive the trip.
@@ -11,11 +11,30 @@ import { ConfigOverrideError, type OverrideProblem } from '../track/config/overr
 import { FormatError, type FormatErrorCode } from '../track/formats/types.ts';
 import { InputFileError } from '../track/input-file.ts';
 
-/** Daemon → worker. */
-export type ToWorker =
-  | { type: 'task'; id: number; kind: string; args: unknown }
-  /** The batch `seq` of task `id` was handled; `stop` asks the worker to give the task up. */
-  | { type: 'ack'; id: number; seq: number; stop: boolean };
+/**
+ * Batches a streaming task may have posted and not yet seen acked: the worker reads the next
+ * while the daemon writes the ones before, and holds at most this many in flight.
+ */
+export const STREAM_AHEAD = 4;
+/**
+ * A worker waiting for the daemon is woken once at most this many of its batches are left
+ * unhandled in the daemon's hands (then it reads until STREAM_AHEAD are again), so it is
+ * woken once per few batches, never left idle while the daemon has work, and the daemon
+ * never starves: its last batch handled always wakes the worker.
+ */
+export const STREAM_RESUME = 1;
+
+/**
+ * A streaming task's flow control: an Int32Array over a SharedArrayBuffer of FLOW_BYTES whose
+ * cell FLOW_HANDLED counts the batches the daemon has handled (Atomics.add + notify) and
+ * FLOW_STOP is 1 once the daemon asks the worker to give the task up.
+ */
+export const FLOW_BYTES = 8;
+export const FLOW_HANDLED = 0;
+export const FLOW_STOP = 1;
+
+/** Daemon → worker: a task (with its flow control when it streams). */
+export type ToWorker = { type: 'task'; id: number; kind: string; args: unknown; flow?: SharedArrayBuffer };
 
 /** Worker → daemon. */
 export type FromWorker =
@@ -82,9 +101,10 @@ export function parseFromWorker(raw: unknown): FromWorker | undefined {
 /** Checks a daemon message's shape (in the worker). */
 export function parseToWorker(raw: unknown): ToWorker | undefined {
   if (!isRecord(raw) || typeof raw.id !== 'number') return undefined;
-  if (raw.type === 'task' && typeof raw.kind === 'string') return { type: 'task', id: raw.id, kind: raw.kind, args: raw.args };
-  if (raw.type === 'ack' && typeof raw.seq === 'number') return { type: 'ack', id: raw.id, seq: raw.seq, stop: raw.stop === true };
-  return undefined;
+  if (raw.type !== 'task' || typeof raw.kind !== 'string') return undefined;
+  const task: ToWorker = { type: 'task', id: raw.id, kind: raw.kind, args: raw.args };
+  if (raw.flow instanceof SharedArrayBuffer && raw.flow.byteLength >= FLOW_BYTES) task.flow = raw.flow;
+  return task;
 }
 
 const CODES = new Set<string>(Object.values(ErrorCode));

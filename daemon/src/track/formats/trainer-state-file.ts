@@ -1,7 +1,8 @@
 /**
  * Reading a trainer_state.json file in pieces (run in a parse worker: its reads block its own
- * thread only). Points leave in batches through `emit`, which resolves when the daemon has
- * written them, so the reader holds one chunk of text and one batch of points at a time.
+ * thread only). Points leave in batches through `emit`, which resolves while the daemon has
+ * fewer than a few batches (work/wire.ts STREAM_AHEAD) left to write, so the reader works
+ * ahead of the writes yet holds one chunk of text and a bounded number of batches at a time.
  *
  * The file is opened non-blocking and must be a regular file. A file that does not end with
  * `}` is being rewritten (HF truncates and rewrites it at every save): it is refused as

@@ -46,6 +46,51 @@ export interface WriteOptions {
  */
 export async function writePoints(ctx: IngestContext, file: string, points: readonly MetricInput[], source: MetricSource, opts: WriteOptions = {}): Promise<void> {
   const { series, summary } = canonical(ctx, points, source, opts.allSummary === true);
+  await writeCanonical(ctx, file, series, summary, source);
+}
+
+/** Points in columns (a parse worker's batch): `key[i]` indexes `keys`; values as read (NaN, ±Infinity kept). */
+export interface PointColumns {
+  keys: readonly string[];
+  key: ArrayLike<number>;
+  step: ArrayLike<number>;
+  value: ArrayLike<number>;
+}
+
+/**
+ * {@link writePoints} for points in columns: each distinct key is named once per batch, and
+ * each point becomes one object, under its canonical key (no object per point as read).
+ */
+export async function writeColumns(ctx: IngestContext, file: string, cols: PointColumns, source: MetricSource): Promise<void> {
+  const names = cols.keys.map((k) => ({ raw: k, ...canonicalName(ctx, k, source) }));
+  const series: MetricInput[] = [];
+  const summary: SummaryInput[] = [];
+  for (let i = 0; i < cols.key.length; i++) {
+    const name = names[cols.key[i] as number] as { raw: string; key: string; summary: boolean };
+    const step = cols.step[i] as number;
+    const value = cols.value[i] as number;
+    if (name.summary) summary.push({ key: name.key, value, step, ...(name.key !== name.raw ? { sourceKey: name.raw } : {}) });
+    else if (name.key === name.raw) series.push({ key: name.key, step, value });
+    else series.push({ key: name.key, step, value, sourceKey: name.raw });
+  }
+  await writeCanonical(ctx, file, series, summary, source);
+}
+
+/** The canonical key of `key` as `source` writes it, and whether it is a summary value (cached per ingest). */
+function canonicalName(ctx: IngestContext, key: string, source: MetricSource): { key: string; summary: boolean } {
+  const bySource = (ctx.keyNames ??= new Map<string, Map<string, { key: string; summary: boolean }>>());
+  let names = bySource.get(source);
+  if (names === undefined) bySource.set(source, (names = new Map<string, { key: string; summary: boolean }>()));
+  let name = names.get(key);
+  if (name === undefined) {
+    const canonicalKey = canonicalMetricKey(key, source);
+    names.set(key, (name = { key: canonicalKey, summary: isSummaryKey(canonicalKey) }));
+  }
+  return name;
+}
+
+/** Writes points already under canonical keys (see {@link writePoints}). */
+async function writeCanonical(ctx: IngestContext, file: string, series: readonly MetricInput[], summary: readonly SummaryInput[], source: MetricSource): Promise<void> {
   const onDisagreement = (d: Disagreement): void => noteDisagreement(ctx, file, d);
   if (summary.length > 0) ctx.report.points += ctx.store.summaries.record(ctx.runId, summary, MetricSourceCodes[source], onDisagreement);
   const admitted = admitKeys(ctx, file, series);
@@ -62,17 +107,10 @@ export async function writePoints(ctx: IngestContext, file: string, points: read
 
 /** Splits points into curve points and summary values, under canonical keys (names cached per ingest). */
 function canonical(ctx: IngestContext, points: readonly MetricInput[], source: MetricSource, allSummary: boolean): { series: MetricInput[]; summary: SummaryInput[] } {
-  const bySource = (ctx.keyNames ??= new Map<string, Map<string, { key: string; summary: boolean }>>());
-  let names = bySource.get(source);
-  if (names === undefined) bySource.set(source, (names = new Map<string, { key: string; summary: boolean }>()));
   const series: MetricInput[] = [];
   const summary: SummaryInput[] = [];
   for (const p of points) {
-    let name = names.get(p.key);
-    if (name === undefined) {
-      const key = canonicalMetricKey(p.key, source);
-      names.set(p.key, (name = { key, summary: isSummaryKey(key) }));
-    }
+    const name = canonicalName(ctx, p.key, source);
     if (allSummary || name.summary) {
       summary.push({ key: name.key, value: p.value, step: p.step, ...(name.key !== p.key ? { sourceKey: p.key } : {}), ...(p.bits !== undefined ? { bits: p.bits } : {}) });
     } else {

@@ -8,14 +8,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
-import type { MetricInput } from '../../store/index.ts';
 import { FormatError } from '../formats/index.ts';
 import { INLINE_PARSE_BYTES, readHfResultsFile } from '../formats/results-file.ts';
 import type { PointBatch, TrainerStateRead } from '../formats/trainer-state-file.ts';
 import type { TrainerStateFacts } from '../formats/trainer-state-stream.ts';
 import { addErrorIssue, addParseIssues, fileStamp, stampFrom, sameVersion } from './context.ts';
 import type { FileStamp, IngestContext } from './context.ts';
-import { writePoints } from './metric-writes.ts';
+import { writeColumns, writePoints } from './metric-writes.ts';
 import { defaultParsePool, type ParsePool } from '../../work/parse-pool.ts';
 import type { RunDirLayout } from './scan.ts';
 
@@ -75,11 +74,7 @@ export async function ingestTrainerState(ctx: IngestContext, file: string): Prom
 
 /** One batch from the parse worker → one store transaction; then the event loop answers others before the next. */
 async function writeBatch(ctx: IngestContext, file: string, batch: PointBatch): Promise<void> {
-  const points: MetricInput[] = new Array<MetricInput>(batch.key.length);
-  for (let i = 0; i < points.length; i++) {
-    points[i] = { key: batch.keys[batch.key[i] as number] as string, step: batch.step[i] as number, value: batch.value[i] as number };
-  }
-  await writePoints(ctx, file, points, 'trainer_state');
+  await writeColumns(ctx, file, batch, 'trainer_state');
   await setImmediate();
 }
 
