@@ -167,6 +167,9 @@ async function buildDaemon() {
   const first = await esbuild.build({ ...node, entryPoints: { 'keel-daemon': DAEMON_ENTRY }, plugins: [lazyBuiltins, featuresApart], write: false, metafile: true });
   const modules = Object.keys(first.metafile.inputs).filter((f) => f.startsWith('daemon/src/')).sort();
   if (!modules.includes('daemon/src/store/index.ts') || modules.includes(FEATURES_ENTRY)) throw new Error('build: the daemon bundle should hold the store and not the features');
+  // The features import a shared module as CommonJS: its default export would arrive as the whole module.
+  const withDefault = modules.filter((m) => /^export default\b/m.test(readFileSync(m, 'utf8')));
+  if (withDefault.length > 0) throw new Error(`build: ${withDefault.join(', ')}: a module of the daemon bundle may not have a default export (the features bundle shares it)`);
   await Promise.all([
     esbuild.build({ ...node, entryPoints: { 'keel-daemon': 'keel-daemon-entry' }, plugins: [lazyBuiltins, featuresApart, exportModules(modules)] }),
     esbuild.build({ ...node, entryPoints: { 'keel-daemon-features': FEATURES_ENTRY }, plugins: [lazyBuiltins, modulesFromDaemon(modules)] }),
