@@ -145,34 +145,50 @@ const exportModules = (modules) => ({
     }));
   },
 });
-/** In the features bundle, an import of one of `modules` takes the daemon bundle's (already loaded: it loads this file). */
+/**
+ * In the features bundle, an import of one of `modules` (path → its export names) takes the
+ * daemon bundle's, already evaluated (this file is loaded by it). An ES module naming each
+ * export: as CommonJS, every module importing it would copy all its keys (__toESM). Keel's
+ * modules export no `let`, so the values taken once are the values.
+ */
 const modulesFromDaemon = (modules) => ({
   name: 'modules-from-daemon',
   setup(build) {
-    const shared = new Set(modules.map((m) => resolve(m)));
+    const shared = new Map([...modules].map(([m, names]) => [resolve(m), names]));
     build.onResolve({ filter: /^\./ }, async (args) => {
       if (args.namespace !== 'file' || args.pluginData?.asIs) return undefined;
       const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { asIs: true } });
       return r.errors.length === 0 && shared.has(r.path) ? { path: relative(root, r.path), namespace: 'daemon-module' } : undefined;
     });
-    build.onLoad({ filter: /.*/, namespace: 'daemon-module' }, (args) => ({
-      contents: `module.exports = require('./keel-daemon.js').__keelModules[${JSON.stringify(args.path)}];`,
-      loader: 'js',
-    }));
+    build.onLoad({ filter: /.*/, namespace: 'daemon-module' }, (args) => {
+      const names = shared.get(resolve(args.path));
+      return {
+        contents: `const m = require('./keel-daemon.js').__keelModules[${JSON.stringify(args.path)}];\n` + (names.length ? `export const { ${names.join(', ')} } = m;\n` : ''),
+        loader: 'js',
+      };
+    });
     build.onResolve({ filter: /^\.\/keel-daemon\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 });
+/** The export names of each of `modules`, as esbuild bundles it (`export *` followed, types gone). */
+async function exportNames(modules) {
+  const r = await esbuild.build({ ...node, format: 'esm', entryPoints: modules, outdir: 'dist/exports', write: false, metafile: true, plugins: [lazyBuiltins, featuresApart] });
+  const names = new Map(Object.values(r.metafile.outputs).filter((o) => o.entryPoint).map((o) => [o.entryPoint, o.exports]));
+  if (modules.some((m) => !names.has(m))) throw new Error('build: no export list for a module of the daemon bundle');
+  return names;
+}
 /** Builds dist/keel-daemon.js and dist/keel-daemon-features.js: a first pass finds the Keel modules of the daemon bundle. */
 async function buildDaemon() {
   const first = await esbuild.build({ ...node, entryPoints: { 'keel-daemon': DAEMON_ENTRY }, plugins: [lazyBuiltins, featuresApart], write: false, metafile: true });
   const modules = Object.keys(first.metafile.inputs).filter((f) => f.startsWith('daemon/src/')).sort();
   if (!modules.includes('daemon/src/store/index.ts') || modules.includes(FEATURES_ENTRY)) throw new Error('build: the daemon bundle should hold the store and not the features');
-  // The features import a shared module as CommonJS: its default export would arrive as the whole module.
+  // The features take a shared module's exports by name; `default` is not a name a destructuring can export.
   const withDefault = modules.filter((m) => /^export default\b/m.test(readFileSync(m, 'utf8')));
   if (withDefault.length > 0) throw new Error(`build: ${withDefault.join(', ')}: a module of the daemon bundle may not have a default export (the features bundle shares it)`);
+  const names = await exportNames(modules);
   await Promise.all([
     esbuild.build({ ...node, entryPoints: { 'keel-daemon': 'keel-daemon-entry' }, plugins: [lazyBuiltins, featuresApart, exportModules(modules)] }),
-    esbuild.build({ ...node, entryPoints: { 'keel-daemon-features': FEATURES_ENTRY }, plugins: [lazyBuiltins, modulesFromDaemon(modules)] }),
+    esbuild.build({ ...node, entryPoints: { 'keel-daemon-features': FEATURES_ENTRY }, plugins: [lazyBuiltins, modulesFromDaemon(names)] }),
   ]);
 }
 
