@@ -1,5 +1,6 @@
 // Builds the bundles: the extension (CommonJS, `vscode` external), the CLI and the daemon
-// (Node, better-sqlite3 external) with its parse worker beside them, and the webview (browser).
+// (Node, better-sqlite3 external; the daemon in two files, see buildDaemon) with its parse
+// worker beside them, and the webview (browser).
 // `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
