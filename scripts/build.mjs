@@ -1,8 +1,10 @@
 // Builds the bundles: the extension (CommonJS, `vscode` external), the CLI and the daemon
-// (Node, better-sqlite3 external) with its parse worker beside them, and the webview (browser).
+// (Node, better-sqlite3 external; the daemon in two files, see buildDaemon) with its parse
+// worker beside them, and the webview (browser).
 // `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -103,13 +105,100 @@ const cliApart = {
     build.onResolve({ filter: /^\.\/keel-(cli|daemon)\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
+/**
+ * The daemon is two files. dist/keel-daemon.js answers the first request: the lock, the
+ * store, the socket and the daemon's own methods. dist/keel-daemon-features.js is
+ * server/features.ts — tracking, dispatch and the protocol methods that use them, with
+ * yaml, simple-git, chokidar and hash-wasm — which server/daemon.ts loads after its socket
+ * listens (`import('./features.ts')`, here a plain require of the file beside it). Node
+ * reads, checks and deserialises compiled code a whole file at a time, so the features'
+ * 1.5 MB in the first file cost every start before its first answer even when none of it ran.
+ *
+ * The features must not carry a copy of a module the daemon bundle has (a second RpcError
+ * class, a second parse-pool slot…): the daemon bundle exports every Keel module it holds
+ * under its path (`__keelModules`), and the features bundle takes those from there.
+ */
+const DAEMON_ENTRY = 'daemon/src/server/daemon.ts';
+const FEATURES_ENTRY = 'daemon/src/server/features.ts';
+const root = process.cwd();
+const featuresApart = {
+  name: 'features-apart',
+  setup(build) {
+    build.onResolve({ filter: /features\.ts$/ }, (args) =>
+      args.kind === 'dynamic-import' && resolve(args.resolveDir, args.path) === resolve(FEATURES_ENTRY) ? { path: 'keel-daemon-features', namespace: 'features-apart' } : undefined);
+    build.onLoad({ filter: /.*/, namespace: 'features-apart' }, () => ({ contents: "module.exports = require('./keel-daemon-features.js');", loader: 'js' }));
+    build.onResolve({ filter: /^\.\/keel-daemon-features\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+/** The daemon bundle's entry: server/daemon.ts, and `__keelModules`, each of `modules` (paths from the repository root) by its path. */
+const exportModules = (modules) => ({
+  name: 'export-modules',
+  setup(build) {
+    build.onResolve({ filter: /^keel-daemon-entry$/ }, () => ({ path: 'keel-daemon-entry', namespace: 'export-modules' }));
+    build.onLoad({ filter: /.*/, namespace: 'export-modules' }, () => ({
+      resolveDir: root,
+      loader: 'js',
+      contents: [
+        `export * from './${DAEMON_ENTRY}';`,
+        ...modules.map((m, i) => `import * as m${i} from './${m}';`),
+        `export const __keelModules = { ${modules.map((m, i) => `${JSON.stringify(m)}: m${i}`).join(', ')} };`,
+      ].join('\n'),
+    }));
+  },
+});
+/**
+ * In the features bundle, an import of one of `modules` (path → its export names) takes the
+ * daemon bundle's, already evaluated (this file is loaded by it). An ES module naming each
+ * export: as CommonJS, every module importing it would copy all its keys (__toESM). Keel's
+ * modules export no `let`, so the values taken once are the values.
+ */
+const modulesFromDaemon = (modules) => ({
+  name: 'modules-from-daemon',
+  setup(build) {
+    const shared = new Map([...modules].map(([m, names]) => [resolve(m), names]));
+    build.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.namespace !== 'file' || args.pluginData?.asIs) return undefined;
+      const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { asIs: true } });
+      return r.errors.length === 0 && shared.has(r.path) ? { path: relative(root, r.path), namespace: 'daemon-module' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'daemon-module' }, (args) => {
+      const names = shared.get(resolve(args.path));
+      return {
+        contents: `const m = require('./keel-daemon.js').__keelModules[${JSON.stringify(args.path)}];\n` + (names.length ? `export const { ${names.join(', ')} } = m;\n` : ''),
+        loader: 'js',
+      };
+    });
+    build.onResolve({ filter: /^\.\/keel-daemon\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+});
+/** The export names of each of `modules`, as esbuild bundles it (`export *` followed, types gone). */
+async function exportNames(modules) {
+  const r = await esbuild.build({ ...node, format: 'esm', entryPoints: modules, outdir: 'dist/exports', write: false, metafile: true, plugins: [lazyBuiltins, featuresApart] });
+  const names = new Map(Object.values(r.metafile.outputs).filter((o) => o.entryPoint).map((o) => [o.entryPoint, o.exports]));
+  if (modules.some((m) => !names.has(m))) throw new Error('build: no export list for a module of the daemon bundle');
+  return names;
+}
+/** Builds dist/keel-daemon.js and dist/keel-daemon-features.js: a first pass finds the Keel modules of the daemon bundle. */
+async function buildDaemon() {
+  const first = await esbuild.build({ ...node, entryPoints: { 'keel-daemon': DAEMON_ENTRY }, plugins: [lazyBuiltins, featuresApart], write: false, metafile: true });
+  const modules = Object.keys(first.metafile.inputs).filter((f) => f.startsWith('daemon/src/')).sort();
+  if (!modules.includes('daemon/src/store/index.ts') || modules.includes(FEATURES_ENTRY)) throw new Error('build: the daemon bundle should hold the store and not the features');
+  // The features take a shared module's exports by name; `default` is not a name a destructuring can export.
+  const withDefault = modules.filter((m) => /^export default\b/m.test(readFileSync(m, 'utf8')));
+  if (withDefault.length > 0) throw new Error(`build: ${withDefault.join(', ')}: a module of the daemon bundle may not have a default export (the features bundle shares it)`);
+  const names = await exportNames(modules);
+  await Promise.all([
+    esbuild.build({ ...node, entryPoints: { 'keel-daemon': 'keel-daemon-entry' }, plugins: [lazyBuiltins, featuresApart, exportModules(modules)] }),
+    esbuild.build({ ...node, entryPoints: { 'keel-daemon-features': FEATURES_ENTRY }, plugins: [lazyBuiltins, modulesFromDaemon(names)] }),
+  ]);
+}
+
 const builds = [
   // dist/keel.js is the small first file of every start (cli/entry.ts: the compile cache, then
   // dist/keel-cli.js, the CLI); dist/keel-worker.js the parse worker (daemon/src/work/parse-worker.ts):
   // a worker thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name.
   { ...node, entryPoints: { keel: 'daemon/src/cli/entry.ts' }, plugins: [cliApart] },
   { ...node, entryPoints: { 'keel-cli': 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
-  { ...node, entryPoints: { 'keel-daemon': 'daemon/src/server/daemon.ts' }, plugins: [lazyBuiltins] },
 ];
 if (existsSync('extension/src/extension.ts')) {
   builds.push({
@@ -142,6 +231,9 @@ if (existsSync('webview/src/main.ts')) {
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
+  // The daemon's two files are rebuilt together whenever a file of either changes.
+  const rebuild = { name: 'rebuild-daemon', setup: (build) => build.onEnd(() => buildDaemon().catch((err) => console.error(err.message))) };
+  await (await esbuild.context({ ...node, entryPoints: [DAEMON_ENTRY, FEATURES_ENTRY], write: false, plugins: [lazyBuiltins, rebuild] })).watch();
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  await Promise.all([...builds.map((b) => esbuild.build(b)), buildDaemon()]);
 }

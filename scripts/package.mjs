@@ -1,7 +1,7 @@
 // Builds the VSIX: `npm run build`, then `vsce package` with the .vscodeignore allow-list,
 // then checks the result the way a user would meet it — every file the extension needs is
-// inside, nothing else is, and the daemon starts from the unpacked VSIX alone and runs a
-// task in its parse worker (dist/keel-worker.js).
+// inside, nothing else is, and the daemon starts from the unpacked VSIX alone and imports a
+// run (its features, dist/keel-daemon-features.js) through its parse worker (dist/keel-worker.js).
 //
 //   node scripts/package.mjs [--no-build] [--no-check] [--out <file.vsix>]
 //
@@ -27,6 +27,7 @@ const REQUIRED = [
   'extension/dist/keel.js',
   'extension/dist/keel-cli.js',
   'extension/dist/keel-daemon.js',
+  'extension/dist/keel-daemon-features.js',
   'extension/dist/keel-worker.js',
   'extension/dist/webview.js',
   'extension/node_modules/better-sqlite3/package.json',
@@ -131,7 +132,7 @@ function checkDaemonStarts(file) {
 }
 
 if (!args.includes('--no-build')) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
-for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-cli.js', 'dist/keel-daemon.js', 'dist/keel-worker.js', 'dist/webview.js']) {
+for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-cli.js', 'dist/keel-daemon.js', 'dist/keel-daemon-features.js', 'dist/keel-worker.js', 'dist/webview.js']) {
   if (!existsSync(join(root, f))) fail(`${f} is missing: the build did not produce it`);
 }
 // --dependencies: vsce lists the production dependencies with `npm list` and the

@@ -15,11 +15,12 @@ import { join } from 'node:path';
 import { repoRoot } from './support/keel-home.ts';
 
 const LAZY = ['zlib', 'child_process', 'worker_threads', 'tls', 'https', 'fs/promises', 'timers/promises'];
-const bundles = ['keel.js', 'keel-cli.js', 'keel-daemon.js', 'keel-worker.js'].map((f) => join(repoRoot, 'dist', f));
+const bundles = ['keel.js', 'keel-cli.js', 'keel-daemon.js', 'keel-daemon-features.js', 'keel-worker.js'].map((f) => join(repoRoot, 'dist', f));
 
 describe('built-ins loaded on first use', () => {
-  it('loading the daemon bundle loads none of them', () => {
+  it('loading the daemon bundle and its features loads none of them', () => {
     const script = `const before = new Set(process.moduleLoadList); require(${JSON.stringify(join(repoRoot, 'dist', 'keel-daemon.js'))});
+require(${JSON.stringify(join(repoRoot, 'dist', 'keel-daemon-features.js'))});
 process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

@@ -15,13 +15,11 @@ import { Store } from '../store/index.ts';
 import { RpcServer } from './server.ts';
 import { buildHandlers } from './methods.ts';
 import { KEEL_VERSION } from '../version.ts';
-import { Tracker } from '../track/tracker.ts';
-import { createHashPool, type HashPool } from '../track/hash/index.ts';
-import { createParsePool, installParsePool, type ParsePool } from '../work/index.ts';
-import { Dispatcher } from '../dispatch/dispatcher.ts';
-import { dispatchSettings } from '../dispatch/settings.ts';
-import { RunLifecycle } from '../runs/lifecycle.ts';
-import type { Publish } from '../track/publish.ts';
+// Types only: the features (tracker, dispatcher, run lifecycle) load after the socket listens.
+import type { Features } from './features.ts';
+import type { Tracker } from '../track/tracker.ts';
+import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { RunLifecycle } from '../runs/lifecycle.ts';
 import { DEFAULT_SEND_LIMITS, type SendLimits } from './outbox.ts';
 import { exitIfStillAlive, runShutdownSteps, ShutdownReport, type ShutdownStep } from './shutdown.ts';
 import { CRASH_EXIT_CODE, installCrashHandlers } from './crash.ts';
@@ -38,6 +36,8 @@ export interface DaemonContext {
   store: Store;
   log: Logger;
   server: RpcServer;
+  // The next three are set when the features load (server/features.ts), after the socket
+  // listens; only the features' own code, loaded with them, uses them.
   tracker: Tracker;
   dispatcher: Dispatcher;
   /** The one owner of run status changes and `runs` notifications. */
@@ -115,13 +115,72 @@ const cpuMs = (): number => {
   return (user + system) / 1000;
 };
 
+/**
+ * How long after the socket listens the features load when no request has asked for them
+ * yet: long enough for the client that started the daemon to have its first answers (it
+ * connects within a few ms), short enough that nothing waits on it (the dispatcher places
+ * queued jobs and the watchers start then; both take far longer themselves).
+ * KEEL_FEATURES_AFTER_MS changes it (tests hold the features back to see requests wait).
+ */
+const FEATURES_AFTER_MS = 100;
+
+/**
+ * Loads the features (server/features.ts) once: on the first request for one of their
+ * methods, or FEATURES_AFTER_MS after the socket listens, whichever comes first — never once
+ * the daemon is stopping. A failure to start them is a bug: logged, and the daemon stops as
+ * after an uncaught exception (exit 70) so a fresh one takes over.
+ */
+interface FeatureLoader {
+  load(trigger: 'request' | 'timer'): Promise<Features>;
+  /** Loads them `ms` from now unless something has by then. */
+  loadSoon(ms: number): void;
+  /** The daemon is stopping: no load begins after this. */
+  stop(): void;
+  loaded: LoadedFeatures;
+}
+
+function featureLoader(ctx: DaemonContext, started: (features: Features) => void): FeatureLoader {
+  let loading: Promise<Features> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const load = (trigger: 'request' | 'timer'): Promise<Features> => (loading ??= (async () => {
+    clearTimeout(timer);
+    const t0 = performance.now();
+    try {
+      const { startFeatures } = await import('./features.ts');
+      const features = startFeatures(ctx);
+      started(features);
+      ctx.log.info('daemon features started', { trigger, ms: round(performance.now() - t0), sinceStartMs: round(performance.now()) });
+      return features;
+    } catch (err) {
+      ctx.log.error('cannot start the daemon features: stopping (exit 70) so a fresh daemon takes over', { error: (err as Error).message, stack: (err as Error).stack ?? null });
+      void ctx.shutdown('the daemon features failed to start', DaemonExit.Crashed);
+      throw err;
+    }
+  })());
+  return {
+    load,
+    loadSoon: (ms) => {
+      timer = setTimeout(() => { if (!stopping) load('timer').catch(() => { /* logged, and the daemon stops */ }); }, ms);
+    },
+    stop: () => {
+      stopping = true;
+      clearTimeout(timer);
+    },
+    loaded: async () => (loading ? loading.catch(() => null) : null),
+  };
+}
+
 /** Per-client send budgets; KEEL_SLOW_CLIENT_SECONDS shortens how long a client may stay over its soft budget. */
 function sendLimits(slowClientSeconds: number | undefined): SendLimits {
   return slowClientSeconds !== undefined && slowClientSeconds > 0 ? { ...DEFAULT_SEND_LIMITS, stallMs: slowClientSeconds * 1000 } : DEFAULT_SEND_LIMITS;
 }
 
+/** The features once loaded, for the shutdown: null when they never started (a daemon stopped within its first moments) or failed to. */
+type LoadedFeatures = () => Promise<Features | null>;
+
 /** The shutdown steps, in order, each with its own timeout (the sum stays under `keel daemon stop`'s wait). */
-function shutdownSteps(ctx: DaemonContext, pools: WorkerPools): ShutdownStep[] {
+function shutdownSteps(ctx: DaemonContext, features: LoadedFeatures): ShutdownStep[] {
   return [
     {
       name: 'closing the socket and finishing in-flight requests', timeoutMs: 12_000, run: () => ctx.server.close(),
@@ -130,10 +189,10 @@ function shutdownSteps(ctx: DaemonContext, pools: WorkerPools): ShutdownStep[] {
         return methods.length ? `${methods.length} in-flight request${methods.length > 1 ? 's' : ''}: ${[...new Set(methods)].join(', ')}` : null;
       },
     },
-    { name: 'stopping the dispatcher (job followers, SSH connections)', timeoutMs: 5_000, run: () => ctx.dispatcher.close() },
-    { name: 'stopping the tracker (file watchers, ingest queue)', timeoutMs: 5_000, run: () => ctx.tracker.close() },
-    { name: 'stopping the hash workers', timeoutMs: 5_000, run: () => pools.hash.close() },
-    { name: 'stopping the parse workers', timeoutMs: 5_000, run: () => pools.parse.close() },
+    { name: 'stopping the dispatcher (job followers, SSH connections)', timeoutMs: 5_000, run: async () => { if (await features()) await ctx.dispatcher.close(); } },
+    { name: 'stopping the tracker (file watchers, ingest queue)', timeoutMs: 5_000, run: async () => { if (await features()) await ctx.tracker.close(); } },
+    { name: 'stopping the hash workers', timeoutMs: 5_000, run: async () => { await (await features())?.pools.hash.close(); } },
+    { name: 'stopping the parse workers', timeoutMs: 5_000, run: async () => { await (await features())?.pools.parse.close(); } },
     {
       name: 'checkpointing and closing the database', timeoutMs: 10_000,
       run: () => {
@@ -159,13 +218,7 @@ function handleSignals(shutdown: (reason: string) => Promise<void>, stopping: ()
  * explicit exit if something still holds the process. Also wires the crash handlers and the
  * signals (a second signal during the shutdown exits at once).
  */
-/** The daemon's worker threads, closed at shutdown. */
-interface WorkerPools {
-  hash: HashPool;
-  parse: ParsePool;
-}
-
-function stopper(ctx: DaemonContext, pools: WorkerPools, releaseLock: () => void, done: (code: number) => void): DaemonContext['shutdown'] {
+function stopper(ctx: DaemonContext, features: FeatureLoader, releaseLock: () => void, done: (code: number) => void): DaemonContext['shutdown'] {
   const { log, paths } = ctx;
   let stopping: Promise<void> | null = null;
   let report: ShutdownReport | null = null;
@@ -174,7 +227,8 @@ function stopper(ctx: DaemonContext, pools: WorkerPools, releaseLock: () => void
       log.info('shutting down', { reason, exitCode });
       const r = (report = new ShutdownReport(paths.home, reason));
       process.once('exit', () => r.remove());
-      await runShutdownSteps(shutdownSteps(ctx, pools), log, r);
+      features.stop();
+      await runShutdownSteps(shutdownSteps(ctx, features.loaded), log, r);
       releaseLock();
       log.info('stopped', { exitCode });
       exitIfStillAlive(exitCode, log);
@@ -202,19 +256,12 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     napi: process.versions.napi ?? 'unknown', execPath: process.execPath, clients: ctx.server.clientCount, requests: ctx.server.requestCounts(),
   });
   const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
-  const pool = createHashPool();
-  const parsePool = createParsePool();
-  installParsePool(parsePool);
-  ctx.shutdown = stopper(ctx, { hash: pool, parse: parsePool }, releaseLock, resolveDone);
-  ctx.server = new RpcServer(buildHandlers(ctx), log, sendLimits(envNumber('KEEL_SLOW_CLIENT_SECONDS')));
-  const publish: Publish = (topic, params, runId) => ctx.server.publish(topic, params, runId);
-  ctx.lifecycle = new RunLifecycle({ store, log, publish });
-  ctx.tracker = new Tracker({ store, log, pool, hashCache: store.fileHashes, exclude: [paths.home], publish, lifecycle: ctx.lifecycle });
-  ctx.dispatcher = new Dispatcher({
-    store, log, pool, tracker: ctx.tracker, lifecycle: ctx.lifecycle, publish, keelHome: paths.home, controlDir: paths.controlDir, ...dispatchSettings(),
-  });
+  // A feature method's stand-in loads the features (or waits for them); once they are in, their handlers replace the stand-ins.
+  const features = featureLoader(ctx, (f) => methods.install(f.handlers));
+  const methods = buildHandlers(ctx, async () => (await features.load('request')).handlers);
+  ctx.shutdown = stopper(ctx, features, releaseLock, resolveDone);
+  ctx.server = new RpcServer(methods.handlers, log, sendLimits(envNumber('KEEL_SLOW_CLIENT_SECONDS')));
   await ctx.server.listen(paths.socket);
-  ctx.dispatcher.start();
   process.title = 'keel-daemon';
   log.info('daemon ready', {
     pid: process.pid, version: KEEL_VERSION, protocolVersion: PROTOCOL_VERSION, node: process.version,
@@ -225,10 +272,7 @@ async function serve(paths: KeelPaths, store: Store, log: Logger, releaseLock: (
     // CPU time (user + system) the process had used by then: a start's cost even on a busy machine.
     startCpuMs: round(cpuMs()),
   });
-  // Watching starts after the socket answers: a large project must not delay `keel status`.
-  for (const project of store.projects.list()) {
-    void ctx.tracker.watchProject(project).catch((err: Error) => log.error('cannot watch project', { project: project.id, error: err.message }));
-  }
-  ctx.tracker.resumeInterruptedImports();
+  const afterMs = envNumber('KEEL_FEATURES_AFTER_MS');
+  features.loadSoon(afterMs !== undefined && afterMs >= 0 ? afterMs : FEATURES_AFTER_MS);
   return done;
 }

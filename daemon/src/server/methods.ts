@@ -1,17 +1,17 @@
 /**
- * The composition root for protocol methods: each feature contributes its handlers here.
+ * The composition root for protocol methods: the daemon's own (answered from the moment the
+ * socket listens) and the features' (server/features.ts: each feature contributes its
+ * handlers there). The features load after the socket listens; until they have, each of
+ * their methods is a stand-in that loads them (or waits for the load under way) and hands
+ * the request over, so a request that comes early waits instead of failing.
  */
 import { KEEL_VERSION } from '../version.ts';
-import { PROTOCOL_VERSION } from '../protocol/index.ts';
+import { ErrorCode, PROTOCOL_VERSION, RpcError, paramsOf, type Method } from '../protocol/index.ts';
 import type { DaemonContext } from './daemon.ts';
-import type { Handlers } from './handlers.ts';
-import { projectHandlers } from '../projects/handlers.ts';
-import { runHandlers } from '../runs/handlers.ts';
-import { runPageHandlers } from '../runs/page-handlers.ts';
-import { lineageHandlers } from '../lineage/handlers.ts';
-import { dispatchHandlers } from '../dispatch/handlers.ts';
+import type { HandlerContext, Handlers } from './handlers.ts';
 
-export function buildHandlers(ctx: DaemonContext): Handlers {
+/** The methods a daemon answers without its features. */
+function coreHandlers(ctx: DaemonContext): Handlers {
   return {
     initialize: () => ({ protocolVersion: PROTOCOL_VERSION, daemon: { version: KEEL_VERSION, pid: process.pid } }),
     'daemon/status': () => ctx.status(),
@@ -29,10 +29,45 @@ export function buildHandlers(ctx: DaemonContext): Handlers {
       for (const t of params.topics) connection.topics.delete(t);
       return { topics: [...connection.topics] };
     },
-    ...projectHandlers(ctx),
-    ...runHandlers(ctx),
-    ...runPageHandlers(ctx),
-    ...lineageHandlers(ctx),
-    ...dispatchHandlers(ctx),
+  };
+}
+
+type AnyHandler = (params: unknown, ctx: HandlerContext) => unknown;
+
+/** The server's method table, and what puts the features' methods in it once they are loaded. */
+export interface MethodTable {
+  handlers: Handlers;
+  /** Replaces the stand-ins with the features' handlers (a method no feature has is then unknown, as it always was). */
+  install(features: Partial<Handlers>): void;
+}
+
+/**
+ * The method table: the core methods, and a stand-in for every other method of the protocol
+ * that awaits `features()` (which loads the features once) and calls the real handler.
+ */
+export function buildHandlers(ctx: DaemonContext, features: () => Promise<Partial<Handlers>>): MethodTable {
+  const handlers = coreHandlers(ctx);
+  const table = handlers as unknown as Record<string, AnyHandler | undefined>;
+  const standIns = new Set<Method>();
+  const notAvailable = (method: string): RpcError => new RpcError(ErrorCode.MethodNotFound, `method "${method}" is not available in this daemon`);
+  for (const method of Object.keys(paramsOf) as Method[]) {
+    if (table[method]) continue;
+    standIns.add(method);
+    table[method] = async (params, hctx) => {
+      const handler = (await features())[method] as AnyHandler | undefined;
+      if (!handler) throw notAvailable(method);
+      return handler(params, hctx);
+    };
+  }
+  return {
+    handlers,
+    install: (features) => {
+      const real = features as Record<string, AnyHandler | undefined>;
+      for (const method of standIns) {
+        if (real[method]) table[method] = real[method];
+        else delete table[method];
+      }
+      standIns.clear();
+    },
   };
 }
