@@ -207,7 +207,8 @@ describe('the life of a run over SSH', () => {
     await host.stop();
     try {
       assert.equal(h.keelJson<{ run: RunJson }>(['cancel', id]).run.status, 'running', 'the host did not answer: the cancel waits');
-      assert.match(show(id).run.statusReason ?? '', /cancel requested; life does not answer/);
+      // The reason is recorded once the cancel's ssh attempt has failed, which a loaded machine may take a while to see.
+      await waitFor(() => /cancel requested; life does not answer/.test(show(id).run.statusReason ?? ''), 30_000, 'the run to say the host does not answer the cancel');
       const daemon = h.daemonPid();
       assert.ok(daemon);
       process.kill(daemon, 'SIGKILL');
@@ -248,7 +249,10 @@ describe('the life of a run over SSH', () => {
       assert.equal(busyEvents.length, 1, JSON.stringify(busyEvents));
       assert.match(busyEvents[0]?.message ?? '', new RegExp(`GPU 0 \\(${uuid}\\) on life is held by pid \\d+ \\((flock|sleep)`));
       const looks = logLines().filter((l) => l.msg === 'gpu leases' && l.host === 'life').length - looksBefore;
-      assert.ok(looks >= 2 && looks <= 8, `the leases were looked at ${looks} times in 8 s (poll 300 ms; back-off 1, 2, 4, 4 s)`);
+      // At most 8 proves the back-off (a 300 ms poll would look ~26 times); that it looks again at
+      // all is proven below, when the run places once the GPU is free. A loaded machine may
+      // fit only one look in the 8 s.
+      assert.ok(looks >= 1 && looks <= 8, `the leases were looked at ${looks} times in 8 s (poll 300 ms; back-off 1, 2, 4, 4 s)`);
       killStray();
       assert.equal(wait(id).status, 'succeeded');
     } finally {
