@@ -7,7 +7,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeelClient } from '../daemon/src/client/client.ts';
 import { keelBin, repoRoot, TestHome, waitFor } from './support/keel-home.ts';
@@ -16,10 +16,7 @@ import { endAllStarted, startNode, type Proc } from './support/processes.ts';
 const preload = join(repoRoot, 'test', 'support', 'daemon-preload.ts');
 
 type LogLine = Record<string, unknown> & { msg: string };
-const logLines = (h: TestHome): LogLine[] => {
-  const file = join(h.home, 'daemon.log');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogLine) : [];
-};
+const logLines = (h: TestHome): LogLine[] => h.daemonLogLines<LogLine>();
 
 async function statusPid(h: TestHome): Promise<number> {
   const c = await KeelClient.connect({ socketPath: h.socket, client: { name: 't', version: '0' } });

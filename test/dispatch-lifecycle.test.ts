@@ -63,7 +63,7 @@ describe('the life of a run over SSH', () => {
   const jobDir = (id: string, attempt = 1, on = host): string => join(on.home, '.keel', 'jobs', id, String(attempt));
   const info = (id: string, on = host): Info => JSON.parse(readFileSync(join(jobDir(id, 1, on), 'outputs', 'info.json'), 'utf8')) as Info;
   const status = (id: string): string => show(id).run.status;
-  const logLines = (): LogLine[] => readFileSync(join(h.home, 'daemon.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  const logLines = (): LogLine[] => h.daemonLogLines<LogLine>();
 
   before(async () => {
     await host.start();

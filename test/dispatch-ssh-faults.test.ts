@@ -26,7 +26,7 @@ describe('dispatch to hosts that dropped or lack rsync', () => {
   const show = (id: string): Detail => h.keelJson<Detail>(['run', 'show', id]);
   const launch = (args: string[]): string => h.keelJson<{ run: RunJson }>(['launch', ...args], { cwd: root }).run.id;
   const wait = (id: string): RunJson => (JSON.parse(h.keel(['wait', id, '--timeout', '180', '--json'], { timeoutMs: 210_000 }).stdout) as { run: RunJson }).run;
-  const logLines = (): LogLine[] => readFileSync(join(h.home, 'daemon.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  const logLines = (): LogLine[] => h.daemonLogLines<LogLine>();
   const syncs = (run: string): LogLine[] => logLines().filter((l) => l.msg === 'synced' && l.run === run);
 
   before(async () => {

@@ -79,6 +79,17 @@ export class TestHome {
   }
 
   /**
+   * The daemon's log as JSON records, complete lines only: polled while the daemon writes, the
+   * file may be empty (created, not yet written) or end in a line still being appended.
+   */
+  daemonLogLines<T = Record<string, unknown> & { msg: string }>(): T[] {
+    const file = join(this.home, 'daemon.log');
+    if (!existsSync(file)) return [];
+    const text = readFileSync(file, 'utf8');
+    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as T);
+  }
+
+  /**
    * The last `lines` lines of the daemon's log, for a failure message: a timing failure seen
    * once in CI can only be explained from what the daemon did, and cleanup deletes the log.
    */
