@@ -199,6 +199,7 @@ function init(msg: Extract<HostToWebview, { type: 'init' }>): void {
     smoothing = s.smoothing;
   });
   renderAll();
+  performance.mark('keel-rendered');
   // Nothing to draw first (another section, no shared metric): the host need not wait.
   if (state.value.section !== undefined && state.value.section !== 'metrics' || !metrics.hasCharts()) api.postMessage({ type: 'painted' });
 }

@@ -250,6 +250,7 @@ export class MetricsView {
   }
 
   private draw(slot: Slot): void {
+    if (performance.getEntriesByName('keel-chart-build').length === 0) performance.mark('keel-chart-build');
     const lines = this.chartLines(slot.group);
     const data = this.data(slot.group, lines);
     this.describe(slot, data);

@@ -8,6 +8,7 @@
  * (evals arrive), `runRemoved` when a run is gone, `series` after a zoom or a reconnect,
  * `lineage` on request (and right after init in a lineage view, focused on its record).
  */
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
 import { ErrorCode, RpcError, isTerminal, isWebviewToHost, packMessage } from '../../../daemon/src/protocol/index.ts';
@@ -17,7 +18,7 @@ import { runOfRow } from '../runs/run-deltas.ts';
 import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
-import { buildPanelHtml, makeNonce } from './html.ts';
+import { buildPanelHtml, inlineAssets, makeNonce, type InlineAssets } from './html.ts';
 import { curvePoints, FIRST_PAINT_POINTS, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
@@ -59,6 +60,19 @@ export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptio
   return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
 }
 
+/** The bundle and stylesheet to put in the page (html.ts), or null to let the page fetch them (unreadable, or unfit to inline). */
+function readInlineAssets(extensionUri: vscode.Uri, uris: { scriptUri: string; styleUri: string }, log: { warn(message: string): void }): InlineAssets | null {
+  try {
+    const read = (name: string): string => readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', name).fsPath, 'utf8');
+    const assets = inlineAssets(read('webview.js'), read('webview.css'), uris);
+    if (!assets) log.warn('compare panel: the webview bundle has text that cannot stand in the page; the page loads it as a file');
+    return assets;
+  } catch (err) {
+    log.warn(`compare panel: could not read the webview bundle (${(err as Error).message}); the page loads it as a file`);
+    return null;
+  }
+}
+
 export class ComparePanel extends Disposables {
   /** EMBED_WAIT_MS; a test on a loaded machine waits longer so the page surely carries the init. */
   static embedWaitMs = EMBED_WAIT_MS;
@@ -82,6 +96,8 @@ export class ComparePanel extends Disposables {
   private sawPainted = false;
   /** The init the page's HTML carries, until the webview says it drew it (`ready` with `embeddedInit`). */
   private embedded: PreparedInit | null = null;
+  /** Wall-clock times (epoch ms) of the first load's steps, logged once it paints: the bench sets them beside the webview's marks. */
+  private readonly timeline: Record<string, number> = { created: Date.now() };
   /** The page's HTML; `plainHtml` is the same without an init (what a re-shown webview loads). */
   private readonly plainHtml: string;
 
@@ -101,7 +117,9 @@ export class ComparePanel extends Disposables {
     const extensionUri = services.context.extensionUri;
     panel.webview.options = panelOptions(extensionUri);
     const asset = (name: string): string => panel.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name)).toString();
-    const page = { cspSource: panel.webview.cspSource, scriptUri: asset('webview.js'), styleUri: asset('webview.css'), nonce: makeNonce(), title: panel.title };
+    const uris = { scriptUri: asset('webview.js'), styleUri: asset('webview.css') };
+    const inline = readInlineAssets(extensionUri, uris, services.log);
+    const page = { cspSource: panel.webview.cspSource, ...uris, nonce: makeNonce(), title: panel.title, ...(inline ? { inline } : {}) };
     this.plainHtml = buildPanelHtml(page);
     this.register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.register(panel.onDidDispose(() => this.dispose()));
@@ -148,9 +166,11 @@ export class ComparePanel extends Disposables {
       this.embedded = init;
       this.sawPainted = false;
       this.panel.webview.html = withInit(init);
+      this.timeline.html ??= Date.now();
       this.services.log.info(`compare panel: page with init (${init.comparison.runs.length} runs, ${init.series.length} curves) set ${Math.round(performance.now() - this.openedAt)} ms after the panel opened`);
     } else {
       this.panel.webview.html = this.plainHtml;
+      this.timeline.html ??= Date.now();
     }
   }
 
@@ -179,6 +199,7 @@ export class ComparePanel extends Disposables {
   private async handle(m: WebviewToHost): Promise<void> {
     switch (m.type) {
       case 'ready': {
+        this.timeline.ready ??= Date.now();
         // The page's init is drawn: it counts as sent. A page from before a run changed (or a
         // re-shown one) gets a fresh init, which replaces what it drew.
         const embedded = m.embeddedInit === true ? this.embedded : null;
@@ -186,6 +207,10 @@ export class ComparePanel extends Disposables {
         return this.sendInit(embedded);
       }
       case 'painted':
+        if (this.timeline.painted === undefined) {
+          this.timeline.painted = Date.now();
+          this.services.log.info(`compare panel: timeline ${JSON.stringify(this.timeline)}`);
+        }
         this.sawPainted = true;
         this.painted?.();
         return;
