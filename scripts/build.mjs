@@ -146,9 +146,4 @@ if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  // The compare panel puts its bundle in the page (extension/src/compare/html.ts): text that
-  // would end or bend its block makes the panel fall back to fetching it, slower — say so here.
-  for (const [file, bad] of [['dist/webview.js', /<\/script|<!--/i], ['dist/webview.css', /<\/style|<!--/i]]) {
-    if (existsSync(file) && bad.test(readFileSync(file, 'utf8'))) console.warn(`build: ${file} has ${bad} in it: the compare panel will fetch it instead of carrying it in the page`);
-  }
 }

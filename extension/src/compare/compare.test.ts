@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { NotificationOf, RunComparison } from '../../../daemon/src/protocol/index.ts';
 import { lineOfParam, configDocPath, runIdOfConfigPath } from './config-uri.ts';
 import { DisplayedSeries, seriesAppendFor, shouldStartSeries } from './deltas.ts';
-import { buildPanelHtml, contentSecurityPolicy, inlineAssets, jsonForScript, makeNonce } from './html.ts';
+import { buildPanelHtml, contentSecurityPolicy, jsonForScript, makeNonce } from './html.ts';
 import { CHART_POINT_BUDGET, curvePoints, initialKeys, keyRank, seriesToFetch } from './keys.ts';
 import { parsePanelState } from './state.ts';
 import { compareTitle } from './title.ts';
@@ -29,9 +29,9 @@ describe('the panel HTML and its CSP', () => {
     scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.js', styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.css',
   });
 
-  it('allows nothing by default, the extension files for images/styles/fonts, styles and scripts of the page only with the nonce', () => {
+  it('allows nothing by default, the extension files for images/styles/fonts, and scripts only with the nonce', () => {
     assert.equal(contentSecurityPolicy('vscode-webview://abc', 'N0nce'),
-      "default-src 'none'; img-src vscode-webview://abc data:; style-src vscode-webview://abc 'nonce-N0nce'; font-src vscode-webview://abc; script-src 'nonce-N0nce'");
+      "default-src 'none'; img-src vscode-webview://abc data:; style-src vscode-webview://abc; font-src vscode-webview://abc; script-src 'nonce-N0nce'");
     assert.doesNotMatch(contentSecurityPolicy('x', 'y'), /unsafe-(inline|eval)/);
   });
 
@@ -74,30 +74,6 @@ describe('the panel HTML and its CSP', () => {
 
   it('has no init block when the host had none ready (the page asks with `ready`)', () => {
     assert.doesNotMatch(html, /keel-init/);
-  });
-
-  const uris = { scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.js', styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.css' };
-  const bundle = 'performance.mark("keel-bundle");\n"use strict";(()=>{document.body.append("a<\\/script>")})();\n//# sourceMappingURL=webview.js.map\n';
-  const sheet = 'body{color:red}\n/*# sourceMappingURL=webview.css.map */\n';
-
-  it('puts the bundle and stylesheet in the page, each in a block with the nonce, and fetches neither', () => {
-    const inline = inlineAssets(bundle, sheet, uris);
-    assert.ok(inline);
-    const page = buildPanelHtml({ cspSource: 'c', nonce: 'N0nce', title: 't', ...uris, inline, init: { type: 'init' } });
-    assert.deepEqual([...page.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]), ['<script type="application/json" id="keel-init" nonce="N0nce">', '<script nonce="N0nce">']);
-    assert.match(page, /<style nonce="N0nce">body\{color:red\}/);
-    assert.doesNotMatch(page, /<link|src=|href=/);
-    // The source maps stay findable from DevTools: beside the files, not beside the page.
-    assert.match(page, /\/\/# sourceMappingURL=https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview\.js\.map\n<\/script>/);
-    assert.match(page, /\/\*# sourceMappingURL=https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview\.css\.map \*\//);
-    assert.equal([...page.matchAll(/<\/script/gi)].length, 2);
-  });
-
-  it('keeps the bundle a file when its text could end or bend its block', () => {
-    assert.equal(inlineAssets('x("</script>")', sheet, uris), null);
-    assert.equal(inlineAssets('x("</SCRIPT >")', sheet, uris), null);
-    assert.equal(inlineAssets('x("<!--")', sheet, uris), null);
-    assert.equal(inlineAssets(bundle, 'a::after{content:"</style>"}', uris), null);
   });
 });
 

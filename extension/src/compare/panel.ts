@@ -8,7 +8,6 @@
  * (evals arrive), `runRemoved` when a run is gone, `series` after a zoom or a reconnect,
  * `lineage` on request (and right after init in a lineage view, focused on its record).
  */
-import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { KeelClient } from '../../../daemon/src/client/client.ts';
 import { ErrorCode, RpcError, isTerminal, isWebviewToHost, packMessage } from '../../../daemon/src/protocol/index.ts';
@@ -18,7 +17,7 @@ import { runOfRow } from '../runs/run-deltas.ts';
 import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
-import { buildPanelHtml, inlineAssets, makeNonce, type InlineAssets } from './html.ts';
+import { buildPanelHtml, makeNonce } from './html.ts';
 import { curvePoints, FIRST_PAINT_POINTS, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
@@ -58,19 +57,6 @@ interface PreparedInit {
 /** Webview options every compare panel uses: scripts on, only dist/ readable. */
 export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
-}
-
-/** The bundle and stylesheet to put in the page (html.ts), or null to let the page fetch them (unreadable, or unfit to inline). */
-function readInlineAssets(extensionUri: vscode.Uri, uris: { scriptUri: string; styleUri: string }, log: { warn(message: string): void }): InlineAssets | null {
-  try {
-    const read = (name: string): string => readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', name).fsPath, 'utf8');
-    const assets = inlineAssets(read('webview.js'), read('webview.css'), uris);
-    if (!assets) log.warn('compare panel: the webview bundle has text that cannot stand in the page; the page loads it as a file');
-    return assets;
-  } catch (err) {
-    log.warn(`compare panel: could not read the webview bundle (${(err as Error).message}); the page loads it as a file`);
-    return null;
-  }
 }
 
 export class ComparePanel extends Disposables {
@@ -117,9 +103,7 @@ export class ComparePanel extends Disposables {
     const extensionUri = services.context.extensionUri;
     panel.webview.options = panelOptions(extensionUri);
     const asset = (name: string): string => panel.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name)).toString();
-    const uris = { scriptUri: asset('webview.js'), styleUri: asset('webview.css') };
-    const inline = readInlineAssets(extensionUri, uris, services.log);
-    const page = { cspSource: panel.webview.cspSource, ...uris, nonce: makeNonce(), title: panel.title, ...(inline ? { inline } : {}) };
+    const page = { cspSource: panel.webview.cspSource, scriptUri: asset('webview.js'), styleUri: asset('webview.css'), nonce: makeNonce(), title: panel.title };
     this.plainHtml = buildPanelHtml(page);
     this.register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.register(panel.onDidDispose(() => this.dispose()));
