@@ -12,6 +12,14 @@ const backgrounds = { darkModern: '#1f1f1f', lightModern: '#ffffff', darkPlus: '
 const rgb = (hex: string): Rgb => parseColor(hex) as Rgb;
 
 describe('run palette', () => {
+  it('the palette of fewer runs is the start of the full one (a panel picks only the colours it shows, and a run keeps its colour as more arrive)', () => {
+    // A mid-grey takes the fallback candidates: the prefix must hold there too.
+    for (const bg of [...Object.values(backgrounds), '#808080']) {
+      const full = runPalette(bg);
+      for (const n of [1, 10, 37]) assert.deepEqual(runPalette(bg, n), full.slice(0, n), `${bg}, ${n} colours`);
+    }
+  });
+
   for (const [name, bg] of Object.entries(backgrounds)) {
     it(`${name}: 100 distinct opaque colours, each at least 3:1 against ${bg}, none closer than a visible step`, () => {
       const p = runPalette(bg);

@@ -25,7 +25,8 @@ import { parseHostMessage } from './messages.ts';
 import { MetricsView } from './metrics-view.ts';
 import { SeriesStore } from './series-store.ts';
 import { initialState, PanelState, parsePanelState, Sections, type Section } from './state.ts';
-import { applyRunColors, readTheme, watchTheme } from './theme.ts';
+import { PALETTE_SIZE } from './palette.ts';
+import { applyRunColors, readTheme, watchTheme, type ChartTheme } from './theme.ts';
 import { vscode } from './vscode-api.ts';
 
 // Marks the e2e suite and a profiler read: how long the page took to start, to init, to the first chart.
@@ -46,8 +47,17 @@ const colorSlots = new Map<string, number>();
 const removed: string[] = [];
 let comparison: RunComparison | null = null;
 let state: PanelState | null = null;
-let theme = readTheme();
-applyRunColors(theme);
+/** The theme's colours, with as many run colours as runs were seen (made at init: the palette's pick is work the page's start need not do). */
+let theme: ChartTheme | null = null;
+/** The theme, read again when the runs seen outgrow its run colours. */
+function currentTheme(): ChartTheme {
+  const colors = Math.min(PALETTE_SIZE, Math.max(1, colorSlots.size));
+  if (!theme || theme.series.length < colors) {
+    theme = readTheme(colors);
+    applyRunColors(theme);
+  }
+  return theme;
+}
 let initAt = 0;
 let firstChartMs: number | null = null;
 
@@ -79,7 +89,7 @@ const metrics = new MetricsView(panels.metrics, {
   comparison: () => comparison ?? noComparison,
   runIndex,
   store,
-  theme: () => theme,
+  theme: currentTheme,
   post: (m) => api.postMessage(m),
   onFirstDraw: () => {
     if (firstChartMs !== null) return;
@@ -161,15 +171,42 @@ function showSection(section: Section): void {
   if (section === 'lineage') renderLineageSection();
 }
 
-function renderAll(): void {
+/**
+ * Runs `fn` once the next frame is painted (a frame, then a task), or after 200 ms when no
+ * frame comes (a page the browser does not paint): what the first chart need not wait for.
+ */
+function afterPaint(fn: () => void): void {
+  let done = false;
+  const run = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(fallback);
+    fn();
+  };
+  const fallback = setTimeout(run, 200);
+  requestAnimationFrame(() => setTimeout(run, 0));
+}
+
+/** Renders every section; `firstPaint`: the curves section (the first chart) first, the sections behind other tabs and the tables under the charts after its frame. */
+function renderAll(firstPaint = false): void {
   if (!comparison || !state) return;
+  // Every run has its colour slot (and the theme its colour) before anything names a run.
+  comparison.runs.forEach((r) => runIndex(r.id));
+  currentTheme();
   waiting.hidden = true;
   tabs.hidden = false;
   renderHeaderSection();
-  renderConfig();
-  renderEvals(panels.evals, comparison, state.value.baselineRunId, runIndex);
-  metrics.render();
-  showSection(state.value.section ?? 'metrics');
+  const section = state.value.section ?? 'metrics';
+  const others = (): void => {
+    if (!comparison || !state) return;
+    renderConfig();
+    renderEvals(panels.evals, comparison, state.value.baselineRunId, runIndex);
+  };
+  const deferred = firstPaint && section === 'metrics';
+  if (!deferred) others();
+  metrics.render(deferred ? afterPaint : undefined);
+  showSection(section);
+  if (deferred) afterPaint(others);
 }
 
 function onStateChange(s: ComparePanelState, changed: (keyof ComparePanelState)[], previousSmoothing: number): void {
@@ -198,7 +235,8 @@ function init(msg: Extract<HostToWebview, { type: 'init' }>): void {
     onStateChange(s, changed, smoothing);
     smoothing = s.smoothing;
   });
-  renderAll();
+  renderAll(true);
+  performance.mark('keel-rendered');
   // Nothing to draw first (another section, no shared metric): the host need not wait.
   if (state.value.section !== undefined && state.value.section !== 'metrics' || !metrics.hasCharts()) api.postMessage({ type: 'painted' });
 }
@@ -290,8 +328,8 @@ tabs.addEventListener('vsc-tabs-select', (ev) => {
   if (section === 'lineage') renderLineageSection();
 });
 watchTheme(() => {
-  theme = readTheme();
-  applyRunColors(theme);
+  theme = null;
+  currentTheme();
   metrics.redrawAll(true);
 });
 

@@ -60,6 +60,8 @@ export class MetricsView {
   private legend: { update(hidden: ReadonlySet<string>): void } | null = null;
   private table: HTMLElement | null = null;
   private readonly dirty = new Set<string>();
+  /** Counts renders (a deferred part of an older one is dropped). */
+  private generation = 0;
   private frame = 0;
   private preview: number | null = null;
   private readonly seen: IntersectionObserver;
@@ -153,24 +155,28 @@ export class MetricsView {
     return chartKeys(this.ctx.comparison(), this.ctx.store.keys(), this.ctx.state().selectedKeys);
   }
 
-  /** Renders the whole section again (init, a new comparison, runs or settings changed). */
-  render(): void {
+  /**
+   * Renders the whole section again (init, a new comparison, runs or settings changed).
+   * `later`, when given, runs what lies below the charts (the tables) after the first chart is on screen.
+   */
+  render(later?: (fn: () => void) => void): void {
     const pickerOpen = this.root.querySelector('details')?.open === true;
-    keepFocus(() => this.renderSection());
+    keepFocus(() => this.renderSection(later));
     const picker = this.root.querySelector('details');
     if (picker && pickerOpen) picker.open = true;
   }
 
-  private renderSection(): void {
+  private renderSection(later?: (fn: () => void) => void): void {
+    this.generation++;
     for (const s of this.slots.values()) s.chart?.destroy();
     this.slots.clear();
     this.groupOfKey.clear();
     this.seen.disconnect();
     clear(this.root);
-    this.renderCurves();
+    this.renderCurves(later);
   }
 
-  private renderCurves(): void {
+  private renderCurves(later?: (fn: () => void) => void): void {
     const state = this.ctx.state();
     const keys = this.keys();
     for (const g of keys.all) for (const k of g.keys) this.groupOfKey.set(k, g.id);
@@ -181,6 +187,7 @@ export class MetricsView {
     }));
     const summaries = summaryTable(this.ctx.comparison(), keys.summaries, (id) => this.ctx.runIndex(id));
     const usage = usageTable(this.ctx.comparison(), (id) => this.ctx.runIndex(id));
+    this.table = null;
     if (keys.all.length === 0) {
       this.root.append(h('p', { class: 'empty', text: summaries ? 'These runs logged summary values only.' : 'No metrics recorded for these runs yet.' }));
       if (summaries) this.root.append(summaries);
@@ -213,10 +220,33 @@ export class MetricsView {
       this.seen.observe(el);
     }
     this.root.append(list);
-    this.table = this.bestLast(keys.shown.flatMap((g) => g.keys));
-    if (this.table) this.root.append(this.table);
-    if (summaries) this.root.append(summaries);
-    if (usage) this.root.append(usage);
+    this.drawFirstNow();
+    // The tables under the charts wait for the first chart's frame when asked to (at init):
+    // a hundred runs' best/last rows need not be built before anything is on screen.
+    const generation = this.generation;
+    const below = (): void => {
+      if (generation !== this.generation) return; // rendered again meanwhile: that render has its own
+      this.table = this.bestLast(keys.shown.flatMap((g) => g.keys));
+      if (this.table) this.root.append(this.table);
+      if (summaries) this.root.append(summaries);
+      if (usage) this.root.append(usage);
+    };
+    if (later) later(below);
+    else below();
+  }
+
+  /**
+   * The top chart is drawn now, not when the IntersectionObserver first reports it (a frame
+   * or more later, and after the tables below it are built): it is in view whenever the
+   * curves section is, and the first chart is what the panel is opened for.
+   */
+  private drawFirstNow(): void {
+    const section = this.ctx.state().section;
+    if (section !== undefined && section !== 'metrics') return;
+    const first = this.slots.values().next().value;
+    if (!first || first.chart || !this.root.isConnected) return;
+    first.visible = true;
+    this.draw(first);
   }
 
   private bestLast(keys: readonly string[]): HTMLElement | null {
@@ -251,6 +281,7 @@ export class MetricsView {
   }
 
   private draw(slot: Slot): void {
+    if (performance.getEntriesByName('keel-chart-build').length === 0) performance.mark('keel-chart-build');
     const lines = this.chartLines(slot.group);
     const data = this.data(slot.group, lines);
     this.describe(slot, data);

@@ -110,7 +110,8 @@ export function runPalette(background: string, n = PALETTE_SIZE): string[] {
     }
   }
   // A theme so unusual that nothing passes (a mid-grey background): take what stands out most.
-  if (cands.length < n) {
+  // (Against the full size, not `n`: the first k colours are the same whatever `n` asks for.)
+  if (cands.length < PALETTE_SIZE) {
     for (const L of [0.05, 0.15, 0.25, 0.95, 0.99]) for (let hue = 0; hue < 360; hue += 5) for (const C of [0.02, 0.06, 0.1]) {
       const rgb = fromOklch(L, C, hue);
       if (rgb) cands.push({ rgb, lab: toOklab(rgb) });

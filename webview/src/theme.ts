@@ -3,7 +3,7 @@
  * `var(--…)`), and read again when VS Code switches theme (it swaps the body's class).
  * Run colours are the palette (palette.ts) made for the theme's editor background.
  */
-import { runPalette } from './palette.ts';
+import { PALETTE_SIZE, runPalette } from './palette.ts';
 
 export interface ChartTheme {
   foreground: string;
@@ -21,8 +21,11 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
   return v === '' ? fallback : v;
 }
 
-/** Reads the current theme's colours. */
-export function readTheme(): ChartTheme {
+/**
+ * Reads the current theme's colours, with the first `colors` of the run palette (each
+ * prefix of it is the same: a panel of 10 runs need not pick all 100 before its first chart).
+ */
+export function readTheme(colors = PALETTE_SIZE): ChartTheme {
   const s = getComputedStyle(document.body);
   const foreground = cssVar(s, '--vscode-foreground', '#cccccc');
   const background = cssVar(s, '--vscode-editor-background', '#1e1e1e');
@@ -32,7 +35,7 @@ export function readTheme(): ChartTheme {
     grid: cssVar(s, '--vscode-editorWidget-border', cssVar(s, '--vscode-panel-border', 'rgba(128,128,128,0.35)')),
     background,
     font: `${cssVar(s, '--vscode-font-size', '12px')} ${cssVar(s, '--vscode-font-family', 'sans-serif')}`,
-    series: runPalette(background),
+    series: runPalette(background, Math.max(1, Math.min(colors, PALETTE_SIZE))),
     error: cssVar(s, '--vscode-errorForeground', '#f48771'),
   };
 }

@@ -82,6 +82,8 @@ export class ComparePanel extends Disposables {
   private sawPainted = false;
   /** The init the page's HTML carries, until the webview says it drew it (`ready` with `embeddedInit`). */
   private embedded: PreparedInit | null = null;
+  /** Wall-clock times (epoch ms) of the first load's steps, logged once it paints: the bench sets them beside the webview's marks. */
+  private readonly timeline: Record<string, number> = { created: Date.now() };
   /** The page's HTML; `plainHtml` is the same without an init (what a re-shown webview loads). */
   private readonly plainHtml: string;
 
@@ -148,9 +150,11 @@ export class ComparePanel extends Disposables {
       this.embedded = init;
       this.sawPainted = false;
       this.panel.webview.html = withInit(init);
+      this.timeline.html ??= Date.now();
       this.services.log.info(`compare panel: page with init (${init.comparison.runs.length} runs, ${init.series.length} curves) set ${Math.round(performance.now() - this.openedAt)} ms after the panel opened`);
     } else {
       this.panel.webview.html = this.plainHtml;
+      this.timeline.html ??= Date.now();
     }
   }
 
@@ -179,6 +183,7 @@ export class ComparePanel extends Disposables {
   private async handle(m: WebviewToHost): Promise<void> {
     switch (m.type) {
       case 'ready': {
+        this.timeline.ready ??= Date.now();
         // The page's init is drawn: it counts as sent. A page from before a run changed (or a
         // re-shown one) gets a fresh init, which replaces what it drew.
         const embedded = m.embeddedInit === true ? this.embedded : null;
@@ -186,6 +191,10 @@ export class ComparePanel extends Disposables {
         return this.sendInit(embedded);
       }
       case 'painted':
+        if (this.timeline.painted === undefined) {
+          this.timeline.painted = Date.now();
+          this.services.log.info(`compare panel: timeline ${JSON.stringify(this.timeline)}`);
+        }
         this.sawPainted = true;
         this.painted?.();
         return;
