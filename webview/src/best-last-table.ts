@@ -4,8 +4,8 @@
  * where "which one won" is read; the curves show how.
  */
 import type { RunComparison } from '../../daemon/src/protocol/domain.ts';
-import { h } from './dom.ts';
-import { formatNumber, runStyle } from './format.ts';
+import { h, runSwatch } from './dom.ts';
+import { formatNumber } from './format.ts';
 import { bestLastRows, sortRows, type SortColumn } from './run-groups.ts';
 
 /** Metrics (columns pairs) the table shows at most: the first charts' keys. */
@@ -46,9 +46,8 @@ export function bestLastTable(ctx: BestLastContext): HTMLElement | null {
     return h('th', { attrs: { scope: 'col', 'aria-sort': active ? (sort.descending ? 'descending' : 'ascending') : 'none', 'data-column': col.id } }, button);
   }));
   const body = h('tbody', {}, ...rows.map((r) => {
-    const st = runStyle(ctx.runIndex(r.runId));
     return h('tr', { class: ctx.hidden.has(r.runId) ? 'muted-row' : '', attrs: { 'data-run': r.runId } },
-      h('th', { attrs: { scope: 'row' }, title: r.runId }, h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }), r.name),
+      h('th', { attrs: { scope: 'row' }, title: r.runId }, runSwatch(ctx.runIndex(r.runId)), r.name),
       h('td', { text: r.status }),
       ...keys.flatMap((k) => [`${k}:best`, `${k}:last`].map((col) => h('td', { class: 'num', text: formatNumber(r.values[col] ?? null) }))));
   }));

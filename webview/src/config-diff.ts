@@ -4,8 +4,8 @@
  */
 import type { RunComparison } from '../../daemon/src/protocol/domain.ts';
 import { checkbox } from './controls.ts';
-import { clear, h } from './dom.ts';
-import { formatParam, runStyle } from './format.ts';
+import { clear, h, runSwatch } from './dom.ts';
+import { formatParam } from './format.ts';
 import { plural } from '../../daemon/src/protocol/format.ts';
 
 export interface ParamCell {
@@ -107,9 +107,8 @@ export function renderConfigDiff(root: HTMLElement, v: ConfigDiffView): void {
   const runs = v.comparison.runs;
   const head = h('tr', {}, h('th', { text: 'Param', attrs: { scope: 'col' } }),
     ...runs.map((r) => {
-      const st = runStyle(v.runIndex(r.id));
       return h('th', { attrs: { scope: 'col' }, title: r.id },
-        h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }),
+        runSwatch(v.runIndex(r.id)),
         r.name, r.id === v.baselineRunId ? h('span', { class: 'muted', text: ' (baseline)' }) : null);
     }));
   const body = h('tbody');

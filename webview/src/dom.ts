@@ -2,6 +2,7 @@
  * Building DOM without innerHTML (no markup injection from run names or params) and
  * without style attributes (the panel's CSP forbids inline styles): classes only.
  */
+import { runStyle } from './format.ts';
 
 export interface ElementProps {
   class?: string;
@@ -78,4 +79,10 @@ export function keepFocus(render: () => void, fallback?: (key: string) => string
   // A fresh web component (delegatesFocus) has nothing to focus until its first render.
   const pending = (target as Partial<{ updateComplete: Promise<unknown> }>).updateComplete;
   if (pending) void pending.then(() => target.focus());
+}
+
+/** A run's colour swatch (decorative: the run's name is beside it): its palette slot, dotted past the 100th run. */
+export function runSwatch(runIndex: number): HTMLElement {
+  const st = runStyle(runIndex);
+  return h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}`, attrs: { 'aria-hidden': 'true' } });
 }

@@ -4,9 +4,9 @@
  * difference from the baseline, coloured only when it is beyond the noise.
  */
 import type { EvalJobRef, RunComparison } from '../../daemon/src/protocol/domain.ts';
-import { clear, h } from './dom.ts';
+import { clear, h, runSwatch } from './dom.ts';
 import { beyondNoise, diffStderr, failedJob, rowVerdicts, type Verdict } from '../../daemon/src/protocol/eval-verdicts.ts';
-import { formatDelta, formatNumber, runStyle } from './format.ts';
+import { formatDelta, formatNumber } from './format.ts';
 
 export interface EvalCell {
   runId: string;
@@ -110,9 +110,8 @@ export function renderEvals(root: HTMLElement, c: RunComparison, baselineRunId: 
     h('p', { class: 'summary eval-legend', text: LEGEND }));
   const head = h('tr', {}, h('th', { text: 'Task', attrs: { scope: 'col' } }), h('th', { text: 'Metric', attrs: { scope: 'col' } }),
     ...c.runs.map((r) => {
-      const st = runStyle(runIndex(r.id));
       return h('th', { attrs: { scope: 'col' }, title: r.id },
-        h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }),
+        runSwatch(runIndex(r.id)),
         r.name, r.id === baselineRunId ? h('span', { class: 'muted', text: ' (baseline)' }) : null);
     }));
   const body = h('tbody');

@@ -4,8 +4,8 @@
  */
 import type { Run } from '../../daemon/src/protocol/domain.ts';
 import { badge, linkButton } from './controls.ts';
-import { clear, h } from './dom.ts';
-import { runStatusClass, runStyle } from './format.ts';
+import { clear, h, runSwatch } from './dom.ts';
+import { runStatusClass } from './format.ts';
 
 export interface HeaderView {
   runs: readonly Run[];
@@ -34,11 +34,10 @@ export function renderHeader(root: HTMLElement, v: HeaderView): void {
   // Past a dozen runs the list scrolls in three lines: the charts stay on the first screen.
   const list = h('ul', { class: `run-list${v.runs.length > MANY_RUNS ? ' many' : ''}`, attrs: { 'aria-label': 'Runs compared' } });
   for (const run of v.runs) {
-    const st = runStyle(v.runIndex(run.id));
     const isBase = run.id === v.baselineRunId;
     const reason = run.statusReason ? ` — ${run.statusReason}` : '';
     list.append(h('li', { class: `run${isBase ? ' baseline' : ''}`, attrs: { 'data-run': run.id } },
-      h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}`, attrs: { 'aria-hidden': 'true' } }),
+      runSwatch(v.runIndex(run.id)),
       keyed(linkButton(run.name, `Open run ${run.name} (${run.id})`, () => v.onOpenRun(run.id), 'link-button run-name'), `run:${run.id}`),
       badge(run.status, `status ${runStatusClass(run.status)}`),
       isBase ? badge('baseline', 'baseline-badge') : keyed(linkButton('set baseline', `Compare the other runs against ${run.name}`, () => v.onBaseline(run.id), 'link-button subtle'), `baseline:${run.id}`),

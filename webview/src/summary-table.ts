@@ -3,8 +3,8 @@
  * table, one row per key and one column per run: a single number per run is read, not drawn.
  */
 import type { RunComparison, SummaryValue } from '../../daemon/src/protocol/domain.ts';
-import { h } from './dom.ts';
-import { formatDuration, formatNumber, runStyle } from './format.ts';
+import { h, runSwatch } from './dom.ts';
+import { formatDuration, formatNumber } from './format.ts';
 import { HfSummaryKeys, metricFamily } from './metric-identity.ts';
 
 /** What a summary key means, in words; keys not listed are shown as they are. */
@@ -68,8 +68,7 @@ export function summaryRows(c: RunComparison, keys: readonly string[]): SummaryR
 function table(c: RunComparison, keys: readonly string[], runIndex: (runId: string) => number, label: string): HTMLElement {
   const head = h('tr', {}, h('th', { text: 'Summary value', attrs: { scope: 'col' } }),
     ...c.runs.map((r) => {
-      const st = runStyle(runIndex(r.id));
-      return h('th', { attrs: { scope: 'col' }, title: r.id }, h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }), r.name);
+      return h('th', { attrs: { scope: 'col' }, title: r.id }, runSwatch(runIndex(r.id)), r.name);
     }));
   const body = h('tbody', {}, ...summaryRows(c, keys).map((row) => h('tr', { attrs: { 'data-key': row.key } },
     h('th', { attrs: { scope: 'row' }, title: row.key }, h('code', { text: bareKey(row.key) }), row.meaning ? h('span', { class: 'muted', text: ` ${row.meaning}` }) : null),

@@ -5,8 +5,8 @@
  */
 import type { RunComparison, RunUsage } from '../../daemon/src/protocol/domain.ts';
 import { formatGpuHours } from '../../daemon/src/protocol/format.ts';
-import { h } from './dom.ts';
-import { formatDuration, runStyle } from './format.ts';
+import { h, runSwatch } from './dom.ts';
+import { formatDuration } from './format.ts';
 
 export interface UsageRow {
   key: 'gpuHours' | 'cost' | 'wall' | 'attempts';
@@ -40,8 +40,7 @@ export function usageTable(c: RunComparison, runIndex: (runId: string) => number
   if (rows.length === 0) return null;
   const head = h('tr', {}, h('th', { text: 'Usage', attrs: { scope: 'col' } }),
     ...c.runs.map((r) => {
-      const st = runStyle(runIndex(r.id));
-      return h('th', { attrs: { scope: 'col' }, title: r.id }, h('span', { class: `swatch c${st.colorIndex}${st.dotted ? ' dotted' : ''}` }), r.name);
+      return h('th', { attrs: { scope: 'col' }, title: r.id }, runSwatch(runIndex(r.id)), r.name);
     }));
   const body = h('tbody', {}, ...rows.map((row) => h('tr', { attrs: { 'data-key': row.key } },
     h('th', { attrs: { scope: 'row' } }, row.label, h('span', { class: 'muted', text: ` ${row.meaning}` })),
