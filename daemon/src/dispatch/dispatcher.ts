@@ -267,7 +267,7 @@ export class Dispatcher {
     const frozen = (this.store.runs.launchSpec(run.id) as LaunchSpec | null)?.frozen;
     if (!frozen?.code.rebuildable) return;
     const id = frozen.code.snapshotId;
-    if (this.store.runs.usesSnapshot(id, ['queued', 'syncing', 'starting', 'running', 'incomplete'])) return;
+    if (this.store.runs.usesSnapshot(id)) return;
     await this.ctx.snapshots.remove(id).catch((err: Error) => this.deps.log.warn('cannot remove a code snapshot', { snapshot: id, error: err.message }));
   }
 

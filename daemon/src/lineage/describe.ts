@@ -22,8 +22,8 @@ function runNode(r: Run, launch: unknown): LineageNode {
 export function describeNodes<T extends { kind: RecordKind; id: string }>(store: Store, refs: readonly T[]): (LineageNode & Omit<T, 'kind' | 'id'>)[] {
   const runs = store.runs.getMany(refs.filter((r) => r.kind === 'run').map((r) => r.id));
   return refs.flatMap((ref) => {
-    const found = ref.kind === 'run' ? runs.get(ref.id) : undefined;
-    const node = found ? runNode(found.run, found.launch) : ref.kind === 'run' ? undefined : describeNode(store, ref.kind, ref.id);
+    const found = runs.get(ref.id);
+    const node = ref.kind !== 'run' ? describeNode(store, ref.kind, ref.id) : found && runNode(found.run, found.launch);
     return node ? [{ ...ref, ...node }] : [];
   });
 }

@@ -1,5 +1,5 @@
 /** The lineage graph around a record: where it came from and what came of it. */
-import type { LineageGraph, LineageNode, RecordKind } from '../protocol/index.ts';
+import type { LineageGraph, RecordKind } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
 import { describeNode, describeNodes } from './describe.ts';
 
@@ -8,7 +8,6 @@ export function lineageGraph(store: Store, kind: RecordKind, id: string, depth =
   if (!root) return undefined;
   const up = store.lineage.walk({ kind, id }, 'up', depth);
   const down = store.lineage.walk({ kind, id }, 'down', depth);
-  const describe = (nodes: { kind: RecordKind; id: string; depth: number }[]): (LineageNode & { depth: number })[] => describeNodes(store, nodes);
   const seen = new Set<string>();
   const edges = [...up.edges, ...down.edges].filter((e) => {
     const k = `${e.fromKind}:${e.fromId}>${e.toKind}:${e.toId}:${e.type}`;
@@ -16,5 +15,5 @@ export function lineageGraph(store: Store, kind: RecordKind, id: string, depth =
     seen.add(k);
     return true;
   });
-  return { root, ancestors: describe(up.nodes), descendants: describe(down.nodes), edges, truncated: up.truncated || down.truncated };
+  return { root, ancestors: describeNodes(store, up.nodes), descendants: describeNodes(store, down.nodes), edges, truncated: up.truncated || down.truncated };
 }

@@ -68,11 +68,10 @@ export class RunLifecycle implements RunStatusWriter {
     this.publishRun(runId);
   }
 
-  /** The `runs` notification for a run, carrying its summary row (one query: a summary is the run and more). */
+  /** The `runs` notification for a run, carrying its summary row (one query: a summary is the run and more; none when the run is gone). */
   private publishRun(runId: string): void {
     const summary = this.store.runs.summary(runId);
-    const run = summary ?? this.store.runs.get(runId);
-    if (run) this.deps.publish('runs', runNotification(run, summary ? { summary } : {}), runId);
+    if (summary) this.deps.publish('runs', runNotification(summary, { summary }), runId);
   }
 
   /** A run was deleted: views drop it. */

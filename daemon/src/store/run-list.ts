@@ -89,8 +89,8 @@ export function parseRunCursor(text: string): RunCursor | undefined {
   return m ? { createdAt: Number(m[1]), id: m[2] as string } : undefined;
 }
 
-/** WHERE clauses (ANDed) and their arguments for the filters runs/list and RunStore.list share. */
-export function runFilterClauses(filter: Pick<RunListFilter, 'configPaths' | 'ids' | 'projectId' | 'statuses'>): { where: string[]; args: unknown[] } {
+/** WHERE clauses (ANDed) and their arguments for runs/list's filters. */
+function runFilterClauses(filter: Pick<RunListFilter, 'configPaths' | 'ids' | 'projectId' | 'statuses'>): { where: string[]; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   if (filter.configPaths) {
