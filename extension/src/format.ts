@@ -1,7 +1,9 @@
 /** Small, pure formatters for labels in views, pickers and messages. */
-export { ago, duration, formatBytes, formatGpuHours, plural, usageLine } from '../../daemon/src/protocol/format.ts';
-import { gresGpuCount } from '../../daemon/src/protocol/index.ts';
 import { plural } from '../../daemon/src/protocol/format.ts';
+import { gresGpuCount } from '../../daemon/src/protocol/index.ts';
+
+export { ago, duration, formatBytes, formatGpuHours, usageLine } from '../../daemon/src/protocol/format.ts';
+export { plural };
 
 /** A metric value: 4 significant digits, plain for ordinary sizes, exponent for tiny/huge ones. */
 export function formatValue(value: number | null): string {

@@ -49,9 +49,13 @@ let comparison: RunComparison | null = null;
 let state: PanelState | null = null;
 /** The theme's colours, with as many run colours as runs were seen (made at init: the palette's pick is work the page's start need not do). */
 let theme: ChartTheme | null = null;
-/** The theme, read again when the runs seen outgrow its run colours. */
+/**
+ * The theme, read again when the runs seen outgrow its run colours: grown to the next power of
+ * two, so runs added one at a time rebuild it a handful of times, not once each (a shorter
+ * palette is the start of a longer one, so no run's colour changes).
+ */
 function currentTheme(): ChartTheme {
-  const colors = Math.min(PALETTE_SIZE, Math.max(1, colorSlots.size));
+  const colors = Math.min(PALETTE_SIZE, 2 ** Math.ceil(Math.log2(Math.max(1, colorSlots.size))));
   if (!theme || theme.series.length < colors) {
     theme = readTheme(colors);
     applyRunColors(theme);

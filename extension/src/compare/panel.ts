@@ -150,12 +150,11 @@ export class ComparePanel extends Disposables {
       this.embedded = init;
       this.sawPainted = false;
       this.panel.webview.html = withInit(init);
-      this.timeline.html ??= Date.now();
       this.services.log.info(`compare panel: page with init (${init.comparison.runs.length} runs, ${init.series.length} curves) set ${Math.round(performance.now() - this.openedAt)} ms after the panel opened`);
     } else {
       this.panel.webview.html = this.plainHtml;
-      this.timeline.html ??= Date.now();
     }
+    this.timeline.html ??= Date.now();
   }
 
   /** The `init` message of a prepared init. */
