@@ -189,8 +189,8 @@ function shutdownSteps(ctx: DaemonContext, features: LoadedFeatures): ShutdownSt
         return methods.length ? `${methods.length} in-flight request${methods.length > 1 ? 's' : ''}: ${[...new Set(methods)].join(', ')}` : null;
       },
     },
-    { name: 'stopping the dispatcher (job followers, SSH connections)', timeoutMs: 5_000, run: async () => { if (await features()) await ctx.dispatcher.close(); } },
-    { name: 'stopping the tracker (file watchers, ingest queue)', timeoutMs: 5_000, run: async () => { if (await features()) await ctx.tracker.close(); } },
+    { name: 'stopping the dispatcher (job followers, SSH connections)', timeoutMs: 5_000, run: async () => { await (await features())?.dispatcher.close(); } },
+    { name: 'stopping the tracker (file watchers, ingest queue)', timeoutMs: 5_000, run: async () => { await (await features())?.tracker.close(); } },
     { name: 'stopping the hash workers', timeoutMs: 5_000, run: async () => { await (await features())?.pools.hash.close(); } },
     { name: 'stopping the parse workers', timeoutMs: 5_000, run: async () => { await (await features())?.pools.parse.close(); } },
     {

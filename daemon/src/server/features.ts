@@ -27,6 +27,8 @@ import { dispatchHandlers } from '../dispatch/handlers.ts';
 export interface Features {
   handlers: Partial<Handlers>;
   pools: { hash: HashPool; parse: ParsePool };
+  tracker: Tracker;
+  dispatcher: Dispatcher;
 }
 
 /**
@@ -58,5 +60,5 @@ export function startFeatures(ctx: DaemonContext): Features {
     void ctx.tracker.watchProject(project).catch((err: Error) => log.error('cannot watch project', { project: project.id, error: err.message }));
   }
   ctx.tracker.resumeInterruptedImports();
-  return { handlers, pools: { hash, parse } };
+  return { handlers, pools: { hash, parse }, tracker: ctx.tracker, dispatcher: ctx.dispatcher };
 }
