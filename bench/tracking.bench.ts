@@ -132,7 +132,8 @@ async function ingestRates(): Promise<void> {
   for (let i = 0; i < 1_000_000; i++) recs.push(simpleValueRecord(`train/k${i % 5}`, Math.floor(i / 5), i * 0.001, 1.7e9 + i));
   writeFileSync(join(tb, 'events.out.tfevents.1700000000.host.1.0'), tfeventsFile(recs));
 
-  const store = new Store(join(dir, 'ingest.db'));
+  // Opened as the daemon opens it: WAL checkpoints on their own thread (store/wal-checkpoints.ts).
+  const store = new Store(join(dir, 'ingest.db'), { checkpointThread: true });
   const pool = createHashPool();
   const ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
   const t0 = performance.now();
