@@ -2,8 +2,9 @@
  * The daemon answers its first requests before its features are loaded (server/features.ts:
  * tracking, dispatch and their methods, dist/keel-daemon-features.js), then loads them on the
  * first request that needs one or shortly after it listens. Held back here with
- * KEEL_FEATURES_AFTER_MS, a feature request waits for them and is answered as before; the
- * features start on their own (a registered project's new run is recorded without any
+ * KEEL_FEATURES_AFTER_MS, a feature request waits for them and is answered as before (with
+ * the tracker and dispatcher they made: a project registered by the first request is
+ * watched); the features start on their own (a registered project's new run is recorded without any
  * request); a daemon stopped before they load stops cleanly; and the two bundles share their
  * modules rather than carrying two copies (one RpcError class: a feature's error keeps its code).
  */
@@ -73,6 +74,22 @@ describe('the daemon features, loaded after the socket listens', () => {
     } finally {
       c.close();
     }
+    h.keel(['daemon', 'stop']);
+  });
+
+  it('a feature method that is the first request runs with what the features made: the project it registers is watched', async () => {
+    const h = home({ KEEL_FEATURES_AFTER_MS: '600000' });
+    const root = join(h.dir, 'project');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'keel.yaml'), ['name: registered-early', 'outputs:', '  - outputs/*', ''].join('\n'));
+    h.keelJson(['daemon', 'start']);
+    assert.equal(featureStarts(h).length, 0);
+    // projects/register waits for the features, then hands the project to their tracker.
+    h.keelJson(['init', root]);
+    assert.deepEqual(featureStarts(h).map((l) => l.trigger), ['request']);
+    cpSync(join(fixturesRoot, 'trainer_state', 'interrupted-trl-sft-peft_fine-tune-ai-model', 'fine_tuned_model'), join(root, 'outputs', 'run-1'), { recursive: true });
+    await waitFor(() => h.keelJson<{ runs: { outputDir: string | null }[] }>(['runs']).runs.some((r) => r.outputDir?.endsWith('run-1')), 30_000, 'the tracker to record the new run');
+    assert.equal(logLines(h).filter((l) => l.msg === 'cannot watch project').length, 0);
     h.keel(['daemon', 'stop']);
   });
 

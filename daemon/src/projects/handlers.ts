@@ -3,6 +3,7 @@ import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { ErrorCode, RpcError, type Project, type ResultOf } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
+import type { FeatureContext } from '../server/features.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { PROJECT_FILE, storeProjectFile } from './record-project.ts';
 import { refusedFolderReason } from './refused-folders.ts';
@@ -31,7 +32,7 @@ export function findProject(ctx: DaemonContext, ref: string): Project {
  * errors still registers (so the editor can show them and the watcher sees the fix); the
  * errors come back as diagnostics with line and column.
  */
-async function register(ctx: DaemonContext, dir: string): Promise<ResultOf['projects/register']> {
+async function register(ctx: FeatureContext, dir: string): Promise<ResultOf['projects/register']> {
   const { project, created, read } = await storeProjectFile(ctx.store, dir);
   ctx.log.info(created ? 'project registered' : 'project updated', { id: project.id, root: dir, errors: read.errors.length });
   ctx.server.publish('projects', { projectId: project.id, change: created ? 'registered' : 'updated' });
@@ -40,7 +41,7 @@ async function register(ctx: DaemonContext, dir: string): Promise<ResultOf['proj
   return { project, created, warnings: read.warnings, diagnostics };
 }
 
-export function projectHandlers(ctx: DaemonContext): Partial<Handlers> {
+export function projectHandlers(ctx: FeatureContext): Partial<Handlers> {
   return {
     'projects/register': ({ root }) => {
       const dir = resolveRoot(ctx, root);

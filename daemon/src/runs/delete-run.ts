@@ -5,11 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { ErrorCode, isTerminal, RpcError, type ResultOf, type Run } from '../protocol/index.ts';
-import type { DaemonContext } from '../server/daemon.ts';
+import type { FeatureContext } from '../server/features.ts';
 import { RunNotDeletableError } from '../store/index.ts';
 
 /** Stops an active run before a forced delete, so no process keeps writing for a run that is gone. */
-async function stopForDelete(ctx: DaemonContext, run: Run): Promise<void> {
+async function stopForDelete(ctx: FeatureContext, run: Run): Promise<void> {
   if (isTerminal(run.status) || run.status === 'incomplete' || run.source !== 'launch') return;
   try {
     await ctx.dispatcher.cancel(run.id);
@@ -20,7 +20,7 @@ async function stopForDelete(ctx: DaemonContext, run: Run): Promise<void> {
 }
 
 /** Deletes `run` (see the module comment); refuses with E_INVALID_STATE and the next step. */
-export async function deleteRun(ctx: DaemonContext, run: Run, force: boolean): Promise<ResultOf['runs/delete']> {
+export async function deleteRun(ctx: FeatureContext, run: Run, force: boolean): Promise<ResultOf['runs/delete']> {
   if (force) await stopForDelete(ctx, run);
   // A watched folder that still exists would be re-created as a run by the next scan.
   const tombstone = run.source !== 'launch' && run.outputDir !== null && existsSync(run.outputDir);

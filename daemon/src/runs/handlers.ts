@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ErrorCode, RpcError, type Run } from '../protocol/index.ts';
 import { parseRunCursor } from '../store/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
+import type { FeatureContext } from '../server/features.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { compareRuns, evalsOfRun } from './compare.ts';
 import { deleteRun } from './delete-run.ts';
@@ -55,7 +56,7 @@ async function checkImportable(ctx: DaemonContext, dir: string): Promise<void> {
   }
 }
 
-export function runHandlers(ctx: DaemonContext): Partial<Handlers> {
+export function runHandlers(ctx: FeatureContext): Partial<Handlers> {
   const { store } = ctx;
   const projectId = (ref: string | undefined): string | undefined => (ref ? findProject(ctx, ref).id : undefined);
   return {

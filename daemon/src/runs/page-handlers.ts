@@ -4,7 +4,7 @@
  * line that says why it failed, for the failure notification).
  */
 import { isTerminal } from '../protocol/index.ts';
-import type { DaemonContext } from '../server/daemon.ts';
+import type { FeatureContext } from '../server/features.ts';
 import type { Handlers } from '../server/handlers.ts';
 import { findRun } from './handlers.ts';
 import { readLogTail } from './log-tail.ts';
@@ -14,7 +14,7 @@ import { checkedRunName } from './run-name.ts';
 /** Lines `runs/logTail` gives when not asked for a number. */
 const DEFAULT_TAIL_LINES = 20;
 
-export function runPageHandlers(ctx: DaemonContext): Partial<Handlers> {
+export function runPageHandlers(ctx: FeatureContext): Partial<Handlers> {
   return {
     'runs/preflight': (params) => preflightLaunch({
       store: ctx.store,

@@ -14,6 +14,12 @@ import type { HandlerContext, Handlers } from './handlers.ts';
 import { DEFAULT_SEND_LIMITS, Outbox, type SendLimits } from './outbox.ts';
 import { boundedResponseText } from './result-size.ts';
 
+/**
+ * The error for a method of the protocol that this daemon has no handler for: the server's
+ * answer, and the features' stand-ins' (server/methods.ts) when the loaded features lack it.
+ */
+export const methodNotAvailable = (method: Method): RpcError => new RpcError(ErrorCode.MethodNotFound, `method "${method}" is not available in this daemon`);
+
 /** Registers a request in flight (the server waits for them on shutdown and names them). */
 export type TrackRequest = (p: Promise<unknown>, method: string) => void;
 
@@ -122,7 +128,7 @@ export class Connection {
     }
     if (method === 'initialize') return this.initialize(checked.value as never);
     const handler = this.handlers[method] as ((p: unknown, ctx: HandlerContext) => unknown) | undefined;
-    if (!handler) throw new RpcError(ErrorCode.MethodNotFound, `method "${method}" is not available in this daemon`);
+    if (!handler) throw methodNotAvailable(method);
     return handler(checked.value, { connection: this });
   }
 

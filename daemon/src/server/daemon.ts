@@ -15,11 +15,8 @@ import { Store } from '../store/index.ts';
 import { RpcServer } from './server.ts';
 import { buildHandlers } from './methods.ts';
 import { KEEL_VERSION } from '../version.ts';
-// Types only: the features (tracker, dispatcher, run lifecycle) load after the socket listens.
+// A type only: the features (tracker, dispatcher, run lifecycle) load after the socket listens.
 import type { Features } from './features.ts';
-import type { Tracker } from '../track/tracker.ts';
-import type { Dispatcher } from '../dispatch/dispatcher.ts';
-import type { RunLifecycle } from '../runs/lifecycle.ts';
 import { DEFAULT_SEND_LIMITS, type SendLimits } from './outbox.ts';
 import { exitIfStillAlive, runShutdownSteps, ShutdownReport, type ShutdownStep } from './shutdown.ts';
 import { CRASH_EXIT_CODE, installCrashHandlers } from './crash.ts';
@@ -31,17 +28,17 @@ import { CRASH_EXIT_CODE, installCrashHandlers } from './crash.ts';
  */
 export const DaemonExit = { Ok: 0, AlreadyRunning: 3, Unusable: 4, Crashed: CRASH_EXIT_CODE } as const;
 
+/**
+ * What the daemon has from the moment its socket listens. The tracker, the dispatcher and the
+ * run lifecycle exist only once the features have started: the features' code gets them in a
+ * FeatureContext (server/features.ts), and the daemon's own code (status, shutdown, the
+ * stand-ins of server/methods.ts) cannot reach them.
+ */
 export interface DaemonContext {
   paths: KeelPaths;
   store: Store;
   log: Logger;
   server: RpcServer;
-  // The next three are set when the features load (server/features.ts), after the socket
-  // listens; only the features' own code, loaded with them, uses them.
-  tracker: Tracker;
-  dispatcher: Dispatcher;
-  /** The one owner of run status changes and `runs` notifications. */
-  lifecycle: RunLifecycle;
   startedAt: number;
   status(): DaemonStatus;
   /** Stops the daemon (once; later calls return the same promise) and ends the process with `exitCode` (default 0). */

@@ -23,6 +23,18 @@ import { runPageHandlers } from '../runs/page-handlers.ts';
 import { lineageHandlers } from '../lineage/handlers.ts';
 import { dispatchHandlers } from '../dispatch/handlers.ts';
 
+/**
+ * The context the features' code is built with: the daemon's, and the tracker, dispatcher and
+ * run lifecycle that startFeatures makes. Only code loaded with the features gets one, so
+ * nothing can read these before they exist.
+ */
+export interface FeatureContext extends DaemonContext {
+  tracker: Tracker;
+  dispatcher: Dispatcher;
+  /** The one owner of run status changes and `runs` notifications. */
+  lifecycle: RunLifecycle;
+}
+
 /** What the features add to a running daemon: their methods, and their worker threads (closed at shutdown). */
 export interface Features {
   handlers: Partial<Handlers>;
@@ -32,21 +44,24 @@ export interface Features {
 }
 
 /**
- * Sets up the features on a listening daemon (`ctx.lifecycle`, `ctx.tracker`,
- * `ctx.dispatcher`), starts the dispatcher, watches every registered project and resumes
- * interrupted imports.
+ * Sets up the features on a listening daemon (the run lifecycle, the tracker, the dispatcher
+ * and the FeatureContext their methods are built with), starts the dispatcher, watches every
+ * registered project and resumes interrupted imports.
  */
-export function startFeatures(ctx: DaemonContext): Features {
-  const { store, log, paths } = ctx;
+export function startFeatures(daemon: DaemonContext): Features {
+  const { store, log, paths } = daemon;
   const hash = createHashPool();
   const parse = createParsePool();
   installParsePool(parse);
-  const publish: Publish = (topic, params, runId) => ctx.server.publish(topic, params, runId);
-  ctx.lifecycle = new RunLifecycle({ store, log, publish });
-  ctx.tracker = new Tracker({ store, log, pool: hash, hashCache: store.fileHashes, exclude: [paths.home], publish, lifecycle: ctx.lifecycle });
-  ctx.dispatcher = new Dispatcher({
-    store, log, pool: hash, tracker: ctx.tracker, lifecycle: ctx.lifecycle, publish, keelHome: paths.home, controlDir: paths.controlDir, ...dispatchSettings(),
+  const publish: Publish = (topic, params, runId) => daemon.server.publish(topic, params, runId);
+  const lifecycle = new RunLifecycle({ store, log, publish });
+  const tracker = new Tracker({ store, log, pool: hash, hashCache: store.fileHashes, exclude: [paths.home], publish, lifecycle });
+  const dispatcher = new Dispatcher({
+    store, log, pool: hash, tracker, lifecycle, publish, keelHome: paths.home, controlDir: paths.controlDir, ...dispatchSettings(),
   });
+  // A context of its own: the daemon's keeps the type it has had since the socket listened
+  // (its server and shutdown are set by then and never change).
+  const ctx: FeatureContext = { ...daemon, lifecycle, tracker, dispatcher };
   const handlers: Partial<Handlers> = {
     ...projectHandlers(ctx),
     ...runHandlers(ctx),
@@ -54,11 +69,11 @@ export function startFeatures(ctx: DaemonContext): Features {
     ...lineageHandlers(ctx),
     ...dispatchHandlers(ctx),
   };
-  ctx.dispatcher.start();
+  dispatcher.start();
   // A large project must not delay anything: watching goes on in the background.
   for (const project of store.projects.list()) {
-    void ctx.tracker.watchProject(project).catch((err: Error) => log.error('cannot watch project', { project: project.id, error: err.message }));
+    void tracker.watchProject(project).catch((err: Error) => log.error('cannot watch project', { project: project.id, error: err.message }));
   }
-  ctx.tracker.resumeInterruptedImports();
-  return { handlers, pools: { hash, parse }, tracker: ctx.tracker, dispatcher: ctx.dispatcher };
+  tracker.resumeInterruptedImports();
+  return { handlers, pools: { hash, parse }, tracker, dispatcher };
 }

@@ -6,7 +6,8 @@
  * the request over, so a request that comes early waits instead of failing.
  */
 import { KEEL_VERSION } from '../version.ts';
-import { ErrorCode, PROTOCOL_VERSION, RpcError, paramsOf, type Method } from '../protocol/index.ts';
+import { PROTOCOL_VERSION, paramsOf, type Method } from '../protocol/index.ts';
+import { methodNotAvailable } from './connection.ts';
 import type { DaemonContext } from './daemon.ts';
 import type { HandlerContext, Handlers } from './handlers.ts';
 
@@ -49,13 +50,12 @@ export function buildHandlers(ctx: DaemonContext, features: () => Promise<Partia
   const handlers = coreHandlers(ctx);
   const table = handlers as unknown as Record<string, AnyHandler | undefined>;
   const standIns = new Set<Method>();
-  const notAvailable = (method: string): RpcError => new RpcError(ErrorCode.MethodNotFound, `method "${method}" is not available in this daemon`);
   for (const method of Object.keys(paramsOf) as Method[]) {
     if (table[method]) continue;
     standIns.add(method);
     table[method] = async (params, hctx) => {
       const handler = (await features())[method] as AnyHandler | undefined;
-      if (!handler) throw notAvailable(method);
+      if (!handler) throw methodNotAvailable(method);
       return handler(params, hctx);
     };
   }
