@@ -15,8 +15,9 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
-import { defaultPanelState, type HostToWebview } from '../daemon/src/protocol/index.ts';
+import { defaultPanelState } from '../daemon/src/protocol/index.ts';
 import { FakeLog, folders, settings, useFakeVscode } from '../test/support/fake-vscode.ts';
+import { fakeWebviewPanel } from '../test/support/fake-webview-panel.ts';
 import type { RunsNode } from '../extension/src/runs/runs-view.ts';
 import { fmt, repoRoot, tempHome } from './support.ts';
 
@@ -91,22 +92,9 @@ const drawRunsView = async (): Promise<void> => {
   if (run) await runsView.getChildren(run);
 };
 runsView.onDidChangeTreeData(() => void drawRunsView());
-const posted: HostToWebview[] = [];
-let receive: (m: unknown) => void = () => undefined;
-const panel = {
-  title: 'Compare', visible: true,
-  webview: {
-    options: {}, html: '', cspSource: 'vscode-resource:',
-    asWebviewUri: (u: unknown) => u,
-    onDidReceiveMessage: (l: (m: unknown) => void) => { receive = l; return { dispose: () => undefined }; },
-    postMessage: (m: HostToWebview) => { posted.push(m); return Promise.resolve(true); },
-  },
-  onDidDispose: () => ({ dispose: () => undefined }),
-  onDidChangeViewState: () => ({ dispose: () => undefined }),
-  reveal: () => undefined, dispose: () => undefined,
-} as unknown as vscode.WebviewPanel;
+const { panel, posted, send } = fakeWebviewPanel();
 const compare = new ComparePanel(connection, panel, defaultPanelState(runIds));
-receive({ type: 'ready' });
+send({ type: 'ready' });
 await waitFor('the compare panel init', () => posted.some((m) => m.type === 'init'));
 await waitFor('the Runs view list', () => model.runs.length === RUNS);
 

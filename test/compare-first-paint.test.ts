@@ -14,6 +14,7 @@ import type * as vscode from 'vscode';
 import { defaultPanelState, unpackMessage, type HostToWebview } from '../daemon/src/protocol/index.ts';
 import { Store } from '../daemon/src/store/index.ts';
 import { FakeLog, settings, useFakeVscode } from './support/fake-vscode.ts';
+import { fakeWebviewPanel } from './support/fake-webview-panel.ts';
 import { repoRoot, TestHome, waitFor } from './support/keel-home.ts';
 
 useFakeVscode();
@@ -22,37 +23,6 @@ const { ComparePanel, EMBED_WAIT_MS } = await import('../extension/src/compare/p
 const { FIRST_PAINT_POINTS } = await import('../extension/src/compare/keys.ts');
 
 const STEPS = 5_000;
-
-interface Fake {
-  panel: vscode.WebviewPanel;
-  posted: HostToWebview[];
-  /** Every page the host set, in order. */
-  pages: string[];
-  send(m: unknown): void;
-  hide(): void;
-}
-
-function fakePanel(): Fake {
-  const posted: HostToWebview[] = [];
-  const pages: string[] = [];
-  let receive: (m: unknown) => void = () => undefined;
-  let viewState: (e: { webviewPanel: { visible: boolean } }) => void = () => undefined;
-  const webview = {
-    options: {}, cspSource: 'vscode-resource:', asWebviewUri: (u: unknown) => u,
-    get html(): string { return pages.at(-1) ?? ''; },
-    set html(v: string) { pages.push(v); },
-    onDidReceiveMessage: (l: (m: unknown) => void) => { receive = l; return { dispose: () => undefined }; },
-    // As the real webview: the message arrives as a structured clone (curves packed in columns).
-    postMessage: (m: unknown) => { posted.push(unpackMessage(structuredClone(m)) as HostToWebview); return Promise.resolve(true); },
-  };
-  const panel = {
-    title: 'Compare', visible: true, webview,
-    onDidDispose: () => ({ dispose: () => undefined }),
-    onDidChangeViewState: (l: typeof viewState) => { viewState = l; return { dispose: () => undefined }; },
-    reveal: () => undefined, dispose: () => undefined,
-  } as unknown as vscode.WebviewPanel;
-  return { panel, posted, pages, send: (m) => receive(m), hide: () => viewState({ webviewPanel: { visible: false } }) };
-}
 
 /** The init a page carries (as the webview reads it), or null. */
 function pageInit(html: string): Extract<HostToWebview, { type: 'init' }> | null {
@@ -93,7 +63,7 @@ describe('compare panel: the first chart from the page, then full resolution', (
   });
 
   it('puts a thinned init in the page, sends no second init, then the same curves at full resolution before the other key', async () => {
-    const f = fakePanel();
+    const f = fakeWebviewPanel();
     const panel = new ComparePanel(connection, f.panel, defaultPanelState(runIds));
     try {
       await waitFor(() => f.pages.length > 0, 20_000, 'the page');
@@ -120,7 +90,7 @@ describe('compare panel: the first chart from the page, then full resolution', (
 
   it('sends the page without an init when the init is not ready in time, and the init when the webview asks', async () => {
     ComparePanel.embedWaitMs = 0;
-    const f = fakePanel();
+    const f = fakeWebviewPanel();
     const panel = new ComparePanel(connection, f.panel, defaultPanelState(runIds));
     try {
       await waitFor(() => f.pages.length > 0, 20_000, 'the page');
@@ -137,7 +107,7 @@ describe('compare panel: the first chart from the page, then full resolution', (
   });
 
   it('answers a page whose init went stale (a run changed before ready) with a fresh init', async () => {
-    const f = fakePanel();
+    const f = fakeWebviewPanel();
     const panel = new ComparePanel(connection, f.panel, defaultPanelState(runIds));
     let changed = false;
     const sub = connection.onNotification('runs', () => { changed = true; });

@@ -11,9 +11,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
-import { defaultPanelState, type HostToWebview } from '../daemon/src/protocol/index.ts';
+import { defaultPanelState } from '../daemon/src/protocol/index.ts';
 import { Store } from '../daemon/src/store/index.ts';
 import { FakeLog, settings, useFakeVscode } from './support/fake-vscode.ts';
+import { fakeWebviewPanel } from './support/fake-webview-panel.ts';
 import { repoRoot, TestHome, waitFor } from './support/keel-home.ts';
 
 useFakeVscode();
@@ -26,20 +27,6 @@ const { ComparePanel } = await import('../extension/src/compare/panel.ts');
 
 /** Ended runs already in the store: more than one page of Recent (50). */
 const OLD_RUNS = 60;
-
-function fakePanel(posted: HostToWebview[], receive: (l: (m: unknown) => void) => void): vscode.WebviewPanel {
-  return {
-    title: 'Compare', visible: true,
-    webview: {
-      options: {}, html: '', cspSource: 'vscode-resource:', asWebviewUri: (u: unknown) => u,
-      onDidReceiveMessage: (l: (m: unknown) => void) => { receive(l); return { dispose: () => undefined }; },
-      postMessage: (m: HostToWebview) => { posted.push(m); return Promise.resolve(true); },
-    },
-    onDidDispose: () => ({ dispose: () => undefined }),
-    onDidChangeViewState: () => ({ dispose: () => undefined }),
-    reveal: () => undefined, dispose: () => undefined,
-  } as unknown as vscode.WebviewPanel;
-}
 
 describe('extension views apply run deltas', () => {
   const h = new TestHome('keel-ext-deltas-');
@@ -99,11 +86,10 @@ describe('extension views apply run deltas', () => {
   });
 
   it('updates the live run\'s row and an open compare panel from notifications alone', async () => {
-    const posted: HostToWebview[] = [];
-    let receive: (m: unknown) => void = () => undefined;
-    const panel = new ComparePanel(connection, fakePanel(posted, (l) => { receive = l; }), defaultPanelState([liveId, oldIds[0] ?? '']));
+    const { panel: webviewPanel, posted, send } = fakeWebviewPanel();
+    const panel = new ComparePanel(connection, webviewPanel, defaultPanelState([liveId, oldIds[0] ?? '']));
     try {
-      receive({ type: 'ready' });
+      send({ type: 'ready' });
       await waitFor(() => posted.some((m) => m.type === 'init'), 20_000, 'the panel init');
       const before = await settled(); // the views' first reads are done
       const updates = posted.length;

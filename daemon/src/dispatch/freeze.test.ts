@@ -3,31 +3,23 @@
  * yet (a launch right after `keel init`, or on a loaded machine): found by the dataset globs,
  * hashed and recorded then, never frozen as "no data". Real store, hash pool, files and git.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../store/index.ts';
 import { createHashPool, type HashPool } from '../track/hash/index.ts';
 import { parseProjectFile } from '../track/project/keel-yaml.ts';
 import { CodeSnapshots } from './code-snapshots.ts';
 import { freezeSources } from './freeze.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('freezing a launch', () => {
-  let dir: string;
-  let store: Store;
+  const { dir, store } = useTempStore('keel-freeze-', { closeFirst: () => pool.close() });
   let pool: HashPool;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-freeze-'));
-    store = new Store(join(dir, 'keel.db'));
     pool = createHashPool();
-  });
-  after(async () => {
-    await pool.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('freezes every dataset keel.yaml names, though the tracker has recorded none yet', async () => {

@@ -1,7 +1,7 @@
 /** Protocol methods for hosts and launching, controlling and following runs. */
 import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { ErrorCode, RpcError, isTerminal, type HostInfo, type Run, type SlurmCheckFacts } from '../protocol/index.ts';
+import { ErrorCode, RpcError, gresGpuCount, isTerminal, type HostInfo, type Run, type SlurmCheckFacts } from '../protocol/index.ts';
 import type { DaemonContext } from '../server/daemon.ts';
 import type { FeatureContext } from '../server/features.ts';
 import type { Handlers } from '../server/handlers.ts';
@@ -10,7 +10,7 @@ import { freeGpus } from './placement.ts';
 import { readLocalLog } from './logs.ts';
 import { sweepPoints } from './sweep.ts';
 import { launchSpecView } from './launch-request.ts';
-import { gresGpus, type SlurmLaunch } from './slurm.ts';
+import type { SlurmLaunch } from './slurm.ts';
 
 /** The Slurm options of a launch (`--time`, `--partition`, `--cpus`, `--mem`), when any was given. */
 function slurmLaunchOf(p: { time?: string | undefined; partition?: string | undefined; cpus?: number | undefined; mem?: string | undefined }): { slurm?: SlurmLaunch } {
@@ -24,7 +24,7 @@ function hostInfo(ctx: DaemonContext, h: HostRecord): HostInfo {
   if (h.backend === 'slurm') {
     // Slurm places GPUs: the most one node of a partition has (GRES) is what a run may ask for, and Slurm queues it.
     const facts = (h.check as { slurm?: SlurmCheckFacts } | null)?.slurm;
-    const most = Math.max(0, ...(facts?.partitions ?? []).map((p) => gresGpus(p.gres)));
+    const most = Math.max(0, ...(facts?.partitions ?? []).map((p) => gresGpuCount(p.gres)));
     return { ...host, gpusTotal: most, gpusFree: most, runningRuns: running, ...(facts ? { slurmQueue: facts.queue, slurmPartitions: facts.partitions } : {}) };
   }
   return { ...host, gpusTotal: h.gpus.length, gpusFree: freeGpus(ctx.store, h).length, runningRuns: running };

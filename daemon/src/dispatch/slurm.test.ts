@@ -7,7 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { gresGpus, isFinalSlurmState, parseSlurmPoll, sbatchOptions, slurmJobName, slurmValueProblem, slurmViewOf, tresGpus } from './slurm.ts';
+import { isFinalSlurmState, parseSlurmPoll, sbatchOptions, slurmJobName, slurmValueProblem, slurmViewOf, tresGpus } from './slurm.ts';
 
 describe('sbatch options', () => {
   it('GPUs as GRES, the launch\'s limits, the host\'s account and QOS; a launch\'s partition wins over the host\'s', () => {
@@ -32,13 +32,6 @@ describe('sbatch options', () => {
       assert.equal(slurmValueProblem(field, value), null, `${field} ${value} taken`);
     }
     assert.match(slurmValueProblem('time', 'soon') ?? '', /HH:MM:SS/);
-  });
-
-  it('counts GPUs in GRES strings', () => {
-    assert.equal(gresGpus('gpu:4'), 4);
-    assert.equal(gresGpus('gpu:a100:8(S:0-1)'), 8);
-    assert.equal(gresGpus('gpu:2,shard:8'), 2);
-    assert.equal(gresGpus('(null)'), 0);
   });
 
   it('counts GPUs in sacct\'s AllocTRES (the untyped count; typed ones repeat it)', () => {

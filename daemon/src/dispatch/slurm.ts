@@ -14,7 +14,7 @@ import type { SlurmDefaults } from '../store/hosts.ts';
 import type { DispatchContext } from './context.ts';
 import type { HostConnection } from './transport/connection.ts';
 import { parseProbeOutput, readMarkers, type ProbeReport } from './remote/markers.ts';
-import { gresGpuCount, SLURM_PARTITION, SLURM_TIME } from '../protocol/slurm-values.ts';
+import { SLURM_PARTITION, SLURM_TIME } from '../protocol/slurm-values.ts';
 
 export { SLURM_TIME };
 
@@ -106,9 +106,6 @@ export async function checkSlurm(conn: HostConnection, scriptsDir: string): Prom
     }),
   };
 }
-
-/** GPUs a GRES string declares (`gpu:4`, `gpu:a100:8(S:0-1)`, `gpu:2,shard:8`), summed. */
-export const gresGpus = gresGpuCount;
 
 // ---------------------------------------------------------------- submit
 

@@ -3,22 +3,16 @@
  * of a big graph is exactly what describing it alone gives, in the walk's order, with its
  * depth; a run deleted since is left out, as it always was.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Store } from '../store/index.ts';
 import { describeNode, describeNodes } from './describe.ts';
 import { lineageGraph } from './graph.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('lineage graph of a dataset many runs trained on', () => {
-  let dir: string;
-  let store: Store;
+  const { store } = useTempStore('keel-graph-');
   let versionId: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-graph-'));
-    store = new Store(join(dir, 'keel.db'));
     const ds = store.datasets.ensure({ projectId: null, path: 'data/train.jsonl', absPath: '/p/data/train.jsonl', kind: 'file' });
     versionId = store.datasets.addVersion(ds.id, { hash: `sha256:${'a'.repeat(64)}`, sizeBytes: 10, fileCount: 1, profile: null, files: [] }).version.id;
     for (let r = 0; r < 40; r++) {
@@ -30,10 +24,6 @@ describe('lineage graph of a dataset many runs trained on', () => {
       const c = store.checkpoints.upsert({ location: `/p/out/${r}/checkpoint-10`, kind: 'full', runId: run.id, step: 10 }).checkpoint;
       store.lineage.addEdge({ kind: 'run', id: run.id }, { kind: 'checkpoint', id: c.id }, 'produced');
     }
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('gives each node as describing it alone does, in order, with its depth', () => {

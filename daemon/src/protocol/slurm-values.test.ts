@@ -20,5 +20,6 @@ describe('Slurm values shared with clients (the daemon checks launches with the 
 
   it('counts GRES GPUs, typed or not, and none in other GRES', () => {
     assert.deepEqual(['gpu:4', 'gpu:a100:2(S:0),gpu:v100:1', '(null)', '', 'gpu:tesla:8,mps:100'].map(gresGpuCount), [4, 3, 0, 0, 8]);
+    assert.deepEqual(['gpu:a100:8(S:0-1)', 'gpu:2,shard:8'].map(gresGpuCount), [8, 2]);
   });
 });

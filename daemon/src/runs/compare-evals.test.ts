@@ -3,22 +3,21 @@
  * eval job left behind is flagged and never the row's best. Real store, real lm-eval results
  * files (a fixture re-pointed at each run's checkpoint folder), read by the real ingest.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EdgeTypes, Store } from '../store/index.ts';
+import { EdgeTypes } from '../store/index.ts';
 import { rowVerdicts, type Run } from '../protocol/index.ts';
 import { ingestEvalFile } from '../track/ingest/eval-files.ts';
 import { REAL_FIXTURES } from '../../../test/support/fixtures.ts';
 import { compareRuns } from './compare.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 const FIXTURE = join(REAL_FIXTURES, 'lm_eval', 'groups-na-stderr-dict-model-args_qwen3-8b', 'Qwen__Qwen3-8B', 'results_2026-07-08T16-04-34.219874.json');
 
 describe('runs/compare eval rows and their eval jobs', () => {
-  let dir: string;
-  let store: Store;
+  const { dir, store } = useTempStore('keel-compare-evals-');
   const train: Run[] = [];
 
   /**
@@ -54,16 +53,10 @@ describe('runs/compare eval rows and their eval jobs', () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-compare-evals-'));
-    store = new Store(join(dir, 'keel.db'));
     train.push(await evaluatedRun('ok', 'succeeded', 0.45));
     train.push(await evaluatedRun('broken', 'failed', 0.95, 'folder'));
     train.push(await evaluatedRun('watched', null, 0.5));
     train.push(await evaluatedRun('stray', 'failed', 0.3, null));
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('names the eval job of each result, with its status, and none for results Keel only read', () => {

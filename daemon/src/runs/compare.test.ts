@@ -1,19 +1,13 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Store } from '../store/index.ts';
 import type { Run } from '../protocol/index.ts';
 import { compareRuns, MAX_PARAMS_SHOWN } from './compare.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('compareRuns stays bounded', () => {
-  let dir: string;
-  let store: Store;
+  const { store } = useTempStore('keel-compare-');
   const runs: Run[] = [];
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-compare-'));
-    store = new Store(join(dir, 'keel.db'));
     for (let r = 0; r < 3; r++) {
       const run = store.runs.create({ projectId: null, source: 'import', name: `run-${r}` });
       const params: Record<string, number | string> = { seed: 42 };
@@ -24,10 +18,6 @@ describe('compareRuns stays bounded', () => {
       store.metrics.record(run.id, [{ key: 'train_loss', step: 1, value: 1 + r }, { key: 'eval_accuracy', step: 1, value: 0.5 + r / 10 }]);
       runs.push(run);
     }
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('lists at most 2,000 differing and 2,000 equal params, with the full counts', () => {

@@ -3,10 +3,10 @@
  * again over SSH when its last check is old or failed), and has the GPUs asked for — an error
  * when it has fewer in all, a warning when they are only busy (the run waits in the queue).
  */
-import type { PreflightProblem, SlurmCheckFacts } from '../protocol/index.ts';
+import { gresGpuCount, type PreflightProblem, type SlurmCheckFacts } from '../protocol/index.ts';
 import { LOCAL_HOST, type HostRecord, type HostRegistry } from '../dispatch/hosts.ts';
 import { freeGpus } from '../dispatch/placement.ts';
-import { gresGpus, slurmValueProblem } from '../dispatch/slurm.ts';
+import { slurmValueProblem } from '../dispatch/slurm.ts';
 import type { Store } from '../store/index.ts';
 import { closeMatches } from '../track/config/suggest.ts';
 import type { CheckOutcome } from './preflight-config.ts';
@@ -96,7 +96,7 @@ function slurmOutcome(host: HostRecord, gpus: number, partition?: string): Check
     return problem('host', `Slurm host ${host.name} has no partition ${unknown.map((p) => `"${p}"`).join(', ')} (at its last check: ${known.join(', ') || 'none'}).${close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : ''}`, { subject: host.name, suggestions: close });
   }
   const usable = (facts?.partitions ?? []).filter((p) => asked.length === 0 || asked.includes(p.name));
-  const most = Math.max(0, ...usable.map((p) => gresGpus(p.gres)));
+  const most = Math.max(0, ...usable.map((p) => gresGpuCount(p.gres)));
   if (facts && gpus > most) {
     return problem('gpus', `Slurm host ${host.name} has no partition with ${plural(gpus, 'GPU')} per node (GRES, at its last check: at most ${most}). Ask for fewer GPUs, or run \`keel hosts check ${host.name}\`.`, { subject: host.name });
   }

@@ -1,15 +1,10 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BEST_CHECKPOINT_EDGE, EdgeTypes, Store } from './index.ts';
+import { BEST_CHECKPOINT_EDGE, EdgeTypes } from './index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('CheckpointStore', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-ckpt-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const store = new Store(join(dir, 'keel.db'));
-  after(() => store.close());
+  const { store } = useTempStore('keel-ckpt-');
   const run = store.runs.create({ projectId: null, source: 'watch', name: 'fine_tuned_model', status: 'running', outputDir: '/data/out/fine_tuned_model' });
 
   it('upserts by location: a second upsert with the same values changes nothing', () => {

@@ -1,19 +1,12 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from './index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 const H = (c: string): string => `sha256:${c.repeat(64)}`;
 
 describe('tracking records in the store', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-store-tracking-'));
-  const store = new Store(join(dir, 'keel.db'));
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, store } = useTempStore('keel-store-tracking-');
 
   it('stores a blob once by hash, empty and non-UTF-8 content included', () => {
     const a = store.blobs.put('héllo');

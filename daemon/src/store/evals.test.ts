@@ -1,10 +1,9 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store, evalGroupId } from './index.ts';
 import type { EvalInput } from './index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 // Values from fixtures/real/lm_eval/groups-na-stderr-dict-model-args_qwen3-8b (lm_eval 0.4.13.dev0).
 const source = '/evals/Qwen__Qwen3-8B/results_2026-07-08T16-04-34.219874.json';
@@ -15,10 +14,7 @@ const rows: EvalInput[] = [
 ];
 
 describe('EvalStore', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-evals-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const store = new Store(join(dir, 'keel.db'));
-  after(() => store.close());
+  const { dir, store } = useTempStore('keel-evals-');
 
   it('upserts on (source, task, metric, filter): the same file twice adds no row', () => {
     assert.deepEqual(store.evals.upsertMany(rows), { created: 3, updated: 0 });

@@ -4,37 +4,28 @@
  * query per record gives (records, depths, order, edges, the cut at maxNodes and whether the
  * last ring goes on), and a neighbourhood too large to read at once still walks right.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RecordKind } from '../protocol/index.ts';
 import { Store, type RecordRef } from './index.ts';
 import { seededRandom } from '../dispatch/sweep.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 type Walk = ReturnType<Store['lineage']['walk']>;
 type ByNode = (ref: RecordRef, direction: 'up' | 'down', maxDepth: number, maxNodes: number) => Walk;
 
 describe('lineage walk in one query', () => {
-  let dir: string;
-  let store: Store;
+  const { store } = useTempStore('keel-walk-');
   let byNode: ByNode;
   /** Walks that fell back to a query per record. */
   let fallbacks = 0;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-walk-'));
-    store = new Store(join(dir, 'keel.db'));
     const lineage = store.lineage as unknown as { walkNodeByNode: ByNode };
     byNode = lineage.walkNodeByNode.bind(store.lineage);
     lineage.walkNodeByNode = (...args) => {
       fallbacks++;
       return byNode(...args);
     };
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('matches a walk of a query per record on random graphs, both ways, at every depth and cut', () => {

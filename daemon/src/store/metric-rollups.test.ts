@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import type { MetricPoint } from '../protocol/index.ts';
 import { Store } from './index.ts';
 import { rollupLevel } from './metric-downsample.ts';
 import { MetricSourceCodes } from '../track/formats/metric-names.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 const N = 200_000;
 const wave = (i: number): number => Math.sin(i / 500) + (i % 7) / 100;
@@ -51,22 +52,15 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe('metric rollups', () => {
-  let dir: string;
-  let file: string;
-  let store: Store;
+  const temp = useTempStore('keel-rollups-');
+  const { file } = temp;
+  let { store } = temp;
   let runId: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-rollups-'));
-    file = join(dir, 'keel.db');
-    store = new Store(file);
     runId = store.runs.create({ projectId: null, source: 'import', name: 'long' }).id;
     for (let start = 0; start < N; start += 10_000) {
       store.metrics.record(runId, Array.from({ length: 10_000 }, (_, j) => ({ key: 'loss', step: start + j, value: wave(start + j), wallTime: 1e9 + start + j })));
     }
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('picks the coarsest level still as fine as the buckets asked for', () => {
@@ -123,9 +117,7 @@ describe('metric rollups', () => {
     const drawn = store.metrics.downsample(runId, 'loss', 1000);
     const drawnSparse = store.metrics.downsample(runId, 'sparse', 300);
     const best = [store.metrics.stepOfBest(runId, 'loss', 'min'), store.metrics.stepOfBest(runId, 'acc', 'max')];
-    store.close();
-    asBeforeRollups(file);
-    store = new Store(file);
+    store = temp.reopen(() => asBeforeRollups(file));
     assert.deepEqual(rollupRows(file, runId, 'loss'), []);
     const early = store.metrics.downsample(runId, 'loss', 1000);
     assert.ok(early.downsampled && early.points.length <= 1000, 'drawn from its points meanwhile');

@@ -1,10 +1,7 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MetricPoint } from '../protocol/index.ts';
-import { Store } from './index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 const LENGTHS = [1, 2, 3, 5, 10, 101, 1_000, 10_007];
 const MAX_POINTS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16, 17, 50, 99, 100, 101, 1_000, 2_000, 2_001];
@@ -20,18 +17,11 @@ function valueAt(i: number): number {
 const same = (a: MetricPoint, b: MetricPoint | undefined): boolean => b !== undefined && a.value === b.value && a.special === b.special;
 
 describe('metrics/get downsampling', () => {
-  let dir: string;
-  let store: Store;
+  const { store } = useTempStore('keel-downsample-');
   let runId: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-downsample-'));
-    store = new Store(join(dir, 'keel.db'));
     runId = store.runs.create({ projectId: null, source: 'import', name: 'wavy' }).id;
     for (const n of LENGTHS) store.metrics.record(runId, Array.from({ length: n }, (_, i) => ({ key: `s${n}`, step: 3 * i, value: valueAt(i) })));
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('never returns more than maxPoints, keeps the first and last point, and returns only real points', () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { RunNotDeletableError, Store } from './index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 interface Seeded { runId: string; checkpointIds: string[]; jobId: string }
 
@@ -53,18 +54,10 @@ function rowsOf(db: Database.Database, s: Seeded): Record<string, number> {
 }
 
 describe('deleting a run', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-delete-'));
-  const file = join(dir, 'keel.db');
-  let store: Store;
+  const { file, store } = useTempStore('keel-delete-', { closeFirst: () => raw.close() });
   let raw: Database.Database;
   before(() => {
-    store = new Store(file);
     raw = new Database(file, { readonly: true });
-  });
-  after(() => {
-    raw.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('removes everything that hangs off the run and nothing of another run', () => {

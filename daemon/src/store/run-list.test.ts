@@ -4,25 +4,15 @@
  * alerts, a launch's kind and overrides, the parent), keyset pages that walk every run once
  * in a stable order even when runs share a creation time and new runs arrive between pages.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { parseRunCursor, Store } from './index.ts';
+import { parseRunCursor } from './index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('run list in one query', () => {
-  let dir: string;
-  let store: Store;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-run-list-'));
-    store = new Store(join(dir, 'keel.db'));
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, store } = useTempStore('keel-run-list-');
 
   it('summarises each run: training loss by key priority, last step of any series, open alerts, kind, overrides, parent', () => {
     const plain = store.runs.create({ projectId: null, source: 'import', name: 'plain' });

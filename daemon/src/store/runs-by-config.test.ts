@@ -1,24 +1,14 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from './index.ts';
 import { realFixture } from '../../../test/support/fixtures.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 const fixturePath = (...parts: string[]): string => realFixture(...parts);
 
 describe('runs of a config file (the CodeLens count: every version of the file)', () => {
-  let dir: string;
-  let store: Store;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-runs-by-config-'));
-    store = new Store(join(dir, 'keel.db'));
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, store } = useTempStore('keel-runs-by-config-');
 
   it('counts runs of an edited config file under both versions, and not runs of another file', () => {
     const lora = join(dir, 'configs', 'lora.yaml');

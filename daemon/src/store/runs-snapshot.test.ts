@@ -4,24 +4,12 @@
  * (the list it replaced stopped there, so a busy sweep's oldest run could lose its snapshot),
  * blind to ended runs and to a launch spec that is not JSON.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Store } from './index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('code snapshots in use', () => {
-  let dir: string;
-  let store: Store;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-snapshot-use-'));
-    store = new Store(join(dir, 'keel.db'));
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store } = useTempStore('keel-snapshot-use-');
 
   const launch = (snapshotId: string, status: 'queued' | 'succeeded'): string =>
     store.runs.create({ projectId: null, source: 'launch', status, launch: { kind: 'train', frozen: { code: { snapshotId, rebuildable: true } } } }).id;

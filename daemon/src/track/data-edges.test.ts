@@ -4,24 +4,21 @@
  * datasets shipped with it, as `shipped_data`. Every project dataset used to be linked as a
  * training input (a config naming only data/train.jsonl was "trained on" data/eval.jsonl too).
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Run } from '../protocol/index.ts';
-import { EdgeTypes, Store } from '../store/index.ts';
+import { EdgeTypes } from '../store/index.ts';
 import { linkRunData, RUN_DATA_EDGES } from './data-edges.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('linkRunData', () => {
-  let tmp: string;
-  let store: Store;
+  const { dir: tmp, store } = useTempStore('keel-data-edges-');
   let projectId: string;
   const versions: Record<string, string> = {};
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-data-edges-')));
     mkdirSync(join(tmp, 'data'));
-    store = new Store(join(tmp, 'keel.db'));
     projectId = store.projects.upsert(tmp, 'p', {}, []).project.id;
     for (const name of ['train', 'eval']) {
       const rel = `data/${name}.jsonl`;
@@ -30,10 +27,6 @@ describe('linkRunData', () => {
       const hash = `sha256:${name === 'train' ? 'a' : 'b'}${'0'.repeat(63)}`;
       versions[name] = store.datasets.addVersion(ds.id, { hash, sizeBytes: 14, fileCount: 1, profile: null, files: [{ path: `${name}.jsonl`, size: 14, hash }] }).version.id;
     }
-  });
-  after(() => {
-    store.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   /** A launched run shipped with both datasets (what the launch copies to the host). */

@@ -1,32 +1,27 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../log/logger.ts';
-import { Store } from '../store/index.ts';
 import { createHashPool, type HashPool } from './hash/index.ts';
 import { storeProjectFile } from '../projects/record-project.ts';
 import { Tracker } from './tracker.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 
 describe('the tracker', () => {
-  let dir = '';
-  let store: Store;
+  const { dir, store } = useTempStore('keel-tracker-', {
+    closeFirst: async () => {
+      await tracker.close();
+      await pool.close();
+    },
+  });
   let pool: HashPool;
   let tracker: Tracker;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-tracker-'));
-    store = new Store(join(dir, 'keel.db'));
     pool = createHashPool({ size: 2 });
     tracker = new Tracker({
       store, pool, hashCache: store.fileHashes, log: createLogger(null, { stderr: false }), publish: () => {}, exclude: [], quietMs: 20,
     });
-  });
-  after(async () => {
-    await tracker.close();
-    await pool.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps exactly one watcher per project under 20 concurrent (re)registrations, and none after close', async () => {

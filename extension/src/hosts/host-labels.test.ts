@@ -28,6 +28,26 @@ describe('Slurm hosts in the Hosts view', () => {
     assert.equal(checkSummary(facts), 'slurm-wlm 22.05.8, partitions debug* (gpu:4), no sacct (slurmdbd): final states from squeue, 0 job(s) of yours queued');
   });
 
+  it('say "no GPUs" for a partition whose GRES has none, as sinfo (22.05) prints GRES', () => {
+    const partition = (name: string, gres: string): NonNullable<HostCheckFacts['slurm']>['partitions'][number] =>
+      ({ name, default: name === 'cpu', gres, avail: 'up', nodes: 1, state: 'idle', timeLimit: 'infinite' });
+    const facts = (partitions: NonNullable<HostCheckFacts['slurm']>['partitions']): HostCheckFacts => ({
+      os: 'Linux', python: '3.11', freeDiskBytes: null, bootId: null, gpus: null, nvidiaSmiError: null, rsync: true, flock: true,
+      slurm: { version: 'slurm-wlm 22.05.8', partitions, nodes: [], sacct: { ok: true, error: null }, queue: [] },
+    });
+    // No GRES at all, a GPU GRES of count 0, a GRES that is not a GPU: none has a GPU to offer.
+    assert.equal(
+      checkSummary(facts([partition('cpu', '(null)'), partition('drained', 'gpu:0'), partition('scratch', 'tmpdisk:100')])),
+      'slurm-wlm 22.05.8, partitions cpu* (no GPUs), drained (no GPUs), scratch (no GPUs), sacct works, 0 job(s) of yours queued',
+    );
+    // Typed GPUs with their socket binding, alone or beside another GRES: shown as Slurm prints them.
+    assert.equal(
+      checkSummary(facts([partition('a100', 'gpu:a100:2(S:0-1)'), partition('mixed', 'gpu:a100:2(S:0-1),tmpdisk:100')])),
+      'slurm-wlm 22.05.8, partitions a100 (gpu:a100:2(S:0-1)), mixed (gpu:a100:2(S:0-1),tmpdisk:100), sacct works, 0 job(s) of yours queued',
+    );
+    assert.equal(checkSummary(facts([])), 'slurm-wlm 22.05.8, partitions none, sacct works, 0 job(s) of yours queued');
+  });
+
   it('expand to partitions with their GPU GRES and the user\'s queue, pending jobs with Slurm\'s reason', () => {
     const partitions = [
       { name: 'debug', default: true, gres: 'gpu:4', avail: 'up', nodes: 1, state: 'mix', timeLimit: 'infinite' },

@@ -1,13 +1,14 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../store/index.ts';
 import { snapshotCode } from './snapshot.ts';
 import { redactKeelYaml } from './secrets.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const gitEnv = {
   ...process.env,
@@ -45,17 +46,10 @@ function reapply(store: Store, source: string, codeVersionId: string, into: stri
 }
 
 describe('snapshotCode', () => {
-  let dir: string;
-  let store: Store;
+  const { dir, store } = useTempStore('keel-code-');
   let projectId: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-code-'));
-    store = new Store(join(dir, 'keel.db'));
     projectId = store.projects.upsert(join(dir, 'p'), 'p', {}, []).project.id;
-  });
-  after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('records a clean repo once, with branch and a credential-free remote', async () => {

@@ -1,14 +1,13 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
-import { Store } from '../../store/index.ts';
 import { createHashPool, type HashPool } from '../hash/index.ts';
 import { trackDataset } from '../datasets/track-dataset.ts';
 import { trackConfig } from './track-config.ts';
 import { realFixture } from '../../../../test/support/fixtures.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const fixturePath = (...parts: string[]): string =>
   realFixture(...parts);
@@ -26,24 +25,16 @@ function reformat(text: string): string {
 }
 
 describe('trackConfig', () => {
-  let dir: string;
+  const { dir, store } = useTempStore('keel-configs-', { closeFirst: () => pool.close() });
   let root: string;
-  let store: Store;
   let pool: HashPool;
   let project: { id: string; root: string };
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-configs-'));
     root = join(dir, 'proj');
     mkdirSync(join(root, 'configs'), { recursive: true });
-    store = new Store(join(dir, 'keel.db'));
     pool = createHashPool();
     project = { id: store.projects.upsert(root, 'proj', {}, []).project.id, root };
-  });
-  after(async () => {
-    await pool.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('records the axolotl lora-1b config once, with params and an edge to the dataset it reads', async () => {

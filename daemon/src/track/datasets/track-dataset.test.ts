@@ -1,15 +1,14 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, renameSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../store/index.ts';
 import { createHashPool, hashTree, type FileHasher, type HashPool } from '../hash/index.ts';
 import type { DatasetProfile } from '../profile/types.ts';
 import type { FolderProfile } from './profile-folder.ts';
 import { trackDataset, type DatasetProgress } from './track-dataset.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const sha256 = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 /** Files modified within 2 s are not cached (hashTree's racy window), so tests age them. */
@@ -19,25 +18,19 @@ const V1 = '{"prompt": "2+2?", "completion": "4"}\n{"prompt": "capital of France
 const V2 = `${V1}{"prompt": "3*3?", "completion": "9"}\nnot json\n`;
 
 describe('trackDataset', () => {
-  let dir: string;
+  const temp = useTempStore('keel-datasets-', { closeFirst: () => pool.close() });
+  const { dir } = temp;
+  let { store } = temp;
   let root: string;
-  let store: Store;
   let pool: HashPool;
   let projectId: string;
   const deps = (): Parameters<typeof trackDataset>[0] => ({ store, hasher: pool, hashCache: store.fileHashes });
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-datasets-'));
     root = join(dir, 'my project');
     mkdirSync(join(root, 'data'), { recursive: true });
-    store = new Store(join(dir, 'keel.db'));
     pool = createHashPool();
     projectId = store.projects.upsert(root, 'p', { name: 'p' }, []).project.id;
-  });
-  after(async () => {
-    await pool.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('records a file dataset once per content, and a change back makes the old version latest again', async () => {
@@ -185,10 +178,9 @@ describe('trackDataset', () => {
     for (let i = 0; i < 5; i++) age(join(folder, 'sub', `f${i}.jsonl`));
     const first = await trackDataset(deps(), { id: projectId, root }, folder);
     assert.equal(first.created, true);
-    store.close();
     await pool.close();
 
-    store = new Store(join(dir, 'keel.db'));
+    store = temp.reopen();
     pool = createHashPool();
     const tree = await hashTree(folder, { cache: store.fileHashes, pool });
     assert.equal(tree.hash, first.version?.hash);

@@ -8,6 +8,7 @@ import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { RunIngester } from './index.ts';
 import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
@@ -24,16 +25,13 @@ function withModel(source: string, oldPath: string, model: string, dest: string)
 }
 
 describe('ingestEvalFile', () => {
-  let tmp: string;
+  const { dir: tmp, store } = useTempStore('keel-evals-');
   let project: string;
-  let store: Store;
   let pool: HashPool;
   let ingester: RunIngester;
   let projectId: string;
   before(async () => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-evals-')));
     project = join(tmp, 'project');
-    store = new Store(join(tmp, 'keel.db'));
     pool = createHashPool({ size: 1 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
     projectId = store.projects.upsert(project, 'project', { name: 'project' }, []).project.id;
@@ -53,9 +51,7 @@ describe('ingestEvalFile', () => {
     }
   });
   after(async () => {
-    store.close();
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('links an eval of a checkpoint on this machine (exact real path) and keeps N/A stderr as null', async () => {

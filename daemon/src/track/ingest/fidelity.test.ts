@@ -14,6 +14,7 @@ import { Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { RunIngester } from './index.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const GENERATED = resolve(import.meta.dirname, '..', '..', '..', '..', 'test', 'fixtures', 'generated');
 const RUN = join(GENERATED, 'hf-peft-lora-run');
@@ -26,17 +27,14 @@ const CURVES = ['eval/loss', 'eval/runtime', 'eval/samples_per_second', 'eval/st
 const SUMMARY = ['train/total_flos', 'train/train_loss', 'train/train_runtime', 'train/train_samples_per_second', 'train/train_steps_per_second'];
 
 describe('the record of a real HF Trainer + PEFT run matches its files', () => {
-  let tmp: string;
+  const { dir: tmp, store } = useTempStore('keel-fidelity-');
   let dir: string;
-  let store: Store;
   let pool: HashPool;
   let ingester: RunIngester;
   let runId: string;
   before(async () => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-fidelity-')));
     dir = join(tmp, 'outputs', 'lora');
     cpSync(RUN, dir, { recursive: true });
-    store = new Store(join(tmp, 'keel.db'));
     pool = createHashPool({ size: 2 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache(), quietMs: 3_600_000 });
     const report = await ingester.ingestRunDir(dir, { projectId: null, source: 'import' });
@@ -44,9 +42,7 @@ describe('the record of a real HF Trainer + PEFT run matches its files', () => {
     assert.deepEqual(report.issues, []);
   });
   after(async () => {
-    store.close();
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('keeps one series per quantity, equal to trainer_state.json, its names as aliases', () => {

@@ -1,29 +1,25 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NotificationOf } from '../../protocol/index.ts';
-import { Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { publishPoints } from '../publish.ts';
 import { RunIngester } from './index.ts';
 import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
 const TRL = fixturePath('trainer_state', 'interrupted-trl-sft-peft_fine-tune-ai-model', 'fine_tuned_model');
 
 describe('live metric notifications from ingest (what the compare panel draws while a run trains)', () => {
-  let tmp: string;
-  let store: Store;
+  const { dir: tmp, store } = useTempStore('keel-newpoints-', { closeFirst: () => pool.close() });
   let pool: HashPool;
   const notes: NotificationOf['metrics'][] = [];
   let ingester: RunIngester;
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-newpoints-')));
-    store = new Store(join(tmp, 'keel.db'));
     pool = createHashPool({ size: 1 });
     const publish = <T extends keyof NotificationOf>(topic: T, params: NotificationOf[T]): void => {
       if (topic === 'metrics') notes.push(params as NotificationOf['metrics']);
@@ -32,11 +28,6 @@ describe('live metric notifications from ingest (what the compare panel draws wh
       store, hasher: pool, hashCache: createMemoryHashCache(), quietMs: 3_600_000,
       onNewPoints: (runId, points) => publishPoints(publish, runId, points),
     });
-  });
-  after(async () => {
-    await pool.close();
-    store.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('sends every point of a first ingest, one notification per key, with the values from trainer_state.json', async () => {

@@ -1,14 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../store/index.ts';
 import { createParsePool, type ParsePool } from '../../work/index.ts';
 import { createHashPool, createMemoryHashCache, type HashPool } from '../hash/index.ts';
 import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
 import { RunIngester } from './index.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const NL2FOAM = join(REAL_FIXTURES, 'lm_eval', 'finetuned-local-path-vllm-empty-model-name_nl2foam', 'results_2025-12-17T20-28-43.535870.json');
 
@@ -20,23 +19,18 @@ function padded(text: string, bytes: number): string {
 }
 
 describe('results files read whole: input checks, and large ones parsed in a worker', () => {
-  let tmp: string;
-  let store: Store;
+  const { dir: tmp, store } = useTempStore('keel-results-');
   let hashes: HashPool;
   let parser: ParsePool;
   let ingester: RunIngester;
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-results-')));
-    store = new Store(join(tmp, 'keel.db'));
     hashes = createHashPool({ size: 1 });
     parser = createParsePool({ size: 1 });
     ingester = new RunIngester({ store, hasher: hashes, hashCache: createMemoryHashCache(), parser });
   });
   after(async () => {
-    store.close();
     await hashes.close();
     await parser.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('refuses an lm-eval results FIFO without hanging, and one over 64 MiB without reading it', { timeout: 20_000 }, async () => {

@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EdgeTypes, Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { RunIngester } from './index.ts';
 import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
@@ -48,22 +48,17 @@ function valueAt(store: Store, runId: string, key: string, step: number): number
   return store.metrics.points(runId, key, { fromStep: step, toStep: step })[0]?.value;
 }
 
+  const { dir: tmp, store } = useTempStore('keel-ingest-');
 describe('RunIngester on Hugging Face output folders', () => {
-  let tmp: string;
-  let store: Store;
   let pool: HashPool;
   let ingester: RunIngester;
   const cache = createMemoryHashCache();
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-ingest-')));
-    store = new Store(join(tmp, 'keel.db'));
     pool = createHashPool({ size: 2 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: cache, quietMs: 3_600_000 });
   });
   after(async () => {
-    store.close();
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('imports a finished full fine-tune: metrics, results, TensorBoard curves, checkpoints, base model', async () => {
@@ -144,27 +139,22 @@ describe('RunIngester on Hugging Face output folders', () => {
 });
 
 describe('RunIngester on a PEFT run that is still training (watched)', () => {
-  let tmp: string;
+  const { dir: tmp, store } = useTempStore('keel-ingest-peft-');
   let dir: string;
-  let store: Store;
   let pool: HashPool;
   let ingester: RunIngester;
   let runId: string;
   const adapterConfig = readFileSync(fixturePath('checkpoint_layout', 'peft-lora-trl-sft_gpt2_checkpoint-200_adapter_config.json'));
   const state200 = JSON.parse(readFileSync(join(TRL, 'checkpoint-200', 'trainer_state.json'), 'utf8')) as { log_history: Record<string, number>[]; global_step: number; best_model_checkpoint: string | null };
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-ingest-peft-')));
     dir = join(tmp, 'project', 'fine_tuned_model');
     copyFixtureFolder(TRL, dir);
     buildFromListing(fixturePath('checkpoint_layout', 'peft-lora-trl-sft_gpt2_output-dir.txt'), dir, (rel) => (rel.endsWith('adapter_config.json') ? adapterConfig : undefined));
-    store = new Store(join(tmp, 'keel.db'));
     pool = createHashPool({ size: 2 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache(), quietMs: 3_600_000 });
   });
   after(async () => {
-    store.close();
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('creates a running run, reads checkpoint-200 metrics and registers it as an adapter of gpt2', async () => {

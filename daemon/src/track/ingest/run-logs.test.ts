@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
@@ -9,6 +8,7 @@ import type { HashPool } from '../hash/index.ts';
 import { fileVersionRecord, simpleValueRecord, tfeventsFile } from '../../../../test/support/write-tfevents.ts';
 import { RunIngester, looksLikeRunDir } from './index.ts';
 import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const fixtureRoot = REAL_FIXTURES;
 const fixturePath = (...parts: string[]): string => join(fixtureRoot, ...parts);
@@ -23,20 +23,15 @@ function lossEvents(start: number, steps: number[], value: (step: number) => num
 }
 
 describe('RunIngester on event files and line logs', () => {
-  let tmp: string;
-  let store: Store;
+  const { dir: tmp, store } = useTempStore('keel-ingest-logs-');
   let pool: HashPool;
   let ingester: RunIngester;
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-ingest-logs-')));
-    store = new Store(join(tmp, 'keel.db'));
     pool = createHashPool({ size: 1 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache(), quietMs: 3_600_000 });
   });
   after(async () => {
-    store.close();
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('merges the event files of a resumed run on (tag, step): the later wall time wins, also when read late', async () => {

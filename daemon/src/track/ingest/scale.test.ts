@@ -1,13 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../store/index.ts';
 import { createHashPool, createMemoryHashCache } from '../hash/index.ts';
 import type { HashPool } from '../hash/index.ts';
 import { RunIngester } from './index.ts';
 import { REAL_FIXTURES } from '../../../../test/support/fixtures.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 const fixtureRoot = REAL_FIXTURES;
 const TRL_STATE = join(fixtureRoot, 'trainer_state', 'interrupted-trl-sft-peft_fine-tune-ai-model', 'fine_tuned_model', 'checkpoint-200', 'trainer_state.json');
@@ -31,20 +30,15 @@ function bigTrainerState(): string {
 }
 
 describe('RunIngester at scale', () => {
-  let tmp: string;
-  let store: Store;
+  const { dir: tmp, store } = useTempStore('keel-ingest-scale-');
   let pool: HashPool;
   let ingester: RunIngester;
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-ingest-scale-')));
-    store = new Store(join(tmp, 'keel.db'));
     pool = createHashPool({ size: 1 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
   });
   after(async () => {
-    store.close();
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('ingests a 100,000-step × 8-key trainer_state.json (800,000 points) and skips it when unchanged', async (t) => {

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { Store } from '../../store/index.ts';
@@ -9,6 +8,7 @@ import { createHashPool, createMemoryHashCache, type HashPool } from '../hash/in
 import { writeTrainerState } from '../../../../test/support/trainer-state.ts';
 import { RunIngester } from './index.ts';
 import { IngestStoppedError } from './ingest-stopped.ts';
+import { useTempStore } from '../../../../test/support/temp-store.ts';
 
 /** The store's own connection: SQLite's `max_page_count` is set per connection. */
 function connectionOf(store: Store): Database.Database {
@@ -25,24 +25,19 @@ function dump(store: Store, runId: string): string[] {
 }
 
 describe('a store that cannot be written during an ingest (a real SQLITE_FULL)', () => {
-  let tmp: string;
+  const { dir: tmp, store } = useTempStore('keel-full-');
   let pool: HashPool;
-  let store: Store;
   let clean: Store;
   const dir = (): string => join(tmp, 'run');
   before(() => {
-    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'keel-full-')));
     mkdirSync(dir());
     writeTrainerState(join(dir(), 'trainer_state.json'), { entries: 60_000, keys: ['grad_norm', 'loss'], nanEvery: 500, finished: true });
     pool = createHashPool({ size: 1 });
-    store = new Store(join(tmp, 'keel.db'));
     clean = new Store(join(tmp, 'clean.db'));
   });
   after(async () => {
-    store.close();
     clean.close();
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('stops the ingest with E_IO naming the cause and the next step, leaves the run unfinished and its cursor unmoved, and calls onIngestStopped', async () => {
