@@ -134,8 +134,7 @@ async function ingestRates(): Promise<void> {
   for (let i = 0; i < 1_000_000; i++) recs.push(simpleValueRecord(`train/k${i % 5}`, Math.floor(i / 5), i * 0.001, 1.7e9 + i));
   writeFileSync(join(tb, 'events.out.tfevents.1700000000.host.1.0'), tfeventsFile(recs));
 
-  // Each import into a fresh database opened as the daemon opens it (WAL checkpoints on their
-  // own thread: store/wal-checkpoints.ts), each paired with a bare insert measured right after
+  // Each import into a fresh database, each paired with a bare insert measured right after
   // it; the median of the paired ratios. The first import also starts the parse worker (a
   // daemon does that once): it is printed apart.
   const hfRatios: number[] = [];
@@ -145,7 +144,7 @@ async function ingestRates(): Promise<void> {
   const bares: number[] = [];
   const pool = createHashPool();
   for (let rep = 0; rep < 3; rep++) {
-    const store = new Store(join(dir, `ingest-${rep}.db`), { checkpointThread: true });
+    const store = new Store(join(dir, `ingest-${rep}.db`));
     const ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
     const t0 = performance.now();
     const a = await ingester.ingestRunDir(hf, { projectId: null, source: 'import' });

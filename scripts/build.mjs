@@ -96,7 +96,7 @@ const node = {
   format: 'cjs',
   target: 'node22',
   external: ['better-sqlite3'],
-  define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js'), KEEL_CHECKPOINT_WORKER: JSON.stringify('keel-checkpoint.js') },
+  define: { KEEL_BUILD_VERSION: JSON.stringify(pkg.version), KEEL_PARSE_WORKER: JSON.stringify('keel-worker.js') },
 };
 /** dist/keel.js (cli/entry.ts) turns on the compile cache, then requires the CLI (or daemon) bundle beside it. */
 const cliApart = {
@@ -196,10 +196,9 @@ async function buildDaemon() {
 const builds = [
   // dist/keel.js is the small first file of every start (cli/entry.ts: the compile cache, then
   // dist/keel-cli.js, the CLI); dist/keel-worker.js the parse worker (daemon/src/work/parse-worker.ts):
-  // a worker thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name;
-  // dist/keel-checkpoint.js likewise the WAL checkpoint thread (daemon/src/store/checkpoint-worker.ts).
+  // a worker thread needs a file of its own, and KEEL_PARSE_WORKER tells work/worker-url.ts its name.
   { ...node, entryPoints: { keel: 'daemon/src/cli/entry.ts' }, plugins: [cliApart] },
-  { ...node, entryPoints: { 'keel-cli': 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts', 'keel-checkpoint': 'daemon/src/store/checkpoint-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
+  { ...node, entryPoints: { 'keel-cli': 'daemon/src/cli/main.ts', 'keel-worker': 'daemon/src/work/parse-worker.ts' }, plugins: [lazyBuiltins, daemonApart] },
 ];
 if (existsSync('extension/src/extension.ts')) {
   builds.push({

@@ -29,7 +29,6 @@ const REQUIRED = [
   'extension/dist/keel-daemon.js',
   'extension/dist/keel-daemon-features.js',
   'extension/dist/keel-worker.js',
-  'extension/dist/keel-checkpoint.js',
   'extension/dist/webview.js',
   'extension/node_modules/better-sqlite3/package.json',
   'extension/node_modules/better-sqlite3/lib/index.js',
@@ -133,7 +132,7 @@ function checkDaemonStarts(file) {
 }
 
 if (!args.includes('--no-build')) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
-for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-cli.js', 'dist/keel-daemon.js', 'dist/keel-daemon-features.js', 'dist/keel-worker.js', 'dist/keel-checkpoint.js', 'dist/webview.js']) {
+for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-cli.js', 'dist/keel-daemon.js', 'dist/keel-daemon-features.js', 'dist/keel-worker.js', 'dist/webview.js']) {
   if (!existsSync(join(root, f))) fail(`${f} is missing: the build did not produce it`);
 }
 // --dependencies: vsce lists the production dependencies with `npm list` and the

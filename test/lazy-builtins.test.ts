@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { repoRoot } from './support/keel-home.ts';
 
 const LAZY = ['zlib', 'child_process', 'worker_threads', 'tls', 'https', 'fs/promises', 'timers/promises'];
-const bundles = ['keel.js', 'keel-cli.js', 'keel-daemon.js', 'keel-daemon-features.js', 'keel-worker.js', 'keel-checkpoint.js'].map((f) => join(repoRoot, 'dist', f));
+const bundles = ['keel.js', 'keel-cli.js', 'keel-daemon.js', 'keel-daemon-features.js', 'keel-worker.js'].map((f) => join(repoRoot, 'dist', f));
 
 describe('built-ins loaded on first use', () => {
   it('loading the daemon bundle and its features loads none of them', () => {

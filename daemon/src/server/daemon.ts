@@ -95,7 +95,7 @@ export async function runDaemon(opts: { foreground: boolean }): Promise<number> 
   }
   let store: Store;
   try {
-    store = new Store(paths.db, { checkpointThread: true, onCheckpointError: (message) => log.warn(message) });
+    store = new Store(paths.db);
     times.store = round(performance.now());
   } catch (err) {
     log.error('cannot open the database', { db: paths.db, error: (err as Error).message });
@@ -194,8 +194,6 @@ function shutdownSteps(ctx: DaemonContext, features: LoadedFeatures): ShutdownSt
       name: 'checkpointing and closing the database', timeoutMs: 10_000,
       run: () => {
         ctx.store.meta.set('last_clean_shutdown', new Date().toISOString());
-        const wal = ctx.store.walCheckpoints?.stats;
-        if (wal && wal.runs > 0) ctx.log.info('WAL checkpoints on their thread', { runs: wal.runs, frames: wal.frames, longestMs: Math.round(wal.longestMs) });
         ctx.store.close();
       },
     },

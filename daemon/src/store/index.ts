@@ -25,21 +25,9 @@ import { RunLinkStore } from './run-links.ts';
 import { RunStore } from './runs.ts';
 import { RunSummaryStore } from './run-summary.ts';
 import { BaseModelStore } from './base-models.ts';
-import { BackgroundCheckpoints } from './wal-checkpoints.ts';
 
 export { StoreOpenError } from './db.ts';
 export type { OpenOptions, OpenReport } from './db.ts';
-
-/** How the daemon opens its store (tests and tools take the defaults). */
-export interface StoreOptions extends OpenOptions {
-  /**
-   * Checkpoint the WAL on a thread of its own (wal-checkpoints.ts) instead of in the commit
-   * that fills it: what the daemon does. `onCheckpointError` hears a failed checkpoint, or
-   * the thread gone (the connection then checkpoints itself).
-   */
-  checkpointThread?: boolean;
-  onCheckpointError?: (message: string) => void;
-}
 export type { Migration, MigrationOutcome, MigrationStep } from './migrate.ts';
 export { EdgeTypes, type RecordRef } from './lineage.ts';
 export type { MetricInput, RecordOptions, SeriesSummary } from './metrics.ts';
@@ -89,14 +77,11 @@ export class Store {
   private readonly db: Db;
   private readonly readonly: boolean;
   private closed = false;
-  /** The WAL checkpoint thread, when asked for (StoreOptions.checkpointThread). */
-  readonly walCheckpoints: BackgroundCheckpoints | null;
 
-  constructor(file: string, opts: StoreOptions = {}) {
+  constructor(file: string, opts: OpenOptions = {}) {
     this.file = file;
     this.readonly = opts.readonly ?? false;
     ({ db: this.db, report: this.opened } = openDb(file, opts));
-    this.walCheckpoints = opts.checkpointThread && !this.readonly ? new BackgroundCheckpoints(this.db, file, opts.onCheckpointError) : null;
     this.projects = new ProjectStore(this.db);
     this.runs = new RunStore(this.db);
     this.metrics = new MetricStore(this.db);
@@ -143,7 +128,6 @@ export class Store {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.walCheckpoints?.close();
       if (!this.readonly) {
         markShutdownState(this.db, 'clean');
         // Fresh planner statistics for tables that changed a lot, each sampled, so closing stays quick.

@@ -16,7 +16,6 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, RpcError } from '../protocol/errors.ts';
 import { formatBytes } from '../track/input-file.ts';
-import { workerExecArgv } from './worker-url.ts';
 import { FLOW_BYTES, FLOW_HANDLED, FLOW_STOP, STREAM_RESUME, fromWireError, parseFromWorker, type FromWorker, type ToWorker } from './wire.ts';
 
 /** One kind of task: what it takes, what it returns, and what it streams (never when it does not). */
@@ -303,6 +302,29 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
   #post(slot: Slot, msg: ToWorker): void {
     slot.worker.postMessage(msg);
   }
+}
+
+/**
+ * A worker inherits the process's options, minus those Node knows a worker cannot take. Two it
+ * does not drop stop a worker from starting: `--input-type` and `-e CODE` (a process started
+ * with `node --input-type=module -e …`); only then is a filtered list passed.
+ */
+export function workerExecArgv(execArgv: readonly string[]): { execArgv?: string[] } {
+  if (!execArgv.some((arg) => arg.startsWith('--input-type') || ['-e', '--eval', '-p', '--print'].includes(arg.split('=')[0] as string))) return {};
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (arg.startsWith('--input-type=') || ['-e', '--eval', '-p', '--print'].includes(arg.split('=')[0] as string)) {
+      if (!arg.includes('=')) i++;
+      continue;
+    }
+    if (arg === '--input-type') {
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return { execArgv: out };
 }
 
 function settle(job: Job, result: unknown, err: unknown): void {
