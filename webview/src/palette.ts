@@ -31,10 +31,13 @@ export function parseColor(css: string): Rgb | null {
   return null;
 }
 
-const toLinear = (v: number): number => {
+const linear = (v: number): number => {
   const s = v / 255;
   return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
 };
+/** {@link linear} of each whole channel value 0…255: the palette asks thousands of times (a pow each). */
+const LINEAR = Float64Array.from({ length: 256 }, (_, v) => linear(v));
+const toLinear = (v: number): number => (Number.isInteger(v) && v >= 0 && v <= 255 ? (LINEAR[v] as number) : linear(v));
 const fromLinear = (v: number): number => (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055) * 255;
 
 /** WCAG relative luminance. */
@@ -97,7 +100,13 @@ export function runPalette(background: string, n = PALETTE_SIZE): string[] {
   const id = `${toHex(bg)}/${n}`;
   const hit = cache.get(id);
   if (hit) return hit;
-  const dark = luminance(bg) < 0.18;
+  const bgLum = luminance(bg);
+  const dark = bgLum < 0.18;
+  /** contrast(rgb, bg), with the background's luminance computed once. */
+  const contrastToBg = (rgb: Rgb): number => {
+    const l = luminance(rgb);
+    return (Math.max(l, bgLum) + 0.05) / (Math.min(l, bgLum) + 0.05);
+  };
   // Lightness band: the half away from the background (dark themes get light colours).
   const ls = dark ? [0.62, 0.68, 0.74, 0.8, 0.86, 0.92] : [0.36, 0.42, 0.48, 0.54, 0.6];
   const cands: { rgb: Rgb; lab: [number, number, number] }[] = [];
@@ -105,7 +114,7 @@ export function runPalette(background: string, n = PALETTE_SIZE): string[] {
     for (const C of [0.07, 0.11, 0.15, 0.19, 0.23]) {
       for (let hue = 0; hue < 360; hue += 5) {
         const rgb = fromOklch(L, C, hue);
-        if (rgb && contrast(rgb, bg) >= MIN_CONTRAST) cands.push({ rgb, lab: toOklab(rgb) });
+        if (rgb && contrastToBg(rgb) >= MIN_CONTRAST) cands.push({ rgb, lab: toOklab(rgb) });
       }
     }
   }
@@ -116,7 +125,7 @@ export function runPalette(background: string, n = PALETTE_SIZE): string[] {
       const rgb = fromOklch(L, C, hue);
       if (rgb) cands.push({ rgb, lab: toOklab(rgb) });
     }
-    cands.sort((a, b) => contrast(b.rgb, bg) - contrast(a.rgb, bg));
+    cands.sort((a, b) => contrastToBg(b.rgb) - contrastToBg(a.rgb));
   }
   // Seed: the candidate nearest a mid blue (oklch 0.65 0.15 255).
   const seedLab = toOklab(fromOklch(dark ? 0.72 : 0.5, 0.15, 255) ?? [55, 148, 255]);
