@@ -12,7 +12,7 @@ import type { NotificationOf, RunComparison } from '../../../daemon/src/protocol
 import { lineOfParam, configDocPath, runIdOfConfigPath } from './config-uri.ts';
 import { DisplayedSeries, seriesAppendFor, shouldStartSeries } from './deltas.ts';
 import { buildPanelHtml, contentSecurityPolicy, jsonForScript, makeNonce } from './html.ts';
-import { CHART_POINT_BUDGET, curvePoints, initialKeys, keyRank, seriesToFetch } from './keys.ts';
+import { CHART_POINT_BUDGET, curvePoints, FIRST_PAINT_BUDGET, FIRST_PAINT_POINTS, firstPaintPoints, initialKeys, keyRank, seriesToFetch } from './keys.ts';
 import { parsePanelState } from './state.ts';
 import { compareTitle } from './title.ts';
 import { RECORDED, realFixture } from '../../../test/support/fixtures.ts';
@@ -200,6 +200,15 @@ describe('titles and config documents', () => {
     assert.ok(100 * curvePoints(2000, 100) <= CHART_POINT_BUDGET);
     assert.equal(curvePoints(2000, 1000), 200);
     assert.equal(curvePoints(300, 100), 300, 'a setting below the share stays');
+  });
+
+  it('gives the first paint a share of FIRST_PAINT_BUDGET: ten runs their 500 points, a hundred a sketch of 100 each', () => {
+    assert.equal(firstPaintPoints(2000, 1), FIRST_PAINT_POINTS);
+    assert.equal(firstPaintPoints(2000, 10), FIRST_PAINT_POINTS);
+    assert.equal(firstPaintPoints(2000, 20), 250);
+    assert.equal(firstPaintPoints(curvePoints(2000, 100), 100), 100);
+    assert.equal(firstPaintPoints(2000, 1000), 100, 'never below 100 a curve');
+    assert.equal(firstPaintPoints(50, 10), 50, 'never above what the curve gets afterwards');
   });
 
   it('keeps up to 100 runs of a restored panel', () => {

@@ -78,8 +78,22 @@ export const CHART_POINT_BUDGET = 40_000;
  * `curvePoints` right after the first paint (the stream after init starts with them).
  */
 export const FIRST_PAINT_POINTS = 500;
+/**
+ * Points the first chart holds in all, at most: ten runs at FIRST_PAINT_POINTS. A hundred
+ * runs at 400 each made the daemon downsample 40,000 points before the page could even be
+ * set (150–280 ms of the 100-run panel's first chart) and uPlot lay them out (~70 ms);
+ * their first paint is a sketch of each curve, refined right after like any thinned one.
+ */
+export const FIRST_PAINT_BUDGET = 5_000;
+/** The least a curve gets in the first paint, however many runs share it. */
+const MIN_FIRST_PAINT_POINTS = 100;
 /** The least a curve gets, however many runs share the chart. */
 const MIN_CURVE_POINTS = 200;
+
+/** Points per curve in `init` for `runs` runs, when a curve gets `full` points at most afterwards. */
+export function firstPaintPoints(full: number, runs: number): number {
+  return Math.min(full, FIRST_PAINT_POINTS, Math.max(MIN_FIRST_PAINT_POINTS, Math.floor(FIRST_PAINT_BUDGET / Math.max(1, runs))));
+}
 
 /** Points per curve for `runs` curves in a chart, from the configured `perCurve`. */
 export function curvePoints(perCurve: number, runs: number): number {

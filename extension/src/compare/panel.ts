@@ -18,7 +18,7 @@ import { describeError } from '../errors.ts';
 import type { KeelServices } from '../services.ts';
 import { openConfigDiff } from './config-diff.ts';
 import { buildPanelHtml, makeNonce } from './html.ts';
-import { curvePoints, FIRST_PAINT_POINTS, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
+import { curvePoints, firstPaintPoints, INIT_KEYS, initialKeys, seriesToFetch } from './keys.ts';
 import { openLineagePath, PanelLineage } from './lineage-host.ts';
 import { SeriesLoader } from './series-loader.ts';
 import { parsePanelState } from './state.ts';
@@ -248,7 +248,7 @@ export class ComparePanel extends Disposables {
     // A lineage view draws its graph first; its curves can follow.
     const first = this.state.section === 'lineage' ? 0 : INIT_KEYS;
     const full = this.maxPoints();
-    const coarse = Math.min(full, FIRST_PAINT_POINTS);
+    const coarse = firstPaintPoints(full, comparison.runs.length);
     const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, first)), coarse);
     // Curves thinned for the first paint come again at full resolution, first in the stream.
     const refine = coarse < full ? series.filter((s) => s.downsampled).map(({ runId, key }) => ({ runId, key })) : [];
