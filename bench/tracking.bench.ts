@@ -123,47 +123,47 @@ function bareInsert(points: number): number {
 
 async function ingestRates(): Promise<void> {
   const keys = ['loss', 'learning_rate', 'grad_norm', 'epoch', 'eval_loss', 'eval_accuracy', 'eval_runtime', 'tokens'];
-  const hf = join(dir, 'hf-run');
-  mkdirSync(hf, { recursive: true });
+  const hfDir = join(dir, 'hf-run');
+  mkdirSync(hfDir, { recursive: true });
   const history: string[] = [];
   for (let s = 1; s <= 100_000; s++) history.push(`{${keys.map((k, i) => `"${k}": ${(s * (i + 1)) % 997 / 97}`).join(', ')}, "step": ${s}}`);
-  writeFileSync(join(hf, 'trainer_state.json'), `{"global_step": 100000, "max_steps": 100000, "log_history": [${history.join(',\n')}]}`);
-  const tb = join(dir, 'tb-run', 'runs', 'x');
-  mkdirSync(tb, { recursive: true });
+  writeFileSync(join(hfDir, 'trainer_state.json'), `{"global_step": 100000, "max_steps": 100000, "log_history": [${history.join(',\n')}]}`);
+  const tbDir = join(dir, 'tb-run', 'runs', 'x');
+  mkdirSync(tbDir, { recursive: true });
   const recs = [fileVersionRecord(1.7e9)];
   for (let i = 0; i < 1_000_000; i++) recs.push(simpleValueRecord(`train/k${i % 5}`, Math.floor(i / 5), i * 0.001, 1.7e9 + i));
-  writeFileSync(join(tb, 'events.out.tfevents.1700000000.host.1.0'), tfeventsFile(recs));
+  writeFileSync(join(tbDir, 'events.out.tfevents.1700000000.host.1.0'), tfeventsFile(recs));
 
   // Each import into a fresh database, each paired with a bare insert measured right after
   // it; the median of the paired ratios. The first import also starts the parse worker (a
   // daemon does that once): it is printed apart.
-  const hfRatios: number[] = [];
-  const tbRatios: number[] = [];
-  const hfRates: number[] = [];
-  const tbRates: number[] = [];
+  const hf: { points: number; rate: number }[] = [];
+  const tb: { points: number; rate: number }[] = [];
   const bares: number[] = [];
   const pool = createHashPool();
   for (let rep = 0; rep < 3; rep++) {
     const store = new Store(join(dir, `ingest-${rep}.db`));
     const ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
     const t0 = performance.now();
-    const a = await ingester.ingestRunDir(hf, { projectId: null, source: 'import' });
-    const hfRate = a.points / (ms(t0) / 1000);
+    const a = await ingester.ingestRunDir(hfDir, { projectId: null, source: 'import' });
+    hf.push({ points: a.points, rate: a.points / (ms(t0) / 1000) });
     const t1 = performance.now();
     const b = await ingester.ingestRunDir(join(dir, 'tb-run'), { projectId: null, source: 'import' });
-    const tbRate = b.points / (ms(t1) / 1000);
+    tb.push({ points: b.points, rate: b.points / (ms(t1) / 1000) });
     store.close();
-    const bare = bareInsert(800_000);
-    hfRates.push(hfRate);
-    tbRates.push(tbRate);
-    bares.push(bare);
-    hfRatios.push(hfRate / bare);
-    tbRatios.push(tbRate / bare);
+    bares.push(bareInsert(800_000));
   }
   await pool.close();
-  const list = (xs: number[]): string => xs.map((x) => fmt(x)).join(', ');
-  console.log(`ingest trainer_state.json 100,000 steps x 8 keys: 800,000 points at ${fmt(median(hfRates), 0)} points/s (${fmt(median(hfRatios))}x a bare insert of the same count, ${fmt(median(bares), 0)}/s; median of 3 paired ratios: ${list(hfRatios)}, the first with the parse worker's start)`);
-  console.log(`ingest TensorBoard file with 1M scalars: ${fmt(median(tbRates), 0)} points/s (${fmt(median(tbRatios))}x the bare insert; median of 3 paired: ${list(tbRatios)})`);
+  /** The median of the paired ratios, the ratios themselves, and the points recorded (each import the same, or the line says so). */
+  const figures = (runs: { points: number; rate: number }[]): { ratio: number; ratios: string; points: string; rate: number } => {
+    const ratios = runs.map((r, i) => r.rate / (bares[i] as number));
+    const counts = [...new Set(runs.map((r) => r.points))];
+    return { ratio: median(ratios), ratios: ratios.map((x) => fmt(x)).join(', '), points: counts.map((n) => fmt(n, 0)).join(' / '), rate: median(runs.map((r) => r.rate)) };
+  };
+  const h = figures(hf);
+  const t = figures(tb);
+  console.log(`ingest trainer_state.json 100,000 steps x 8 keys: ${h.points} points at ${fmt(h.rate, 0)} points/s (${fmt(h.ratio)}x a bare insert of 800,000 points, ${fmt(median(bares), 0)}/s; median of 3 paired ratios: ${h.ratios}, the first with the parse worker's start)`);
+  console.log(`ingest TensorBoard file with 1M scalars: ${t.points} points at ${fmt(t.rate, 0)} points/s (${fmt(t.ratio)}x the bare insert; median of 3 paired: ${t.ratios})`);
 }
 
 function compareBench(): void {
