@@ -260,23 +260,23 @@ try {
   console.log(`${since()} activation: ${activate || '?'} ms (activate() in the extension host, from the "Keel" log)`);
   await wb.page.waitForTimeout(2000);
 
+  // KEEL_BENCH_TRACE=<file>: a Chrome trace of the last repeat's preview (<file>.md.json) and
+  // panel (<file>), with KEEL_BENCH_TRACE_CPU=1 JavaScript samples too (the webview's names are
+  // minified: dist/webview.js.map maps them back).
+  const browser = wb.page.context().browser();
+  const traced = async <T>(path: string | null, fn: () => Promise<T>): Promise<T> => {
+    if (!path || !browser) return fn();
+    await browser.startTracing(undefined, { path, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8.execute', 'toplevel', 'loading', ...(process.env.KEEL_BENCH_TRACE_CPU ? ['disabled-by-default-v8.cpu_profiler'] : [])] });
+    try {
+      return await fn();
+    } finally {
+      await browser.stopTracing();
+    }
+  };
   const keel: number[] = [];
   const md: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
-    // KEEL_BENCH_TRACE=<file>: a Chrome trace of the last repeat's preview (<file>.md.json) and
-    // panel (<file>), with KEEL_BENCH_TRACE_CPU=1 JavaScript samples too (build with an
-    // unminified webview to read them).
     const trace = process.env.KEEL_BENCH_TRACE && i === REPEAT - 1 ? process.env.KEEL_BENCH_TRACE : null;
-    const browser = wb.page.context().browser();
-    const traced = async <T>(path: string | null, fn: () => Promise<T>): Promise<T> => {
-      if (!path || !browser) return fn();
-      await browser.startTracing(undefined, { path, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8.execute', 'toplevel', 'loading', ...(process.env.KEEL_BENCH_TRACE_CPU ? ['disabled-by-default-v8.cpu_profiler'] : [])] });
-      try {
-        return await fn();
-      } finally {
-        await browser.stopTracing();
-      }
-    };
     md.push(await traced(trace && `${trace}.md.json`, () => markdownPreview(wb as Workbench)));
     await closeEditors(wb);
     keel.push(await traced(trace, () => compareFirstChart(wb as Workbench)));
