@@ -17,10 +17,8 @@ import { RpcError } from '../daemon/src/protocol/index.ts';
 import { fixturesRoot, repoRoot, TestHome, waitFor } from './support/keel-home.ts';
 
 type LogLine = Record<string, unknown> & { msg: string };
-const logLines = (h: TestHome): LogLine[] => {
-  const file = join(h.home, 'daemon.log');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogLine) : [];
-};
+/** The daemon's log as it stands (complete lines only: it is polled while the daemon writes). */
+const logLines = (h: TestHome): LogLine[] => h.daemonLogLines<LogLine>();
 const featureStarts = (h: TestHome): LogLine[] => logLines(h).filter((l) => l.msg === 'daemon features started');
 
 /** The Keel modules a bundle holds (esbuild marks each with a `// daemon/src/…` line). */

@@ -64,11 +64,16 @@ describe('extension views apply run deltas', () => {
     return out;
   };
 
-  /** The request counts once the views stop asking (no new request but daemon/status for 600 ms): a baseline that load cannot move. */
+  /**
+   * The request counts once the views stop asking (no new request but daemon/status for
+   * QUIET_MS, longer than the views' 500 ms debounce, so a refresh already triggered lands
+   * before it): a baseline that load cannot move.
+   */
+  const QUIET_MS = 1_000;
   const settled = async (): Promise<Record<string, number>> => {
     let last = await requests();
     for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
-      await new Promise((r) => setTimeout(r, 600));
+      await new Promise((r) => setTimeout(r, QUIET_MS));
       const now = await requests();
       if (Object.keys(grew(last, now)).length === 0) return now;
       last = now;

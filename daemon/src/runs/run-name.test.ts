@@ -1,13 +1,11 @@
 /** Default run names: the config's stem plus what the launch changed, unique by a short counter; and the rules a new name must follow. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Store } from '../store/index.ts';
+import { useTempStore } from '../../../test/support/temp-store.ts';
 import { baseRunName, checkedRunName, defaultRunName, overrideLabel, uniqueRunName } from './run-name.ts';
 
 describe('default run names', () => {
+  const { store } = useTempStore('keel-names-');
   it('name a launch after its config file and its overrides, with common keys shortened', () => {
     assert.equal(baseRunName('/p/configs/lora-r8.yaml', []), 'lora-r8');
     assert.equal(baseRunName('/p/configs/lora-r8.yaml', ['learning_rate=0.01']), 'lora-r8 · lr=0.01');
@@ -35,25 +33,18 @@ describe('default run names', () => {
   });
 
   it('read only the names a new one could clash with, and find the same free name as a look at every run', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keel-names-'));
-    const store = new Store(join(dir, 'keel.db'));
-    try {
-      const taken = ['baseline', 'baseline #2', 'baseline #10', 'baseline #x', 'baselines', 'baseline#3', 'Baseline #3', 'base', 'lr 50% · a_b', 'lr 50% · a_b #2', 'lr 50% · aXb #3'];
-      for (const name of taken) store.runs.create({ projectId: null, source: 'import', name, status: 'succeeded' });
-      assert.deepEqual([...store.runs.namesLike('baseline')].sort(), ['baseline', 'baseline #10', 'baseline #2', 'baseline #x']);
-      assert.deepEqual([...store.runs.namesLike('lr 50% · a_b')].sort(), ['lr 50% · a_b', 'lr 50% · a_b #2'], 'LIKE wildcards in a name are plain characters');
-      for (const [config, overrides] of [['/p/configs/baseline.yaml', []], ['/p/configs/base.yaml', []], ['/p/configs/new.yaml', []]] as const) {
-        const everyName = new Set(store.runs.list({ limit: Number.MAX_SAFE_INTEGER }).map((r) => r.name));
-        assert.equal(defaultRunName(store, config, overrides), uniqueRunName(baseRunName(config, overrides), everyName));
-      }
-      assert.equal(defaultRunName(store, '/p/configs/baseline.yaml', []), 'baseline #3');
-      const mine = store.runs.list({}).find((r) => r.name === 'baselines');
-      assert.ok(mine);
-      assert.equal(checkedRunName(store, mine.id, ' baselines '), 'baselines', 'its own name is not a clash');
-      assert.throws(() => checkedRunName(store, mine.id, 'baseline #2'), /already named "baseline #2"/);
-    } finally {
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
+    const taken = ['baseline', 'baseline #2', 'baseline #10', 'baseline #x', 'baselines', 'baseline#3', 'Baseline #3', 'base', 'lr 50% · a_b', 'lr 50% · a_b #2', 'lr 50% · aXb #3'];
+    for (const name of taken) store.runs.create({ projectId: null, source: 'import', name, status: 'succeeded' });
+    assert.deepEqual([...store.runs.namesLike('baseline')].sort(), ['baseline', 'baseline #10', 'baseline #2', 'baseline #x']);
+    assert.deepEqual([...store.runs.namesLike('lr 50% · a_b')].sort(), ['lr 50% · a_b', 'lr 50% · a_b #2'], 'LIKE wildcards in a name are plain characters');
+    for (const [config, overrides] of [['/p/configs/baseline.yaml', []], ['/p/configs/base.yaml', []], ['/p/configs/new.yaml', []]] as const) {
+      const everyName = new Set(store.runs.list({ limit: Number.MAX_SAFE_INTEGER }).map((r) => r.name));
+      assert.equal(defaultRunName(store, config, overrides), uniqueRunName(baseRunName(config, overrides), everyName));
     }
+    assert.equal(defaultRunName(store, '/p/configs/baseline.yaml', []), 'baseline #3');
+    const mine = store.runs.list({}).find((r) => r.name === 'baselines');
+    assert.ok(mine);
+    assert.equal(checkedRunName(store, mine.id, ' baselines '), 'baselines', 'its own name is not a clash');
+    assert.throws(() => checkedRunName(store, mine.id, 'baseline #2'), /already named "baseline #2"/);
   });
 });

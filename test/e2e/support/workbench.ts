@@ -277,10 +277,12 @@ export class Workbench {
       tried[via]++;
       const x = box.x + box.width - 6;
       const y = box.y + box.height / 2;
-      const t0 = performance.now();
+      // From the asking: a keyboard hover's clock starts after the click that puts the cursor there.
+      let t0 = performance.now();
       if (via === 'keyboard') {
         await this.page.mouse.click(x, y);
         await this.mouseAway();
+        t0 = performance.now();
         // Show or Focus Hover (editor.action.showHover), with the focus in the editor.
         await this.page.keyboard.press('Control+K');
         await this.page.keyboard.press('Control+I');

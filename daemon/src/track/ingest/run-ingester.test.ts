@@ -48,8 +48,8 @@ function valueAt(store: Store, runId: string, key: string, step: number): number
   return store.metrics.points(runId, key, { fromStep: step, toStep: step })[0]?.value;
 }
 
-  const { dir: tmp, store } = useTempStore('keel-ingest-');
 describe('RunIngester on Hugging Face output folders', () => {
+  const { dir: tmp, store } = useTempStore('keel-ingest-');
   let pool: HashPool;
   let ingester: RunIngester;
   const cache = createMemoryHashCache();

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,19 +25,16 @@ function dump(store: Store, runId: string): string[] {
 }
 
 describe('a store that cannot be written during an ingest (a real SQLITE_FULL)', () => {
-  const { dir: tmp, store } = useTempStore('keel-full-');
   let pool: HashPool;
   let clean: Store;
+  // clean.db lives in the temp store's dir: it closes (and the pool stops) before that dir goes.
+  const { dir: tmp, store } = useTempStore('keel-full-', { closeFirst: async () => { clean.close(); await pool.close(); } });
   const dir = (): string => join(tmp, 'run');
   before(() => {
     mkdirSync(dir());
     writeTrainerState(join(dir(), 'trainer_state.json'), { entries: 60_000, keys: ['grad_norm', 'loss'], nanEvery: 500, finished: true });
     pool = createHashPool({ size: 1 });
     clean = new Store(join(tmp, 'clean.db'));
-  });
-  after(async () => {
-    clean.close();
-    await pool.close();
   });
 
   it('stops the ingest with E_IO naming the cause and the next step, leaves the run unfinished and its cursor unmoved, and calls onIngestStopped', async () => {
