@@ -184,8 +184,9 @@ async function buildDaemon() {
   const modules = Object.keys(first.metafile.inputs).filter((f) => f.startsWith('daemon/src/')).sort();
   if (!modules.includes('daemon/src/store/index.ts') || modules.includes(FEATURES_ENTRY)) throw new Error('build: the daemon bundle should hold the store and not the features');
   // The features take a shared module's exports by name; `default` is not a name a destructuring can export.
-  const withDefault = modules.filter((m) => /^export default\b/m.test(readFileSync(m, 'utf8')));
-  if (withDefault.length > 0) throw new Error(`build: ${withDefault.join(', ')}: a module of the daemon bundle may not have a default export (the features bundle shares it)`);
+  // …nor an `export let`/`var`: the features bundle takes each export's value once, so a later assignment would not reach it.
+  const unshareable = modules.filter((m) => /^export (default|let|var)\b/m.test(readFileSync(m, 'utf8')));
+  if (unshareable.length > 0) throw new Error(`build: ${unshareable.join(', ')}: a module of the daemon bundle may not have a default export nor export a let/var (the features bundle shares it, taking each value once)`);
   const names = await exportNames(modules);
   await Promise.all([
     esbuild.build({ ...node, entryPoints: { 'keel-daemon': 'keel-daemon-entry' }, plugins: [lazyBuiltins, featuresApart, exportModules(modules)] }),

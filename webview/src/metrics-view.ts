@@ -308,11 +308,11 @@ export class MetricsView {
     }
     const counts = new Map<string, number>();
     for (const m of data.specials) counts.set(m.kind, (counts.get(m.kind) ?? 0) + 1);
-    for (const [kind, n] of counts) notes.push(`${n} ${kind === 'nan' ? 'NaN' : kind === 'inf' ? '+Inf' : '−Inf'} point${n === 1 ? '' : 's'} marked`);
+    for (const [kind, n] of counts) notes.push(`${plural(n, `${kind === 'nan' ? 'NaN' : kind === 'inf' ? '+Inf' : '−Inf'} point`)} marked`);
     if (data.hiddenByLog > 0) notes.push(`${plural(data.hiddenByLog, 'value')} ≤ 0 not shown on a log scale`);
     if (this.ctx.state().groupBy) notes.push('groups: mean line, min–max band, by step');
     if (data.x.length === 0 && this.settings().xAxis === 'time') notes.push('no wall-clock times recorded — use the step axis');
-    else if (data.withoutTime > 0) notes.push(`${data.withoutTime} points without a wall-clock time left out`);
+    else if (data.withoutTime > 0) notes.push(`${plural(data.withoutTime, 'point')} without a wall-clock time left out`);
     slot.note.textContent = notes.length ? ` · ${notes.join(' · ')}` : '';
   }
 

@@ -45,10 +45,14 @@ export function luminance(c: Rgb): number {
   return 0.2126 * toLinear(c[0]) + 0.7152 * toLinear(c[1]) + 0.0722 * toLinear(c[2]);
 }
 
+/** WCAG contrast ratio, 1…21, of two relative luminances. */
+function luminanceContrast(a: number, b: number): number {
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
 /** WCAG contrast ratio, 1…21. */
 export function contrast(a: Rgb, b: Rgb): number {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
-  return (hi + 0.05) / (lo + 0.05);
+  return luminanceContrast(luminance(a), luminance(b));
 }
 
 /** sRGB → OKLab (Björn Ottosson's matrices). */
@@ -103,10 +107,7 @@ export function runPalette(background: string, n = PALETTE_SIZE): string[] {
   const bgLum = luminance(bg);
   const dark = bgLum < 0.18;
   /** contrast(rgb, bg), with the background's luminance computed once. */
-  const contrastToBg = (rgb: Rgb): number => {
-    const l = luminance(rgb);
-    return (Math.max(l, bgLum) + 0.05) / (Math.min(l, bgLum) + 0.05);
-  };
+  const contrastToBg = (rgb: Rgb): number => luminanceContrast(luminance(rgb), bgLum);
   // Lightness band: the half away from the background (dark themes get light colours).
   const ls = dark ? [0.62, 0.68, 0.74, 0.8, 0.86, 0.92] : [0.36, 0.42, 0.48, 0.54, 0.6];
   const cands: { rgb: Rgb; lab: [number, number, number] }[] = [];

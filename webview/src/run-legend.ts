@@ -5,7 +5,6 @@
 import type { RunComparison } from '../../daemon/src/protocol/domain.ts';
 import { formatParam } from './format.ts';
 
-/** Params that differ between any two runs without saying anything about them (paths, names). */
 /** Params that differ between runs without saying anything about them (paths, names, ids). */
 export const PER_RUN_PARAMS = ['output_dir', 'logging_dir', 'run_name', 'hub_model_id', 'resume_from_checkpoint', 'save_dir', 'output_path', 'wandb_run_name', 'wandb_run_id'];
 const NOT_TELLING = new RegExp(`(^|\\.)(${PER_RUN_PARAMS.join('|')})$`);

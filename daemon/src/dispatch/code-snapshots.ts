@@ -78,7 +78,7 @@ export class CodeSnapshots {
     if (existing) {
       // Its manifest blob may have been reclaimed with the last run that named it (run-delete.ts): a
       // launch that reuses the snapshot names it again, so it must exist again.
-      this.deps.store.blobs.put(manifestText(identityEntries(existing.files)));
+      this.recordManifest(identityEntries(existing.files));
       return Promise.resolve(existing);
     }
     // Launches of the same code at once (a burst of `keel launch`) share one copy: two copies
@@ -109,6 +109,14 @@ export class CodeSnapshots {
     }
   }
 
+  /**
+   * Stores the manifest text by its hash (= the snapshot hash): a rebuild is checked against
+   * it, file by file, long after the copy is gone.
+   */
+  private recordManifest(entries: ReturnType<typeof identityEntries>): void {
+    this.deps.store.blobs.put(manifestText(entries));
+  }
+
   /** Hashes the copy in `tmp`, moves it to its id's folder and writes its record. */
   private async seal(tmp: string): Promise<Snapshot> {
     const tree = await hashTree(tmp, { pool: this.deps.hasher, cache: this.deps.hashCache, what: 'code snapshot' });
@@ -117,9 +125,7 @@ export class CodeSnapshots {
     for (const f of tree.files) files.push({ ...f, executable: ((await stat(join(tmp, f.path))).mode & 0o100) !== 0 });
     const entries = identityEntries(files);
     const hash = manifestHash(entries);
-    // The manifest text is stored by its hash (= the snapshot hash): a rebuild is checked
-    // against it, file by file, long after this copy is gone.
-    this.deps.store.blobs.put(manifestText(entries));
+    this.recordManifest(entries);
     const snapshot: Snapshot = { id: hash.replace(/^\w+:/, ''), hash, files, bytes: tree.size };
     if (!this.get(snapshot.id)) {
       await rm(this.dir(snapshot.id), { recursive: true, force: true });

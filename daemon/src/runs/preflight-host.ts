@@ -33,7 +33,6 @@ export interface HostWish {
   partition?: string | undefined;
 }
 
-
 /** Checks the host the launch names (or the hosts it may use) for reachability and GPUs. */
 export async function checkTarget(deps: HostCheckDeps, wish: HostWish): Promise<CheckOutcome> {
   const gpus = wish.gpus ?? 0;

@@ -194,9 +194,10 @@ export class MetricStore {
         const step = Math.trunc(p.step);
         let k = byKey.get(p.key);
         if (k === undefined) {
+          // A key is one series of the run, so each series is met here once per call.
           const id = this.seriesId(runId, p.key, created);
-          let t = touched.get(id);
-          if (!t) touched.set(id, (t = { added: 0, first: step, last: step, min: null, max: null, minStep: null, maxStep: null, disagreements: 0, steps: [], appended: this.appendTo(id) }));
+          const t: Touched = { added: 0, first: step, last: step, min: null, max: null, minStep: null, maxStep: null, disagreements: 0, steps: [], appended: this.appendTo(id) };
+          touched.set(id, t);
           byKey.set(p.key, (k = { id, t, alias: undefined }));
         }
         const { id, t } = k;

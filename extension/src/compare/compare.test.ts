@@ -206,7 +206,7 @@ describe('titles and config documents', () => {
     assert.equal(firstPaintPoints(2000, 1), FIRST_PAINT_POINTS);
     assert.equal(firstPaintPoints(2000, 10), FIRST_PAINT_POINTS);
     assert.equal(firstPaintPoints(2000, 20), 250);
-    assert.equal(20 * firstPaintPoints(2000, 20), FIRST_PAINT_BUDGET, 'twenty runs share the budget');
+    assert.equal(50 * firstPaintPoints(2000, 50), FIRST_PAINT_BUDGET, 'fifty runs share the budget to the point, at the least a curve gets');
     assert.equal(firstPaintPoints(curvePoints(2000, 100), 100), 100);
     assert.equal(firstPaintPoints(2000, 1000), 100, 'never below 100 a curve');
     assert.equal(firstPaintPoints(50, 10), 50, 'never above what the curve gets afterwards');

@@ -90,13 +90,17 @@ const MIN_FIRST_PAINT_POINTS = 100;
 /** The least a curve gets, however many runs share the chart. */
 const MIN_CURVE_POINTS = 200;
 
+/** `cap` points a curve, or its share of `budget` among `runs` curves when less — never under `least`. */
+function share(cap: number, runs: number, budget: number, least: number): number {
+  return Math.min(cap, Math.max(least, Math.floor(budget / Math.max(1, runs))));
+}
+
 /** Points per curve in `init` for `runs` runs, when a curve gets `full` points at most afterwards. */
 export function firstPaintPoints(full: number, runs: number): number {
-  return Math.min(full, FIRST_PAINT_POINTS, Math.max(MIN_FIRST_PAINT_POINTS, Math.floor(FIRST_PAINT_BUDGET / Math.max(1, runs))));
+  return share(Math.min(full, FIRST_PAINT_POINTS), runs, FIRST_PAINT_BUDGET, MIN_FIRST_PAINT_POINTS);
 }
 
 /** Points per curve for `runs` curves in a chart, from the configured `perCurve`. */
 export function curvePoints(perCurve: number, runs: number): number {
-  if (runs * perCurve <= CHART_POINT_BUDGET) return perCurve;
-  return Math.min(perCurve, Math.max(MIN_CURVE_POINTS, Math.floor(CHART_POINT_BUDGET / runs)));
+  return share(perCurve, runs, CHART_POINT_BUDGET, MIN_CURVE_POINTS);
 }

@@ -248,7 +248,7 @@ export class ComparePanel extends Disposables {
     // A lineage view draws its graph first; its curves can follow.
     const first = this.state.section === 'lineage' ? 0 : INIT_KEYS;
     const full = this.maxPoints();
-    const coarse = firstPaintPoints(full, comparison.runs.length);
+    const coarse = firstPaintPoints(full, this.state.runIds.length);
     const series = await this.series.fetchForInit(seriesToFetch(comparison, keys.slice(0, first)), coarse);
     // Curves thinned for the first paint come again at full resolution, first in the stream.
     const refine = coarse < full ? series.filter((s) => s.downsampled).map(({ runId, key }) => ({ runId, key })) : [];

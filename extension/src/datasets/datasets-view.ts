@@ -70,7 +70,7 @@ export class DatasetsView extends Disposables implements vscode.TreeDataProvider
       case 'dataset': {
         const item = new vscode.TreeItem(node.dataset.path, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `dataset:${node.dataset.id}`;
-        item.description = `${plural(node.dataset.versions, 'version')}`;
+        item.description = plural(node.dataset.versions, 'version');
         item.iconPath = new vscode.ThemeIcon(node.dataset.kind === 'folder' ? 'folder' : 'database');
         item.contextValue = 'keel.dataset';
         const root = this.projects.projects().find((p) => p.id === node.dataset.projectId)?.root;

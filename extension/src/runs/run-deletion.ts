@@ -27,8 +27,8 @@ export function deleteConfirmation(run: Pick<Run, 'name' | 'id' | 'outputDir' | 
 export function deletedMessage(r: ResultOf['runs/delete']): string {
   const x = r.removed;
   const parts = [plural(x.metricPoints, 'metric point')];
-  if (x.checkpoints > 0) parts.push(`${plural(x.checkpoints, 'checkpoint record')}`);
-  if (x.evals > 0) parts.push(`${plural(x.evals, 'eval result')}`);
+  if (x.checkpoints > 0) parts.push(plural(x.checkpoints, 'checkpoint record'));
+  if (x.evals > 0) parts.push(plural(x.evals, 'eval result'));
   const folder = r.untrackedOutput ? ` Its output folder is no longer tracked: \`keel import ${r.untrackedOutput}\` brings it back.` : '';
   return `Deleted run ${r.run.name} (${parts.join(', ')}); files on disk are kept.${folder}`;
 }

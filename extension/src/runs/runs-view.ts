@@ -158,7 +158,7 @@ export class RunsView extends Disposables implements vscode.TreeDataProvider<Run
     const run = this.model.find(uri.path.slice(1));
     const badge = run ? alertBadge(run.alerts) : undefined;
     if (!run || !badge) return undefined;
-    return new vscode.FileDecoration(badge, `${plural(run.alerts, 'alert')}`, new vscode.ThemeColor('list.warningForeground'));
+    return new vscode.FileDecoration(badge, plural(run.alerts, 'alert'), new vscode.ThemeColor('list.warningForeground'));
   }
 
   private runItem(run: RunSummary): vscode.TreeItem {

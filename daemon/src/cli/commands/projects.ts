@@ -39,12 +39,13 @@ function reportErrors(configErrors: readonly string[], diagnostics: readonly Pro
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const onlyGlobs = errors.length > 0 && errors.every((d) => isGlobItemError(d.path));
   printError(onlyGlobs
-    ? `Keel tracks everything else in ${PROJECT_FILE}, without the ${plural(errors.length, 'glob')} above; fix ${errors.length === 1 ? 'it' : 'them'} and Keel picks up the change.\n`
+    ? `Keel tracks everything else in ${PROJECT_FILE}, without the ${countUnlessOne(errors.length, 'glob')} above; fix ${errors.length === 1 ? 'it' : 'them'} and Keel picks up the change.\n`
     : `Keel does not track this project until ${PROJECT_FILE} is fixed; it watches the file and picks up the fix.\n`);
   return 1;
 }
 
-function plural(n: number, word: string): string {
+/** `word` for one ("the glob above"), "3 globs" for more: unlike protocol/format.ts plural, one is not counted. */
+function countUnlessOne(n: number, word: string): string {
   return n === 1 ? word : `${n} ${word}s`;
 }
 

@@ -23,8 +23,6 @@ export function runStatusCell(r: Pick<RunSummary, 'status' | 'statusReason' | 'u
     (r.status === 'incomplete' && r.statusReason ? ` (${r.statusReason})` : '');
 }
 
-/** A shell word for `s` in a command the user may copy. */
-
 /** Runs `keel runs` shows unless --limit says otherwise. */
 const DEFAULT_RUNS_PAGE = 200;
 
