@@ -20,7 +20,7 @@ import { repoRoot, TestHome, waitFor } from './support/keel-home.ts';
 useFakeVscode();
 const { DaemonConnection } = await import('../extension/src/connection/daemon-connection.ts');
 const { ComparePanel, EMBED_WAIT_MS } = await import('../extension/src/compare/panel.ts');
-const { FIRST_PAINT_POINTS } = await import('../extension/src/compare/keys.ts');
+const { FIRST_PAINT_BUDGET, FIRST_PAINT_POINTS } = await import('../extension/src/compare/keys.ts');
 
 const STEPS = 5_000;
 
@@ -35,6 +35,8 @@ describe('compare panel: the first chart from the page, then full resolution', (
   const context = { extensionPath: repoRoot, extensionUri: { scheme: 'file', fsPath: repoRoot }, extension: { packageJSON: { version: '0.1.0-test' } } } as unknown as vscode.ExtensionContext;
   const connection = new DaemonConnection(context, new FakeLog() as unknown as vscode.LogOutputChannel);
   const runIds: string[] = [];
+  /** A sweep of 30 runs: the first paint shares FIRST_PAINT_BUDGET among them. */
+  const sweepIds: string[] = [];
   let otherId = '';
 
   before(async () => {
@@ -48,6 +50,11 @@ describe('compare panel: the first chart from the page, then full resolution', (
       runIds.push(run.id);
     }
     otherId = store.runs.create({ projectId: null, source: 'import', name: 'other', status: 'succeeded' }).id;
+    for (let i = 0; i < 30; i++) {
+      const run = store.runs.create({ projectId: null, source: 'import', name: `sweep-${i}`, status: 'succeeded' });
+      store.metrics.record(run.id, Array.from({ length: 1_000 }, (_, s) => ({ key: 'loss', step: s, value: Math.exp(-s / 300) + ((s * 7919 + i) % 100) / 1e3 })));
+      sweepIds.push(run.id);
+    }
     store.close();
     settings.set('keel.daemon.home', h.home);
     // The daemon started and a load on the machine must not make the page go without its init
@@ -83,6 +90,28 @@ describe('compare panel: the first chart from the page, then full resolution', (
       f.hide();
       assert.equal(pageInit(f.pages.at(-1) ?? ''), null);
       assert.match(f.pages.at(-1) ?? '', /<div id="app"><\/div>/);
+    } finally {
+      panel.dispose();
+    }
+  });
+
+  it('shares the first paint\'s points among many runs (30 runs: a sketch of 5,000 / 30 points a curve), then refines every curve', async () => {
+    const f = fakeWebviewPanel();
+    const panel = new ComparePanel(connection, f.panel, defaultPanelState(sweepIds));
+    try {
+      await waitFor(() => f.pages.length > 0, 20_000, 'the page');
+      const init = pageInit(f.pages[0] ?? '');
+      assert.ok(init, 'the first page carries the init');
+      assert.equal(init.series.length, 30);
+      const share = Math.floor(FIRST_PAINT_BUDGET / 30);
+      for (const s of init.series) assert.ok(s.downsampled && s.points.length <= share && s.points.length > share / 2, `${s.points.length} points, share ${share}`);
+      assert.ok(init.series.reduce((n, s) => n + s.points.length, 0) <= FIRST_PAINT_BUDGET);
+      f.send({ type: 'ready', embeddedInit: true });
+      f.send({ type: 'painted' });
+      await waitFor(() => f.posted.filter((m) => m.type === 'seriesBatch').flatMap((m) => (m.type === 'seriesBatch' ? m.series : [])).length >= 30, 20_000, 'the refined curves');
+      const refined = f.posted.flatMap((m) => (m.type === 'seriesBatch' ? m.series : []));
+      assert.deepEqual(new Set(refined.map((s) => s.runId)), new Set(sweepIds), 'every run\'s curve comes again');
+      for (const s of refined) assert.ok(s.points.length > share, `refined: ${s.points.length} points`);
     } finally {
       panel.dispose();
     }
