@@ -4,7 +4,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { contrast, MIN_CONTRAST, oklabDistance, PALETTE_SIZE, parseColor, runPalette, type Rgb } from '../../webview/src/palette.ts';
+import { contrast, MIN_CONTRAST, oklabDistance, PALETTE_SIZE, parseColor, pickPalette, runPalette, type Rgb } from '../../webview/src/palette.ts';
+import { PRESET_PALETTES } from '../../webview/src/palette-presets.ts';
 
 /** Editor backgrounds of VS Code's Dark Modern, Light Modern, Dark+, Light+, and the two high-contrast themes. */
 const backgrounds = { darkModern: '#1f1f1f', lightModern: '#ffffff', darkPlus: '#1e1e1e', lightPlus: '#ffffff', hcDark: '#000000', hcLight: '#ffffff', solarizedLight: '#fdf6e3', monokai: '#272822' };
@@ -39,6 +40,18 @@ describe('run palette', () => {
       assert.ok(closest6 >= 0.15, `first six ${closest6.toFixed(3)} apart`);
     });
   }
+
+  it('the default themes\' palettes, picked ahead of time, are what the pick makes now (else run `node scripts/palette-presets.mjs`)', () => {
+    for (const bg of ['#1f1f1f', '#1e1e1e', '#000000', '#ffffff']) assert.ok(PRESET_PALETTES[bg], `${bg} has a preset`);
+    for (const [bg, preset] of Object.entries(PRESET_PALETTES)) {
+      assert.deepEqual(preset, pickPalette(rgb(bg), PALETTE_SIZE), `${bg}: palette-presets.ts is stale`);
+      // A preset background spelled another way reads the same palette.
+      assert.deepEqual(runPalette(`rgb(${rgb(bg).join(', ')})`, 12), preset.slice(0, 12));
+    }
+    // Any other background is picked as before (solarizedLight and monokai above have no preset).
+    assert.equal(PRESET_PALETTES['#fdf6e3'], undefined);
+    assert.deepEqual(runPalette('#fdf6e3', 20), pickPalette(rgb('#fdf6e3'), 20));
+  });
 
   it('is the same for the same background (runs keep their colours across redraws)', () => {
     assert.deepEqual(runPalette('#1f1f1f'), runPalette('rgb(31, 31, 31)'));

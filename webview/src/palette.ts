@@ -6,8 +6,11 @@
  * are kept, and colours are chosen one by one, each the candidate farthest (in OKLab,
  * where distance follows what people see) from every colour chosen so far. So the first
  * runs get the most distinct colours, and the 100th is still apart from the 99 before it.
- * Pure: unit-tested in palette.test.ts.
+ * Pure: unit-tested in palette.test.ts. The palettes of VS Code's default themes are picked
+ * ahead of time (palette-presets.ts): the pick is the panel's costliest step before its
+ * first chart on a cold page (~5–15 ms of JIT warm-up), and most people keep a default theme.
  */
+import { PRESET_PALETTES } from './palette-presets.ts';
 
 /** How many runs get a colour of their own (the panel compares at most this many). */
 export const PALETTE_SIZE = 100;
@@ -101,9 +104,18 @@ const cache = new Map<string, string[]>();
  */
 export function runPalette(background: string, n = PALETTE_SIZE): string[] {
   const bg = parseColor(background) ?? [30, 30, 30];
-  const id = `${toHex(bg)}/${n}`;
+  const hex = toHex(bg);
+  const id = `${hex}/${n}`;
   const hit = cache.get(id);
   if (hit) return hit;
+  const preset = PRESET_PALETTES[hex];
+  const out = preset && n <= preset.length ? preset.slice(0, n) : pickPalette(bg, n);
+  cache.set(id, out);
+  return out;
+}
+
+/** {@link runPalette}'s pick itself, with no preset or cache (palette-presets.ts is made from it). */
+export function pickPalette(bg: Rgb, n = PALETTE_SIZE): string[] {
   const bgLum = luminance(bg);
   const dark = bgLum < 0.18;
   /** contrast(rgb, bg), with the background's luminance computed once. */
@@ -146,6 +158,5 @@ export function runPalette(background: string, n = PALETTE_SIZE): string[] {
     });
     pick = best;
   }
-  cache.set(id, out);
   return out;
 }
