@@ -35,15 +35,28 @@ function fromRaw(r: Raw): RollupRow {
   return { bucket: r[0], n: r[1], minValue: r[2], minStep: r[3], minWall: r[4], maxValue: r[5], maxStep: r[6], maxWall: r[7] };
 }
 
-/** Folds `next` into `acc` (lower step wins a tie, as the first step that took the value). */
+/**
+ * Whether `value` at `step` takes the place of the kept minimum (`best` at `bestStep`; null:
+ * none yet): a lower value, or the same value at an earlier step (the first step that took it).
+ */
+export function beatsMin(value: number, step: number, best: number | null, bestStep: number | null): boolean {
+  return best === null || value < best || (value === best && step < (bestStep ?? Infinity));
+}
+
+/** {@link beatsMin} for the maximum. */
+export function beatsMax(value: number, step: number, best: number | null, bestStep: number | null): boolean {
+  return best === null || value > best || (value === best && step < (bestStep ?? Infinity));
+}
+
+/** Folds `next` into `acc`. */
 function fold(acc: RollupRow, next: { n: number; minValue: number | null; minStep: number | null; minWall: number | null; maxValue: number | null; maxStep: number | null; maxWall: number | null }): void {
   acc.n += next.n;
-  if (next.minValue !== null && next.minStep !== null && (acc.minValue === null || next.minValue < acc.minValue || (next.minValue === acc.minValue && next.minStep < (acc.minStep ?? Infinity)))) {
+  if (next.minValue !== null && next.minStep !== null && beatsMin(next.minValue, next.minStep, acc.minValue, acc.minStep)) {
     acc.minValue = next.minValue;
     acc.minStep = next.minStep;
     acc.minWall = next.minWall;
   }
-  if (next.maxValue !== null && next.maxStep !== null && (acc.maxValue === null || next.maxValue > acc.maxValue || (next.maxValue === acc.maxValue && next.maxStep < (acc.maxStep ?? Infinity)))) {
+  if (next.maxValue !== null && next.maxStep !== null && beatsMax(next.maxValue, next.maxStep, acc.maxValue, acc.maxStep)) {
     acc.maxValue = next.maxValue;
     acc.maxStep = next.maxStep;
     acc.maxWall = next.maxWall;
@@ -54,12 +67,12 @@ function fold(acc: RollupRow, next: { n: number; minValue: number | null; minSte
 function foldPoint(acc: RollupRow, step: number, value: number | null, wall: number | null): void {
   acc.n++;
   if (value === null) return;
-  if (acc.minValue === null || value < acc.minValue || (value === acc.minValue && step < (acc.minStep ?? Infinity))) {
+  if (beatsMin(value, step, acc.minValue, acc.minStep)) {
     acc.minValue = value;
     acc.minStep = step;
     acc.minWall = wall;
   }
-  if (acc.maxValue === null || value > acc.maxValue || (value === acc.maxValue && step < (acc.maxStep ?? Infinity))) {
+  if (beatsMax(value, step, acc.maxValue, acc.maxStep)) {
     acc.maxValue = value;
     acc.maxStep = step;
     acc.maxWall = wall;

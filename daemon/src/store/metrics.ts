@@ -13,7 +13,7 @@ import type { Db } from './db.ts';
 import { metricKeyCandidates } from '../track/formats/metric-names.ts';
 import { DEFAULT_BITS, mergeReading, type Disagreement } from './metric-merge.ts';
 import { Downsampler, toWirePoint } from './metric-downsample.ts';
-import { RollupStore, type AppendedPoints } from './metric-rollups.ts';
+import { beatsMax, beatsMin, RollupStore, type AppendedPoints } from './metric-rollups.ts';
 
 export { toWirePoint };
 
@@ -113,8 +113,8 @@ function noteValue(t: Touched, step: number, value: number | null): void {
   if (step < t.first) t.first = step;
   if (step > t.last) t.last = step;
   if (value === null) return;
-  if (t.min === null || value < t.min || (value === t.min && step < (t.minStep ?? Infinity))) [t.min, t.minStep] = [value, step];
-  if (t.max === null || value > t.max || (value === t.max && step < (t.maxStep ?? Infinity))) [t.max, t.maxStep] = [value, step];
+  if (beatsMin(value, step, t.min, t.minStep)) [t.min, t.minStep] = [value, step];
+  if (beatsMax(value, step, t.max, t.maxStep)) [t.max, t.maxStep] = [value, step];
 }
 
 export class MetricStore {
