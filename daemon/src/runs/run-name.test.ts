@@ -35,8 +35,8 @@ describe('default run names', () => {
   it('read only the names a new one could clash with, and find the same free name as a look at every run', () => {
     const taken = ['baseline', 'baseline #2', 'baseline #10', 'baseline #x', 'baselines', 'baseline#3', 'Baseline #3', 'base', 'lr 50% · a_b', 'lr 50% · a_b #2', 'lr 50% · aXb #3'];
     for (const name of taken) store.runs.create({ projectId: null, source: 'import', name, status: 'succeeded' });
-    assert.deepEqual([...store.runs.namesLike('baseline')].sort(), ['baseline', 'baseline #10', 'baseline #2', 'baseline #x']);
-    assert.deepEqual([...store.runs.namesLike('lr 50% · a_b')].sort(), ['lr 50% · a_b', 'lr 50% · a_b #2'], 'LIKE wildcards in a name are plain characters');
+    assert.deepEqual([...store.runs.namesNumberedFrom('baseline')].sort(), ['baseline', 'baseline #10', 'baseline #2', 'baseline #x']);
+    assert.deepEqual([...store.runs.namesNumberedFrom('lr 50% · a_b')].sort(), ['lr 50% · a_b', 'lr 50% · a_b #2'], '% and _ in a name are plain characters (a key range, no pattern)');
     for (const [config, overrides] of [['/p/configs/baseline.yaml', []], ['/p/configs/base.yaml', []], ['/p/configs/new.yaml', []]] as const) {
       const everyName = new Set(store.runs.list({ limit: Number.MAX_SAFE_INTEGER }).map((r) => r.name));
       assert.equal(defaultRunName(store, config, overrides), uniqueRunName(baseRunName(config, overrides), everyName));

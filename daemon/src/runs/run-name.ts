@@ -73,7 +73,7 @@ export function uniqueRunName(base: string, taken: ReadonlySet<string>): string 
  */
 export function defaultRunName(store: Store, configPath: string, overrides: readonly string[]): string {
   const base = baseRunName(configPath, overrides);
-  return uniqueRunName(base, store.runs.namesLike(base));
+  return uniqueRunName(base, store.runs.namesNumberedFrom(base));
 }
 
 /** Control characters and the bidi overrides that reorder what is shown. */

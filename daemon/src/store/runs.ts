@@ -187,7 +187,7 @@ export class RunStore {
    * The names taken among `base` and `base #2`, `base #3`… — all a new run's default name has to
    * avoid — read through runs_by_name as a key range, not by reading every run.
    */
-  namesLike(base: string): Set<string> {
+  namesNumberedFrom(base: string): Set<string> {
     const prefix = `${base} #`;
     const end = `${base} $`; // '$' follows '#': the range holds exactly the names starting with prefix
     const rows = this.db.prepare('SELECT name FROM runs WHERE name = ? OR (name >= ? AND name < ?)').pluck().all(base, prefix, end) as string[];
