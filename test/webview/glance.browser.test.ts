@@ -85,6 +85,7 @@ describe('the compare panel at a glance, in Chromium', () => {
   it('filters metrics as you type, walks them with the keyboard, and picks a chart', async () => {
     const page = await open('dark', hf.init);
     await page.waitForSelector('figure[data-key="loss"] canvas');
+    assert.equal(await page.locator('#metric-picker vscode-checkbox, #metric-filter').count(), 0, 'the closed picker makes no components before the first chart');
     await page.focus('#metric-picker summary');
     await page.keyboard.press('Enter');
     assert.equal(await page.locator('.key-family:not([hidden])').first().textContent(), 'Losses');

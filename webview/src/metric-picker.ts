@@ -16,6 +16,8 @@ export interface PickerContext {
   onFilter(text: string): void;
   /** The user's new pick of keys ([] = the defaults). */
   change(selectedKeys: string[]): void;
+  /** Made open (it was open before the charts were drawn again). */
+  open?: boolean;
 }
 
 interface TextField extends HTMLElement {
@@ -71,8 +73,39 @@ function searchField(ctx: PickerContext, refilter: (q: string) => void): TextFie
   return field;
 }
 
-/** Builds the picker. */
+/**
+ * Builds the picker. Its panel (a field and a checkbox per chart: forty web components for a
+ * GRPO run) is made when it is first opened, not before the first chart.
+ */
 export function metricPicker(ctx: PickerContext): HTMLElement {
+  const { keys } = ctx;
+  const panel = h('div', { class: 'key-panel' });
+  const details = h('details', { class: 'key-picker', attrs: { id: 'metric-picker' } },
+    h('summary', { text: `Metrics: ${keys.shown.length} of ${keys.all.length} charts${keys.usingDefaults ? ' (defaults)' : ''}` }),
+    panel);
+  let built = false;
+  const build = (): void => {
+    if (built) return;
+    built = true;
+    panel.append(...pickerPanel(ctx));
+  };
+  details.addEventListener('toggle', () => {
+    if (details.open) build();
+  });
+  details.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || !details.open) return;
+    details.open = false;
+    details.querySelector('summary')?.focus();
+  });
+  if (ctx.open) {
+    build();
+    details.open = true;
+  }
+  return details;
+}
+
+/** The picker's panel: the search field, "Defaults" / "All", the checkboxes by family. */
+function pickerPanel(ctx: PickerContext): HTMLElement[] {
   const { keys } = ctx;
   const shown = new Set(keys.shown.map((g) => g.id));
   const toggle = (g: ChartGroup, on: boolean): void => {
@@ -102,13 +135,5 @@ export function metricPicker(ctx: PickerContext): HTMLElement {
   const actions = h('div', { class: 'key-actions' },
     linkButton('Defaults', 'Losses, eval metrics and training signals shared by the runs', () => ctx.change([])),
     linkButton('All', 'Every metric the runs logged', () => ctx.change(keysOf(keys.all))));
-  const details = h('details', { class: 'key-picker', attrs: { id: 'metric-picker' } },
-    h('summary', { text: `Metrics: ${keys.shown.length} of ${keys.all.length} charts${keys.usingDefaults ? ' (defaults)' : ''}` }),
-    h('div', { class: 'key-panel' }, field, actions, list, none));
-  details.addEventListener('keydown', (ev) => {
-    if (ev.key !== 'Escape' || !details.open) return;
-    details.open = false;
-    details.querySelector('summary')?.focus();
-  });
-  return details;
+  return [field, actions, list, none];
 }

@@ -18,6 +18,8 @@ export interface ControlsContext {
   /** The metric picker's search text, and where a new one goes. */
   filter: string;
   onFilter(text: string): void;
+  /** The metric picker is made open. */
+  pickerOpen?: boolean;
 }
 
 function smoothingSlider(ctx: ControlsContext): HTMLElement {
@@ -38,5 +40,5 @@ export function metricsToolbar(ctx: ControlsContext): HTMLElement {
     choice('x-axis', 'X axis', [{ value: 'step', label: 'Step' }, { value: 'time', label: 'Time' }], ctx.state.xAxis, (xAxis) => ctx.change({ xAxis })),
     smoothingSlider(ctx),
     checkbox('Log scale', ctx.state.logScale, (logScale) => ctx.change({ logScale }), 'log-scale'),
-    metricPicker({ keys: ctx.keys, runNames: ctx.runNames, filter: ctx.filter, onFilter: (text) => ctx.onFilter(text), change: (selectedKeys) => ctx.change({ selectedKeys }) }));
+    metricPicker({ keys: ctx.keys, runNames: ctx.runNames, filter: ctx.filter, onFilter: (text) => ctx.onFilter(text), change: (selectedKeys) => ctx.change({ selectedKeys }), open: ctx.pickerOpen }));
 }

@@ -163,30 +163,28 @@ export class MetricsView {
    * `later`, when given, runs what lies below the charts (the tables) after the first chart is on screen.
    */
   render(later?: (fn: () => void) => void): void {
-    const pickerOpen = this.root.querySelector('details')?.open === true;
-    keepFocus(() => this.renderSection(later));
-    const picker = this.root.querySelector('details');
-    if (picker && pickerOpen) picker.open = true;
+    const pickerOpen = this.root.querySelector<HTMLDetailsElement>('#metric-picker')?.open === true;
+    keepFocus(() => this.renderSection(pickerOpen, later));
   }
 
-  private renderSection(later?: (fn: () => void) => void): void {
+  private renderSection(pickerOpen: boolean, later?: (fn: () => void) => void): void {
     this.generation++;
     for (const s of this.slots.values()) s.chart?.destroy();
     this.slots.clear();
     this.groupOfKey.clear();
     this.seen.disconnect();
     clear(this.root);
-    this.renderCurves(later);
+    this.renderCurves(pickerOpen, later);
   }
 
-  private renderCurves(later?: (fn: () => void) => void): void {
+  private renderCurves(pickerOpen: boolean, later?: (fn: () => void) => void): void {
     const state = this.ctx.state();
     const keys = this.keys();
     for (const g of keys.all) for (const k of g.keys) this.groupOfKey.set(k, g.id);
     const runNames = new Map(this.runs().map((r) => [r.id, r.name]));
     this.root.append(metricsToolbar({
       state, keys, runNames, change: (p) => this.ctx.change(p), preview: (w) => this.previewSmoothing(w),
-      filter: this.filter, onFilter: (text) => { this.filter = text; },
+      filter: this.filter, onFilter: (text) => { this.filter = text; }, pickerOpen,
     }));
     const summaries = summaryTable(this.ctx.comparison(), keys.summaries, (id) => this.ctx.runIndex(id));
     const usage = usageTable(this.ctx.comparison(), (id) => this.ctx.runIndex(id));
