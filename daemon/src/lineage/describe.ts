@@ -1,6 +1,6 @@
 /** Describes any record as a lineage node: a short label and the facts a person wants. */
 import { basename } from 'node:path';
-import type { LineageNode, RecordKind, Run } from '../protocol/index.ts';
+import type { Checkpoint, LineageNode, RecordKind, Run } from '../protocol/index.ts';
 import type { Store } from '../store/index.ts';
 import { flavorLabel } from '../track/config/flavor.ts';
 
@@ -15,15 +15,38 @@ function runNode(r: Run, launch: unknown): LineageNode {
   return { kind: 'run', id: r.id, label: r.name, details: { status: r.status, host: r.hostName, outputDir: r.outputDir, exitCode: r.exitCode, createdAt: r.createdAt, overrides: overrides || null } };
 }
 
+function checkpointNode(c: Checkpoint, aliases: readonly string[]): LineageNode {
+  const also = (c.locations ?? []).filter((l) => l.deletedAt === null).map((l) => l.location);
+  return {
+    kind: 'checkpoint', id: c.id, label: c.location,
+    details: {
+      step: c.step, kind: c.kind, hash: short(c.hash), sizeBytes: c.sizeBytes, runId: c.runId, aliases: aliases.join(', ') || null,
+      // A deleted checkpoint stays in lineage as history: when it was seen gone.
+      deletedAt: c.deletedAt ?? null, final: c.final === true, alsoAt: also.join(', ') || null, createdAt: c.createdAt,
+    },
+  };
+}
+
 /**
- * The nodes for many records, in their order, leaving out those that no longer exist. Runs —
- * the many in a big graph (a dataset hundreds of runs trained on) — are read in one query.
+ * The nodes for many records, in their order, leaving out those that no longer exist. Runs and
+ * checkpoints — the many in a big graph (a dataset hundreds of runs trained on, a run's
+ * checkpoints) — are read a few queries for all, not a few each.
  */
 export function describeNodes<T extends { kind: RecordKind; id: string }>(store: Store, refs: readonly T[]): (LineageNode & Omit<T, 'kind' | 'id'>)[] {
-  const runs = store.runs.getMany(refs.filter((r) => r.kind === 'run').map((r) => r.id));
+  const ids = (kind: RecordKind): string[] => refs.filter((r) => r.kind === kind).map((r) => r.id);
+  const runs = store.runs.getMany(ids('run'));
+  const checkpointIds = ids('checkpoint');
+  const checkpoints = store.checkpoints.getMany(checkpointIds);
+  const aliases = store.models.aliasesOfMany(checkpointIds);
   return refs.flatMap((ref) => {
-    const found = runs.get(ref.id);
-    const node = ref.kind !== 'run' ? describeNode(store, ref.kind, ref.id) : found && runNode(found.run, found.launch);
+    let node: LineageNode | undefined;
+    if (ref.kind === 'run') {
+      const found = runs.get(ref.id);
+      node = found && runNode(found.run, found.launch);
+    } else if (ref.kind === 'checkpoint') {
+      const c = checkpoints.get(ref.id);
+      node = c && checkpointNode(c, aliases.get(ref.id) ?? []);
+    } else node = describeNode(store, ref.kind, ref.id);
     return node ? [{ ...ref, ...node }] : [];
   });
 }
@@ -37,16 +60,7 @@ export function describeNode(store: Store, kind: RecordKind, id: string): Lineag
     }
     case 'checkpoint': {
       const c = store.checkpoints.get(id);
-      if (!c) return undefined;
-      const also = (c.locations ?? []).filter((l) => l.deletedAt === null).map((l) => l.location);
-      return {
-        kind, id, label: c.location,
-        details: {
-          step: c.step, kind: c.kind, hash: short(c.hash), sizeBytes: c.sizeBytes, runId: c.runId, aliases: store.models.aliasesOf(id).join(', ') || null,
-          // A deleted checkpoint stays in lineage as history: when it was seen gone.
-          deletedAt: c.deletedAt ?? null, final: c.final === true, alsoAt: also.join(', ') || null, createdAt: c.createdAt,
-        },
-      };
+      return c && checkpointNode(c, store.models.aliasesOf(id));
     }
     case 'model': {
       const m = store.baseModels.get(id);

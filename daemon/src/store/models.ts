@@ -63,6 +63,20 @@ export class ModelStore {
     return this.db.prepare('SELECT alias FROM model_aliases WHERE checkpoint_id = ? ORDER BY alias').pluck().all(checkpointId) as string[];
   }
 
+  /** {@link aliasesOf} for many checkpoints in one query (those with none are left out). */
+  aliasesOfMany(checkpointIds: readonly string[]): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    if (checkpointIds.length === 0) return out;
+    const rows = this.db.prepare('SELECT checkpoint_id, alias FROM model_aliases WHERE checkpoint_id IN (SELECT value FROM json_each(?)) ORDER BY alias')
+      .all(JSON.stringify(checkpointIds)) as { checkpoint_id: string; alias: string }[];
+    for (const r of rows) {
+      const list = out.get(r.checkpoint_id);
+      if (list) list.push(r.alias);
+      else out.set(r.checkpoint_id, [r.alias]);
+    }
+    return out;
+  }
+
   history(projectId: string | null, alias?: string): AliasChange[] {
     const rows = (alias === undefined
       ? this.db.prepare('SELECT * FROM alias_history WHERE project_id IS ? ORDER BY id DESC').all(projectId)
