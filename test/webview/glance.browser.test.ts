@@ -86,6 +86,15 @@ describe('the compare panel at a glance, in Chromium', () => {
     const page = await open('dark', hf.init);
     await page.waitForSelector('figure[data-key="loss"] canvas');
     assert.equal(await page.locator('#metric-picker vscode-checkbox, #metric-filter').count(), 0, 'the closed picker makes no components before the first chart');
+    // Made in the click itself, before the details opens (no frame of an empty panel); closed again for the keyboard below.
+    const madeInClick = await page.evaluate(() => {
+      const summary = document.querySelector<HTMLElement>('#metric-picker summary');
+      summary?.click();
+      const n = document.querySelectorAll('#metric-picker vscode-checkbox').length;
+      summary?.click();
+      return n;
+    });
+    assert.ok(madeInClick > 0, `${madeInClick} checkboxes made in the click`);
     await page.focus('#metric-picker summary');
     await page.keyboard.press('Enter');
     assert.equal(await page.locator('.key-family:not([hidden])').first().textContent(), 'Losses');
@@ -99,6 +108,7 @@ describe('the compare panel at a glance, in Chromium', () => {
     const change = await waitPosted(page, { type: 'stateChanged' });
     assert.ok(change.type === 'stateChanged' && change.state.selectedKeys.includes('eval_wer') && change.state.selectedKeys.includes('loss'), JSON.stringify(change));
     await page.waitForSelector('figure[data-key="eval_wer"]');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'metric-key-eval_wer', 'focus stays on the box in the picker made open again');
     assert.equal(await page.inputValue('#metric-filter input'), 'wer', 'the filter stays after the charts are drawn again');
     await page.keyboard.press('Escape');
     assert.equal(await page.evaluate(() => (document.getElementById('metric-picker') as HTMLDetailsElement).open), false);

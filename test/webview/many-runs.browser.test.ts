@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { curvePoints } from '../../extension/src/compare/keys.ts';
-import { runPalette } from '../../webview/src/palette.ts';
+import { runPalette } from '../../webview/src/run-palette.ts';
 import { artifactsDir, buildBundle, canvasPixels, charts, chromiumPath, launchChromium, posted, removeDir, servePanel, themes, waitPosted, type PanelServer } from './browser.ts';
 import { sweepRuns, type SweepRuns } from './fixtures.ts';
 

@@ -4,7 +4,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { contrast, MIN_CONTRAST, oklabDistance, PALETTE_SIZE, parseColor, pickPalette, runPalette, type Rgb } from '../../webview/src/palette.ts';
+import { contrast, MIN_CONTRAST, oklabDistance, PALETTE_SIZE, parseColor, pickPalette, type Rgb } from '../../webview/src/palette.ts';
+import { runPalette } from '../../webview/src/run-palette.ts';
 import { PRESET_PALETTES } from '../../webview/src/palette-presets.ts';
 
 /** Editor backgrounds of VS Code's Dark Modern, Light Modern, Dark+, Light+, and the two high-contrast themes. */
@@ -43,12 +44,19 @@ describe('run palette', () => {
 
   it('the default themes\' palettes, picked ahead of time, are what the pick makes now (else run `node scripts/palette-presets.mjs`)', () => {
     for (const bg of ['#1f1f1f', '#1e1e1e', '#000000', '#ffffff']) assert.ok(PRESET_PALETTES[bg], `${bg} has a preset`);
-    for (const [bg, preset] of Object.entries(PRESET_PALETTES)) {
-      assert.deepEqual(preset, pickPalette(rgb(bg), PALETTE_SIZE), `${bg}: palette-presets.ts is stale`);
-      // A preset background spelled another way reads the same palette.
-      assert.deepEqual(runPalette(`rgb(${rgb(bg).join(', ')})`, 12), preset.slice(0, 12));
+    for (const [bg, preset] of Object.entries(PRESET_PALETTES)) assert.deepEqual(preset, pickPalette(rgb(bg), PALETTE_SIZE), `${bg}: palette-presets.ts is stale`);
+  });
+
+  it('takes a preset background\'s colours from the presets however the colour is spelled, and picks any other', () => {
+    // Presets that no pick would make: what comes back says where it came from.
+    const fake = { '#123456': Array.from({ length: 5 }, (_, i) => `#00000${i}`) };
+    for (const spelled of ['#123456', '#123456ff', 'rgb(18, 52, 86)', 'RGBA(18,52,86,0.5)', '#123456'.toUpperCase()]) {
+      assert.deepEqual(runPalette(spelled, 3, fake), ['#000000', '#000001', '#000002'], spelled);
     }
-    // Any other background is picked as before (solarizedLight and monokai above have no preset).
+    // More colours than the preset holds, or a count that is no count: picked as before.
+    assert.deepEqual(runPalette('#123456', 6, fake), pickPalette(rgb('#123456'), 6));
+    assert.deepEqual(runPalette('#123456', 2.5, fake), pickPalette(rgb('#123456'), 2.5));
+    // The real presets: a default theme's background is served from them.
     assert.equal(PRESET_PALETTES['#fdf6e3'], undefined);
     assert.deepEqual(runPalette('#fdf6e3', 20), pickPalette(rgb('#fdf6e3'), 20));
   });

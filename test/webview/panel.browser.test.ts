@@ -13,7 +13,7 @@ import type { HostToWebview } from '../../daemon/src/protocol/webview.ts';
 import {
   artifactsDir, buildBundle, canvasPixels, charts, chromiumPath, launchChromium, posted, removeDir, sendToPanel, servePanel, themes, waitPosted, type PanelServer,
 } from './browser.ts';
-import { runPalette } from '../../webview/src/palette.ts';
+import { runPalette } from '../../webview/src/run-palette.ts';
 import { bigComparison, twoRuns, usageRuns, type TwoRuns } from './fixtures.ts';
 
 const dark = themes.dark;

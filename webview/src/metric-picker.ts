@@ -80,15 +80,17 @@ function searchField(ctx: PickerContext, refilter: (q: string) => void): TextFie
 export function metricPicker(ctx: PickerContext): HTMLElement {
   const { keys } = ctx;
   const panel = h('div', { class: 'key-panel' });
-  const details = h('details', { class: 'key-picker', attrs: { id: 'metric-picker' } },
-    h('summary', { text: `Metrics: ${keys.shown.length} of ${keys.all.length} charts${keys.usingDefaults ? ' (defaults)' : ''}` }),
-    panel);
   let built = false;
   const build = (): void => {
     if (built) return;
     built = true;
     panel.append(...pickerPanel(ctx));
   };
+  // Made on the summary's click (a click, Enter or Space), before the details opens: the
+  // `toggle` event comes a task later, maybe after a frame showing the panel empty. `toggle`
+  // still covers an open from elsewhere.
+  const summary = h('summary', { text: `Metrics: ${keys.shown.length} of ${keys.all.length} charts${keys.usingDefaults ? ' (defaults)' : ''}`, on: { click: build } });
+  const details = h('details', { class: 'key-picker', attrs: { id: 'metric-picker' } }, summary, panel);
   details.addEventListener('toggle', () => {
     if (details.open) build();
   });

@@ -6,11 +6,9 @@
  * are kept, and colours are chosen one by one, each the candidate farthest (in OKLab,
  * where distance follows what people see) from every colour chosen so far. So the first
  * runs get the most distinct colours, and the 100th is still apart from the 99 before it.
- * Pure: unit-tested in palette.test.ts. The palettes of VS Code's default themes are picked
- * ahead of time (palette-presets.ts): the pick is the panel's costliest step before its
- * first chart on a cold page (~5–15 ms of JIT warm-up), and most people keep a default theme.
+ * Pure: unit-tested in palette.test.ts. The panel asks run-palette.ts, which keeps the picks
+ * of VS Code's default themes made ahead of time (palette-presets.ts, made from this module).
  */
-import { PRESET_PALETTES } from './palette-presets.ts';
 
 /** How many runs get a colour of their own (the panel compares at most this many). */
 export const PALETTE_SIZE = 100;
@@ -96,25 +94,11 @@ export function oklabDistance(a: Rgb, b: Rgb): number {
 
 export const toHex = (c: Rgb): string => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
-const cache = new Map<string, string[]>();
-
 /**
- * `n` colours (`#rrggbb`) for runs drawn on `background` (a CSS colour; unreadable → dark).
- * The first is a blue, as VS Code's first chart colour; the rest as far apart as they go.
+ * `n` colours (`#rrggbb`) for runs drawn on `bg`: the first a blue, as VS Code's first chart
+ * colour; the rest as far apart as they go. run-palette.ts's runPalette is this with presets
+ * and a cache.
  */
-export function runPalette(background: string, n = PALETTE_SIZE): string[] {
-  const bg = parseColor(background) ?? [30, 30, 30];
-  const hex = toHex(bg);
-  const id = `${hex}/${n}`;
-  const hit = cache.get(id);
-  if (hit) return hit;
-  const preset = PRESET_PALETTES[hex];
-  const out = preset && n <= preset.length ? preset.slice(0, n) : pickPalette(bg, n);
-  cache.set(id, out);
-  return out;
-}
-
-/** {@link runPalette}'s pick itself, with no preset or cache (palette-presets.ts is made from it). */
 export function pickPalette(bg: Rgb, n = PALETTE_SIZE): string[] {
   const bgLum = luminance(bg);
   const dark = bgLum < 0.18;

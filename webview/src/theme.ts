@@ -3,7 +3,8 @@
  * `var(--…)`), and read again when VS Code switches theme (it swaps the body's class).
  * Run colours are the palette (palette.ts) made for the theme's editor background.
  */
-import { PALETTE_SIZE, runPalette } from './palette.ts';
+import { PALETTE_SIZE } from './palette.ts';
+import { runPalette } from './run-palette.ts';
 
 export interface ChartTheme {
   foreground: string;

@@ -31,7 +31,8 @@ describe('lineage graph of a dataset many runs trained on', () => {
       if (r % 5 === 0) store.models.tag(null, `best-${r}`, c.id);
       if (r === 10) store.models.tag(null, 'prod', c.id);
       if (r % 3 === 0) store.lineage.addEdge({ kind: 'model', id: base.id }, { kind: 'checkpoint', id: c.id }, 'base_model');
-      if (r === 7) store.checkpoints.setPresence(`/p/out/${r}/checkpoint-10`, false);
+      // Two gone from their folder: run 7's for good, run 12's still live in its output folder.
+      if (r === 7 || r === 12) store.checkpoints.setPresence(`/p/out/${r}/checkpoint-10`, false);
     }
   });
 
@@ -54,6 +55,7 @@ describe('lineage graph of a dataset many runs trained on', () => {
     assert.equal(ckpt(8)?.details.alsoAt, '/p/out/8');
     assert.equal(ckpt(8)?.details.final, true);
     assert.equal(typeof ckpt(7)?.details.deletedAt, 'number');
+    assert.equal(ckpt(12)?.details.deletedAt, null, 'gone from checkpoint-10 but live at /p/out/12');
     assert.equal(ckpt(1)?.details.aliases, null);
     // …and the bulk read of checkpoints is each one's own read, base model and locations included.
     const ids = graph.descendants.filter((n) => n.kind === 'checkpoint').map((n) => n.id);
@@ -66,8 +68,13 @@ describe('lineage graph of a dataset many runs trained on', () => {
   it('leaves out records that no longer exist', () => {
     const [kept, gone] = store.runs.list({}).slice(0, 2);
     assert.ok(kept && gone);
-    const refs = [{ kind: 'run' as const, id: gone.id, depth: 1 }, { kind: 'run' as const, id: kept.id, depth: 1 }, { kind: 'run' as const, id: 'run_nosuchrun', depth: 2 }];
+    const ckpt = store.checkpoints.byRun(kept.id)[0];
+    assert.ok(ckpt);
+    const refs = [
+      { kind: 'run' as const, id: gone.id, depth: 1 }, { kind: 'run' as const, id: kept.id, depth: 1 }, { kind: 'run' as const, id: 'run_nosuchrun', depth: 2 },
+      { kind: 'checkpoint' as const, id: 'ckpt_nosuch', depth: 2 }, { kind: 'checkpoint' as const, id: ckpt.id, depth: 2 },
+    ];
     store.runs.delete(gone.id);
-    assert.deepEqual(describeNodes(store, refs).map((n) => n.id), [kept.id]);
+    assert.deepEqual(describeNodes(store, refs).map((n) => n.id), [kept.id, ckpt.id]);
   });
 });

@@ -134,8 +134,8 @@ export class CheckpointStore {
   }
 
   /**
-   * The checkpoints of `ids` that exist, by id, in three queries however many (a lineage
-   * graph of a run with a hundred checkpoints read them one by one: four queries each).
+   * The checkpoints of `ids` that exist, by id, in three queries however many (`get` takes
+   * three each: the row, its other locations, its base-model edge).
    */
   getMany(ids: readonly string[]): Map<string, Checkpoint> {
     const out = new Map<string, Checkpoint>();
