@@ -161,6 +161,12 @@ async function seenAt(frame: Frame, name: 'h1' | 'chart'): Promise<number> {
 /** Command → content on the in-page clock (SEEN_SCRIPT), ms: the panel's and the Markdown preview's. */
 const keelSeen: number[] = [];
 const mdSeen: number[] = [];
+/** The in-page clock's line for the repeats in keelSeen / mdSeen. */
+function inPageLine(): string {
+  const finite = (xs: number[]): number[] => xs.filter(Number.isFinite);
+  const paired = keelSeen.map((x, i) => x / (mdSeen[i] as number)).filter(Number.isFinite);
+  return `on the in-page clock (first animation frame with the chart / the heading, no selector poll): ${fmt(median(finite(keelSeen)), 0)} ms vs ${fmt(median(finite(mdSeen)), 0)} ms → ${fmt(median(finite(keelSeen)) / median(finite(mdSeen)))}x (paired ${fmt(median(paired))}x; panel ${keelSeen.map((x) => fmt(x, 0)).join(', ')}; preview ${mdSeen.map((x) => fmt(x, 0)).join(', ')})`;
+}
 
 /** Accepting the compare pick (BASELINE.md open in the editor) → the panel's first chart painted. */
 async function compareFirstChart(wb: Workbench, filter = 'bench-'): Promise<number> {
@@ -262,8 +268,8 @@ try {
   await wb.page.waitForTimeout(2000);
 
   // KEEL_BENCH_TRACE=<file>: a Chrome trace of the last repeat's preview (<file>.md.json) and
-  // panel (<file>), with KEEL_BENCH_TRACE_CPU=1 JavaScript samples too (the webview's names are
-  // minified: dist/webview.js.map maps them back).
+  // panel (<file>), and of the 100-run panel's (<file>.100.json), with KEEL_BENCH_TRACE_CPU=1
+  // JavaScript samples too (the webview's names are minified: dist/webview.js.map maps them back).
   const browser = wb.page.context().browser();
   const traced = async <T>(path: string | null, fn: () => Promise<T>): Promise<T> => {
     if (!path || !browser) return fn();
@@ -289,9 +295,7 @@ try {
   console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md), 0)} ms → ${fmt(median(keel) / median(md))}x (previews: ${md.map((x) => fmt(x, 0)).join(', ')}; median of the paired ratios ${fmt(median(keel.map((x, i) => x / (md[i] as number))))}x)`);
   console.log(`  where it went (median ms after accepting the pick): ${phaseLine()}; the Markdown preview's document started ${fmt(median(mdFrames), 0)} ms after its command`);
   console.log(`  timed from after the click returned, as before December 2026, the Markdown preview takes ${fmt(median(mdAfterClick), 0)} ms → ${fmt(median(keel) / median(mdAfterClick))}x (paired ${fmt(median(keel.map((x, i) => x / (mdAfterClick[i] as number))))}x)`);
-  const seenPaired = keelSeen.map((x, i) => x / (mdSeen[i] as number)).filter(Number.isFinite);
-  const finite = (xs: number[]): number[] => xs.filter(Number.isFinite);
-  console.log(`  on the in-page clock (first animation frame with the chart / the heading, no selector poll): ${fmt(median(finite(keelSeen)), 0)} ms vs ${fmt(median(finite(mdSeen)), 0)} ms → ${fmt(median(finite(keelSeen)) / median(finite(mdSeen)))}x (paired ${fmt(median(seenPaired))}x; panel ${keelSeen.map((x) => fmt(x, 0)).join(', ')}; preview ${mdSeen.map((x) => fmt(x, 0)).join(', ')})`);
+  console.log(`  ${inPageLine()}`);
   for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init|page with init)/.test(l)).slice(-3 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
 
   // KEEL_BENCH_ONLY=compare10: the 10-run figures only.
@@ -302,16 +306,20 @@ try {
   phases.length = 0;
   mdFrames.length = 0;
   mdAfterClick.length = 0;
+  keelSeen.length = 0;
+  mdSeen.length = 0;
   for (let i = 0; i < REPEAT; i++) {
     md100.push(await markdownPreview(wb));
     await closeEditors(wb);
-    keel100.push(await compareFirstChart(wb, 'hundred-'));
+    const trace = process.env.KEEL_BENCH_TRACE && i === REPEAT - 1 ? `${process.env.KEEL_BENCH_TRACE}.100.json` : null;
+    keel100.push(await traced(trace, () => compareFirstChart(wb as Workbench, 'hundred-')));
     await closeEditors(wb);
   }
   console.log(`${since()} compare panel, 100 runs × ${fmt(HUNDRED_STEPS, 0)} steps: first chart in ${fmt(median(keel100), 0)} ms (median of ${REPEAT}: ${keel100.map((x) => fmt(x, 0)).join(', ')})`);
   console.log(`  VS Code's Markdown preview, same machine: ${fmt(median(md100), 0)} ms → ${fmt(median(keel100) / median(md100))}x (previews: ${md100.map((x) => fmt(x, 0)).join(', ')}; median of the paired ratios ${fmt(median(keel100.map((x, i) => x / (md100[i] as number))))}x)`);
   console.log(`  timed from after the click returned, as before December 2026, the Markdown preview takes ${fmt(median(mdAfterClick), 0)} ms → ${fmt(median(keel100) / median(mdAfterClick))}x (paired ${fmt(median(keel100.map((x, i) => x / (mdAfterClick[i] as number))))}x)`);
   console.log(`  where it went (median ms after accepting the pick): ${phaseLine()}; the Markdown preview's document started ${fmt(median(mdFrames), 0)} ms after its command`);
+  console.log(`  ${inPageLine()}`);
   for (const line of (server.logs(/^Keel\.log$/)[0]?.text ?? '').split('\n').filter((l) => /compare panel: (runs\/compare|init|page with init)/.test(l)).slice(-3 * REPEAT)) console.log(`  log: ${line.replace(/^.*?compare panel: /, '')}`);
 
   // KEEL_BENCH_ONLY=compare: just the figures above (when working on the panel).
