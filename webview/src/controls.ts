@@ -25,12 +25,13 @@ export function checkbox(label: string, checked: boolean, onChange: (checked: bo
   return box;
 }
 
-/** A VS Code badge (status, "baseline"). */
+/**
+ * A label in VS Code's badge look (status, "baseline"): vscode-badge's own styles on a plain
+ * span (styles.css `.badge`). The header shows one per run, up to a hundred, and as a web
+ * component each cost a first render and a reflected attribute before the first chart.
+ */
 export function badge(text: string, cls = ''): HTMLElement {
-  const b = document.createElement('vscode-badge');
-  b.textContent = text;
-  if (cls) b.className = cls;
-  return b;
+  return h('span', { class: cls ? `badge ${cls}` : 'badge', text });
 }
 
 /** A plain button that looks like a VS Code text link (keyboard-native). */
