@@ -142,19 +142,11 @@ export class CheckpointStore {
     if (ids.length === 0) return out;
     const json = JSON.stringify(ids);
     const rows = this.db.prepare('SELECT * FROM checkpoints WHERE id IN (SELECT value FROM json_each(?))').all(json) as CheckpointRow[];
-    const locations = new Map<string, LocationRow[]>();
-    for (const l of this.db.prepare('SELECT * FROM checkpoint_locations WHERE checkpoint_id IN (SELECT value FROM json_each(?)) ORDER BY location').all(json) as LocationRow[]) {
-      const list = locations.get(l.checkpoint_id);
-      if (list) list.push(l);
-      else locations.set(l.checkpoint_id, [l]);
-    }
-    // The first base-model edge of each (as stmts.base takes it: lowest edge id).
-    const bases = new Map<string, BaseRow>();
-    for (const b of this.db.prepare(`SELECT to_id, from_kind, from_id FROM lineage_edges WHERE to_kind = 'checkpoint' AND to_id IN (SELECT value FROM json_each(?))
-        AND type = 'base_model' AND from_kind IN ('model', 'checkpoint') ORDER BY id`).all(json) as (BaseRow & { to_id: string })[]) {
-      if (!bases.has(b.to_id)) bases.set(b.to_id, b);
-    }
-    for (const r of rows) out.set(r.id, this.toCheckpoint(r, locations.get(r.id) ?? [], bases.get(r.id)));
+    const locations = Map.groupBy(this.db.prepare('SELECT * FROM checkpoint_locations WHERE checkpoint_id IN (SELECT value FROM json_each(?)) ORDER BY location').all(json) as LocationRow[], (l) => l.checkpoint_id);
+    // Each one's base-model edges by edge id: the first is the one stmts.base takes.
+    const bases = Map.groupBy(this.db.prepare(`SELECT to_id, from_kind, from_id FROM lineage_edges WHERE to_kind = 'checkpoint' AND to_id IN (SELECT value FROM json_each(?))
+        AND type = 'base_model' AND from_kind IN ('model', 'checkpoint') ORDER BY id`).all(json) as (BaseRow & { to_id: string })[], (b) => b.to_id);
+    for (const r of rows) out.set(r.id, this.toCheckpoint(r, locations.get(r.id) ?? [], bases.get(r.id)?.[0] ?? null));
     return out;
   }
 
@@ -251,11 +243,11 @@ export class CheckpointStore {
     return own + other > 0;
   }
 
-  /** A row as a Checkpoint; its other locations and base-model edge are read unless given (getMany reads them for many at once). */
+  /** A row as a Checkpoint; its other locations and base-model edge (null: none) are read unless given (getMany reads them for many at once). */
   private toCheckpoint(
     r: CheckpointRow,
     locationRows = this.stmts.locations.all(r.id) as LocationRow[],
-    base = this.stmts.base.get(r.id) as BaseRow | undefined,
+    base = (this.stmts.base.get(r.id) as BaseRow | undefined) ?? null,
   ): Checkpoint {
     const locations: CheckpointLocation[] = locationRows.map((l) => ({ location: l.location, role: l.role, deletedAt: l.deleted_at }));
     const liveElsewhere = locations.some((l) => l.deletedAt === null);

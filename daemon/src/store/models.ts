@@ -65,16 +65,10 @@ export class ModelStore {
 
   /** {@link aliasesOf} for many checkpoints in one query (those with none are left out). */
   aliasesOfMany(checkpointIds: readonly string[]): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    if (checkpointIds.length === 0) return out;
+    if (checkpointIds.length === 0) return new Map();
     const rows = this.db.prepare('SELECT checkpoint_id, alias FROM model_aliases WHERE checkpoint_id IN (SELECT value FROM json_each(?)) ORDER BY alias')
       .all(JSON.stringify(checkpointIds)) as { checkpoint_id: string; alias: string }[];
-    for (const r of rows) {
-      const list = out.get(r.checkpoint_id);
-      if (list) list.push(r.alias);
-      else out.set(r.checkpoint_id, [r.alias]);
-    }
-    return out;
+    return new Map([...Map.groupBy(rows, (r) => r.checkpoint_id)].map(([id, group]) => [id, group.map((r) => r.alias)]));
   }
 
   history(projectId: string | null, alias?: string): AliasChange[] {
