@@ -30,6 +30,7 @@ const REQUIRED = [
   'extension/dist/keel-daemon-features.js',
   'extension/dist/keel-worker.js',
   'extension/dist/webview.js',
+  'extension/dist/run-page.js',
   'extension/node_modules/better-sqlite3/package.json',
   'extension/node_modules/better-sqlite3/lib/index.js',
   `extension/node_modules/better-sqlite3/prebuilds/${process.platform}-${process.arch}.node`,
@@ -132,7 +133,8 @@ function checkDaemonStarts(file) {
 }
 
 if (!args.includes('--no-build')) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
-for (const f of ['dist/extension.js', 'dist/keel.js', 'dist/keel-cli.js', 'dist/keel-daemon.js', 'dist/keel-daemon-features.js', 'dist/keel-worker.js', 'dist/webview.js']) {
+// The bundles the VSIX must hold, as the build writes them.
+for (const f of REQUIRED.filter((p) => p.startsWith('extension/dist/')).map((p) => p.slice('extension/'.length))) {
   if (!existsSync(join(root, f))) fail(`${f} is missing: the build did not produce it`);
 }
 // --dependencies: vsce lists the production dependencies with `npm list` and the
