@@ -97,7 +97,7 @@ export function metricPicker(ctx: PickerContext): HTMLElement {
   details.addEventListener('keydown', (ev) => {
     if (ev.key !== 'Escape' || !details.open) return;
     details.open = false;
-    details.querySelector('summary')?.focus();
+    summary.focus();
   });
   if (ctx.open) {
     build();

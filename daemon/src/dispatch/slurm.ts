@@ -16,8 +16,6 @@ import type { HostConnection } from './transport/connection.ts';
 import { parseProbeOutput, readMarkers, type ProbeReport } from './remote/markers.ts';
 import { SLURM_PARTITION, SLURM_TIME } from '../protocol/slurm-values.ts';
 
-export { SLURM_TIME };
-
 /** What a launch may ask of sbatch beyond the GPUs (`keel launch --time/--partition/--cpus/--mem`). */
 export interface SlurmLaunch {
   time?: string;

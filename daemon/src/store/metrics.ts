@@ -144,6 +144,7 @@ export class MetricStore {
       updateWall: db.prepare('UPDATE metrics SET wall_time = ? WHERE series_id = ? AND step = ?'),
       aliases: db.prepare('SELECT aliases_json FROM metric_series WHERE id = ?').pluck(),
       setAliases: db.prepare('UPDATE metric_series SET aliases_json = ? WHERE id = ?'),
+      // min_step / max_step keep the first step of a tie, as beatsMin / beatsMax (metric-rollups.ts) do in a batch.
       summarise: db.prepare(`UPDATE metric_series SET
           points = points + @added,
           first_step = min(coalesce(first_step, @first), @first),

@@ -309,22 +309,17 @@ export class WorkerPool<T extends Record<string, TaskSpec>> {
  * does not drop stop a worker from starting: `--input-type` and `-e CODE` (a process started
  * with `node --input-type=module -e …`); only then is a filtered list passed.
  */
-export function workerExecArgv(execArgv: readonly string[]): { execArgv?: string[] } {
-  if (!execArgv.some((arg) => arg.startsWith('--input-type') || ['-e', '--eval', '-p', '--print'].includes(arg.split('=')[0] as string))) return {};
+function workerExecArgv(execArgv: readonly string[]): { execArgv?: string[] } {
   const out: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i] as string;
-    if (arg.startsWith('--input-type=') || ['-e', '--eval', '-p', '--print'].includes(arg.split('=')[0] as string)) {
-      if (!arg.includes('=')) i++;
-      continue;
-    }
-    if (arg === '--input-type') {
-      i++;
+    if (['--input-type', '-e', '--eval', '-p', '--print'].includes(arg.split('=')[0] as string)) {
+      if (!arg.includes('=')) i++; // its value is the next argument
       continue;
     }
     out.push(arg);
   }
-  return { execArgv: out };
+  return out.length === execArgv.length ? {} : { execArgv: out };
 }
 
 function settle(job: Job, result: unknown, err: unknown): void {
