@@ -56,7 +56,7 @@ describe('run palette', () => {
     // More colours than the preset holds, or a count that is no count: picked as before.
     assert.deepEqual(runPalette('#123456', 6, fake), pickPalette(rgb('#123456'), 6));
     assert.deepEqual(runPalette('#123456', 2.5, fake), pickPalette(rgb('#123456'), 2.5));
-    // The real presets: a default theme's background is served from them.
+    // A background with no preset is picked.
     assert.equal(PRESET_PALETTES['#fdf6e3'], undefined);
     assert.deepEqual(runPalette('#fdf6e3', 20), pickPalette(rgb('#fdf6e3'), 20));
   });

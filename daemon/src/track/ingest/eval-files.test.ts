@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ function withModel(source: string, oldPath: string, model: string, dest: string)
 }
 
 describe('ingestEvalFile', () => {
-  const { dir: tmp, store } = useTempStore('keel-evals-');
+  const { dir: tmp, store } = useTempStore('keel-evals-', { closeFirst: () => pool.close() });
   let project: string;
   let pool: HashPool;
   let ingester: RunIngester;
@@ -50,10 +50,6 @@ describe('ingestEvalFile', () => {
       assert.deepEqual(r.issues, []);
     }
   });
-  after(async () => {
-    await pool.close();
-  });
-
   it('links an eval of a checkpoint on this machine (exact real path) and keeps N/A stderr as null', async () => {
     const ckpt = store.checkpoints.byLocation(join(project, 'outputs', 'run1', 'checkpoint-200'));
     assert.equal(ckpt?.kind, 'adapter');

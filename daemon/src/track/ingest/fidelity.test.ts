@@ -5,7 +5,7 @@
  * `pretrained=BASE,peft=CHECKPOINT`). The real-tools suite (`npm run test:real-tools`) runs the
  * tools themselves; this file keeps the same facts in `npm test`.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ const CURVES = ['eval/loss', 'eval/runtime', 'eval/samples_per_second', 'eval/st
 const SUMMARY = ['train/total_flos', 'train/train_loss', 'train/train_runtime', 'train/train_samples_per_second', 'train/train_steps_per_second'];
 
 describe('the record of a real HF Trainer + PEFT run matches its files', () => {
-  const { dir: tmp, store } = useTempStore('keel-fidelity-');
+  const { dir: tmp, store } = useTempStore('keel-fidelity-', { closeFirst: () => pool.close() });
   let dir: string;
   let pool: HashPool;
   let ingester: RunIngester;
@@ -41,10 +41,6 @@ describe('the record of a real HF Trainer + PEFT run matches its files', () => {
     runId = report.runId;
     assert.deepEqual(report.issues, []);
   });
-  after(async () => {
-    await pool.close();
-  });
-
   it('keeps one series per quantity, equal to trainer_state.json, its names as aliases', () => {
     assert.deepEqual(store.metrics.series(runId).map((s) => s.key).sort(), CURVES);
     assert.deepEqual(store.metrics.seriesSummary(runId, 'train/loss')?.aliases, ['loss']);

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ function padded(text: string, bytes: number): string {
 }
 
 describe('results files read whole: input checks, and large ones parsed in a worker', () => {
-  const { dir: tmp, store } = useTempStore('keel-results-');
+  const { dir: tmp, store } = useTempStore('keel-results-', { closeFirst: () => Promise.all([hashes.close(), parser.close()]) });
   let hashes: HashPool;
   let parser: ParsePool;
   let ingester: RunIngester;
@@ -28,11 +28,6 @@ describe('results files read whole: input checks, and large ones parsed in a wor
     parser = createParsePool({ size: 1 });
     ingester = new RunIngester({ store, hasher: hashes, hashCache: createMemoryHashCache(), parser });
   });
-  after(async () => {
-    await hashes.close();
-    await parser.close();
-  });
-
   it('refuses an lm-eval results FIFO without hanging, and one over 64 MiB without reading it', { timeout: 20_000 }, async () => {
     const fifo = join(tmp, 'results_fifo.json');
     execFileSync('mkfifo', [fifo]);

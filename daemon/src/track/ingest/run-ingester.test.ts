@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -49,7 +49,7 @@ function valueAt(store: Store, runId: string, key: string, step: number): number
 }
 
 describe('RunIngester on Hugging Face output folders', () => {
-  const { dir: tmp, store } = useTempStore('keel-ingest-');
+  const { dir: tmp, store } = useTempStore('keel-ingest-', { closeFirst: () => pool.close() });
   let pool: HashPool;
   let ingester: RunIngester;
   const cache = createMemoryHashCache();
@@ -57,10 +57,6 @@ describe('RunIngester on Hugging Face output folders', () => {
     pool = createHashPool({ size: 2 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: cache, quietMs: 3_600_000 });
   });
-  after(async () => {
-    await pool.close();
-  });
-
   it('imports a finished full fine-tune: metrics, results, TensorBoard curves, checkpoints, base model', async () => {
     const dir = join(tmp, 'whisper-large-v2-ja');
     copyFixtureFolder(WHISPER, dir);
@@ -139,7 +135,7 @@ describe('RunIngester on Hugging Face output folders', () => {
 });
 
 describe('RunIngester on a PEFT run that is still training (watched)', () => {
-  const { dir: tmp, store } = useTempStore('keel-ingest-peft-');
+  const { dir: tmp, store } = useTempStore('keel-ingest-peft-', { closeFirst: () => pool.close() });
   let dir: string;
   let pool: HashPool;
   let ingester: RunIngester;
@@ -153,10 +149,6 @@ describe('RunIngester on a PEFT run that is still training (watched)', () => {
     pool = createHashPool({ size: 2 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache(), quietMs: 3_600_000 });
   });
-  after(async () => {
-    await pool.close();
-  });
-
   it('creates a running run, reads checkpoint-200 metrics and registers it as an adapter of gpt2', async () => {
     const report = await ingester.ingestRunDir(dir, { projectId: null, source: 'watch' });
     runId = report.runId;

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,17 +23,13 @@ function lossEvents(start: number, steps: number[], value: (step: number) => num
 }
 
 describe('RunIngester on event files and line logs', () => {
-  const { dir: tmp, store } = useTempStore('keel-ingest-logs-');
+  const { dir: tmp, store } = useTempStore('keel-ingest-logs-', { closeFirst: () => pool.close() });
   let pool: HashPool;
   let ingester: RunIngester;
   before(() => {
     pool = createHashPool({ size: 1 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache(), quietMs: 3_600_000 });
   });
-  after(async () => {
-    await pool.close();
-  });
-
   it('merges the event files of a resumed run on (tag, step): the later wall time wins, also when read late', async () => {
     const dir = join(tmp, 'resumed');
     const first = join(dir, 'runs', 'Jun01_10-00-00_gpu1', 'events.out.tfevents.1717236000.gpu1.111.0');

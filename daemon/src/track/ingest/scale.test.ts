@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,17 +30,13 @@ function bigTrainerState(): string {
 }
 
 describe('RunIngester at scale', () => {
-  const { dir: tmp, store } = useTempStore('keel-ingest-scale-');
+  const { dir: tmp, store } = useTempStore('keel-ingest-scale-', { closeFirst: () => pool.close() });
   let pool: HashPool;
   let ingester: RunIngester;
   before(() => {
     pool = createHashPool({ size: 1 });
     ingester = new RunIngester({ store, hasher: pool, hashCache: createMemoryHashCache() });
   });
-  after(async () => {
-    await pool.close();
-  });
-
   it('ingests a 100,000-step × 8-key trainer_state.json (800,000 points) and skips it when unchanged', async (t) => {
     const dir = join(tmp, 'big-run');
     mkdirSync(dir);
